@@ -1,0 +1,221 @@
+"""Shared reading of policy statements for the checks: token metrics, dimensions, headers, variables.
+
+Expressions are never evaluated; they are read as text for what they reference (a header, a
+variable, the subscription, a JWT claim). Everything here is a pure function of policy nodes.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+
+from .policy.tree import PolicyNode, walk_with_path
+
+TOKEN_METRIC_TAGS = ("llm-emit-token-metric", "azure-openai-emit-token-metric")
+LEGACY_TOKEN_METRIC = "azure-openai-emit-token-metric"
+DEFAULT_NAMESPACE = "API Management"
+JWT_VALIDATORS = ("validate-jwt", "validate-azure-ad-token")
+
+
+def norm_dimension(name: str) -> str:
+    return re.sub(r"[^a-z0-9]", "", name.lower())
+
+
+BUILTIN_DIMENSIONS = {
+    norm_dimension(n): n
+    for n in (
+        "API ID",
+        "Operation ID",
+        "Product ID",
+        "User ID",
+        "Subscription ID",
+        "Location",
+        "Gateway ID",
+        "Backend ID",
+    )
+}
+CONSUMER_BUILTINS = {norm_dimension(n) for n in ("Product ID", "User ID", "Subscription ID")}
+
+_HEADER_READ = re.compile(
+    r"Headers\s*\.\s*(?:GetValueOrDefault|TryGetValue|ContainsKey)\s*(?:<[^>()]*>)?\s*\(\s*\"([^\"]+)\"|"
+    r"Headers\s*\[\s*\"([^\"]+)\"\s*\]",
+    re.I,
+)
+_VAR_READ = re.compile(
+    r"Variables\s*\.\s*(?:GetValueOrDefault|TryGetValue|ContainsKey)\s*(?:<[^>()]*>)?\s*\(\s*\"([^\"]+)\"|"
+    r"Variables\s*\[\s*\"([^\"]+)\"\s*\]"
+)
+_DEFAULT_ARG = re.compile(r"GetValueOrDefault\s*(?:<[^>()]*>)?\s*\(\s*\"[^\"]+\"\s*,\s*\"([^\"]*)\"")
+_COALESCE_DEFAULT = re.compile(r"\?\?\s*\"([^\"]*)\"")
+_IDENTITY = (
+    (re.compile(r"context\s*\.\s*Subscription\b"), "the APIM subscription"),
+    (re.compile(r"context\s*\.\s*User\b"), "the APIM user"),
+    (re.compile(r"context\s*\.\s*Product\b"), "the APIM product"),
+    (re.compile(r"AsJwt\s*\(|\bJwt\b|\.Claims\b|TryParseJwt", re.I), "a JWT claim"),
+)
+
+
+@dataclass(frozen=True, slots=True)
+class ValueSource:
+    """What a dimension or header value is made of, read from the expression text."""
+
+    identity: tuple[str, ...] = ()  # "the APIM subscription", "a JWT claim", ...
+    headers: tuple[str, ...] = ()  # request headers read (lower-case)
+    variables: tuple[str, ...] = ()  # context variables read
+    defaults: tuple[str, ...] = ()  # literal fallbacks ("N/A", "unknown", "")
+    literal: bool = False  # a constant: names no caller
+
+    @property
+    def identifies_consumer(self) -> bool:
+        return bool(self.identity or self.headers)
+
+
+def read_expression(text: str) -> ValueSource:
+    text = text or ""
+    identity = tuple(dict.fromkeys(what for rx, what in _IDENTITY if rx.search(text)))
+    headers = tuple(dict.fromkeys((a or b).lower() for a, b in _HEADER_READ.findall(text)))
+    if "authorization" in headers and "a JWT claim" in identity:
+        headers = tuple(h for h in headers if h != "authorization")
+    variables = tuple(dict.fromkeys(a or b for a, b in _VAR_READ.findall(text)))
+    defaults = tuple(_DEFAULT_ARG.findall(text)) + tuple(_COALESCE_DEFAULT.findall(text))
+    literal = not text.strip().startswith("@")
+    return ValueSource(identity, headers, variables, defaults, literal)
+
+
+# ------------------------------------------------------------------------------------- walking
+
+
+def walk(nodes: Iterable[PolicyNode]) -> Iterator[tuple[PolicyNode, tuple[PolicyNode, ...]]]:
+    return walk_with_path(tuple(nodes))
+
+
+def token_metrics(nodes: Iterable[PolicyNode]) -> list[tuple[PolicyNode, tuple[PolicyNode, ...]]]:
+    return [(n, path) for n, path in walk(nodes) if n.tag in TOKEN_METRIC_TAGS]
+
+
+def is_conditional(path: tuple[PolicyNode, ...]) -> bool:
+    return any(p.tag in ("when", "otherwise") for p in path)
+
+
+def variables_set(node: PolicyNode) -> list[str]:
+    """Variables a statement sets: set-variable, and every `*variable-name` attribute."""
+    names = []
+    if node.tag == "set-variable" and node.get("name"):
+        names.append(node.get("name") or "")
+    for key, value in node.attrs:
+        if key.endswith("variable-name") and value and not value.startswith("@"):
+            names.append(value)
+    return names
+
+
+@dataclass(frozen=True, slots=True)
+class Dimension:
+    node: PolicyNode
+    name: str
+    value: str | None
+    builtin: bool  # a default dimension used without a value
+    source: ValueSource  # after following variables back to their set-variable
+
+
+def resolve_variables(source: ValueSource, assignments: dict[str, list[str]], depth: int = 0) -> ValueSource:
+    """Fold in what the variables a value reads were set from (bounded, cycles cannot loop)."""
+    if depth > 5 or not source.variables:
+        return source
+    identity, headers, defaults = list(source.identity), list(source.headers), list(source.defaults)
+    for var in source.variables:
+        for expr in assignments.get(var, []):
+            inner = resolve_variables(read_expression(expr), assignments, depth + 1)
+            identity.extend(inner.identity)
+            headers.extend(inner.headers)
+            defaults.extend(inner.defaults)
+    return ValueSource(
+        tuple(dict.fromkeys(identity)),
+        tuple(dict.fromkeys(headers)),
+        source.variables,
+        tuple(dict.fromkeys(defaults)),
+        source.literal,
+    )
+
+
+def assignments_before(nodes: tuple[PolicyNode, ...], stop: PolicyNode | None) -> dict[str, list[str]]:
+    """set-variable values in document order up to `stop` (all of them when stop is None)."""
+    out: dict[str, list[str]] = {}
+    for node, _path in walk(nodes):
+        if node is stop:
+            break
+        for name in variables_set(node):
+            value = node.get("value") if node.tag == "set-variable" else ""
+            if node.tag == "set-variable" and value is None:
+                value = node.text
+            out.setdefault(name, []).append(value or "")
+    return out
+
+
+def dimensions(metric: PolicyNode, inbound: tuple[PolicyNode, ...]) -> list[Dimension]:
+    assignments = assignments_before(inbound, metric)
+    dims = []
+    for child in metric.children:
+        if child.tag != "dimension":
+            continue
+        name = child.get("name") or ""
+        value = child.get("value")
+        builtin = value is None and norm_dimension(name) in BUILTIN_DIMENSIONS
+        source = ValueSource() if value is None else resolve_variables(read_expression(value), assignments)
+        dims.append(Dimension(child, name, value, builtin, source))
+    return dims
+
+
+def consumer_dimensions(dims: list[Dimension]) -> list[Dimension]:
+    out = []
+    for d in dims:
+        if d.builtin and norm_dimension(d.name) in CONSUMER_BUILTINS:
+            out.append(d)
+        elif not d.builtin and d.source.identifies_consumer:
+            out.append(d)
+    return out
+
+
+def header_matches(name: str, patterns: tuple[str, ...]) -> bool:
+    low = name.lower()
+    return any(fnmatch.fnmatchcase(low, p.lower()) for p in patterns)
+
+
+def headers_set_by_policy(nodes: tuple[PolicyNode, ...], stop: PolicyNode | None = None) -> dict[str, PolicyNode]:
+    """Request headers the gateway itself sets (override/skip) before `stop`."""
+    out: dict[str, PolicyNode] = {}
+    for node, _path in walk(nodes):
+        if node is stop:
+            break
+        if node.tag == "set-header" and (node.get("exists-action") or "override").lower() in ("override", "skip", "append"):
+            out[(node.get("name") or "").lower()] = node
+    return out
+
+
+def header_value(node: PolicyNode) -> str:
+    """The value a set-header writes: its <value> children."""
+    return "\n".join(c.text for c in node.children if c.tag == "value")
+
+
+def header_is_required(header: str, nodes: tuple[PolicyNode, ...]) -> PolicyNode | None:
+    """A statement that rejects or defaults a request missing this header, if any."""
+    low = header.lower()
+    for node, path in walk(nodes):
+        if node.tag == "check-header" and (node.get("name") or "").lower() == low:
+            return node
+        if node.tag == "validate-headers":
+            return node
+        if node.tag == "set-header" and (node.get("name") or "").lower() == low:
+            if (node.get("exists-action") or "").lower() == "skip":
+                return node  # gives a default when the caller sent none
+        if node.tag == "return-response":
+            conditions = " ".join(p.get("condition") or "" for p in path if p.tag == "when")
+            if low in conditions.lower():
+                return node
+    return None
+
+
+def unknown_markers(source: ValueSource) -> tuple[str, ...]:
+    """Values that will mean 'unattributed' in the metric: the expression's own fallbacks."""
+    return tuple(dict.fromkeys(d for d in source.defaults))

@@ -1,0 +1,142 @@
+"""The `aoai-audit` command line. Exit codes: 0 gate passed, 1 findings at/above threshold, 2 usage error
+or nothing could be audited."""
+
+from __future__ import annotations
+
+import os
+import sys
+
+import click
+
+from . import __version__
+from .config import FAIL_LEVELS, ConfigError, load_settings
+from .engine import EXIT_USAGE, load_baseline, run_audit
+from .report.formats import FORMATS, extension, renderer
+from .rules import load_registry
+from .sources.detect import load_paths
+
+
+def _rules_option(value: tuple[str, ...]) -> tuple[str, ...]:
+    out: list[str] = []
+    for v in value:
+        out.extend(x.strip().upper() for x in v.replace(",", " ").split() if x.strip())
+    return tuple(out)
+
+
+def _fail(message: str) -> None:
+    click.echo(f"aoai-audit: error: {message}", err=True)
+    sys.exit(EXIT_USAGE)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="aoai-audit")
+def main() -> None:
+    """Find the holes in per-team cost attribution for Azure OpenAI behind API Management."""
+
+
+def _outputs(formats: tuple[str, ...], outputs: tuple[str, ...], output_dir: str | None) -> list[tuple[str, str | None]]:
+    formats = formats or ("text",)
+    if output_dir:
+        os.makedirs(output_dir, exist_ok=True)
+        return [(f, os.path.join(output_dir, f"aoai-audit.{extension(f)}")) for f in formats]
+    if outputs and len(outputs) != len(formats):
+        if len(formats) == 1 and len(outputs) == 1:
+            pass
+        else:
+            _fail("give one --output per --format (in the same order), or use --output-dir")
+    return [(f, outputs[i] if i < len(outputs) else None) for i, f in enumerate(formats)]
+
+
+@main.command()
+@click.argument("paths", nargs=-1, type=click.Path())
+@click.option("--format", "formats", multiple=True, type=click.Choice(sorted(FORMATS)), help="Output format (repeatable).")
+@click.option("--output", "-o", "outputs", multiple=True, help="Write to FILE (one per --format, in order).")
+@click.option("--output-dir", help="Write every format into this directory as aoai-audit.<ext>.")
+@click.option("--fail-on", type=click.Choice(FAIL_LEVELS), help="Gate threshold (default: high).")
+@click.option("--config", "config_path", type=click.Path(), help="YAML config (suppressions, LLM overrides, thresholds).")
+@click.option("--baseline", type=click.Path(), help="Previous JSON report: only new findings fail the gate.")
+@click.option("--only", multiple=True, help="Run only these rules (e.g. TM001,TM002).")
+@click.option("--skip", multiple=True, help="Skip these rules.")
+@click.option("--llm-api", "llm_include", multiple=True, help="Treat APIs matching this glob as LLM APIs.")
+@click.option("--not-llm-api", "llm_exclude", multiple=True, help="Never treat APIs matching this glob as LLM APIs.")
+@click.option("--color/--no-color", default=None, help="Colour the text output (default: when a terminal).")
+def scan(paths, formats, outputs, output_dir, fail_on, config_path, baseline, only, skip, llm_include, llm_exclude, color):
+    """Audit an estate: APIOps folders, ARM/Bicep JSON, Terraform JSON, policy files or snapshots."""
+    if not paths:
+        _fail("give at least one PATH to audit (an APIOps folder, template, plan, policy file or snapshot)")
+    try:
+        settings = load_settings(config_path or _default_config())
+    except ConfigError as exc:
+        _fail(str(exc))
+    settings = settings.with_cli(
+        fail_on=fail_on,
+        only=_rules_option(only) or None,
+        skip=_rules_option(skip) or None,
+        llm_include=(settings.llm_include + tuple(llm_include)) if llm_include else None,
+        llm_exclude=(settings.llm_exclude + tuple(llm_exclude)) if llm_exclude else None,
+    )
+    registry = load_registry()
+    unknown = [r for r in settings.only + settings.skip if registry.rule(r) is None]
+    if unknown:
+        _fail(f"unknown rule id(s): {', '.join(unknown)} (see `aoai-audit rules`)")
+    known_baseline = frozenset()
+    if baseline:
+        try:
+            known_baseline = load_baseline(baseline)
+        except (OSError, ValueError) as exc:
+            _fail(f"{baseline}: cannot read baseline: {exc}")
+    try:
+        estate = load_paths(list(paths))
+    except FileNotFoundError as exc:
+        _fail(f"{exc.args[0]}: no such file or directory")
+    result = run_audit(estate, registry, settings, known_baseline)
+    for fmt, target in _outputs(formats, outputs, output_dir):
+        render = renderer(fmt)
+        if fmt == "text":
+            use_color = color if color is not None else (target is None and sys.stdout.isatty())
+            text = render(result, registry, color=use_color)
+        else:
+            text = render(result, registry)
+        if target:
+            with open(target, "w", encoding="utf-8", newline="\n") as fh:
+                fh.write(text)
+        else:
+            click.echo(text, nl=False)
+    if result.saw_nothing:
+        click.echo("aoai-audit: nothing could be audited in " + ", ".join(paths), err=True)
+    sys.exit(result.exit_code())
+
+
+def _default_config() -> str | None:
+    for name in (".aoai-audit.yaml", ".aoai-audit.yml"):
+        if os.path.isfile(name):
+            return name
+    return None
+
+
+@main.command("rules")
+def list_rules() -> None:
+    """List the rule catalogue."""
+    registry = load_registry()
+    for check in registry.checks:
+        r = check.rule
+        provider = "" if check.provider == "aoai-audit" else f"  [{check.provider}]"
+        click.echo(f"{r.id:7} {r.severity.value:7} {r.title}{provider}")
+    for err in registry.errors:
+        click.echo(f"warning: {err}", err=True)
+
+
+@main.command()
+@click.argument("rule_id")
+def explain(rule_id: str) -> None:
+    """Print a rule's rationale, detection and fix."""
+    from .docs import rule_markdown
+
+    rule = load_registry().rule(rule_id)
+    if rule is None:
+        _fail(f"unknown rule id {rule_id!r} (see `aoai-audit rules`)")
+    click.echo(rule_markdown(rule))
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

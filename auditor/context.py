@@ -1,0 +1,97 @@
+"""What a check receives: the estate, resolved (effective policies, LLM verdicts) once for all checks."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass
+from functools import cached_property
+
+from .config import Settings
+from .estate import Api, ApimService, Estate
+from .findings import Location
+from .policy.tree import Origin, Policy
+from .resolve.classify import LlmVerdict, classify
+from .resolve.effective import EffectivePolicy, ResolutionIssue, effective_policies
+
+
+def api_resource(service: ApimService, api: Api) -> str:
+    ws = f"/workspaces/{api.workspace}" if api.workspace else ""
+    return f"service/{service.name}{ws}/apis/{api.name}"
+
+
+@dataclass(frozen=True)
+class ApiView:
+    service: ApimService
+    api: Api
+    verdict: LlmVerdict
+    effective: tuple[EffectivePolicy, ...]
+    issues: tuple[ResolutionIssue, ...]
+
+    @property
+    def resource(self) -> str:
+        return api_resource(self.service, self.api)
+
+    def operation_resource(self, operation: str | None) -> str:
+        return f"{self.resource}/operations/{operation}" if operation else self.resource
+
+    @property
+    def policy_origin(self) -> Origin:
+        """Where a fix for the whole API goes: its own policy, else where it is declared."""
+        if self.api.policy is not None:
+            return self.api.policy.origin
+        return self.api.origin
+
+
+@dataclass(frozen=True)
+class AuditContext:
+    estate: Estate
+    apis: tuple[ApiView, ...]
+    settings: Settings
+
+    @cached_property
+    def llm_apis(self) -> tuple[ApiView, ...]:
+        return tuple(v for v in self.apis if v.verdict.is_llm)
+
+    def location(self, origin: Origin | None, line: int | None = None) -> Location:
+        if origin is None:
+            return Location()
+        return Location(origin.path, line if line is not None else origin.line, origin.resource_id)
+
+    def policies(self) -> Iterator[tuple[str, Policy]]:
+        """Every policy in the estate with the resource it belongs to."""
+        for svc in self.estate.services:
+            base = f"service/{svc.name}"
+            if svc.global_policy:
+                yield base, svc.global_policy
+            for ws in svc.workspaces:
+                if ws.policy:
+                    yield f"{base}/workspaces/{ws.name}", ws.policy
+            for product in svc.products:
+                if product.policy:
+                    yield f"{base}/products/{product.name}", product.policy
+            for frag in svc.fragments:
+                yield f"{base}/policyFragments/{frag.name}", frag.policy
+            for api in svc.apis:
+                resource = api_resource(svc, api)
+                if api.policy:
+                    yield resource, api.policy
+                for op in api.operations:
+                    if op.policy:
+                        yield f"{resource}/operations/{op.name}", op.policy
+
+
+def display_path(path: str | None, root: str) -> str | None:
+    if not path:
+        return path
+    return os.path.relpath(path, root) if root and os.path.isabs(path) else path
+
+
+def build_context(estate: Estate, settings: Settings) -> AuditContext:
+    views = []
+    for service in estate.services:
+        for api in service.apis:
+            effective, issues = effective_policies(service, api)
+            verdict = classify(service, api, settings.llm_include, settings.llm_exclude)
+            views.append(ApiView(service, api, verdict, effective, issues))
+    return AuditContext(estate, tuple(views), settings)

@@ -1,0 +1,256 @@
+"""The estate: everything a source read, as frozen dataclasses with no I/O.
+
+Every source (APIOps folder, ARM template, Terraform JSON, live Azure, snapshot) produces one of these;
+nothing downstream knows which. Secret values never enter it: named values keep name and secret flag,
+policy text is redacted at read time.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from .policy.tree import Origin, Policy
+
+# What a source can carry. A rule that needs a kind its sources did not carry is "not evaluated".
+CARRIES_POLICIES = "policies"
+CARRIES_APIS = "apis"  # API metadata: service URL, subscription requirement, products
+CARRIES_LOGGING = "apim-logging"  # APIM loggers and diagnostics
+CARRIES_DIAGNOSTIC_SETTINGS = "diagnostic-settings"
+CARRIES_ACCOUNTS = "ai-accounts"
+CARRIES_ROLES = "role-assignments"
+CARRIES_USAGE = "usage"
+ALL_KINDS = frozenset(
+    {
+        CARRIES_POLICIES,
+        CARRIES_APIS,
+        CARRIES_LOGGING,
+        CARRIES_DIAGNOSTIC_SETTINGS,
+        CARRIES_ACCOUNTS,
+        CARRIES_ROLES,
+        CARRIES_USAGE,
+    }
+)
+
+
+@dataclass(frozen=True, slots=True)
+class SourceInfo:
+    kind: str  # "apiops", "arm", "terraform", "policy-files", "live", "snapshot"
+    location: str  # path or URI as the user gave it
+    carries: frozenset[str]
+    identity: str | None = None  # who read it (live)
+
+
+@dataclass(frozen=True, slots=True)
+class CollectionGap:
+    """Something the audit could not read or parse. Fails closed: it becomes AU001/AU002."""
+
+    kind: str  # "unreadable" (AU001) or "unparseable" (AU002)
+    target: str  # file path or resource id
+    message: str
+    line: int | None = None
+    status: int | None = None  # HTTP status for live reads
+    needs: str | None = None  # permission or role that would fix it
+    resource: str = ""  # estate path of what is affected, if known
+
+
+@dataclass(frozen=True, slots=True)
+class Operation:
+    name: str
+    method: str = ""
+    url_template: str = ""
+    display_name: str = ""
+    policy: Policy | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Api:
+    name: str  # APIM id, e.g. "chat" or "chat;rev=2"
+    display_name: str = ""
+    path: str = ""
+    service_url: str = ""
+    api_type: str = ""  # http, soap, graphql, websocket, ...
+    subscription_required: bool | None = None  # None: the source does not say
+    is_current: bool = True
+    revision: str = ""
+    workspace: str | None = None
+    policy: Policy | None = None
+    operations: tuple[Operation, ...] = ()
+    spec_paths: tuple[str, ...] = ()  # paths from the API definition, for classification
+    origin: Origin = field(default_factory=Origin)
+
+
+@dataclass(frozen=True, slots=True)
+class Product:
+    name: str
+    display_name: str = ""
+    subscription_required: bool | None = None
+    apis: tuple[str, ...] = ()
+    workspace: str | None = None
+    policy: Policy | None = None
+    origin: Origin = field(default_factory=Origin)
+
+
+@dataclass(frozen=True, slots=True)
+class Workspace:
+    name: str
+    policy: Policy | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Fragment:
+    name: str
+    policy: Policy
+    workspace: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class NamedValue:
+    """Name and flags only; a secret's value is never kept. Non-secret values help read dimensions."""
+
+    name: str
+    display_name: str = ""
+    secret: bool = False
+    key_vault: bool = False
+    value: str | None = None  # None whenever secret
+
+
+@dataclass(frozen=True, slots=True)
+class Backend:
+    name: str
+    url: str = ""
+    backend_type: str = "single"  # single or pool
+    pool_members: tuple[str, ...] = ()  # backend ids of a pool
+    resource_id: str = ""  # e.g. the Azure OpenAI account behind it
+
+
+@dataclass(frozen=True, slots=True)
+class Logger:
+    name: str
+    logger_type: str  # applicationInsights, azureMonitor, azureEventHub
+    resource_id: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Diagnostic:
+    """An APIM diagnostic entity (service-level when api is None)."""
+
+    name: str  # "applicationinsights", "azuremonitor"
+    logger_id: str = ""
+    api: str | None = None
+    metrics: bool | None = None
+    sampling_percentage: float | None = None
+    llm_logging: str | None = None  # largeLanguageModel.logs: "enabled"/"disabled", None if unknown
+    origin: Origin = field(default_factory=Origin)
+
+
+@dataclass(frozen=True, slots=True)
+class ApimService:
+    name: str
+    resource_id: str = ""
+    location: str = ""
+    global_policy: Policy | None = None
+    workspaces: tuple[Workspace, ...] = ()
+    products: tuple[Product, ...] = ()
+    apis: tuple[Api, ...] = ()
+    fragments: tuple[Fragment, ...] = ()
+    named_values: tuple[NamedValue, ...] = ()
+    backends: tuple[Backend, ...] = ()
+    loggers: tuple[Logger, ...] = ()
+    diagnostics: tuple[Diagnostic, ...] = ()
+    origin: Origin = field(default_factory=Origin)
+
+
+@dataclass(frozen=True, slots=True)
+class Deployment:
+    name: str
+    model: str = ""
+    model_version: str = ""
+    sku: str = ""  # GlobalStandard, DataZoneStandard, Standard, ProvisionedManaged ...
+
+
+@dataclass(frozen=True, slots=True)
+class AiAccount:
+    """An Azure OpenAI / AI Services (Foundry) account."""
+
+    resource_id: str
+    name: str
+    kind: str = ""  # OpenAI, AIServices
+    location: str = ""
+    endpoint: str = ""
+    disable_local_auth: bool | None = None
+    public_network_access: str | None = None  # Enabled / Disabled
+    network_default_action: str | None = None  # Allow / Deny
+    deployments: tuple[Deployment, ...] = ()
+    origin: Origin = field(default_factory=Origin)
+
+
+@dataclass(frozen=True, slots=True)
+class LogSetting:
+    category: str | None
+    category_group: str | None
+    enabled: bool
+
+
+@dataclass(frozen=True, slots=True)
+class DiagnosticSetting:
+    """Azure Monitor diagnostic setting on a resource (Microsoft.Insights/diagnosticSettings)."""
+
+    resource_id: str  # the resource it is attached to
+    name: str
+    workspace_id: str | None = None
+    logs: tuple[LogSetting, ...] = ()
+    metrics: tuple[LogSetting, ...] = ()
+    destination_type: str | None = None  # "Dedicated" or None (AzureDiagnostics)
+    origin: Origin = field(default_factory=Origin)
+
+
+@dataclass(frozen=True, slots=True)
+class RoleDefinition:
+    id: str  # GUID
+    name: str
+    actions: tuple[str, ...] = ()
+    not_actions: tuple[str, ...] = ()
+    data_actions: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class RoleAssignment:
+    scope: str
+    role_definition_id: str  # GUID or full id
+    principal_id: str
+    principal_type: str = ""
+    origin: Origin = field(default_factory=Origin)
+
+
+@dataclass(frozen=True, slots=True)
+class Estate:
+    sources: tuple[SourceInfo, ...] = ()
+    services: tuple[ApimService, ...] = ()
+    accounts: tuple[AiAccount, ...] = ()
+    diagnostic_settings: tuple[DiagnosticSetting, ...] = ()
+    role_assignments: tuple[RoleAssignment, ...] = ()
+    role_definitions: tuple[RoleDefinition, ...] = ()
+    reader_principal: str | None = None
+    gaps: tuple[CollectionGap, ...] = ()
+    root: str = ""  # directory that finding paths are relative to
+
+    @property
+    def carries(self) -> frozenset[str]:
+        kinds: set[str] = set()
+        for source in self.sources:
+            kinds |= source.carries
+        return frozenset(kinds)
+
+    def merge(self, other: Estate) -> Estate:
+        """Combine two estates (several paths or shards of one tenant in one report)."""
+        return Estate(
+            sources=self.sources + other.sources,
+            services=self.services + other.services,
+            accounts=self.accounts + other.accounts,
+            diagnostic_settings=self.diagnostic_settings + other.diagnostic_settings,
+            role_assignments=self.role_assignments + other.role_assignments,
+            role_definitions=self.role_definitions + other.role_definitions,
+            reader_principal=self.reader_principal or other.reader_principal,
+            gaps=self.gaps + other.gaps,
+            root=self.root or other.root,
+        )

@@ -1,0 +1,71 @@
+"""Findings: what a check reports, with a fingerprint that survives re-runs (for suppressions and baselines)."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field, replace
+from enum import Enum
+
+
+class Severity(str, Enum):
+    HIGH = "high"
+    MEDIUM = "medium"
+    LOW = "low"
+
+    @property
+    def rank(self) -> int:
+        return {"high": 3, "medium": 2, "low": 1}[self.value]
+
+    def at_least(self, threshold: str) -> bool:
+        if threshold == "never":
+            return False
+        return self.rank >= Severity(threshold).rank
+
+
+@dataclass(frozen=True, slots=True)
+class Location:
+    """Where to fix it: a file and line, or an ARM resource id when there is no file."""
+
+    path: str | None = None
+    line: int | None = None
+    resource_id: str | None = None
+
+    def label(self) -> str:
+        if self.path:
+            return f"{self.path}:{self.line}" if self.line else self.path
+        return self.resource_id or ""
+
+
+@dataclass(frozen=True, slots=True)
+class Money:
+    amount: float
+    currency: str = "USD"
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    rule_id: str
+    severity: Severity
+    resource: str  # estate path: "service/apim/apis/chat/operations/create"
+    message: str
+    location: Location = field(default_factory=Location)
+    evidence: tuple[str, ...] = ()  # short redacted excerpts, "line: text"
+    context: str = ""  # e.g. "via product 'gold'"; part of the fingerprint
+    key: str = ""  # stable discriminator when a rule fires twice on one resource (a dimension name, ...)
+    money: Money | None = None
+    tokens: int | None = None
+    suppressed_by: str | None = None  # reason, when a suppression applies
+    in_baseline: bool = False
+    fingerprint: str = ""
+
+    def with_fingerprint(self) -> Finding:
+        key = "\x1f".join((self.rule_id, self.resource, self.context, self.key))
+        return replace(self, fingerprint=hashlib.sha256(key.encode()).hexdigest()[:16])
+
+    @property
+    def active(self) -> bool:
+        """Counts toward the gate: not suppressed, not known from the baseline."""
+        return self.suppressed_by is None and not self.in_baseline
+
+    def sort_key(self) -> tuple:
+        return (-self.severity.rank, self.rule_id, self.resource, self.context, self.key, self.location.label())

@@ -1,0 +1,413 @@
+"""Read APIM policies as the gateway does.
+
+Real policy files are "rawxml": a policy expression (`@(...)` or `@{...}`) may hold raw `"`, `<T>`
+generics and `&&` inside an attribute or element text. A strict XML parser rejects those. We escape
+each expression in place (a C#-aware bracket scanner finds where it ends), never adding or removing a
+newline so line numbers stay true, then hand the result to lxml with DTDs, entities and network off.
+Expressions stay opaque text: nothing here evaluates C#.
+"""
+
+from __future__ import annotations
+
+import re
+
+from lxml import etree
+
+from .secrets import REDACTED, SECRET_ATTRIBUTES, SECRET_HEADERS, find_patterns, is_literal, redact
+from .tree import SECTIONS, Origin, ParseError, Policy, PolicyDocument, PolicyNode, SecretHit, Suppression
+
+MAX_POLICY_CHARS = 4 * 1024 * 1024  # APIM caps a policy far lower; anything bigger is not a policy
+MAX_DEPTH = 100
+_ENTITY = re.compile(r"&(?:amp|lt|gt|quot|apos|#[0-9]{1,7}|#x[0-9a-fA-F]{1,6});")
+_XML_DECL = re.compile(r"^\s*<\?xml[^>]*\?>")
+_SUPPRESS = re.compile(
+    r"aoai-audit:\s*ignore\s+((?:[A-Za-z]+[0-9]+)(?:\s*,\s*[A-Za-z]+[0-9]+)*)\s*[:\-]?\s*(.*)", re.S
+)
+_NAME_START = re.compile(r"[A-Za-z_:/!?]")
+
+
+class RawXmlError(Exception):
+    def __init__(self, message: str, line: int | None):
+        super().__init__(message)
+        self.line = line
+
+
+# --------------------------------------------------------------------------------------------- decoding
+
+
+def decode(data: bytes | str) -> str:
+    """Bytes to text the way editors save policies: BOMs, UTF-16, CRLF. Refuses binary garbage."""
+    if isinstance(data, str):
+        text = data
+    else:
+        if data.startswith(b"\xef\xbb\xbf"):
+            text = data[3:].decode("utf-8", errors="strict")
+        elif data.startswith((b"\xff\xfe", b"\xfe\xff")):
+            text = data.decode("utf-16")
+        else:
+            head = data[:4096]
+            if b"\x00" in head:
+                raise RawXmlError("binary content (NUL bytes): not a policy document", 1)
+            try:
+                text = data.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                line = data[: exc.start].count(b"\n") + 1
+                raise RawXmlError(f"not UTF-8 text (byte 0x{data[exc.start]:02x})", line) from None
+    if text.startswith("\ufeff"):
+        text = text[1:]
+    return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+# ---------------------------------------------------------------------------------- expression scanner
+
+
+def _line_at(text: str, pos: int) -> int:
+    return text.count("\n", 0, pos) + 1
+
+
+def _skip_string(text: str, j: int, verbatim: bool, interpolated: bool) -> int:
+    """j points just after the opening quote; return the index after the closing quote."""
+    n = len(text)
+    while j < n:
+        c = text[j]
+        if verbatim:
+            if c == '"':
+                if j + 1 < n and text[j + 1] == '"':
+                    j += 2
+                    continue
+                return j + 1
+        else:
+            if c == "\\":
+                j += 2
+                continue
+            if c == '"':
+                return j + 1
+            if c == "\n":
+                raise RawXmlError("unterminated string literal in policy expression", None)
+        if interpolated and c == "{":
+            if j + 1 < n and text[j + 1] == "{":
+                j += 2
+                continue
+            j = _scan_code(text, j + 1, "}")
+            continue
+        j += 1
+    raise RawXmlError("unterminated string literal in policy expression", None)
+
+
+_CLOSERS = {"(": ")", "{": "}", "[": "]"}
+
+
+def _scan_code(text: str, j: int, closer: str) -> int:
+    """Scan C# code from j until the bracket `closer` that balances; return the index after it."""
+    n = len(text)
+    stack = [closer]
+    while j < n:
+        c = text[j]
+        if c in _CLOSERS:
+            stack.append(_CLOSERS[c])
+        elif c in ")}]":
+            if c == stack[-1]:
+                stack.pop()
+                if not stack:
+                    return j + 1
+            # a stray closer: tolerate, C# would have rejected it anyway
+        elif c == '"':
+            prefix = text[max(0, j - 2) : j]
+            verbatim = prefix.endswith("@") or prefix in ("@$", "$@")
+            interpolated = prefix.endswith("$") or prefix in ("@$", "$@")
+            j = _skip_string(text, j + 1, verbatim, interpolated)
+            continue
+        elif c == "'":
+            end = _char_literal_end(text, j)
+            if end:
+                j = end
+                continue
+        elif c == "/" and j + 1 < n and text[j + 1] == "/":
+            nl = text.find("\n", j)
+            j = n if nl < 0 else nl
+            continue
+        elif c == "/" and j + 1 < n and text[j + 1] == "*":
+            end = text.find("*/", j + 2)
+            if end < 0:
+                raise RawXmlError("unterminated comment in policy expression", None)
+            j = end + 2
+            continue
+        j += 1
+    raise RawXmlError("policy expression is not closed (unbalanced brackets)", None)
+
+
+def _char_literal_end(text: str, j: int) -> int | None:
+    if text.startswith("\\", j + 1):
+        end = text.find("'", j + 2, j + 12)
+    else:
+        end = j + 2 if text.startswith("'", j + 2) else -1
+    return end + 1 if end > 0 else None
+
+
+def _escape(segment: str, quote: str | None) -> str:
+    out = []
+    i = 0
+    n = len(segment)
+    while i < n:
+        c = segment[i]
+        if c == "&":
+            m = _ENTITY.match(segment, i)
+            if m:
+                out.append(m.group(0))
+                i = m.end()
+                continue
+            out.append("&amp;")
+        elif c == "<":
+            out.append("&lt;")
+        elif c == ">":
+            out.append("&gt;")
+        elif quote is not None and c == quote:
+            out.append("&quot;" if c == '"' else "&apos;")
+        else:
+            out.append(c)
+        i += 1
+    return "".join(out)
+
+
+def to_wellformed(text: str) -> str:
+    """Escape policy expressions and stray `<`/`&` so lxml can read a rawxml document.
+
+    Keeps every newline where it was. Well-formed input comes out unchanged.
+    """
+    out: list[str] = []
+    i = 0
+    n = len(text)
+    try:
+        while i < n:
+            c = text[i]
+            if c == "<":
+                if text.startswith("<!--", i):
+                    end = text.find("-->", i + 4)
+                    if end < 0:
+                        raise RawXmlError("unclosed comment", _line_at(text, i))
+                    body = text[i + 4 : end].replace("--", "- ")  # `--` inside comments is illegal XML
+                    out.append("<!--" + body + "-->")
+                    i = end + 3
+                elif text.startswith("<![CDATA[", i):
+                    end = text.find("]]>", i)
+                    if end < 0:
+                        raise RawXmlError("unclosed CDATA section", _line_at(text, i))
+                    out.append(text[i : end + 3])
+                    i = end + 3
+                elif text.startswith("<!", i):
+                    raise RawXmlError("DOCTYPE and entity declarations are not allowed in policies", _line_at(text, i))
+                elif text.startswith("<?", i):
+                    end = text.find("?>", i)
+                    if end < 0:
+                        raise RawXmlError("unclosed processing instruction", _line_at(text, i))
+                    out.append(" " * (end + 2 - i))  # drop PIs, keep columns
+                    i = end + 2
+                elif i + 1 < n and _NAME_START.match(text, i + 1):
+                    i = _copy_tag(text, i, out)
+                else:
+                    out.append("&lt;")
+                    i += 1
+            else:
+                i = _copy_text(text, i, out)
+    except RawXmlError as exc:
+        if exc.line is None:
+            exc.line = _line_at(text, i)
+        raise
+    return "".join(out)
+
+
+def _copy_text(text: str, i: int, out: list[str]) -> int:
+    n = len(text)
+    start = i
+    while i < n:
+        c = text[i]
+        if c == "@" and i + 1 < n and text[i + 1] in "({":
+            out.append(_escape(text[start:i], None))
+            end = _scan_expression(text, i)
+            out.append(_escape(text[i:end], None))
+            i = start = end
+            continue
+        if c == "<":
+            break
+        i += 1
+    out.append(_escape(text[start:i], None))
+    return i
+
+
+def _scan_expression(text: str, i: int) -> int:
+    try:
+        return _scan_code(text, i + 2, _CLOSERS[text[i + 1]])
+    except RawXmlError as exc:
+        raise RawXmlError(f"{exc} (expression starts here)", _line_at(text, i)) from None
+
+
+def _copy_tag(text: str, i: int, out: list[str]) -> int:
+    n = len(text)
+    start = i
+    i += 1
+    while i < n:
+        c = text[i]
+        if c == ">":
+            out.append(text[start : i + 1])
+            return i + 1
+        if c in "\"'":
+            out.append(text[start : i + 1])
+            i = _copy_attr_value(text, i + 1, c, out)
+            start = i
+            continue
+        if c == "<":
+            raise RawXmlError("unexpected '<' inside a tag (missing '>'?)", _line_at(text, i))
+        i += 1
+    raise RawXmlError("tag is not closed", _line_at(text, start))
+
+
+def _copy_attr_value(text: str, i: int, quote: str, out: list[str]) -> int:
+    """Copy an attribute value up to and including its closing quote; return the index after it."""
+    n = len(text)
+    start = i
+    value_start = i
+    while i < n:
+        c = text[i]
+        if c == "@" and i + 1 < n and text[i + 1] in "({":
+            out.append(_escape(text[start:i], quote))
+            end = _scan_expression(text, i)
+            out.append(_escape(text[i:end], quote))
+            i = start = end
+            continue
+        if c == quote:
+            out.append(_escape(text[start:i], None))
+            out.append(quote)
+            return i + 1
+        i += 1
+    raise RawXmlError("attribute value is not closed", _line_at(text, value_start))
+
+
+# ------------------------------------------------------------------------------------------- to tree
+
+
+def _parser() -> etree.XMLParser:
+    return etree.XMLParser(
+        resolve_entities=False,
+        no_network=True,
+        load_dtd=False,
+        dtd_validation=False,
+        huge_tree=False,
+        remove_pis=True,
+        recover=False,
+        collect_ids=False,
+    )
+
+
+class _Builder:
+    def __init__(self, origin: Origin):
+        self.origin = origin
+        self.suppressions: list[Suppression] = []
+        self.secrets: list[SecretHit] = []
+        self.literal_secrets: list[str] = []
+
+    def node(self, el: etree._Element, depth: int, header_context: str | None = None) -> PolicyNode:
+        if depth > MAX_DEPTH:
+            raise RawXmlError(f"nesting deeper than {MAX_DEPTH} levels", el.sourceline)
+        tag = etree.QName(el).localname
+        line = el.sourceline
+        attrs = []
+        for key, value in el.attrib.items():
+            key = etree.QName(key).localname
+            if key in SECRET_ATTRIBUTES and is_literal(value):
+                self._secret(f"literal `{key}` attribute on <{tag}>", value, line)
+                value = REDACTED
+            attrs.append((key, self._scrub(value, line)))
+        header = (dict(attrs).get("name") or "").lower() if tag == "set-header" else header_context
+        texts = [el.text or ""]
+        children = []
+        for child in el:
+            if child.tag is etree.Comment:
+                self._comment(child)
+            elif isinstance(child.tag, str):
+                children.append(self.node(child, depth + 1, header if tag in ("set-header", "value") else None))
+            texts.append(child.tail or "")
+        text = "".join(texts).strip()
+        if text and tag == "value" and header_context in SECRET_HEADERS and is_literal(text):
+            literal = text.removeprefix("Bearer ").strip() if header_context == "authorization" else text
+            self._secret(f"literal `{header_context}` header value", literal, line)
+            text = REDACTED if literal == text else "Bearer " + REDACTED
+        text = self._scrub(text, line)
+        origin = Origin(self.origin.path, line, self.origin.resource_id, self.origin.scope)
+        return PolicyNode(tag, tuple(attrs), text, tuple(children), origin)
+
+    def _scrub(self, value: str, line: int | None) -> str:
+        if not value:
+            return value
+        hits = find_patterns(value)
+        for kind, secret in hits:
+            self._secret(kind, secret, line)
+        return redact(value) if hits else value
+
+    def _secret(self, kind: str, secret: str, line: int | None) -> None:
+        self.literal_secrets.append(secret)
+        self.secrets.append(SecretHit(kind, line, REDACTED))
+
+    def _comment(self, comment: etree._Element) -> None:
+        m = _SUPPRESS.search(comment.text or "")
+        if m:
+            rules = tuple(r.strip().upper() for r in m.group(1).split(","))
+            self.suppressions.append(Suppression(rules, m.group(2).strip(), comment.sourceline or 0))
+
+
+def parse_document(text: str, origin: Origin) -> tuple[PolicyDocument, str]:
+    """Parse policy text; return the document and the redacted text. Raises RawXmlError."""
+    if len(text) > MAX_POLICY_CHARS:
+        raise RawXmlError(f"policy is {len(text):,} characters, over the {MAX_POLICY_CHARS:,} limit", None)
+    decl = _XML_DECL.match(text)
+    if decl:
+        text = " " * decl.end() + text[decl.end() :] if "\n" not in decl.group(0) else text[decl.end() :]
+    if not text.strip():
+        raise RawXmlError("empty policy document", 1)
+    wellformed = to_wellformed(text)
+    try:
+        root = etree.fromstring(wellformed, _parser())
+    except etree.XMLSyntaxError as exc:
+        msg = exc.msg or str(exc)
+        msg = re.sub(r",? line \d+, column \d+$", "", msg)
+        raise RawXmlError(msg, exc.lineno) from None
+    builder = _Builder(origin)
+    for sibling in root.itersiblings(preceding=True):
+        if sibling.tag is etree.Comment:
+            builder._comment(sibling)
+    top = builder.node(root, 0)
+    for sibling in root.itersiblings():
+        if sibling.tag is etree.Comment:
+            builder._comment(sibling)
+    if top.tag == "policies":
+        sections = {c.tag: c for c in top.children if c.tag in SECTIONS}
+        unknown = [c.tag for c in top.children if c.tag not in SECTIONS]
+        if unknown:
+            raise RawXmlError(f"unexpected <{unknown[0]}> under <policies>", top.origin.line)
+        document = PolicyDocument("policies", sections, (), tuple(builder.suppressions), tuple(builder.secrets))
+    elif top.tag == "fragment":
+        document = PolicyDocument("fragment", {}, top.children, tuple(builder.suppressions), tuple(builder.secrets))
+    else:
+        raise RawXmlError(f"root element is <{top.tag}>, expected <policies> or <fragment>", top.origin.line)
+    return document, redact(text, builder.literal_secrets)
+
+
+def read_policy(
+    data: bytes | str,
+    *,
+    scope: str,
+    path: str | None = None,
+    resource_id: str | None = None,
+    label: str = "",
+    fmt: str = "rawxml",
+) -> Policy:
+    """Read one policy; never raises. A broken policy comes back with `error` set (it becomes AU002)."""
+    origin = Origin(path, None, resource_id, label or scope)
+    text = ""
+    try:
+        text = decode(data)
+        document, safe_text = parse_document(text, origin)
+        return Policy(scope, origin, safe_text, document, None, fmt)
+    except RawXmlError as exc:
+        return Policy(scope, origin, redact(text)[:MAX_POLICY_CHARS], None, ParseError(str(exc), exc.line), fmt)
+    except (RecursionError, MemoryError, ValueError) as exc:  # pathological input must not stop the audit
+        return Policy(scope, origin, "", None, ParseError(f"unreadable policy: {type(exc).__name__}", None), fmt)

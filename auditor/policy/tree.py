@@ -1,0 +1,119 @@
+"""The policy tree every check reads: immutable, source-agnostic, each node knowing where it came from."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+SECTIONS = ("inbound", "backend", "outbound", "on-error")
+
+
+@dataclass(frozen=True, slots=True)
+class Origin:
+    """Where a policy element lives, so a finding can point at the line or resource to change."""
+
+    path: str | None = None  # file path as given to the tool (relative to the scanned root)
+    line: int | None = None
+    resource_id: str | None = None  # ARM id or estate path when there is no file
+    scope: str = ""  # human label: "global", "product 'gold'", "api 'chat'", "fragment 'x'"
+
+    def label(self) -> str:
+        if self.path:
+            return f"{self.path}:{self.line}" if self.line else self.path
+        return self.resource_id or self.scope or "?"
+
+
+@dataclass(frozen=True, slots=True)
+class PolicyNode:
+    """One XML element of a policy. Expressions stay opaque text; attribute order is kept."""
+
+    tag: str
+    attrs: tuple[tuple[str, str], ...] = ()
+    text: str = ""  # direct text content (e.g. <value>@(...)</value>), already secret-redacted
+    children: tuple[PolicyNode, ...] = ()
+    origin: Origin = field(default_factory=Origin)
+
+    def get(self, name: str, default: str | None = None) -> str | None:
+        for key, value in self.attrs:
+            if key == name:
+                return value
+        return default
+
+    def iter(self) -> Iterator[PolicyNode]:
+        """Depth-first, document order, self included."""
+        stack = [self]
+        while stack:
+            node = stack.pop()
+            yield node
+            stack.extend(reversed(node.children))
+
+    def find_all(self, *tags: str) -> Iterator[PolicyNode]:
+        wanted = set(tags)
+        return (n for n in self.iter() if n.tag in wanted)
+
+    def all_text(self) -> str:
+        """Attribute values and text of the whole subtree: what string-level checks search."""
+        parts: list[str] = []
+        for node in self.iter():
+            parts.extend(v for _, v in node.attrs)
+            if node.text:
+                parts.append(node.text)
+        return "\n".join(parts)
+
+
+def walk_with_path(
+    nodes: tuple[PolicyNode, ...], path: tuple[PolicyNode, ...] = ()
+) -> Iterator[tuple[PolicyNode, tuple[PolicyNode, ...]]]:
+    """Yield (node, ancestors) in document order; ancestors let checks see enclosing <choose>/<when>."""
+    for node in nodes:
+        yield node, path
+        if node.children:
+            yield from walk_with_path(node.children, (*path, node))
+
+
+@dataclass(frozen=True, slots=True)
+class Suppression:
+    """An inline `<!-- aoai-audit: ignore RULE reason -->` comment."""
+
+    rule_ids: tuple[str, ...]
+    reason: str
+    line: int
+
+
+@dataclass(frozen=True, slots=True)
+class SecretHit:
+    kind: str  # "api-key header", "SAS token", ...
+    line: int | None
+    excerpt: str  # already redacted
+
+
+@dataclass(frozen=True, slots=True)
+class PolicyDocument:
+    """A parsed policy (`<policies>` with sections) or fragment (`<fragment>` with a flat body)."""
+
+    root_tag: str  # "policies" or "fragment"
+    sections: dict[str, PolicyNode]  # section name -> section element (only sections present)
+    body: tuple[PolicyNode, ...] = ()  # fragment statements
+    suppressions: tuple[Suppression, ...] = ()
+    secrets: tuple[SecretHit, ...] = ()
+
+    def section(self, name: str) -> PolicyNode | None:
+        return self.sections.get(name)
+
+
+@dataclass(frozen=True, slots=True)
+class ParseError:
+    message: str
+    line: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Policy:
+    """A policy as found at one scope: its text (redacted), parsed document or the reason it has none."""
+
+    scope: str  # "global", "workspace", "product", "api", "operation", "fragment"
+    origin: Origin
+    text: str = ""
+    document: PolicyDocument | None = None
+    error: ParseError | None = None
+    format: str = "rawxml"  # as declared by the source: rawxml, xml, xml-link, unknown

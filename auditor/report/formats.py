@@ -1,0 +1,27 @@
+"""Output formats by name. Renderers are plain functions (result, registry) -> str; no rule logic here."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from importlib import import_module
+
+from ..engine import AuditResult
+from ..rules import Registry
+
+Renderer = Callable[[AuditResult, Registry], str]
+
+# name -> (module, function, default file extension)
+FORMATS: dict[str, tuple[str, str, str]] = {
+    "text": ("aoai_audit.report.text", "render_text", "txt"),
+    "json": ("aoai_audit.report.json_report", "render_json", "json"),
+    "sarif": ("aoai_audit.report.sarif", "render_sarif", "sarif"),
+}
+
+
+def renderer(name: str) -> Renderer:
+    module, func, _ext = FORMATS[name]
+    return getattr(import_module(module), func)
+
+
+def extension(name: str) -> str:
+    return FORMATS[name][2]

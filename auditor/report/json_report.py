@@ -1,0 +1,87 @@
+"""JSON output: the machine-readable result every other tool (diff, baselines, dashboards) reads.
+
+Deterministic: same input, same bytes, apart from `generated_at`.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from .. import __version__
+from ..coverage import coverage
+from ..engine import AuditResult
+from ..findings import Finding
+from ..rules import Registry
+
+SCHEMA_VERSION = 1
+
+
+def finding_dict(f: Finding, registry: Registry | None) -> dict[str, Any]:
+    rule = registry.rule(f.rule_id) if registry else None
+    return {
+        "rule_id": f.rule_id,
+        "severity": f.severity.value,
+        "title": rule.title if rule else "",
+        "resource": f.resource,
+        "context": f.context,
+        "message": f.message,
+        "location": {"path": f.location.path, "line": f.location.line, "resource_id": f.location.resource_id},
+        "evidence": list(f.evidence),
+        "fix": rule.fix if rule else "",
+        "docs_url": rule.docs_url if rule else "",
+        "tokens": f.tokens,
+        "money": {"amount": round(f.money.amount, 2), "currency": f.money.currency} if f.money else None,
+        "fingerprint": f.fingerprint,
+        "suppressed_by": f.suppressed_by,
+        "in_baseline": f.in_baseline,
+    }
+
+
+def result_dict(result: AuditResult, registry: Registry | None = None, generated_at: str | None = None) -> dict:
+    counts = {s: 0 for s in ("high", "medium", "low")}
+    for f in result.active:
+        counts[f.severity.value] += 1
+    ctx = result.ctx
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "tool": {"name": "aoai-audit", "version": __version__},
+        "generated_at": generated_at or result.started.isoformat(timespec="seconds"),
+        "gate": {
+            "fail_on": result.settings.fail_on,
+            "exit_code": result.exit_code(),
+            "failing": len(result.failing()),
+        },
+        "sources": [
+            {"kind": s.kind, "location": s.location, "carries": sorted(s.carries), "identity": s.identity}
+            for s in result.estate.sources
+        ],
+        "summary": {
+            "counts": counts,
+            "suppressed": sum(1 for f in result.findings if f.suppressed_by),
+            "in_baseline": sum(1 for f in result.findings if f.in_baseline and not f.suppressed_by),
+            "services": len(result.estate.services),
+        },
+        "coverage": coverage(ctx),
+        "apis": [
+            {
+                "resource": v.resource,
+                "service": v.service.name,
+                "api": v.api.name,
+                "display_name": v.api.display_name,
+                "is_llm": v.verdict.is_llm,
+                "llm_reasons": list(v.verdict.reasons),
+                "classification_overridden": v.verdict.overridden,
+                "operations": len(v.api.operations),
+            }
+            for v in ctx.apis
+        ],
+        "rules": [{"id": r.id, "title": r.title, "severity": r.severity.value} for r in result.rules],
+        "not_evaluated": [{"rule_id": n.rule.id, "reason": n.reason} for n in result.not_evaluated],
+        "findings": [finding_dict(f, registry) for f in result.findings],
+        "warnings": list(result.warnings),
+    }
+
+
+def render_json(result: AuditResult, registry: Registry | None = None, generated_at: str | None = None) -> str:
+    return json.dumps(result_dict(result, registry, generated_at), indent=2, sort_keys=False, ensure_ascii=False) + "\n"

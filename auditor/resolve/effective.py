@@ -1,0 +1,187 @@
+"""The effective policy of an operation, as the gateway runs it.
+
+Scopes nest global → workspace → product → API → operation. In each section an inner scope's
+`<base/>` is replaced by what the outer scopes produce; a section without `<base/>` drops them.
+A scope with no policy, or a policy that omits a section, inherits that section unchanged.
+`<include-fragment>` is replaced by the fragment's statements, recursively, with cycle detection.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+from ..estate import Api, ApimService, Fragment, Operation, Product
+from ..policy.tree import SECTIONS, Origin, Policy, PolicyNode
+
+INCLUDE = "include-fragment"
+
+
+@dataclass(frozen=True, slots=True)
+class ScopeStep:
+    scope: str  # global, workspace, product, api, operation
+    name: str
+    policy: Policy | None
+
+    @property
+    def usable(self) -> bool:
+        return self.policy is not None and self.policy.document is not None
+
+    def has_base(self, section: str) -> bool | None:
+        """True/False when the section exists; None when the scope has no say (inherits)."""
+        if not self.usable:
+            return None
+        sec = self.policy.document.section(section)  # type: ignore[union-attr]
+        if sec is None:
+            return None
+        return any(child.tag == "base" for child in sec.children)
+
+    def label(self) -> str:
+        return "global" if self.scope == "global" else f"{self.scope} '{self.name}'"
+
+
+@dataclass(frozen=True, slots=True)
+class ResolutionIssue:
+    message: str
+    origin: Origin
+
+
+@dataclass(frozen=True, slots=True)
+class EffectivePolicy:
+    service: str
+    api: str
+    operation: str | None  # None when the API has no known operations
+    product: str | None  # the product context the call comes through; None: no product
+    chain: tuple[ScopeStep, ...]
+    sections: dict[str, tuple[PolicyNode, ...]]
+
+    @property
+    def inbound(self) -> tuple[PolicyNode, ...]:
+        return self.sections.get("inbound", ())
+
+    def context_label(self) -> str:
+        return f"via product '{self.product}'" if self.product else "without a product"
+
+    def step(self, scope: str) -> ScopeStep | None:
+        for s in self.chain:
+            if s.scope == scope:
+                return s
+        return None
+
+
+class FragmentResolver:
+    """Expands `<include-fragment>`; remembers problems so they surface as findings, not crashes."""
+
+    def __init__(self, fragments: tuple[Fragment, ...], workspace: str | None):
+        self._by_name: dict[str, Fragment] = {}
+        for frag in fragments:
+            if frag.workspace is None or frag.workspace == workspace:
+                # a workspace fragment shadows a service one of the same name
+                if frag.workspace is not None or frag.name not in self._by_name:
+                    self._by_name[frag.name] = frag
+        self.issues: list[ResolutionIssue] = []
+        self._cache: dict[str, tuple[PolicyNode, ...]] = {}
+
+    def expand(self, nodes: tuple[PolicyNode, ...], stack: tuple[str, ...] = ()) -> tuple[PolicyNode, ...]:
+        out: list[PolicyNode] = []
+        for node in nodes:
+            if node.tag == INCLUDE:
+                out.extend(self._include(node, stack))
+            elif node.children and _contains_include(node):
+                out.append(replace(node, children=self.expand(node.children, stack)))
+            else:
+                out.append(node)
+        return tuple(out)
+
+    def _include(self, node: PolicyNode, stack: tuple[str, ...]) -> tuple[PolicyNode, ...]:
+        name = node.get("fragment-id") or ""
+        if name in stack:
+            chain = " → ".join((*stack, name))
+            self.issues.append(ResolutionIssue(f"policy fragment include cycle: {chain}", node.origin))
+            return ()
+        if not stack and name in self._cache:
+            return self._cache[name]
+        fragment = self._by_name.get(name)
+        if fragment is None:
+            self.issues.append(
+                ResolutionIssue(f"policy fragment '{name}' is included but not in the estate", node.origin)
+            )
+            return ()
+        document = fragment.policy.document
+        if document is None:
+            return ()  # the fragment's own parse error is already reported
+        body = self.expand(document.body, (*stack, name))
+        if not stack:
+            self._cache[name] = body
+        return body
+
+
+def _contains_include(node: PolicyNode) -> bool:
+    return any(n.tag == INCLUDE for n in node.iter())
+
+
+def scope_chain(
+    service: ApimService, api: Api, operation: Operation | None, product: Product | None
+) -> tuple[ScopeStep, ...]:
+    steps = [ScopeStep("global", "global", service.global_policy)]
+    if api.workspace:
+        ws = next((w for w in service.workspaces if w.name == api.workspace), None)
+        steps.append(ScopeStep("workspace", api.workspace, ws.policy if ws else None))
+    if product is not None:
+        steps.append(ScopeStep("product", product.name, product.policy))
+    steps.append(ScopeStep("api", api.name, api.policy))
+    if operation is not None:
+        steps.append(ScopeStep("operation", operation.name, operation.policy))
+    return tuple(steps)
+
+
+def resolve_sections(chain: tuple[ScopeStep, ...], fragments: FragmentResolver) -> dict[str, tuple[PolicyNode, ...]]:
+    sections: dict[str, tuple[PolicyNode, ...]] = {}
+    for section in SECTIONS:
+        inherited: tuple[PolicyNode, ...] = ()
+        for step in chain:
+            if not step.usable:
+                continue
+            element = step.policy.document.section(section)  # type: ignore[union-attr]
+            if element is None:
+                continue
+            own: list[PolicyNode] = []
+            for child in element.children:
+                if child.tag == "base":
+                    own.extend(inherited)
+                else:
+                    own.append(child)
+            inherited = fragments.expand(tuple(own))
+        sections[section] = inherited
+    return sections
+
+
+def product_contexts(service: ApimService, api: Api) -> tuple[Product | None, ...]:
+    """The products a call to this API can come through, plus 'no product' where that is possible."""
+    base_name = api.name.split(";rev=")[0]
+    products = tuple(p for p in service.products if base_name in p.apis or api.name in p.apis)
+    if not products or api.subscription_required is False:
+        return (*products, None)
+    return products
+
+
+def effective_policies(
+    service: ApimService, api: Api
+) -> tuple[tuple[EffectivePolicy, ...], tuple[ResolutionIssue, ...]]:
+    """Every (product context × operation) the API can be called through, and resolution problems."""
+    fragments = FragmentResolver(service.fragments, api.workspace)
+    operations: tuple[Operation | None, ...] = api.operations or (None,)
+    result = []
+    for product in product_contexts(service, api):
+        for operation in operations:
+            chain = scope_chain(service, api, operation, product)
+            result.append(
+                EffectivePolicy(
+                    service=service.name,
+                    api=api.name,
+                    operation=operation.name if operation else None,
+                    product=product.name if product else None,
+                    chain=chain,
+                    sections=resolve_sections(chain, fragments),
+                )
+            )
+    return tuple(result), tuple(dict.fromkeys(fragments.issues))

@@ -1,0 +1,150 @@
+"""Rule metadata and the registry that discovers checks through the `aoai_audit.checks` entry-point group.
+
+A check is any object (usually a module) with a `RULE` and a `check(ctx) -> Iterable[Finding]`.
+Built-in rules are registered through the same entry points as third-party ones.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from importlib.metadata import entry_points
+from types import ModuleType
+from typing import TYPE_CHECKING, Protocol
+
+from .findings import Finding, Location, Severity
+
+if TYPE_CHECKING:
+    from .context import AuditContext
+
+ENTRY_POINT_GROUP = "aoai_audit.checks"
+RULE_ID = re.compile(r"^[A-Z]{2,5}[0-9]{3}$")
+AREAS = {
+    "TM": "Token metrics",
+    "HD": "Caller identity and attribution headers",
+    "ST": "Streaming",
+    "DG": "Diagnostic settings and logging",
+    "RB": "Access for the reporting principal",
+    "KQ": "Usage in Log Analytics",
+    "BY": "Bypass",
+    "AU": "The audit's own health",
+    "SEC": "Secrets",
+}
+DOCS_BASE = "https://github.com/aoai-audit/aoai-audit/blob/main/docs/rules"
+
+
+@dataclass(frozen=True)
+class Rule:
+    """Everything a person needs to understand and fix a finding; docs are generated from it."""
+
+    id: str
+    title: str
+    severity: Severity
+    rationale: str  # what breaks in the chargeback when it fires
+    detection: str  # how it is detected
+    fix: str  # what to do
+    fix_snippet: str = ""  # policy or setting to paste
+    references: tuple[tuple[str, str], ...] = ()  # (title, url) of the Azure docs it relies on
+    requires: frozenset[str] = field(default_factory=frozenset)  # estate kinds it needs
+    notes: str = ""
+
+    @property
+    def area(self) -> str:
+        return re.sub(r"[0-9]+$", "", self.id)
+
+    @property
+    def area_title(self) -> str:
+        return AREAS.get(self.area, self.area)
+
+    @property
+    def docs_url(self) -> str:
+        return f"{DOCS_BASE}/{self.id}.md"
+
+    def finding(
+        self,
+        resource: str,
+        message: str,
+        *,
+        location: Location | None = None,
+        evidence: Iterable[str] = (),
+        context: str = "",
+        **extra,
+    ) -> Finding:
+        return Finding(
+            rule_id=self.id,
+            severity=self.severity,
+            resource=resource,
+            message=message,
+            location=location or Location(),
+            evidence=tuple(evidence),
+            context=context,
+            **extra,
+        )
+
+
+class Check(Protocol):
+    RULE: Rule
+
+    def check(self, ctx: AuditContext) -> Iterable[Finding]: ...
+
+
+@dataclass(frozen=True)
+class LoadedCheck:
+    rule: Rule
+    run: Callable[[AuditContext], Iterable[Finding]]
+    provider: str  # distribution that shipped it
+
+
+@dataclass(frozen=True)
+class Registry:
+    checks: tuple[LoadedCheck, ...]
+    errors: tuple[str, ...] = ()  # plugins that failed to load: reported, never fatal
+
+    def rule(self, rule_id: str) -> Rule | None:
+        for c in self.checks:
+            if c.rule.id == rule_id.upper():
+                return c.rule
+        return None
+
+    @property
+    def rules(self) -> tuple[Rule, ...]:
+        return tuple(c.rule for c in self.checks)
+
+
+def _adopt(obj: ModuleType | object, provider: str) -> LoadedCheck:
+    rule = getattr(obj, "RULE", None)
+    run = getattr(obj, "check", None)
+    if not isinstance(rule, Rule) or not callable(run):
+        raise TypeError("needs a RULE (aoai_audit.rules.Rule) and a check(ctx) function")
+    if not RULE_ID.match(rule.id):
+        raise ValueError(f"rule id {rule.id!r} is not like TM001")
+    return LoadedCheck(rule, run, provider)
+
+
+def load_registry() -> Registry:
+    checks: dict[str, LoadedCheck] = {}
+    errors: list[str] = []
+    for ep in sorted(entry_points(group=ENTRY_POINT_GROUP), key=lambda e: e.name):
+        provider = ep.dist.name if ep.dist else "?"
+        try:
+            loaded = _adopt(ep.load(), provider)
+        except Exception as exc:  # a broken plugin must not take the audit down
+            errors.append(f"check {ep.name} ({ep.value}) from {provider} failed to load: {exc}")
+            continue
+        if loaded.rule.id in checks:
+            if checks[loaded.rule.id].provider != provider:
+                errors.append(
+                    f"rule id {loaded.rule.id} from {provider} clashes with {checks[loaded.rule.id].provider}; ignored"
+                )
+            continue
+        checks[loaded.rule.id] = loaded
+    return Registry(tuple(sorted(checks.values(), key=lambda c: _rule_order(c.rule.id))), tuple(errors))
+
+
+_AREA_ORDER = list(AREAS)
+
+
+def _rule_order(rule_id: str) -> tuple[int, str]:
+    area = re.sub(r"[0-9]+$", "", rule_id)
+    return (_AREA_ORDER.index(area) if area in _AREA_ORDER else len(_AREA_ORDER), rule_id)

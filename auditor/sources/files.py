@@ -1,0 +1,89 @@
+"""Bounded, failure-tolerant file reading shared by the offline sources.
+
+Every read returns a value or records a CollectionGap: one bad file never stops the audit.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..estate import CollectionGap
+from ..policy.rawxml import MAX_POLICY_CHARS, read_policy
+from ..policy.tree import Policy
+
+MAX_JSON_BYTES = 256 * 1024 * 1024  # terraform state of a large tenant is big; beyond this it's not ours
+
+
+@dataclass
+class Reader:
+    """Reads files for one source and collects the gaps it met."""
+
+    gaps: list[CollectionGap] = field(default_factory=list)
+
+    def gap(self, kind: str, target: str, message: str, line: int | None = None, resource: str = "") -> None:
+        self.gaps.append(CollectionGap(kind=kind, target=target, message=message, line=line, resource=resource))
+
+    def read_bytes(self, path: str, limit: int) -> bytes | None:
+        try:
+            size = os.path.getsize(path)
+            if size > limit:
+                self.gap("unparseable", path, f"file is {size:,} bytes, over the {limit:,}-byte limit; skipped")
+                return None
+            with open(path, "rb") as fh:
+                return fh.read(limit + 1)
+        except OSError as exc:
+            self.gap("unreadable", path, f"cannot read file: {exc.strerror or exc}")
+            return None
+
+    def read_json(self, path: str, limit: int = MAX_JSON_BYTES) -> Any | None:
+        data = self.read_bytes(path, limit)
+        if data is None:
+            return None
+        try:
+            text = data.decode("utf-8-sig")
+        except UnicodeDecodeError:
+            try:
+                text = data.decode("utf-16")
+            except UnicodeDecodeError:
+                self.gap("unparseable", path, "not UTF-8 or UTF-16 text")
+                return None
+        try:
+            return json.loads(text)
+        except json.JSONDecodeError as exc:
+            self.gap("unparseable", path, f"invalid JSON: {exc.msg}", exc.lineno)
+            return None
+        except RecursionError:
+            self.gap("unparseable", path, "JSON nested too deeply")
+            return None
+
+    def read_policy(self, path: str, scope: str, label: str, resource: str = "") -> Policy | None:
+        data = self.read_bytes(path, MAX_POLICY_CHARS * 4)
+        if data is None:
+            return None
+        policy = read_policy(data, scope=scope, path=path, label=label)
+        if policy.error:
+            self.gap("unparseable", path, policy.error.message, policy.error.line, resource)
+        return policy
+
+
+def properties(doc: Any) -> dict[str, Any]:
+    """APIOps and ARM wrap fields in `properties`; older extractor versions did not."""
+    if not isinstance(doc, dict):
+        return {}
+    props = doc.get("properties")
+    return props if isinstance(props, dict) else doc
+
+
+def as_bool(value: Any) -> bool | None:
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.lower() in ("true", "false"):
+        return value.lower() == "true"
+    return None
+
+
+def as_str(value: Any) -> str:
+    return value if isinstance(value, str) else ""

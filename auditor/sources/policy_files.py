@@ -1,0 +1,44 @@
+"""Loose policy files (a single file or a folder of them): the quick check and the pre-commit hook.
+
+Each `<policies>` file is audited as the API-scope policy of an API named after the file;
+each `<fragment>` file becomes a fragment named after its file, so includes between loose files resolve.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+
+from ..estate import CARRIES_POLICIES, Api, ApimService, Estate, Fragment, SourceInfo
+from ..policy.tree import Origin
+from .files import Reader
+
+SERVICE = "files"
+_STEM = re.compile(r"(\.policy)?\.xml$", re.I)
+
+
+def _name(path: str, root: str) -> str:
+    rel = os.path.relpath(path, root) if os.path.isdir(root) else os.path.basename(path)
+    return _STEM.sub("", rel).replace(os.sep, "/")
+
+
+def read_policy_files(paths: list[str], root: str) -> Estate:
+    reader = Reader()
+    apis = []
+    fragments = []
+    for path in paths:
+        name = _name(path, root)
+        policy = reader.read_policy(path, "api", f"policy file '{name}'", f"service/{SERVICE}/apis/{name}")
+        if policy is None:
+            continue
+        if policy.document is not None and policy.document.root_tag == "fragment":
+            fragments.append(Fragment(os.path.basename(name), policy))
+        else:
+            apis.append(Api(name=name, display_name=name, policy=policy, origin=Origin(path, None, None, name)))
+    service = ApimService(name=SERVICE, apis=tuple(apis), fragments=tuple(fragments), origin=Origin(root))
+    return Estate(
+        sources=(SourceInfo("policy-files", root, frozenset({CARRIES_POLICIES})),),
+        services=(service,) if apis or fragments else (),
+        gaps=tuple(reader.gaps),
+        root=root,
+    )

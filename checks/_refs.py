@@ -1,0 +1,18 @@
+"""Azure documentation the rules rely on (checked against MicrosoftDocs; see docs/rules)."""
+
+LEARN = "https://learn.microsoft.com/azure/api-management"
+LLM_EMIT_TOKEN_METRIC = ("llm-emit-token-metric policy", f"{LEARN}/llm-emit-token-metric-policy")
+AOAI_EMIT_TOKEN_METRIC = ("azure-openai-emit-token-metric policy", f"{LEARN}/azure-openai-emit-token-metric-policy")
+POLICIES_HOWTO = ("Policies in Azure API Management (scopes and <base/>)", f"{LEARN}/api-management-howto-policies")
+APP_INSIGHTS = ("Integrate API Management with Application Insights (custom metrics)", f"{LEARN}/api-management-howto-app-insights")
+EMIT_METRIC = ("emit-metric policy (custom metric limits)", f"{LEARN}/emit-metric-policy")
+CHECK_HEADER = ("check-header policy", f"{LEARN}/check-header-policy")
+VALIDATE_JWT = ("validate-jwt policy", f"{LEARN}/validate-jwt-policy")
+VALIDATE_AAD = ("validate-azure-ad-token policy", f"{LEARN}/validate-azure-ad-token-policy")
+SET_HEADER = ("set-header policy", f"{LEARN}/set-header-policy")
+SET_VARIABLE = ("set-variable policy", f"{LEARN}/set-variable-policy")
+FRAGMENTS = ("Policy fragments", f"{LEARN}/policy-fragments")
+SUBSCRIPTIONS = ("Subscriptions in Azure API Management", f"{LEARN}/api-management-subscriptions")
+LLM_LOGS = ("Log token usage, prompts and completions for LLM APIs", f"{LEARN}/api-management-howto-llm-logs")
+NAMED_VALUES = ("Use named values in Azure API Management policies", f"{LEARN}/api-management-howto-properties")
+EXPRESSIONS = ("API Management policy expressions", f"{LEARN}/api-management-policy-expressions")

@@ -1,0 +1,83 @@
+"""TM001: an LLM API operation has no effective token metric in its inbound section."""
+
+from __future__ import annotations
+
+from aoai_audit.analysis import TOKEN_METRIC_TAGS, token_metrics
+from aoai_audit.context import AuditContext
+from aoai_audit.estate import CARRIES_POLICIES
+from aoai_audit.findings import Severity
+from aoai_audit.rules import Rule
+
+from . import _refs
+from ._support import by_product, chain_summary, context_of, element_evidence, ops_label, why_llm
+
+RULE = Rule(
+    id="TM001",
+    title="LLM API operation has no effective token metric",
+    severity=Severity.HIGH,
+    rationale=(
+        "Without `llm-emit-token-metric` (or the older `azure-openai-emit-token-metric`) in the effective "
+        "inbound policy, the gateway never records who consumed the tokens of these calls. Azure bills the "
+        "Azure OpenAI resource as a whole, so this traffic lands in no team's line of the chargeback sheet."
+    ),
+    detection=(
+        "For every LLM API, every operation and every product the API can be called through, the effective "
+        "inbound policy is computed (global → workspace → product → API → operation, honouring `<base/>` and "
+        "expanding `<include-fragment>`). The rule fires when neither token-metric policy appears in it. "
+        "A metric placed in `backend`, `outbound` or `on-error` does not count: the policy runs in inbound only."
+    ),
+    fix=(
+        "Add the token metric once at the widest scope that covers all LLM APIs (global, workspace or the "
+        "API), with a dimension that names the consumer, and keep `<base/>` in inner scopes."
+    ),
+    fix_snippet="""<inbound>
+    <base />
+    <llm-emit-token-metric namespace="llm-usage">
+        <dimension name="Subscription ID" />
+        <dimension name="Product ID" />
+        <dimension name="API ID" />
+    </llm-emit-token-metric>
+</inbound>""",
+    references=(_refs.LLM_EMIT_TOKEN_METRIC, _refs.AOAI_EMIT_TOKEN_METRIC, _refs.POLICIES_HOWTO),
+    requires=frozenset({CARRIES_POLICIES}),
+)
+
+
+def check(ctx: AuditContext):
+    for view in ctx.llm_apis:
+        for product, eps in by_product(view.effective).items():
+            missing = [ep for ep in eps if not token_metrics(ep.inbound)]
+            if not missing:
+                continue
+            misplaced = [
+                n
+                for ep in missing
+                for section in ("backend", "outbound", "on-error")
+                for top in ep.sections.get(section, ())
+                for n in top.iter()
+                if n.tag in TOKEN_METRIC_TAGS
+            ]
+            evidence = [why_llm(view), chain_summary(missing[0])]
+            evidence += [
+                element_evidence(n, f"<{n.tag}> is in a section other than inbound, where it never runs")
+                for n in dict.fromkeys(misplaced)
+            ]
+            how = "" if not product else f" when called via product '{product}'"
+            if product is None and len(by_product(view.effective)) > 1:
+                how = " when called without a product"
+            whole_api = len(missing) == len(eps)
+            targets = [(view.resource, missing, view.policy_origin)] if whole_api else [
+                (view.operation_resource(ep.operation), [ep], ep.chain[-1].policy.origin
+                 if ep.chain[-1].policy else view.policy_origin)
+                for ep in missing
+            ]
+            for resource, group, origin in targets:
+                yield RULE.finding(
+                    resource,
+                    f"LLM API '{view.api.display_name or view.api.name}': {ops_label(group)} "
+                    f"{'have' if len(group) > 1 or not group[0].operation else 'has'} no effective "
+                    f"llm-emit-token-metric in inbound{how}; their tokens are not attributed to any consumer",
+                    location=ctx.location(origin),
+                    evidence=evidence,
+                    context=context_of(view, product),
+                )
