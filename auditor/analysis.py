@@ -170,9 +170,7 @@ def dimensions(metric: PolicyNode, inbound: tuple[PolicyNode, ...]) -> list[Dime
 def consumer_dimensions(dims: list[Dimension]) -> list[Dimension]:
     out = []
     for d in dims:
-        if d.builtin and norm_dimension(d.name) in CONSUMER_BUILTINS:
-            out.append(d)
-        elif not d.builtin and d.source.identifies_consumer:
+        if (d.builtin and norm_dimension(d.name) in CONSUMER_BUILTINS) or (not d.builtin and d.source.identifies_consumer):
             out.append(d)
     return out
 

@@ -4,7 +4,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .analysis import consumer_dimensions, dimensions, header_matches, header_value, read_expression, token_metrics
+from .analysis import (
+    consumer_dimensions,
+    dimensions,
+    header_matches,
+    header_value,
+    read_expression,
+    token_metrics,
+)
 from .context import ApiView, AuditContext
 
 

@@ -6,8 +6,17 @@ from collections import defaultdict
 from collections.abc import Iterable
 
 from aoai_audit.context import ApiView
-from aoai_audit.policy.tree import PolicyNode
+from aoai_audit.policy.tree import Origin, Policy, PolicyNode
 from aoai_audit.resolve.effective import EffectivePolicy
+
+
+def section_origin(policy: Policy, section: str) -> Origin:
+    """The line of a section element when the policy has it, else the policy itself."""
+    if policy.document is not None:
+        element = policy.document.section(section)
+        if element is not None:
+            return element.origin
+    return policy.origin
 
 
 def chain_summary(ep: EffectivePolicy) -> str:
@@ -48,8 +57,78 @@ def why_llm(view: ApiView) -> str:
 
 
 def ops_label(eps: list[EffectivePolicy]) -> str:
-    names = [ep.operation for ep in eps if ep.operation]
+    names = list(dict.fromkeys(ep.operation for ep in eps if ep.operation))
     if not names:
         return "the API"
     shown = ", ".join(names[:5]) + (f" and {len(names) - 5} more" if len(names) > 5 else "")
     return f"operation(s) {shown}"
+
+
+ALL_PRODUCTS = object()
+
+
+class Group:
+    """Operations × product contexts that fail a rule the same way: reported as one finding."""
+
+    def __init__(self, view: ApiView, eps: list[EffectivePolicy], product: object, whole_api: bool):
+        self.view = view
+        self.eps = eps
+        self.product = product  # a product name, None (no product) or ALL_PRODUCTS
+        self.whole_api = whole_api
+
+    @property
+    def context(self) -> str:
+        return "" if self.product is ALL_PRODUCTS else context_of(self.view, self.product)  # type: ignore[arg-type]
+
+    @property
+    def how(self) -> str:
+        """' when called via product X' or ''."""
+        return f" when called {self.context}" if self.context else ""
+
+    @property
+    def resource(self) -> str:
+        return self.view.resource if self.whole_api else self.view.operation_resource(self.eps[0].operation)
+
+    @property
+    def origin(self):
+        """The policy a person edits: the API's for the whole API, else the operation's (or the API's)."""
+        if not self.whole_api:
+            last = self.eps[0].chain[-1]
+            if last.scope == "operation" and last.policy is not None:
+                return section_origin(last.policy, "inbound")
+        if self.view.api.policy is not None:
+            return section_origin(self.view.api.policy, "inbound")
+        return self.view.policy_origin
+
+    @property
+    def operations(self) -> list[str]:
+        return list(dict.fromkeys(ep.operation for ep in self.eps if ep.operation))
+
+
+def group_failures(view: ApiView, failing: Iterable[EffectivePolicy]) -> list[Group]:
+    """Fold failing (operation, product) pairs into as few findings as stay truthful."""
+    failing = list(failing)
+    if not failing:
+        return []
+    products = list(dict.fromkeys(ep.product for ep in view.effective))
+    ops = list(dict.fromkeys(ep.operation for ep in view.effective))
+    failed = {(ep.operation, ep.product): ep for ep in failing}
+    by_set: dict[frozenset, list[str | None]] = defaultdict(list)
+    for op in ops:
+        pset = frozenset(p for p in products if (op, p) in failed)
+        if pset:
+            by_set[pset].append(op)
+    groups = []
+    for pset, op_names in by_set.items():
+        whole = len(op_names) == len(ops)
+        contexts = [ALL_PRODUCTS] if len(pset) == len(products) else [p for p in products if p in pset]
+        for product in contexts:
+            for op in ([None] if whole else op_names):
+                chosen = [
+                    failed[(o, p)]
+                    for o in (op_names if op is None else [op])
+                    for p in (pset if product is ALL_PRODUCTS else [product])
+                    if (o, p) in failed
+                ]
+                groups.append(Group(view, chosen, product, whole))
+    return groups

@@ -9,7 +9,7 @@ from aoai_audit.findings import Severity
 from aoai_audit.rules import Rule
 
 from . import _refs
-from ._support import by_product, chain_summary, context_of, element_evidence, ops_label, why_llm
+from ._support import chain_summary, element_evidence, group_failures, ops_label, why_llm
 
 RULE = Rule(
     id="TM001",
@@ -45,39 +45,27 @@ RULE = Rule(
 
 def check(ctx: AuditContext):
     for view in ctx.llm_apis:
-        for product, eps in by_product(view.effective).items():
-            missing = [ep for ep in eps if not token_metrics(ep.inbound)]
-            if not missing:
-                continue
+        missing = [ep for ep in view.effective if not token_metrics(ep.inbound)]
+        for group in group_failures(view, missing):
             misplaced = [
                 n
-                for ep in missing
+                for ep in group.eps
                 for section in ("backend", "outbound", "on-error")
                 for top in ep.sections.get(section, ())
                 for n in top.iter()
                 if n.tag in TOKEN_METRIC_TAGS
             ]
-            evidence = [why_llm(view), chain_summary(missing[0])]
+            evidence = [why_llm(view), chain_summary(group.eps[0])]
             evidence += [
                 element_evidence(n, f"<{n.tag}> is in a section other than inbound, where it never runs")
                 for n in dict.fromkeys(misplaced)
             ]
-            how = "" if not product else f" when called via product '{product}'"
-            if product is None and len(by_product(view.effective)) > 1:
-                how = " when called without a product"
-            whole_api = len(missing) == len(eps)
-            targets = [(view.resource, missing, view.policy_origin)] if whole_api else [
-                (view.operation_resource(ep.operation), [ep], ep.chain[-1].policy.origin
-                 if ep.chain[-1].policy else view.policy_origin)
-                for ep in missing
-            ]
-            for resource, group, origin in targets:
-                yield RULE.finding(
-                    resource,
-                    f"LLM API '{view.api.display_name or view.api.name}': {ops_label(group)} "
-                    f"{'have' if len(group) > 1 or not group[0].operation else 'has'} no effective "
-                    f"llm-emit-token-metric in inbound{how}; their tokens are not attributed to any consumer",
-                    location=ctx.location(origin),
-                    evidence=evidence,
-                    context=context_of(view, product),
-                )
+            what = "its calls" if group.whole_api else ops_label(group.eps)
+            yield RULE.finding(
+                group.resource,
+                f"LLM API '{view.api.display_name or view.api.name}': no effective token metric in the inbound "
+                f"policy for {what}{group.how}, so their tokens are attributed to no consumer",
+                location=ctx.location(group.origin),
+                evidence=evidence,
+                context=group.context,
+            )

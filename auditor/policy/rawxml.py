@@ -299,8 +299,9 @@ def _parser() -> etree.XMLParser:
 
 
 class _Builder:
-    def __init__(self, origin: Origin):
+    def __init__(self, origin: Origin, fixed_line: int | None = None):
         self.origin = origin
+        self.fixed_line = fixed_line  # policies embedded in a JSON string all sit on one line of the file
         self.suppressions: list[Suppression] = []
         self.secrets: list[SecretHit] = []
         self.literal_secrets: list[str] = []
@@ -309,7 +310,7 @@ class _Builder:
         if depth > MAX_DEPTH:
             raise RawXmlError(f"nesting deeper than {MAX_DEPTH} levels", el.sourceline)
         tag = etree.QName(el).localname
-        line = el.sourceline
+        line = self.fixed_line or el.sourceline
         attrs = []
         for key, value in el.attrib.items():
             key = etree.QName(key).localname
@@ -354,7 +355,7 @@ class _Builder:
             self.suppressions.append(Suppression(rules, m.group(2).strip(), comment.sourceline or 0))
 
 
-def parse_document(text: str, origin: Origin) -> tuple[PolicyDocument, str]:
+def parse_document(text: str, origin: Origin, fixed_line: int | None = None) -> tuple[PolicyDocument, str]:
     """Parse policy text; return the document and the redacted text. Raises RawXmlError."""
     if len(text) > MAX_POLICY_CHARS:
         raise RawXmlError(f"policy is {len(text):,} characters, over the {MAX_POLICY_CHARS:,} limit", None)
@@ -370,7 +371,7 @@ def parse_document(text: str, origin: Origin) -> tuple[PolicyDocument, str]:
         msg = exc.msg or str(exc)
         msg = re.sub(r",? line \d+, column \d+$", "", msg)
         raise RawXmlError(msg, exc.lineno) from None
-    builder = _Builder(origin)
+    builder = _Builder(origin, fixed_line)
     for sibling in root.itersiblings(preceding=True):
         if sibling.tag is etree.Comment:
             builder._comment(sibling)
@@ -399,15 +400,22 @@ def read_policy(
     resource_id: str | None = None,
     label: str = "",
     fmt: str = "rawxml",
+    embedded_at: int | None = None,
 ) -> Policy:
-    """Read one policy; never raises. A broken policy comes back with `error` set (it becomes AU002)."""
-    origin = Origin(path, None, resource_id, label or scope)
+    """Read one policy; never raises. A broken policy comes back with `error` set (it becomes AU002).
+
+    `embedded_at`: the policy is a string inside another file (ARM/Terraform JSON) on that line; every
+    element then points at that line of `path`, and parse errors too.
+    """
+    origin = Origin(path, embedded_at, resource_id, label or scope)
     text = ""
     try:
         text = decode(data)
-        document, safe_text = parse_document(text, origin)
+        document, safe_text = parse_document(text, origin, embedded_at)
         return Policy(scope, origin, safe_text, document, None, fmt)
     except RawXmlError as exc:
-        return Policy(scope, origin, redact(text)[:MAX_POLICY_CHARS], None, ParseError(str(exc), exc.line), fmt)
+        line = embedded_at or exc.line
+        message = str(exc) if embedded_at is None or exc.line is None else f"{exc} (line {exc.line} of the policy)"
+        return Policy(scope, origin, redact(text)[:MAX_POLICY_CHARS], None, ParseError(message, line), fmt)
     except (RecursionError, MemoryError, ValueError) as exc:  # pathological input must not stop the audit
         return Policy(scope, origin, "", None, ParseError(f"unreadable policy: {type(exc).__name__}", None), fmt)

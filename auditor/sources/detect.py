@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import os
-from dataclasses import replace
 from collections.abc import Iterator
+from dataclasses import replace
 
 from ..estate import CollectionGap, Estate, SourceInfo
 from .apiops import looks_like_apiops, read_apiops
