@@ -148,7 +148,7 @@ def run_audit(
             findings.extend(check.run(ctx))
         except Exception as exc:  # fail closed, never crash the audit
             findings.append(_crash_finding(rule, exc))
-    findings = [f.with_fingerprint() for f in findings]
+    findings = [f.with_fingerprint(estate.root) for f in findings]
     findings = list({f.fingerprint: f for f in findings}.values())
     findings, warnings = apply_suppressions(findings, ctx, baseline)
     findings.sort(key=Finding.sort_key)

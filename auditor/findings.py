@@ -58,8 +58,11 @@ class Finding:
     in_baseline: bool = False
     fingerprint: str = ""
 
-    def with_fingerprint(self) -> Finding:
+    def with_fingerprint(self, root: str = "") -> Finding:
+        """Stable across runs and checkouts: paths under the scanned root count relative to it."""
         key = "\x1f".join((self.rule_id, self.resource, self.context, self.key))
+        if root:
+            key = key.replace(root.rstrip("/\\") + "/", "")
         return replace(self, fingerprint=hashlib.sha256(key.encode()).hexdigest()[:16])
 
     @property

@@ -127,7 +127,7 @@ def group_failures(view: ApiView, failing: Iterable[EffectivePolicy]) -> list[Gr
                 chosen = [
                     failed[(o, p)]
                     for o in (op_names if op is None else [op])
-                    for p in (pset if product is ALL_PRODUCTS else [product])
+                    for p in ([q for q in products if q in pset] if product is ALL_PRODUCTS else [product])
                     if (o, p) in failed
                 ]
                 groups.append(Group(view, chosen, product, whole))

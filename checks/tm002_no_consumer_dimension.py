@@ -56,5 +56,5 @@ def check(ctx: AuditContext):
                     "which identifies the caller; its tokens cannot be charged back to a team",
                     location=ctx.location(metric.origin),
                     evidence=[element_evidence(metric)] + [element_evidence(d.node) for d in dims[:6]],
-                    key=f"{metric.origin.path or metric.origin.resource_id}:{metric.get('namespace') or ''}",
+                    key=f"{metric.origin.scope}:{metric.get('namespace') or ''}",
                 )

@@ -91,7 +91,7 @@ def check(ctx: AuditContext):
             detail = "; ".join(f"'{n}' in {', '.join(sorted(apis))}" for n, apis in sorted(names.items()))
             yield RULE.finding("estate", f"one dimension is spelled {len(names)} ways: {detail}", key=f"name:{norm}")
     for source, names in sorted(by_source.items()):
-        distinct = {norm_dimension(n) for n in names}
+        distinct = {_loose(n, False) for n in names}  # spelling variants are reported above
         if len(distinct) > 1:
             detail = "; ".join(f"'{n}' in {', '.join(sorted(apis))}" for n, apis in sorted(names.items()))
             yield RULE.finding(

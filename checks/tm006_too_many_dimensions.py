@@ -56,5 +56,5 @@ def check(ctx: AuditContext):
                         "are accepted, the rest are lost",
                         location=ctx.location(metric.origin),
                         evidence=[element_evidence(metric)],
-                        key=f"{metric.origin.path or metric.origin.resource_id}:{metric.get('namespace') or ''}",
+                        key=f"{metric.origin.scope}:{metric.get('namespace') or ''}",
                     )

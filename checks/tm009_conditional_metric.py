@@ -63,7 +63,7 @@ def check(ctx: AuditContext):
                     f"LLM API '{name}': the token metric runs only when {condition}; other calls are not metered",
                     location=ctx.location(metric.origin),
                     evidence=[element_evidence(when) if when is not None else "", element_evidence(metric)],
-                    key=f"branch:{metric.origin.path or metric.origin.resource_id}:{metric.get('namespace') or ''}",
+                    key=f"branch:{metric.origin.scope}:{metric.get('namespace') or ''}",
                 )
         gaps: dict[tuple[str, ...], list[str | None]] = {}
         contexts = by_product(view.effective)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from dataclasses import replace
+from importlib import import_module
 
 from ..estate import CollectionGap, Estate, SourceInfo
 from .apiops import looks_like_apiops, read_apiops
@@ -30,25 +31,33 @@ def _walk(root: str) -> Iterator[tuple[str, list[str], list[str]]]:
 def _json_estate(path: str) -> Estate:
     """A JSON input: ARM template, Terraform show output, or an aoai-audit snapshot."""
     if path.endswith(".gz") or _peek_snapshot(path):
-        from .snapshot import read_snapshot
-
+        try:
+            from .snapshot import read_snapshot
+        except ImportError:
+            gap = CollectionGap("unparseable", path, "not audited: this build cannot read snapshots")
+            return Estate(sources=(SourceInfo("snapshot", path, frozenset()),), gaps=(gap,))
         return read_snapshot(path)
     reader = Reader()
     doc = reader.read_json(path)
     if doc is None:
         return Estate(sources=(SourceInfo("json", path, frozenset()),), gaps=tuple(reader.gaps))
     if isinstance(doc, dict) and "format_version" in doc and ("planned_values" in doc or "values" in doc):
-        from .terraform import read_terraform
-
-        return read_terraform(path, doc)
+        return _with_reader("terraform", "read_terraform", path, doc)
     if isinstance(doc, dict) and ("resources" in doc or "$schema" in doc):
-        from .arm import read_arm
-
-        return read_arm(path, doc)
+        return _with_reader("arm", "read_arm", path, doc)
     gap = CollectionGap(
         "unparseable", path, "JSON is not an ARM template, Terraform `show -json` output or aoai-audit snapshot"
     )
     return Estate(sources=(SourceInfo("json", path, frozenset()),), gaps=(gap,))
+
+
+def _with_reader(module: str, func: str, path: str, doc: dict) -> Estate:
+    try:
+        reader = getattr(import_module(f"{__package__}.{module}"), func)
+    except (ImportError, AttributeError):
+        gap = CollectionGap("unparseable", path, f"not audited: this build has no {module} reader")
+        return Estate(sources=(SourceInfo(module, path, frozenset()),), gaps=(gap,))
+    return reader(path, doc)
 
 
 def _peek_snapshot(path: str) -> bool:

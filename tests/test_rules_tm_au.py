@@ -1,0 +1,92 @@
+"""Each TM and AU rule: its `fires` fixture produces exactly the expected findings, its `passes` one none."""
+
+from __future__ import annotations
+
+import pytest
+from conftest import RULE_FIXTURES, audit
+
+F = "tests/fixtures/rules"
+
+# rule -> (expected (resource, location path, line) in fires/)
+EXPECTED = {
+    "TM001": {
+        ("service/files/apis/chat", f"{F}/TM001/fires/chat.policy.xml", 2),
+        ("service/files/apis/outbound-only", f"{F}/TM001/fires/outbound-only.policy.xml", 2),
+    },
+    "TM002": {("service/files/apis/chat", f"{F}/TM002/fires/chat.policy.xml", 5)},
+    "TM003": {("service/files/apis/chat", f"{F}/TM003/fires/chat.policy.xml", 7)},
+    "TM004": {("service/files/apis/chat", f"{F}/TM004/fires/chat.policy.xml", 5)},
+    "TM006": {("service/files/apis/chat", f"{F}/TM006/fires/chat.policy.xml", 5)},
+    "TM007": {("service/apim/apis/chat/operations/embeddings", f"{F}/TM007/fires/apim/apis/chat/operations/embeddings/policy.xml", 2)},
+    "TM008": {("service/apim", f"{F}/TM008/fires/apim/diagnostics/applicationinsights/diagnosticInformation.json", None)},
+    "TM009": {("service/files/apis/chat", f"{F}/TM009/fires/chat.policy.xml", 7)},
+    "TM010": {("service/files/apis/chat", f"{F}/TM010/fires/chat.policy.xml", 8)},
+    "AU003": {("estate", None, None)},
+}
+
+
+def located(result, rule_id):
+    return {(f.resource, f.location.path, f.location.line) for f in result.findings if f.rule_id == rule_id}
+
+
+@pytest.mark.parametrize("rule_id", sorted(EXPECTED))
+def test_rule_fires_exactly(rule_id, registry):
+    result = audit(f"{F}/{rule_id}/fires", registry, only=(rule_id,))
+    assert located(result, rule_id) == EXPECTED[rule_id]
+
+
+@pytest.mark.parametrize("rule_id", sorted([*EXPECTED, "TM005", "AU002"]))
+def test_rule_passes(rule_id, registry):
+    result = audit(f"{F}/{rule_id}/passes", registry, only=(rule_id,))
+    assert [f for f in result.findings if f.rule_id == rule_id] == []
+
+
+def test_tm001_names_misplaced_metric(registry):
+    result = audit(f"{F}/TM001/fires/outbound-only.policy.xml", registry, only=("TM001",))
+    (finding,) = result.findings
+    assert any("section other than inbound" in e for e in finding.evidence)
+
+
+def test_tm003_names_header_and_bucket(registry):
+    (finding,) = audit(f"{F}/TM003/fires", registry, only=("TM003",)).findings
+    assert "x-team-id" in finding.message and "'unknown'" in finding.message
+
+
+def test_tm005_reports_namespaces_and_spellings(registry):
+    result = audit(f"{F}/TM005/fires", registry, only=("TM005",))
+    messages = sorted(f.message for f in result.findings)
+    assert len(messages) == 2
+    assert any("2 namespaces" in m and "'AzureOpenAI'" in m and "'llm-usage'" in m for m in messages)
+    assert any("'Team'" in m and "'team-id'" in m for m in messages)
+
+
+def test_tm006_counts_only_custom_dimensions(registry):
+    (finding,) = audit(f"{F}/TM006/fires", registry, only=("TM006",)).findings
+    assert finding.message.startswith("token metric has 6 custom dimensions")
+
+
+def test_tm008_passes_when_metrics_enabled_and_says_why_not(registry):
+    (finding,) = audit(f"{F}/TM008/fires", registry, only=("TM008",)).findings
+    assert "metrics not set (defaults to false)" in finding.message
+
+
+def test_au002_reports_file_and_line_and_missing_fragment(registry):
+    result = audit(f"{F}/AU002/fires", registry, only=("AU002",))
+    got = {(f.location.path, f.location.line) for f in result.findings}
+    assert (f"{F}/AU002/fires/broken.policy.xml", 7) in got
+    assert (f"{F}/AU002/fires/missing-fragment.policy.xml", 5) in got
+    broken = next(f for f in result.findings if f.location.path.endswith("broken.policy.xml"))
+    assert "mismatch" in broken.message
+
+
+def test_unparseable_policy_fails_closed(registry):
+    """The broken policy had the only token metric: the audit must not assume it is there."""
+    result = audit(f"{F}/AU002/fires/broken.policy.xml", registry)
+    assert ("AU002", "service/files/apis/broken") in {(f.rule_id, f.resource) for f in result.findings}
+    assert result.exit_code() in (1, 2)
+
+
+def test_every_rule_has_fixture_dirs():
+    for rule_id in EXPECTED:
+        assert (RULE_FIXTURES / rule_id / "fires").is_dir()
+        assert (RULE_FIXTURES / rule_id / "passes").is_dir()
