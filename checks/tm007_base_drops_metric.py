@@ -72,8 +72,7 @@ def check(ctx: AuditContext):
                     resource,
                     f"the inbound section of {step.label()} has no <base/>, so the token metric defined at "
                     f"{outer.label()} ({metric.origin.label()}) never runs for "
-                    f"LLM API '{view.api.display_name or view.api.name}'"
-                    + (f" {ep.context_label()}" if len({e.product for e in view.effective}) > 1 else ""),
+                    f"LLM API '{view.api.display_name or view.api.name}'",
                     location=ctx.location(section_origin(step.policy, "inbound")),
                     evidence=[f"{metric.origin.label()}: <{metric.tag}> at {outer.label()}"],
                     key=outer.label(),

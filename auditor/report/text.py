@@ -6,6 +6,7 @@ from io import StringIO
 
 from rich.console import Console
 from rich.markup import escape
+from rich.padding import Padding
 from rich.text import Text
 
 from ..coverage import coverage
@@ -13,6 +14,11 @@ from ..engine import AuditResult
 from ..rules import Registry
 
 STYLE = {"high": "bold red", "medium": "yellow", "low": "cyan"}
+
+
+def indented(con: Console, text: str, style: str = "") -> None:
+    """Print under the severity column, wrapped lines kept in the same column."""
+    con.print(Padding(Text(text, style=style), (0, 0, 0, 7), expand=False))
 
 
 def render_text(result: AuditResult, registry: Registry, color: bool = False, width: int = 110) -> str:
@@ -51,14 +57,14 @@ def render_text(result: AuditResult, registry: Registry, color: bool = False, wi
         head.append(f"{f.rule_id} ", style="bold")
         head.append(rule.title if rule else "")
         con.print(head)
-        con.print(f"       {escape(f.resource)}" + (f" ({escape(f.context)})" if f.context else ""))
+        indented(con, f.resource + (f" ({f.context})" if f.context else ""))
         if f.location.label():
-            con.print(f"       at {escape(f.location.label())}")
-        con.print(f"       {escape(f.message)}", soft_wrap=False)
+            indented(con, f"at {f.location.label()}")
+        indented(con, f.message)
         for line in f.evidence[:4]:
-            con.print(f"       · {escape(line)}", style="dim")
+            indented(con, f"· {line}", "dim")
         if rule:
-            con.print(f"       fix: {escape(rule.fix)}", style="green")
+            indented(con, f"fix: {rule.fix}", "green")
         con.print()
     for n in result.not_evaluated:
         con.print(f"not evaluated: {n.rule.id} ({n.reason})", style="dim")
