@@ -138,5 +138,17 @@ def explain(rule_id: str) -> None:
     click.echo(rule_markdown(rule))
 
 
+@main.command()
+@click.option("--output", "-o", default="docs/rules", show_default=True, help="Directory for the rule pages.")
+def docs(output: str) -> None:
+    """Generate the rule documentation pages from the rule metadata."""
+    from .docs import write_docs
+
+    registry = load_registry()
+    rules = [c.rule for c in registry.checks if c.provider == "aoai-audit"]
+    for path in write_docs(rules, output):
+        click.echo(path)
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()

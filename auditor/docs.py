@@ -33,3 +33,31 @@ def rule_markdown(rule: Rule) -> str:
         lines += ["", "## References", ""] + [f"- [{title}]({url})" for title, url in rule.references]
     lines += ["", f"Suppress with `<!-- aoai-audit: ignore {rule.id} reason -->` in the policy, or in the config file."]
     return "\n".join(lines) + "\n"
+
+
+def index_markdown(rules: list[Rule]) -> str:
+    lines = ["# Rule catalogue", "", "Generated from the rule modules by `aoai-audit docs`; do not edit by hand.", ""]
+    area = None
+    for rule in rules:
+        if rule.area != area:
+            area = rule.area
+            lines += ["", f"## {rule.area_title}", "", "| id | severity | title |", "|---|---|---|"]
+        lines.append(f"| [{rule.id}]({rule.id}.md) | {rule.severity.value} | {rule.title} |")
+    return "\n".join(lines) + "\n"
+
+
+def write_docs(rules: list[Rule], directory: str) -> list[str]:
+    """Write one page per rule and an index; return the files written."""
+    import os
+
+    os.makedirs(directory, exist_ok=True)
+    written = []
+    for rule in rules:
+        path = os.path.join(directory, f"{rule.id}.md")
+        with open(path, "w", encoding="utf-8", newline="\n") as fh:
+            fh.write(rule_markdown(rule))
+        written.append(path)
+    index = os.path.join(directory, "README.md")
+    with open(index, "w", encoding="utf-8", newline="\n") as fh:
+        fh.write(index_markdown(rules))
+    return [*written, index]

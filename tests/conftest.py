@@ -6,6 +6,7 @@ import os
 from pathlib import Path
 
 import pytest
+
 from aoai_audit.config import Settings
 from aoai_audit.engine import AuditResult, run_audit
 from aoai_audit.rules import Registry, load_registry

@@ -11,6 +11,7 @@ from importlib import resources
 
 import jsonschema
 import pytest
+
 from conftest import EXAMPLE, ROOT
 
 F = "tests/fixtures/rules"

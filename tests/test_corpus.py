@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from aoai_audit.config import Settings
 from aoai_audit.engine import run_audit
 from aoai_audit.sources.detect import load_paths

@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 
 import pytest
+
 from aoai_audit.policy.rawxml import MAX_DEPTH, read_policy, to_wellformed
 from aoai_audit.policy.secrets import REDACTED
 

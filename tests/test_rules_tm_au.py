@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from conftest import RULE_FIXTURES, audit
 
 F = "tests/fixtures/rules"

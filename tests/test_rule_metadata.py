@@ -1,0 +1,43 @@
+"""Rule metadata is complete, matches the catalogue contract, and the committed docs are generated from it."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from aoai_audit.docs import index_markdown, rule_markdown
+from conftest import CORPUS, ROOT
+
+CATALOGUE = CORPUS.parent / "RULES.md"
+
+
+def builtin(registry):
+    return [c.rule for c in registry.checks if c.provider == "aoai-audit"]
+
+
+def test_every_rule_has_what_a_person_needs(registry):
+    for rule in builtin(registry):
+        assert rule.title and rule.rationale and rule.detection and rule.fix, rule.id
+        if not rule.id.startswith("AU"):
+            assert rule.references, f"{rule.id} cites no Azure documentation"
+        for _title, url in rule.references:
+            assert url.startswith("https://learn.microsoft.com/"), (rule.id, url)
+
+
+@pytest.mark.skipif(not CATALOGUE.is_file(), reason="shared RULES.md not present")
+def test_ids_and_severities_match_the_catalogue(registry):
+    rows = dict(re.findall(r"^\| ([A-Z]{2,3}[0-9]{3}) \| (high|medium|low) \|", CATALOGUE.read_text(), re.M))
+    for rule in builtin(registry):
+        assert rule.id in rows, f"{rule.id} is not in the catalogue"
+        assert rule.severity.value == rows[rule.id], rule.id
+
+
+def test_committed_docs_are_generated(registry):
+    docs = ROOT / "docs" / "rules"
+    rules = builtin(registry)
+    for rule in rules:
+        page = docs / f"{rule.id}.md"
+        assert page.is_file(), f"run `aoai-audit docs` ({page} missing)"
+        assert page.read_text() == rule_markdown(rule), f"run `aoai-audit docs` ({page} is stale)"
+    assert (docs / "README.md").read_text() == index_markdown(rules)
