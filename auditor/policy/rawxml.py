@@ -10,10 +10,19 @@ Expressions stay opaque text: nothing here evaluates C#.
 from __future__ import annotations
 
 import re
+import sys
 
 from lxml import etree
 
-from .secrets import REDACTED, SECRET_ATTRIBUTES, SECRET_HEADERS, find_patterns, is_literal, redact
+from .secrets import (
+    REDACTED,
+    SECRET_ATTRIBUTES,
+    SECRET_HEADERS,
+    find_patterns,
+    is_literal,
+    might_contain_secret,
+    redact,
+)
 from .tree import SECTIONS, Origin, ParseError, Policy, PolicyDocument, PolicyNode, SecretHit, Suppression
 
 MAX_POLICY_CHARS = 4 * 1024 * 1024  # APIM caps a policy far lower; anything bigger is not a policy
@@ -69,7 +78,11 @@ def _skip_string(text: str, j: int, verbatim: bool, interpolated: bool) -> int:
     """j points just after the opening quote; return the index after the closing quote."""
     n = len(text)
     while j < n:
-        c = text[j]
+        m = _STRING_STOP.search(text, j)
+        if m is None:
+            break
+        j = m.start()
+        c = m.group(0)
         if verbatim:
             if c == '"':
                 if j + 1 < n and text[j + 1] == '"':
@@ -102,7 +115,11 @@ def _scan_code(text: str, j: int, closer: str) -> int:
     n = len(text)
     stack = [closer]
     while j < n:
-        c = text[j]
+        m = _CODE_STOP.search(text, j)
+        if m is None:
+            break
+        j = m.start()
+        c = m.group(0)
         if c in _CLOSERS:
             stack.append(_CLOSERS[c])
         elif c in ")}]":
@@ -144,29 +161,15 @@ def _char_literal_end(text: str, j: int) -> int | None:
     return end + 1 if end > 0 else None
 
 
+_ESCAPES = {"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&apos;"}
+_ESCAPE_PLAIN = re.compile(r"&(?!(?:amp|lt|gt|quot|apos|#[0-9]{1,7}|#x[0-9a-fA-F]{1,6});)|[<>]")
+_ESCAPE_QUOTED = re.compile(r"&(?!(?:amp|lt|gt|quot|apos|#[0-9]{1,7}|#x[0-9a-fA-F]{1,6});)|[<>\"']")
+
+
 def _escape(segment: str, quote: str | None) -> str:
-    out = []
-    i = 0
-    n = len(segment)
-    while i < n:
-        c = segment[i]
-        if c == "&":
-            m = _ENTITY.match(segment, i)
-            if m:
-                out.append(m.group(0))
-                i = m.end()
-                continue
-            out.append("&amp;")
-        elif c == "<":
-            out.append("&lt;")
-        elif c == ">":
-            out.append("&gt;")
-        elif quote is not None and c == quote:
-            out.append("&quot;" if c == '"' else "&apos;")
-        else:
-            out.append(c)
-        i += 1
-    return "".join(out)
+    """XML-escape `<`, `>`, a bare `&` (entities are kept) and, inside expressions, quotes."""
+    pattern = _ESCAPE_QUOTED if quote is not None else _ESCAPE_PLAIN
+    return pattern.sub(lambda m: _ESCAPES[m.group(0)[0]], segment)
 
 
 def to_wellformed(text: str) -> str:
@@ -216,22 +219,24 @@ def to_wellformed(text: str) -> str:
     return "".join(out)
 
 
+_TEXT_STOP = re.compile(r"<|@[({]")
+_TAG_STOP = re.compile(r"[>\"'<]")
+_CODE_STOP = re.compile(r"[()\[\]{}\"'/]")
+_STRING_STOP = re.compile(r'["\\\n{]')
+
+
 def _copy_text(text: str, i: int, out: list[str]) -> int:
-    n = len(text)
-    start = i
-    while i < n:
-        c = text[i]
-        if c == "@" and i + 1 < n and text[i + 1] in "({":
-            out.append(_escape(text[start:i], None))
-            end = _scan_expression(text, i)
-            out.append(_escape(text[i:end], None))
-            i = start = end
-            continue
-        if c == "<":
-            break
-        i += 1
-    out.append(_escape(text[start:i], None))
-    return i
+    while True:
+        m = _TEXT_STOP.search(text, i)
+        if m is None or m.group(0) == "<":
+            stop = len(text) if m is None else m.start()
+            out.append(_escape(text[i:stop], None))
+            return stop
+        at = m.start()
+        out.append(_escape(text[i:at], None))
+        end = _scan_expression(text, at)
+        out.append(_escape(text[at:end], '"'))
+        i = end
 
 
 def _scan_expression(text: str, i: int) -> int:
@@ -242,11 +247,14 @@ def _scan_expression(text: str, i: int) -> int:
 
 
 def _copy_tag(text: str, i: int, out: list[str]) -> int:
-    n = len(text)
     start = i
     i += 1
-    while i < n:
-        c = text[i]
+    while True:
+        m = _TAG_STOP.search(text, i)
+        if m is None:
+            break
+        i = m.start()
+        c = m.group(0)
         if c == ">":
             out.append(text[start : i + 1])
             return i + 1
@@ -255,30 +263,28 @@ def _copy_tag(text: str, i: int, out: list[str]) -> int:
             i = _copy_attr_value(text, i + 1, c, out)
             start = i
             continue
-        if c == "<":
-            raise RawXmlError("unexpected '<' inside a tag (missing '>'?)", _line_at(text, i))
-        i += 1
+        raise RawXmlError("unexpected '<' inside a tag (missing '>'?)", _line_at(text, i))
     raise RawXmlError("tag is not closed", _line_at(text, start))
 
 
 def _copy_attr_value(text: str, i: int, quote: str, out: list[str]) -> int:
     """Copy an attribute value up to and including its closing quote; return the index after it."""
-    n = len(text)
     start = i
     value_start = i
-    while i < n:
-        c = text[i]
-        if c == "@" and i + 1 < n and text[i + 1] in "({":
-            out.append(_escape(text[start:i], quote))
-            end = _scan_expression(text, i)
-            out.append(_escape(text[i:end], quote))
-            i = start = end
-            continue
-        if c == quote:
+    stop = re.compile(re.escape(quote) + r"|@[({]")
+    while True:
+        m = stop.search(text, i)
+        if m is None:
+            break
+        i = m.start()
+        if m.group(0) == quote:
             out.append(_escape(text[start:i], None))
             out.append(quote)
             return i + 1
-        i += 1
+        out.append(_escape(text[start:i], None))
+        end = _scan_expression(text, i)
+        out.append(_escape(text[i:end], quote))
+        i = start = end
     raise RawXmlError("attribute value is not closed", _line_at(text, value_start))
 
 
@@ -299,8 +305,9 @@ def _parser() -> etree.XMLParser:
 
 
 class _Builder:
-    def __init__(self, origin: Origin, fixed_line: int | None = None):
+    def __init__(self, origin: Origin, fixed_line: int | None = None, scan: bool = True):
         self.origin = origin
+        self.scan = scan  # False when the document cannot match any generic secret pattern
         self.fixed_line = fixed_line  # policies embedded in a JSON string all sit on one line of the file
         self.suppressions: list[Suppression] = []
         self.secrets: list[SecretHit] = []
@@ -309,11 +316,14 @@ class _Builder:
     def node(self, el: etree._Element, depth: int, header_context: str | None = None) -> PolicyNode:
         if depth > MAX_DEPTH:
             raise RawXmlError(f"nesting deeper than {MAX_DEPTH} levels", el.sourceline)
-        tag = etree.QName(el).localname
+        tag = el.tag
+        if "}" in tag:
+            tag = etree.QName(el).localname
+        tag = sys.intern(tag)
         line = self.fixed_line or el.sourceline
         attrs = []
         for key, value in el.attrib.items():
-            key = etree.QName(key).localname
+            key = sys.intern(etree.QName(key).localname if "}" in key else key)
             if key in SECRET_ATTRIBUTES and is_literal(value):
                 self._secret(f"literal `{key}` attribute on <{tag}>", value, line)
                 value = REDACTED
@@ -333,11 +343,10 @@ class _Builder:
             self._secret(f"literal `{header_context}` header value", literal, line)
             text = REDACTED if literal == text else "Bearer " + REDACTED
         text = self._scrub(text, line)
-        origin = Origin(self.origin.path, line, self.origin.resource_id, self.origin.scope)
-        return PolicyNode(tag, tuple(attrs), text, tuple(children), origin)
+        return PolicyNode(tag, tuple(attrs), text, tuple(children), line, self.origin)
 
     def _scrub(self, value: str, line: int | None) -> str:
-        if not value:
+        if not value or not self.scan:
             return value
         hits = find_patterns(value)
         for kind, secret in hits:
@@ -371,7 +380,7 @@ def parse_document(text: str, origin: Origin, fixed_line: int | None = None) -> 
         msg = exc.msg or str(exc)
         msg = re.sub(r",? line \d+, column \d+$", "", msg)
         raise RawXmlError(msg, exc.lineno) from None
-    builder = _Builder(origin, fixed_line)
+    builder = _Builder(origin, fixed_line, might_contain_secret(text))
     for sibling in root.itersiblings(preceding=True):
         if sibling.tag is etree.Comment:
             builder._comment(sibling)

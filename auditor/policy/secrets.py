@@ -49,6 +49,16 @@ PATTERNS = (
 )
 
 
+_KEYWORDS = ("accountkey", "sharedaccesskey", "password", "pwd", "sig=", "sharedaccesssignature", "eyj",
+             "instrumentationkey", "bearer", "sk-")
+
+
+def might_contain_secret(text: str) -> bool:
+    """Cheap pre-check: every generic pattern needs one of these words (case-insensitive)."""
+    low = text.lower()
+    return any(k in low for k in _KEYWORDS)
+
+
 def is_literal(value: str) -> bool:
     """A value the gateway takes as written: not a policy expression, not a {{named value}}."""
     v = value.strip()
@@ -69,6 +79,8 @@ def find_patterns(text: str) -> list[tuple[str, str]]:
 def redact(text: str, extra: tuple[str, ...] | list[str] = ()) -> str:
     """Replace every known secret in text; `extra` holds literal secrets found structurally."""
     if not text:
+        return text
+    if not extra and not might_contain_secret(text):
         return text
     for secret in sorted({s for s in extra if s and len(s) >= 4}, key=len, reverse=True):
         text = text.replace(secret, REDACTED)

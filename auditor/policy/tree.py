@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 SECTIONS = ("inbound", "backend", "outbound", "on-error")
 
@@ -23,6 +23,9 @@ class Origin:
         return self.resource_id or self.scope or "?"
 
 
+_NO_ORIGIN = Origin()
+
+
 @dataclass(frozen=True, slots=True)
 class PolicyNode:
     """One XML element of a policy. Expressions stay opaque text; attribute order is kept."""
@@ -31,7 +34,14 @@ class PolicyNode:
     attrs: tuple[tuple[str, str], ...] = ()
     text: str = ""  # direct text content (e.g. <value>@(...)</value>), already secret-redacted
     children: tuple[PolicyNode, ...] = ()
-    origin: Origin = field(default_factory=Origin)
+    line: int | None = None
+    source: Origin = _NO_ORIGIN  # the policy this element belongs to, shared by all its elements
+
+    @property
+    def origin(self) -> Origin:
+        """Where this element is: the policy's file or resource, at this element's line."""
+        src = self.source
+        return Origin(src.path, self.line, src.resource_id, src.scope)
 
     def get(self, name: str, default: str | None = None) -> str | None:
         for key, value in self.attrs:
