@@ -12,7 +12,7 @@ from .estate import Api, ApimService, Estate
 from .findings import Location
 from .policy.tree import Origin, Policy
 from .resolve.classify import LlmVerdict, classify
-from .resolve.effective import EffectivePolicy, ResolutionIssue, effective_policies
+from .resolve.effective import EffectivePolicy, ResolutionIssue, effective_policies, products_by_api
 
 
 def api_resource(service: ApimService, api: Api) -> str:
@@ -90,8 +90,9 @@ def display_path(path: str | None, root: str) -> str | None:
 def build_context(estate: Estate, settings: Settings) -> AuditContext:
     views = []
     for service in estate.services:
+        index = products_by_api(service)
         for api in service.apis:
-            effective, issues = effective_policies(service, api)
+            effective, issues = effective_policies(service, api, index)
             verdict = classify(service, api, settings.llm_include, settings.llm_exclude)
             views.append(ApiView(service, api, verdict, effective, issues))
     return AuditContext(estate, tuple(views), settings)

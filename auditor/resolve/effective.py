@@ -155,23 +155,36 @@ def resolve_sections(chain: tuple[ScopeStep, ...], fragments: FragmentResolver) 
     return sections
 
 
-def product_contexts(service: ApimService, api: Api) -> tuple[Product | None, ...]:
+def products_by_api(service: ApimService) -> dict[str, tuple[Product, ...]]:
+    """API name → the products that contain it (one pass over the service, not one per API)."""
+    index: dict[str, list[Product]] = {}
+    for product in service.products:
+        for name in dict.fromkeys(product.apis):
+            index.setdefault(name, []).append(product)
+    return {name: tuple(products) for name, products in index.items()}
+
+
+def product_contexts(
+    service: ApimService, api: Api, index: dict[str, tuple[Product, ...]] | None = None
+) -> tuple[Product | None, ...]:
     """The products a call to this API can come through, plus 'no product' where that is possible."""
+    index = products_by_api(service) if index is None else index
     base_name = api.name.split(";rev=")[0]
-    products = tuple(p for p in service.products if base_name in p.apis or api.name in p.apis)
+    found = index.get(base_name, ()) + (index.get(api.name, ()) if api.name != base_name else ())
+    products = tuple({id(p): p for p in found}.values())
     if not products or api.subscription_required is False:
         return (*products, None)
     return products
 
 
 def effective_policies(
-    service: ApimService, api: Api
+    service: ApimService, api: Api, index: dict[str, tuple[Product, ...]] | None = None
 ) -> tuple[tuple[EffectivePolicy, ...], tuple[ResolutionIssue, ...]]:
     """Every (product context × operation) the API can be called through, and resolution problems."""
     fragments = FragmentResolver(service.fragments, api.workspace)
     operations: tuple[Operation | None, ...] = api.operations or (None,)
     result = []
-    for product in product_contexts(service, api):
+    for product in product_contexts(service, api, index):
         for operation in operations:
             chain = scope_chain(service, api, operation, product)
             result.append(
