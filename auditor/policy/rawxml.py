@@ -304,9 +304,13 @@ def _parser() -> etree.XMLParser:
     )
 
 
+_PARSER = _parser()
+
+
 class _Builder:
-    def __init__(self, origin: Origin, fixed_line: int | None = None, scan: bool = True):
+    def __init__(self, origin: Origin, fixed_line: int | None = None, scan: bool = True, check_expressions: bool = False):
         self.origin = origin
+        self.check_expressions = check_expressions  # the fast path did not scan expressions: do it here
         self.scan = scan  # False when the document cannot match any generic secret pattern
         self.fixed_line = fixed_line  # policies embedded in a JSON string all sit on one line of the file
         self.suppressions: list[Suppression] = []
@@ -346,6 +350,11 @@ class _Builder:
         return PolicyNode(tag, tuple(attrs), text, tuple(children), line, self.origin)
 
     def _scrub(self, value: str, line: int | None) -> str:
+        if self.check_expressions and value[:2] in ("@(", "@{"):
+            try:
+                _scan_code(value, 2, _CLOSERS[value[1]])
+            except RawXmlError as exc:
+                raise RawXmlError(f"{exc} (expression starts here)", line) from None
         if not value or not self.scan:
             return value
         hits = find_patterns(value)
@@ -373,14 +382,23 @@ def parse_document(text: str, origin: Origin, fixed_line: int | None = None) -> 
         text = " " * decl.end() + text[decl.end() :] if "\n" not in decl.group(0) else text[decl.end() :]
     if not text.strip():
         raise RawXmlError("empty policy document", 1)
-    wellformed = to_wellformed(text)
+    root = None
+    fast = "<!" not in text.replace("<!--", "").replace("<![CDATA[", "")
+    if fast:
+        # Fast path: well-formed XML (no expressions with raw quotes) reads the same either way.
+        try:
+            root = etree.fromstring(text, _PARSER)
+        except etree.XMLSyntaxError:
+            root = None
+            fast = False
     try:
-        root = etree.fromstring(wellformed, _parser())
+        if root is None:
+            root = etree.fromstring(to_wellformed(text), _PARSER)
     except etree.XMLSyntaxError as exc:
         msg = exc.msg or str(exc)
         msg = re.sub(r",? line \d+, column \d+$", "", msg)
         raise RawXmlError(msg, exc.lineno) from None
-    builder = _Builder(origin, fixed_line, might_contain_secret(text))
+    builder = _Builder(origin, fixed_line, might_contain_secret(text), check_expressions=fast)
     for sibling in root.itersiblings(preceding=True):
         if sibling.tag is etree.Comment:
             builder._comment(sibling)

@@ -33,7 +33,11 @@ class Reader:
                 self.gap("unparseable", path, f"file is {size:,} bytes, over the {limit:,}-byte limit; skipped")
                 return None
             with open(path, "rb") as fh:
-                return fh.read(limit + 1)
+                data = fh.read(size + 1)  # sized by stat: read(limit) would allocate `limit` bytes every time
+            if len(data) > limit:
+                self.gap("unparseable", path, f"file grew past the {limit:,}-byte limit while reading; skipped")
+                return None
+            return data
         except OSError as exc:
             self.gap("unreadable", path, f"cannot read file: {exc.strerror or exc}")
             return None
