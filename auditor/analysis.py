@@ -217,3 +217,50 @@ def header_is_required(header: str, nodes: tuple[PolicyNode, ...]) -> PolicyNode
 def unknown_markers(source: ValueSource) -> tuple[str, ...]:
     """Values that will mean 'unattributed' in the metric: the expression's own fallbacks."""
     return tuple(dict.fromkeys(d for d in source.defaults))
+
+
+# ------------------------------------------------------------------------------ identity and headers
+
+CLIENT_CERT_VALIDATORS = ("validate-client-certificate",)
+
+
+def forwarded_attribution_headers(sections: dict[str, tuple[PolicyNode, ...]], patterns: tuple[str, ...]) -> list[PolicyNode]:
+    """set-header statements (inbound or backend) that put the caller's attribution on the forwarded request."""
+    found = []
+    for section in ("inbound", "backend"):
+        for node, _path in walk(sections.get(section, ())):
+            if node.tag != "set-header" or (node.get("exists-action") or "").lower() == "delete":
+                continue
+            if header_matches(node.get("name") or "", patterns) or read_expression(header_value(node)).identity:
+                found.append(node)
+    return found
+
+
+def caller_identity_checks(inbound: tuple[PolicyNode, ...]) -> list[PolicyNode]:
+    """Statements that authenticate the caller: token validation or a client certificate."""
+    wanted = JWT_VALIDATORS + CLIENT_CERT_VALIDATORS
+    return [node for node, _path in walk(inbound) if node.tag in wanted]
+
+
+def header_is_verified(header: str, inbound: tuple[PolicyNode, ...]) -> PolicyNode | None:
+    """A statement that ties a caller header to the authenticated identity, if any.
+
+    Either the header is itself a validated token (`validate-jwt header-name=...`), or a condition or
+    expression compares it with the subscription, user, product or a JWT claim.
+    """
+    low = header.lower()
+    assignments = assignments_before(inbound, None)
+    for node, _path in walk(inbound):
+        if node.tag in JWT_VALIDATORS and (node.get("header-name") or "").lower() == low:
+            return node
+        texts = [node.get("condition") or ""] if node.tag == "when" else []
+        if node.tag in ("check-header", "validate-headers"):
+            continue
+        texts += [v for k, v in node.attrs if k != "condition" and v.startswith("@")]
+        if node.text.lstrip().startswith("@"):
+            texts.append(node.text)
+        for text in texts:
+            source = resolve_variables(read_expression(text), assignments)
+            if low in source.headers and source.identity:
+                return node
+    return None

@@ -7,9 +7,7 @@ from dataclasses import dataclass
 from .analysis import (
     consumer_dimensions,
     dimensions,
-    header_matches,
-    header_value,
-    read_expression,
+    forwarded_attribution_headers,
     token_metrics,
 )
 from .context import ApiView, AuditContext
@@ -25,21 +23,7 @@ class ApiCoverage:
 
 def forwards_attribution(view: ApiView, patterns: tuple[str, ...]) -> bool:
     """Every context sets a request header that carries the caller's attribution."""
-    if not view.effective:
-        return False
-    for ep in view.effective:
-        found = False
-        for section in ("inbound", "backend"):
-            for top in ep.sections.get(section, ()):
-                for node in top.iter():
-                    if node.tag != "set-header" or (node.get("exists-action") or "").lower() == "delete":
-                        continue
-                    name = node.get("name") or ""
-                    if header_matches(name, patterns) or read_expression(header_value(node)).identity:
-                        found = True
-        if not found:
-            return False
-    return True
+    return bool(view.effective) and all(forwarded_attribution_headers(ep.sections, patterns) for ep in view.effective)
 
 
 def api_coverage(view: ApiView, ctx: AuditContext) -> ApiCoverage:

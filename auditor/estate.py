@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from .policy.secrets import REDACTED, credential_kind
 from .policy.tree import Origin, Policy
 
 # What a source can carry. A rule that needs a kind its sources did not carry is "not evaluated".
@@ -111,7 +112,29 @@ class NamedValue:
     display_name: str = ""
     secret: bool = False
     key_vault: bool = False
-    value: str | None = None  # None whenever secret
+    value: str | None = None  # None whenever secret; redacted when it looks like a credential
+    exposed: str | None = None  # why a non-secret value looks like a credential (SEC001)
+    origin: Origin = field(default_factory=Origin)
+
+    @classmethod
+    def read(
+        cls,
+        name: str,
+        display_name: str = "",
+        secret: bool = False,
+        key_vault: bool = False,
+        value: str | None = None,
+        origin: Origin | None = None,
+    ) -> NamedValue:
+        """Build from source data: drop secret values, redact credential-like plain ones and say why."""
+        exposed = None
+        if secret or key_vault:
+            value = None
+        elif value:
+            exposed = credential_kind(display_name or name, value)
+            if exposed:
+                value = REDACTED
+        return cls(name, display_name or name, secret, key_vault, value or None, exposed, origin or Origin())
 
 
 @dataclass(frozen=True, slots=True)

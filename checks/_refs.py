@@ -16,3 +16,18 @@ SUBSCRIPTIONS = ("Subscriptions in Azure API Management", f"{LEARN}/api-manageme
 LLM_LOGS = ("Log token usage, prompts and completions for LLM APIs", f"{LEARN}/api-management-howto-llm-logs")
 NAMED_VALUES = ("Use named values in Azure API Management policies", f"{LEARN}/api-management-howto-properties")
 EXPRESSIONS = ("API Management policy expressions", f"{LEARN}/api-management-policy-expressions")
+VALIDATE_CLIENT_CERT = ("validate-client-certificate policy", f"{LEARN}/validate-client-certificate-policy")
+LOG_TO_EVENTHUB = ("log-to-eventhub policy", f"{LEARN}/log-to-eventhub-policy")
+SET_BODY = ("set-body policy", f"{LEARN}/set-body-policy")
+AOAI_MONITORING = (
+    "Monitor Azure OpenAI (diagnostic logs and metrics)",
+    "https://learn.microsoft.com/azure/ai-foundry/openai/how-to/monitor-openai",
+)
+AOAI_STREAM_OPTIONS = (
+    "Azure OpenAI REST reference: chat completions `stream_options.include_usage`",
+    "https://learn.microsoft.com/azure/ai-foundry/openai/reference",
+)
+KEY_VAULT_NAMED_VALUES = (
+    "Named values backed by Azure Key Vault",
+    f"{LEARN}/api-management-howto-properties#key-vault-secrets",
+)

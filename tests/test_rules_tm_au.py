@@ -1,10 +1,10 @@
-"""Each TM and AU rule: its `fires` fixture produces exactly the expected findings, its `passes` one none."""
+"""Each policy rule: its `fires` fixture produces exactly the expected findings, its `passes` one none."""
 
 from __future__ import annotations
 
 import pytest
 
-from conftest import RULE_FIXTURES, audit
+from conftest import ROOT, RULE_FIXTURES, audit
 
 F = "tests/fixtures/rules"
 
@@ -23,6 +23,18 @@ EXPECTED = {
     "TM009": {("service/files/apis/chat", f"{F}/TM009/fires/chat.policy.xml", 7)},
     "TM010": {("service/files/apis/chat", f"{F}/TM010/fires/chat.policy.xml", 8)},
     "AU003": {("estate", None, None)},
+    "HD001": {("service/files/apis/chat", f"{F}/HD001/fires/chat.policy.xml", 2)},
+    "HD002": {("service/apim/apis/chat", f"{F}/HD002/fires/apim/apis/chat/apiInformation.json", None)},
+    "HD003": {
+        ("service/files/apis/chat", f"{F}/HD003/fires/chat.policy.xml", 10),
+        ("service/files/apis/chat", f"{F}/HD003/fires/chat.policy.xml", 12),
+    },
+    "ST001": {("service/files/apis/chat", f"{F}/ST001/fires/chat.policy.xml", 14)},
+    "ST002": {("service/files/apis/chat", f"{F}/ST002/fires/chat.policy.xml", 2)},
+    "SEC001": {
+        ("service/files/apis/chat", f"{F}/SEC001/fires/chat.policy.xml", 9),
+        ("service/files/apis/chat", f"{F}/SEC001/fires/chat.policy.xml", 18),
+    },
 }
 
 
@@ -40,6 +52,11 @@ def test_rule_fires_exactly(rule_id, registry):
 def test_rule_passes(rule_id, registry):
     result = audit(f"{F}/{rule_id}/passes", registry, only=(rule_id,))
     assert [f for f in result.findings if f.rule_id == rule_id] == []
+    # not vacuous: the rule ran, on LLM APIs
+    assert rule_id not in {n.rule.id for n in result.not_evaluated}
+    assert not result.estate.gaps
+    if rule_id != "AU003":
+        assert result.ctx.llm_apis
 
 
 def test_tm001_names_misplaced_metric(registry):
@@ -91,3 +108,52 @@ def test_every_rule_has_fixture_dirs():
     for rule_id in EXPECTED:
         assert (RULE_FIXTURES / rule_id / "fires").is_dir()
         assert (RULE_FIXTURES / rule_id / "passes").is_dir()
+
+
+def test_hd003_ignores_allowed_value_lists_but_not_identity_checks(registry):
+    fired = audit(f"{F}/HD003/fires", registry, only=("HD003",))
+    messages = sorted(f.message for f in fired.findings)
+    assert "dimension 'Team' is taken from caller header 'x-team-id'" in messages[0]
+    assert "forwarded header 'x-attribution-id' is taken from caller header 'x-app'" in messages[1]
+    passes = audit(f"{F}/HD003/passes", registry, only=("HD003",))
+    assert len(passes.ctx.llm_apis) == 3 and not passes.findings
+
+
+def test_hd002_needs_api_metadata(registry):
+    """Loose policy files do not say whether a subscription is required: not evaluated, not a pass."""
+    result = audit(f"{F}/HD001/fires", registry, only=("HD002",))
+    assert [n.rule.id for n in result.not_evaluated] == ["HD002"]
+
+
+def test_st002_skips_operations_that_cannot_stream(registry, tmp_path):
+    import shutil
+
+    src = ROOT / f"{F}/HD002/passes/keyed/apim"
+    shutil.copytree(src, tmp_path / "apim")
+    ops = tmp_path / "apim/apis/chat/specification.yaml"
+    ops.write_text(
+        "openapi: 3.0.1\ninfo: {title: chat, version: '1'}\npaths:\n"
+        "  /deployments/{id}/embeddings:\n    post: {operationId: embed}\n"
+        "  /deployments/{id}/chat/completions:\n    post: {operationId: chat}\n"
+    )
+    result = audit(str(tmp_path / "apim"), registry, only=("ST002",))
+    assert {f.resource for f in result.findings} == {"service/apim/apis/chat/operations/chat"}
+
+
+def test_sec001_plain_named_value_is_flagged_and_redacted(registry, tmp_path):
+    import json
+    import shutil
+
+    shutil.copytree(ROOT / f"{F}/SEC001/passes", tmp_path / "apim" / "apis" / "x", dirs_exist_ok=True)
+    nv = tmp_path / "apim" / "named values" / "aoai-api-key"
+    nv.mkdir(parents=True)
+    secret = "9f8e7d6c5b4a39281706f5e4d3c2b1a0"
+    (nv / "namedValueInformation.json").write_text(
+        json.dumps({"properties": {"displayName": "aoai-api-key", "secret": False, "value": secret}})
+    )
+    result = audit(str(tmp_path / "apim"), registry, only=("SEC001",))
+    (finding,) = result.findings
+    assert finding.resource == "service/apim/namedValues/aoai-api-key"
+    assert "not marked secret" in finding.message
+    (value,) = [n.value for s in result.estate.services for n in s.named_values]
+    assert secret not in str(value) and secret not in repr(result.findings)

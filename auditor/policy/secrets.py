@@ -97,3 +97,16 @@ def _sub_group(match: re.Match[str], group: int) -> str:
     start, end = match.span(group)
     offset = match.start(0)
     return whole[: start - offset] + REDACTED + whole[end - offset :]
+
+
+_CREDENTIAL_NAME = re.compile(r"(?i)(^|[-_. ])(api[-_]?key|key|secret|password|pwd|token|sas|connection[-_]?string|conn[-_]?str)s?($|[-_. ])")
+
+
+def credential_kind(name: str, value: str) -> str | None:
+    """Why a plain (non-secret) named value looks like a credential, or None."""
+    hits = find_patterns(value)
+    if hits:
+        return hits[0][0]
+    if _CREDENTIAL_NAME.search(name) and is_literal(value) and len(value.strip()) >= 8:
+        return f"a plain value under a credential-like name '{name}'"
+    return None

@@ -203,12 +203,13 @@ class _ApiopsReader:
             secret = bool(as_bool(props.get("secret")))
             key_vault = isinstance(props.get("keyVault"), dict)
             result.append(
-                NamedValue(
-                    name=name,
-                    display_name=as_str(props.get("displayName")) or name,
-                    secret=secret,
-                    key_vault=key_vault,
-                    value=None if (secret or key_vault) else (as_str(props.get("value")) or None),
+                NamedValue.read(
+                    name,
+                    as_str(props.get("displayName")) or name,
+                    secret,
+                    key_vault,
+                    as_str(props.get("value")) or None,
+                    Origin(os.path.join(folder, name, "namedValueInformation.json"), None, None, f"named value '{name}'"),  # type: ignore[arg-type]
                 )
             )
         return tuple(result)

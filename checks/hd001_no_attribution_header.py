@@ -1,0 +1,51 @@
+"""HD001: nothing forwards the caller's attribution to the backend."""
+
+from __future__ import annotations
+
+from aoai_audit.analysis import forwarded_attribution_headers
+from aoai_audit.context import AuditContext
+from aoai_audit.estate import CARRIES_POLICIES
+from aoai_audit.findings import Severity
+from aoai_audit.rules import Rule
+
+from . import _refs
+from ._support import chain_summary, group_failures, ops_label
+
+RULE = Rule(
+    id="HD001",
+    title="No attribution header forwarded to the backend",
+    severity=Severity.MEDIUM,
+    rationale=(
+        "Azure OpenAI's own diagnostic logs and any downstream accounting only see the request the gateway "
+        "forwards. Without a header naming the caller (team, application or subscription) on that request, "
+        "backend-side usage cannot be joined to a consumer, and the gateway metric is the only record left."
+    ),
+    detection=(
+        "For each LLM API and each operation × product context, the effective inbound and backend policies are "
+        "searched for a `set-header` whose name matches the configured attribution headers (default "
+        "`x-attribution-*`, `x-team*`, `x-cost-cent*`, ...; see `attribution_headers` in the config) or whose "
+        "value reads the subscription, user, product or a JWT claim."
+    ),
+    fix="Forward an attribution id derived from the authenticated caller.",
+    fix_snippet="""<set-header name="x-attribution-id" exists-action="override">
+    <value>@(context.Subscription?.Id ?? "anonymous")</value>
+</set-header>""",
+    references=(_refs.SET_HEADER, _refs.AOAI_MONITORING, _refs.EXPRESSIONS),
+    requires=frozenset({CARRIES_POLICIES}),
+)
+
+
+def check(ctx: AuditContext):
+    patterns = ctx.settings.attribution_headers
+    for view in ctx.llm_apis:
+        missing = [ep for ep in view.effective if not forwarded_attribution_headers(ep.sections, patterns)]
+        for group in group_failures(view, missing):
+            what = "its calls" if group.whole_api else ops_label(group.eps)
+            yield RULE.finding(
+                group.resource,
+                f"LLM API '{view.api.display_name or view.api.name}': no attribution header is set on the request "
+                f"forwarded to the backend for {what}{group.how}; backend logs cannot be joined to a caller",
+                location=ctx.location(group.origin),
+                evidence=[chain_summary(group.eps[0]), "attribution headers looked for: " + ", ".join(patterns)],
+                context=group.context,
+            )

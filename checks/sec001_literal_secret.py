@@ -1,0 +1,62 @@
+"""SEC001: a credential written into a policy or a plain named value."""
+
+from __future__ import annotations
+
+from aoai_audit.context import AuditContext
+from aoai_audit.estate import CARRIES_POLICIES
+from aoai_audit.findings import Severity
+from aoai_audit.rules import Rule
+
+from . import _refs
+
+RULE = Rule(
+    id="SEC001",
+    title="Literal secret in a policy",
+    severity=Severity.HIGH,
+    rationale=(
+        "A key, SAS token or connection string written into a policy is readable by everyone who can read the "
+        "API Management configuration or the repository it is exported to, cannot be rotated without editing "
+        "policies, and lets its holder call the backend around the gateway, where no attribution happens."
+    ),
+    detection=(
+        "Policies are scanned when read: literal values of credential headers (`api-key`, `Authorization`, "
+        "`Ocp-Apim-Subscription-Key`, ...) in `set-header`, literal `password`/`secret`/`key` attributes, and "
+        "text matching connection-string keys, SAS signatures, JWTs, bearer tokens, instrumentation keys or "
+        "OpenAI keys. Named values not marked secret are scanned the same way, and flagged when a credential-like "
+        "name holds a plain value. Secrets are redacted before anything is stored; the finding says where."
+    ),
+    fix="Move the value to a secret named value (ideally backed by Key Vault), or use managed identity.",
+    fix_snippet="""<!-- managed identity instead of a key: -->
+<authentication-managed-identity resource="https://cognitiveservices.azure.com" />
+<!-- or a secret named value: -->
+<set-header name="api-key" exists-action="override">
+    <value>{{aoai-api-key}}</value>
+</set-header>""",
+    references=(_refs.NAMED_VALUES, _refs.KEY_VAULT_NAMED_VALUES),
+    requires=frozenset({CARRIES_POLICIES}),
+)
+
+
+def check(ctx: AuditContext):
+    for resource, policy in ctx.policies():
+        if policy.document is None:
+            continue
+        for hit in policy.document.secrets:
+            yield RULE.finding(
+                resource,
+                f"{policy.origin.scope or 'policy'}: {hit.kind} written into the policy (shown redacted); move it to "
+                "a secret named value or Key Vault",
+                location=ctx.location(policy.origin, hit.line),
+                evidence=[f"{policy.origin.label()}: {hit.excerpt}"],
+                key=f"{hit.kind}",
+            )
+    for service in ctx.estate.services:
+        for nv in service.named_values:
+            if nv.exposed:
+                yield RULE.finding(
+                    f"service/{service.name}/namedValues/{nv.name}",
+                    f"named value '{nv.display_name}' is not marked secret but holds {nv.exposed} (shown redacted); "
+                    "mark it secret or move it to Key Vault",
+                    location=ctx.location(nv.origin),
+                    key="named-value",
+                )
