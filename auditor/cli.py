@@ -77,7 +77,7 @@ def scan(paths, formats, outputs, output_dir, fail_on, config_path, baseline, on
         llm_exclude=(settings.llm_exclude + tuple(llm_exclude)) if llm_exclude else None,
     )
     registry = load_registry()
-    unknown = [r for r in settings.only + settings.skip if registry.rule(r) is None]
+    unknown = [r for r in settings.only + settings.skip if registry.rule(r) is None and r not in registry.failed]
     if unknown:
         _fail(f"unknown rule id(s): {', '.join(unknown)} (see `aoai-audit rules`)")
     known_baseline = frozenset()
@@ -109,6 +109,12 @@ def scan(paths, formats, outputs, output_dir, fail_on, config_path, baseline, on
             click.echo(text, nl=False)
     if result.saw_nothing:
         click.echo("aoai-audit: nothing could be audited in " + ", ".join(paths), err=True)
+    if result.unloaded:
+        click.echo(
+            f"aoai-audit: check(s) {', '.join(result.unloaded)} failed to load, so the audit is incomplete and the "
+            "gate fails (exit 2); fix the plugin or --skip them",
+            err=True,
+        )
     sys.exit(result.exit_code())
 
 

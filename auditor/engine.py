@@ -30,6 +30,7 @@ class AuditResult:
     rules: tuple[Rule, ...]  # the rules that were selected
     not_evaluated: tuple[NotEvaluated, ...] = ()
     warnings: tuple[str, ...] = ()
+    unloaded: tuple[str, ...] = ()  # selected rules whose check failed to load: the audit is incomplete
     started: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.timezone.utc))
 
     @property
@@ -55,7 +56,7 @@ class AuditResult:
         return not (e.services or e.accounts or e.diagnostic_settings or e.role_assignments)
 
     def exit_code(self, threshold: str | None = None) -> int:
-        if self.saw_nothing:
+        if self.saw_nothing or self.unloaded:
             return EXIT_USAGE
         return EXIT_FINDINGS if self.failing(threshold) else EXIT_OK
 
@@ -158,4 +159,5 @@ def run_audit(
         rules=tuple(selected),
         not_evaluated=tuple(not_evaluated),
         warnings=tuple(warnings) + registry.errors,
+        unloaded=tuple(r for r in registry.failed if settings.selects(r)),
     )

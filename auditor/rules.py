@@ -99,7 +99,8 @@ class LoadedCheck:
 @dataclass(frozen=True)
 class Registry:
     checks: tuple[LoadedCheck, ...]
-    errors: tuple[str, ...] = ()  # plugins that failed to load: reported, never fatal
+    errors: tuple[str, ...] = ()  # plugins that failed to load: reported; the gate fails closed on them
+    failed: tuple[str, ...] = ()  # entry-point names (rule ids) of the checks that failed to load
 
     def rule(self, rule_id: str) -> Rule | None:
         for c in self.checks:
@@ -125,12 +126,14 @@ def _adopt(obj: ModuleType | object, provider: str) -> LoadedCheck:
 def load_registry() -> Registry:
     checks: dict[str, LoadedCheck] = {}
     errors: list[str] = []
+    failed: list[str] = []
     for ep in sorted(entry_points(group=ENTRY_POINT_GROUP), key=lambda e: e.name):
         provider = ep.dist.name if ep.dist else "?"
         try:
             loaded = _adopt(ep.load(), provider)
         except Exception as exc:  # a broken plugin must not take the audit down
             errors.append(f"check {ep.name} ({ep.value}) from {provider} failed to load: {exc}")
+            failed.append(ep.name.upper())
             continue
         if loaded.rule.id in checks:
             if checks[loaded.rule.id].provider != provider:
@@ -139,7 +142,8 @@ def load_registry() -> Registry:
                 )
             continue
         checks[loaded.rule.id] = loaded
-    return Registry(tuple(sorted(checks.values(), key=lambda c: _rule_order(c.rule.id))), tuple(errors))
+    ordered = tuple(sorted(checks.values(), key=lambda c: _rule_order(c.rule.id)))
+    return Registry(ordered, tuple(errors), tuple(failed))
 
 
 _AREA_ORDER = list(AREAS)

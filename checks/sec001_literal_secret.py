@@ -41,14 +41,16 @@ def check(ctx: AuditContext):
     for resource, policy in ctx.policies():
         if policy.document is None:
             continue
+        seen: dict[str, int] = {}
         for hit in policy.document.secrets:
+            seen[hit.kind] = seen.get(hit.kind, 0) + 1  # nth of its kind: stable under edits elsewhere
             yield RULE.finding(
                 resource,
                 f"{policy.origin.scope or 'policy'}: {hit.kind} written into the policy (shown redacted); move it to "
                 "a secret named value or Key Vault",
                 location=ctx.location(policy.origin, hit.line),
                 evidence=[f"{policy.origin.label()}: {hit.excerpt}"],
-                key=f"{hit.kind}",
+                key=f"{hit.kind}#{seen[hit.kind]}",
             )
     for service in ctx.estate.services:
         for nv in service.named_values:

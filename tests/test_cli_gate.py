@@ -176,3 +176,18 @@ def test_third_party_check_is_discovered_and_runs(tmp_path):
     proc = run("scan", f"{F}/TM001/passes", "--format", "json", env=env)
     doc = json.loads(proc.stdout)
     assert ("ACME001", "ACME saw chat") in {(f["rule_id"], f["message"]) for f in doc["findings"]}
+
+
+def test_broken_plugin_fails_the_gate_closed(tmp_path):
+    """A check that cannot load means a rule silently not run: exit 2, unless the user skips it."""
+    (tmp_path / "broken_rules.py").write_text("raise ImportError('missing dependency acme-sdk')\n")
+    dist = tmp_path / "broken_rules-1.0.dist-info"
+    dist.mkdir()
+    (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: broken-rules\nVersion: 1.0\n")
+    (dist / "entry_points.txt").write_text("[aoai_audit.checks]\nBRK001 = broken_rules\n")
+    env = {**os.environ, "PYTHONPATH": str(tmp_path) + os.pathsep + os.environ.get("PYTHONPATH", "")}
+    good = f"{F}/TM001/passes"
+    proc = run("scan", good, "--only", "TM001,BRK001", env=env)
+    assert proc.returncode == 2 and "BRK001 failed to load" in proc.stderr
+    assert run("scan", good, "--only", "TM001", env=env).returncode == 0
+    assert run("scan", good, "--only", "TM001,BRK001", "--skip", "BRK001", env=env).returncode == 0
