@@ -118,6 +118,22 @@ def scan(paths, formats, outputs, output_dir, fail_on, config_path, baseline, on
     sys.exit(result.exit_code())
 
 
+@main.command()
+@click.argument("paths", nargs=-1, type=click.Path())
+@click.option("--output", "-o", required=True, help="Snapshot file to write (gzip when it ends in .gz).")
+def collect(paths, output):
+    """Read an estate and save it as a snapshot, to audit later with `aoai-audit scan SNAPSHOT`."""
+    from .snapshot import write_snapshot
+
+    if not paths:
+        _fail("give at least one PATH to collect")
+    estate = load_paths(list(paths))
+    write_snapshot(estate, output)
+    services = len(estate.services)
+    apis = sum(len(s.apis) for s in estate.services)
+    click.echo(f"aoai-audit: wrote {output}: {services} service(s), {apis} API(s), {len(estate.gaps)} gap(s)", err=True)
+
+
 def _default_config() -> str | None:
     for name in (".aoai-audit.yaml", ".aoai-audit.yml"):
         if os.path.isfile(name):

@@ -117,6 +117,7 @@ def _is_candidate_json(path: str) -> bool:
 
 def load_paths(paths: list[str]) -> Estate:
     estate = Estate()
+    snapshot_root = None  # a snapshot keeps the root it was collected with, so fingerprints match
     for raw in paths:
         path = os.path.normpath(raw)
         if os.path.isdir(path):
@@ -135,7 +136,9 @@ def load_paths(paths: list[str]) -> Estate:
                 part = Estate(sources=(SourceInfo("file", path, frozenset()),), gaps=(gap,))
         else:
             raise FileNotFoundError(path)
+        if raw == paths[0] and any(s.kind.startswith("snapshot of") for s in part.sources):
+            snapshot_root = part.root
         estate = estate.merge(part)
     first = os.path.normpath(paths[0]) if paths else ""
     root = first if os.path.isdir(first) else os.path.dirname(first)
-    return replace(estate, root=root)
+    return replace(estate, root=snapshot_root or root)
