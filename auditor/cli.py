@@ -60,8 +60,12 @@ def _outputs(formats: tuple[str, ...], outputs: tuple[str, ...], output_dir: str
 @click.option("--skip", multiple=True, help="Skip these rules.")
 @click.option("--llm-api", "llm_include", multiple=True, help="Treat APIs matching this glob as LLM APIs.")
 @click.option("--not-llm-api", "llm_exclude", multiple=True, help="Never treat APIs matching this glob as LLM APIs.")
+@click.option("--reader-principal", help="Object id of the identity that produces chargeback data (RB rules).")
 @click.option("--color/--no-color", default=None, help="Colour the text output (default: when a terminal).")
-def scan(paths, formats, outputs, output_dir, fail_on, config_path, baseline, only, skip, llm_include, llm_exclude, color):
+def scan(
+    paths, formats, outputs, output_dir, fail_on, config_path, baseline, only, skip, llm_include, llm_exclude,
+    reader_principal, color,
+):
     """Audit an estate: APIOps folders, ARM/Bicep JSON, Terraform JSON, policy files or snapshots."""
     if not paths:
         _fail("give at least one PATH to audit (an APIOps folder, template, plan, policy file or snapshot)")
@@ -75,6 +79,7 @@ def scan(paths, formats, outputs, output_dir, fail_on, config_path, baseline, on
         skip=_rules_option(skip) or None,
         llm_include=(settings.llm_include + tuple(llm_include)) if llm_include else None,
         llm_exclude=(settings.llm_exclude + tuple(llm_exclude)) if llm_exclude else None,
+        reader_principal=reader_principal,
     )
     registry = load_registry()
     unknown = [r for r in settings.only + settings.skip if registry.rule(r) is None and r not in registry.failed]

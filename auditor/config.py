@@ -52,6 +52,7 @@ class Settings:
     suppressions: tuple[SuppressionRule, ...] = ()
     unknown_share_threshold: float = 0.05
     reconciliation_threshold: float = 0.05
+    reader_principal: str | None = None  # object id of the identity that produces chargeback data
     today: dt.date = field(default_factory=dt.date.today)
 
     def selects(self, rule_id: str) -> bool:
@@ -106,7 +107,9 @@ def load_settings(path: str | None) -> Settings:
         return Settings()
     if not isinstance(raw, dict):
         raise ConfigError(f"{path}: the config must be a mapping")
-    known = {"fail_on", "only", "skip", "llm_apis", "attribution_headers", "suppressions", "thresholds"}
+    known = {
+        "fail_on", "only", "skip", "llm_apis", "attribution_headers", "suppressions", "thresholds", "reader_principal",
+    }
     unknown = sorted(set(raw) - known)
     if unknown:
         raise ConfigError(f"{path}: unknown key(s): {', '.join(unknown)} (known: {', '.join(sorted(known))})")
@@ -143,4 +146,5 @@ def load_settings(path: str | None) -> Settings:
         suppressions=tuple(suppressions),
         unknown_share_threshold=float(thresholds.get("unknown_share", 0.05)),
         reconciliation_threshold=float(thresholds.get("reconciliation", 0.05)),
+        reader_principal=str(raw["reader_principal"]) if raw.get("reader_principal") else None,
     )

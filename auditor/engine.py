@@ -130,6 +130,8 @@ def run_audit(
     settings: Settings,
     baseline: frozenset[str] = frozenset(),
 ) -> AuditResult:
+    if settings.reader_principal:
+        estate = replace(estate, reader_principal=settings.reader_principal)
     ctx = build_context(estate, settings)
     findings: list[Finding] = []
     not_evaluated = []

@@ -20,6 +20,7 @@ CARRIES_DIAGNOSTIC_SETTINGS = "diagnostic-settings"
 CARRIES_ACCOUNTS = "ai-accounts"
 CARRIES_ROLES = "role-assignments"
 CARRIES_USAGE = "usage"
+CARRIES_READER = "reader-principal"  # who produces chargeback data: given, or the identity of a live run
 ALL_KINDS = frozenset(
     {
         CARRIES_POLICIES,
@@ -29,6 +30,7 @@ ALL_KINDS = frozenset(
         CARRIES_ACCOUNTS,
         CARRIES_ROLES,
         CARRIES_USAGE,
+        CARRIES_READER,
     }
 )
 
@@ -262,6 +264,8 @@ class Estate:
         kinds: set[str] = set()
         for source in self.sources:
             kinds |= source.carries
+        if self.reader_principal:
+            kinds.add(CARRIES_READER)
         return frozenset(kinds)
 
     def merge(self, other: Estate) -> Estate:

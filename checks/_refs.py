@@ -31,3 +31,32 @@ KEY_VAULT_NAMED_VALUES = (
     "Named values backed by Azure Key Vault",
     f"{LEARN}/api-management-howto-properties#key-vault-secrets",
 )
+DIAGNOSTIC_SETTINGS = (
+    "Diagnostic settings in Azure Monitor",
+    "https://learn.microsoft.com/azure/azure-monitor/essentials/diagnostic-settings",
+)
+APIM_LOG_CATEGORIES = (
+    "Supported logs for Microsoft.ApiManagement/service",
+    "https://learn.microsoft.com/azure/azure-monitor/reference/supported-logs/microsoft-apimanagement-service-logs",
+)
+APIM_MONITOR = ("Monitor API Management (resource logs)", f"{LEARN}/monitor-api-management")
+AZURE_RBAC_BUILTIN = (
+    "Azure built-in roles",
+    "https://learn.microsoft.com/azure/role-based-access-control/built-in-roles",
+)
+COST_MANAGEMENT_ACCESS = (
+    "Assign access to Cost Management data",
+    "https://learn.microsoft.com/azure/cost-management-billing/costs/assign-access-acm-data",
+)
+LOG_ANALYTICS_ACCESS = (
+    "Manage access to Log Analytics workspaces",
+    "https://learn.microsoft.com/azure/azure-monitor/logs/manage-access",
+)
+AOAI_DISABLE_LOCAL_AUTH = (
+    "Disable local (key) authentication for Azure AI services",
+    "https://learn.microsoft.com/azure/ai-services/disable-local-auth",
+)
+AOAI_NETWORK = (
+    "Configure Azure AI services virtual networks",
+    "https://learn.microsoft.com/azure/ai-services/cognitive-services-virtual-networks",
+)

@@ -6,6 +6,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 
 from aoai_audit.context import ApiView
+from aoai_audit.findings import Location
 from aoai_audit.policy.tree import Origin, Policy, PolicyNode
 from aoai_audit.resolve.effective import EffectivePolicy
 
@@ -132,3 +133,8 @@ def group_failures(view: ApiView, failing: Iterable[EffectivePolicy]) -> list[Gr
                 ]
                 groups.append(Group(view, chosen, product, whole))
     return groups
+
+
+def at(origin: Origin, resource_id: str) -> Location:
+    """A finding's location: the declaring file and line when known, and the Azure resource id always."""
+    return Location(origin.path, origin.line, origin.resource_id or resource_id)

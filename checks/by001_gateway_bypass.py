@@ -1,0 +1,63 @@
+"""BY001: the LLM account can be called with a key from anywhere, around the gateway."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from aoai_audit.context import AuditContext
+from aoai_audit.estate import CARRIES_ACCOUNTS
+from aoai_audit.findings import Severity
+from aoai_audit.rules import Rule
+
+from . import _refs
+from ._support import at
+
+RULE = Rule(
+    id="BY001",
+    title="Azure OpenAI account can be called around the gateway",
+    severity=Severity.HIGH,
+    rationale=(
+        "Attribution happens at the gateway. An account that accepts its API keys over the public network can "
+        "be called directly by anyone holding a key: those tokens are billed to the account and attributed to "
+        "no one, however good the gateway policies are."
+    ),
+    detection=(
+        "An Azure OpenAI / AI Services account with local (key) authentication enabled (`disableLocalAuth` not "
+        "true; the default) and public network access not disabled and not restricted by a network rule with "
+        "default action Deny."
+    ),
+    fix="Disable key authentication (the gateway uses its managed identity) and close public network access.",
+    fix_snippet="""\"properties\": {
+  \"disableLocalAuth\": true,
+  \"publicNetworkAccess\": \"Disabled\",
+  \"networkAcls\": { \"defaultAction\": \"Deny\" }
+}""",
+    references=(_refs.AOAI_DISABLE_LOCAL_AUTH, _refs.AOAI_NETWORK),
+    requires=frozenset({CARRIES_ACCOUNTS}),
+)
+
+
+def _hosts(ctx: AuditContext) -> set[str]:
+    urls = [b.url for s in ctx.estate.services for b in s.backends] + [v.api.service_url for v in ctx.llm_apis]
+    return {(urlsplit(u).hostname or "").lower() for u in urls if u}
+
+
+def check(ctx: AuditContext):
+    gateway_hosts = _hosts(ctx)
+    for account in ctx.estate.accounts:
+        if account.disable_local_auth is True:
+            continue
+        if (account.public_network_access or "").lower() == "disabled":
+            continue
+        if (account.network_default_action or "").lower() == "deny":
+            continue
+        host = (urlsplit(account.endpoint).hostname or "").lower() if account.endpoint else ""
+        behind = bool(host and host in gateway_hosts) or any(account.name.lower() + "." in h for h in gateway_hosts)
+        where = "behind the gateway " if behind else ""
+        yield RULE.finding(
+            account.resource_id,
+            f"Azure OpenAI account '{account.name}' {where}accepts API keys from the public network "
+            f"(disableLocalAuth {'unset' if account.disable_local_auth is None else 'false'}, public network access "
+            f"{account.public_network_access or 'default (enabled)'}); calls made directly are attributed to no one",
+            location=at(account.origin, account.resource_id),
+        )

@@ -1,0 +1,64 @@
+"""DG001: an Azure OpenAI account whose own logs and metrics go nowhere queryable."""
+
+from __future__ import annotations
+
+from aoai_audit.context import AuditContext
+from aoai_audit.estate import CARRIES_ACCOUNTS, CARRIES_DIAGNOSTIC_SETTINGS
+from aoai_audit.findings import Severity
+from aoai_audit.rules import Rule
+
+from . import _refs
+from ._diagnostics import describe, sends_any_log, sends_metrics, settings_on
+from ._support import at
+
+RULE = Rule(
+    id="DG001",
+    title="Azure OpenAI account sends no logs and metrics to Log Analytics",
+    severity=Severity.MEDIUM,
+    rationale=(
+        "The account's own request logs and platform token metrics are the ground truth the gateway's figures "
+        "are reconciled against (KQ003), and the only record of calls that bypass the gateway. Without a "
+        "diagnostic setting sending them to a Log Analytics workspace they are kept 30 days in metrics only and "
+        "cannot be queried with the gateway logs."
+    ),
+    detection=(
+        "Each Azure OpenAI / AI Services account is looked up in the diagnostic settings read: at least one "
+        "setting must send some log category and the metrics to a Log Analytics workspace (`workspaceId`)."
+    ),
+    fix="Add a diagnostic setting sending all logs and AllMetrics to the workspace that holds the gateway logs.",
+    fix_snippet="""{
+  "type": "Microsoft.Insights/diagnosticSettings",
+  "apiVersion": "2021-05-01-preview",
+  "scope": "[resourceId('Microsoft.CognitiveServices/accounts', parameters('aoaiName'))]",
+  "name": "to-log-analytics",
+  "properties": {
+    "workspaceId": "[parameters('workspaceId')]",
+    "logs": [ { "categoryGroup": "allLogs", "enabled": true } ],
+    "metrics": [ { "category": "AllMetrics", "enabled": true } ]
+  }
+}""",
+    references=(_refs.DIAGNOSTIC_SETTINGS, _refs.AOAI_MONITORING),
+    requires=frozenset({CARRIES_ACCOUNTS, CARRIES_DIAGNOSTIC_SETTINGS}),
+)
+
+
+def check(ctx: AuditContext):
+    for account in ctx.estate.accounts:
+        settings = settings_on(ctx.estate, account.resource_id)
+        to_workspace = [s for s in settings if s.workspace_id]
+        if any(sends_any_log(s) and sends_metrics(s) for s in to_workspace):
+            continue
+        if not settings:
+            why = "has no diagnostic setting"
+        elif not to_workspace:
+            why = "has diagnostic settings, none to a Log Analytics workspace"
+        else:
+            why = "sends " + ("no logs" if not any(sends_any_log(s) for s in to_workspace) else "no metrics") + (
+                " to Log Analytics"
+            )
+        yield RULE.finding(
+            account.resource_id,
+            f"Azure OpenAI account '{account.name}' {why}; its own usage cannot be queried or reconciled",
+            location=at(account.origin, account.resource_id),
+            evidence=[describe(s) for s in settings],
+        )

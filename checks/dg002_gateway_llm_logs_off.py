@@ -1,0 +1,85 @@
+"""DG002: the gateway's own per-request and LLM logs do not reach Log Analytics."""
+
+from __future__ import annotations
+
+from aoai_audit.context import AuditContext
+from aoai_audit.estate import CARRIES_DIAGNOSTIC_SETTINGS, CARRIES_LOGGING
+from aoai_audit.findings import Severity
+from aoai_audit.rules import Rule
+
+from . import _refs
+from ._diagnostics import describe, sends_category, settings_on
+from ._support import at
+
+RULE = Rule(
+    id="DG002",
+    title="Gateway and LLM logs not sent to Log Analytics",
+    severity=Severity.HIGH,
+    rationale=(
+        "`ApiManagementGatewayLlmLog` holds tokens per request and `ApiManagementGatewayLogs` holds who made it "
+        "(API, product, subscription); joined on `CorrelationId` they are the per-call record of who spent "
+        "what. Without a diagnostic setting sending both categories to Log Analytics, or with LLM logging "
+        "disabled on the `azuremonitor` diagnostic, that record does not exist and the usage checks have "
+        "nothing to measure."
+    ),
+    detection=(
+        "For each APIM service with LLM APIs: a diagnostic setting must send `GatewayLogs` and `GatewayLlmLogs` "
+        "(or the `allLogs` group) to a Log Analytics workspace. Where the source carries APIM diagnostics, the "
+        "`azuremonitor` diagnostic must not have `largeLanguageModel.logs` disabled."
+    ),
+    fix="Send GatewayLogs and GatewayLlmLogs to Log Analytics (resource-specific tables) and enable LLM logging.",
+    fix_snippet="""{
+  "type": "Microsoft.Insights/diagnosticSettings",
+  "apiVersion": "2021-05-01-preview",
+  "scope": "[resourceId('Microsoft.ApiManagement/service', parameters('apimName'))]",
+  "name": "gateway-to-log-analytics",
+  "properties": {
+    "workspaceId": "[parameters('workspaceId')]",
+    "logAnalyticsDestinationType": "Dedicated",
+    "logs": [
+      { "category": "GatewayLogs", "enabled": true },
+      { "category": "GatewayLlmLogs", "enabled": true }
+    ]
+  }
+}""",
+    references=(_refs.APIM_LOG_CATEGORIES, _refs.LLM_LOGS, _refs.DIAGNOSTIC_SETTINGS),
+    requires=frozenset({CARRIES_DIAGNOSTIC_SETTINGS}),
+)
+
+CATEGORIES = ("GatewayLogs", "GatewayLlmLogs")
+
+
+def check(ctx: AuditContext):
+    services = {v.service.name: v.service for v in ctx.llm_apis}
+    for service in services.values():
+        resource = f"service/{service.name}"
+        if not service.resource_id:
+            yield RULE.finding(
+                resource,
+                f"APIM service '{service.name}': its Azure resource id is unknown, so its diagnostic settings "
+                "could not be matched; gateway logging not verified",
+                location=at(service.origin, ""),
+                key="no-resource-id",
+            )
+            continue
+        settings = [s for s in settings_on(ctx.estate, service.resource_id) if s.workspace_id]
+        missing = [c for c in CATEGORIES if not any(sends_category(s, c) for s in settings)]
+        if missing:
+            yield RULE.finding(
+                resource,
+                f"APIM service '{service.name}' fronts LLM APIs but no diagnostic setting sends "
+                f"{' and '.join(missing)} to Log Analytics; per-call token usage cannot be attributed",
+                location=at(service.origin, service.resource_id),
+                evidence=[describe(s) for s in settings_on(ctx.estate, service.resource_id)] or ["no diagnostic settings"],
+                key="categories",
+            )
+        if CARRIES_LOGGING in ctx.estate.carries:
+            for diag in service.diagnostics:
+                if diag.name.lower() == "azuremonitor" and (diag.llm_logging or "").lower() == "disabled":
+                    yield RULE.finding(
+                        resource if diag.api is None else f"{resource}/apis/{diag.api}",
+                        f"APIM service '{service.name}': the azuremonitor diagnostic"
+                        f"{'' if diag.api is None else f' of API {diag.api}'} has LLM logging disabled",
+                        location=at(diag.origin, service.resource_id),
+                        key=f"llm-logging:{diag.api or ''}",
+                    )

@@ -1,0 +1,46 @@
+"""RB002: the reporting principal cannot read actual cost."""
+
+from __future__ import annotations
+
+from aoai_audit.context import AuditContext
+from aoai_audit.estate import CARRIES_READER, CARRIES_ROLES
+from aoai_audit.findings import Location, Severity
+from aoai_audit.roles import COST_READ
+from aoai_audit.rules import Rule
+
+from . import _refs
+from ._access import access, subscriptions
+
+RULE = Rule(
+    id="RB002",
+    title="Reporting principal lacks Cost Management Reader",
+    severity=Severity.MEDIUM,
+    rationale=(
+        "Token counts become money only against the bill. Without Cost Management read access on the "
+        "subscriptions of the LLM accounts, the chargeback can only estimate cost from list prices and cannot "
+        "show estimated against billed."
+    ),
+    detection=(
+        "For each subscription holding an audited Azure OpenAI account or APIM service, the reader principal's "
+        "effective actions at subscription scope (or above) must match `Microsoft.CostManagement/query/read`."
+    ),
+    fix="Grant Cost Management Reader at the subscription.",
+    fix_snippet="""az role assignment create --assignee <reader-object-id> \\
+  --role "Cost Management Reader" --scope /subscriptions/<sub>""",
+    references=(_refs.COST_MANAGEMENT_ACCESS, _refs.AZURE_RBAC_BUILTIN),
+    requires=frozenset({CARRIES_ROLES, CARRIES_READER}),
+)
+
+
+def check(ctx: AuditContext):
+    acc = access(ctx)
+    for sub in subscriptions(ctx):
+        if acc.can(COST_READ, sub):
+            continue
+        yield RULE.finding(
+            sub,
+            f"reader principal {acc.principal} cannot read Cost Management data for {sub}; billed cost cannot be "
+            "set beside the attributed usage",
+            location=Location(resource_id=sub),
+            evidence=[acc.describe()],
+        )

@@ -1,0 +1,48 @@
+"""RB005: the reporting principal's roles do not reach every resource it must read."""
+
+from __future__ import annotations
+
+from aoai_audit.context import AuditContext
+from aoai_audit.estate import CARRIES_READER, CARRIES_ROLES
+from aoai_audit.findings import Location, Severity
+from aoai_audit.roles import covers
+from aoai_audit.rules import Rule
+
+from . import _refs
+from ._access import access, audited_resources
+
+RULE = Rule(
+    id="RB005",
+    title="Reporting principal's roles are scoped below what it must read",
+    severity=Severity.MEDIUM,
+    rationale=(
+        "Roles granted on one resource group cover only that group. When LLM accounts or gateways live in "
+        "other groups or subscriptions, their usage silently drops out of the chargeback: the report is "
+        "complete for the resources it can see and says nothing of the rest."
+    ),
+    detection=(
+        "The reader principal holds at least one assignment, yet some audited Azure OpenAI account or APIM "
+        "service lies outside every assignment scope (scopes inherit downwards)."
+    ),
+    fix="Assign the reader roles at a scope that contains every LLM account and gateway (subscription or management group).",
+    fix_snippet="""az role assignment create --assignee <reader-object-id> \\
+  --role "Monitoring Reader" --scope /subscriptions/<sub>""",
+    references=(_refs.AZURE_RBAC_BUILTIN,),
+    requires=frozenset({CARRIES_ROLES, CARRIES_READER}),
+)
+
+
+def check(ctx: AuditContext):
+    acc = access(ctx)
+    if not acc.assignments:
+        return  # RB001 reports a principal with no access at all
+    for resource in audited_resources(ctx):
+        if any(covers(a.scope, resource) for a in acc.assignments):
+            continue
+        yield RULE.finding(
+            resource,
+            f"{resource.rsplit('/', 1)[-1]} is outside every role assignment of reader principal {acc.principal}; "
+            "its usage is missing from anything that principal produces",
+            location=Location(resource_id=resource),
+            evidence=[acc.describe()],
+        )
