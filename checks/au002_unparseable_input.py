@@ -36,6 +36,14 @@ def check(ctx: AuditContext):
             location=Location(gap.target if is_file else None, gap.line, None if is_file else gap.target),
             key=gap.message,
         )
+    for resource, policy in ctx.policies():
+        if policy.error is not None:
+            yield RULE.finding(
+                resource,
+                f"not audited: {policy.origin.scope or policy.scope}: {policy.error.message}",
+                location=ctx.location(policy.origin, policy.error.line),
+                key=policy.error.message,
+            )
     seen = set()
     for view in ctx.apis:
         for issue in view.issues:

@@ -57,7 +57,11 @@ def _with_reader(module: str, func: str, path: str, doc: dict) -> Estate:
     except (ImportError, AttributeError):
         gap = CollectionGap("unparseable", path, f"not audited: this build has no {module} reader")
         return Estate(sources=(SourceInfo(module, path, frozenset()),), gaps=(gap,))
-    return reader(path, doc)
+    try:
+        return reader(path, doc)
+    except Exception as exc:  # a reader bug must cost this file, not the audit
+        gap = CollectionGap("unparseable", path, f"not audited: the {module} reader failed ({type(exc).__name__}: {exc})")
+        return Estate(sources=(SourceInfo(module, path, frozenset()),), gaps=(gap,))
 
 
 def _peek_snapshot(path: str) -> bool:

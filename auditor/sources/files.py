@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from ..estate import CollectionGap
@@ -67,10 +69,7 @@ class Reader:
         data = self.read_bytes(path, MAX_POLICY_CHARS * 4)
         if data is None:
             return None
-        policy = read_policy(data, scope=scope, path=path, label=label)
-        if policy.error:
-            self.gap("unparseable", path, policy.error.message, policy.error.line, resource)
-        return policy
+        return read_policy(data, scope=scope, path=path, label=label)  # a parse error is reported by AU002
 
 
 def properties(doc: Any) -> dict[str, Any]:
@@ -91,3 +90,30 @@ def as_bool(value: Any) -> bool | None:
 
 def as_str(value: Any) -> str:
     return value if isinstance(value, str) else ""
+
+
+_JSON_STRING = re.compile(r'"(?:[^"\\\n]|\\.){24,}"')
+
+
+class JsonStringLines:
+    """Line numbers of the long string values of a JSON file, so embedded policies can point into it."""
+
+    def __init__(self, path: str):
+        self.path = path
+        self._lines: dict[str, int] | None = None
+
+    def line_of(self, value: str) -> int | None:
+        if self._lines is None:
+            self._lines = {}
+            try:
+                text = Path(self.path).read_text(encoding="utf-8-sig", errors="replace")
+            except OSError:
+                text = ""
+            if text.count("\n") > 0:  # a one-line file (terraform show -json) has no useful lines
+                for m in _JSON_STRING.finditer(text):
+                    try:
+                        decoded = json.loads(m.group(0))
+                    except ValueError:
+                        continue
+                    self._lines.setdefault(decoded, text.count("\n", 0, m.start()) + 1)
+        return self._lines.get(value)

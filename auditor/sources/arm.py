@@ -1,0 +1,494 @@
+"""ARM templates (portal exports, `bicep build` output, nested deployments) as a source.
+
+Resources may be nested (`resources` children with short types) or flat (full types and `svc/api/policy`
+names), listed or keyed by symbolic name (languageVersion 2.0). Names and scopes written as template
+expressions are resolved where the template itself says enough (see `arm_expr`); the rest stays a readable
+placeholder. Policies are read from their `value` with the template's line, so findings point into the
+JSON file. Wrong types anywhere are gaps, never exceptions.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ..estate import (
+    CARRIES_ACCOUNTS,
+    CARRIES_APIS,
+    CARRIES_DIAGNOSTIC_SETTINGS,
+    CARRIES_LOGGING,
+    CARRIES_POLICIES,
+    CARRIES_ROLES,
+    AiAccount,
+    Api,
+    ApimService,
+    Backend,
+    CollectionGap,
+    Deployment,
+    DiagnosticSetting,
+    Estate,
+    Fragment,
+    Logger,
+    LogSetting,
+    NamedValue,
+    Operation,
+    Product,
+    RoleAssignment,
+    RoleDefinition,
+    SourceInfo,
+    Workspace,
+)
+from ..policy.rawxml import read_policy
+from ..policy.tree import Origin, Policy
+from .apiops import diagnostic_from_props
+from .arm_expr import RESOURCE_GROUP, Evaluator, is_expression
+from .files import JsonStringLines, as_bool, as_str
+from .spec import operations_from_spec
+
+APIM = "microsoft.apimanagement/service"
+MAX_NESTING = 20
+
+
+@dataclass
+class _Resource:
+    type: str  # full type, lower case: microsoft.apimanagement/service/apis/policies
+    names: list[str]  # one name per type segment after the namespace
+    props: dict[str, Any]
+    raw: dict[str, Any]
+    address: str  # where in the template, for messages: resources[3].resources[1]
+    scope: str | None = None  # extension resources: the resource id they attach to
+    ev: Evaluator = field(default_factory=Evaluator)  # the expressions of the template that declares it
+
+
+@dataclass
+class _ServiceParts:
+    name: str
+    resource_id: str
+    location: str = ""
+    origin: Origin = field(default_factory=Origin)
+    global_policy: Policy | None = None
+    apis: dict[tuple[str | None, str], dict[str, Any]] = field(default_factory=dict)
+    operations: dict[tuple[str | None, str], list[Operation]] = field(default_factory=lambda: defaultdict(list))
+    products: dict[tuple[str | None, str], dict[str, Any]] = field(default_factory=dict)
+    product_apis: dict[tuple[str | None, str], list[str]] = field(default_factory=lambda: defaultdict(list))
+    workspaces: dict[str, Policy | None] = field(default_factory=dict)
+    fragments: list[Fragment] = field(default_factory=list)
+    named_values: list[NamedValue] = field(default_factory=list)
+    backends: list[Backend] = field(default_factory=list)
+    loggers: list[Logger] = field(default_factory=list)
+    diagnostics: list[Any] = field(default_factory=list)
+
+
+class _ArmReader:
+    def __init__(self, path: Path, doc: dict[str, Any]):
+        self.path = str(path)
+        self.doc = doc
+        self.gaps: list[CollectionGap] = []
+        self.resources: list[_Resource] = []
+        self.lines = JsonStringLines(self.path)
+        self.ev = Evaluator()  # of the resource being built
+
+    # ------------------------------------------------------------------------------ collecting
+
+    def gap(self, message: str, target: str = "", line: int | None = None) -> None:
+        self.gaps.append(CollectionGap("unparseable", self.path, f"{target}: {message}" if target else message, line))
+
+    def collect(self, template: Any, where: str, depth: int = 0, passed: Any = None) -> None:
+        if depth > MAX_NESTING:
+            self.gap("nested deployments too deep; the rest was not read", where)
+            return
+        if not isinstance(template, dict):
+            self.gap(f"template is {type(template).__name__}, expected an object", where)
+            return
+        evaluator = Evaluator(_with_values(template.get("parameters"), passed), template.get("variables"))
+        resources = template.get("resources", [])
+        if isinstance(resources, dict):  # languageVersion 2.0: symbolic names
+            items = [(f"{where}resources['{k}']", v) for k, v in resources.items()]
+        elif isinstance(resources, list):
+            items = [(f"{where}resources[{i}]", v) for i, v in enumerate(resources)]
+        else:
+            self.gap(f"`resources` is {type(resources).__name__}, expected a list", where or "template")
+            return
+        for address, res in items:
+            self._resource(res, address, evaluator, None, depth)
+
+    def _resource(self, res: Any, address: str, ev: Evaluator, parent: _Resource | None, depth: int) -> None:
+        if not isinstance(res, dict):
+            self.gap(f"resource is {type(res).__name__}, expected an object", address)
+            return
+        rtype = ev.string(res.get("type"))
+        name = ev.string(res.get("name"))
+        if not rtype or not name:
+            self.gap("resource without type or name", address)
+            return
+        props = res.get("properties")
+        if props is None:
+            props = {}
+        if not isinstance(props, dict):
+            self.gap(f"`properties` is {type(props).__name__}, expected an object", address)
+            props = {}
+        if parent is not None and "/" not in rtype.split("/", 1)[0] and not rtype.lower().startswith("microsoft."):
+            full_type = f"{parent.type}/{rtype}"
+            names = parent.names + _split_name(name)
+        else:
+            full_type = rtype
+            names = _split_name(name)
+        full_type = full_type.lower()
+        scope = ev.string(res["scope"]) if isinstance(res.get("scope"), str) else None
+        item = _Resource(full_type, names, props, res, address, scope, ev)
+        if full_type == "microsoft.resources/deployments":
+            template = props.get("template")
+            if template is not None:
+                passed = props.get("parameters")
+                if isinstance(passed, dict):  # values are written in the outer template's terms
+                    passed = {k: {"value": ev.string(v["value"]) if isinstance(v.get("value"), str) else v["value"]}
+                              for k, v in passed.items() if isinstance(v, dict) and "value" in v}
+                self.collect(template, f"{address}.properties.template.", depth + 1, passed)
+            elif props.get("templateLink"):
+                self.gap("linked template (templateLink) not audited; pass the linked file too", address)
+        else:
+            self.resources.append(item)
+        children = res.get("resources")
+        if isinstance(children, list):
+            for i, child in enumerate(children):
+                self._resource(child, f"{address}.resources[{i}]", ev, item, depth)
+        elif children is not None:
+            self.gap("`resources` of a resource must be a list", address)
+
+    # ------------------------------------------------------------------------------ lines
+
+    def line_of(self, value: str) -> int | None:
+        """Line in the template file where this string value is written (first occurrence)."""
+        return self.lines.line_of(value)
+
+    # ------------------------------------------------------------------------------ policies
+
+    def policy(self, res: _Resource, scope: str, label: str) -> Policy | None:
+        ev = res.ev
+        fmt = as_str(res.props.get("format")).lower() or "xml"
+        value = res.props.get("value", res.props.get("policyContent"))
+        rid = self.resource_id(res)
+        if fmt.endswith("-link"):
+            self.gaps.append(CollectionGap(
+                "unparseable", self.path, f"{label}: policy is a link ({fmt}) to {ev.string(value)}; the linked "
+                "policy was not audited (export it inline, e.g. with format rawxml)", self._line_of_resource(res),
+            ))
+            return None
+        if not isinstance(value, str):
+            self.gap(f"policy value is {type(value).__name__}, expected a string", label, self._line_of_resource(res))
+            return None
+        if is_expression(value):
+            resolved = ev.string(value)
+            if resolved == value or not resolved.lstrip().startswith("<"):
+                self.gap(f"policy value is a template expression ({value[:60]}); not audited", label,
+                         self._line_of_resource(res))
+                return None
+            value = resolved
+        line = self.line_of(value)
+        return read_policy(value, scope=scope, path=self.path, resource_id=rid, label=label, fmt=fmt,
+                           embedded_at=line or self._line_of_resource(res) or 1)
+
+    def _line_of_resource(self, res: _Resource) -> int | None:
+        name = res.raw.get("name")
+        return self.line_of(name) if isinstance(name, str) else None
+
+    # ------------------------------------------------------------------------------ ids
+
+    def resource_id(self, res: _Resource) -> str:
+        segments = res.type.split("/")
+        namespace, types = segments[0], segments[1:]
+        pairs = "/".join(f"{t}/{n}" for t, n in zip(types, res.names, strict=False))
+        return f"{RESOURCE_GROUP}/providers/{_canonical(namespace)}/{pairs}"
+
+    def origin(self, res: _Resource, label: str) -> Origin:
+        return Origin(self.path, self._line_of_resource(res), self.resource_id(res), label)
+
+    # ------------------------------------------------------------------------------ building
+
+    def build(self) -> Estate:
+        services: dict[str, _ServiceParts] = {}
+        accounts: dict[str, dict[str, Any]] = {}
+        deployments: dict[str, list[Deployment]] = defaultdict(list)
+        settings: list[DiagnosticSetting] = []
+        assignments: list[RoleAssignment] = []
+        definitions: list[RoleDefinition] = []
+
+        def svc(res: _Resource) -> _ServiceParts:
+            name = res.names[0]
+            if name not in services:
+                rid = f"{RESOURCE_GROUP}/providers/Microsoft.ApiManagement/service/{name}"
+                services[name] = _ServiceParts(name, rid, origin=Origin(self.path, None, rid, f"service '{name}'"))
+            return services[name]
+
+        for res in self.resources:
+            self.ev = res.ev
+            try:
+                self._one(res, svc, accounts, deployments, settings, assignments, definitions)
+            except (TypeError, AttributeError, ValueError, KeyError, IndexError) as exc:
+                self.gap(f"{res.type} not read: {type(exc).__name__}: {exc}", res.address)
+        carries: set[str] = set()
+        if services:
+            carries |= {CARRIES_POLICIES, CARRIES_APIS}
+        if any(s.loggers or s.diagnostics for s in services.values()):
+            carries.add(CARRIES_LOGGING)
+        if accounts:
+            carries.add(CARRIES_ACCOUNTS)
+        if settings:
+            carries.add(CARRIES_DIAGNOSTIC_SETTINGS)
+        if assignments:
+            carries.add(CARRIES_ROLES)
+        account_list = tuple(
+            AiAccount(**{**a, "deployments": tuple(deployments.get(a["resource_id"].lower(), ()))})
+            for a in accounts.values()
+        )
+        return Estate(
+            sources=(SourceInfo("arm", self.path, frozenset(carries)),),
+            services=tuple(_service(p) for p in services.values()),
+            accounts=account_list,
+            diagnostic_settings=tuple(settings),
+            role_assignments=tuple(assignments),
+            role_definitions=tuple(definitions),
+            gaps=tuple(self.gaps),
+            root=str(Path(self.path).parent),
+        )
+
+    def _one(self, res, svc, accounts, deployments, settings, assignments, definitions) -> None:
+        t, n = res.type, res.names
+        # top-level property values as the deployment would see them (policy values are read raw, below)
+        p = {k: self._ev(v) if isinstance(v, str) else v for k, v in res.props.items()}
+        if "/providers/microsoft.insights/diagnosticsettings" in t or t.endswith("providers/diagnosticsettings"):
+            base_type = t.split("/providers/")[0]
+            depth = len(base_type.split("/")) - 1
+            base = _Resource(base_type, n[:depth], {}, {}, res.address)
+            settings.append(self._diag_setting(self.resource_id(base), n[-1], p, res))
+            return
+        if t == "microsoft.insights/diagnosticsettings":
+            target = res.scope or ""
+            if not target:
+                self.gap("diagnostic setting without a scope: the resource it belongs to is unknown", res.address)
+                return
+            settings.append(self._diag_setting(_absolute(target), n[-1], p, res))
+            return
+        if t.endswith("microsoft.authorization/roleassignments") or t.endswith("providers/roleassignments"):
+            scope = res.scope or (self.resource_id(_Resource(t.split("/providers/")[0], n[:-2], {}, {}, ""))
+                                  if "/providers/" in t else RESOURCE_GROUP)
+            assignments.append(RoleAssignment(
+                _absolute(scope), self._ev(p.get("roleDefinitionId")), self._ev(p.get("principalId")),
+                as_str(p.get("principalType")), Origin(self.path, self._line_of_resource(res), None, "role assignment"),
+            ))
+            return
+        if t == "microsoft.authorization/roledefinitions":
+            perms = p.get("permissions") if isinstance(p.get("permissions"), list) else []
+
+            def gather(key: str) -> tuple[str, ...]:
+                return tuple(a for perm in perms if isinstance(perm, dict) for a in perm.get(key) or [] if isinstance(a, str))
+
+            definitions.append(RoleDefinition(n[-1], as_str(p.get("roleName")) or n[-1], gather("actions"),
+                                              gather("notActions"), gather("dataActions")))
+            return
+        if t == "microsoft.cognitiveservices/accounts":
+            rid = self.resource_id(res)
+            acls = p.get("networkAcls") if isinstance(p.get("networkAcls"), dict) else {}
+            accounts[rid.lower()] = dict(
+                resource_id=rid, name=n[0], kind=as_str(res.raw.get("kind")), location=self._ev(res.raw.get("location")),
+                endpoint=as_str(p.get("endpoint")) or f"https://{self._ev(p.get('customSubDomainName')) or n[0]}.openai.azure.com/",
+                disable_local_auth=as_bool(p.get("disableLocalAuth")),
+                public_network_access=as_str(p.get("publicNetworkAccess")) or None,
+                network_default_action=as_str(acls.get("defaultAction")) or None,
+                origin=self.origin(res, f"account '{n[0]}'"),
+            )
+            return
+        if t == "microsoft.cognitiveservices/accounts/deployments":
+            parent = self.resource_id(_Resource("microsoft.cognitiveservices/accounts", n[:1], {}, {}, "")).lower()
+            model = p.get("model") if isinstance(p.get("model"), dict) else {}
+            sku = res.raw.get("sku") if isinstance(res.raw.get("sku"), dict) else {}
+            deployments[parent].append(Deployment(n[-1], self._ev(model.get("name")), self._ev(model.get("version")),
+                                                  as_str(sku.get("name"))))
+            return
+        if not t.startswith(APIM):
+            return
+        kinds = t[len(APIM):].strip("/").split("/") if t != APIM else []
+        parts = svc(res)
+        ws: str | None = None
+        if kinds[:1] == ["workspaces"] and len(n) >= 2:
+            ws = n[1]
+            if len(kinds) == 1:
+                parts.workspaces.setdefault(ws, None)
+                return
+            kinds, n = kinds[1:], [n[0], *n[2:]]
+        self._apim(parts, kinds, n, p, res, ws)
+
+    def _apim(self, parts: _ServiceParts, kinds: list[str], n: list[str], p: dict, res: _Resource, ws: str | None):
+        if not kinds:
+            parts.location = self._ev(res.raw.get("location"))
+            parts.origin = self.origin(res, f"service '{n[0]}'")
+            return
+        k = "/".join(kinds)
+        if k == "policies":
+            policy = self.policy(res, "workspace" if ws else "global", f"workspace '{ws}'" if ws else "global policy")
+            if ws:
+                parts.workspaces[ws] = policy
+            else:
+                parts.global_policy = policy
+        elif k == "apis":
+            api = parts.apis.setdefault((ws, n[1]), {})
+            api.update(name=n[1], props=p, line=self._line_of_resource(res))
+        elif k == "apis/policies":
+            parts.apis.setdefault((ws, n[1]), {"name": n[1]})["policy"] = self.policy(res, "api", f"api '{n[1]}'")
+        elif k == "apis/operations":
+            parts.operations[(ws, n[1])].append(Operation(
+                n[2], as_str(p.get("method")), as_str(p.get("urlTemplate")), as_str(p.get("displayName")),
+            ))
+        elif k == "apis/operations/policies":
+            policy = self.policy(res, "operation", f"operation '{n[2]}'")
+            parts.apis.setdefault((ws, n[1]), {"name": n[1]}).setdefault("op_policies", {})[n[2]] = policy
+        elif k == "products":
+            parts.products.setdefault((ws, n[1]), {}).update(name=n[1], props=p)
+        elif k == "products/policies":
+            parts.products.setdefault((ws, n[1]), {"name": n[1]})["policy"] = self.policy(res, "product", f"product '{n[1]}'")
+        elif k == "products/apis":
+            parts.product_apis[(ws, n[1])].append(n[2])
+        elif k == "products/apilinks":
+            api_id = self._ev(p.get("apiId"))
+            parts.product_apis[(ws, n[1])].append(api_id.rstrip("/").rsplit("/", 1)[-1] if api_id else n[2])
+        elif k == "policyfragments":
+            policy = self.policy(res, "fragment", f"fragment '{n[1]}'")
+            if policy is not None:
+                parts.fragments.append(Fragment(n[1], policy, ws))
+        elif k == "namedvalues":
+            parts.named_values.append(NamedValue.read(
+                n[1], as_str(p.get("displayName")), bool(as_bool(p.get("secret"))), isinstance(p.get("keyVault"), dict),
+                as_str(p.get("value")) or None, self.origin(res, f"named value '{n[1]}'"),
+            ))
+        elif k == "backends":
+            pool = p.get("pool") if isinstance(p.get("pool"), dict) else {}
+            members = tuple(self._ev(m.get("id")) for m in pool.get("services") or [] if isinstance(m, dict))
+            btype = "pool" if as_str(p.get("type")).lower() == "pool" or members else "single"
+            parts.backends.append(Backend(n[1], self._ev(p.get("url")), btype, members, self._ev(p.get("resourceId"))))
+        elif k == "loggers":
+            parts.loggers.append(Logger(n[1], as_str(p.get("loggerType")), self._ev(p.get("resourceId"))))
+        elif k == "diagnostics":
+            parts.diagnostics.append(diagnostic_from_props(n[1], p, None, self.origin(res, f"diagnostic '{n[1]}'")))
+        elif k == "apis/diagnostics":
+            parts.diagnostics.append(diagnostic_from_props(n[2], p, n[1], self.origin(res, f"diagnostic '{n[2]}'")))
+
+    def _diag_setting(self, target: str, name: str, p: dict, res: _Resource) -> DiagnosticSetting:
+        def entries(key: str) -> tuple[LogSetting, ...]:
+            items = p.get(key) if isinstance(p.get(key), list) else []
+            return tuple(
+                LogSetting(as_str(i.get("category")) or None, as_str(i.get("categoryGroup")) or None,
+                           as_bool(i.get("enabled")) is not False)
+                for i in items if isinstance(i, dict)
+            )
+
+        workspace = self._ev(p.get("workspaceId")) or None
+        return DiagnosticSetting(
+            target, name, _absolute(workspace) if workspace else None, entries("logs"), entries("metrics"),
+            as_str(p.get("logAnalyticsDestinationType")) or None, Origin(self.path, self._line_of_resource(res), None,
+                                                                         f"diagnostic setting '{name}'"),
+        )
+
+    def _ev(self, value: Any) -> str:
+        return self.ev.string(value) if value is not None else ""
+
+
+def _split_name(name: str) -> list[str]:
+    return [s for s in name.split("/") if s] or [name]
+
+
+def _canonical(namespace: str) -> str:
+    return {"microsoft.apimanagement": "Microsoft.ApiManagement", "microsoft.cognitiveservices":
+            "Microsoft.CognitiveServices", "microsoft.insights": "Microsoft.Insights",
+            "microsoft.operationalinsights": "Microsoft.OperationalInsights"}.get(namespace.lower(), namespace)
+
+
+def _absolute(resource_id: str) -> str:
+    """Scopes written as `Microsoft.X/y/name` (relative to the deployment's resource group) made absolute."""
+    if resource_id.startswith("/") or is_expression(resource_id):
+        return resource_id
+    segments = resource_id.split("/")
+    if len(segments) >= 3 and "." in segments[0]:
+        namespace, rest = segments[0], segments[1:]
+        types, names = rest[: len(rest) // 2], rest[len(rest) // 2 :]
+        return f"{RESOURCE_GROUP}/providers/{namespace}/" + "/".join(f"{t}/{n}" for t, n in zip(types, names, strict=False))
+    return resource_id
+
+
+def _service(p: _ServiceParts) -> ApimService:
+    apis = []
+    for (ws, name), a in p.apis.items():
+        props = a.get("props") or {}
+        ops = list(p.operations.get((ws, name), []))
+        op_policies = a.get("op_policies", {})
+        known = {o.name for o in ops}
+        ops += [Operation(o) for o in op_policies if o not in known]
+        ops = [Operation(o.name, o.method, o.url_template, o.display_name, op_policies.get(o.name)) for o in ops]
+        spec_paths: tuple[str, ...] = ()
+        fmt = as_str(props.get("format")).lower()
+        value = props.get("value")
+        if isinstance(value, str) and not is_expression(value) and fmt in ("openapi", "openapi+json", "swagger-json"):
+            try:
+                spec_paths = tuple(o.url_template for o in operations_from_spec(value, p.origin.path or ""))
+            except Exception:  # an unreadable embedded definition only costs the classification hint
+                spec_paths = ()
+        revision = as_str(props.get("apiRevision"))
+        apis.append(Api(
+            name=name,
+            display_name=as_str(props.get("displayName")) or name,
+            path=as_str(props.get("path")),
+            service_url=as_str(props.get("serviceUrl")),
+            api_type=as_str(props.get("type") or props.get("apiType")),
+            subscription_required=as_bool(props.get("subscriptionRequired")),
+            is_current=as_bool(props.get("isCurrent")) is not False and ";rev=" not in name,
+            revision=revision,
+            workspace=ws,
+            policy=a.get("policy"),
+            operations=tuple(ops),
+            spec_paths=spec_paths,
+            origin=Origin(p.origin.path, a.get("line"), f"{p.resource_id}/apis/{name}", f"api '{name}'"),
+        ))
+    products = []
+    for (ws, name), prod in p.products.items():
+        props = prod.get("props") or {}
+        products.append(Product(
+            name, as_str(props.get("displayName")) or name, as_bool(props.get("subscriptionRequired")),
+            tuple(dict.fromkeys(p.product_apis.get((ws, name), []))), ws, prod.get("policy"),
+            Origin(p.origin.path, None, f"{p.resource_id}/products/{name}", f"product '{name}'"),
+        ))
+    for (ws, name), api_names in p.product_apis.items():
+        if (ws, name) not in p.products:
+            products.append(Product(name, name, None, tuple(dict.fromkeys(api_names)), ws))
+    return ApimService(
+        name=p.name,
+        resource_id=p.resource_id,
+        location=p.location,
+        global_policy=p.global_policy,
+        workspaces=tuple(Workspace(n, pol) for n, pol in p.workspaces.items()),
+        products=tuple(products),
+        apis=tuple(apis),
+        fragments=tuple(p.fragments),
+        named_values=tuple(p.named_values),
+        backends=tuple(p.backends),
+        loggers=tuple(p.loggers),
+        diagnostics=tuple(p.diagnostics),
+        origin=p.origin,
+    )
+
+
+def _with_values(parameters: Any, passed: Any) -> Any:
+    """A nested template's parameter specs with the values its deployment passes, as defaults."""
+    if not isinstance(parameters, dict) or not isinstance(passed, dict):
+        return parameters
+    merged = dict(parameters)
+    for name, given in passed.items():
+        if isinstance(given, dict) and "value" in given and isinstance(merged.get(name), dict):
+            merged[name] = {**merged[name], "defaultValue": given["value"]}
+    return merged
+
+
+def read_arm(path: str | Path, doc: dict[str, Any]) -> Estate:
+    reader = _ArmReader(Path(path), doc)
+    reader.collect(doc, "")
+    return reader.build()
