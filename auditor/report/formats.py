@@ -15,6 +15,9 @@ FORMATS: dict[str, tuple[str, str, str]] = {
     "text": ("aoai_audit.report.text", "render_text", "txt"),
     "json": ("aoai_audit.report.json_report", "render_json", "json"),
     "sarif": ("aoai_audit.report.sarif", "render_sarif", "sarif"),
+    "html": ("aoai_audit.report.html", "render_html", "html"),
+    "md": ("aoai_audit.report.markdown", "render_markdown", "md"),
+    "junit": ("aoai_audit.report.junit", "render_junit", "xml"),
 }
 
 

@@ -1,0 +1,178 @@
+"""The HTML gap report: one self-contained file, safe to open from a mail attachment on an offline machine.
+
+Everything comes from the JSON result (`result_dict`) plus what only the estate knows (policy excerpts,
+redacted as read); the page adds no facts of its own. jinja2 autoescapes every value; inline CSS and JS
+are pinned by hashes in a strict Content-Security-Policy, and nothing is loaded from anywhere.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+from collections import defaultdict
+from dataclasses import dataclass
+from importlib import resources
+from typing import Any
+
+import jinja2
+
+from ..engine import AuditResult
+from ..rules import AREAS, Registry
+from .json_report import result_dict
+
+SEVERITIES = ("high", "medium", "low")
+EXCERPT_CONTEXT = 3
+
+# The attribution chain of an LLM API, link by link, and the rules whose findings break each link.
+CHAIN = (
+    ("identity", "Caller identity", ("HD002",)),
+    ("header", "Attribution header", ("HD001", "HD003")),
+    ("dimension", "Metric dimension", ("TM001", "TM002", "TM003", "TM006", "TM007", "TM009", "TM010")),
+    ("destination", "Logs / metrics destination", ("TM008", "DG002", "DG003", "DG004", "RB001", "RB003")),
+    ("price", "Price", ("KQ004",)),
+    ("cost_centre", "Cost centre", ("KQ001", "KQ002")),
+)
+
+
+@dataclass(frozen=True)
+class Link:
+    key: str
+    label: str
+    status: str  # intact, broken, unknown
+    why: str
+
+
+def _applies(finding: dict[str, Any], api_resource: str, service_resource: str) -> bool:
+    r = finding["resource"]
+    return r in (api_resource, service_resource) or r.startswith(api_resource + "/")
+
+
+def chains(doc: dict[str, Any]) -> list[dict[str, Any]]:
+    """Per LLM API: each link intact, broken (an active finding of its rules) or unknown (not evaluated)."""
+    selected = {r["id"] for r in doc["rules"]}
+    not_evaluated = {n["rule_id"] for n in doc["not_evaluated"]}
+    active = [f for f in doc["findings"] if not f["suppressed_by"]]
+    rows = []
+    for api in doc["apis"]:
+        if not api["is_llm"]:
+            continue
+        service_resource = f"service/{api['service']}"
+        links = []
+        for key, label, rules in CHAIN:
+            hits = [f for f in active if f["rule_id"] in rules and _applies(f, api["resource"], service_resource)]
+            evaluated = [r for r in rules if r in selected and r not in not_evaluated]
+            if hits:
+                ids = sorted({f["rule_id"] for f in hits})
+                links.append(Link(key, label, "broken", ", ".join(ids)))
+            elif not evaluated:
+                links.append(Link(key, label, "unknown", "not evaluated: needs data this input does not carry"))
+            else:
+                links.append(Link(key, label, "intact", "checked by " + ", ".join(evaluated)))
+        rows.append({"api": api, "links": links, "broken": sum(link.status == "broken" for link in links)})
+    return rows
+
+
+def _excerpts(result: AuditResult) -> dict[str, list[str]]:
+    """Redacted policy text by file path, for policies that are whole files (not strings inside JSON)."""
+    out: dict[str, list[str]] = {}
+    for _resource, policy in result.ctx.policies():
+        origin = policy.origin
+        if origin.path and origin.line is None and policy.text:
+            out.setdefault(origin.path, policy.text.splitlines())
+    return out
+
+
+def _excerpt(lines: list[str] | None, line: int | None) -> list[dict[str, Any]]:
+    if not lines or not line or line > len(lines):
+        return []
+    start, end = max(1, line - EXCERPT_CONTEXT), min(len(lines), line + EXCERPT_CONTEXT)
+    return [{"n": n, "text": lines[n - 1], "hit": n == line} for n in range(start, end + 1)]
+
+
+def _matrix(doc: dict[str, Any], rules: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    not_evaluated = {n["rule_id"] for n in doc["not_evaluated"]}
+    rows = []
+    for api in doc["apis"]:
+        if not api["is_llm"]:
+            continue
+        cells = []
+        for rule in rules:
+            n = sum(1 for f in doc["findings"] if f["rule_id"] == rule["id"] and not f["suppressed_by"]
+                    and _applies(f, api["resource"], f"service/{api['service']}"))
+            cells.append("n/a" if rule["id"] in not_evaluated else n)
+        rows.append({"api": api, "cells": cells})
+    return rows
+
+
+def _csp_hash(text: str) -> str:
+    return "'sha256-" + base64.b64encode(hashlib.sha256(text.encode("utf-8")).digest()).decode() + "'"
+
+
+def _environment() -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.FunctionLoader(_load_template),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    return env
+
+
+def _load_template(name: str) -> str:
+    return resources.files("aoai_audit.report_templates").joinpath(name).read_text(encoding="utf-8")
+
+
+def build_model(result: AuditResult, registry: Registry, previous: dict[str, Any] | None = None) -> dict[str, Any]:
+    doc = result_dict(result, registry)
+    rules_by_id = {c.rule.id: c.rule for c in registry.checks}
+    excerpts = _excerpts(result)
+    groups: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for f in doc["findings"]:
+        rule = rules_by_id.get(f["rule_id"])
+        area = rule.area if rule else f["rule_id"][:2]
+        item = dict(f)
+        item["area"] = area
+        item["rationale"] = rule.rationale if rule else ""
+        item["fix_snippet"] = rule.fix_snippet if rule else ""
+        item["excerpt"] = _excerpt(excerpts.get(f["location"]["path"] or ""), f["location"]["line"])
+        groups[area].append(item)
+    areas = [
+        {"key": key, "title": AREAS.get(key, key), "findings": groups[key],
+         "resources": sorted({f["resource"] for f in groups[key]})}
+        for key in list(AREAS) + sorted(set(groups) - set(AREAS))
+        if groups.get(key)
+    ]
+    not_audited = [f for f in doc["findings"] if f["rule_id"].startswith("AU") and not f["suppressed_by"]]
+    matrix_rules = [r for r in doc["rules"] if not r["id"].startswith("AU")]
+    delta = None
+    if previous is not None:
+        before = {f.get("fingerprint") for f in previous.get("findings", []) if isinstance(f, dict)}
+        now = {f["fingerprint"] for f in doc["findings"]}
+        delta = {"new": len(now - before), "fixed": len(before - now)}
+    return {
+        "doc": doc,
+        "severities": SEVERITIES,
+        "areas": areas,
+        "area_names": {a["key"]: a["title"] for a in areas},
+        "not_audited": not_audited,
+        "chains": chains(doc),
+        "chain_labels": [label for _key, label, _rules in CHAIN],
+        "matrix_rules": matrix_rules,
+        "matrix": _matrix(doc, matrix_rules),
+        "delta": delta,
+        "services": sorted({a["service"] for a in doc["apis"]}),
+    }
+
+
+def render_html(result: AuditResult, registry: Registry, previous: dict[str, Any] | None = None) -> str:
+    env = _environment()
+    style = _load_template("report.css")
+    script = _load_template("report.js")
+    csp = (
+        "default-src 'none'; "
+        f"style-src {_csp_hash(style)}; script-src {_csp_hash(script)}; "
+        "img-src data:; base-uri 'none'; form-action 'none'"
+    )
+    model = build_model(result, registry, previous)
+    return env.get_template("report.html.j2").render(**model, style=style, script=script, csp=csp)

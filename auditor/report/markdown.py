@@ -1,0 +1,58 @@
+"""Markdown for a pull-request comment or a GitHub step summary: short, the worst first, with fixes."""
+
+from __future__ import annotations
+
+from ..engine import AuditResult
+from ..rules import Registry
+from .json_report import result_dict
+
+TOP = 15
+
+
+def _cell(text: str) -> str:
+    """Safe inside a Markdown table cell: no pipes, no newlines, no HTML."""
+    return text.replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def render_markdown(result: AuditResult, registry: Registry) -> str:
+    doc = result_dict(result, registry)
+    gate = doc["gate"]
+    counts = doc["summary"]["counts"]
+    cov = doc["coverage"]
+    status = "❌ failed" if gate["exit_code"] else "✅ passed"
+    lines = [
+        "## aoai-audit: cost-attribution gaps",
+        "",
+        f"**Gate {status}** (fail on {gate['fail_on']}): {gate['failing']} finding(s) at or above the threshold.  ",
+        f"High **{counts['high']}** · medium **{counts['medium']}** · low **{counts['low']}**"
+        f" · suppressed {doc['summary']['suppressed']} · in baseline {doc['summary']['in_baseline']}",
+        "",
+        "| coverage of LLM APIs | |",
+        "|---|---|",
+        f"| effective token metric | {cov['llm_apis_with_token_metric']}/{cov['llm_apis']} |",
+        f"| consumer dimension | {cov['llm_apis_with_consumer_dimension']}/{cov['llm_apis']} |",
+        f"| attribution header forwarded | {cov['llm_apis_forwarding_attribution_header']}/{cov['llm_apis']} |",
+        "",
+    ]
+    unread = [f for f in doc["findings"] if f["rule_id"].startswith("AU") and not f["suppressed_by"]]
+    if unread:
+        lines += [f"**Could not audit ({len(unread)}):** " + "; ".join(_cell(f["message"]) for f in unread[:5]), ""]
+    active = [f for f in doc["findings"] if not f["suppressed_by"]]
+    if active:
+        lines += ["| sev | rule | resource | where | finding | fix |", "|---|---|---|---|---|---|"]
+        for f in active[:TOP]:
+            loc = f["location"]
+            where = f"{loc['path']}:{loc['line']}" if loc["path"] and loc["line"] else (loc["path"] or "")
+            link = f"[{f['rule_id']}]({f['docs_url']})" if f["docs_url"] else f["rule_id"]
+            lines.append(
+                f"| {f['severity']} | {link} | `{_cell(f['resource'])}` | {_cell(where)} | {_cell(f['message'])} "
+                f"| {_cell(f['fix'])} |"
+            )
+        if len(active) > TOP:
+            lines.append(f"\n…and {len(active) - TOP} more; see the full HTML or SARIF report.")
+    else:
+        lines.append("No findings.")
+    if doc["not_evaluated"]:
+        ids = ", ".join(n["rule_id"] for n in doc["not_evaluated"])
+        lines += ["", f"<sub>Not evaluated for these inputs: {ids}.</sub>"]
+    return "\n".join(lines) + "\n"
