@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import json
 import re
-from html import unescape
 import shutil
 import xml.etree.ElementTree as ET
+from html import unescape
 
 import pytest
 
