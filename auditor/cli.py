@@ -60,11 +60,12 @@ def _outputs(formats: tuple[str, ...], outputs: tuple[str, ...], output_dir: str
 @click.option("--skip", multiple=True, help="Skip these rules.")
 @click.option("--llm-api", "llm_include", multiple=True, help="Treat APIs matching this glob as LLM APIs.")
 @click.option("--not-llm-api", "llm_exclude", multiple=True, help="Never treat APIs matching this glob as LLM APIs.")
+@click.option("--previous", type=click.Path(), help="JSON report of an earlier run: the HTML report shows what changed.")
 @click.option("--reader-principal", help="Object id of the identity that produces chargeback data (RB rules).")
 @click.option("--color/--no-color", default=None, help="Colour the text output (default: when a terminal).")
 def scan(
     paths, formats, outputs, output_dir, fail_on, config_path, baseline, only, skip, llm_include, llm_exclude,
-    reader_principal, color,
+    previous, reader_principal, color,
 ):
     """Audit an estate: APIOps folders, ARM/Bicep JSON, Terraform JSON, policy files or snapshots."""
     if not paths:
@@ -105,6 +106,8 @@ def scan(
         if fmt == "text":
             use_color = color if color is not None else (target is None and sys.stdout.isatty())
             text = render(result, registry, color=use_color)
+        elif fmt == "html" and previous:
+            text = render(result, registry, previous=_previous_report(previous))
         else:
             text = render(result, registry)
         if target:
@@ -124,6 +127,29 @@ def scan(
 
 
 @main.command()
+@click.argument("old")
+@click.argument("new")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+def diff(old, new, fmt):
+    """What changed between two JSON reports: fixed, new, changed severity. Exit 1 when anything is new."""
+    import json as _json
+
+    from .report.diff import DiffError, diff_reports, load_report, render_diff
+
+    try:
+        result = diff_reports(load_report(old), load_report(new))
+    except DiffError as exc:
+        _fail(str(exc))
+    if fmt == "json":
+        click.echo(_json.dumps({"new": result.new, "fixed": result.fixed,
+                                "changed": [{"old": o, "new": n} for o, n in result.changed],
+                                "unchanged": result.unchanged}, indent=2))
+    else:
+        click.echo(render_diff(result), nl=False)
+    sys.exit(1 if result.new else 0)
+
+
+@main.command()
 @click.argument("paths", nargs=-1, type=click.Path())
 @click.option("--output", "-o", required=True, help="Snapshot file to write (gzip when it ends in .gz).")
 def collect(paths, output):
@@ -137,6 +163,16 @@ def collect(paths, output):
     services = len(estate.services)
     apis = sum(len(s.apis) for s in estate.services)
     click.echo(f"aoai-audit: wrote {output}: {services} service(s), {apis} API(s), {len(estate.gaps)} gap(s)", err=True)
+
+
+def _previous_report(path: str) -> dict:
+    from .report.diff import DiffError, load_report
+
+    try:
+        return load_report(path)
+    except DiffError as exc:
+        _fail(str(exc))
+        raise
 
 
 def _default_config() -> str | None:

@@ -139,3 +139,35 @@ def test_cli_writes_several_formats_at_once(tmp_path):
     assert proc.returncode == 1, proc.stderr
     assert sorted(p.name for p in tmp_path.iterdir()) == [
         "aoai-audit.html", "aoai-audit.md", "aoai-audit.sarif", "aoai-audit.xml"]
+
+
+def test_diff_reports_fixed_new_and_changed(tmp_path):
+    import subprocess
+    import sys
+
+    from conftest import ROOT
+
+    def run(*args):
+        return subprocess.run([sys.executable, "-m", "aoai_audit.cli", *args], capture_output=True, text=True, cwd=ROOT)
+
+    new = tmp_path / "new.json"
+    run("scan", str(EXAMPLE), "--format", "json", "-o", str(new))
+    doc = json.loads(new.read_text())
+    old_doc = dict(doc, findings=doc["findings"][2:] + [dict(doc["findings"][0], fingerprint="gone", rule_id="TM004")])
+    old_doc["findings"][0] = dict(old_doc["findings"][0], severity="low")
+    old = tmp_path / "old.json"
+    old.write_text(json.dumps(old_doc))
+    proc = run("diff", str(old), str(new), "--format", "json")
+    assert proc.returncode == 1
+    result = json.loads(proc.stdout)
+    assert {f["fingerprint"] for f in result["new"]} == {f["fingerprint"] for f in doc["findings"][:2]}
+    assert [f["fingerprint"] for f in result["fixed"]] == ["gone"]
+    assert [(c["old"]["severity"], c["new"]["severity"]) for c in result["changed"]] == [("low", doc["findings"][2]["severity"])]
+    assert run("diff", str(new), str(new)).returncode == 0
+    html = tmp_path / "r.html"
+    assert run("scan", str(EXAMPLE), "--format", "html", "-o", str(html), "--previous", str(old)).returncode == 1
+    assert "2 new · 1 fixed" in html.read_text()
+    bad = tmp_path / "bad.json"
+    bad.write_text("{")
+    proc = run("diff", str(bad), str(new))
+    assert proc.returncode == 2 and "bad.json:1: not valid JSON" in proc.stderr

@@ -122,6 +122,7 @@ def _is_candidate_json(path: str) -> bool:
 def load_paths(paths: list[str]) -> Estate:
     estate = Estate()
     snapshot_root = None  # a snapshot keeps the root it was collected with, so fingerprints match
+    loose: list[str] = []
     for raw in paths:
         path = os.path.normpath(raw)
         if os.path.isdir(path):
@@ -129,7 +130,8 @@ def load_paths(paths: list[str]) -> Estate:
         elif os.path.isfile(path):
             low = path.lower()
             if low.endswith(POLICY_SUFFIXES):
-                part = read_policy_files([path], os.path.dirname(path) or ".")
+                loose.append(path)  # read together below, so names and fragment includes resolve
+                continue
             elif low.endswith(JSON_SUFFIXES):
                 part = _json_estate(path)
             else:
@@ -143,6 +145,10 @@ def load_paths(paths: list[str]) -> Estate:
         if raw == paths[0] and any(s.kind.startswith("snapshot of") for s in part.sources):
             snapshot_root = part.root
         estate = estate.merge(part)
+    if loose:
+        common = os.path.commonpath([os.path.dirname(os.path.abspath(p)) for p in loose])
+        base = os.path.relpath(common) if not os.path.isabs(loose[0]) else common
+        estate = estate.merge(read_policy_files(loose, base))
     first = os.path.normpath(paths[0]) if paths else ""
     root = first if os.path.isdir(first) else os.path.dirname(first)
     return replace(estate, root=snapshot_root or root)

@@ -32,7 +32,10 @@ def read_policy_files(paths: list[str], root: str) -> Estate:
         if policy is None:
             continue
         if policy.document is not None and policy.document.root_tag == "fragment":
-            fragments.append(Fragment(os.path.basename(name), policy))
+            base = os.path.basename(name)
+            if base.lower() in ("policy", "fragment"):  # APIOps layout: policy fragments/<name>/policy.xml
+                base = os.path.basename(os.path.dirname(name)) or base
+            fragments.append(Fragment(base, policy))
         else:
             apis.append(Api(name=name, display_name=name, policy=policy, origin=Origin(path, None, None, name)))
     service = ApimService(name=SERVICE, apis=tuple(apis), fragments=tuple(fragments), origin=Origin(root))

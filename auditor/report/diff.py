@@ -1,0 +1,62 @@
+"""What changed between two runs (JSON reports): fixed, new, and changed severity, matched by fingerprint."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+
+class DiffError(Exception):
+    pass
+
+
+@dataclass(frozen=True)
+class RunDiff:
+    new: tuple[dict[str, Any], ...]
+    fixed: tuple[dict[str, Any], ...]
+    changed: tuple[tuple[dict[str, Any], dict[str, Any]], ...]  # (old, new) with another severity
+    unchanged: int
+
+
+def load_report(path: str) -> dict[str, Any]:
+    try:
+        with open(path, encoding="utf-8") as fh:
+            doc = json.load(fh)
+    except OSError as exc:
+        raise DiffError(f"{path}: cannot read: {exc.strerror}") from None
+    except json.JSONDecodeError as exc:
+        raise DiffError(f"{path}:{exc.lineno}: not valid JSON ({exc.msg})") from None
+    if not isinstance(doc, dict) or not isinstance(doc.get("findings"), list):
+        raise DiffError(f"{path}: not an aoai-audit JSON report (no findings list)")
+    return doc
+
+
+def diff_reports(old: dict[str, Any], new: dict[str, Any]) -> RunDiff:
+    def active(doc):
+        return {f["fingerprint"]: f for f in doc["findings"] if isinstance(f, dict) and not f.get("suppressed_by")}
+
+    before, after = active(old), active(new)
+    changed = tuple((before[k], after[k]) for k in sorted(before.keys() & after.keys())
+                    if before[k].get("severity") != after[k].get("severity"))
+    return RunDiff(
+        new=tuple(after[k] for k in after.keys() - before.keys()),
+        fixed=tuple(before[k] for k in before.keys() - after.keys()),
+        changed=changed,
+        unchanged=len(before.keys() & after.keys()) - len(changed),
+    )
+
+
+def render_diff(d: RunDiff) -> str:
+    def line(f):
+        return f"  {f['severity']:6} {f['rule_id']:7} {f['resource']}: {f['message']}"
+
+    out = [f"{len(d.fixed)} fixed, {len(d.new)} new, {len(d.changed)} changed severity, {d.unchanged} unchanged"]
+    for title, items in (("fixed", d.fixed), ("new", d.new)):
+        if items:
+            out.append(f"{title}:")
+            out += [line(f) for f in sorted(items, key=lambda f: (f["rule_id"], f["resource"]))]
+    if d.changed:
+        out.append("changed severity:")
+        out += [f"  {o['rule_id']:7} {o['resource']}: {o['severity']} -> {n['severity']}" for o, n in d.changed]
+    return "\n".join(out) + "\n"
