@@ -153,7 +153,7 @@ def test_diff_reports_fixed_new_and_changed(tmp_path):
     new = tmp_path / "new.json"
     run("scan", str(EXAMPLE), "--format", "json", "-o", str(new))
     doc = json.loads(new.read_text())
-    old_doc = dict(doc, findings=doc["findings"][2:] + [dict(doc["findings"][0], fingerprint="gone", rule_id="TM004")])
+    old_doc = dict(doc, findings=[*doc["findings"][2:], dict(doc["findings"][0], fingerprint="gone", rule_id="TM004")])
     old_doc["findings"][0] = dict(old_doc["findings"][0], severity="low")
     old = tmp_path / "old.json"
     old.write_text(json.dumps(old_doc))
