@@ -47,9 +47,54 @@ def _outputs(formats: tuple[str, ...], outputs: tuple[str, ...], output_dir: str
             _fail("give one --output per --format (in the same order), or use --output-dir")
     return [(f, outputs[i] if i < len(outputs) else None) for i, f in enumerate(formats)]
 
+def live_options(func):
+    """Options that make `scan` and `collect` read live Azure instead of files."""
+    options = [
+        click.option("--subscription", "subscriptions", multiple=True, help="Audit this subscription live (repeatable)."),
+        click.option("--all-subscriptions", is_flag=True, help="Audit every subscription the identity can see."),
+        click.option("--resource-group", help="Only this resource group."),
+        click.option("--apim", help="Only the API Management service with this name."),
+        click.option("--tenant", help="Microsoft Entra tenant to sign in to."),
+        click.option("--cloud", type=click.Choice(["AzureCloud", "AzureUSGovernment", "AzureChinaCloud"]),
+                     default="AzureCloud", show_default=True),
+        click.option("--arm-endpoint", help="Resource Manager endpoint (private clouds, tests)."),
+        click.option("--quiet", is_flag=True, help="No progress on stderr (CI)."),
+    ]
+    for option in reversed(options):
+        func = option(func)
+    return func
+
+
+def _live_estate(live: dict, reader_principal: str | None):
+    from .sources.live import LiveOptions, collect_live
+
+    progress = None if live["quiet"] else (lambda msg: click.echo(f"aoai-audit: {msg}", err=True))
+    options = LiveOptions(
+        subscriptions=tuple(live["subscriptions"]), resource_group=live["resource_group"], apim=live["apim"],
+        tenant=live["tenant"], cloud=live["cloud"], arm_endpoint=live["arm_endpoint"],
+        reader_principal=reader_principal, progress=progress, all_subscriptions=live["all_subscriptions"],
+    )
+    estate, counter = collect_live(options)
+    if not live["quiet"]:
+        click.echo(f"aoai-audit: {counter.summary()}", err=True)
+    return estate
+
+
+def _load(paths, live: dict, reader_principal: str | None = None):
+    if live["subscriptions"] or live["all_subscriptions"]:
+        if paths:
+            _fail("give PATHs or --subscription, not both")
+        return _live_estate(live, reader_principal)
+    if not paths:
+        _fail("give at least one PATH to audit (an APIOps folder, template, plan, policy file or snapshot), "
+              "or --subscription ID to audit live")
+    return load_paths(list(paths))
+
+
 
 @main.command()
 @click.argument("paths", nargs=-1, type=click.Path())
+@live_options
 @click.option("--format", "formats", multiple=True, type=click.Choice(sorted(FORMATS)), help="Output format (repeatable).")
 @click.option("--output", "-o", "outputs", multiple=True, help="Write to FILE (one per --format, in order).")
 @click.option("--output-dir", help="Write every format into this directory as aoai-audit.<ext>.")
@@ -65,11 +110,9 @@ def _outputs(formats: tuple[str, ...], outputs: tuple[str, ...], output_dir: str
 @click.option("--color/--no-color", default=None, help="Colour the text output (default: when a terminal).")
 def scan(
     paths, formats, outputs, output_dir, fail_on, config_path, baseline, only, skip, llm_include, llm_exclude,
-    previous, reader_principal, color,
+    previous, reader_principal, color, **live,
 ):
-    """Audit an estate: APIOps folders, ARM/Bicep JSON, Terraform JSON, policy files or snapshots."""
-    if not paths:
-        _fail("give at least one PATH to audit (an APIOps folder, template, plan, policy file or snapshot)")
+    """Audit an estate: APIOps folders, ARM/Bicep JSON, Terraform JSON, policy files, snapshots, or live Azure."""
     try:
         settings = load_settings(config_path or _default_config())
     except ConfigError as exc:
@@ -95,7 +138,7 @@ def scan(
     # The estate is a large acyclic tree of frozen objects: the cycle collector only costs time here.
     gc.disable()
     try:
-        estate = load_paths(list(paths))
+        estate = _load(paths, live, settings.reader_principal)
         result = run_audit(estate, registry, settings, known_baseline)
     except FileNotFoundError as exc:
         _fail(f"{exc.args[0]}: no such file or directory")
@@ -116,7 +159,7 @@ def scan(
         else:
             click.echo(text, nl=False)
     if result.saw_nothing:
-        click.echo("aoai-audit: nothing could be audited in " + ", ".join(paths), err=True)
+        click.echo("aoai-audit: nothing could be audited in " + (", ".join(paths) or "the subscriptions given"), err=True)
     if result.unloaded:
         click.echo(
             f"aoai-audit: check(s) {', '.join(result.unloaded)} failed to load, so the audit is incomplete and the "
@@ -151,14 +194,14 @@ def diff(old, new, fmt):
 
 @main.command()
 @click.argument("paths", nargs=-1, type=click.Path())
+@live_options
+@click.option("--reader-principal", help="Object id of the identity that produces chargeback data.")
 @click.option("--output", "-o", required=True, help="Snapshot file to write (gzip when it ends in .gz).")
-def collect(paths, output):
-    """Read an estate and save it as a snapshot, to audit later with `aoai-audit scan SNAPSHOT`."""
+def collect(paths, output, reader_principal, **live):
+    """Read an estate (files or live Azure) and save it as a snapshot, to audit later with `scan SNAPSHOT`."""
     from .snapshot import write_snapshot
 
-    if not paths:
-        _fail("give at least one PATH to collect")
-    estate = load_paths(list(paths))
+    estate = _load(paths, live, reader_principal)
     write_snapshot(estate, output)
     services = len(estate.services)
     apis = sum(len(s.apis) for s in estate.services)

@@ -1,0 +1,431 @@
+"""Live Azure as a source: read-only collection with the real Azure SDK clients.
+
+Only reads: list and get calls, `format=rawxml` policies, named values without their values (never
+`listValue`), diagnostic settings, role assignments. Every call that fails (401, 403, 404 where a resource
+was expected, throttled past the SDK's retries, timeout, malformed body) becomes a CollectionGap naming
+the resource and the permission that would fix it, so the audit fails closed and goes on.
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import json
+import threading
+from collections import Counter
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+from ..estate import (
+    ALL_KINDS,
+    CARRIES_READER,
+    CARRIES_USAGE,
+    AiAccount,
+    Api,
+    ApimService,
+    Backend,
+    CollectionGap,
+    Deployment,
+    DiagnosticSetting,
+    Estate,
+    Fragment,
+    Logger,
+    LogSetting,
+    NamedValue,
+    Operation,
+    Product,
+    RoleAssignment,
+    RoleDefinition,
+    SourceInfo,
+    Workspace,
+)
+from ..policy.rawxml import read_policy
+from ..policy.tree import Origin, Policy
+from .apiops import diagnostic_from_props
+
+T = TypeVar("T")
+CLOUDS = {
+    "AzureCloud": ("https://management.azure.com", "https://login.microsoftonline.com"),
+    "AzureUSGovernment": ("https://management.usgovcloudapi.net", "https://login.microsoftonline.us"),
+    "AzureChinaCloud": ("https://management.chinacloudapi.cn", "https://login.chinacloudapi.cn"),
+}
+APIM_READ = "API Management Service Reader (or Reader) on the service"
+MONITOR_READ = "Reader or Monitoring Reader on the resource (Microsoft.Insights/diagnosticSettings/read)"
+ROLES_READ = "Reader on the subscription (Microsoft.Authorization/roleAssignments/read)"
+ACCOUNT_READ = "Reader on the Azure OpenAI account"
+COGNITIVE_API = "2024-10-01"
+
+
+@dataclass
+class LiveOptions:
+    subscriptions: tuple[str, ...] = ()
+    all_subscriptions: bool = False
+    resource_group: str | None = None
+    apim: str | None = None
+    tenant: str | None = None
+    cloud: str = "AzureCloud"
+    arm_endpoint: str | None = None
+    reader_principal: str | None = None
+    max_workers: int = 8
+    credential: Any = None  # injected by tests or embedding code; default DefaultAzureCredential
+    client_kwargs: dict[str, Any] = field(default_factory=dict)  # e.g. retry knobs, connection_verify
+    progress: Callable[[str], None] | None = None
+
+
+class RequestCounter:
+    """A per-retry pipeline policy: counts every attempt, its status, and the waits ARM asked for."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.statuses: Counter[int] = Counter()
+        self.throttle_wait = 0.0
+
+    def on_request(self, request: Any) -> None:
+        pass
+
+    def on_response(self, request: Any, response: Any) -> None:
+        status = response.http_response.status_code
+        with self.lock:
+            self.statuses[status] += 1
+            if status == 429:
+                after = response.http_response.headers.get("Retry-After") or "0"
+                with contextlib.suppress(ValueError):
+                    self.throttle_wait += float(after)
+
+    def on_exception(self, request: Any) -> None:
+        with self.lock:
+            self.statuses[0] += 1
+
+    @property
+    def total(self) -> int:
+        return sum(self.statuses.values())
+
+    def summary(self) -> str:
+        retries = self.statuses[429] + sum(v for k, v in self.statuses.items() if k >= 500 or k == 0)
+        return (f"{self.total} request(s), {self.statuses[429]} throttled (429), {retries} retried or failed "
+                f"attempt(s), {self.throttle_wait:.1f}s of Retry-After waits")
+
+
+def _policy_counter_class():
+    from azure.core.pipeline.policies import SansIOHTTPPolicy
+
+    class _Counting(SansIOHTTPPolicy):
+        def __init__(self, counter: RequestCounter):
+            self.counter = counter
+
+        def on_response(self, request, response):
+            self.counter.on_response(request, response)
+
+        def on_exception(self, request):
+            self.counter.on_exception(request)
+
+    return _Counting
+
+
+def _status(exc: BaseException) -> int | None:
+    return getattr(exc, "status_code", None) or getattr(getattr(exc, "response", None), "status_code", None)
+
+
+def _describe(exc: BaseException) -> str:
+    status = _status(exc)
+    code = getattr(getattr(exc, "error", None), "code", None)
+    text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    if status:
+        return f"{status}{' ' + code if code else ''}: {text[:200]}"
+    return f"{type(exc).__name__}: {text[:200]}"
+
+
+def _short(resource_id: str) -> str:
+    """The readable tail of a resource id: service/x/apis/y/policies/policy rather than the whole path."""
+    tail = resource_id.split("/providers/", 1)[-1] if "/providers/" in resource_id else resource_id
+    parts = tail.split("/")
+    return "/".join(parts[1:]) if len(parts) > 2 and "." in parts[0] else tail
+
+
+def principal_from_token(token: str) -> str | None:
+    """The object id (`oid`) of a JWT access token, without validating it (only to name the reader)."""
+    try:
+        payload = token.split(".")[1]
+        claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+        return claims.get("oid") or None
+    except (IndexError, ValueError, AttributeError):
+        return None
+
+
+class LiveCollector:
+    def __init__(self, options: LiveOptions):
+        self.options = options
+        self.gaps: list[CollectionGap] = []
+        self.counter = RequestCounter()
+        self._lock = threading.Lock()
+        arm, authority = CLOUDS.get(options.cloud, CLOUDS["AzureCloud"])
+        self.arm = (options.arm_endpoint or arm).rstrip("/")
+        self.authority = authority
+        self.credential = options.credential or self._default_credential()
+
+    # ------------------------------------------------------------------------------ plumbing
+
+    def _default_credential(self):
+        from azure.identity import DefaultAzureCredential
+
+        kwargs: dict[str, Any] = {"authority": self.authority, "exclude_interactive_browser_credential": True}
+        if self.options.tenant:
+            kwargs["additionally_allowed_tenants"] = ["*"]
+            kwargs["interactive_browser_tenant_id"] = self.options.tenant
+        if self.options.arm_endpoint:
+            kwargs["disable_instance_discovery"] = True  # a test or private cloud authority MSAL cannot look up
+            kwargs.pop("authority")
+        return DefaultAzureCredential(**kwargs)
+
+    def _kwargs(self) -> dict[str, Any]:
+        counting = _policy_counter_class()(self.counter)
+        return {"base_url": self.arm, "per_retry_policies": [counting], **self.options.client_kwargs}
+
+    def gap(self, target: str, message: str, exc: BaseException | None = None, needs: str | None = None) -> None:
+        status = _status(exc) if exc else None
+        kind = "unreadable"
+        with self._lock:
+            self.gaps.append(CollectionGap(kind, target, message + (f" ({_describe(exc)})" if exc else ""),
+                                           status=status, needs=needs, resource=target))
+
+    def read(self, target: str, needs: str, call: Callable[[], T], default: T, missing_ok: bool = False) -> T:
+        """Run one read; a failure is a gap (fail closed), a 404 is 'absent' only where absence is normal."""
+        try:
+            return call()
+        except Exception as exc:  # every SDK, transport and decoding error
+            if missing_ok and _status(exc) == 404:
+                return default
+            self.gap(target, f"could not read {_short(target)}", exc, needs)
+            return default
+
+    def listed(self, target: str, needs: str, pager: Callable[[], Iterable[T]]) -> list[T]:
+        return self.read(target, needs, lambda: list(pager()), [])
+
+    def note(self, message: str) -> None:
+        if self.options.progress:
+            self.options.progress(message)
+
+    # ------------------------------------------------------------------------------ collection
+
+    def collect(self) -> Estate:
+        from azure.mgmt.apimanagement import ApiManagementClient
+        from azure.mgmt.authorization import AuthorizationManagementClient
+        from azure.mgmt.monitor import MonitorManagementClient
+
+        services: list[ApimService] = []
+        accounts: list[AiAccount] = []
+        settings: list[DiagnosticSetting] = []
+        assignments: list[RoleAssignment] = []
+        definitions: dict[str, RoleDefinition] = {}
+        reader = self.options.reader_principal or self._whoami()
+        kw = self._kwargs()
+        subscriptions = list(self.options.subscriptions)
+        if self.options.all_subscriptions:
+            subscriptions += [s for s in self._all_subscriptions(kw) if s not in subscriptions]
+        for sub in subscriptions:
+            apim = ApiManagementClient(self.credential, sub, **kw)
+            monitor = MonitorManagementClient(self.credential, sub, **kw)
+            auth = AuthorizationManagementClient(self.credential, sub, **kw)
+            found = self._services(apim, sub)
+            self.note(f"subscription {sub}: {len(found)} API Management service(s)")
+            with ThreadPoolExecutor(max_workers=self.options.max_workers) as pool:
+                services += list(pool.map(lambda s, c=apim: self._service(c, s), found))
+            accounts += self._accounts(apim, sub)
+            targets = [s.resource_id for s in services if s.resource_id.startswith(f"/subscriptions/{sub}")]
+            targets += [a.resource_id for a in accounts if a.resource_id.startswith(f"/subscriptions/{sub}")]
+            with ThreadPoolExecutor(max_workers=self.options.max_workers) as pool:
+                for part in pool.map(lambda rid, c=monitor: self._diagnostic_settings(c, rid), targets):
+                    settings += part
+            if reader:
+                assignments += self._role_assignments(auth, sub, reader, definitions)
+        source = SourceInfo("live", ", ".join(f"/subscriptions/{s}" for s in subscriptions) or "no subscription",
+                            ALL_KINDS - {CARRIES_USAGE, CARRIES_READER}, identity=reader)
+        return Estate((source,), tuple(services), tuple(accounts), tuple(settings), tuple(assignments),
+                      tuple(definitions.values()), reader, tuple(self.gaps), "")
+
+    def _all_subscriptions(self, kw: dict[str, Any]) -> list[str]:
+        from azure.mgmt.apimanagement import ApiManagementClient
+
+        client = ApiManagementClient(self.credential, "-", **kw)  # any ARM client can list subscriptions
+        raw = self.read("/subscriptions", "a role on at least one subscription",
+                        lambda: self._raw_list(client, "/subscriptions?api-version=2022-12-01"), [])
+        subs = [str(s.get("subscriptionId")) for s in raw if s.get("subscriptionId") and s.get("state", "Enabled") == "Enabled"]
+        self.note(f"{len(subs)} subscription(s) visible")
+        return subs
+
+    def _whoami(self) -> str | None:
+        try:
+            token = self.credential.get_token("https://management.azure.com/.default").token
+        except Exception as exc:
+            self.gap("credential", "could not get a token for Azure Resource Manager", exc,
+                     "a working login: az login, a service principal in the environment, or a managed identity")
+            return None
+        return principal_from_token(token)
+
+    def _services(self, apim, sub: str) -> list[Any]:
+        opt = self.options
+        if opt.resource_group:
+            items = self.listed(f"/subscriptions/{sub}/resourceGroups/{opt.resource_group}", APIM_READ,
+                                lambda: apim.api_management_service.list_by_resource_group(opt.resource_group))
+        else:
+            items = self.listed(f"/subscriptions/{sub}", "Reader on the subscription", apim.api_management_service.list)
+        return [s for s in items if not opt.apim or s.name == opt.apim]
+
+    def _policy(self, target: str, scope: str, label: str, call: Callable[[], Any]) -> Policy | None:
+        contract = self.read(target, APIM_READ, call, None, missing_ok=True)
+        if contract is None or not getattr(contract, "value", None):
+            return None
+        return read_policy(contract.value, scope=scope, resource_id=target, label=label,
+                           fmt=str(getattr(contract, "format", "") or "rawxml"))
+
+    def _service(self, apim, svc: Any) -> ApimService:
+        rid = svc.id
+        rg = rid.split("/resourceGroups/")[1].split("/")[0]
+        name = svc.name
+        base = rid
+        global_policy = self._policy(f"{base}/policies/policy", "global", "global policy",
+                                     lambda: apim.policy.get(rg, name, "policy", format="rawxml"))
+        raw_apis = self.listed(f"{base}/apis", APIM_READ, lambda: apim.api.list_by_service(rg, name))
+
+        def one_api(a: Any) -> Api:
+            api_id = f"{base}/apis/{a.name}"
+            policy = self._policy(f"{api_id}/policies/policy", "api", f"api '{a.name}'",
+                                  lambda: apim.api_policy.get(rg, name, a.name, "policy", format="rawxml"))
+            ops = []
+            for op in self.listed(f"{api_id}/operations", APIM_READ, lambda: apim.api_operation.list_by_api(rg, name, a.name)):
+                op_policy = self._policy(f"{api_id}/operations/{op.name}/policies/policy", "operation",
+                                         f"operation '{op.name}'", lambda op=op: apim.api_operation_policy.get(
+                                             rg, name, a.name, op.name, "policy", format="rawxml"))
+                ops.append(Operation(op.name, op.method or "", op.url_template or "", op.display_name or "", op_policy))
+            return Api(
+                name=a.name, display_name=a.display_name or a.name, path=a.path or "", service_url=a.service_url or "",
+                api_type=str(a.api_type or ""), subscription_required=a.subscription_required,
+                is_current=a.is_current is not False, revision=a.api_revision or "", policy=policy,
+                operations=tuple(ops), origin=Origin(None, None, api_id, f"api '{a.name}'"),
+            )
+
+        with ThreadPoolExecutor(max_workers=self.options.max_workers) as pool:
+            apis = tuple(pool.map(one_api, raw_apis))
+        products = []
+        for p in self.listed(f"{base}/products", APIM_READ, lambda: apim.product.list_by_service(rg, name)):
+            pid = f"{base}/products/{p.name}"
+            linked = self.listed(f"{pid}/apis", APIM_READ, lambda p=p: apim.product_api.list_by_product(rg, name, p.name))
+            policy = self._policy(f"{pid}/policies/policy", "product", f"product '{p.name}'",
+                                  lambda p=p: apim.product_policy.get(rg, name, p.name, "policy", format="rawxml"))
+            products.append(Product(p.name, p.display_name or p.name, p.subscription_required,
+                                    tuple(x.name for x in linked), None, policy, Origin(None, None, pid, f"product '{p.name}'")))
+        fragments = []
+        for f in self.listed(f"{base}/policyFragments", APIM_READ, lambda: apim.policy_fragment.list_by_service(rg, name)):
+            policy = self._policy(f"{base}/policyFragments/{f.name}", "fragment", f"fragment '{f.name}'",
+                                  lambda f=f: apim.policy_fragment.get(rg, name, f.name, format="rawxml"))
+            if policy is not None:
+                fragments.append(Fragment(f.name, policy))
+        named = [
+            NamedValue.read(nv.name, nv.display_name or nv.name, bool(nv.secret), nv.key_vault is not None,
+                            None if nv.secret else nv.value, Origin(None, None, f"{base}/namedValues/{nv.name}", "named value"))
+            for nv in self.listed(f"{base}/namedValues", APIM_READ, lambda: apim.named_value.list_by_service(rg, name))
+        ]
+        backends = []
+        for b in self.listed(f"{base}/backends", APIM_READ, lambda: apim.backend.list_by_service(rg, name)):
+            pool_members = tuple(s.id for s in (getattr(getattr(b, "pool", None), "services", None) or []))
+            btype = "pool" if pool_members or str(getattr(b, "type_properties_type", "")).lower() == "pool" else "single"
+            backends.append(Backend(b.name, b.url or "", btype, pool_members, b.resource_id or ""))
+        loggers = [Logger(lg.name, str(lg.logger_type or ""), lg.resource_id or "")
+                   for lg in self.listed(f"{base}/loggers", APIM_READ, lambda: apim.logger.list_by_service(rg, name))]
+        diagnostics = []
+        for d in self.listed(f"{base}/diagnostics", APIM_READ, lambda: apim.diagnostic.list_by_service(rg, name)):
+            props = {"loggerId": d.logger_id, "metrics": d.metrics,
+                     "sampling": {"percentage": d.sampling.percentage} if d.sampling else None}
+            diagnostics.append(diagnostic_from_props(d.name, props, None, Origin(None, None, f"{base}/diagnostics/{d.name}", "diagnostic")))
+        workspaces = [Workspace(w.name) for w in self.read(f"{base}/workspaces", APIM_READ,
+                                                           lambda: list(apim.workspace.list_by_service(rg, name)), [],
+                                                           missing_ok=True)]
+        self.note(f"service {name}: {len(apis)} API(s)")
+        return ApimService(name, rid, svc.location or "", global_policy, tuple(workspaces), tuple(products), apis,
+                           tuple(fragments), tuple(named), tuple(backends), tuple(loggers), tuple(diagnostics),
+                           Origin(None, None, rid, f"service '{name}'"))
+
+    def _raw_list(self, apim, path: str) -> list[dict[str, Any]]:
+        """GET a collection the installed SDKs have no client for (Cognitive Services), following nextLink."""
+        from azure.core.rest import HttpRequest
+
+        items: list[dict[str, Any]] = []
+        url: str | None = path
+        seen: set[str] = set()
+        while url and url not in seen and len(seen) < 1000:
+            seen.add(url)
+            response = apim._send_request(HttpRequest("GET", url))
+            response.raise_for_status()
+            body = response.json()
+            if not isinstance(body, dict) or not isinstance(body.get("value", []), list):
+                raise ValueError("malformed list body")
+            items += [i for i in body.get("value", []) if isinstance(i, dict)]
+            url = body.get("nextLink")
+        return items
+
+    def _accounts(self, apim, sub: str) -> list[AiAccount]:
+        scope = f"/subscriptions/{sub}" + (f"/resourceGroups/{self.options.resource_group}" if self.options.resource_group else "")
+        path = f"{scope}/providers/Microsoft.CognitiveServices/accounts?api-version={COGNITIVE_API}"
+        raw = self.read(scope, "Reader on the subscription", lambda: self._raw_list(apim, path), [])
+        out = []
+        for a in raw:
+            if str(a.get("kind", "")).lower() not in ("openai", "aiservices"):
+                continue
+            props = a.get("properties") if isinstance(a.get("properties"), dict) else {}
+            acls = props.get("networkAcls") if isinstance(props.get("networkAcls"), dict) else {}
+            rid = str(a.get("id", ""))
+            deployments = self.read(rid, ACCOUNT_READ, lambda rid=rid: self._raw_list(
+                apim, f"{rid}/deployments?api-version={COGNITIVE_API}"), [])
+            out.append(AiAccount(
+                rid, str(a.get("name", "")), str(a.get("kind", "")), str(a.get("location", "")), str(props.get("endpoint", "")),
+                props.get("disableLocalAuth") if isinstance(props.get("disableLocalAuth"), bool) else None,
+                props.get("publicNetworkAccess"), acls.get("defaultAction"),
+                tuple(Deployment(str(d.get("name", "")), str((d.get("properties") or {}).get("model", {}).get("name", "")),
+                                 str((d.get("properties") or {}).get("model", {}).get("version", "")),
+                                 str((d.get("sku") or {}).get("name", ""))) for d in deployments),
+                Origin(None, None, rid, f"account '{a.get('name')}'"),
+            ))
+        return out
+
+    def _diagnostic_settings(self, monitor, resource_id: str) -> list[DiagnosticSetting]:
+        items = self.listed(resource_id, MONITOR_READ, lambda: monitor.diagnostic_settings.list(resource_id))
+        return [
+            DiagnosticSetting(
+                resource_id, s.name, s.workspace_id,
+                tuple(LogSetting(x.category, getattr(x, "category_group", None), bool(x.enabled)) for x in s.logs or []),
+                tuple(LogSetting(x.category, None, bool(x.enabled)) for x in s.metrics or []),
+                getattr(s, "log_analytics_destination_type", None),
+                Origin(None, None, s.id, f"diagnostic setting '{s.name}'"),
+            )
+            for s in items
+        ]
+
+    def _role_assignments(self, auth, sub: str, principal: str, definitions: dict[str, RoleDefinition]) -> list[RoleAssignment]:
+        scope = f"/subscriptions/{sub}"
+        items = self.listed(scope, ROLES_READ, lambda: auth.role_assignments.list_for_subscription(
+            filter=f"principalId eq '{principal}'"))
+        out = []
+        for ra in items:
+            out.append(RoleAssignment(ra.scope or scope, ra.role_definition_id, ra.principal_id or principal,
+                                      str(ra.principal_type or ""), Origin(None, None, ra.id, "role assignment")))
+            guid = ra.role_definition_id.rstrip("/").rsplit("/", 1)[-1].lower()
+            if guid not in definitions:
+                rd = self.read(ra.role_definition_id, ROLES_READ,
+                               lambda rid=ra.role_definition_id: auth.role_definitions.get_by_id(rid), None)
+                if rd is not None:
+                    perms = rd.permissions or []
+                    definitions[guid] = RoleDefinition(
+                        guid, rd.role_name or guid,
+                        tuple(a for p in perms for a in (p.actions or [])),
+                        tuple(a for p in perms for a in (p.not_actions or [])),
+                        tuple(a for p in perms for a in (p.data_actions or [])),
+                    )
+        return out
+
+
+def collect_live(options: LiveOptions) -> tuple[Estate, RequestCounter]:
+    collector = LiveCollector(options)
+    estate = collector.collect()
+    return estate, collector.counter

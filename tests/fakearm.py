@@ -1,0 +1,297 @@
+"""A fake Azure Resource Manager on 127.0.0.1 that the real Azure SDK clients talk to (see
+../shared/notes/fake-arm-recipe.md): HTTPS with a trustme CA, Entra token endpoints, ARM REST shapes with
+`nextLink` paging and ARM error bodies, a request log, queued faults and an optional token-bucket throttle.
+
+The tenant it serves is built from an estate model (`tenant_from_estate`), so a live collection can be
+compared with the offline audit of the same estate.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import re
+import ssl
+import tempfile
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import trustme
+
+SUB = "00000000-0000-0000-0000-000000000001"
+TENANT = "11111111-1111-1111-1111-111111111111"
+RG = "rg-ai"
+READER = "33333333-3333-3333-3333-333333333333"
+READ_ONLY_POST = re.compile(
+    r"(/v1/workspaces/[^/]+/query$|/providers/Microsoft\.ResourceGraph/resources$|/oauth2/v2\.0/token$)", re.I
+)
+
+
+def arm_error(code: str, message: str) -> dict[str, Any]:
+    return {"error": {"code": code, "message": message}}
+
+
+def _b64(data: dict[str, Any]) -> str:
+    return base64.urlsafe_b64encode(json.dumps(data).encode()).rstrip(b"=").decode()
+
+
+class FakeARM:
+    def __init__(self, tenant: dict[str, Any] | None = None, page_size: int = 2, latency: float = 0.0):
+        self.items: dict[str, dict[str, Any]] = {}  # lower-case path -> resource body
+        self.collections: dict[str, list[dict[str, Any]]] = {}  # lower-case path -> items
+        self.requests: list[dict[str, Any]] = []
+        self.page_size = page_size
+        self.latency = latency
+        self.bucket: list[float] | None = None  # [tokens, capacity, refill per second, last time]
+        self._faults: list[list[Any]] = []
+        self._lock = threading.Lock()
+        self.ca = trustme.CA()
+        cert = self.ca.issue_cert("127.0.0.1", "localhost")
+        ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        cert.configure_cert(ctx)
+        fd, self.ca_path = tempfile.mkstemp(suffix=".pem")
+        os.write(fd, self.ca.cert_pem.bytes())
+        os.close(fd)
+        if tenant:
+            self.load(tenant)
+        outer = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+            disable_nagle_algorithm = True
+
+            def log_message(self, *args):
+                pass
+
+            def _handle(self):
+                n = int(self.headers.get("Content-Length") or 0)
+                body = self.rfile.read(n) if n else b""
+                u = urlsplit(self.path)
+                rec = {"method": self.command, "path": u.path, "query": parse_qs(u.query),
+                       "headers": dict(self.headers), "body": body, "t": time.time()}
+                with outer._lock:
+                    outer.requests.append(rec)
+                status, headers, payload = outer.dispatch(rec)
+                if payload == "RESET":
+                    self.close_connection = True
+                    self.connection.close()
+                    return
+                if isinstance(payload, (dict, list)):
+                    data = json.dumps(payload).encode()
+                    headers.setdefault("Content-Type", "application/json; charset=utf-8")
+                elif isinstance(payload, str):
+                    data = payload.encode()
+                else:
+                    data = payload or b""
+                self.send_response(status)
+                for k, v in headers.items():
+                    self.send_header(k, v)
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = _handle
+
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.httpd.daemon_threads = True
+        self.httpd.socket = ctx.wrap_socket(self.httpd.socket, server_side=True)
+        self.port = self.httpd.server_address[1]
+        self.base_url = f"https://127.0.0.1:{self.port}"
+        self._thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+
+    # ------------------------------------------------------------------------------ lifecycle
+    def __enter__(self) -> FakeARM:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
+        os.unlink(self.ca_path)
+
+    # ------------------------------------------------------------------------------ test helpers
+    def load(self, tenant: dict[str, Any]) -> None:
+        for path, body in tenant.get("items", {}).items():
+            self.items[path.lower()] = body
+        for path, items in tenant.get("collections", {}).items():
+            self.collections.setdefault(path.lower(), []).extend(items)
+
+    def inject(self, method: str, path_regex: str, *responses: tuple[int, dict[str, str], Any]) -> None:
+        """Queue responses (status, headers, body) for matching requests, consumed first in, first out."""
+        with self._lock:
+            self._faults.append([method.upper(), re.compile(path_regex, re.I), list(responses)])
+
+    def throttle(self, capacity: int, refill_per_second: float) -> None:
+        self.bucket = [float(capacity), float(capacity), refill_per_second, time.monotonic()]
+
+    def calls(self) -> list[tuple[str, str]]:
+        return [(r["method"], r["path"]) for r in self.requests]
+
+    def writes(self) -> list[tuple[str, str]]:
+        bad = [(m, p) for m, p in self.calls() if m in ("PUT", "PATCH", "DELETE")]
+        return bad + [(m, p) for m, p in self.calls() if m == "POST" and not READ_ONLY_POST.search(p)]
+
+    # ------------------------------------------------------------------------------ routing
+    def _take_token(self) -> float | None:
+        """Token bucket per principal; returns seconds to wait when empty."""
+        if self.bucket is None:
+            return None
+        with self._lock:
+            tokens, cap, rate, last = self.bucket
+            now = time.monotonic()
+            tokens = min(cap, tokens + (now - last) * rate)
+            if tokens >= 1:
+                self.bucket = [tokens - 1, cap, rate, now]
+                return None
+            self.bucket = [tokens, cap, rate, now]
+            return (1 - tokens) / rate
+
+    def dispatch(self, rec: dict[str, Any]) -> tuple[int, dict[str, str], Any]:
+        method, path = rec["method"], rec["path"]
+        with self._lock:
+            for fault in self._faults:
+                if fault[0] == method and fault[1].search(path) and fault[2]:
+                    status, headers, body = fault[2].pop(0)
+                    return status, dict(headers), body
+        if self.latency:
+            time.sleep(self.latency)
+        if re.fullmatch(r"/[^/]+/v2\.0/\.well-known/openid-configuration", path):
+            base = f"{self.base_url}/{path.split('/')[1]}"
+            return 200, {}, {"token_endpoint": f"{base}/oauth2/v2.0/token", "authorization_endpoint": f"{base}/oauth2/v2.0/authorize",
+                             "issuer": f"{base}/v2.0", "jwks_uri": f"{base}/discovery/v2.0/keys",
+                             "response_modes_supported": ["query"], "tenant_region_scope": None}
+        if method == "POST" and re.fullmatch(r"/[^/]+/oauth2/v2\.0/token", path):
+            token = f"{_b64({'alg': 'none'})}.{_b64({'oid': READER, 'tid': TENANT})}.sig"
+            return 200, {}, {"token_type": "Bearer", "expires_in": 3600, "ext_expires_in": 3600, "access_token": token}
+        wait = self._take_token()
+        if wait is not None:
+            return 429, {"Retry-After": f"{max(wait, 0.01):.2f}"}, arm_error("TooManyRequests", "read throttled")
+        remaining = {"x-ms-ratelimit-remaining-subscription-reads": str(int(self.bucket[0]) if self.bucket else 249)}
+        if method != "GET":
+            return 405, {}, arm_error("MethodNotAllowed", f"the fake serves reads only: {method} {path}")
+        key = path.rstrip("/").lower()
+        if key in self.items:
+            return 200, remaining, self.items[key]
+        if key in self.collections:
+            items = self.collections[key]
+            skip = int((rec["query"].get("$skiptoken") or ["0"])[0])
+            page = items[skip: skip + self.page_size]
+            body: dict[str, Any] = {"value": page}
+            if skip + self.page_size < len(items):
+                body["nextLink"] = f"{self.base_url}{path}?api-version=x&$skiptoken={skip + self.page_size}"
+            return 200, remaining, body
+        return 404, remaining, arm_error("ResourceNotFound", f"no such resource: {path}")
+
+
+# ---------------------------------------------------------------------------------- tenants
+
+
+def tenant_from_estate(estate, sub: str = SUB, rg: str = RG) -> dict[str, Any]:
+    """The ARM REST view of an estate's services (policies as rawxml), plus what it holds of accounts etc."""
+    items: dict[str, Any] = {}
+    cols: dict[str, list[Any]] = {}
+    sub_path = f"/subscriptions/{sub}"
+
+    def res(rid: str, rtype: str, props: dict[str, Any], **extra: Any) -> dict[str, Any]:
+        return {"id": rid, "name": rid.rsplit("/", 1)[-1], "type": rtype, "properties": props, **extra}
+
+    def policy(rid: str, pol) -> None:
+        items[rid] = res(rid, "Microsoft.ApiManagement/service/policies", {"format": "rawxml", "value": pol.text})
+
+    services = cols.setdefault(f"{sub_path}/providers/Microsoft.ApiManagement/service", [])
+    for svc in estate.services:
+        sid = f"{sub_path}/resourceGroups/{rg}/providers/Microsoft.ApiManagement/service/{svc.name}"
+        services.append(res(sid, "Microsoft.ApiManagement/service", {"publisherEmail": "a@b.c", "publisherName": "x"},
+                            location=svc.location or "eastus", sku={"name": "Developer", "capacity": 1}))
+        cols[f"{sub_path}/resourceGroups/{rg}/providers/Microsoft.ApiManagement/service"] = list(services)
+        if svc.global_policy:
+            policy(f"{sid}/policies/policy", svc.global_policy)
+        apis = cols.setdefault(f"{sid}/apis", [])
+        for api in svc.apis:
+            aid = f"{sid}/apis/{api.name}"
+            apis.append(res(aid, "Microsoft.ApiManagement/service/apis", {
+                "displayName": api.display_name, "path": api.path or api.name, "serviceUrl": api.service_url or None,
+                "subscriptionRequired": api.subscription_required, "isCurrent": api.is_current, "protocols": ["https"]}))
+            if api.policy:
+                policy(f"{aid}/policies/policy", api.policy)
+            ops = cols.setdefault(f"{aid}/operations", [])
+            for op in api.operations:
+                oid = f"{aid}/operations/{op.name}"
+                ops.append(res(oid, "Microsoft.ApiManagement/service/apis/operations", {
+                    "displayName": op.display_name or op.name, "method": op.method or "POST", "urlTemplate": op.url_template or "/"}))
+                if op.policy:
+                    policy(f"{oid}/policies/policy", op.policy)
+        products = cols.setdefault(f"{sid}/products", [])
+        for product in svc.products:
+            pid = f"{sid}/products/{product.name}"
+            products.append(res(pid, "Microsoft.ApiManagement/service/products", {
+                "displayName": product.display_name, "subscriptionRequired": product.subscription_required, "state": "published"}))
+            cols[f"{pid}/apis"] = [res(f"{pid}/apis/{a}", "Microsoft.ApiManagement/service/products/apis",
+                                       {"displayName": a, "path": a, "protocols": ["https"]}) for a in product.apis]
+            if product.policy:
+                policy(f"{pid}/policies/policy", product.policy)
+        frags = cols.setdefault(f"{sid}/policyFragments", [])
+        for frag in svc.fragments:
+            fid = f"{sid}/policyFragments/{frag.name}"
+            body = res(fid, "Microsoft.ApiManagement/service/policyFragments", {"format": "rawxml", "value": frag.policy.text})
+            frags.append(body)
+            items[fid] = body
+        cols[f"{sid}/namedValues"] = [
+            res(f"{sid}/namedValues/{nv.name}", "Microsoft.ApiManagement/service/namedValues",
+                {"displayName": nv.display_name, "secret": nv.secret, **({} if nv.secret else {"value": nv.value})})
+            for nv in svc.named_values
+        ]
+        cols[f"{sid}/backends"] = [
+            res(f"{sid}/backends/{b.name}", "Microsoft.ApiManagement/service/backends",
+                {"url": b.url, "protocol": "http"} if b.backend_type != "pool" else
+                {"type": "Pool", "pool": {"services": [{"id": m} for m in b.pool_members]}})
+            for b in svc.backends
+        ]
+        cols[f"{sid}/loggers"] = [res(f"{sid}/loggers/{lg.name}", "Microsoft.ApiManagement/service/loggers",
+                                      {"loggerType": lg.logger_type, "resourceId": lg.resource_id or None}) for lg in svc.loggers]
+        cols[f"{sid}/diagnostics"] = [
+            res(f"{sid}/diagnostics/{d.name}", "Microsoft.ApiManagement/service/diagnostics",
+                {"loggerId": d.logger_id, "metrics": d.metrics,
+                 **({"sampling": {"samplingType": "fixed", "percentage": d.sampling_percentage}} if d.sampling_percentage is not None else {})})
+            for d in svc.diagnostics if d.api is None
+        ]
+        cols[f"{sid}/workspaces"] = []
+        cols[f"{sid}/providers/Microsoft.Insights/diagnosticSettings"] = []
+    cols.setdefault(f"{sub_path}/providers/Microsoft.CognitiveServices/accounts", [])
+    cols.setdefault(f"{sub_path}/providers/Microsoft.Authorization/roleAssignments", [])
+    return {"items": items, "collections": cols}
+
+
+def add_account(tenant: dict[str, Any], name: str, *, local_auth: bool, public: str, sub: str = SUB, rg: str = RG,
+                diagnostics: bool = True) -> str:
+    rid = f"/subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.CognitiveServices/accounts/{name}"
+    cols = tenant["collections"]
+    cols.setdefault(f"/subscriptions/{sub}/providers/Microsoft.CognitiveServices/accounts", []).append({
+        "id": rid, "name": name, "type": "Microsoft.CognitiveServices/accounts", "kind": "OpenAI", "location": "eastus",
+        "properties": {"endpoint": f"https://{name}.openai.azure.com/", "disableLocalAuth": not local_auth,
+                       "publicNetworkAccess": public}})
+    cols[f"{rid}/deployments"] = [{"id": f"{rid}/deployments/gpt-4o", "name": "gpt-4o", "sku": {"name": "GlobalStandard"},
+                                   "properties": {"model": {"format": "OpenAI", "name": "gpt-4o", "version": "2024-11-20"}}}]
+    ws = f"/subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.OperationalInsights/workspaces/law"
+    cols[f"{rid}/providers/Microsoft.Insights/diagnosticSettings"] = [{
+        "id": f"{rid}/providers/microsoft.insights/diagnosticSettings/to-law", "name": "to-law",
+        "type": "Microsoft.Insights/diagnosticSettings",
+        "properties": {"workspaceId": ws, "logs": [{"categoryGroup": "allLogs", "enabled": True}],
+                       "metrics": [{"category": "AllMetrics", "enabled": True}]}}] if diagnostics else []
+    return rid
+
+
+def add_role(tenant: dict[str, Any], role_guid: str, scope: str, principal: str = READER, sub: str = SUB,
+             role_name: str = "Reader", actions: tuple[str, ...] = ("*/read",)) -> None:
+    rdid = f"/subscriptions/{sub}/providers/Microsoft.Authorization/roleDefinitions/{role_guid}"
+    tenant["collections"].setdefault(f"/subscriptions/{sub}/providers/Microsoft.Authorization/roleAssignments", []).append({
+        "id": f"{scope}/providers/Microsoft.Authorization/roleAssignments/{role_guid[:8]}-ra", "name": f"{role_guid[:8]}-ra",
+        "type": "Microsoft.Authorization/roleAssignments",
+        "properties": {"roleDefinitionId": rdid, "principalId": principal, "principalType": "ServicePrincipal", "scope": scope}})
+    tenant["items"][rdid] = {"id": rdid, "name": role_guid, "type": "Microsoft.Authorization/roleDefinitions",
+                             "properties": {"roleName": role_name, "type": "BuiltInRole",
+                                            "permissions": [{"actions": list(actions), "notActions": []}]}}

@@ -1,0 +1,120 @@
+"""The live source with the real Azure SDK clients and the real credential chain, against the fake ARM."""
+
+from __future__ import annotations
+
+import pytest
+
+from aoai_audit.config import Settings
+from aoai_audit.engine import run_audit
+from aoai_audit.sources.detect import load_paths
+from aoai_audit.sources.live import LiveOptions, collect_live
+from conftest import EXAMPLE
+from fakearm import READER, SUB, TENANT, FakeARM, add_account, add_role, arm_error, tenant_from_estate
+
+FAST = {"retry_total": 3, "retry_backoff_factor": 0.01, "retry_backoff_max": 0.05}
+MONITORING_READER = "43d0d8ad-25c7-4714-9337-8ba259a9fe05"
+
+
+@pytest.fixture()
+def fake(monkeypatch):
+    tenant = tenant_from_estate(load_paths([str(EXAMPLE)]))
+    add_account(tenant, "aoai-open", local_auth=True, public="Enabled", diagnostics=False)
+    add_account(tenant, "aoai-closed", local_auth=False, public="Disabled")
+    add_role(tenant, MONITORING_READER, f"/subscriptions/{SUB}", role_name="Monitoring Reader")
+    with FakeARM(tenant) as srv:
+        # the real credential chain: an environment service principal against the fake authority
+        monkeypatch.setenv("AZURE_CLIENT_ID", "cid")
+        monkeypatch.setenv("AZURE_CLIENT_SECRET", "not-a-real-secret")
+        monkeypatch.setenv("AZURE_TENANT_ID", TENANT)
+        monkeypatch.setenv("AZURE_AUTHORITY_HOST", srv.base_url)
+        monkeypatch.setenv("REQUESTS_CA_BUNDLE", srv.ca_path)
+        yield srv
+
+
+def live(srv, **kw):
+    options = LiveOptions(subscriptions=(SUB,), arm_endpoint=srv.base_url, client_kwargs=dict(FAST), **kw)
+    return collect_live(options)
+
+
+def test_live_collection_reads_the_estate_and_only_reads(fake, registry):
+    estate, counter = live(fake)
+    assert not estate.gaps, estate.gaps
+    (svc,) = estate.services
+    assert len(svc.apis) == 6  # three pages of two: nextLink followed
+    assert {a.name for a in estate.accounts} == {"aoai-open", "aoai-closed"}
+    assert estate.reader_principal == READER  # the identity running the audit, from its token
+    assert estate.role_definitions and estate.role_definitions[0].name == "Monitoring Reader"
+    assert fake.writes() == []  # no PUT, PATCH, DELETE, and POST only to the token endpoint
+    assert not any("listValue" in p or "listSecrets" in p for _m, p in fake.calls())
+    assert counter.total == len([r for r in fake.requests if "oauth2" not in r["path"] and "openid" not in r["path"]])
+
+
+def test_live_findings_match_the_offline_audit_of_the_same_estate(fake, registry):
+    estate, _ = live(fake)
+    live_result = run_audit(estate, registry, Settings())
+    offline = run_audit(load_paths([str(EXAMPLE)]), registry, Settings())
+    policy_rules = {r.id for r in offline.rules if r.id[:2] in ("TM", "HD", "ST", "SE") and r.id != "TM008"}
+    pick = lambda res: {(f.rule_id, f.resource) for f in res.findings if f.rule_id in policy_rules}  # noqa: E731
+    assert pick(live_result) == pick(offline) and pick(offline)
+    got = {(f.rule_id, f.resource.rsplit("/", 1)[-1]) for f in live_result.findings}
+    assert ("BY001", "aoai-open") in got and ("BY001", "aoai-closed") not in got
+    assert ("DG001", "aoai-open") in got and ("DG001", "aoai-closed") not in got
+    assert ("DG002", "contoso-apim") in got  # the service has no diagnostic setting in the fake
+
+
+def test_forbidden_reads_fail_closed_with_the_permission_to_grant(fake, registry):
+    fake.inject("GET", r"/apis/embeddings-search/policies/policy$",
+                (403, {}, arm_error("AuthorizationFailed", "The client does not have authorization")))
+    fake.inject("GET", r"/providers/Microsoft\.Insights/diagnosticSettings$",
+                (403, {}, arm_error("AuthorizationFailed", "no diagnosticSettings/read")))
+    estate, _ = live(fake)
+    result = run_audit(estate, registry, Settings())
+    au001 = [f for f in result.findings if f.rule_id == "AU001"]
+    messages = " | ".join(f.message for f in au001)
+    assert "403" in messages and "embeddings-search" in messages
+    assert "API Management Service Reader" in messages and "Monitoring Reader" in messages
+    assert result.exit_code() == 1  # AU001 is high: the gate never passes on what it could not see
+    assert len(estate.services[0].apis) == 6  # the rest was still read
+
+
+def test_throttling_is_retried_after_retry_after(fake):
+    fake.inject("GET", r"/apis$", (429, {"Retry-After": "0.05"}, arm_error("TooManyRequests", "slow down")))
+    fake.inject("GET", r"/products$", (503, {}, arm_error("ServiceUnavailable", "try again")))
+    estate, counter = live(fake)
+    assert not estate.gaps and len(estate.services[0].apis) == 6
+    assert counter.statuses[429] == 1 and counter.statuses[503] == 1 and "1 throttled" in counter.summary()
+
+
+def test_malformed_body_and_persistent_5xx_become_gaps(fake):
+    fake.inject("GET", r"/backends$", (200, {"Content-Type": "application/json"}, b"{not json"))
+    fake.inject("GET", r"/loggers$", *[(500, {}, arm_error("InternalServerError", "boom"))] * 4)
+    estate, _ = live(fake)
+    targets = {g.target.rsplit("/", 1)[-1]: g for g in estate.gaps}
+    assert {"backends", "loggers"} <= set(targets)
+    assert targets["loggers"].status == 500 and targets["loggers"].needs
+
+
+def test_cli_scans_and_collects_live(fake, tmp_path):
+    import json
+    import os
+    import subprocess
+    import sys
+
+    from conftest import ROOT
+
+    env = dict(os.environ)
+    base = [sys.executable, "-m", "aoai_audit.cli"]
+    live_args = ["--subscription", SUB, "--arm-endpoint", fake.base_url]
+    proc = subprocess.run([*base, "scan", *live_args, "--format", "json"], env=env, capture_output=True, text=True, cwd=ROOT)
+    assert proc.returncode == 1, proc.stderr
+    doc = json.loads(proc.stdout)
+    assert doc["sources"][0]["kind"] == "live" and doc["sources"][0]["identity"] == READER
+    assert "request(s)" in proc.stderr and "throttled" in proc.stderr  # the summary of what was sent
+    snap = tmp_path / "tenant.json.gz"
+    proc = subprocess.run([*base, "collect", *live_args, "--quiet", "-o", str(snap)], env=env, capture_output=True, text=True, cwd=ROOT)
+    assert proc.returncode == 0, proc.stderr
+    again = json.loads(subprocess.run([*base, "scan", str(snap), "--format", "json"], capture_output=True, text=True, cwd=ROOT).stdout)
+    assert [(f["rule_id"], f["resource"], f["message"]) for f in again["findings"]] == \
+        [(f["rule_id"], f["resource"], f["message"]) for f in doc["findings"]]
+    assert fake.writes() == []
+    assert "not-a-real-secret" not in snap.read_bytes().decode("latin-1")
