@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cached_property
@@ -79,12 +78,6 @@ class AuditContext:
                 for op in api.operations:
                     if op.policy:
                         yield f"{resource}/operations/{op.name}", op.policy
-
-
-def display_path(path: str | None, root: str) -> str | None:
-    if not path:
-        return path
-    return os.path.relpath(path, root) if root and os.path.isabs(path) else path
 
 
 def build_context(estate: Estate, settings: Settings) -> AuditContext:

@@ -15,12 +15,6 @@ from pathlib import Path
 from typing import Any
 
 from ..estate import (
-    CARRIES_ACCOUNTS,
-    CARRIES_APIS,
-    CARRIES_DIAGNOSTIC_SETTINGS,
-    CARRIES_LOGGING,
-    CARRIES_POLICIES,
-    CARRIES_ROLES,
     AiAccount,
     Api,
     ApimService,
@@ -44,7 +38,7 @@ from ..policy.rawxml import read_policy
 from ..policy.tree import Origin, Policy
 from .apiops import diagnostic_from_props
 from .arm_expr import RESOURCE_GROUP, Evaluator, is_expression
-from .files import JsonStringLines, as_bool, as_str
+from .files import JsonStringLines, as_bool, as_str, declared_kinds
 from .spec import operations_from_spec
 
 APIM = "microsoft.apimanagement/service"
@@ -228,23 +222,14 @@ class _ArmReader:
                 self._one(res, svc, accounts, deployments, settings, assignments, definitions)
             except (TypeError, AttributeError, ValueError, KeyError, IndexError) as exc:
                 self.gap(f"{res.type} not read: {type(exc).__name__}: {exc}", res.address)
-        carries: set[str] = set()
-        if services:
-            carries |= {CARRIES_POLICIES, CARRIES_APIS}
-        if any(s.loggers or s.diagnostics for s in services.values()):
-            carries.add(CARRIES_LOGGING)
-        if accounts:
-            carries.add(CARRIES_ACCOUNTS)
-        if settings:
-            carries.add(CARRIES_DIAGNOSTIC_SETTINGS)
-        if assignments:
-            carries.add(CARRIES_ROLES)
+        carries = declared_kinds(bool(services), any(s.loggers or s.diagnostics for s in services.values()),
+                                 bool(accounts), bool(settings), bool(assignments))
         account_list = tuple(
             AiAccount(**{**a, "deployments": tuple(deployments.get(a["resource_id"].lower(), ()))})
             for a in accounts.values()
         )
         return Estate(
-            sources=(SourceInfo("arm", self.path, frozenset(carries)),),
+            sources=(SourceInfo("arm", self.path, carries),),
             services=tuple(_service(p) for p in services.values()),
             accounts=account_list,
             diagnostic_settings=tuple(settings),

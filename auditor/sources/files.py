@@ -117,3 +117,23 @@ class JsonStringLines:
                         continue
                     self._lines.setdefault(decoded, text.count("\n", 0, m.start()) + 1)
         return self._lines.get(value)
+
+
+def declared_kinds(apim: bool, logging: bool, accounts: bool, settings: bool, roles: bool) -> frozenset[str]:
+    """What an IaC file carries: only the kinds it declares, so a template without role assignments
+    leaves the RB rules 'not evaluated' instead of passing them."""
+    from ..estate import (
+        CARRIES_ACCOUNTS,
+        CARRIES_APIS,
+        CARRIES_DIAGNOSTIC_SETTINGS,
+        CARRIES_LOGGING,
+        CARRIES_POLICIES,
+        CARRIES_ROLES,
+    )
+
+    kinds = {CARRIES_POLICIES, CARRIES_APIS} if apim else set()
+    for flag, kind in ((logging, CARRIES_LOGGING), (accounts, CARRIES_ACCOUNTS),
+                       (settings, CARRIES_DIAGNOSTIC_SETTINGS), (roles, CARRIES_ROLES)):
+        if flag:
+            kinds.add(kind)
+    return frozenset(kinds)

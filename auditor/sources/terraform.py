@@ -15,12 +15,6 @@ from pathlib import Path
 from typing import Any
 
 from ..estate import (
-    CARRIES_ACCOUNTS,
-    CARRIES_APIS,
-    CARRIES_DIAGNOSTIC_SETTINGS,
-    CARRIES_LOGGING,
-    CARRIES_POLICIES,
-    CARRIES_ROLES,
     AiAccount,
     Api,
     ApimService,
@@ -43,7 +37,7 @@ from ..estate import (
 )
 from ..policy.rawxml import read_policy
 from ..policy.tree import Origin, Policy
-from .files import JsonStringLines, as_bool, as_str
+from .files import JsonStringLines, as_bool, as_str, declared_kinds
 
 MAX_MODULE_DEPTH = 50
 
@@ -294,19 +288,10 @@ class _TerraformReader:
             except (TypeError, AttributeError, ValueError, KeyError, IndexError) as exc:
                 self.gap(f"not read: {type(exc).__name__}: {exc}", res.address)
 
-        carries: set[str] = set()
-        if apim_declared:
-            carries |= {CARRIES_POLICIES, CARRIES_APIS}
-        if any(s.loggers or s.diagnostics for s in services.values()):
-            carries.add(CARRIES_LOGGING)
-        if accounts:
-            carries.add(CARRIES_ACCOUNTS)
-        if settings:
-            carries.add(CARRIES_DIAGNOSTIC_SETTINGS)
-        if assignments:
-            carries.add(CARRIES_ROLES)
+        carries = declared_kinds(bool(apim_declared), any(s.loggers or s.diagnostics for s in services.values()),
+                                 bool(accounts), bool(settings), bool(assignments))
         return Estate(
-            sources=(SourceInfo("terraform", self.path, frozenset(carries)),),
+            sources=(SourceInfo("terraform", self.path, carries),),
             services=tuple(_service(s) for s in services.values()),
             accounts=tuple(
                 AiAccount(**{**a, "deployments": tuple(deployments.get(a["resource_id"].lower(), ()))})
