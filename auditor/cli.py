@@ -153,6 +153,8 @@ def scan(
             text = render(result, registry, previous=_previous_report(previous))
         else:
             text = render(result, registry)
+        # file names that are not UTF-8 reach here as surrogate escapes: show them as U+FFFD, never crash
+        text = text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
         if target:
             with open(target, "w", encoding="utf-8", newline="\n") as fh:
                 fh.write(text)

@@ -63,7 +63,7 @@ class Finding:
         key = "\x1f".join((self.rule_id, self.resource, self.context, self.key))
         if root:
             key = key.replace(root.rstrip("/\\") + "/", "")
-        return replace(self, fingerprint=hashlib.sha256(key.encode()).hexdigest()[:16])
+        return replace(self, fingerprint=hashlib.sha256(key.encode("utf-8", "surrogateescape")).hexdigest()[:16])
 
     @property
     def active(self) -> bool:
