@@ -3,9 +3,12 @@ or nothing could be audited."""
 
 from __future__ import annotations
 
+import datetime as dt
 import gc
 import os
+import re
 import sys
+from dataclasses import replace
 
 import click
 
@@ -58,6 +61,7 @@ def live_options(func):
         click.option("--cloud", type=click.Choice(["AzureCloud", "AzureUSGovernment", "AzureChinaCloud"]),
                      default="AzureCloud", show_default=True),
         click.option("--arm-endpoint", help="Resource Manager endpoint (private clouds, tests)."),
+        click.option("--logs-endpoint", hidden=True, help="Log Analytics query endpoint (tests)."),
         click.option("--quiet", is_flag=True, help="No progress on stderr (CI)."),
     ]
     for option in reversed(options):
@@ -65,7 +69,65 @@ def live_options(func):
     return func
 
 
-def _live_estate(live: dict, reader_principal: str | None):
+def usage_options(func):
+    """Usage, prices and cost centres: the money half of the audit (KQ rules, the report's usage section)."""
+    options = [
+        click.option("--usage", "usage_files", multiple=True, type=click.Path(),
+                     help="Exported usage (CSV or JSON, see `aoai-audit kql`); repeatable."),
+        click.option("--no-usage", is_flag=True, help="Live runs: do not query Log Analytics or platform metrics."),
+        click.option("--window", default="30d", show_default=True, help="Usage window ending yesterday: 30d, 7d, ..."),
+        click.option("--from", "date_from", help="First day of the usage window (YYYY-MM-DD)."),
+        click.option("--to", "date_to", help="Last day of the usage window (YYYY-MM-DD, inclusive)."),
+        click.option("--prices", "prices_file", type=click.Path(), help="Price overrides (negotiated prices)."),
+        click.option("--cost-centres", "cost_centres_file", type=click.Path(),
+                     help="Cost-centre map (YAML or CSV): consumer, product or API → cost centre and owner."),
+    ]
+    for option in reversed(options):
+        func = option(func)
+    return func
+
+
+def usage_window(window: str, date_from: str | None, date_to: str | None) -> tuple[dt.date, dt.date]:
+    """`--window 30d` is the 30 full days before today; --from/--to override either end."""
+    try:
+        end = dt.date.fromisoformat(date_to) if date_to else dt.date.today() - dt.timedelta(days=1)
+        if date_from:
+            start = dt.date.fromisoformat(date_from)
+        else:
+            match = re.fullmatch(r"\s*(\d+)\s*([dw])\s*", window or "")
+            if not match:
+                raise ValueError(f"--window must look like 30d or 4w, got {window!r}")
+            days = int(match[1]) * (7 if match[2] == "w" else 1)
+            start = end - dt.timedelta(days=max(days, 1) - 1)
+    except ValueError as exc:
+        _fail(str(exc) if "--window" in str(exc) else f"--from/--to must be dates like 2026-11-01 ({exc})")
+    if start > end:
+        _fail(f"the usage window starts ({start}) after it ends ({end})")
+    return start, end
+
+
+def _apply_usage(estate, settings, usage: dict):
+    """Load --usage files onto the estate and --prices / --cost-centres into the settings."""
+    from .usage.costcentres import CostCentreError, load_cost_centres
+    from .usage.files import UsageFileError, load_usage_file
+    from .usage.prices import PriceFileError, load_prices, shipped_prices
+
+    try:
+        for path in usage["usage_files"]:
+            data = load_usage_file(path)
+            estate = replace(estate, usage=estate.usage.merge(data) if estate.usage else data)
+        if usage["prices_file"]:
+            settings = replace(settings, prices=shipped_prices().overridden_by(load_prices(usage["prices_file"])))
+        if usage["cost_centres_file"]:
+            settings = replace(settings, cost_centres=load_cost_centres(usage["cost_centres_file"]))
+    except FileNotFoundError as exc:
+        _fail(f"{exc.filename}: no such file")
+    except (UsageFileError, PriceFileError, CostCentreError) as exc:
+        _fail(str(exc))
+    return estate, settings
+
+
+def _live_estate(live: dict, reader_principal: str | None, usage: dict | None = None, settings=None):
     from .sources.live import LiveOptions, collect_live
 
     progress = None if live["quiet"] else (lambda msg: click.echo(f"aoai-audit: {msg}", err=True))
@@ -73,6 +135,9 @@ def _live_estate(live: dict, reader_principal: str | None):
         subscriptions=tuple(live["subscriptions"]), resource_group=live["resource_group"], apim=live["apim"],
         tenant=live["tenant"], cloud=live["cloud"], arm_endpoint=live["arm_endpoint"],
         reader_principal=reader_principal, progress=progress, all_subscriptions=live["all_subscriptions"],
+        usage_window=None if not usage or usage["no_usage"] else usage_window(
+            usage["window"], usage["date_from"], usage["date_to"]),
+        logs_endpoint=live.get("logs_endpoint"), settings=settings,
     )
     estate, counter = collect_live(options)
     if not live["quiet"]:
@@ -80,11 +145,11 @@ def _live_estate(live: dict, reader_principal: str | None):
     return estate
 
 
-def _load(paths, live: dict, reader_principal: str | None = None):
+def _load(paths, live: dict, reader_principal: str | None = None, usage: dict | None = None, settings=None):
     if live["subscriptions"] or live["all_subscriptions"]:
         if paths:
             _fail("give PATHs or --subscription, not both")
-        return _live_estate(live, reader_principal)
+        return _live_estate(live, reader_principal, usage, settings)
     if not paths:
         _fail("give at least one PATH to audit (an APIOps folder, template, plan, policy file or snapshot), "
               "or --subscription ID to audit live")
@@ -108,9 +173,11 @@ def _load(paths, live: dict, reader_principal: str | None = None):
 @click.option("--previous", type=click.Path(), help="JSON report of an earlier run: the HTML report shows what changed.")
 @click.option("--reader-principal", help="Object id of the identity that produces chargeback data (RB rules).")
 @click.option("--color/--no-color", default=None, help="Colour the text output (default: when a terminal).")
+@usage_options
 def scan(
     paths, formats, outputs, output_dir, fail_on, config_path, baseline, only, skip, llm_include, llm_exclude,
-    previous, reader_principal, color, **live,
+    previous, reader_principal, color, usage_files, no_usage, window, date_from, date_to, prices_file,
+    cost_centres_file, **live,
 ):
     """Audit an estate: APIOps folders, ARM/Bicep JSON, Terraform JSON, policy files, snapshots, or live Azure."""
     try:
@@ -138,7 +205,11 @@ def scan(
     # The estate is a large acyclic tree of frozen objects: the cycle collector only costs time here.
     gc.disable()
     try:
-        estate = _load(paths, live, settings.reader_principal)
+        usage = dict(usage_files=usage_files, no_usage=no_usage or bool(usage_files), window=window,
+                     date_from=date_from, date_to=date_to, prices_file=prices_file,
+                     cost_centres_file=cost_centres_file)
+        estate = _load(paths, live, settings.reader_principal, usage, settings)
+        estate, settings = _apply_usage(estate, settings, usage)
         result = run_audit(estate, registry, settings, known_baseline)
     except FileNotFoundError as exc:
         _fail(f"{exc.args[0]}: no such file or directory")
@@ -199,11 +270,16 @@ def diff(old, new, fmt):
 @live_options
 @click.option("--reader-principal", help="Object id of the identity that produces chargeback data.")
 @click.option("--output", "-o", required=True, help="Snapshot file to write (gzip when it ends in .gz).")
-def collect(paths, output, reader_principal, **live):
+@usage_options
+def collect(paths, output, reader_principal, usage_files, no_usage, window, date_from, date_to, prices_file,
+            cost_centres_file, **live):
     """Read an estate (files or live Azure) and save it as a snapshot, to audit later with `scan SNAPSHOT`."""
     from .snapshot import write_snapshot
 
-    estate = _load(paths, live, reader_principal)
+    usage = dict(usage_files=usage_files, no_usage=no_usage or bool(usage_files), window=window,
+                 date_from=date_from, date_to=date_to, prices_file=None, cost_centres_file=None)
+    estate = _load(paths, live, reader_principal, usage)
+    estate, _ = _apply_usage(estate, None, usage)
     write_snapshot(estate, output)
     services = len(estate.services)
     apis = sum(len(s.apis) for s in estate.services)
@@ -225,6 +301,76 @@ def _default_config() -> str | None:
         if os.path.isfile(name):
             return name
     return None
+
+
+@main.command()
+@click.argument("paths", nargs=-1, type=click.Path())
+@live_options
+@click.option("--window", default="30d", show_default=True, help="Days ending yesterday: 30d, 7d, 4w.")
+@click.option("--from", "date_from", help="First day (YYYY-MM-DD).")
+@click.option("--to", "date_to", help="Last day (YYYY-MM-DD, inclusive).")
+@click.option("--config", "config_path", type=click.Path(), help="YAML config (LLM API overrides).")
+def kql(paths, window, date_from, date_to, config_path, **live):
+    """Print the usage queries built from this estate, to run in the portal and feed back with --usage."""
+    from .context import build_context
+    from .usage.kql import build_queries, platform_metrics_command
+
+    try:
+        settings = load_settings(config_path or _default_config())
+    except ConfigError as exc:
+        _fail(str(exc))
+    start, end = usage_window(window, date_from, date_to)
+    estate = _load(paths, {**live, "quiet": True})
+    ctx = build_context(estate, settings)
+    queries = build_queries(ctx, start, end)
+    if not queries and not estate.accounts:
+        _fail("no APIM service or Azure OpenAI account in " + (", ".join(paths) or "the subscriptions given"))
+    for i, q in enumerate(queries, 1):
+        where = f"run against {q.target}" if q.target else "run in the Log Analytics workspace of its Application Insights"
+        click.echo(f"// ---- query {i}: {q.title}\n// {where}\n{q.text}\n")
+    for account in estate.accounts:
+        click.echo(f"# platform tokens of {account.name} (Azure Monitor metrics, per deployment and day):\n"
+                   f"{platform_metrics_command(account.resource_id, start, end)}\n")
+    click.echo("// Export each result as CSV and pass it back: aoai-audit scan ... --usage result.csv", err=True)
+
+
+@main.group()
+def prices() -> None:
+    """The token price table used to put money on usage."""
+
+
+@prices.command("refresh")
+@click.option("--output", "-o", required=True, help="Where to write the rebuilt table (JSON).")
+@click.option("--endpoint", default=None, help="Retail Prices API URL (tests, mirrors).")
+def prices_refresh(output: str, endpoint: str | None) -> None:
+    """Rebuild the price table from the public Azure Retail Prices API (anonymous, read-only GETs)."""
+    from .usage.prices import RETAIL_PRICES_URL, refresh
+
+    try:
+        table = refresh(output, endpoint or RETAIL_PRICES_URL)
+    except OSError as exc:
+        _fail(f"cannot reach the Retail Prices API at {endpoint or RETAIL_PRICES_URL}: {exc}")
+    click.echo(f"aoai-audit: wrote {output}: {len(table.prices)} price(s) as of {table.as_of}", err=True)
+
+
+@prices.command("show")
+@click.option("--prices", "prices_file", type=click.Path(), help="Override file to apply over the shipped table.")
+def prices_show(prices_file: str | None) -> None:
+    """Print the price table in effect (per 1M tokens)."""
+    from .usage.prices import PriceFileError, load_prices, shipped_prices
+
+    table = shipped_prices()
+    if prices_file:
+        try:
+            table = table.overridden_by(load_prices(prices_file))
+        except PriceFileError as exc:
+            _fail(str(exc))
+    click.echo(f"# {table.source} · {table.currency} per 1M tokens")
+    click.echo(f"{'model':28} {'version':8} {'type':10} {'region':14} {'input':>9} {'cached':>9} {'output':>9}")
+    for p in table.prices:
+        cached = "-" if p.cached_input is None else f"{p.cached_input:.4f}"
+        click.echo(f"{p.model:28} {p.version or '*':8} {p.deployment_type:10} {p.region:14} {p.input:>9.4f} "
+                   f"{cached:>9} {p.output:>9.4f}")
 
 
 @main.command("rules")

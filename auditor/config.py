@@ -5,9 +5,13 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
+
+if TYPE_CHECKING:
+    from .usage.costcentres import CostCentreMap
+    from .usage.prices import PriceTable
 
 DEFAULT_ATTRIBUTION_HEADERS = (
     "x-attribution-*",
@@ -53,6 +57,8 @@ class Settings:
     unknown_share_threshold: float = 0.05
     reconciliation_threshold: float = 0.05
     reader_principal: str | None = None  # object id of the identity that produces chargeback data
+    prices: PriceTable | None = None  # None: the table shipped with the tool
+    cost_centres: CostCentreMap | None = None
     today: dt.date = field(default_factory=dt.date.today)
 
     def selects(self, rule_id: str) -> bool:

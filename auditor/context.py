@@ -12,6 +12,7 @@ from .findings import Location
 from .policy.tree import Origin, Policy
 from .resolve.classify import LlmVerdict, classify
 from .resolve.effective import EffectivePolicy, ResolutionIssue, effective_policies, products_by_api
+from .usage.score import UsageSummary
 
 
 def api_resource(service: ApimService, api: Api) -> str:
@@ -51,6 +52,18 @@ class AuditContext:
     @cached_property
     def llm_apis(self) -> tuple[ApiView, ...]:
         return tuple(v for v in self.apis if v.verdict.is_llm)
+
+    @cached_property
+    def usage(self) -> UsageSummary | None:
+        """Usage scored once for every KQ check and the report; None when no usage was given."""
+        if self.estate.usage is None:
+            return None
+        from .usage.kql import dimension_markers
+        from .usage.prices import shipped_prices
+        from .usage.score import score_usage
+
+        prices = self.settings.prices or shipped_prices()
+        return score_usage(self.estate.usage, self.estate, prices, self.settings.cost_centres, dimension_markers(self))
 
     def location(self, origin: Origin | None, line: int | None = None) -> Location:
         if origin is None:

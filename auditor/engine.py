@@ -10,11 +10,16 @@ from pathlib import Path
 
 from .config import Settings
 from .context import AuditContext, build_context
-from .estate import Estate
+from .estate import CARRIES_COST_CENTRES, CARRIES_PLATFORM_USAGE, CARRIES_USAGE, Estate
 from .findings import Finding, Location
 from .rules import Registry, Rule
 
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
+INPUT_HINTS = {
+    CARRIES_USAGE: "--usage FILE, or scan live",
+    CARRIES_PLATFORM_USAGE: "platform rows in --usage, or scan live",
+    CARRIES_COST_CENTRES: "--cost-centres FILE",
+}
 
 
 @dataclass(frozen=True)
@@ -136,7 +141,7 @@ def run_audit(
     findings: list[Finding] = []
     not_evaluated = []
     selected = []
-    carries = estate.carries
+    carries = estate.carries | ({CARRIES_COST_CENTRES} if settings.cost_centres is not None else set())
     for check in registry.checks:
         rule = check.rule
         if not settings.selects(rule.id):
@@ -145,7 +150,9 @@ def run_audit(
         missing = sorted(rule.requires - carries)
         if missing:
             kinds = ", ".join(sorted({s.kind for s in estate.sources})) or "no source"
-            not_evaluated.append(NotEvaluated(rule, f"needs {', '.join(missing)}; {kinds} input does not carry it"))
+            hints = sorted({INPUT_HINTS[m] for m in missing if m in INPUT_HINTS})
+            reason = f"needs {', '.join(missing)}; {kinds} input does not carry it"
+            not_evaluated.append(NotEvaluated(rule, reason + (f" (give {'; '.join(hints)})" if hints else "")))
             continue
         try:
             findings.extend(check.run(ctx))

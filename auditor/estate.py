@@ -9,8 +9,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from .gaps import CollectionGap
 from .policy.secrets import REDACTED, credential_kind
 from .policy.tree import Origin, Policy
+from .usage.model import UsageData
+
+__all__ = ["CollectionGap"]  # re-exported: sources build gaps from here
 
 # What a source can carry. A rule that needs a kind its sources did not carry is "not evaluated".
 CARRIES_POLICIES = "policies"
@@ -19,7 +23,9 @@ CARRIES_LOGGING = "apim-logging"  # APIM loggers and diagnostics
 CARRIES_DIAGNOSTIC_SETTINGS = "diagnostic-settings"
 CARRIES_ACCOUNTS = "ai-accounts"
 CARRIES_ROLES = "role-assignments"
-CARRIES_USAGE = "usage"
+CARRIES_USAGE = "usage"  # tokens metered at the gateway, per attribution value
+CARRIES_PLATFORM_USAGE = "platform-usage"  # tokens the Azure OpenAI accounts report, per deployment
+CARRIES_COST_CENTRES = "cost-centre-map"  # given with --cost-centres
 CARRIES_READER = "reader-principal"  # who produces chargeback data: given, or the identity of a live run
 ALL_KINDS = frozenset(
     {
@@ -41,19 +47,6 @@ class SourceInfo:
     location: str  # path or URI as the user gave it
     carries: frozenset[str]
     identity: str | None = None  # who read it (live)
-
-
-@dataclass(frozen=True, slots=True)
-class CollectionGap:
-    """Something the audit could not read or parse. Fails closed: it becomes AU001/AU002."""
-
-    kind: str  # "unreadable" (AU001) or "unparseable" (AU002)
-    target: str  # file path or resource id
-    message: str
-    line: int | None = None
-    status: int | None = None  # HTTP status for live reads
-    needs: str | None = None  # permission or role that would fix it
-    resource: str = ""  # estate path of what is affected, if known
 
 
 @dataclass(frozen=True, slots=True)
@@ -258,6 +251,7 @@ class Estate:
     reader_principal: str | None = None
     gaps: tuple[CollectionGap, ...] = ()
     root: str = ""  # directory that finding paths are relative to
+    usage: UsageData | None = None  # what was metered (live query or exported file)
 
     @property
     def carries(self) -> frozenset[str]:
@@ -266,6 +260,10 @@ class Estate:
             kinds |= source.carries
         if self.reader_principal:
             kinds.add(CARRIES_READER)
+        if self.usage is not None and self.usage.gateway:
+            kinds.add(CARRIES_USAGE)
+        if self.usage is not None and self.usage.platform:
+            kinds.add(CARRIES_PLATFORM_USAGE)
         return frozenset(kinds)
 
     def merge(self, other: Estate) -> Estate:
@@ -280,4 +278,5 @@ class Estate:
             reader_principal=self.reader_principal or other.reader_principal,
             gaps=self.gaps + other.gaps,
             root=self.root or other.root,
+            usage=self.usage.merge(other.usage) if self.usage and other.usage else self.usage or other.usage,
         )

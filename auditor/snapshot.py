@@ -59,6 +59,8 @@ def _to_json(value: Any) -> Any:
         return out
     if isinstance(value, (tuple, list)):
         return [_to_json(v) for v in value]
+    if isinstance(value, dt.date):
+        return value.isoformat()
     if isinstance(value, (set, frozenset)):
         return sorted(_to_json(v) for v in value)
     return value
@@ -148,6 +150,11 @@ def _from_json(tp: Any, raw: Any, where: str) -> Any:
         if not isinstance(raw, dict):
             raise SnapshotError(f"{where}: expected an object, found {type(raw).__name__}")
         return dict(raw)
+    if tp is dt.date:
+        try:
+            return dt.date.fromisoformat(str(raw))
+        except ValueError:
+            raise SnapshotError(f"{where}: expected a date like 2026-11-01, found {raw!r}") from None
     if tp is float and isinstance(raw, (int, float)) and not isinstance(raw, bool):
         return float(raw)
     if tp in (str, int, bool) and type(raw) is tp:

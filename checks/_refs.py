@@ -60,3 +60,19 @@ AOAI_NETWORK = (
     "Configure Azure AI services virtual networks",
     "https://learn.microsoft.com/azure/ai-services/cognitive-services-virtual-networks",
 )
+GATEWAY_LLM_LOG_TABLE = (
+    "ApiManagementGatewayLlmLog table reference",
+    "https://learn.microsoft.com/azure/azure-monitor/reference/tables/apimanagementgatewayllmlog",
+)
+AOAI_METRICS = (
+    "Supported metrics for Microsoft.CognitiveServices/accounts",
+    "https://learn.microsoft.com/azure/azure-monitor/reference/supported-metrics/microsoft-cognitiveservices-accounts-metrics",
+)
+RETAIL_PRICES_API = (
+    "Azure Retail Prices REST API",
+    "https://learn.microsoft.com/rest/api/cost-management/retail-prices/azure-retail-prices",
+)
+COST_ALLOCATION = (
+    "Create and manage Azure cost allocation rules",
+    "https://learn.microsoft.com/azure/cost-management-billing/costs/allocate-costs",
+)

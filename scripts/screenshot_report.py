@@ -21,14 +21,17 @@ def main() -> None:
 
     with tempfile.TemporaryDirectory() as tmp:
         report = Path(tmp) / "report.html"
-        subprocess.run([sys.executable, "-m", "aoai_audit.cli", "scan", "fixtures/example/contoso-apim", "--format",
-                        "html", "-o", str(report)], cwd=ROOT, check=False)
+        subprocess.run([sys.executable, "-m", "aoai_audit.cli", "scan", "fixtures/example/contoso-apim",
+                        "--usage", "fixtures/example/usage.csv", "--cost-centres", "fixtures/example/cost-centres.yaml",
+                        "--format", "html", "-o", str(report)], cwd=ROOT, check=False)
         with sync_playwright() as p:
             browser = launch(p)
             page = browser.new_page(viewport={"width": 1280, "height": 1500})
             page.goto(report.as_uri())
             out = ROOT / "docs" / "img" / "example-report.png"
             page.screenshot(path=str(out), full_page=False)
+            usage = ROOT / "docs" / "img" / "example-usage.png"
+            page.locator("section[aria-labelledby=usage]").screenshot(path=str(usage))
             browser.close()
     print(out)
 

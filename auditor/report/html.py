@@ -104,6 +104,61 @@ def _matrix(doc: dict[str, Any], rules: list[dict[str, Any]]) -> list[dict[str, 
     return rows
 
 
+def _fmt_money(amount: float | None, currency: str) -> str:
+    return "—" if amount is None else f"{currency} {amount:,.2f}"
+
+
+def _chart(daily: list[dict[str, Any]], width: int = 720, height: int = 180) -> dict[str, Any] | None:
+    """Stacked daily bars (attributed, unknown, unmetered) as plain SVG geometry: no script, no library."""
+    if not daily:
+        return None
+    days = []
+    for d in daily:
+        gateway = d["attributed"] + d["unknown"]
+        unmetered = max(d["platform"] - gateway, 0)
+        days.append((d["day"], d["attributed"], d["unknown"], unmetered))
+    top = max(a + u + m for _d, a, u, m in days) or 1
+    slot = width / len(days)
+    bar = max(min(slot * 0.7, 40), 1)
+    bars = []
+    for i, (day, attributed, unknown, unmetered) in enumerate(days):
+        x, y = i * slot + (slot - bar) / 2, float(height)
+        for cls, value in (("bar-attr", attributed), ("bar-unknown", unknown), ("bar-unmetered", unmetered)):
+            h = value / top * (height - 10)
+            y -= h
+            if value:
+                bars.append({"x": round(x, 1), "y": round(y, 1), "w": round(bar, 1), "h": round(h, 1), "cls": cls,
+                             "title": f"{day}: {value:,} tokens ({cls.removeprefix('bar-')})"})
+    step = max(1, len(days) // 8)
+    labels = [{"x": round(i * slot + slot / 2, 1), "text": days[i][0][5:]} for i in range(0, len(days), step)]
+    return {"width": width, "height": height, "bars": bars, "labels": labels, "top": f"{top:,}"}
+
+
+def _usage_view(usage: dict[str, Any] | None, unknown_threshold: float) -> dict[str, Any] | None:
+    if not usage:
+        return None
+    cur = usage["currency"]
+    rows = [{"name": c["consumer"], "dimension": c["dimension"], "tokens": c["tokens"],
+             "money": _fmt_money(c["money"], cur), "unpriced": c["unpriced_tokens"],
+             "cost_centre": c["cost_centre"] or ("—" if usage["cost_centres"] is not None else ""),
+             "owner": c["owner"]} for c in usage["consumers"]]
+    total = usage["platform"]["tokens"] if usage["platform"] else usage["gateway"]["tokens"]
+
+    def share(n: int) -> str:
+        return f"{n / total:.1%}" if total else "—"
+
+    return {
+        **usage,
+        "rows": rows,
+        "total": total,
+        "share": share,
+        "money": lambda amount: _fmt_money(amount, cur),
+        "chart": _chart(usage["daily"]),
+        "mismatches": [r for r in usage["reconciliation"] if r["share"] > 0],
+        "unknown_threshold": unknown_threshold,
+    }
+
+
 def _csp_hash(text: str) -> str:
     return "'sha256-" + base64.b64encode(hashlib.sha256(text.encode("utf-8")).digest()).decode() + "'"
 
@@ -144,7 +199,7 @@ def build_model(result: AuditResult, registry: Registry, previous: dict[str, Any
         if groups.get(key)
     ]
     not_audited = [f for f in doc["findings"] if f["rule_id"].startswith("AU") and not f["suppressed_by"]]
-    matrix_rules = [r for r in doc["rules"] if not r["id"].startswith("AU")]
+    matrix_rules = [r for r in doc["rules"] if not r["id"].startswith(("AU", "KQ"))]  # not per-API rules
     delta = None
     if previous is not None:
         before = {f.get("fingerprint") for f in previous.get("findings", []) if isinstance(f, dict)}
@@ -162,6 +217,7 @@ def build_model(result: AuditResult, registry: Registry, previous: dict[str, Any
         "matrix": _matrix(doc, matrix_rules),
         "delta": delta,
         "services": sorted({a["service"] for a in doc["apis"]}),
+        "usage": _usage_view(doc.get("usage"), result.settings.unknown_share_threshold),
     }
 
 

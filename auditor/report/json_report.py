@@ -13,6 +13,7 @@ from ..coverage import coverage
 from ..engine import AuditResult
 from ..findings import Finding
 from ..rules import Registry
+from ..usage.summary import usage_dict
 
 SCHEMA_VERSION = 1
 
@@ -78,6 +79,7 @@ def result_dict(result: AuditResult, registry: Registry | None = None, generated
         ],
         "rules": [{"id": r.id, "title": r.title, "severity": r.severity.value} for r in result.rules],
         "not_evaluated": [{"rule_id": n.rule.id, "reason": n.reason} for n in result.not_evaluated],
+        "usage": usage_dict(ctx.usage) if ctx.usage is not None else None,
         "findings": [finding_dict(f, registry) for f in result.findings],
         "warnings": list(result.warnings),
     }

@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import datetime as dt
 import json
 import threading
 from collections import Counter
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, TypeVar
 
 from ..estate import (
@@ -72,6 +73,9 @@ class LiveOptions:
     credential: Any = None  # injected by tests or embedding code; default DefaultAzureCredential
     client_kwargs: dict[str, Any] = field(default_factory=dict)  # e.g. retry knobs, connection_verify
     progress: Callable[[str], None] | None = None
+    usage_window: tuple[dt.date, dt.date] | None = None  # read usage for these days (inclusive); None: do not
+    logs_endpoint: str | None = None  # Log Analytics query endpoint (tests, sovereign clouds)
+    settings: Any = None  # classification overrides, so the usage queries see the same LLM APIs as the checks
 
 
 class RequestCounter:
@@ -179,9 +183,13 @@ class LiveCollector:
             kwargs.pop("authority")
         return DefaultAzureCredential(**kwargs)
 
-    def _kwargs(self) -> dict[str, Any]:
-        counting = _policy_counter_class()(self.counter)
-        return {"base_url": self.arm, "per_retry_policies": [counting], **self.options.client_kwargs}
+    def counting_policy(self):
+        return _policy_counter_class()(self.counter)
+
+    def client_kwargs(self) -> dict[str, Any]:
+        return {"base_url": self.arm, "per_retry_policies": [self.counting_policy()], **self.options.client_kwargs}
+
+    _kwargs = client_kwargs
 
     def gap(self, target: str, message: str, exc: BaseException | None = None, needs: str | None = None) -> None:
         status = _status(exc) if exc else None
@@ -242,8 +250,21 @@ class LiveCollector:
                 assignments += self._role_assignments(auth, sub, reader, definitions)
         source = SourceInfo("live", ", ".join(f"/subscriptions/{s}" for s in subscriptions) or "no subscription",
                             ALL_KINDS - {CARRIES_USAGE, CARRIES_READER}, identity=reader)
-        return Estate((source,), tuple(services), tuple(accounts), tuple(settings), tuple(assignments),
-                      tuple(definitions.values()), reader, tuple(self.gaps), "")
+        estate = Estate((source,), tuple(services), tuple(accounts), tuple(settings), tuple(assignments),
+                        tuple(definitions.values()), reader, (), "")
+        if self.options.usage_window:
+            estate = replace(estate, usage=self._usage(estate))
+        return replace(estate, gaps=tuple(self.gaps))
+
+    def _usage(self, estate: Estate):
+        from ..config import Settings
+        from ..usage.live import LOGS_ENDPOINTS, read_gateway_usage, read_platform_usage
+
+        start, end = self.options.usage_window
+        endpoint = self.options.logs_endpoint or LOGS_ENDPOINTS.get(self.options.cloud, LOGS_ENDPOINTS["AzureCloud"])
+        settings = self.options.settings or Settings()
+        gateway = read_gateway_usage(self, estate, settings, start, end, endpoint)
+        return gateway.merge(read_platform_usage(self, estate, start, end))
 
     def _all_subscriptions(self, kw: dict[str, Any]) -> list[str]:
         from azure.mgmt.apimanagement import ApiManagementClient

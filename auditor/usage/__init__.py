@@ -1,0 +1,1 @@
+"""Usage: what was actually attributed, in tokens and money (read → price → score)."""

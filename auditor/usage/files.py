@@ -1,0 +1,125 @@
+"""Exported usage (CSV or JSON): what a user without query rights feeds back after running `aoai-audit kql`.
+
+Columns are the ones the generated queries return, so a portal export loads as it is. Only `day` and a
+token count are required; see docs/usage.md.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import json
+from pathlib import Path
+from typing import Any
+
+from .model import GATEWAY, PLATFORM, UsageData, UsageRow
+
+TEXT_COLUMNS = (
+    "source", "dimension", "consumer", "service", "api", "product", "model", "model_version", "deployment",
+    "deployment_type", "region", "account",
+)
+TOKEN_COLUMNS = ("input_tokens", "cached_input_tokens", "output_tokens", "total_tokens", "streamed_tokens")
+ALIASES = {"team": "consumer", "value": "consumer", "date": "day", "timestamp": "day", "modelname": "model",
+           "deploymentname": "deployment", "prompt_tokens": "input_tokens", "completion_tokens": "output_tokens"}
+MAX_BYTES = 256 * 1024 * 1024
+
+
+class UsageFileError(Exception):
+    """One line that names the file (and the line) and says what is wrong."""
+
+
+def _key(name: str) -> str:
+    k = name.strip().lower().replace(" ", "_").lstrip("\ufeff")
+    return ALIASES.get(k, k)
+
+
+def _day(value: Any, where: str) -> dt.date:
+    text = str(value or "").strip()
+    try:
+        return dt.date.fromisoformat(text[:10])
+    except ValueError:
+        raise UsageFileError(f"{where}: day must be a date like 2026-11-01, got {text!r}") from None
+
+
+def _tokens(value: Any, where: str, column: str) -> int:
+    if value is None or value == "":
+        return 0
+    try:
+        number = float(str(value).replace(",", "")) if not isinstance(value, (int, float)) else value
+    except ValueError:
+        raise UsageFileError(f"{where}: {column} must be a number, got {value!r}") from None
+    if number < 0 or number != number:
+        raise UsageFileError(f"{where}: {column} must be a non-negative number, got {value!r}")
+    return round(number)
+
+
+def row_from_mapping(raw: dict[str, Any], where: str) -> UsageRow:
+    data = {_key(k): v for k, v in raw.items() if isinstance(k, str)}
+    if "day" not in data:
+        raise UsageFileError(f"{where}: no `day` column")
+    text = {c: ("" if data.get(c) is None else str(data[c]).strip()) for c in TEXT_COLUMNS}
+    source = text["source"].lower() or GATEWAY
+    if source not in (GATEWAY, PLATFORM):
+        raise UsageFileError(f"{where}: source must be 'gateway' or 'platform', got {source!r}")
+    tokens = {c: _tokens(data.get(c), where, c) for c in TOKEN_COLUMNS}
+    if not any(tokens[c] for c in ("input_tokens", "output_tokens", "total_tokens")) and not any(
+        c in data for c in ("input_tokens", "output_tokens", "total_tokens")
+    ):
+        raise UsageFileError(f"{where}: no token column (input_tokens, output_tokens or total_tokens)")
+    consumer = None if "consumer" not in data or data["consumer"] is None else text["consumer"]
+    return UsageRow(
+        day=_day(data["day"], where),
+        source=source,
+        dimension=text["dimension"],
+        consumer=consumer,
+        **{c: text[c] for c in TEXT_COLUMNS if c not in ("source", "dimension", "consumer")},
+        **tokens,
+    )
+
+
+def _read_csv(text: str, path: str) -> list[UsageRow]:
+    reader = csv.DictReader(io.StringIO(text))
+    if not reader.fieldnames:
+        raise UsageFileError(f"{path}:1: empty CSV (expected a header row)")
+    return [row_from_mapping(row, f"{path}:{reader.line_num}") for row in reader]
+
+
+def _read_json(text: str, path: str) -> list[UsageRow]:
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise UsageFileError(f"{path}:{exc.lineno}: invalid JSON: {exc.msg}") from None
+    if isinstance(data, dict) and isinstance(data.get("tables"), list):  # a Log Analytics REST response
+        rows: list[dict[str, Any]] = []
+        for table in data["tables"]:
+            names = [c.get("name") for c in table.get("columns", [])]
+            rows.extend(dict(zip(names, r, strict=False)) for r in table.get("rows", []))
+        data = rows
+    elif isinstance(data, dict):
+        data = data.get("rows")
+    if not isinstance(data, list):
+        raise UsageFileError(f"{path}: expected a list of rows, {{\"rows\": [...]}} or a Log Analytics response")
+    out = []
+    for i, item in enumerate(data):
+        if not isinstance(item, dict):
+            raise UsageFileError(f"{path}: rows[{i}] is not an object")
+        out.append(row_from_mapping(item, f"{path}: rows[{i}]"))
+    return out
+
+
+def load_usage_file(path: str) -> UsageData:
+    p = Path(path)
+    try:
+        if p.stat().st_size > MAX_BYTES:
+            raise UsageFileError(f"{path}: larger than {MAX_BYTES // 2**20} MB; aggregate by day before exporting")
+        text = p.read_text(encoding="utf-8-sig")
+    except OSError as exc:
+        raise UsageFileError(f"{path}: cannot read usage file: {exc.strerror}") from None
+    except UnicodeDecodeError:
+        raise UsageFileError(f"{path}: not UTF-8 text") from None
+    rows = _read_json(text, path) if text.lstrip().startswith(("{", "[")) else _read_csv(text, path)
+    if not rows:
+        raise UsageFileError(f"{path}: no usage rows")
+    days = [r.day for r in rows]
+    return UsageData(rows=tuple(rows), window=(min(days), max(days)), origin=path)

@@ -1,0 +1,209 @@
+"""KQL built from the estate: the namespaces and dimensions the policies configure, aggregated on the server.
+
+One gateway query per APIM service and token-metric namespace. Each API's tokens are counted once, under
+that API's consumer dimension (a custom Team/Caller dimension before the built-in Subscription ID), so the
+rows of every query sum to the metered total. The platform side is the Azure OpenAI account metrics, read
+through the Azure Monitor metrics API (KQL cannot split them by deployment).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from dataclasses import dataclass
+
+from ..analysis import (
+    Dimension,
+    consumer_dimensions,
+    dimensions,
+    norm_dimension,
+    token_metrics,
+    unknown_markers,
+)
+from ..context import AuditContext
+from ..estate import ApimService
+
+# Names of the token metrics the policies emit, as they appear in AppMetrics (see docs/usage.md).
+PROMPT, COMPLETION, TOTAL = "Prompt Tokens", "Completion Tokens", "Total Tokens"
+PLATFORM_METRICS = ("InputTokens", "OutputTokens")
+BUILTIN_PRIORITY = ("subscriptionid", "userid", "productid")
+
+
+@dataclass(frozen=True)
+class UsageQuery:
+    kind: str  # "gateway-metrics" (AppMetrics), "gateway-llm-log" (resource logs)
+    service: str
+    target: str  # the resource to run it against: App Insights component or APIM service id
+    text: str
+    dimensions: tuple[str, ...]  # the consumer dimensions it reads
+    title: str
+
+
+def _kql_string(value: str) -> str:
+    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def _window(start: dt.date, end: dt.date) -> str:
+    return (f"let from_day = datetime({start.isoformat()});\n"
+            f"let to_day = datetime({(end + dt.timedelta(days=1)).isoformat()});\n")
+
+
+def consumer_dimension(dims: list[Dimension]) -> Dimension | None:
+    """The dimension that names the team: a custom one first (it is what finance asks for), then built-ins."""
+    found = consumer_dimensions(dims)
+    custom = [d for d in found if not d.builtin]
+    if custom:
+        return custom[0]
+    for wanted in BUILTIN_PRIORITY:
+        for d in found:
+            if norm_dimension(d.name) == wanted:
+                return d
+    return None
+
+
+@dataclass
+class _MetricUse:
+    namespace: str
+    apis: dict[str, str]  # api name → consumer dimension name ("" when the metric has none)
+    has_api_dimension: bool = False
+    has_product_dimension: bool = False
+
+
+def metric_uses(ctx: AuditContext) -> dict[tuple[str, str], _MetricUse]:
+    """(service, namespace) → which consumer dimension each LLM API's token metric uses."""
+    uses: dict[tuple[str, str], _MetricUse] = {}
+    for view in ctx.llm_apis:
+        for ep in view.effective:
+            for metric, _path in token_metrics(ep.inbound):
+                namespace = metric.get("namespace") or "API Management"
+                dims = dimensions(metric, ep.inbound)
+                use = uses.setdefault((view.service.name, namespace), _MetricUse(namespace, {}))
+                chosen = consumer_dimension(dims)
+                use.apis.setdefault(view.api.name, chosen.name if chosen else "")
+                names = {norm_dimension(d.name) for d in dims}
+                use.has_api_dimension |= "apiid" in names
+                use.has_product_dimension |= "productid" in names
+    return uses
+
+
+def dimension_markers(ctx: AuditContext) -> dict[str, tuple[str, ...]]:
+    """Dimension name → the fallback values its expressions supply (`GetValueOrDefault(h, "N/A")` → N/A)."""
+    out: dict[str, set[str]] = defaultdict(set)
+    for view in ctx.llm_apis:
+        for ep in view.effective:
+            for metric, _path in token_metrics(ep.inbound):
+                for d in dimensions(metric, ep.inbound):
+                    out[d.name].update(unknown_markers(d.source))
+    return {k: tuple(sorted(v)) for k, v in out.items()}
+
+
+def _appinsights_logger(service: ApimService) -> str:
+    for logger in service.loggers:
+        if logger.logger_type.lower() == "applicationinsights" and logger.resource_id:
+            return logger.resource_id
+    return ""
+
+
+def gateway_metrics_query(service: ApimService, use: _MetricUse, start: dt.date, end: dt.date) -> UsageQuery:
+    by_dimension: dict[str, list[str]] = defaultdict(list)
+    for api, dim in sorted(use.apis.items()):
+        by_dimension[dim].append(api)
+    ranked = sorted(by_dimension, key=lambda d: (-len(by_dimension[d]), d))
+    default_dim = ranked[0]
+    if use.has_api_dimension and len(ranked) > 1:
+        cases = ", ".join(
+            f"api in~ ({', '.join(_kql_string(a) for a in by_dimension[d])}), {_kql_string(d)}" for d in ranked[1:]
+        )
+        dim_expr = f"case({cases}, {_kql_string(default_dim)})"
+    else:
+        dim_expr = _kql_string(default_dim)
+    named = [d for d in ranked if d]
+    if named:
+        consumer_cases = ", ".join(f"dimension == {_kql_string(d)}, tostring(Properties[{_kql_string(d)}])"
+                                   for d in named)
+        consumer_expr = f'case({consumer_cases}, "")'
+    else:
+        consumer_expr = '""'
+    api_expr = 'tostring(Properties["API ID"])' if use.has_api_dimension else '""'
+    product_expr = 'tostring(Properties["Product ID"])' if use.has_product_dimension else '""'
+    text = (
+        f"// aoai-audit: gateway token metrics of APIM service '{service.name}', namespace '{use.namespace}'\n"
+        "// one row per day, consumer and API, aggregated on the server; every token is counted once\n"
+        + _window(start, end)
+        + "AppMetrics\n"
+        "| where TimeGenerated >= from_day and TimeGenerated < to_day\n"
+        f"| where Name in ({_kql_string(PROMPT)}, {_kql_string(COMPLETION)}, {_kql_string(TOTAL)})\n"
+        f"| extend api = {api_expr}, product = {product_expr}\n"
+        f"| extend dimension = {dim_expr}\n"
+        f"| extend consumer = {consumer_expr}\n"
+        f"| summarize input_tokens = sumif(Sum, Name == {_kql_string(PROMPT)}),"
+        f" output_tokens = sumif(Sum, Name == {_kql_string(COMPLETION)}),"
+        f" total_tokens = sumif(Sum, Name == {_kql_string(TOTAL)})\n"
+        '    by day = format_datetime(startofday(TimeGenerated), "yyyy-MM-dd"), dimension, consumer, api, product\n'
+        f'| extend source = "gateway", service = {_kql_string(service.name)}\n'
+        "| order by day asc, consumer asc"
+    )
+    return UsageQuery("gateway-metrics", service.name, _appinsights_logger(service), text, tuple(named),
+                      f"Gateway token metrics · {service.name} · namespace {use.namespace}")
+
+
+def gateway_log_query(service: ApimService, start: dt.date, end: dt.date) -> UsageQuery:
+    text = (
+        f"// aoai-audit: gateway LLM log of APIM service '{service.name}', attributed by APIM subscription\n"
+        "// needs diagnostic settings sending GatewayLlmLogs and GatewayLogs to resource-specific tables\n"
+        + _window(start, end)
+        + "ApiManagementGatewayLlmLog\n"
+        "| where TimeGenerated >= from_day and TimeGenerated < to_day\n"
+        "// messages over 32 KB are logged in chunks: count each request once\n"
+        "| summarize PromptTokens = max(PromptTokens), CompletionTokens = max(CompletionTokens),"
+        " TotalTokens = max(TotalTokens), IsStream = max(toint(IsStreamCompletion)),"
+        " TimeGenerated = min(TimeGenerated)\n"
+        "    by CorrelationId, ModelName, DeploymentName, Region\n"
+        "| join kind=leftouter (\n"
+        "    ApiManagementGatewayLogs\n"
+        "    | where TimeGenerated >= from_day - 1h and TimeGenerated < to_day + 1h\n"
+        "    | summarize arg_max(TimeGenerated, ApiId, ProductId, ApimSubscriptionId) by CorrelationId\n"
+        "    | project CorrelationId, ApiId, ProductId, ApimSubscriptionId\n"
+        ") on CorrelationId\n"
+        "| summarize input_tokens = sum(PromptTokens), output_tokens = sum(CompletionTokens),"
+        " total_tokens = sum(TotalTokens), streamed_tokens = sumif(TotalTokens, IsStream == 1)\n"
+        '    by day = format_datetime(startofday(TimeGenerated), "yyyy-MM-dd"), consumer = ApimSubscriptionId,'
+        " api = ApiId, product = ProductId, model = ModelName, deployment = DeploymentName, region = Region\n"
+        f'| extend source = "gateway", dimension = "Subscription ID", service = {_kql_string(service.name)}\n'
+        "| order by day asc, consumer asc"
+    )
+    return UsageQuery("gateway-llm-log", service.name, service.resource_id, text, ("Subscription ID",),
+                      f"Gateway LLM log · {service.name} (attribution by APIM subscription)")
+
+
+def sends_llm_logs(ctx: AuditContext, service: ApimService) -> bool:
+    rid = service.resource_id.lower()
+    for ds in ctx.estate.diagnostic_settings:
+        if ds.resource_id.lower() != rid or not ds.workspace_id or (ds.destination_type or "").lower() != "dedicated":
+            continue
+        if any(s.enabled and (s.category in ("GatewayLlmLogs",) or s.category_group in ("allLogs", "audit"))
+               for s in ds.logs):
+            return True
+    return False
+
+
+def build_queries(ctx: AuditContext, start: dt.date, end: dt.date) -> list[UsageQuery]:
+    """Metrics queries where the policies emit token metrics; the LLM log for services that only log."""
+    uses = metric_uses(ctx)
+    queries = []
+    for service in ctx.estate.services:
+        mine = [u for (svc, _ns), u in sorted(uses.items()) if svc == service.name]
+        queries.extend(gateway_metrics_query(service, u, start, end) for u in mine)
+        if not mine or sends_llm_logs(ctx, service):
+            queries.append(gateway_log_query(service, start, end))
+    return queries
+
+
+def platform_metrics_command(account_id: str, start: dt.date, end: dt.date) -> str:
+    """The same platform read as `aoai-audit` makes, for a user who exports by hand."""
+    return (
+        f"az monitor metrics list --resource {account_id} --metrics {' '.join(PLATFORM_METRICS)} "
+        f"--interval P1D --aggregation Total --start-time {start.isoformat()}T00:00:00Z "
+        f"--end-time {(end + dt.timedelta(days=1)).isoformat()}T00:00:00Z "
+        "--filter \"ModelDeploymentName eq '*' and ModelName eq '*' and ModelVersion eq '*'\""
+    )

@@ -1,0 +1,68 @@
+"""Usage rows as the audit reads them, whichever way they came (live query, exported file)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from ..gaps import CollectionGap
+
+GATEWAY, PLATFORM = "gateway", "platform"
+
+# Values that mean "nobody": every dimension's unknown bucket holds these, plus the policy's own fallbacks.
+UNKNOWN_VALUES = frozenset({"", "unknown", "null", "none", "n/a", "na", "-", "undefined", "(none)", "(not set)"})
+
+
+@dataclass(frozen=True, slots=True)
+class UsageRow:
+    """Tokens of one day for one attribution value (gateway) or one deployment (platform)."""
+
+    day: dt.date
+    source: str = GATEWAY  # gateway: metered by APIM; platform: reported by the Azure OpenAI account
+    dimension: str = ""  # the attribution dimension this row breaks down by ("Team", "Subscription ID")
+    consumer: str | None = None  # its value; None when the data point did not carry the dimension
+    service: str = ""
+    api: str = ""
+    product: str = ""
+    model: str = ""
+    model_version: str = ""
+    deployment: str = ""
+    deployment_type: str = ""  # global, datazone, regional, provisioned (empty: look it up in the estate)
+    region: str = ""
+    account: str = ""
+    input_tokens: int = 0  # includes cached input tokens
+    cached_input_tokens: int = 0
+    output_tokens: int = 0
+    total_tokens: int = 0
+    streamed_tokens: int = 0
+
+    @property
+    def tokens(self) -> int:
+        return self.total_tokens or (self.input_tokens + self.output_tokens)
+
+
+@dataclass(frozen=True)
+class UsageData:
+    rows: tuple[UsageRow, ...] = ()
+    window: tuple[dt.date, dt.date] | None = None  # inclusive first and last day
+    origin: str = ""  # file path, or "live"
+    gaps: tuple[CollectionGap, ...] = ()  # queries that failed: AU001, never a silent zero
+    notes: tuple[str, ...] = ()
+
+    def merge(self, other: UsageData) -> UsageData:
+        windows = [w for w in (self.window, other.window) if w]
+        return UsageData(
+            self.rows + other.rows,
+            (min(w[0] for w in windows), max(w[1] for w in windows)) if windows else None,
+            " + ".join(o for o in (self.origin, other.origin) if o),
+            self.gaps + other.gaps,
+            self.notes + other.notes,
+        )
+
+    @property
+    def gateway(self) -> tuple[UsageRow, ...]:
+        return tuple(r for r in self.rows if r.source == GATEWAY)
+
+    @property
+    def platform(self) -> tuple[UsageRow, ...]:
+        return tuple(r for r in self.rows if r.source == PLATFORM)

@@ -1,0 +1,264 @@
+"""Token prices per model, version, deployment type and region: a dated table, a user override, a refresh.
+
+Prices are Decimal per 1M tokens so that money is exact to the cent. A usage row with no matching price is
+reported (KQ004), never priced at zero.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+import urllib.parse
+import urllib.request
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+RETAIL_PRICES_URL = "https://prices.azure.com/api/retail/prices"
+MILLION = Decimal(1_000_000)
+
+# Deployment SKU (ARM `sku.name` of a deployment) → the price table's deployment type.
+SKU_TYPES = {
+    "globalstandard": "global",
+    "globalbatch": "batch",
+    "datazonestandard": "datazone",
+    "datazonebatch": "batch",
+    "standard": "regional",
+    "provisionedmanaged": "provisioned",
+    "globalprovisionedmanaged": "provisioned",
+    "datazoneprovisionedmanaged": "provisioned",
+    "developertier": "developer",
+}
+TYPES = ("global", "datazone", "regional", "batch", "provisioned", "developer")
+
+
+class PriceFileError(Exception):
+    pass
+
+
+def deployment_type(sku_or_type: str) -> str:
+    low = re.sub(r"[\s_-]", "", (sku_or_type or "").lower())
+    if low in SKU_TYPES:
+        return SKU_TYPES[low]
+    return {"datazone": "datazone", "dz": "datazone", "glbl": "global", "regnl": "regional"}.get(low, low)
+
+
+def version_key(version: str) -> str:
+    """'2024-08-06', '20240806' and the meters' '0806' all name the same model version."""
+    digits = re.sub(r"\D", "", version or "")
+    return digits[-4:] if len(digits) >= 4 else digits
+
+
+def model_key(model: str) -> str:
+    return re.sub(r"[\s_]+", "-", (model or "").strip().lower())
+
+
+@dataclass(frozen=True, slots=True)
+class Price:
+    model: str
+    version: str  # MMDD, or "" for any version
+    deployment_type: str
+    region: str  # arm region name, or "*" for any
+    input: Decimal  # per 1M tokens
+    output: Decimal
+    cached_input: Decimal | None = None
+    source: str = ""
+
+    def cost(self, input_tokens: int, cached_input_tokens: int, output_tokens: int) -> Decimal:
+        cached = min(cached_input_tokens, input_tokens)
+        cached_rate = self.cached_input if self.cached_input is not None else self.input
+        return ((input_tokens - cached) * self.input + cached * cached_rate + output_tokens * self.output) / MILLION
+
+
+@dataclass(frozen=True)
+class PriceTable:
+    prices: tuple[Price, ...]
+    currency: str = "USD"
+    as_of: str = ""
+    source: str = ""
+
+    def find(self, model: str, version: str, dtype: str, region: str) -> Price | None:
+        m, v, t, r = model_key(model), version_key(version), deployment_type(dtype), (region or "").lower()
+        best: tuple[int, Price] | None = None
+        for p in self.prices:
+            if p.model != m or p.deployment_type != t:
+                continue
+            if p.version and v and p.version != v:
+                continue
+            if p.region not in ("*", r):
+                continue
+            score = (2 if p.version and p.version == v else 0) + (1 if p.region == r else 0)
+            if best is None or score > best[0]:
+                best = (score, p)
+        return best[1] if best else None
+
+    def overridden_by(self, other: PriceTable) -> PriceTable:
+        """Negotiated prices first: an override entry hides the shipped entry for the same key."""
+        keys = {(p.model, p.version, p.deployment_type, p.region) for p in other.prices}
+        kept = tuple(p for p in self.prices if (p.model, p.version, p.deployment_type, p.region) not in keys)
+        return PriceTable(other.prices + kept, other.currency or self.currency, self.as_of,
+                          f"{other.source} over {self.source}")
+
+
+def _decimal(value: Any, where: str) -> Decimal:
+    try:
+        d = Decimal(str(value))
+    except InvalidOperation:
+        raise PriceFileError(f"{where}: not a number: {value!r}") from None
+    if d < 0 or not d.is_finite():
+        raise PriceFileError(f"{where}: a price must be a non-negative number, got {value!r}")
+    return d
+
+
+def table_from_data(data: Any, origin: str) -> PriceTable:
+    if not isinstance(data, dict) or not isinstance(data.get("prices"), list):
+        raise PriceFileError(f"{origin}: expected a mapping with a `prices` list")
+    per = str(data.get("per", "1M")).upper()
+    scale = {"1M": Decimal(1), "1K": Decimal(1000)}.get(per)
+    if scale is None:
+        raise PriceFileError(f"{origin}: `per` must be 1M or 1K, got {per!r}")
+    out = []
+    for i, item in enumerate(data["prices"]):
+        where = f"{origin}: prices[{i}]"
+        if not isinstance(item, dict) or "model" not in item:
+            raise PriceFileError(f"{where}: needs at least model, input and output")
+        dtype = deployment_type(str(item.get("deployment_type", "global")))
+        if dtype not in TYPES:
+            raise PriceFileError(f"{where}: deployment_type must be one of {', '.join(TYPES)}, got {dtype!r}")
+        cached = item.get("cached_input")
+        out.append(Price(
+            model=model_key(str(item["model"])),
+            version=version_key(str(item.get("version", ""))),
+            deployment_type=dtype,
+            region=str(item.get("region", "*")).lower() or "*",
+            input=_decimal(item.get("input"), f"{where}.input") * scale,
+            output=_decimal(item.get("output"), f"{where}.output") * scale,
+            cached_input=None if cached is None else _decimal(cached, f"{where}.cached_input") * scale,
+            source=str(item.get("source", "")),
+        ))
+    return PriceTable(tuple(out), str(data.get("currency", "USD")), str(data.get("as_of", "")),
+                      str(data.get("source", origin)))
+
+
+def load_prices(path: str) -> PriceTable:
+    try:
+        text = Path(path).read_text(encoding="utf-8-sig")
+    except OSError as exc:
+        raise PriceFileError(f"{path}: cannot read price file: {exc.strerror}") from None
+    try:
+        data = json.loads(text) if path.endswith(".json") else yaml.safe_load(text)
+    except (json.JSONDecodeError, yaml.YAMLError) as exc:
+        line = getattr(exc, "lineno", None) or (getattr(getattr(exc, "problem_mark", None), "line", -1) + 1)
+        raise PriceFileError(f"{path}:{line}: cannot parse price file: {exc}") from None
+    return table_from_data(data, path)
+
+
+def shipped_prices() -> PriceTable:
+    text = resources.files("aoai_audit").joinpath("data/prices.json").read_text(encoding="utf-8")
+    return table_from_data(json.loads(text), "aoai_audit/data/prices.json")
+
+
+# ------------------------------------------------------------------------- refresh from the Retail Prices API
+
+_METER = re.compile(
+    r"^(?P<name>.+?)-(?P<cached>cached-|cchd-|cache-)?(?P<dir>inp|inpt|input|outp|output|out)-"
+    r"(?P<type>glbl|global|gl|regnl|regional|rgnl|dzone|datazone|data-zone|dz)$"
+)
+
+
+def parse_meter(name: str) -> tuple[str, str, str, str, bool] | None:
+    """'gpt-4o-0806-Inp-glbl', 'gpt 4o 1120 cached Inp glbl' → (model, version, type, direction, cached)."""
+    norm = re.sub(r"[\s_]+", "-", name.strip().lower())
+    norm = re.sub(r"-(1[km]-)?tokens?$", "", norm)
+    cached = False
+    if norm.startswith("cached-"):
+        norm, cached = norm[len("cached-"):], True
+    m = _METER.match(norm)
+    if not m:
+        return None
+    cached = cached or bool(m["cached"])
+    model = m["name"]
+    dtype = deployment_type(m["type"].replace("-", ""))
+    if re.search(r"-batch\b", model):
+        model, dtype = re.sub(r"-batch\b", "", model), "batch"
+    if re.search(r"-ptu\b", model):
+        return None  # provisioned throughput is billed per PTU hour, not per token
+    version = ""
+    vm = re.search(r"-(\d{4})$", model)
+    if vm:
+        model, version = model[: vm.start()], vm.group(1)
+    direction = "input" if m["dir"].startswith("in") else "output"
+    return model, version, dtype, direction, cached
+
+
+def table_from_retail_items(items: list[dict[str, Any]], as_of: str) -> PriceTable:
+    merged: dict[tuple[str, str, str, str], dict[str, Decimal]] = {}
+    for item in items:
+        if item.get("type") not in (None, "Consumption"):
+            continue
+        parsed = parse_meter(str(item.get("skuName") or item.get("meterName") or ""))
+        if parsed is None:
+            continue
+        model, version, dtype, direction, cached = parsed
+        unit = str(item.get("unitOfMeasure", "1K")).upper().split()[0]
+        per_million = {"1K": Decimal(1000), "1M": Decimal(1)}.get(unit)
+        if per_million is None:
+            continue
+        region = str(item.get("armRegionName") or "*").lower()
+        key = (model, version, dtype, region)
+        field = "cached_input" if cached and direction == "input" else direction
+        merged.setdefault(key, {})[field] = Decimal(str(item.get("retailPrice", 0))) * per_million
+    prices = tuple(
+        Price(model, version, dtype, region, p["input"], p["output"], p.get("cached_input"), "retail")
+        for (model, version, dtype, region), p in sorted(merged.items())
+        if "input" in p and "output" in p
+    )
+    return PriceTable(prices, "USD", as_of, f"Azure Retail Prices API, {as_of}")
+
+
+RETAIL_FILTERS = (
+    "serviceName eq 'Foundry Models' and priceType eq 'Consumption'",
+    "serviceName eq 'Cognitive Services' and priceType eq 'Consumption'",
+)
+
+
+def fetch_retail_items(endpoint: str = RETAIL_PRICES_URL, timeout: float = 30, max_pages: int = 500) -> list[dict]:
+    """GET every page of the public (anonymous) Retail Prices API for the LLM services."""
+    items: list[dict] = []
+    for flt in RETAIL_FILTERS:
+        url: str | None = f"{endpoint}?{urllib.parse.urlencode({'$filter': flt})}"
+        pages = 0
+        while url and pages < max_pages:
+            with urllib.request.urlopen(url, timeout=timeout) as resp:
+                page = json.loads(resp.read(64 * 2**20))
+            items.extend(i for i in page.get("Items", []) if isinstance(i, dict))
+            url = page.get("NextPageLink")
+            pages += 1
+    return items
+
+
+def table_to_data(table: PriceTable) -> dict[str, Any]:
+    return {
+        "schema": 1,
+        "currency": table.currency,
+        "as_of": table.as_of,
+        "source": table.source,
+        "per": "1M",
+        "prices": [
+            {"model": p.model, "version": p.version, "deployment_type": p.deployment_type, "region": p.region,
+             "input": str(p.input.normalize()), "cached_input": None if p.cached_input is None else
+             str(p.cached_input.normalize()), "output": str(p.output.normalize())}
+            for p in table.prices
+        ],
+    }
+
+
+def refresh(output: str, endpoint: str = RETAIL_PRICES_URL) -> PriceTable:
+    table = table_from_retail_items(fetch_retail_items(endpoint), dt.date.today().isoformat())
+    Path(output).write_text(json.dumps(table_to_data(table), indent=1) + "\n", encoding="utf-8")
+    return table

@@ -1,0 +1,58 @@
+"""KQ001: too many tokens land in the "unknown" bucket."""
+
+from __future__ import annotations
+
+from aoai_audit.context import AuditContext
+from aoai_audit.estate import CARRIES_USAGE
+from aoai_audit.findings import Location, Severity
+from aoai_audit.rules import Rule
+
+from . import _refs
+from ._usage import as_money, tally_text, tokens
+
+RULE = Rule(
+    id="KQ001",
+    title="Unknown attribution bucket above threshold",
+    severity=Severity.HIGH,
+    rationale=(
+        "The policies may look right and still leave the team column blank: a header nobody sends, a default "
+        "value such as `unknown` or `N/A` supplied by the policy's own expression, a metric with no consumer "
+        "dimension. Those tokens are paid for and charged to no one. This is the figure finance sees."
+    ),
+    detection=(
+        "Gateway usage (live query or `--usage` file) is summed per attribution value. Values that are empty, "
+        "missing, `null`, `unknown`, `N/A`, `none`, `-`, or a fallback the dimension's own expression supplies "
+        "(`GetValueOrDefault(\"x-team-id\", \"N/A\")` makes `N/A` unknown) form the unknown bucket. The rule fires "
+        "when its share of metered tokens exceeds the threshold (default 5%, `thresholds.unknown_share`)."
+    ),
+    fix=(
+        "Start with the APIs and products named in the finding: require the attribution header (check-header) "
+        "or take the consumer from the APIM subscription or a validated token instead of a free header."
+    ),
+    fix_snippet="""<check-header name="x-team-id" failed-check-httpcode="400"
+    failed-check-error-message="x-team-id is required for chargeback" ignore-case="true" />""",
+    references=(_refs.LLM_EMIT_TOKEN_METRIC, _refs.CHECK_HEADER, _refs.APP_INSIGHTS),
+    requires=frozenset({CARRIES_USAGE}),
+)
+
+
+def check(ctx: AuditContext):
+    usage = ctx.usage
+    if usage is None or not usage.gateway.tokens:
+        return
+    threshold = ctx.settings.unknown_share_threshold
+    share = usage.unknown_share
+    if share <= threshold:
+        return
+    top = list(usage.unknown_sources.items())[:5]
+    markers = sorted({m for values in usage.unknown_markers.values() for m in values if m})
+    yield RULE.finding(
+        "usage/unknown",
+        f"{share:.1%} of metered tokens ({tally_text(usage.unknown, usage.currency)}) went to no team, above the "
+        f"{threshold:.0%} threshold; most came from {', '.join(w for w, _ in top[:3])}",
+        location=Location(usage.origin or None),
+        evidence=[f"{where}: {tokens(n)} tokens" for where, n in top]
+        + [f"values counted as unknown: empty, missing, {', '.join(markers)}"],
+        tokens=usage.unknown.tokens,
+        money=as_money(usage.unknown, usage.currency),
+    )

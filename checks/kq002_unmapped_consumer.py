@@ -1,0 +1,50 @@
+"""KQ002: consumers seen in usage have no cost centre."""
+
+from __future__ import annotations
+
+from aoai_audit.context import AuditContext
+from aoai_audit.estate import CARRIES_COST_CENTRES, CARRIES_USAGE
+from aoai_audit.findings import Location, Severity
+from aoai_audit.rules import Rule
+
+from . import _refs
+from ._usage import as_money, tally_text
+
+RULE = Rule(
+    id="KQ002",
+    title="Consumer without a cost-centre mapping",
+    severity=Severity.MEDIUM,
+    rationale=(
+        "A consumer the gateway identified, but whom the cost-centre map does not know, ends up on a line of the "
+        "chargeback sheet that nobody pays. It usually means a new team or app was onboarded without finance."
+    ),
+    detection=(
+        "Every attributed consumer in gateway usage (not the unknown bucket, see KQ001) is looked up in the "
+        "`--cost-centres` map by its value, then its product, then its API. One finding per consumer left over."
+    ),
+    fix="Add the consumer (or its product) to the cost-centre map with an owner.",
+    fix_snippet="""cost_centres:
+  - consumer: hr-portal-app      # the attribution value, globs allowed
+    dimension: Caller App        # optional: only for this dimension
+    cost_centre: CC-4300
+    owner: hr-platform@contoso.com""",
+    references=(_refs.COST_ALLOCATION, _refs.SUBSCRIPTIONS),
+    requires=frozenset({CARRIES_USAGE, CARRIES_COST_CENTRES}),
+)
+
+
+def check(ctx: AuditContext):
+    usage = ctx.usage
+    if usage is None:
+        return
+    for consumer in usage.unmapped:
+        apis = ", ".join(sorted(consumer.apis, key=lambda a: -consumer.apis[a])[:3]) or "unknown APIs"
+        yield RULE.finding(
+            f"usage/consumers/{consumer.dimension or '-'}/{consumer.value}",
+            f"consumer '{consumer.value}' ({consumer.dimension or 'no dimension'}) used "
+            f"{tally_text(consumer.tally, usage.currency)} through {apis} and has no cost centre",
+            location=Location(usage.origin or None),
+            tokens=consumer.tally.tokens,
+            money=as_money(consumer.tally, usage.currency),
+            key=f"{consumer.dimension}:{consumer.value}",
+        )
