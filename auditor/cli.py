@@ -61,7 +61,8 @@ def live_options(func):
         click.option("--cloud", type=click.Choice(["AzureCloud", "AzureUSGovernment", "AzureChinaCloud"]),
                      default="AzureCloud", show_default=True),
         click.option("--arm-endpoint", help="Resource Manager endpoint (private clouds, tests)."),
-        click.option("--logs-endpoint", hidden=True, help="Log Analytics query endpoint (tests)."),
+        click.option("--logs-endpoint", help="Log Analytics query endpoint (default: the cloud's; with "
+                     "--arm-endpoint, that endpoint)."),
         click.option("--quiet", is_flag=True, help="No progress on stderr (CI)."),
     ]
     for option in reversed(options):
@@ -137,7 +138,7 @@ def _live_estate(live: dict, reader_principal: str | None, usage: dict | None = 
         reader_principal=reader_principal, progress=progress, all_subscriptions=live["all_subscriptions"],
         usage_window=None if not usage or usage["no_usage"] else usage_window(
             usage["window"], usage["date_from"], usage["date_to"]),
-        logs_endpoint=live.get("logs_endpoint"), settings=settings,
+        logs_endpoint=live.get("logs_endpoint") or live["arm_endpoint"], settings=settings,
     )
     estate, counter = collect_live(options)
     if not live["quiet"]:

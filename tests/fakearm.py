@@ -27,7 +27,7 @@ TENANT = "11111111-1111-1111-1111-111111111111"
 RG = "rg-ai"
 READER = "33333333-3333-3333-3333-333333333333"
 READ_ONLY_POST = re.compile(
-    r"(/v1/workspaces/[^/]+/query$|/providers/Microsoft\.ResourceGraph/resources$|/oauth2/v2\.0/token$)", re.I
+    r"(^/v1/.+/query$|/providers/Microsoft\.ResourceGraph/resources$|/oauth2/v2\.0/token$)", re.I
 )
 
 
@@ -48,6 +48,9 @@ class FakeARM:
         self.latency = latency
         self.bucket: list[float] | None = None  # [tokens, capacity, refill per second, last time]
         self._faults: list[list[Any]] = []
+        self.metric_events: list[dict[str, Any]] = []  # AppMetrics data points (see answer_log_query)
+        self.llm_log: list[dict[str, Any]] = []  # ApiManagementGatewayLlmLog joined with GatewayLogs, per request
+        self.platform: dict[str, list[dict[str, Any]]] = {}  # account id (lower) -> token points per deployment/day
         self._lock = threading.Lock()
         self.ca = trustme.CA()
         cert = self.ca.issue_cert("127.0.0.1", "localhost")
@@ -171,8 +174,13 @@ class FakeARM:
         if wait is not None:
             return 429, {"Retry-After": f"{max(wait, 0.01):.2f}"}, arm_error("TooManyRequests", "read throttled")
         remaining = {"x-ms-ratelimit-remaining-subscription-reads": str(int(self.bucket[0]) if self.bucket else 249)}
+        if method == "POST" and re.fullmatch(r"/v1/.+/query", path):
+            return 200, {}, answer_log_query(self, json.loads(rec["body"] or b"{}"))
         if method != "GET":
             return 405, {}, arm_error("MethodNotAllowed", f"the fake serves reads only: {method} {path}")
+        if path.lower().endswith("/providers/microsoft.insights/metrics"):
+            account = path[: -len("/providers/Microsoft.Insights/metrics")].lower()
+            return 200, remaining, platform_metrics(self.platform.get(account, []), rec["query"])
         key = path.rstrip("/").lower()
         if key in self.items:
             return 200, remaining, self.items[key]
@@ -185,6 +193,111 @@ class FakeARM:
                 body["nextLink"] = f"{self.base_url}{path}?api-version=x&$skiptoken={skip + self.page_size}"
             return 200, remaining, body
         return 404, remaining, arm_error("ResourceNotFound", f"no such resource: {path}")
+
+
+# ---------------------------------------------------------------------------------- Azure Monitor
+
+
+def _in_window(day: str, query: str) -> bool:
+    start = re.search(r"let from_day = datetime\((\d{4}-\d\d-\d\d)\)", query)
+    end = re.search(r"let to_day = datetime\((\d{4}-\d\d-\d\d)\)", query)
+    return (not start or day >= start[1]) and (not end or day < end[1])
+
+
+def _table(columns: list[str], groups: dict[tuple, list[int]]) -> dict[str, Any]:
+    types = {c: "long" if c.endswith("_tokens") else "string" for c in columns}
+    rows = [[*key, *values] for key, values in sorted(groups.items())]
+    return {"tables": [{"name": "PrimaryResult", "columns": [{"name": c, "type": types[c]} for c in columns],
+                        "rows": rows}]}
+
+
+def answer_log_query(srv: FakeARM, body: dict[str, Any]) -> dict[str, Any]:
+    """Log Analytics, emulated for the two query shapes the tool sends: it evaluates what the query asks
+    (which dimension each API is attributed by, the window, the grouping) over raw data points, server-side."""
+    query = body.get("query", "")
+    service = (re.search(r'service = "([^"]*)"', query) or [None, ""])[1]
+    if "AppMetrics" in query:
+        expr = re.search(r"\| extend dimension = (.*)\n", query)[1]
+        per_api = {a.strip().strip('"'): dim for apis, dim in re.findall(r'api in~ \(([^)]*)\), "([^"]*)"', expr)
+                   for a in apis.split(",")}
+        default = re.findall(r'"([^"]*)"', expr)[-1]
+        groups: dict[tuple, list[int]] = {}
+        for e in srv.metric_events:
+            if not _in_window(e["day"], query):
+                continue
+            props = e["properties"]
+            api = props.get("API ID", "") if 'Properties["API ID"]' in query else ""
+            product = props.get("Product ID", "") if 'Properties["Product ID"]' in query else ""
+            dim = per_api.get(api, default)
+            consumer = props.get(dim, "") if dim and f'Properties["{dim}"]' in query else ""
+            key = (e["day"], dim, consumer, api, product, "gateway", service)
+            acc = groups.setdefault(key, [0, 0, 0])
+            acc[0] += e["prompt"]
+            acc[1] += e["completion"]
+            acc[2] += e["prompt"] + e["completion"]
+        columns = ["day", "dimension", "consumer", "api", "product", "source", "service",
+                   "input_tokens", "output_tokens", "total_tokens"]
+        return _table(columns, groups)
+    if "ApiManagementGatewayLlmLog" in query:
+        groups = {}
+        for e in srv.llm_log:
+            if not _in_window(e["day"], query):
+                continue
+            key = (e["day"], e["subscription"], e["api"], e["product"], e["model"], e["deployment"], e["region"],
+                   "gateway", "Subscription ID", service)
+            acc = groups.setdefault(key, [0, 0, 0, 0])
+            acc[0] += e["prompt"]
+            acc[1] += e["completion"]
+            acc[2] += e["prompt"] + e["completion"]
+            acc[3] += (e["prompt"] + e["completion"]) if e.get("stream") else 0
+        columns = ["day", "consumer", "api", "product", "model", "deployment", "region", "source", "dimension",
+                   "service", "input_tokens", "output_tokens", "total_tokens", "streamed_tokens"]
+        return _table(columns, groups)
+    return {"tables": [{"name": "PrimaryResult", "columns": [], "rows": []}]}
+
+
+def platform_metrics(points: list[dict[str, Any]], query: dict[str, list[str]]) -> dict[str, Any]:
+    """GET {account}/providers/Microsoft.Insights/metrics (2021-05-01 `Response`), split by deployment/model."""
+    wanted = (query.get("metricnames") or [""])[0].split(",")
+    value = []
+    for name, column in (("InputTokens", "input"), ("OutputTokens", "output")):
+        if name not in wanted:
+            continue
+        series: dict[tuple, list[dict[str, Any]]] = {}
+        for p in points:
+            key = (p["deployment"], p["model"], p["version"])
+            series.setdefault(key, []).append({"timeStamp": f"{p['day']}T00:00:00Z", "total": float(p[column])})
+        value.append({
+            "id": f"metric/{name}", "type": "Microsoft.Insights/metrics", "unit": "Count",
+            "name": {"value": name, "localizedValue": name},
+            "timeseries": [
+                {"metadatavalues": [{"name": {"value": "modeldeploymentname"}, "value": d},
+                                    {"name": {"value": "modelname"}, "value": m},
+                                    {"name": {"value": "modelversion"}, "value": v}], "data": data}
+                for (d, m, v), data in sorted(series.items())
+            ],
+        })
+    return {"cost": 0, "timespan": (query.get("timespan") or [""])[0], "interval": "P1D", "value": value,
+            "namespace": "Microsoft.CognitiveServices/accounts"}
+
+
+def load_usage_csv(srv: FakeARM, path, accounts: dict[str, str]) -> None:
+    """Turn an exported usage file into the raw data points the fake serves (accounts: name -> resource id)."""
+    import csv
+
+    with open(path, encoding="utf-8") as fh:
+        for row in csv.DictReader(fh):
+            prompt, completion = int(row["input_tokens"] or 0), int(row["output_tokens"] or 0)
+            if row["source"] == "platform":
+                srv.platform.setdefault(accounts[row["account"]].lower(), []).append(
+                    {"day": row["day"], "deployment": row["deployment"], "model": row["model"],
+                     "version": row["model_version"], "input": prompt, "output": completion})
+                continue
+            props = {"API ID": row["api"], "Product ID": row["product"]}
+            if row["dimension"] and row["consumer"]:
+                props[row["dimension"]] = row["consumer"]
+            srv.metric_events.append({"day": row["day"], "properties": props, "prompt": prompt,
+                                      "completion": completion})
 
 
 # ---------------------------------------------------------------------------------- tenants

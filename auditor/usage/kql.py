@@ -1,8 +1,9 @@
 """KQL built from the estate: the namespaces and dimensions the policies configure, aggregated on the server.
 
-One gateway query per APIM service and token-metric namespace. Each API's tokens are counted once, under
-that API's consumer dimension (a custom Team/Caller dimension before the built-in Subscription ID), so the
-rows of every query sum to the metered total. The platform side is the Azure OpenAI account metrics, read
+One gateway query per APIM service, covering every token-metric namespace its policies declare (AppMetrics
+rows carry no namespace column to split them by). Each API's tokens are counted once, under that API's
+consumer dimension (a custom Team/Caller dimension before the built-in Subscription ID), so the rows sum to
+the metered total. The platform side is the Azure OpenAI account metrics, read
 through the Azure Monitor metrics API (KQL cannot split them by deployment).
 """
 
@@ -63,21 +64,23 @@ def consumer_dimension(dims: list[Dimension]) -> Dimension | None:
 
 @dataclass
 class _MetricUse:
-    namespace: str
+    namespaces: list[str]
     apis: dict[str, str]  # api name → consumer dimension name ("" when the metric has none)
     has_api_dimension: bool = False
     has_product_dimension: bool = False
 
 
-def metric_uses(ctx: AuditContext) -> dict[tuple[str, str], _MetricUse]:
-    """(service, namespace) → which consumer dimension each LLM API's token metric uses."""
-    uses: dict[tuple[str, str], _MetricUse] = {}
+def metric_uses(ctx: AuditContext) -> dict[str, _MetricUse]:
+    """Service → which consumer dimension each LLM API's token metric uses, over all its namespaces."""
+    uses: dict[str, _MetricUse] = {}
     for view in ctx.llm_apis:
         for ep in view.effective:
             for metric, _path in token_metrics(ep.inbound):
                 namespace = metric.get("namespace") or "API Management"
                 dims = dimensions(metric, ep.inbound)
-                use = uses.setdefault((view.service.name, namespace), _MetricUse(namespace, {}))
+                use = uses.setdefault(view.service.name, _MetricUse([], {}))
+                if namespace not in use.namespaces:
+                    use.namespaces.append(namespace)
                 chosen = consumer_dimension(dims)
                 use.apis.setdefault(view.api.name, chosen.name if chosen else "")
                 names = {norm_dimension(d.name) for d in dims}
@@ -108,7 +111,7 @@ def gateway_metrics_query(service: ApimService, use: _MetricUse, start: dt.date,
     by_dimension: dict[str, list[str]] = defaultdict(list)
     for api, dim in sorted(use.apis.items()):
         by_dimension[dim].append(api)
-    ranked = sorted(by_dimension, key=lambda d: (-len(by_dimension[d]), d))
+    ranked = sorted(by_dimension, key=lambda d: (d == "", -len(by_dimension[d]), d))  # named dimensions first
     default_dim = ranked[0]
     if use.has_api_dimension and len(ranked) > 1:
         cases = ", ".join(
@@ -127,7 +130,8 @@ def gateway_metrics_query(service: ApimService, use: _MetricUse, start: dt.date,
     api_expr = 'tostring(Properties["API ID"])' if use.has_api_dimension else '""'
     product_expr = 'tostring(Properties["Product ID"])' if use.has_product_dimension else '""'
     text = (
-        f"// aoai-audit: gateway token metrics of APIM service '{service.name}', namespace '{use.namespace}'\n"
+        f"// aoai-audit: gateway token metrics of APIM service '{service.name}', "
+        f"namespace(s) {', '.join(repr(n) for n in use.namespaces)}\n"
         "// one row per day, consumer and API, aggregated on the server; every token is counted once\n"
         + _window(start, end)
         + "AppMetrics\n"
@@ -144,7 +148,7 @@ def gateway_metrics_query(service: ApimService, use: _MetricUse, start: dt.date,
         "| order by day asc, consumer asc"
     )
     return UsageQuery("gateway-metrics", service.name, _appinsights_logger(service), text, tuple(named),
-                      f"Gateway token metrics · {service.name} · namespace {use.namespace}")
+                      f"Gateway token metrics · {service.name}")
 
 
 def gateway_log_query(service: ApimService, start: dt.date, end: dt.date) -> UsageQuery:
@@ -192,9 +196,10 @@ def build_queries(ctx: AuditContext, start: dt.date, end: dt.date) -> list[Usage
     uses = metric_uses(ctx)
     queries = []
     for service in ctx.estate.services:
-        mine = [u for (svc, _ns), u in sorted(uses.items()) if svc == service.name]
-        queries.extend(gateway_metrics_query(service, u, start, end) for u in mine)
-        if not mine or sends_llm_logs(ctx, service):
+        use = uses.get(service.name)
+        if use is not None:
+            queries.append(gateway_metrics_query(service, use, start, end))
+        if use is None or sends_llm_logs(ctx, service):
             queries.append(gateway_log_query(service, start, end))
     return queries
 

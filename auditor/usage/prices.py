@@ -45,7 +45,9 @@ def deployment_type(sku_or_type: str) -> str:
     low = re.sub(r"[\s_-]", "", (sku_or_type or "").lower())
     if low in SKU_TYPES:
         return SKU_TYPES[low]
-    return {"datazone": "datazone", "dz": "datazone", "glbl": "global", "regnl": "regional"}.get(low, low)
+    aliases = {"dz": "datazone", "dzone": "datazone", "glbl": "global", "gl": "global", "regnl": "regional",
+               "rgnl": "regional"}
+    return aliases.get(low, low)
 
 
 def version_key(version: str) -> str:

@@ -1,0 +1,308 @@
+"""Usage and money: exported usage files, prices, cost centres, the unknown bucket, reconciliation, KQL."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import subprocess
+import sys
+import threading
+from dataclasses import replace
+from decimal import Decimal
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+
+from aoai_audit.config import Settings
+from aoai_audit.context import build_context
+from aoai_audit.engine import run_audit
+from aoai_audit.sources.detect import load_paths
+from aoai_audit.usage.costcentres import CostCentreError, load_cost_centres
+from aoai_audit.usage.files import UsageFileError, load_usage_file
+from aoai_audit.usage.kql import build_queries
+from aoai_audit.usage.model import UsageData, UsageRow
+from aoai_audit.usage.prices import (
+    PriceTable,
+    load_prices,
+    parse_meter,
+    shipped_prices,
+    table_from_retail_items,
+)
+from aoai_audit.usage.score import score_usage
+from conftest import EXAMPLE, ROOT
+
+USAGE = ROOT / "fixtures" / "example" / "usage.csv"
+CENTRES = ROOT / "fixtures" / "example" / "cost-centres.yaml"
+D1, D2 = dt.date(2026, 11, 1), dt.date(2026, 11, 2)
+
+
+def example_result(registry, **settings):
+    estate = replace(load_paths([str(EXAMPLE)]), usage=load_usage_file(str(USAGE)))
+    return run_audit(estate, registry, Settings(cost_centres=load_cost_centres(str(CENTRES)), **settings))
+
+
+def test_example_team_totals_plus_unknown_plus_unmetered_equal_the_platform_total(registry):
+    u = example_result(registry).ctx.usage
+    attributed = sum(c.tally.tokens for c in u.consumers)
+    assert attributed + u.unknown.tokens + u.unmetered_tokens == u.platform.tokens == 15_650_000_000
+    assert {c.value: c.tally.tokens for c in u.consumers} == {
+        "research": 6_000_000_000, "hr-portal-app": 3_700_000_000, "marketing": 2_900_000_000}
+    assert u.unknown.tokens == 2_500_000_000 and u.unmetered_tokens == 550_000_000
+
+
+def test_example_money_is_exact_to_the_cent(registry):
+    """Prices per 1M tokens: gpt-4o 2.50 in / 1.25 cached / 10.00 out; gpt-4o-mini 0.15 / 0.075 / 0.60.
+
+    marketing: 1.0B×2.50 + 0.2B×1.25 + 0.3B×10 = 5,750 (11-01) + 1.0B×2.50 + 0.4B×10 = 6,500 (11-02) → 12,250.00
+    unknown:   0.4B×2.50 + 0.1B×10 = 2,000 + 1.0B×0.15 + 0.25B×0.60 = 300 + 0.6B×0.15 + 0.15B×0.60 = 180 → 2,480.00
+    hr app:    2.0B×0.15 + 0.5B×0.60 = 600 + 1.0B×0.15 + 0.2B×0.60 = 270 → 870.00
+    research:  0.8B×2.50 + 0.2B×10 = 4,000 (+5B embedding tokens with no price)
+    platform:  11,750 + 900 + 6,500 + 600 = 19,750.00; gateway 19,600.00; unmetered 150.00
+    """
+    u = example_result(registry).ctx.usage
+    money = {c.value: c.tally.money for c in u.consumers}
+    assert money == {"marketing": Decimal("12250"), "hr-portal-app": Decimal("870"), "research": Decimal("4000")}
+    assert u.unknown.money == Decimal("2480")
+    assert (u.gateway.money, u.platform.money, u.unmetered_money) == (Decimal("19600"), Decimal("19750"), Decimal("150"))
+    assert u.consumers[0].tally.unpriced_tokens == 5_000_000_000  # research's embeddings: not priced at zero
+    assert {k: v.money for k, v in u.cost_centres.items()} == {"CC-4100": Decimal("12250"), "CC-4200": Decimal("4000")}
+
+
+def test_example_fires_each_kq_rule_with_its_figures(registry):
+    result = example_result(registry)
+    by_rule = {f.rule_id: f for f in result.findings if f.rule_id.startswith("KQ")}
+    assert set(by_rule) == {"KQ001", "KQ002", "KQ003", "KQ004"}
+    assert by_rule["KQ001"].tokens == 2_500_000_000 and by_rule["KQ001"].money.amount == 2480.0
+    assert "16.6%" in by_rule["KQ001"].message and "chat-completions" in by_rule["KQ001"].message
+    assert by_rule["KQ002"].resource == "usage/consumers/Caller App/hr-portal-app"
+    assert by_rule["KQ002"].money.amount == 870.0
+    assert by_rule["KQ003"].resource == "usage/reconciliation/gpt-4o-mini" and "2026-11-02" in by_rule["KQ003"].message
+    assert by_rule["KQ004"].tokens == 5_000_000_000 and "text-embedding-3-small" in by_rule["KQ004"].message
+
+
+def test_thresholds_decide_kq001_and_kq003(registry):
+    quiet = example_result(registry, unknown_share_threshold=0.20, reconciliation_threshold=0.25)
+    assert not [f for f in quiet.findings if f.rule_id in ("KQ001", "KQ003")]
+
+
+def test_kq_rules_are_not_evaluated_without_usage_and_say_what_to_give(registry):
+    result = run_audit(load_paths([str(EXAMPLE)]), registry, Settings())
+    reasons = {n.rule.id: n.reason for n in result.not_evaluated}
+    assert "--usage FILE" in reasons["KQ001"] and "--cost-centres FILE" in reasons["KQ002"]
+
+
+def _rows(*rows: UsageRow) -> UsageData:
+    return UsageData(rows=rows, window=(D1, D1), origin="test")
+
+
+def test_the_policy_default_value_is_the_unknown_marker_for_its_dimension(registry, tmp_path):
+    policy = tmp_path / "chat.xml"
+    policy.write_text("""<policies><inbound><base />
+      <llm-emit-token-metric namespace="usage">
+        <dimension name="User" value="@(context.Request.Headers.GetValueOrDefault(&quot;x-user-id&quot;, &quot;N/A&quot;))" />
+      </llm-emit-token-metric></inbound></policies>""")
+    estate = load_paths([str(policy)])
+    rows = [UsageRow(D1, dimension="User", consumer="N/A", model="gpt-4o", model_version="0806", input_tokens=90),
+            UsageRow(D1, dimension="User", consumer="alice", model="gpt-4o", model_version="0806", input_tokens=10)]
+    estate = replace(estate, usage=_rows(*rows))
+    result = run_audit(estate, registry, Settings(llm_include=("*",)))
+    assert result.ctx.usage.unknown.tokens == 90
+    (kq1,) = [f for f in result.findings if f.rule_id == "KQ001"]
+    assert "90.0%" in kq1.message
+
+
+def test_unpriced_usage_is_kept_apart_not_zero():
+    rows = _rows(UsageRow(D1, consumer="a", model="mystery-model", input_tokens=100, output_tokens=5),
+                 UsageRow(D1, consumer="b", model="gpt-4o", model_version="2024-08-06", total_tokens=50))
+    u = score_usage(rows, load_paths([str(EXAMPLE)]), shipped_prices())
+    assert u.gateway.money == 0 and u.gateway.unpriced_tokens == 155
+    reasons = {p.model: p.reason for p in u.unpriced}
+    assert reasons["mystery-model"] == "no price in the table" and "only a total" in reasons["gpt-4o"]
+
+
+def test_rows_without_a_model_are_priced_at_the_days_platform_rate():
+    rows = _rows(
+        UsageRow(D1, consumer="a", input_tokens=1_000_000),
+        UsageRow(D1, source="platform", model="gpt-4o", model_version="2024-08-06", deployment="d",
+                 input_tokens=2_000_000),  # 2M × 2.50 = 5.00 → 2.50 per 1M
+    )
+    u = score_usage(rows, load_paths([str(EXAMPLE)]), shipped_prices())
+    assert u.consumers[0].tally.money == Decimal("2.5") and any("platform rate" in n for n in u.notes)
+
+
+# ------------------------------------------------------------------------------------ files
+
+
+def test_csv_json_and_log_analytics_exports_read_the_same(tmp_path):
+    csv_data = load_usage_file(str(USAGE))
+    as_json = [
+        {"day": r.day.isoformat(), "source": r.source, "dimension": r.dimension, "consumer": r.consumer,
+         "api": r.api, "product": r.product, "model": r.model, "model_version": r.model_version,
+         "deployment": r.deployment, "deployment_type": r.deployment_type, "region": r.region, "account": r.account,
+         "service": r.service, "input_tokens": r.input_tokens, "cached_input_tokens": r.cached_input_tokens,
+         "output_tokens": r.output_tokens, "total_tokens": r.total_tokens, "streamed_tokens": r.streamed_tokens}
+        for r in csv_data.rows
+    ]
+    (tmp_path / "u.json").write_text(json.dumps({"rows": as_json}))
+    cols = list(as_json[0])
+    (tmp_path / "la.json").write_text(json.dumps({"tables": [{"name": "PrimaryResult",
+        "columns": [{"name": c, "type": "string"} for c in cols], "rows": [[r[c] for c in cols] for r in as_json]}]}))
+    assert load_usage_file(str(tmp_path / "u.json")).rows == csv_data.rows
+    assert load_usage_file(str(tmp_path / "la.json")).rows == csv_data.rows
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("day,input_tokens\n2026-11-01,10\nnot-a-day,5\n", "u.csv:3: day must be a date"),
+    ("day,input_tokens\n2026-11-01,-4\n", "u.csv:2: input_tokens must be a non-negative number"),
+    ("day,consumer\n2026-11-01,x\n", "u.csv:2: no token column"),
+    ("day,source,total_tokens\n2026-11-01,billing,4\n", "source must be 'gateway' or 'platform'"),
+    ("", "u.csv:1: empty CSV"),
+])
+def test_bad_usage_files_get_one_line_naming_file_and_line(tmp_path, text, expected):
+    path = tmp_path / "u.csv"
+    path.write_text(text)
+    with pytest.raises(UsageFileError) as err:
+        load_usage_file(str(path))
+    assert expected in str(err.value) and "\n" not in str(err.value)
+
+
+def test_cli_reports_a_bad_usage_file_without_a_traceback(tmp_path):
+    bad = tmp_path / "usage.json"
+    bad.write_text('{"rows": [\n{"day": "2026-11-01", "input_tokens": 1},\n')
+    proc = subprocess.run([sys.executable, "-m", "aoai_audit.cli", "scan", str(EXAMPLE), "--usage", str(bad)],
+                          capture_output=True, text=True)
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr
+    assert f"{bad}:3: invalid JSON" in proc.stderr
+
+
+# ------------------------------------------------------------------------------------ prices
+
+
+@pytest.mark.parametrize(("meter", "expected"), [
+    ("gpt-4o-0806-Inp-glbl", ("gpt-4o", "0806", "global", "input", False)),
+    ("gpt 4o 1120 cached Inp glbl", ("gpt-4o", "1120", "global", "input", True)),
+    ("gpt 4.5 0227 cached Inp DZone", ("gpt-4.5", "0227", "datazone", "input", True)),
+    ("gpt 4.5 0227 Outp regnl", ("gpt-4.5", "0227", "regional", "output", False)),
+    ("gpt-4o-mini-0718-Outp-glbl Tokens", ("gpt-4o-mini", "0718", "global", "output", False)),
+    ("gpt-4-8K-Batch-Inp-glbl Tokens", ("gpt-4-8k", "", "batch", "input", False)),
+    ("gpt 4o 0513 Input global Tokens", ("gpt-4o", "0513", "global", "input", False)),
+    ("gpt-4-8K PTU Inp Gl Tokens", None),  # provisioned: billed per PTU hour
+    ("S1 Characters", None),
+])
+def test_retail_meter_names_are_read(meter, expected):
+    assert parse_meter(meter) == expected
+
+
+def test_retail_items_mix_1k_and_1m_units_per_row():
+    items = [
+        {"skuName": "gpt-4o-0806-Inp-glbl", "retailPrice": 0.0025, "unitOfMeasure": "1K", "armRegionName": "eastus",
+         "type": "Consumption"},
+        {"skuName": "gpt-4o-0806-Outp-glbl", "retailPrice": 10, "unitOfMeasure": "1M", "armRegionName": "eastus",
+         "type": "Consumption"},
+        {"skuName": "gpt-4o-0806-Inp-glbl", "retailPrice": 1.0, "unitOfMeasure": "1K", "type": "Reservation"},
+    ]
+    table = table_from_retail_items(items, "2026-11-25")
+    (price,) = table.prices
+    assert (price.input, price.output) == (Decimal("2.5000"), Decimal("10"))
+    assert table.find("gpt-4o", "2024-08-06", "GlobalStandard", "eastus") is price
+    assert table.find("gpt-4o", "2024-08-06", "GlobalStandard", "westus") is None
+
+
+def test_override_file_wins_over_the_shipped_table(tmp_path):
+    override = tmp_path / "negotiated.yaml"
+    override.write_text("currency: USD\nper: 1M\nprices:\n  - {model: gpt-4o, version: 2024-08-06, input: '2.00', output: '8'}\n")
+    table = shipped_prices().overridden_by(load_prices(str(override)))
+    assert table.find("gpt-4o", "0806", "global", "eastus").input == Decimal("2.00")
+    assert table.find("gpt-4o-mini", "2024-07-18", "global", "").input == Decimal("0.15")
+
+
+def test_prices_refresh_pages_through_the_retail_api(tmp_path):
+    pages = {
+        "1": {"Items": [{"skuName": "gpt-4o-mini-0718-Inp-glbl", "retailPrice": 0.00015, "unitOfMeasure": "1K",
+                         "armRegionName": "eastus", "type": "Consumption"}], "NextPageLink": None},
+        "0": {"Items": [{"skuName": "gpt-4o-mini-0718-Outp-glbl", "retailPrice": 0.6, "unitOfMeasure": "1M",
+                         "armRegionName": "eastus", "type": "Consumption"}], "NextPageLink": "PAGE1"},
+    }
+    seen = []
+
+    class Handler(BaseHTTPRequestHandler):
+        def log_message(self, *a):
+            pass
+
+        def do_GET(self):
+            seen.append((self.command, self.path))
+            page = "1" if "page=1" in self.path else "0"
+            body = dict(pages[page])
+            if body["NextPageLink"]:
+                body["NextPageLink"] = f"http://127.0.0.1:{srv.server_address[1]}/prices?page=1"
+            data = json.dumps(body).encode()
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+    srv = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=srv.serve_forever, daemon=True).start()
+    try:
+        out = tmp_path / "prices.json"
+        proc = subprocess.run([sys.executable, "-m", "aoai_audit.cli", "prices", "refresh", "-o", str(out),
+                               "--endpoint", f"http://127.0.0.1:{srv.server_address[1]}/prices"],
+                              capture_output=True, text=True)
+    finally:
+        srv.shutdown()
+    assert proc.returncode == 0, proc.stderr
+    table = load_prices(str(out))
+    assert table.find("gpt-4o-mini", "2024-07-18", "GlobalStandard", "eastus").input == Decimal("0.15")
+    assert all(m == "GET" for m, _ in seen) and len(seen) == 4  # two filters, two pages each
+
+
+# ------------------------------------------------------------------------------------ cost centres
+
+
+def test_cost_centre_csv_and_yaml_agree(tmp_path):
+    csv_path = tmp_path / "cc.csv"
+    csv_path.write_text("kind,value,cost_centre,owner\nconsumer,marketing,CC-4100,m@x\nproduct,team-*,CC-9,p@x\n")
+    cc = load_cost_centres(str(csv_path))
+    assert cc.lookup(UsageRow(D1, dimension="Team", consumer="Marketing")).cost_centre == "CC-4100"
+    assert cc.lookup(UsageRow(D1, dimension="Team", consumer="x", product="team-research")).cost_centre == "CC-9"
+    assert cc.lookup(UsageRow(D1, dimension="Team", consumer="x")) is None
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("cost_centres:\n  - consumer: a\n    product: b\n    cost_centre: X\n")
+    with pytest.raises(CostCentreError, match=r"bad.yaml: cost_centres\[0\]: give exactly one of"):
+        load_cost_centres(str(bad))
+
+
+# ------------------------------------------------------------------------------------ KQL
+
+
+def test_queries_follow_the_dimensions_the_policies_configure():
+    ctx = build_context(load_paths([str(EXAMPLE)]), Settings())
+    queries = {q.title: q for q in build_queries(ctx, D1, D2)}
+    llm = queries["Gateway token metrics · contoso-apim"]  # one query for both namespaces: counted once
+    assert 'tostring(Properties["Team"])' in llm.text and 'tostring(Properties["Caller App"])' in llm.text
+    assert 'api in~ ("chat-completions"), "Team"' in llm.text
+    assert "summarize" in llm.text and "let to_day = datetime(2026-11-03)" in llm.text  # inclusive end day
+    assert llm.target.endswith("/components/contoso-appi")
+
+
+def test_kql_command_prints_the_queries_for_an_estate():
+    proc = subprocess.run([sys.executable, "-m", "aoai_audit.cli", "kql", str(EXAMPLE), "--from", "2026-11-01",
+                           "--to", "2026-11-30"], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.count("\nAppMetrics\n") == 1 and "let from_day = datetime(2026-11-01)" in proc.stdout
+    assert "--usage" in proc.stderr
+
+
+def test_example_usage_report_sections(registry):
+    from aoai_audit.report.html import render_html
+    from aoai_audit.report.json_report import result_dict
+
+    result = example_result(registry)
+    doc = result_dict(result, registry)
+    assert doc["usage"]["unknown"]["money"] == 2480.0 and doc["usage"]["unmetered"]["tokens"] == 550_000_000
+    html = render_html(result, registry)
+    assert "Usage and money, 2026-11-01 to 2026-11-02" in html and "<svg class=\"chart\"" in html
+    assert "USD 12,250.00" in html and "CC-4100" in html
+    table = PriceTable(())  # an empty table: everything is unpriced, nothing is zero
+    u = score_usage(load_usage_file(str(USAGE)), result.estate, table)
+    assert u.gateway.money == 0 and u.gateway.unpriced_tokens == u.gateway.tokens
