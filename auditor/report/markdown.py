@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from ..engine import AuditResult
 from ..rules import Registry
+from ..usage.summary import headline
 from .json_report import result_dict
 
 TOP = 15
@@ -34,6 +35,9 @@ def render_markdown(result: AuditResult, registry: Registry) -> str:
         f"| attribution header forwarded | {cov['llm_apis_forwarding_attribution_header']}/{cov['llm_apis']} |",
         "",
     ]
+    if doc.get("usage"):
+        line = headline(doc["usage"])
+        lines += [f"**{_cell(line[0].upper() + line[1:])}**", ""]
     unread = [f for f in doc["findings"] if f["rule_id"].startswith("AU") and not f["suppressed_by"]]
     if unread:
         lines += [f"**Could not audit ({len(unread)}):** " + "; ".join(_cell(f["message"]) for f in unread[:5]), ""]

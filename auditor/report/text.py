@@ -12,6 +12,7 @@ from rich.text import Text
 from ..coverage import coverage
 from ..engine import AuditResult
 from ..rules import Registry
+from ..usage.summary import headline, usage_dict
 
 STYLE = {"high": "bold red", "medium": "yellow", "low": "cyan"}
 
@@ -34,6 +35,8 @@ def render_text(result: AuditResult, registry: Registry, color: bool = False, wi
         f"{cov['llm_apis']} · consumer dimension {cov['llm_apis_with_consumer_dimension']}/{cov['llm_apis']} · "
         f"attribution header {cov['llm_apis_forwarding_attribution_header']}/{cov['llm_apis']}"
     )
+    if result.ctx.usage is not None:
+        con.print("  " + escape(headline(usage_dict(result.ctx.usage))))
     counts = {s: 0 for s in ("high", "medium", "low")}
     for f in result.active:
         counts[f.severity.value] += 1

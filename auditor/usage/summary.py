@@ -52,3 +52,17 @@ def usage_dict(u: UsageSummary) -> dict[str, Any]:
         ],
         "notes": list(u.notes),
     }
+
+
+def headline(usage: dict[str, Any]) -> str:
+    """One line for the text and Markdown reports: the figure finance asks for first."""
+    cur = usage["currency"]
+    base = usage["platform"] or usage["gateway"]
+    total = base["tokens"] or 1
+    window = f" {usage['window']['from']} to {usage['window']['to']}" if usage["window"] else ""
+    unknown = usage["unknown"]
+    text = (f"usage{window}: {base['tokens']:,} tokens ({cur} {base['money']:,.2f}); "
+            f"{unknown['tokens'] / total:.1%} ({cur} {unknown['money']:,.2f}) went to no team")
+    if usage["unmetered"] and usage["unmetered"]["tokens"]:
+        text += f"; {usage['unmetered']['tokens'] / total:.1%} was not seen by the gateway"
+    return text
