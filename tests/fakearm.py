@@ -48,6 +48,7 @@ class FakeARM:
         self.latency = latency
         self.bucket: list[float] | None = None  # [tokens, capacity, refill per second, last time]
         self._faults: list[list[Any]] = []
+        self.graph_disabled = False  # True: Resource Graph answers 403 (the tool must fall back to ARM lists)
         self.metric_events: list[dict[str, Any]] = []  # AppMetrics data points (see answer_log_query)
         self.llm_log: list[dict[str, Any]] = []  # ApiManagementGatewayLlmLog joined with GatewayLogs, per request
         self.platform: dict[str, list[dict[str, Any]]] = {}  # account id (lower) -> token points per deployment/day
@@ -174,6 +175,10 @@ class FakeARM:
         if wait is not None:
             return 429, {"Retry-After": f"{max(wait, 0.01):.2f}"}, arm_error("TooManyRequests", "read throttled")
         remaining = {"x-ms-ratelimit-remaining-subscription-reads": str(int(self.bucket[0]) if self.bucket else 249)}
+        if method == "POST" and path.lower() == "/providers/microsoft.resourcegraph/resources":
+            if self.graph_disabled:
+                return 403, {}, arm_error("AuthorizationFailed", "no Microsoft.ResourceGraph/resources/read")
+            return 200, remaining, self.resource_graph(json.loads(rec["body"] or b"{}"))
         if method == "POST" and re.fullmatch(r"/v1/.+/query", path):
             return 200, {}, answer_log_query(self, json.loads(rec["body"] or b"{}"))
         if method != "GET":
@@ -193,6 +198,25 @@ class FakeARM:
                 body["nextLink"] = f"{self.base_url}{path}?api-version=x&$skiptoken={skip + self.page_size}"
             return 200, remaining, body
         return 404, remaining, arm_error("ResourceNotFound", f"no such resource: {path}")
+
+
+    def resource_graph(self, body: dict[str, Any]) -> dict[str, Any]:
+        """Resource Graph `resources`: the services and accounts the fake holds, for the subscriptions asked,
+        paged with $skipToken as the real service does."""
+        rows = []
+        for sub in body.get("subscriptions", []):
+            for suffix, rtype in (("Microsoft.ApiManagement/service", "microsoft.apimanagement/service"),
+                                  ("Microsoft.CognitiveServices/accounts", "microsoft.cognitiveservices/accounts")):
+                for item in self.collections.get(f"/subscriptions/{sub}/providers/{suffix}".lower(), []):
+                    rg = item["id"].split("/resourceGroups/")[1].split("/")[0] if "/resourceGroups/" in item["id"] else ""
+                    rows.append({**item, "type": rtype, "subscriptionId": sub, "resourceGroup": rg.lower()})
+        skip = int(((body.get("options") or {}).get("$skipToken")) or 0)
+        page = rows[skip: skip + self.page_size]
+        out: dict[str, Any] = {"totalRecords": len(rows), "count": len(page), "resultTruncated": "false",
+                               "data": page, "facets": []}
+        if skip + self.page_size < len(rows):
+            out["$skipToken"] = str(skip + self.page_size)
+        return out
 
 
 # ---------------------------------------------------------------------------------- Azure Monitor

@@ -49,6 +49,22 @@ def test_live_collection_reads_the_estate_and_only_reads(fake, registry):
     assert counter.total == len([r for r in fake.requests if "oauth2" not in r["path"] and "openid" not in r["path"]])
 
 
+def test_discovery_is_one_resource_graph_query_with_paging(fake):
+    estate, _ = live(fake)
+    graph = [r for r in fake.requests if r["path"].lower() == "/providers/microsoft.resourcegraph/resources"]
+    assert len(graph) == 2  # one service + two accounts, pages of two: $skipToken followed
+    assert not any(p.endswith("/providers/Microsoft.ApiManagement/service") for _m, p in fake.calls())
+    assert not any(p.endswith("/providers/Microsoft.CognitiveServices/accounts") for _m, p in fake.calls())
+    assert {a.name for a in estate.accounts} == {"aoai-open", "aoai-closed"} and len(estate.services) == 1
+
+
+def test_without_resource_graph_it_falls_back_to_arm_list_calls(fake):
+    fake.graph_disabled = True
+    estate, _ = live(fake)
+    assert not estate.gaps and len(estate.services) == 1 and len(estate.accounts) == 2
+    assert any(p.endswith("/providers/Microsoft.ApiManagement/service") for _m, p in fake.calls())
+
+
 def test_live_findings_match_the_offline_audit_of_the_same_estate(fake, registry):
     estate, _ = live(fake)
     live_result = run_audit(estate, registry, Settings())

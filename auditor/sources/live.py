@@ -17,6 +17,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
+from types import SimpleNamespace
 from typing import Any, TypeVar
 
 from ..estate import (
@@ -232,15 +233,25 @@ class LiveCollector:
         subscriptions = list(self.options.subscriptions)
         if self.options.all_subscriptions:
             subscriptions += [s for s in self._all_subscriptions(kw) if s not in subscriptions]
+        discovered = self._discover(kw, subscriptions)
         for sub in subscriptions:
             apim = ApiManagementClient(self.credential, sub, **kw)
             monitor = MonitorManagementClient(self.credential, sub, **kw)
             auth = AuthorizationManagementClient(self.credential, sub, **kw)
-            found = self._services(apim, sub)
+            mine = discovered.get(sub.lower(), {}) if discovered is not None else None
+            if mine is not None:
+                found = [SimpleNamespace(id=r.get("id", ""), name=r.get("name", ""), location=r.get("location", ""))
+                         for r in mine.get("microsoft.apimanagement/service", [])]
+                found = [s for s in found if not self.options.apim or s.name == self.options.apim]
+            else:
+                found = self._services(apim, sub)
             self.note(f"subscription {sub}: {len(found)} API Management service(s)")
             with ThreadPoolExecutor(max_workers=self.options.max_workers) as pool:
                 services += list(pool.map(lambda s, c=apim: self._service(c, s), found))
-            accounts += self._accounts(apim, sub)
+            if mine is not None:
+                accounts += self._accounts_from(apim, mine.get("microsoft.cognitiveservices/accounts", []))
+            else:
+                accounts += self._accounts(apim, sub)
             targets = [s.resource_id for s in services if s.resource_id.startswith(f"/subscriptions/{sub}")]
             targets += [a.resource_id for a in accounts if a.resource_id.startswith(f"/subscriptions/{sub}")]
             with ThreadPoolExecutor(max_workers=self.options.max_workers) as pool:
@@ -265,6 +276,45 @@ class LiveCollector:
         settings = self.options.settings or Settings()
         gateway = read_gateway_usage(self, estate, settings, start, end, endpoint)
         return gateway.merge(read_platform_usage(self, estate, start, end))
+
+    def _discover(self, kw: dict[str, Any], subscriptions: list[str]) -> dict[str, dict[str, list[dict]]] | None:
+        """One Resource Graph query for every subscription's services and accounts; None: use ARM list calls."""
+        from azure.mgmt.resourcegraph import ResourceGraphClient
+        from azure.mgmt.resourcegraph.models import QueryRequest, QueryRequestOptions
+
+        if not subscriptions:
+            return {}
+        query = ("resources\n| where type in~ ('microsoft.apimanagement/service', "
+                 "'microsoft.cognitiveservices/accounts', 'microsoft.operationalinsights/workspaces')")
+        if self.options.resource_group:
+            query += f"\n| where resourceGroup =~ '{self.options.resource_group.replace(chr(39), '')}'"
+        query += "\n| project id, name, type, kind, location, resourceGroup, subscriptionId, sku, properties"
+        client = ResourceGraphClient(self.credential, **kw)
+        rows: list[dict[str, Any]] = []
+        skip: str | None = None
+        try:
+            for _page in range(1000):
+                response = client.resources(QueryRequest(
+                    subscriptions=subscriptions, query=query,
+                    options=QueryRequestOptions(skip_token=skip, result_format="objectArray")))
+                if not isinstance(response.data, list):
+                    raise ValueError("malformed Resource Graph response")
+                rows += [r for r in response.data if isinstance(r, dict)]
+                skip = response.skip_token
+                if not skip:
+                    break
+        except Exception as exc:
+            self.note(f"Resource Graph not usable ({_describe(exc)}); listing with Resource Manager calls instead")
+            return None
+        out: dict[str, dict[str, list[dict]]] = {s.lower(): {} for s in subscriptions}
+        group = self.options.resource_group
+        for row in rows:
+            if group and str(row.get("resourceGroup", "")).lower() != group.lower():
+                continue
+            sub = str(row.get("subscriptionId", "")).lower()
+            out.setdefault(sub, {}).setdefault(str(row.get("type", "")).lower(), []).append(row)
+        self.note(f"Resource Graph: {len(rows)} resource(s) in {len(subscriptions)} subscription(s)")
+        return out
 
     def _all_subscriptions(self, kw: dict[str, Any]) -> list[str]:
         from azure.mgmt.apimanagement import ApiManagementClient
@@ -390,6 +440,9 @@ class LiveCollector:
         scope = f"/subscriptions/{sub}" + (f"/resourceGroups/{self.options.resource_group}" if self.options.resource_group else "")
         path = f"{scope}/providers/Microsoft.CognitiveServices/accounts?api-version={COGNITIVE_API}"
         raw = self.read(scope, "Reader on the subscription", lambda: self._raw_list(apim, path), [])
+        return self._accounts_from(apim, raw)
+
+    def _accounts_from(self, apim, raw: list[dict[str, Any]]) -> list[AiAccount]:
         out = []
         for a in raw:
             if str(a.get("kind", "")).lower() not in ("openai", "aiservices"):
