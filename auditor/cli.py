@@ -128,19 +128,58 @@ def _apply_usage(estate, settings, usage: dict):
     return estate, settings
 
 
-def _live_estate(live: dict, reader_principal: str | None, usage: dict | None = None, settings=None):
-    from .sources.live import LiveOptions, collect_live
+class _ProgressBar:
+    """A progress bar on stderr for live runs at a terminal (services read / found, requests, throttling)."""
 
-    progress = None if live["quiet"] else (lambda msg: click.echo(f"aoai-audit: {msg}", err=True))
+    def __init__(self, counter_text):
+        from rich.console import Console
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+        self.counter_text = counter_text
+        self.progress = Progress(TextColumn("[bold]reading[/] {task.description}"), BarColumn(), MofNCompleteColumn(),
+                                 TextColumn("{task.fields[requests]}"), TimeElapsedColumn(),
+                                 console=Console(stderr=True), transient=True)
+        self.task = self.progress.add_task("services", total=0, requests="")
+
+    def __enter__(self):
+        self.progress.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.progress.stop()
+
+    def add(self, n: int) -> None:
+        task = self.progress.tasks[0]
+        self.progress.update(self.task, total=(task.total or 0) + n, requests=self.counter_text())
+
+    def advance(self, label: str) -> None:
+        self.progress.update(self.task, advance=1, description=label, requests=self.counter_text())
+
+
+def _live_estate(live: dict, reader_principal: str | None, usage: dict | None = None, settings=None):
+    import contextlib
+
+    from .sources.live import LiveOptions, RequestCounter, collect_live
+
+    def say(msg: str) -> None:
+        click.echo(f"aoai-audit: {msg}", err=True)
+
+    bar, progress = None, None
+    counter_box: list[RequestCounter] = []
+    if not live["quiet"] and sys.stderr.isatty():
+        bar = _ProgressBar(lambda: counter_box[0].short() if counter_box else "")
+    elif not live["quiet"]:
+        progress = say  # not a terminal (CI logs): one line per step instead of a bar
     options = LiveOptions(
         subscriptions=tuple(live["subscriptions"]), resource_group=live["resource_group"], apim=live["apim"],
         tenant=live["tenant"], cloud=live["cloud"], arm_endpoint=live["arm_endpoint"],
         reader_principal=reader_principal, progress=progress, all_subscriptions=live["all_subscriptions"],
         usage_window=None if not usage or usage["no_usage"] else usage_window(
             usage["window"], usage["date_from"], usage["date_to"]),
-        logs_endpoint=live.get("logs_endpoint") or live["arm_endpoint"], settings=settings,
+        logs_endpoint=live.get("logs_endpoint") or live["arm_endpoint"], settings=settings, tracker=bar,
     )
-    estate, counter = collect_live(options)
+    with bar or contextlib.nullcontext():
+        estate, counter = collect_live(options, on_start=counter_box.append if bar else None)
     if not live["quiet"]:
         click.echo(f"aoai-audit: {counter.summary()}", err=True)
     return estate

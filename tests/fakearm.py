@@ -48,6 +48,10 @@ class FakeARM:
         self.latency = latency
         self.bucket: list[float] | None = None  # [tokens, capacity, refill per second, last time]
         self._faults: list[list[Any]] = []
+        self.tokens_issued = 0
+        self.token_lifetime = 3600  # expires_in the token endpoint announces
+        self.token_valid_for: float | None = None  # seconds the fake honours a token (None: forever)
+        self.token_expiry: dict[str, float] = {}
         self.graph_disabled = False  # True: Resource Graph answers 403 (the tool must fall back to ARM lists)
         self.metric_events: list[dict[str, Any]] = []  # AppMetrics data points (see answer_log_query)
         self.llm_log: list[dict[str, Any]] = []  # ApiManagementGatewayLlmLog joined with GatewayLogs, per request
@@ -169,8 +173,17 @@ class FakeARM:
                              "issuer": f"{base}/v2.0", "jwks_uri": f"{base}/discovery/v2.0/keys",
                              "response_modes_supported": ["query"], "tenant_region_scope": None}
         if method == "POST" and re.fullmatch(r"/[^/]+/oauth2/v2\.0/token", path):
-            token = f"{_b64({'alg': 'none'})}.{_b64({'oid': READER, 'tid': TENANT})}.sig"
-            return 200, {}, {"token_type": "Bearer", "expires_in": 3600, "ext_expires_in": 3600, "access_token": token}
+            with self._lock:
+                self.tokens_issued += 1
+                n = self.tokens_issued
+            token = f"{_b64({'alg': 'none'})}.{_b64({'oid': READER, 'tid': TENANT, 'n': n})}.sig"
+            self.token_expiry[token] = time.time() + (10**9 if self.token_valid_for is None else self.token_valid_for)
+            return 200, {}, {"token_type": "Bearer", "expires_in": self.token_lifetime,
+                             "ext_expires_in": self.token_lifetime, "access_token": token}
+        bearer = (rec["headers"].get("Authorization") or "").removeprefix("Bearer ")
+        if self.token_valid_for is not None and self.token_expiry.get(bearer, 0) < time.time():
+            return 401, {"WWW-Authenticate": 'Bearer error="invalid_token", error_description="The access token '
+                         'has expired"'}, arm_error("ExpiredAuthenticationToken", "The access token has expired")
         wait = self._take_token()
         if wait is not None:
             return 429, {"Retry-After": f"{max(wait, 0.01):.2f}"}, arm_error("TooManyRequests", "read throttled")

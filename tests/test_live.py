@@ -65,6 +65,30 @@ def test_without_resource_graph_it_falls_back_to_arm_list_calls(fake):
     assert any(p.endswith("/providers/Microsoft.ApiManagement/service") for _m, p in fake.calls())
 
 
+def test_reads_are_paced_by_the_remaining_reads_header_not_429s(fake):
+    fake.throttle(20, 25)  # a small bucket: the example needs about 40 reads
+    _, unpaced = live(fake, pacing=False)
+    fake.throttle(20, 25)
+    _, paced = live(fake)
+    assert unpaced.statuses[429] > 0  # without pacing the collection runs into the throttle
+    assert paced.statuses[429] == 0 and paced.paced > 0  # with it, it waits for the refill instead
+
+
+def test_a_token_that_expires_mid_run_is_renewed_before_it_expires(fake):
+    fake.token_lifetime = 301  # the SDK renews a token within 300 s of its expiry: here a second after issue
+    fake.latency = 0.1  # so the run (about 40 reads, about 4 s) needs more than one token
+    estate, counter = live(fake)
+    assert not estate.gaps and fake.tokens_issued >= 2 and counter.statuses[401] == 0
+
+
+def test_a_revoked_credential_fails_closed(fake, registry):
+    fake.token_valid_for = 0.0  # every token is refused
+    estate, _ = live(fake)
+    result = run_audit(estate, registry, Settings())
+    assert estate.gaps and all(g.status == 401 for g in estate.gaps)
+    assert result.exit_code() == 2 and any(f.rule_id == "AU001" for f in result.findings)
+
+
 def test_live_findings_match_the_offline_audit_of_the_same_estate(fake, registry):
     estate, _ = live(fake)
     live_result = run_audit(estate, registry, Settings())

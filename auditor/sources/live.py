@@ -46,6 +46,7 @@ from ..estate import (
 from ..policy.rawxml import read_policy
 from ..policy.tree import Origin, Policy
 from .apiops import diagnostic_from_props
+from .pacing import ReadPacer
 
 T = TypeVar("T")
 CLOUDS = {
@@ -77,6 +78,8 @@ class LiveOptions:
     usage_window: tuple[dt.date, dt.date] | None = None  # read usage for these days (inclusive); None: do not
     logs_endpoint: str | None = None  # Log Analytics query endpoint (tests, sovereign clouds)
     settings: Any = None  # classification overrides, so the usage queries see the same LLM APIs as the checks
+    tracker: Any = None  # progress bar: .add(n) services to read, .advance(label) one done
+    pacing: bool = True  # wait for ARM's read budget (remaining-reads header) instead of running into 429s
 
 
 class RequestCounter:
@@ -86,6 +89,7 @@ class RequestCounter:
         self.lock = threading.Lock()
         self.statuses: Counter[int] = Counter()
         self.throttle_wait = 0.0
+        self.paced = 0.0  # seconds spent waiting for the read budget (set by the collector)
 
     def on_request(self, request: Any) -> None:
         pass
@@ -107,21 +111,33 @@ class RequestCounter:
     def total(self) -> int:
         return sum(self.statuses.values())
 
+    def short(self) -> str:
+        return f"{self.total} requests, {self.statuses[429]} throttled"
+
     def summary(self) -> str:
         retries = self.statuses[429] + sum(v for k, v in self.statuses.items() if k >= 500 or k == 0)
         return (f"{self.total} request(s), {self.statuses[429]} throttled (429), {retries} retried or failed "
-                f"attempt(s), {self.throttle_wait:.1f}s of Retry-After waits")
+                f"attempt(s), {self.throttle_wait:.1f}s of Retry-After waits, {self.paced:.1f}s paced")
 
 
 def _policy_counter_class():
     from azure.core.pipeline.policies import SansIOHTTPPolicy
 
     class _Counting(SansIOHTTPPolicy):
-        def __init__(self, counter: RequestCounter):
+        """Per retry: wait for ARM's read budget, count the attempt, learn what budget is left."""
+
+        def __init__(self, counter: RequestCounter, pacer: ReadPacer | None = None):
             self.counter = counter
+            self.pacer = pacer
+
+        def on_request(self, request):
+            if self.pacer is not None:
+                self.pacer.before_request()
 
         def on_response(self, request, response):
             self.counter.on_response(request, response)
+            if self.pacer is not None:
+                self.pacer.observe(response.http_response.headers)
 
         def on_exception(self, request):
             self.counter.on_exception(request)
@@ -164,6 +180,7 @@ class LiveCollector:
         self.options = options
         self.gaps: list[CollectionGap] = []
         self.counter = RequestCounter()
+        self.pacer = ReadPacer(enabled=options.pacing)
         self._lock = threading.Lock()
         arm, authority = CLOUDS.get(options.cloud, CLOUDS["AzureCloud"])
         self.arm = (options.arm_endpoint or arm).rstrip("/")
@@ -184,8 +201,8 @@ class LiveCollector:
             kwargs.pop("authority")
         return DefaultAzureCredential(**kwargs)
 
-    def counting_policy(self):
-        return _policy_counter_class()(self.counter)
+    def counting_policy(self, paced: bool = True):
+        return _policy_counter_class()(self.counter, self.pacer if paced else None)
 
     def client_kwargs(self) -> dict[str, Any]:
         return {"base_url": self.arm, "per_retry_policies": [self.counting_policy()], **self.options.client_kwargs}
@@ -246,6 +263,8 @@ class LiveCollector:
             else:
                 found = self._services(apim, sub)
             self.note(f"subscription {sub}: {len(found)} API Management service(s)")
+            if self.options.tracker is not None:
+                self.options.tracker.add(len(found))
             with ThreadPoolExecutor(max_workers=self.options.max_workers) as pool:
                 services += list(pool.map(lambda s, c=apim: self._service(c, s), found))
             if mine is not None:
@@ -414,6 +433,8 @@ class LiveCollector:
                                                            lambda: list(apim.workspace.list_by_service(rg, name)), [],
                                                            missing_ok=True)]
         self.note(f"service {name}: {len(apis)} API(s)")
+        if self.options.tracker is not None:
+            self.options.tracker.advance(f"{name}: {len(apis)} API(s)")
         return ApimService(name, rid, svc.location or "", global_policy, tuple(workspaces), tuple(products), apis,
                            tuple(fragments), tuple(named), tuple(backends), tuple(loggers), tuple(diagnostics),
                            Origin(None, None, rid, f"service '{name}'"))
@@ -499,7 +520,11 @@ class LiveCollector:
         return out
 
 
-def collect_live(options: LiveOptions) -> tuple[Estate, RequestCounter]:
+def collect_live(options: LiveOptions, on_start: Callable[[RequestCounter], Any] | None = None,
+                 ) -> tuple[Estate, RequestCounter]:
     collector = LiveCollector(options)
+    if on_start is not None:
+        on_start(collector.counter)
     estate = collector.collect()
+    collector.counter.paced = collector.pacer.waited
     return estate, collector.counter

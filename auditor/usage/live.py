@@ -48,7 +48,7 @@ def _logs_client(collector: LiveCollector, endpoint: str):
     from azure.monitor.query import LogsQueryClient
 
     kw = {k: v for k, v in collector.options.client_kwargs.items() if k != "base_url"}
-    counting = collector.counting_policy()
+    counting = collector.counting_policy(paced=False)  # Log Analytics has its own limits, no ARM header
     cloud = collector.options.cloud
     audience = LOGS_ENDPOINTS.get(cloud, LOGS_ENDPOINTS["AzureCloud"])  # the token scope, even when tests redirect
     return LogsQueryClient(collector.credential, endpoint=endpoint, audience=audience,
