@@ -84,6 +84,9 @@ class FakeARM:
                 with outer._lock:
                     outer.requests.append(rec)
                 status, headers, payload = outer.dispatch(rec)
+                if isinstance(payload, tuple) and payload[0] == "SLOW":  # ("SLOW", seconds): answer late
+                    time.sleep(payload[1])
+                    status, headers, payload = outer.route(rec)
                 if payload == "RESET":
                     self.close_connection = True
                     self.connection.close()
@@ -165,6 +168,11 @@ class FakeARM:
                 if fault[0] == method and fault[1].search(path) and fault[2]:
                     status, headers, body = fault[2].pop(0)
                     return status, dict(headers), body
+        return self.route(rec)
+
+    def route(self, rec: dict[str, Any]) -> tuple[int, dict[str, str], Any]:
+        """What the service answers when no fault is queued."""
+        method, path = rec["method"], rec["path"]
         if self.latency:
             time.sleep(self.latency)
         if re.fullmatch(r"/[^/]+/v2\.0/\.well-known/openid-configuration", path):

@@ -145,6 +145,30 @@ def _policy_counter_class():
     return _Counting
 
 
+MAX_PAGES = 10_000
+
+
+def drain(paged: Iterable[T]) -> list[T]:
+    """All items of an SDK pager; a nextLink that comes back (a loop) or never ends is an error, not a hang."""
+    by_page = getattr(paged, "by_page", None)
+    if by_page is None:
+        return list(paged)
+    pages = by_page()
+    seen: set[str] = set()
+    items: list[T] = []
+    for count, page in enumerate(pages):
+        items.extend(page)
+        token = getattr(pages, "continuation_token", None)
+        if token is None:
+            continue
+        if token in seen:
+            raise ValueError(f"the service returned the same nextLink twice (a paging loop) after {count + 1} page(s)")
+        if count >= MAX_PAGES:
+            raise ValueError(f"more than {MAX_PAGES} pages")
+        seen.add(token)
+    return items
+
+
 def _status(exc: BaseException) -> int | None:
     return getattr(exc, "status_code", None) or getattr(getattr(exc, "response", None), "status_code", None)
 
@@ -227,7 +251,7 @@ class LiveCollector:
             return default
 
     def listed(self, target: str, needs: str, pager: Callable[[], Iterable[T]]) -> list[T]:
-        return self.read(target, needs, lambda: list(pager()), [])
+        return self.read(target, needs, lambda: drain(pager()), [])
 
     def note(self, message: str) -> None:
         if self.options.progress:
