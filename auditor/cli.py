@@ -34,8 +34,13 @@ def _fail(message: str) -> None:
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="aoai-audit")
-def main() -> None:
+@click.option("--log-level", type=click.Choice(["warning", "info", "debug"]), default="warning", show_default=True,
+              help="Log to stderr (secrets are redacted from every record, the Azure SDKs' included).")
+def main(log_level: str) -> None:
     """Find the holes in per-team cost attribution for Azure OpenAI behind API Management."""
+    from .logs import configure
+
+    configure(log_level)
 
 
 def _outputs(formats: tuple[str, ...], outputs: tuple[str, ...], output_dir: str | None) -> list[tuple[str, str | None]]:

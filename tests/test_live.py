@@ -158,3 +158,20 @@ def test_cli_scans_and_collects_live(fake, tmp_path):
         [(f["rule_id"], f["resource"], f["message"]) for f in doc["findings"]]
     assert fake.writes() == []
     assert "not-a-real-secret" not in snap.read_bytes().decode("latin-1")
+
+
+def test_debug_log_of_a_live_run_holds_no_credential(fake):
+    import os
+    import subprocess
+    import sys
+
+    from conftest import ROOT
+
+    proc = subprocess.run([sys.executable, "-m", "aoai_audit.cli", "--log-level", "debug", "scan", "--subscription", SUB,
+                           "--arm-endpoint", fake.base_url, "--quiet", "--no-usage", "-o", os.devnull],
+                          env=dict(os.environ), capture_output=True, text=True, cwd=ROOT)
+    assert proc.returncode == 1, proc.stderr[-2000:]
+    assert "DEBUG" in proc.stderr and "azure" in proc.stderr  # the SDKs' own debug records were on
+    issued = {r["headers"].get("Authorization", "").removeprefix("Bearer ") for r in fake.requests} - {""}
+    assert issued and not any(token.split(".")[1] in proc.stderr for token in issued)
+    assert "not-a-real-secret" not in proc.stderr

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Iterator
 from dataclasses import replace
@@ -21,6 +22,8 @@ UNSUPPORTED_HINTS = {
 }
 SKIP_DIRS = {".git", "node_modules", ".terraform", "__pycache__", ".venv"}
 
+
+log = logging.getLogger(__name__)
 
 def _walk(root: str) -> Iterator[tuple[str, list[str], list[str]]]:
     for dirpath, dirnames, filenames in os.walk(root, followlinks=False):
@@ -144,6 +147,8 @@ def load_paths(paths: list[str]) -> Estate:
             raise FileNotFoundError(path)
         if raw == paths[0] and any(s.kind.startswith("snapshot of") for s in part.sources):
             snapshot_root = part.root
+        log.debug("read %s: %d service(s), %d gap(s) (%s)", path, len(part.services), len(part.gaps),
+                  ", ".join(sorted({s.kind for s in part.sources})))
         estate = estate.merge(part)
     if loose:
         common = os.path.commonpath([os.path.dirname(os.path.abspath(p)) for p in loose])

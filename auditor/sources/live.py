@@ -12,6 +12,7 @@ import base64
 import contextlib
 import datetime as dt
 import json
+import logging
 import threading
 from collections import Counter
 from collections.abc import Callable, Iterable
@@ -49,6 +50,7 @@ from .apiops import diagnostic_from_props
 from .pacing import ReadPacer
 
 T = TypeVar("T")
+log = logging.getLogger(__name__)
 CLOUDS = {
     "AzureCloud": ("https://management.azure.com", "https://login.microsoftonline.com"),
     "AzureUSGovernment": ("https://management.usgovcloudapi.net", "https://login.microsoftonline.us"),
@@ -235,6 +237,7 @@ class LiveCollector:
 
     def gap(self, target: str, message: str, exc: BaseException | None = None, needs: str | None = None) -> None:
         status = _status(exc) if exc else None
+        log.debug("gap: %s: %s (%r)", target, message, exc)
         kind = "unreadable"
         with self._lock:
             self.gaps.append(CollectionGap(kind, target, message + (f" ({_describe(exc)})" if exc else ""),
