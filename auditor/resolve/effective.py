@@ -145,11 +145,13 @@ def resolve_sections(chain: tuple[ScopeStep, ...], fragments: FragmentResolver) 
             if element is None:
                 continue
             own: list[PolicyNode] = []
+            based = False
             for child in element.children:
-                if child.tag == "base":
-                    own.extend(inherited)
-                else:
+                if child.tag != "base":
                     own.append(child)
+                elif not based:  # a second <base/> would run the outer scopes twice: expand the first only
+                    own.extend(inherited)
+                    based = True
             inherited = fragments.expand(tuple(own))
         sections[section] = inherited
     return sections
