@@ -84,6 +84,9 @@ class _ApiopsReader:
         props = properties(doc)
         if doc is not None and not isinstance(doc, dict):
             self.io.gap("unparseable", path, "expected a JSON object")
+        elif isinstance(doc, dict) and "properties" in doc and not isinstance(doc["properties"], dict):
+            self.io.gap("unparseable", path, f"`properties` is {type(doc['properties']).__name__}, expected an object")
+            return {}
         return props
 
     def policy(self, folder: str, scope: str, label: str, resource: str, filename: str = "policy.xml"):
