@@ -87,8 +87,25 @@ def read_expression(text: str) -> ValueSource:
 # ------------------------------------------------------------------------------------- walking
 
 
+# Every check walks the same effective sections again and again: walk each section tuple once. The cache
+# holds the tuple itself beside its walk, so an id is never reused while its entry lives; it is bounded.
+_WALKS: dict[int, tuple[tuple[PolicyNode, ...], list[tuple[PolicyNode, tuple[PolicyNode, ...]]]]] = {}
+_WALKS_MAX = 200_000
+
+
+def _walked(nodes: tuple[PolicyNode, ...]) -> list[tuple[PolicyNode, tuple[PolicyNode, ...]]]:
+    hit = _WALKS.get(id(nodes))
+    if hit is not None and hit[0] is nodes:
+        return hit[1]
+    walked = list(walk_with_path(nodes))
+    if len(_WALKS) >= _WALKS_MAX:
+        _WALKS.clear()
+    _WALKS[id(nodes)] = (nodes, walked)
+    return walked
+
+
 def walk(nodes: Iterable[PolicyNode]) -> Iterator[tuple[PolicyNode, tuple[PolicyNode, ...]]]:
-    return walk_with_path(tuple(nodes))
+    return iter(_walked(nodes if isinstance(nodes, tuple) else tuple(nodes)))
 
 
 def token_metrics(nodes: Iterable[PolicyNode]) -> list[tuple[PolicyNode, tuple[PolicyNode, ...]]]:

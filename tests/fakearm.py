@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import json
 import os
+import random
 import re
 import ssl
 import tempfile
@@ -40,7 +41,8 @@ def _b64(data: dict[str, Any]) -> str:
 
 
 class FakeARM:
-    def __init__(self, tenant: dict[str, Any] | None = None, page_size: int = 2, latency: float = 0.0):
+    def __init__(self, tenant: dict[str, Any] | None = None, page_size: int = 2,
+                 latency: float | tuple[float, float] = 0.0):
         self.items: dict[str, dict[str, Any]] = {}  # lower-case path -> resource body
         self.collections: dict[str, list[dict[str, Any]]] = {}  # lower-case path -> items
         self.requests: list[dict[str, Any]] = []
@@ -173,8 +175,9 @@ class FakeARM:
     def route(self, rec: dict[str, Any]) -> tuple[int, dict[str, str], Any]:
         """What the service answers when no fault is queued."""
         method, path = rec["method"], rec["path"]
-        if self.latency:
-            time.sleep(self.latency)
+        if self.latency:  # seconds, or (low, high) for a uniform spread
+            lo, hi = self.latency if isinstance(self.latency, tuple) else (self.latency, self.latency)
+            time.sleep(random.uniform(lo, hi))
         if re.fullmatch(r"/[^/]+/v2\.0/\.well-known/openid-configuration", path):
             base = f"{self.base_url}/{path.split('/')[1]}"
             return 200, {}, {"token_endpoint": f"{base}/oauth2/v2.0/token", "authorization_endpoint": f"{base}/oauth2/v2.0/authorize",

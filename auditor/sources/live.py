@@ -398,13 +398,12 @@ class LiveCollector:
                            fmt=str(getattr(contract, "format", "") or "rawxml"))
 
     def _service(self, apim, svc: Any) -> ApimService:
+        """One service. Its collections are independent reads: they run side by side, so the latency chain
+        of a service is a few calls long, not one per collection and product."""
         rid = svc.id
         rg = rid.split("/resourceGroups/")[1].split("/")[0]
         name = svc.name
         base = rid
-        global_policy = self._policy(f"{base}/policies/policy", "global", "global policy",
-                                     lambda: apim.policy.get(rg, name, "policy", format="rawxml"))
-        raw_apis = self.listed(f"{base}/apis", APIM_READ, lambda: apim.api.list_by_service(rg, name))
 
         def one_api(a: Any) -> Api:
             api_id = f"{base}/apis/{a.name}"
@@ -423,47 +422,60 @@ class LiveCollector:
                 operations=tuple(ops), origin=Origin(None, None, api_id, f"api '{a.name}'"),
             )
 
-        with ThreadPoolExecutor(max_workers=self.options.max_workers) as pool:
-            apis = tuple(pool.map(one_api, raw_apis))
-        products = []
-        for p in self.listed(f"{base}/products", APIM_READ, lambda: apim.product.list_by_service(rg, name)):
+        def one_product(p: Any) -> Product:
             pid = f"{base}/products/{p.name}"
-            linked = self.listed(f"{pid}/apis", APIM_READ, lambda p=p: apim.product_api.list_by_product(rg, name, p.name))
+            linked = self.listed(f"{pid}/apis", APIM_READ, lambda: apim.product_api.list_by_product(rg, name, p.name))
             policy = self._policy(f"{pid}/policies/policy", "product", f"product '{p.name}'",
-                                  lambda p=p: apim.product_policy.get(rg, name, p.name, "policy", format="rawxml"))
-            products.append(Product(p.name, p.display_name or p.name, p.subscription_required,
-                                    tuple(x.name for x in linked), None, policy, Origin(None, None, pid, f"product '{p.name}'")))
-        fragments = []
-        for f in self.listed(f"{base}/policyFragments", APIM_READ, lambda: apim.policy_fragment.list_by_service(rg, name)):
+                                  lambda: apim.product_policy.get(rg, name, p.name, "policy", format="rawxml"))
+            return Product(p.name, p.display_name or p.name, p.subscription_required, tuple(x.name for x in linked),
+                           None, policy, Origin(None, None, pid, f"product '{p.name}'"))
+
+        def one_fragment(f: Any) -> Fragment | None:
             policy = self._policy(f"{base}/policyFragments/{f.name}", "fragment", f"fragment '{f.name}'",
-                                  lambda f=f: apim.policy_fragment.get(rg, name, f.name, format="rawxml"))
-            if policy is not None:
-                fragments.append(Fragment(f.name, policy))
+                                  lambda: apim.policy_fragment.get(rg, name, f.name, format="rawxml"))
+            return Fragment(f.name, policy) if policy is not None else None
+
+        workers = self.options.max_workers
+        with ThreadPoolExecutor(max_workers=workers) as lists, ThreadPoolExecutor(max_workers=workers) as items:
+            global_policy = lists.submit(self._policy, f"{base}/policies/policy", "global", "global policy",
+                                         lambda: apim.policy.get(rg, name, "policy", format="rawxml"))
+            raw = {key: lists.submit(self.listed, f"{base}/{key}", APIM_READ, pager) for key, pager in (
+                ("apis", lambda: apim.api.list_by_service(rg, name)),
+                ("products", lambda: apim.product.list_by_service(rg, name)),
+                ("policyFragments", lambda: apim.policy_fragment.list_by_service(rg, name)),
+                ("namedValues", lambda: apim.named_value.list_by_service(rg, name)),
+                ("backends", lambda: apim.backend.list_by_service(rg, name)),
+                ("loggers", lambda: apim.logger.list_by_service(rg, name)),
+                ("diagnostics", lambda: apim.diagnostic.list_by_service(rg, name)),
+            )}
+            raw_workspaces = lists.submit(self.read, f"{base}/workspaces", APIM_READ,
+                                          lambda: drain(apim.workspace.list_by_service(rg, name)), [], True)
+            apis = items.map(one_api, raw["apis"].result())
+            products = items.map(one_product, raw["products"].result())
+            fragments = items.map(one_fragment, raw["policyFragments"].result())
+            apis, products, fragments = tuple(apis), tuple(products), tuple(f for f in fragments if f is not None)
         named = [
             NamedValue.read(nv.name, nv.display_name or nv.name, bool(nv.secret), nv.key_vault is not None,
                             None if nv.secret else nv.value, Origin(None, None, f"{base}/namedValues/{nv.name}", "named value"))
-            for nv in self.listed(f"{base}/namedValues", APIM_READ, lambda: apim.named_value.list_by_service(rg, name))
+            for nv in raw["namedValues"].result()
         ]
         backends = []
-        for b in self.listed(f"{base}/backends", APIM_READ, lambda: apim.backend.list_by_service(rg, name)):
+        for b in raw["backends"].result():
             pool_members = tuple(s.id for s in (getattr(getattr(b, "pool", None), "services", None) or []))
             btype = "pool" if pool_members or str(getattr(b, "type_properties_type", "")).lower() == "pool" else "single"
             backends.append(Backend(b.name, b.url or "", btype, pool_members, b.resource_id or ""))
-        loggers = [Logger(lg.name, str(lg.logger_type or ""), lg.resource_id or "")
-                   for lg in self.listed(f"{base}/loggers", APIM_READ, lambda: apim.logger.list_by_service(rg, name))]
+        loggers = [Logger(lg.name, str(lg.logger_type or ""), lg.resource_id or "") for lg in raw["loggers"].result()]
         diagnostics = []
-        for d in self.listed(f"{base}/diagnostics", APIM_READ, lambda: apim.diagnostic.list_by_service(rg, name)):
+        for d in raw["diagnostics"].result():
             props = {"loggerId": d.logger_id, "metrics": d.metrics,
                      "sampling": {"percentage": d.sampling.percentage} if d.sampling else None}
             diagnostics.append(diagnostic_from_props(d.name, props, None, Origin(None, None, f"{base}/diagnostics/{d.name}", "diagnostic")))
-        workspaces = [Workspace(w.name) for w in self.read(f"{base}/workspaces", APIM_READ,
-                                                           lambda: list(apim.workspace.list_by_service(rg, name)), [],
-                                                           missing_ok=True)]
+        workspaces = [Workspace(w.name) for w in raw_workspaces.result()]
         self.note(f"service {name}: {len(apis)} API(s)")
         if self.options.tracker is not None:
             self.options.tracker.advance(f"{name}: {len(apis)} API(s)")
-        return ApimService(name, rid, svc.location or "", global_policy, tuple(workspaces), tuple(products), apis,
-                           tuple(fragments), tuple(named), tuple(backends), tuple(loggers), tuple(diagnostics),
+        return ApimService(name, rid, svc.location or "", global_policy.result(), tuple(workspaces), products, apis,
+                           fragments, tuple(named), tuple(backends), tuple(loggers), tuple(diagnostics),
                            Origin(None, None, rid, f"service '{name}'"))
 
     def _raw_list(self, apim, path: str) -> list[dict[str, Any]]:
