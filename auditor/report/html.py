@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import base64
 import hashlib
-from collections import defaultdict
+import re
+from collections import Counter, defaultdict
 from dataclasses import dataclass
 from importlib import resources
 from typing import Any
@@ -42,27 +43,45 @@ class Link:
     why: str
 
 
-def _applies(finding: dict[str, Any], api_resource: str, service_resource: str) -> bool:
-    r = finding["resource"]
-    return r in (api_resource, service_resource) or r.startswith(api_resource + "/")
+_API_RESOURCE = re.compile(r"^(service/[^/]+(?:/workspaces/[^/]+)?/apis/[^/]+)")
+
+
+def _rule_counts(doc: dict[str, Any]) -> dict[str, Counter[str]]:
+    """Active findings per API resource and per service resource, rule id → count: one pass over the findings,
+    so the per-API tables cost APIs × rules, not APIs × findings."""
+    counts: dict[str, Counter[str]] = defaultdict(Counter)
+    for f in doc["findings"]:
+        if f["suppressed_by"]:
+            continue
+        r = f["resource"]
+        m = _API_RESOURCE.match(r)
+        if m:
+            counts[m.group(1)][f["rule_id"]] += 1
+        elif r.startswith("service/") and r.count("/") == 1:
+            counts[r][f["rule_id"]] += 1
+    return counts
+
+
+def _api_counts(counts: dict[str, Counter[str]], api: dict[str, Any]) -> Counter[str]:
+    """Findings on the API (and its operations) plus those on its whole service."""
+    return counts.get(api["resource"], Counter()) + counts.get(f"service/{api['service']}", Counter())
 
 
 def chains(doc: dict[str, Any]) -> list[dict[str, Any]]:
     """Per LLM API: each link intact, broken (an active finding of its rules) or unknown (not evaluated)."""
     selected = {r["id"] for r in doc["rules"]}
     not_evaluated = {n["rule_id"] for n in doc["not_evaluated"]}
-    active = [f for f in doc["findings"] if not f["suppressed_by"]]
+    counts = _rule_counts(doc)
     rows = []
     for api in doc["apis"]:
         if not api["is_llm"]:
             continue
-        service_resource = f"service/{api['service']}"
+        here = _api_counts(counts, api)
         links = []
         for key, label, rules in CHAIN:
-            hits = [f for f in active if f["rule_id"] in rules and _applies(f, api["resource"], service_resource)]
+            ids = sorted(r for r in rules if here[r])
             evaluated = [r for r in rules if r in selected and r not in not_evaluated]
-            if hits:
-                ids = sorted({f["rule_id"] for f in hits})
+            if ids:
                 links.append(Link(key, label, "broken", ", ".join(ids)))
             elif not evaluated:
                 links.append(Link(key, label, "unknown", "not evaluated: needs data this input does not carry"))
@@ -91,15 +110,13 @@ def _excerpt(lines: list[str] | None, line: int | None) -> list[dict[str, Any]]:
 
 def _matrix(doc: dict[str, Any], rules: list[dict[str, Any]]) -> list[dict[str, Any]]:
     not_evaluated = {n["rule_id"] for n in doc["not_evaluated"]}
+    counts = _rule_counts(doc)
     rows = []
     for api in doc["apis"]:
         if not api["is_llm"]:
             continue
-        cells = []
-        for rule in rules:
-            n = sum(1 for f in doc["findings"] if f["rule_id"] == rule["id"] and not f["suppressed_by"]
-                    and _applies(f, api["resource"], f"service/{api['service']}"))
-            cells.append("n/a" if rule["id"] in not_evaluated else n)
+        here = _api_counts(counts, api)
+        cells = ["n/a" if rule["id"] in not_evaluated else here[rule["id"]] for rule in rules]
         rows.append({"api": api, "cells": cells})
     return rows
 

@@ -38,14 +38,15 @@ class ReadPacer:
                 now = time.monotonic()
                 # the header is the truth as of now; keep the lower of it and our estimate (others may have read)
                 estimate = self._estimate(now)
-                self.tokens = remaining if estimate is None else min(remaining, estimate + 1)
-                self.at = now
+                if estimate is None or remaining < estimate:
+                    self.tokens, self.at = remaining, now
             return
 
     def _estimate(self, now: float) -> float | None:
+        """Tokens left now; `at` may lie ahead (reservations made by waiting requests), which lowers it."""
         if self.tokens is None:
             return None
-        return self.tokens + max(now - self.at, 0) * self.rate
+        return self.tokens + (now - self.at) * self.rate
 
     def before_request(self) -> None:
         if not self.enabled:

@@ -1,0 +1,89 @@
+"""Peer benchmark: the same synthetic estate as an ARM template and as a Terraform plan, audited by aoai-audit
+and by Checkov (installed into its own virtual environment under benchmarks/.work on first run).
+
+    python3 benchmarks/bench_peer.py [--apis 1000] [--repeat 3]
+
+Both tools run as their real command lines, start-up included; the best of `--repeat` runs counts. The tools do
+not check the same things (Checkov's Azure policies are generic misconfiguration rules); the figure compares
+how fast each reads and judges the same input. Writes benchmarks/results-peer.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+
+from estate_writers import to_arm, to_terraform  # noqa: E402
+from synth import write_estate  # noqa: E402
+
+from aoai_audit.sources.detect import load_paths  # noqa: E402
+
+VENV = os.path.join(HERE, ".work", "checkov-venv")
+CHECKOV = os.path.join(VENV, "bin", "checkov")
+
+
+def ensure_checkov() -> str:
+    if not os.path.exists(CHECKOV):
+        subprocess.run([sys.executable, "-m", "venv", VENV], check=True)
+        subprocess.run([os.path.join(VENV, "bin", "pip"), "install", "--quiet", "checkov"], check=True)
+    return subprocess.run([CHECKOV, "--version"], capture_output=True, text=True).stdout.strip()
+
+
+def best_of(cmd: list[str], repeat: int) -> tuple[float, subprocess.CompletedProcess]:
+    best, proc = None, None
+    for _ in range(repeat):
+        start = time.perf_counter()
+        proc = subprocess.run(cmd, capture_output=True, text=True)
+        took = time.perf_counter() - start
+        best = took if best is None else min(best, took)
+    return best, proc
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--apis", type=int, default=1000)
+    ap.add_argument("--repeat", type=int, default=3)
+    args = ap.parse_args()
+    version = ensure_checkov()
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        write_estate(os.path.join(tmp, "apiops"), args.apis, services=1)
+        estate = load_paths([os.path.join(tmp, "apiops", "svc-00")])
+        inputs = {"ARM template": ("arm.json", to_arm(estate), "arm"),
+                  "Terraform plan": ("plan.json", to_terraform(estate), "terraform_plan")}
+        for label, (name, doc, framework) in inputs.items():
+            path = os.path.join(tmp, name)
+            with open(path, "w", encoding="utf-8") as fh:
+                json.dump(doc, fh)
+            ours, proc = best_of(["aoai-audit", "scan", path, "--format", "json", "-o", os.devnull], args.repeat)
+            assert proc.returncode in (0, 1), proc.stderr[-500:]
+            theirs, cproc = best_of([CHECKOV, "-f", path, "--framework", framework, "--quiet", "--compact", "-o", "json",
+                                     "--skip-download"], args.repeat)
+            assert cproc.stdout.strip(), cproc.stderr[-500:]
+            size = os.path.getsize(path) / 2**20
+            rows.append((label, size, ours, theirs))
+            print(f"{label}: {size:.1f} MB, aoai-audit {ours:.2f}s, checkov {theirs:.2f}s, {theirs / ours:.1f}×", flush=True)
+    lines = ["# Peer benchmark", "",
+             f"Machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}; {version}; "
+             f"estate: {args.apis:,} APIs (synthetic, about 6 policies each); best of {args.repeat}.", "",
+             "| input | size | aoai-audit (s) | Checkov (s) | aoai-audit is faster by | goal ≥ 10× |",
+             "|---|---:|---:|---:|---:|---|"]
+    lines += [f"| {label} | {size:.1f} MB | {ours:.2f} | {theirs:.2f} | {theirs / ours:.1f}× | "
+              f"{'met' if theirs / ours >= 10 else 'not met'} |" for label, size, ours, theirs in rows]
+    text = "\n".join(lines) + "\n"
+    print(text)
+    with open(os.path.join(HERE, "results-peer.md"), "w", encoding="utf-8") as fh:
+        fh.write(text)
+
+
+if __name__ == "__main__":
+    main()
