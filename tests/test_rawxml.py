@@ -152,3 +152,13 @@ def test_inline_suppression_comment():
     p = parse("<policies>\n<!-- aoai-audit: ignore TM003, HD003 teams send the header via the SDK -->\n<inbound/></policies>")
     (s,) = p.document.suppressions
     assert s.rule_ids == ("TM003", "HD003") and s.reason.startswith("teams send") and s.line == 2
+
+
+def test_well_formed_xml_with_a_different_meaning_is_read_as_the_gateway_reads_it():
+    """Found by hypothesis: `condition="@(">")"` is well-formed XML meaning condition="@(" plus text `")">`;
+    the gateway reads one expression."""
+    policy = read_policy('<policies><inbound><choose><when condition="@(">")"></when></choose></inbound></policies>',
+                         scope="api")
+    assert policy.error is None
+    (when,) = policy.document.section("inbound").children[0].children
+    assert when.attrs == (("condition", '@(">")'),) and when.children == ()

@@ -373,6 +373,18 @@ class _Builder:
             self.suppressions.append(Suppression(rules, m.group(2).strip(), comment.sourceline or 0))
 
 
+def _build(root, origin: Origin, fixed_line: int | None, scan: bool, check_expressions: bool):
+    builder = _Builder(origin, fixed_line, scan, check_expressions=check_expressions)
+    for sibling in root.itersiblings(preceding=True):
+        if sibling.tag is etree.Comment:
+            builder._comment(sibling)
+    top = builder.node(root, 0)
+    for sibling in root.itersiblings():
+        if sibling.tag is etree.Comment:
+            builder._comment(sibling)
+    return builder, top
+
+
 def parse_document(text: str, origin: Origin, fixed_line: int | None = None) -> tuple[PolicyDocument, str]:
     """Parse policy text; return the document and the redacted text. Raises RawXmlError."""
     if len(text) > MAX_POLICY_CHARS:
@@ -398,14 +410,18 @@ def parse_document(text: str, origin: Origin, fixed_line: int | None = None) -> 
         msg = exc.msg or str(exc)
         msg = re.sub(r",? line \d+, column \d+$", "", msg)
         raise RawXmlError(msg, exc.lineno) from None
-    builder = _Builder(origin, fixed_line, might_contain_secret(text), check_expressions=fast)
-    for sibling in root.itersiblings(preceding=True):
-        if sibling.tag is etree.Comment:
-            builder._comment(sibling)
-    top = builder.node(root, 0)
-    for sibling in root.itersiblings():
-        if sibling.tag is etree.Comment:
-            builder._comment(sibling)
+    try:
+        builder, top = _build(root, origin, fixed_line, might_contain_secret(text), fast)
+    except RawXmlError:
+        if not fast:
+            raise
+        # Well-formed XML with a different meaning: `condition="@(">")"` parses strictly as condition="@(" and
+        # text `")">`. The gateway reads the expression, so read it the rawxml way.
+        try:
+            root = etree.fromstring(to_wellformed(text), _PARSER)
+        except etree.XMLSyntaxError as exc:
+            raise RawXmlError(re.sub(r",? line \d+, column \d+$", "", exc.msg or str(exc)), exc.lineno) from None
+        builder, top = _build(root, origin, fixed_line, might_contain_secret(text), False)
     if top.tag == "policies":
         sections = {c.tag: c for c in top.children if c.tag in SECTIONS}
         unknown = [c.tag for c in top.children if c.tag not in SECTIONS]
