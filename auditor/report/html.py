@@ -23,6 +23,10 @@ from .json_report import result_dict
 
 SEVERITIES = ("high", "medium", "low")
 EXCERPT_CONTEXT = 3
+# A report must open and filter smoothly in a browser at 10,000 APIs: past these, the page shows the first
+# findings of each rule and the APIs with the most broken links, and says where the full list is.
+FINDINGS_PER_RULE = 100
+TABLE_ROWS = 1000
 
 # The attribution chain of an LLM API, link by link, and the rules whose findings break each link.
 CHAIN = (
@@ -200,8 +204,14 @@ def build_model(result: AuditResult, registry: Registry, previous: dict[str, Any
     rules_by_id = {c.rule.id: c.rule for c in registry.checks}
     excerpts = _excerpts(result)
     groups: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    shown: Counter[str] = Counter()
+    hidden: dict[str, Counter[str]] = defaultdict(Counter)
     for f in doc["findings"]:
         rule = rules_by_id.get(f["rule_id"])
+        if shown[f["rule_id"]] >= FINDINGS_PER_RULE:
+            hidden[rule.area if rule else f["rule_id"][:2]][f["rule_id"]] += 1
+            continue
+        shown[f["rule_id"]] += 1
         area = rule.area if rule else f["rule_id"][:2]
         item = dict(f)
         item["area"] = area
@@ -211,12 +221,15 @@ def build_model(result: AuditResult, registry: Registry, previous: dict[str, Any
         groups[area].append(item)
     areas = [
         {"key": key, "title": AREAS.get(key, key), "findings": groups[key],
-         "resources": sorted({f["resource"] for f in groups[key]})}
+         "resources": sorted({f["resource"] for f in groups[key]}),
+         "hidden": sorted(hidden[key].items())}
         for key in list(AREAS) + sorted(set(groups) - set(AREAS))
         if groups.get(key)
     ]
+    all_chains = sorted(chains(doc), key=lambda row: -row["broken"])
     not_audited = [f for f in doc["findings"] if f["rule_id"].startswith("AU") and not f["suppressed_by"]]
     matrix_rules = [r for r in doc["rules"] if not r["id"].startswith(("AU", "KQ"))]  # not per-API rules
+    matrix = _matrix(doc, matrix_rules)
     delta = None
     if previous is not None:
         before = {f.get("fingerprint") for f in previous.get("findings", []) if isinstance(f, dict)}
@@ -228,10 +241,15 @@ def build_model(result: AuditResult, registry: Registry, previous: dict[str, Any
         "areas": areas,
         "area_names": {a["key"]: a["title"] for a in areas},
         "not_audited": not_audited,
-        "chains": chains(doc),
+        "chains": all_chains[:TABLE_ROWS],
         "chain_labels": [label for _key, label, _rules in CHAIN],
         "matrix_rules": matrix_rules,
-        "matrix": _matrix(doc, matrix_rules),
+        "matrix": matrix[:TABLE_ROWS],
+        "table_rows": TABLE_ROWS,
+        "findings_per_rule": FINDINGS_PER_RULE,
+        "truncated": {"chains": max(len(all_chains) - TABLE_ROWS, 0), "matrix": max(len(matrix) - TABLE_ROWS, 0),
+                      "apis": max(len(doc["apis"]) - TABLE_ROWS, 0),
+                      "findings": sum(sum(c.values()) for c in hidden.values())},
         "delta": delta,
         "services": sorted({a["service"] for a in doc["apis"]}),
         "usage": _usage_view(doc.get("usage"), result.settings.unknown_share_threshold),
