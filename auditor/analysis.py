@@ -104,6 +104,11 @@ def _walked(nodes: tuple[PolicyNode, ...]) -> list[tuple[PolicyNode, tuple[Polic
     return walked
 
 
+def forget_walks() -> None:
+    """Drop the walk cache once the checks are done: reports do not need it, and at 10,000 APIs it is large."""
+    _WALKS.clear()
+
+
 def walk(nodes: Iterable[PolicyNode]) -> Iterator[tuple[PolicyNode, tuple[PolicyNode, ...]]]:
     return iter(_walked(nodes if isinstance(nodes, tuple) else tuple(nodes)))
 

@@ -8,6 +8,7 @@ import json
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from .analysis import forget_walks
 from .config import Settings
 from .context import AuditContext, build_context
 from .estate import CARRIES_COST_CENTRES, CARRIES_PLATFORM_USAGE, CARRIES_USAGE, Estate
@@ -158,6 +159,7 @@ def run_audit(
             findings.extend(check.run(ctx))
         except Exception as exc:  # fail closed, never crash the audit
             findings.append(_crash_finding(rule, exc))
+    forget_walks()
     findings = [f.with_fingerprint(estate.root) for f in findings]
     findings = list({f.fingerprint: f for f in findings}.values())
     findings, warnings = apply_suppressions(findings, ctx, baseline)
