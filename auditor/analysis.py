@@ -90,7 +90,7 @@ def read_expression(text: str) -> ValueSource:
 # Every check walks the same effective sections again and again: walk each section tuple once. The cache
 # holds the tuple itself beside its walk, so an id is never reused while its entry lives; it is bounded.
 _WALKS: dict[int, tuple[tuple[PolicyNode, ...], list[tuple[PolicyNode, tuple[PolicyNode, ...]]]]] = {}
-_WALKS_MAX = 200_000
+_WALKS_MAX = 20_000  # bounded: large estates trade the speed-up for memory
 
 
 def _walked(nodes: tuple[PolicyNode, ...]) -> list[tuple[PolicyNode, tuple[PolicyNode, ...]]]:
