@@ -80,7 +80,7 @@ def main() -> None:
         f"127.0.0.1 over TLS, latency {latency[0] * 1000:.0f}–{latency[1] * 1000:.0f} ms per call, read throttling "
         f"{args.bucket} reads refilled at {args.refill:g}/s (429 + Retry-After when empty), pages of 100. "
         f"Estate: {args.services} services × {args.apis} APIs. Usage reads are not included.", "",
-        "| run | workers | APIs | reads | 429s | paced (s) | wall (s) | gaps |", "|---|---:|---:|---:|---:|---:|---:|---:|",
+        "| run | workers | APIs | reads | 429s | paced (thread-seconds) | wall (s) | gaps |", "|---|---:|---:|---:|---:|---:|---:|---:|",
     ]
     lines += [f"| {r[0]} | {r[1]} | {r[2]:,} | {r[3].total - r[4]:,} | {r[4]} | {r[5]:.1f} | {r[6]:.1f} | {r[7]} |"
               for r in rows]

@@ -22,7 +22,7 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 
-from estate_writers import to_arm, to_terraform  # noqa: E402
+from estate_writers import as_plan, to_arm, to_terraform  # noqa: E402
 from synth import write_estate  # noqa: E402
 
 from aoai_audit.sources.detect import load_paths  # noqa: E402
@@ -59,7 +59,7 @@ def main() -> None:
         write_estate(os.path.join(tmp, "apiops"), args.apis, services=1)
         estate = load_paths([os.path.join(tmp, "apiops", "svc-00")])
         inputs = {"ARM template": ("arm.json", to_arm(estate), "arm"),
-                  "Terraform plan": ("plan.json", to_terraform(estate), "terraform_plan")}
+                  "Terraform plan": ("plan.json", as_plan(to_terraform(estate)), "terraform_plan")}
         for label, (name, doc, framework) in inputs.items():
             path = os.path.join(tmp, name)
             with open(path, "w", encoding="utf-8") as fh:
@@ -68,17 +68,19 @@ def main() -> None:
             assert proc.returncode in (0, 1), proc.stderr[-500:]
             theirs, cproc = best_of([CHECKOV, "-f", path, "--framework", framework, "--quiet", "--compact", "-o", "json",
                                      "--skip-download"], args.repeat)
-            assert cproc.stdout.strip(), cproc.stderr[-500:]
+            summary = json.loads(cproc.stdout)
+            summary = (summary[0] if isinstance(summary, list) else summary).get("summary") or {}
+            assert summary.get("resource_count"), f"Checkov read no resource from {name}: {cproc.stdout[:300]}"
             size = os.path.getsize(path) / 2**20
-            rows.append((label, size, ours, theirs))
+            rows.append((label, size, ours, theirs, summary["resource_count"]))
             print(f"{label}: {size:.1f} MB, aoai-audit {ours:.2f}s, checkov {theirs:.2f}s, {theirs / ours:.1f}×", flush=True)
     lines = ["# Peer benchmark", "",
              f"Machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}; {version}; "
              f"estate: {args.apis:,} APIs (synthetic, about 6 policies each); best of {args.repeat}.", "",
-             "| input | size | aoai-audit (s) | Checkov (s) | aoai-audit is faster by | goal ≥ 10× |",
-             "|---|---:|---:|---:|---:|---|"]
-    lines += [f"| {label} | {size:.1f} MB | {ours:.2f} | {theirs:.2f} | {theirs / ours:.1f}× | "
-              f"{'met' if theirs / ours >= 10 else 'not met'} |" for label, size, ours, theirs in rows]
+             "| input | size | resources Checkov read | aoai-audit (s) | Checkov (s) | aoai-audit is faster by | goal ≥ 10× |",
+             "|---|---:|---:|---:|---:|---:|---|"]
+    lines += [f"| {label} | {size:.1f} MB | {count:,} | {ours:.2f} | {theirs:.2f} | {theirs / ours:.1f}× | "
+              f"{'met' if theirs / ours >= 10 else 'not met'} |" for label, size, ours, theirs, count in rows]
     text = "\n".join(lines) + "\n"
     print(text)
     with open(os.path.join(HERE, "results-peer.md"), "w", encoding="utf-8") as fh:

@@ -147,6 +147,23 @@ def to_terraform(estate: Estate) -> dict[str, Any]:
     return {"format_version": "1.2", "terraform_version": "1.9.0", "values": {"root_module": {"resources": resources}}}
 
 
+def as_plan(state: dict[str, Any]) -> dict[str, Any]:
+    """The same resources as a `terraform show -json plan.out` document (planned_values and resource_changes),
+    the shape plan scanners such as Checkov read."""
+    def walk(module: dict[str, Any]):
+        yield from module.get("resources", [])
+        for child in module.get("child_modules", []):
+            yield from walk(child)
+
+    values = state["values"]
+    changes = [{"address": r["address"], "mode": "managed", "type": r["type"], "name": r["name"],
+                "provider_name": r.get("provider_name", "registry.terraform.io/hashicorp/azurerm"),
+                "change": {"actions": ["create"], "before": None, "after": r.get("values", {}), "after_unknown": {}}}
+               for r in walk(values["root_module"])]
+    return {"format_version": state.get("format_version", "1.2"), "terraform_version": state.get("terraform_version"),
+            "planned_values": values, "resource_changes": changes, "configuration": {"root_module": {}}}
+
+
 def main() -> None:
     """`python3 benchmarks/estate_writers.py arm|terraform PATH OUT.json`"""
     from aoai_audit.sources.detect import load_paths
