@@ -417,7 +417,8 @@ def tenant_from_estate(estate, sub: str = SUB, rg: str = RG) -> dict[str, Any]:
         cols[f"{sid}/diagnostics"] = [
             res(f"{sid}/diagnostics/{d.name}", "Microsoft.ApiManagement/service/diagnostics",
                 {"loggerId": d.logger_id, "metrics": d.metrics,
-                 **({"sampling": {"samplingType": "fixed", "percentage": d.sampling_percentage}} if d.sampling_percentage is not None else {})})
+                 **({"sampling": {"samplingType": "fixed", "percentage": d.sampling_percentage}} if d.sampling_percentage is not None else {}),
+                 **({"largeLanguageModel": {"logs": d.llm_logging}} if d.llm_logging else {})})
             for d in svc.diagnostics if d.api is None
         ]
         cols[f"{sid}/workspaces"] = []

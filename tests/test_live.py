@@ -175,3 +175,16 @@ def test_debug_log_of_a_live_run_holds_no_credential(fake):
     issued = {r["headers"].get("Authorization", "").removeprefix("Bearer ") for r in fake.requests} - {""}
     assert issued and not any(token.split(".")[1] in proc.stderr for token in issued)
     assert "not-a-real-secret" not in proc.stderr
+
+
+def test_llm_logging_of_diagnostics_is_read_and_a_400_falls_back_to_the_sdk(fake):
+    diags = [p for p in fake.collections if p.endswith("/service/contoso-apim/diagnostics")]
+    (path,) = diags
+    fake.collections[path][0]["properties"]["largeLanguageModel"] = {"logs": "enabled"}
+    estate, _ = live(fake)
+    assert next(d.llm_logging for d in estate.services[0].diagnostics) == "enabled"
+    asked = [r["query"].get("api-version") for r in fake.requests if r["path"].lower() == path]
+    assert asked == [["2024-06-01-preview"]]
+    fake.inject("GET", r"/service/contoso-apim/diagnostics$", (400, {}, arm_error("InvalidApiVersionParameter", "no")))
+    estate, _ = live(fake)
+    assert not estate.gaps and estate.services[0].diagnostics  # read again with the SDK's own api-version

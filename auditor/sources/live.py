@@ -31,6 +31,7 @@ from ..estate import (
     Backend,
     CollectionGap,
     Deployment,
+    Diagnostic,
     DiagnosticSetting,
     Estate,
     Fragment,
@@ -61,6 +62,9 @@ MONITOR_READ = "Reader or Monitoring Reader on the resource (Microsoft.Insights/
 ROLES_READ = "Reader on the subscription (Microsoft.Authorization/roleAssignments/read)"
 ACCOUNT_READ = "Reader on the Azure OpenAI account"
 COGNITIVE_API = "2024-10-01"
+# DiagnosticContractProperties.largeLanguageModel exists at 2024-06-01-preview (Azure/bicep-types-az,
+# generated/apimanagement/microsoft.apimanagement/2024-06-01-preview/types.md); SDK 5.0.0 uses 2024-05-01
+DIAGNOSTICS_LLM_API = "2024-06-01-preview"
 
 
 @dataclass
@@ -446,8 +450,8 @@ class LiveCollector:
                 ("namedValues", lambda: apim.named_value.list_by_service(rg, name)),
                 ("backends", lambda: apim.backend.list_by_service(rg, name)),
                 ("loggers", lambda: apim.logger.list_by_service(rg, name)),
-                ("diagnostics", lambda: apim.diagnostic.list_by_service(rg, name)),
             )}
+            raw_diagnostics = lists.submit(self._diagnostics, apim, rg, name, base)
             raw_workspaces = lists.submit(self.read, f"{base}/workspaces", APIM_READ,
                                           lambda: drain(apim.workspace.list_by_service(rg, name)), [], True)
             apis = items.map(one_api, raw["apis"].result())
@@ -465,11 +469,7 @@ class LiveCollector:
             btype = "pool" if pool_members or str(getattr(b, "type_properties_type", "")).lower() == "pool" else "single"
             backends.append(Backend(b.name, b.url or "", btype, pool_members, b.resource_id or ""))
         loggers = [Logger(lg.name, str(lg.logger_type or ""), lg.resource_id or "") for lg in raw["loggers"].result()]
-        diagnostics = []
-        for d in raw["diagnostics"].result():
-            props = {"loggerId": d.logger_id, "metrics": d.metrics,
-                     "sampling": {"percentage": d.sampling.percentage} if d.sampling else None}
-            diagnostics.append(diagnostic_from_props(d.name, props, None, Origin(None, None, f"{base}/diagnostics/{d.name}", "diagnostic")))
+        diagnostics = raw_diagnostics.result()
         workspaces = [Workspace(w.name) for w in raw_workspaces.result()]
         self.note(f"service {name}: {len(apis)} API(s)")
         if self.options.tracker is not None:
@@ -477,6 +477,27 @@ class LiveCollector:
         return ApimService(name, rid, svc.location or "", global_policy.result(), tuple(workspaces), products, apis,
                            fragments, tuple(named), tuple(backends), tuple(loggers), tuple(diagnostics),
                            Origin(None, None, rid, f"service '{name}'"))
+
+    def _diagnostics(self, apim, rg: str, name: str, base: str) -> list[Diagnostic]:
+        """Service diagnostics with their `largeLanguageModel` settings, which the installed SDK does not model:
+        read raw at an api-version that has them, falling back to the SDK when a cloud does not serve it."""
+        def origin(n: str) -> Origin:
+            return Origin(None, None, f"{base}/diagnostics/{n}", "diagnostic")
+
+        try:
+            items = self._raw_list(apim, f"{base}/diagnostics?api-version={DIAGNOSTICS_LLM_API}")
+            return [diagnostic_from_props(str(d.get("name", "")), d.get("properties") if isinstance(
+                d.get("properties"), dict) else {}, None, origin(str(d.get("name", "")))) for d in items]
+        except Exception as exc:
+            if _status(exc) != 400:  # anything but "api-version not supported here" is a real gap
+                self.gap(f"{base}/diagnostics", f"could not read {_short(base + '/diagnostics')}", exc, APIM_READ)
+                return []
+        out = []
+        for d in self.listed(f"{base}/diagnostics", APIM_READ, lambda: apim.diagnostic.list_by_service(rg, name)):
+            props = {"loggerId": d.logger_id, "metrics": d.metrics,
+                     "sampling": {"percentage": d.sampling.percentage} if d.sampling else None}
+            out.append(diagnostic_from_props(d.name, props, None, origin(d.name)))
+        return out
 
     def _raw_list(self, apim, path: str) -> list[dict[str, Any]]:
         """GET a collection the installed SDKs have no client for (Cognitive Services), following nextLink."""
