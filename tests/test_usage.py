@@ -306,3 +306,13 @@ def test_example_usage_report_sections(registry):
     table = PriceTable(())  # an empty table: everything is unpriced, nothing is zero
     u = score_usage(load_usage_file(str(USAGE)), result.estate, table)
     assert u.gateway.money == 0 and u.gateway.unpriced_tokens == u.gateway.tokens
+
+
+def test_attribution_chain_charges_usage_findings_to_the_apis_the_usage_names(registry):
+    from aoai_audit.report.html import chains
+    from aoai_audit.report.json_report import result_dict
+
+    rows = {r["api"]["api"]: {link.key: link for link in r["links"]} for r in chains(result_dict(example_result(registry), registry))}
+    assert rows["chat-completions"]["cost_centre"].why == "KQ001"  # it feeds the unknown bucket
+    assert rows["hr-copilot"]["cost_centre"].why == "KQ002"  # its caller app has no cost centre
+    assert rows["embeddings-search"]["cost_centre"].status == "intact"  # no usage names it

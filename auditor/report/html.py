@@ -66,6 +66,29 @@ def _rule_counts(doc: dict[str, Any]) -> dict[str, Counter[str]]:
     return counts
 
 
+def _usage_counts(doc: dict[str, Any], counts: dict[str, Counter[str]]) -> None:
+    """KQ findings are about usage, not a resource: charge them to the APIs the usage names (the APIs that feed
+    the unknown bucket, the APIs an unmapped consumer called), so the chain shows where money goes missing."""
+    usage = doc.get("usage")
+    if not usage:
+        return
+    active = {f["rule_id"] for f in doc["findings"] if not f["suppressed_by"]}
+    by_name: dict[str, list[str]] = defaultdict(list)
+    for api in doc["apis"]:
+        by_name[api["api"]].append(api["resource"])
+    if "KQ001" in active:
+        for source in usage["unknown"]["sources"]:
+            m = re.match(r"api '([^']*)'", source["where"])
+            for resource in by_name.get(m.group(1) if m else "", []):
+                counts[resource]["KQ001"] += 1
+    if "KQ002" in active:
+        for consumer in usage["consumers"]:
+            if consumer["cost_centre"] is None and usage["cost_centres"] is not None:
+                for api in consumer["apis"]:
+                    for resource in by_name.get(api, []):
+                        counts[resource]["KQ002"] += 1
+
+
 def _api_counts(counts: dict[str, Counter[str]], api: dict[str, Any]) -> Counter[str]:
     """Findings on the API (and its operations) plus those on its whole service."""
     return counts.get(api["resource"], Counter()) + counts.get(f"service/{api['service']}", Counter())
@@ -76,6 +99,7 @@ def chains(doc: dict[str, Any]) -> list[dict[str, Any]]:
     selected = {r["id"] for r in doc["rules"]}
     not_evaluated = {n["rule_id"] for n in doc["not_evaluated"]}
     counts = _rule_counts(doc)
+    _usage_counts(doc, counts)
     rows = []
     for api in doc["apis"]:
         if not api["is_llm"]:
