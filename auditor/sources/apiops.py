@@ -75,10 +75,24 @@ class _ApiopsReader:
         self.root = root
         self.io = Reader()
         self.service = _service_name(root)
+        self._files: dict[str, frozenset[str]] = {}
+
+    def has_file(self, folder: str, filename: str) -> bool:
+        """A regular file (or a link to one) in folder: one directory scan per folder instead of a stat per
+        name, and never a FIFO or device, which would block a read."""
+        names = self._files.get(folder)
+        if names is None:
+            try:
+                with os.scandir(folder) as it:
+                    names = frozenset(e.name for e in it if e.is_file())
+            except OSError:
+                names = frozenset()
+            self._files[folder] = names
+        return filename in names
 
     def info(self, folder: str, filename: str) -> dict:
         path = os.path.join(folder, filename)
-        if not os.path.isfile(path):
+        if not self.has_file(folder, filename):
             return {}
         doc = self.io.read_json(path)
         props = properties(doc)
@@ -91,7 +105,7 @@ class _ApiopsReader:
 
     def policy(self, folder: str, scope: str, label: str, resource: str, filename: str = "policy.xml"):
         path = os.path.join(folder, filename)
-        if not os.path.isfile(path):
+        if not self.has_file(folder, filename):
             return None
         return self.io.read_policy(path, scope, label, resource)
 
@@ -101,7 +115,7 @@ class _ApiopsReader:
         from_spec: tuple[Operation, ...] = ()
         for spec_name in SPEC_FILES:
             spec_path = os.path.join(api_dir, spec_name)
-            if os.path.isfile(spec_path):
+            if self.has_file(api_dir, spec_name):
                 data = self.io.read_bytes(spec_path, MAX_SPEC_BYTES)
                 if data is not None:
                     try:

@@ -30,11 +30,11 @@ class Reader:
 
     def read_bytes(self, path: str, limit: int) -> bytes | None:
         try:
-            size = os.path.getsize(path)
-            if size > limit:
-                self.gap("unparseable", path, f"file is {size:,} bytes, over the {limit:,}-byte limit; skipped")
-                return None
-            with open(path, "rb") as fh:
+            with open(path, "rb") as fh:  # callers only pass regular files: opening a FIFO would block
+                size = os.fstat(fh.fileno()).st_size
+                if size > limit:
+                    self.gap("unparseable", path, f"file is {size:,} bytes, over the {limit:,}-byte limit; skipped")
+                    return None
                 data = fh.read(size + 1)  # sized by stat: read(limit) would allocate `limit` bytes every time
             if len(data) > limit:
                 self.gap("unparseable", path, f"file grew past the {limit:,}-byte limit while reading; skipped")
