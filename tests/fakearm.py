@@ -371,10 +371,11 @@ def tenant_from_estate(estate, sub: str = SUB, rg: str = RG) -> dict[str, Any]:
         cols[f"{sub_path}/resourceGroups/{rg}/providers/Microsoft.ApiManagement/service"] = list(services)
         if svc.global_policy:
             policy(f"{sid}/policies/policy", svc.global_policy)
-        apis = cols.setdefault(f"{sid}/apis", [])
+        cols.setdefault(f"{sid}/apis", [])
         for api in svc.apis:
-            aid = f"{sid}/apis/{api.name}"
-            apis.append(res(aid, "Microsoft.ApiManagement/service/apis", {
+            scope = f"{sid}/workspaces/{api.workspace}" if api.workspace else sid
+            aid = f"{scope}/apis/{api.name}"
+            cols.setdefault(f"{scope}/apis", []).append(res(aid, "Microsoft.ApiManagement/service/apis", {
                 "displayName": api.display_name, "path": api.path or api.name, "serviceUrl": api.service_url or None,
                 "subscriptionRequired": api.subscription_required, "isCurrent": api.is_current, "protocols": ["https"]}))
             if api.policy:
@@ -395,11 +396,12 @@ def tenant_from_estate(estate, sub: str = SUB, rg: str = RG) -> dict[str, Any]:
                                        {"displayName": a, "path": a, "protocols": ["https"]}) for a in product.apis]
             if product.policy:
                 policy(f"{pid}/policies/policy", product.policy)
-        frags = cols.setdefault(f"{sid}/policyFragments", [])
+        cols.setdefault(f"{sid}/policyFragments", [])
         for frag in svc.fragments:
-            fid = f"{sid}/policyFragments/{frag.name}"
+            scope = f"{sid}/workspaces/{frag.workspace}" if frag.workspace else sid
+            fid = f"{scope}/policyFragments/{frag.name}"
             body = res(fid, "Microsoft.ApiManagement/service/policyFragments", {"format": "rawxml", "value": frag.policy.text})
-            frags.append(body)
+            cols.setdefault(f"{scope}/policyFragments", []).append(body)
             items[fid] = body
         cols[f"{sid}/namedValues"] = [
             res(f"{sid}/namedValues/{nv.name}", "Microsoft.ApiManagement/service/namedValues",
@@ -421,7 +423,13 @@ def tenant_from_estate(estate, sub: str = SUB, rg: str = RG) -> dict[str, Any]:
                  **({"largeLanguageModel": {"logs": d.llm_logging}} if d.llm_logging else {})})
             for d in svc.diagnostics if d.api is None
         ]
-        cols[f"{sid}/workspaces"] = []
+        cols[f"{sid}/workspaces"] = [res(f"{sid}/workspaces/{w.name}", "Microsoft.ApiManagement/service/workspaces",
+                                         {"displayName": w.name}) for w in svc.workspaces]
+        for w in svc.workspaces:
+            cols.setdefault(f"{sid}/workspaces/{w.name}/apis", [])
+            cols.setdefault(f"{sid}/workspaces/{w.name}/policyFragments", [])
+            if w.policy:
+                policy(f"{sid}/workspaces/{w.name}/policies/policy", w.policy)
         cols[f"{sid}/providers/Microsoft.Insights/diagnosticSettings"] = []
     cols.setdefault(f"{sub_path}/providers/Microsoft.CognitiveServices/accounts", [])
     cols.setdefault(f"{sub_path}/providers/Microsoft.Authorization/roleAssignments", [])

@@ -188,3 +188,36 @@ def test_llm_logging_of_diagnostics_is_read_and_a_400_falls_back_to_the_sdk(fake
     fake.inject("GET", r"/service/contoso-apim/diagnostics$", (400, {}, arm_error("InvalidApiVersionParameter", "no")))
     estate, _ = live(fake)
     assert not estate.gaps and estate.services[0].diagnostics  # read again with the SDK's own api-version
+
+
+def test_workspace_policies_apis_and_fragments_are_read(monkeypatch, registry):
+    from dataclasses import replace as dc_replace
+
+    from aoai_audit.estate import Fragment, Workspace
+    from aoai_audit.policy.rawxml import read_policy
+
+    base = load_paths([str(EXAMPLE)])
+    svc = base.services[0]
+    chat = next(a for a in svc.apis if a.name == "chat-completions")
+    ws_policy = read_policy('<policies><inbound><base /><include-fragment fragment-id="ws-tokens" /></inbound></policies>',
+                            scope="workspace", label="workspace 'team-ws'")
+    fragment = read_policy('<fragment><llm-emit-token-metric namespace="ws"><dimension name="Subscription ID" />'
+                           "</llm-emit-token-metric></fragment>", scope="fragment", label="ws-tokens")
+    svc = dc_replace(svc, workspaces=(Workspace("team-ws", ws_policy),),
+                     apis=(*svc.apis, dc_replace(chat, name="ws-chat", workspace="team-ws")),
+                     fragments=(*svc.fragments, Fragment("ws-tokens", fragment, "team-ws")))
+    offline = dc_replace(base, services=(svc,))
+    with FakeARM(tenant_from_estate(offline)) as srv:
+        for k, v in (("AZURE_CLIENT_ID", "cid"), ("AZURE_CLIENT_SECRET", "x"), ("AZURE_TENANT_ID", TENANT),
+                     ("AZURE_AUTHORITY_HOST", srv.base_url), ("REQUESTS_CA_BUNDLE", srv.ca_path)):
+            monkeypatch.setenv(k, v)
+        estate, _ = live(srv)
+    got = estate.services[0]
+    assert not estate.gaps
+    assert got.workspaces[0].name == "team-ws" and got.workspaces[0].policy is not None
+    ws_api = next(a for a in got.apis if a.workspace == "team-ws")
+    assert ws_api.name == "ws-chat" and ws_api.policy is not None and ws_api.operations
+    assert any(f.workspace == "team-ws" for f in got.fragments)
+    pick = lambda res: {(f.rule_id, f.resource) for f in res.findings if "/workspaces/" in f.resource}  # noqa: E731
+    live_ws = pick(run_audit(estate, registry, Settings()))
+    assert live_ws and live_ws == pick(run_audit(offline, registry, Settings()))

@@ -409,22 +409,47 @@ class LiveCollector:
         name = svc.name
         base = rid
 
-        def one_api(a: Any) -> Api:
-            api_id = f"{base}/apis/{a.name}"
-            policy = self._policy(f"{api_id}/policies/policy", "api", f"api '{a.name}'",
-                                  lambda: apim.api_policy.get(rg, name, a.name, "policy", format="rawxml"))
+        def one_api(a: Any, ws: str | None = None) -> Api:
+            scope = f"{base}/workspaces/{ws}" if ws else base
+            api_id = f"{scope}/apis/{a.name}"
+            if ws:
+                get_policy = lambda: apim.workspace_api_policy.get(rg, name, ws, a.name, "policy", format="rawxml")  # noqa: E731
+                list_ops = lambda: apim.workspace_api_operation.list_by_api(rg, name, ws, a.name)  # noqa: E731
+                op_policy = lambda op: apim.workspace_api_operation_policy.get(  # noqa: E731
+                    rg, name, ws, a.name, op, "policy", format="rawxml")
+            else:
+                get_policy = lambda: apim.api_policy.get(rg, name, a.name, "policy", format="rawxml")  # noqa: E731
+                list_ops = lambda: apim.api_operation.list_by_api(rg, name, a.name)  # noqa: E731
+                op_policy = lambda op: apim.api_operation_policy.get(  # noqa: E731
+                    rg, name, a.name, op, "policy", format="rawxml")
+            policy = self._policy(f"{api_id}/policies/policy", "api", f"api '{a.name}'", get_policy)
             ops = []
-            for op in self.listed(f"{api_id}/operations", APIM_READ, lambda: apim.api_operation.list_by_api(rg, name, a.name)):
-                op_policy = self._policy(f"{api_id}/operations/{op.name}/policies/policy", "operation",
-                                         f"operation '{op.name}'", lambda op=op: apim.api_operation_policy.get(
-                                             rg, name, a.name, op.name, "policy", format="rawxml"))
-                ops.append(Operation(op.name, op.method or "", op.url_template or "", op.display_name or "", op_policy))
+            for op in self.listed(f"{api_id}/operations", APIM_READ, list_ops):
+                policy_of_op = self._policy(f"{api_id}/operations/{op.name}/policies/policy", "operation",
+                                            f"operation '{op.name}'", lambda op=op: op_policy(op.name))
+                ops.append(Operation(op.name, op.method or "", op.url_template or "", op.display_name or "", policy_of_op))
             return Api(
                 name=a.name, display_name=a.display_name or a.name, path=a.path or "", service_url=a.service_url or "",
                 api_type=str(a.api_type or ""), subscription_required=a.subscription_required,
-                is_current=a.is_current is not False, revision=a.api_revision or "", policy=policy,
+                is_current=a.is_current is not False, revision=a.api_revision or "", workspace=ws, policy=policy,
                 operations=tuple(ops), origin=Origin(None, None, api_id, f"api '{a.name}'"),
             )
+
+        def one_workspace(w: Any) -> tuple[Workspace, list[Api], list[Fragment]]:
+            """A workspace's own policy, APIs and fragments: the same reads, one level down."""
+            wid = f"{base}/workspaces/{w.name}"
+            policy = self._policy(f"{wid}/policies/policy", "workspace", f"workspace '{w.name}'",
+                                  lambda: apim.workspace_policy.get(rg, name, w.name, "policy", format="rawxml"))
+            raw_apis = self.listed(f"{wid}/apis", APIM_READ, lambda: apim.workspace_api.list_by_service(rg, name, w.name))
+            apis = [one_api(a, w.name) for a in raw_apis]
+            fragments = []
+            for f in self.listed(f"{wid}/policyFragments", APIM_READ,
+                                 lambda: apim.workspace_policy_fragment.list_by_service(rg, name, w.name)):
+                fpol = self._policy(f"{wid}/policyFragments/{f.name}", "fragment", f"fragment '{f.name}'",
+                                    lambda f=f: apim.workspace_policy_fragment.get(rg, name, w.name, f.name, format="rawxml"))
+                if fpol is not None:
+                    fragments.append(Fragment(f.name, fpol, w.name))
+            return Workspace(w.name, policy), apis, fragments
 
         def one_product(p: Any) -> Product:
             pid = f"{base}/products/{p.name}"
@@ -470,7 +495,12 @@ class LiveCollector:
             backends.append(Backend(b.name, b.url or "", btype, pool_members, b.resource_id or ""))
         loggers = [Logger(lg.name, str(lg.logger_type or ""), lg.resource_id or "") for lg in raw["loggers"].result()]
         diagnostics = raw_diagnostics.result()
-        workspaces = [Workspace(w.name) for w in raw_workspaces.result()]
+        workspaces, more_apis, more_fragments = [], [], []
+        for workspace, ws_apis, ws_fragments in map(one_workspace, raw_workspaces.result()):
+            workspaces.append(workspace)
+            more_apis += ws_apis
+            more_fragments += ws_fragments
+        apis, fragments = apis + tuple(more_apis), fragments + tuple(more_fragments)
         self.note(f"service {name}: {len(apis)} API(s)")
         if self.options.tracker is not None:
             self.options.tracker.advance(f"{name}: {len(apis)} API(s)")
