@@ -21,6 +21,7 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path[:0] = [HERE, os.path.join(os.path.dirname(HERE), "tests")]
 
+from results import publish  # noqa: E402
 from synth import write_estate  # noqa: E402
 
 from browser import launch, why_unavailable  # noqa: E402
@@ -87,10 +88,7 @@ def main() -> None:
              f"{args.apis:,} synthetic APIs; Debian chromium, headless.", "",
              "| step | time | detail |", "|---|---:|---|"]
     lines += [f"| {a} | {b} | {c} |" for a, b, c in rows]
-    text = "\n".join(lines) + "\n"
-    print(text)
-    with open(os.path.join(HERE, "results-html.md"), "w", encoding="utf-8") as fh:
-        fh.write(text)
+    publish("html", lines)
 
 
 if __name__ == "__main__":

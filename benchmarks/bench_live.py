@@ -22,19 +22,19 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 sys.path[:0] = [HERE, os.path.join(ROOT, "tests")]
 
+from results import publish  # noqa: E402
 from synth import write_estate  # noqa: E402
 
 from aoai_audit.sources.detect import load_paths  # noqa: E402
 from aoai_audit.sources.live import LiveOptions, collect_live  # noqa: E402
-from fakearm import SUB, TENANT, FakeARM, tenant_from_estate  # noqa: E402
+from fakearm import SUB, FakeARM, login_env, tenant_from_estate  # noqa: E402
 
 CHAIN = 6  # Resource Graph → service → API list page → operations → operation policy, plus the token
 
 
 def run(tenant, latency, bucket, refill, workers: int, pacing: bool = True):
     with FakeARM(tenant, page_size=100, latency=latency) as srv:
-        os.environ.update(AZURE_CLIENT_ID="bench", AZURE_CLIENT_SECRET="bench", AZURE_TENANT_ID=TENANT,
-                          AZURE_AUTHORITY_HOST=srv.base_url, REQUESTS_CA_BUNDLE=srv.ca_path)
+        os.environ.update(login_env(srv, "bench"))
         srv.throttle(bucket, refill)
         start = time.monotonic()
         estate, counter = collect_live(LiveOptions(subscriptions=(SUB,), arm_endpoint=srv.base_url,
@@ -93,10 +93,7 @@ def main() -> None:
         seq_total = seq_per_api * apis
         lines.append(f"| sequential estimate ({seq_per_api * 1000:.0f} ms/API × {apis:,} APIs) / parallel wall | "
                      f"{seq_total / wall:.1f}× | ≥ 8× | {'yes' if seq_total / wall >= 8 else 'no'} |")
-    text = "\n".join(lines) + "\n"
-    print(text)
-    with open(os.path.join(HERE, "results-live.md"), "w", encoding="utf-8") as fh:
-        fh.write(text)
+    publish("live", lines)
 
 
 if __name__ == "__main__":

@@ -17,6 +17,7 @@ import tempfile
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 
+from results import publish  # noqa: E402
 from synth import write_estate  # noqa: E402
 
 FLOOR = r"""
@@ -82,10 +83,7 @@ def main() -> None:
     for r in rows:
         lines.append(f"| {r['apis']:,} | {r['policy_files']:,} | {r['floor_s']} | {r['scan_s']} | {r['ratio']}× | "
                      f"{r['us_per_api']} | {r['peak_rss_mb']} | {r['findings']:,} |")
-    text = "\n".join(lines) + "\n"
-    print(text)
-    with open(os.path.join(HERE, "results-offline.md"), "w", encoding="utf-8") as fh:
-        fh.write(text)
+    publish("offline", lines)
 
 
 if __name__ == "__main__":

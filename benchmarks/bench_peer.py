@@ -23,6 +23,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 
 from estate_writers import as_plan, to_arm, to_terraform  # noqa: E402
+from results import publish  # noqa: E402
 from synth import write_estate  # noqa: E402
 
 from aoai_audit.sources.detect import load_paths  # noqa: E402
@@ -81,10 +82,7 @@ def main() -> None:
              "|---|---:|---:|---:|---:|---:|---|"]
     lines += [f"| {label} | {size:.1f} MB | {count:,} | {ours:.2f} | {theirs:.2f} | {theirs / ours:.1f}× | "
               f"{'met' if theirs / ours >= 10 else 'not met'} |" for label, size, ours, theirs, count in rows]
-    text = "\n".join(lines) + "\n"
-    print(text)
-    with open(os.path.join(HERE, "results-peer.md"), "w", encoding="utf-8") as fh:
-        fh.write(text)
+    publish("peer", lines)
 
 
 if __name__ == "__main__":

@@ -19,7 +19,7 @@ from aoai_audit.engine import run_audit  # noqa: E402
 from aoai_audit.rules import load_registry  # noqa: E402
 from aoai_audit.sources.detect import load_paths  # noqa: E402
 from aoai_audit.sources.live import LiveOptions, collect_live  # noqa: E402
-from fakearm import SUB, TENANT, FakeARM, tenant_from_estate  # noqa: E402
+from fakearm import SUB, FakeARM, login_env, tenant_from_estate  # noqa: E402
 from fault_cases import cases  # noqa: E402
 from test_live_faults import KW  # noqa: E402
 
@@ -32,8 +32,7 @@ def main() -> None:
     names = [c.name for c in cases("https://x")]
     for name in names:
         with FakeARM(tenant) as srv:
-            os.environ.update(AZURE_CLIENT_ID="cid", AZURE_CLIENT_SECRET="s", AZURE_TENANT_ID=TENANT,
-                              AZURE_AUTHORITY_HOST=srv.base_url, REQUESTS_CA_BUNDLE=srv.ca_path)
+            os.environ.update(login_env(srv))
             (fault,) = [c for c in cases(srv.base_url) if c.name == name]
             srv.inject(fault.method, fault.path, *fault.responses)
             start = time.monotonic()

@@ -32,6 +32,12 @@ READ_ONLY_POST = re.compile(
 )
 
 
+def login_env(srv: FakeARM, secret: str = "not-a-real-secret") -> dict[str, str]:
+    """The environment that makes the real DefaultAzureCredential sign in as a service principal at the fake."""
+    return {"AZURE_CLIENT_ID": "cid", "AZURE_CLIENT_SECRET": secret, "AZURE_TENANT_ID": TENANT,
+            "AZURE_AUTHORITY_HOST": srv.base_url, "REQUESTS_CA_BUNDLE": srv.ca_path}
+
+
 def arm_error(code: str, message: str) -> dict[str, Any]:
     return {"error": {"code": code, "message": message}}
 

@@ -9,7 +9,16 @@ from aoai_audit.engine import run_audit
 from aoai_audit.sources.detect import load_paths
 from aoai_audit.sources.live import LiveOptions, collect_live
 from conftest import EXAMPLE
-from fakearm import READER, SUB, TENANT, FakeARM, add_account, add_role, arm_error, tenant_from_estate
+from fakearm import (
+    READER,
+    SUB,
+    FakeARM,
+    add_account,
+    add_role,
+    arm_error,
+    login_env,
+    tenant_from_estate,
+)
 
 FAST = {"retry_total": 3, "retry_backoff_factor": 0.01, "retry_backoff_max": 0.05}
 MONITORING_READER = "43d0d8ad-25c7-4714-9337-8ba259a9fe05"
@@ -23,11 +32,8 @@ def fake(monkeypatch):
     add_role(tenant, MONITORING_READER, f"/subscriptions/{SUB}", role_name="Monitoring Reader")
     with FakeARM(tenant) as srv:
         # the real credential chain: an environment service principal against the fake authority
-        monkeypatch.setenv("AZURE_CLIENT_ID", "cid")
-        monkeypatch.setenv("AZURE_CLIENT_SECRET", "not-a-real-secret")
-        monkeypatch.setenv("AZURE_TENANT_ID", TENANT)
-        monkeypatch.setenv("AZURE_AUTHORITY_HOST", srv.base_url)
-        monkeypatch.setenv("REQUESTS_CA_BUNDLE", srv.ca_path)
+        for name, value in login_env(srv).items():
+            monkeypatch.setenv(name, value)
         yield srv
 
 
@@ -208,9 +214,8 @@ def test_workspace_policies_apis_and_fragments_are_read(monkeypatch, registry):
                      fragments=(*svc.fragments, Fragment("ws-tokens", fragment, "team-ws")))
     offline = dc_replace(base, services=(svc,))
     with FakeARM(tenant_from_estate(offline)) as srv:
-        for k, v in (("AZURE_CLIENT_ID", "cid"), ("AZURE_CLIENT_SECRET", "x"), ("AZURE_TENANT_ID", TENANT),
-                     ("AZURE_AUTHORITY_HOST", srv.base_url), ("REQUESTS_CA_BUNDLE", srv.ca_path)):
-            monkeypatch.setenv(k, v)
+        for name, value in login_env(srv).items():
+            monkeypatch.setenv(name, value)
         estate, _ = live(srv)
     got = estate.services[0]
     assert not estate.gaps

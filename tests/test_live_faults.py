@@ -10,7 +10,7 @@ from aoai_audit.engine import run_audit
 from aoai_audit.sources.detect import load_paths
 from aoai_audit.sources.live import LiveOptions, collect_live
 from conftest import EXAMPLE
-from fakearm import SUB, TENANT, FakeARM, tenant_from_estate
+from fakearm import SUB, FakeARM, login_env, tenant_from_estate
 from fault_cases import APIS, RETRIES, cases
 
 KW = {"retry_total": RETRIES, "retry_backoff_factor": 0.01, "retry_backoff_max": 0.05, "read_timeout": 0.5,
@@ -21,11 +21,8 @@ NAMES = [c.name for c in cases("https://x")]
 @pytest.fixture()
 def fake(monkeypatch):
     with FakeARM(tenant_from_estate(load_paths([str(EXAMPLE)]))) as srv:
-        monkeypatch.setenv("AZURE_CLIENT_ID", "cid")
-        monkeypatch.setenv("AZURE_CLIENT_SECRET", "not-a-real-secret")
-        monkeypatch.setenv("AZURE_TENANT_ID", TENANT)
-        monkeypatch.setenv("AZURE_AUTHORITY_HOST", srv.base_url)
-        monkeypatch.setenv("REQUESTS_CA_BUNDLE", srv.ca_path)
+        for name, value in login_env(srv).items():
+            monkeypatch.setenv(name, value)
         yield srv
 
 

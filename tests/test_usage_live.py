@@ -14,7 +14,15 @@ from aoai_audit.sources.detect import load_paths
 from aoai_audit.sources.live import LiveOptions, collect_live
 from aoai_audit.usage.files import load_usage_file
 from conftest import EXAMPLE, ROOT
-from fakearm import SUB, TENANT, FakeARM, add_account, arm_error, load_usage_csv, tenant_from_estate
+from fakearm import (
+    SUB,
+    FakeARM,
+    add_account,
+    arm_error,
+    load_usage_csv,
+    login_env,
+    tenant_from_estate,
+)
 
 FAST = {"retry_total": 2, "retry_backoff_factor": 0.01, "retry_backoff_max": 0.05}
 USAGE = ROOT / "fixtures" / "example" / "usage.csv"
@@ -28,11 +36,8 @@ def fake(monkeypatch):
                 for name in ("contoso-aoai-eus", "contoso-aoai-weu")}
     with FakeARM(tenant) as srv:
         load_usage_csv(srv, USAGE, accounts)
-        monkeypatch.setenv("AZURE_CLIENT_ID", "cid")
-        monkeypatch.setenv("AZURE_CLIENT_SECRET", "not-a-real-secret")
-        monkeypatch.setenv("AZURE_TENANT_ID", TENANT)
-        monkeypatch.setenv("AZURE_AUTHORITY_HOST", srv.base_url)
-        monkeypatch.setenv("REQUESTS_CA_BUNDLE", srv.ca_path)
+        for name, value in login_env(srv).items():
+            monkeypatch.setenv(name, value)
         yield srv
 
 
