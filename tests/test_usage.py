@@ -316,3 +316,16 @@ def test_attribution_chain_charges_usage_findings_to_the_apis_the_usage_names(re
     assert rows["chat-completions"]["cost_centre"].why == "KQ001"  # it feeds the unknown bucket
     assert rows["hr-copilot"]["cost_centre"].why == "KQ002"  # its caller app has no cost centre
     assert rows["embeddings-search"]["cost_centre"].status == "intact"  # no usage names it
+
+
+def test_a_snapshot_keeps_the_usage_and_scans_to_the_same_figures(tmp_path):
+    snap = tmp_path / "estate.json.gz"
+    cli = [sys.executable, "-m", "aoai_audit.cli"]
+    subprocess.run([*cli, "collect", str(EXAMPLE), "--usage", str(USAGE), "-o", str(snap)], check=True,
+                   capture_output=True, cwd=ROOT)
+    direct, again = (json.loads(subprocess.run([*cli, "scan", *src, "--format", "json"], capture_output=True,
+                                               text=True, cwd=ROOT).stdout)
+                     for src in ([str(EXAMPLE), "--usage", str(USAGE)], [str(snap)]))
+    assert again["usage"] == direct["usage"] | {"origin": again["usage"]["origin"]}
+    assert {(f["rule_id"], f["tokens"]) for f in again["findings"] if f["rule_id"].startswith("KQ")} == \
+        {(f["rule_id"], f["tokens"]) for f in direct["findings"] if f["rule_id"].startswith("KQ")}
