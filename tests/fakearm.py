@@ -28,7 +28,8 @@ TENANT = "11111111-1111-1111-1111-111111111111"
 RG = "rg-ai"
 READER = "33333333-3333-3333-3333-333333333333"
 READ_ONLY_POST = re.compile(
-    r"(^/v1/.+/query$|/providers/Microsoft\.ResourceGraph/resources$|/oauth2/v2\.0/token$)", re.I
+    r"(^/v1/.+/query$|/providers/Microsoft\.ResourceGraph/resources$|/providers/Microsoft\.CostManagement/query$|"
+    r"/oauth2/v2\.0/token$)", re.I
 )
 
 
@@ -60,6 +61,7 @@ class FakeARM:
         self.token_lifetime = 3600  # expires_in the token endpoint announces
         self.token_valid_for: float | None = None  # seconds the fake honours a token (None: forever)
         self.token_expiry: dict[str, float] = {}
+        self.billed: dict[str, float] = {}  # account resource id -> actual cost the Cost Management query returns
         self.graph_disabled = False  # True: Resource Graph answers 403 (the tool must fall back to ARM lists)
         self.metric_events: list[dict[str, Any]] = []  # AppMetrics data points (see answer_log_query)
         self.llm_log: list[dict[str, Any]] = []  # ApiManagementGatewayLlmLog joined with GatewayLogs, per request
@@ -209,6 +211,8 @@ class FakeARM:
             if self.graph_disabled:
                 return 403, {}, arm_error("AuthorizationFailed", "no Microsoft.ResourceGraph/resources/read")
             return 200, remaining, self.resource_graph(json.loads(rec["body"] or b"{}"))
+        if method == "POST" and re.fullmatch(r"/subscriptions/[^/]+/providers/Microsoft\.CostManagement/query", path, re.I):
+            return 200, remaining, self.cost_query(rec)
         if method == "POST" and re.fullmatch(r"/v1/.+/query", path):
             return 200, {}, answer_log_query(self, json.loads(rec["body"] or b"{}"))
         if method != "GET":
@@ -229,6 +233,17 @@ class FakeARM:
             return 200, remaining, body
         return 404, remaining, arm_error("ResourceNotFound", f"no such resource: {path}")
 
+
+    def cost_query(self, rec: dict[str, Any]) -> dict[str, Any]:
+        """Cost Management query grouped by ResourceId: one row per account given in `self.billed`, two per page."""
+        sub = rec["path"].split("/")[2]
+        rows = [[cost, rid, "USD"] for rid, cost in sorted(self.billed.items()) if rid.split("/")[2] == sub]
+        skip = int((rec["query"].get("$skiptoken") or ["0"])[0])
+        props: dict[str, Any] = {"columns": [{"name": "Cost", "type": "Number"}, {"name": "ResourceId", "type": "String"},
+                                             {"name": "Currency", "type": "String"}], "rows": rows[skip: skip + 2]}
+        if skip + 2 < len(rows):
+            props["nextLink"] = f"{self.base_url}{rec['path']}?api-version=2023-03-01&$skiptoken={skip + 2}"
+        return {"id": "query", "name": "query", "type": "Microsoft.CostManagement/query", "properties": props}
 
     def resource_graph(self, body: dict[str, Any]) -> dict[str, Any]:
         """Resource Graph `resources`: the services and accounts the fake holds, for the subscriptions asked,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 from dataclasses import replace
+from decimal import Decimal
 
 import pytest
 
@@ -39,6 +40,20 @@ def fake(monkeypatch):
         for name, value in login_env(srv).items():
             monkeypatch.setenv(name, value)
         yield srv
+
+
+def test_billed_cost_is_read_beside_the_estimate_and_a_403_names_the_role(fake, registry):
+    accounts = sorted(a["id"] for a in fake.collections[f"/subscriptions/{SUB}/providers/microsoft.cognitiveservices/accounts"])
+    fake.billed = {accounts[0]: 12000.25, accounts[1]: 7800.5, f"{accounts[0]}-not-audited": 99.0}
+    result = run_audit(live(fake), registry, Settings())
+    assert {k.rsplit("/", 1)[-1]: v[0] for k, v in result.ctx.usage.billed.items()} == \
+        {"contoso-aoai-eus": Decimal("12000.25"), "contoso-aoai-weu": Decimal("7800.5")}
+    posts = [p for m, p in fake.calls() if m == "POST" and "CostManagement" in p]
+    assert len(posts) == 2 and fake.writes() == []  # paged: two rows per page
+    fake.inject("POST", r"/providers/Microsoft\.CostManagement/query$", (403, {}, arm_error("AuthorizationFailed", "no")))
+    result = run_audit(live(fake), registry, Settings())
+    assert any("Cost Management Reader" in f.message for f in result.findings if f.rule_id == "AU001")
+    assert not result.ctx.usage.billed
 
 
 def live(srv):

@@ -41,6 +41,15 @@ class UsageRow:
         return self.total_tokens or (self.input_tokens + self.output_tokens)
 
 
+@dataclass(frozen=True, slots=True)
+class BilledCost:
+    """What Cost Management says an Azure OpenAI account actually cost in the window (beside the estimate)."""
+
+    account: str  # resource id, lower-case
+    amount: float
+    currency: str = "USD"
+
+
 @dataclass(frozen=True)
 class UsageData:
     rows: tuple[UsageRow, ...] = ()
@@ -48,6 +57,7 @@ class UsageData:
     origin: str = ""  # file path, or "live"
     gaps: tuple[CollectionGap, ...] = ()  # queries that failed: AU001, never a silent zero
     notes: tuple[str, ...] = ()
+    billed: tuple[BilledCost, ...] = ()  # empty: not read (no Cost Management access, or offline)
 
     def merge(self, other: UsageData) -> UsageData:
         windows = [w for w in (self.window, other.window) if w]
@@ -57,6 +67,7 @@ class UsageData:
             " + ".join(o for o in (self.origin, other.origin) if o),
             self.gaps + other.gaps,
             self.notes + other.notes,
+            self.billed + other.billed,
         )
 
     @property

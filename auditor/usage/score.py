@@ -94,6 +94,7 @@ class UsageSummary:
     cost_centres: dict[str, Tally] | None  # None: no cost-centre map given
     unmapped: list[Consumer]
     notes: list[str]
+    billed: dict[str, tuple[Decimal, str]] = field(default_factory=dict)  # account id → actual cost, currency
 
     @property
     def unknown_share(self) -> float:
@@ -265,4 +266,5 @@ def score_usage(
         cost_centres=centres,
         unmapped=unmapped,
         notes=notes,
+        billed={b.account: (Decimal(str(b.amount)), b.currency) for b in usage.billed},
     )

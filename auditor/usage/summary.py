@@ -51,6 +51,11 @@ def usage_dict(u: UsageSummary) -> dict[str, Any]:
             for p in u.unpriced
         ],
         "notes": list(u.notes),
+        "billed": None if not u.billed else {
+            "total": _money(sum((amount for amount, _c in u.billed.values()), Decimal(0))),
+            "currency": next(iter(u.billed.values()))[1],
+            "accounts": [{"account": k, "amount": _money(a), "currency": c} for k, (a, c) in sorted(u.billed.items())],
+        },
     }
 
 

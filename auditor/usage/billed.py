@@ -1,0 +1,73 @@
+"""Actual cost of the Azure OpenAI accounts from Cost Management, set beside the cost estimated from prices.
+
+One query per subscription, grouped by resource on the server (a documented read: POST .../query). Without
+Cost Management Reader it is a gap naming the role, and the report shows the estimate alone.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from typing import TYPE_CHECKING, Any
+
+from ..estate import Estate
+from .model import BilledCost
+
+if TYPE_CHECKING:
+    from ..sources.live import LiveCollector
+
+COST_API = "2023-03-01"
+COST_READ = "Cost Management Reader on the subscription (Microsoft.CostManagement/query/read)"
+MAX_PAGES = 100
+
+
+def cost_query(start: dt.date, end: dt.date) -> dict[str, Any]:
+    return {
+        "type": "ActualCost",
+        "timeframe": "Custom",
+        "timePeriod": {"from": f"{start.isoformat()}T00:00:00Z", "to": f"{end.isoformat()}T23:59:59Z"},
+        "dataset": {
+            "granularity": "None",
+            "aggregation": {"totalCost": {"name": "Cost", "function": "Sum"}},
+            "grouping": [{"type": "Dimension", "name": "ResourceId"}],
+            "filter": {"dimensions": {"name": "ResourceType", "operator": "In",
+                                      "values": ["microsoft.cognitiveservices/accounts"]}},
+        },
+    }
+
+
+def _rows(body: Any) -> tuple[list[dict[str, Any]], str | None]:
+    props = body.get("properties") if isinstance(body, dict) else None
+    if not isinstance(props, dict) or not isinstance(props.get("columns"), list):
+        raise ValueError("malformed Cost Management query result")
+    names = [str(c.get("name", "")) for c in props["columns"] if isinstance(c, dict)]
+    rows = [dict(zip(names, r, strict=False)) for r in props.get("rows") or [] if isinstance(r, list)]
+    return rows, props.get("nextLink")
+
+
+def read_billed_cost(collector: LiveCollector, estate: Estate, start: dt.date, end: dt.date) -> tuple[BilledCost, ...]:
+    from azure.core.rest import HttpRequest
+    from azure.mgmt.apimanagement import ApiManagementClient
+
+    wanted = {a.resource_id.lower() for a in estate.accounts}
+    subs = sorted({rid.split("/")[2] for rid in wanted if rid.count("/") > 2})
+    totals: dict[tuple[str, str], float] = defaultdict(float)
+    for sub in subs:
+        client = ApiManagementClient(collector.credential, sub, **collector.client_kwargs())
+        url: str | None = f"/subscriptions/{sub}/providers/Microsoft.CostManagement/query?api-version={COST_API}"
+        collector.note(f"reading actual cost of subscription {sub}")
+
+        def run(url=url, client=client) -> None:
+            seen: set[str] = set()
+            while url and url not in seen and len(seen) < MAX_PAGES:
+                seen.add(url)
+                response = client._send_request(HttpRequest("POST", url, json=cost_query(start, end)))
+                response.raise_for_status()
+                rows, url = _rows(response.json())
+                for row in rows:
+                    rid = str(row.get("ResourceId", "")).lower()
+                    if rid in wanted:
+                        totals[(rid, str(row.get("Currency") or "USD"))] += float(row.get("Cost") or 0)
+
+        collector.read(f"/subscriptions/{sub}", COST_READ, run, None)
+    return tuple(BilledCost(rid, round(amount, 2), currency) for (rid, currency), amount in sorted(totals.items()))
