@@ -48,6 +48,9 @@ def test_billed_cost_is_read_beside_the_estimate_and_a_403_names_the_role(fake, 
     result = run_audit(live(fake), registry, Settings())
     assert {k.rsplit("/", 1)[-1]: v[0] for k, v in result.ctx.usage.billed.items()} == \
         {"contoso-aoai-eus": Decimal("12000.25"), "contoso-aoai-weu": Decimal("7800.5")}
+    from aoai_audit.report.html import render_html
+
+    assert "Billed by Cost Management" in render_html(result, registry) and "USD 19,800.75" in render_html(result, registry)
     posts = [p for m, p in fake.calls() if m == "POST" and "CostManagement" in p]
     assert len(posts) == 2 and fake.writes() == []  # paged: two rows per page
     fake.inject("POST", r"/providers/Microsoft\.CostManagement/query$", (403, {}, arm_error("AuthorizationFailed", "no")))
