@@ -80,15 +80,25 @@ def live_options(func):
     return func
 
 
+def window_options(func):
+    """The usage window, for `scan`, `collect` and `kql` alike."""
+    options = [
+        click.option("--window", default="30d", show_default=True, help="Usage window ending yesterday: 30d, 7d, 4w."),
+        click.option("--from", "date_from", help="First day of the usage window (YYYY-MM-DD)."),
+        click.option("--to", "date_to", help="Last day of the usage window (YYYY-MM-DD, inclusive)."),
+    ]
+    for option in reversed(options):
+        func = option(func)
+    return func
+
+
 def usage_options(func):
     """Usage, prices and cost centres: the money half of the audit (KQ rules, the report's usage section)."""
     options = [
         click.option("--usage", "usage_files", multiple=True, type=click.Path(),
                      help="Exported usage (CSV or JSON, see `aoai-audit kql`); repeatable."),
         click.option("--no-usage", is_flag=True, help="Live runs: do not query Log Analytics or platform metrics."),
-        click.option("--window", default="30d", show_default=True, help="Usage window ending yesterday: 30d, 7d, ..."),
-        click.option("--from", "date_from", help="First day of the usage window (YYYY-MM-DD)."),
-        click.option("--to", "date_to", help="Last day of the usage window (YYYY-MM-DD, inclusive)."),
+        window_options,
         click.option("--prices", "prices_file", type=click.Path(), help="Price overrides (negotiated prices)."),
         click.option("--cost-centres", "cost_centres_file", type=click.Path(),
                      help="Cost-centre map (YAML or CSV): consumer, product or API → cost centre and owner."),
@@ -96,6 +106,12 @@ def usage_options(func):
     for option in reversed(options):
         func = option(func)
     return func
+
+
+def _usage_args(usage_files, no_usage, window, date_from, date_to, prices_file=None, cost_centres_file=None) -> dict:
+    """What the usage options asked for; usage files stand in for a live usage read."""
+    return dict(usage_files=usage_files, no_usage=no_usage or bool(usage_files), window=window, date_from=date_from,
+                date_to=date_to, prices_file=prices_file, cost_centres_file=cost_centres_file)
 
 
 def usage_window(window: str, date_from: str | None, date_to: str | None) -> tuple[dt.date, dt.date]:
@@ -255,9 +271,7 @@ def scan(
     # The estate is a large acyclic tree of frozen objects: the cycle collector only costs time here.
     gc.disable()
     try:
-        usage = dict(usage_files=usage_files, no_usage=no_usage or bool(usage_files), window=window,
-                     date_from=date_from, date_to=date_to, prices_file=prices_file,
-                     cost_centres_file=cost_centres_file)
+        usage = _usage_args(usage_files, no_usage, window, date_from, date_to, prices_file, cost_centres_file)
         estate = _load(paths, live, settings.reader_principal, usage, settings)
         estate, settings = _apply_usage(estate, settings, usage)
         result = run_audit(estate, registry, settings, known_baseline)
@@ -335,8 +349,7 @@ def collect(paths, output, reader_principal, usage_files, no_usage, window, date
     """Read an estate (files or live Azure) and save it as a snapshot, to audit later with `scan SNAPSHOT`."""
     from .snapshot import write_snapshot
 
-    usage = dict(usage_files=usage_files, no_usage=no_usage or bool(usage_files), window=window,
-                 date_from=date_from, date_to=date_to, prices_file=None, cost_centres_file=None)
+    usage = _usage_args(usage_files, no_usage, window, date_from, date_to)
     estate = _load(paths, live, reader_principal, usage)
     estate, _ = _apply_usage(estate, None, usage)
     write_snapshot(estate, output)
@@ -365,9 +378,7 @@ def _default_config() -> str | None:
 @main.command()
 @click.argument("paths", nargs=-1, type=click.Path())
 @live_options
-@click.option("--window", default="30d", show_default=True, help="Days ending yesterday: 30d, 7d, 4w.")
-@click.option("--from", "date_from", help="First day (YYYY-MM-DD).")
-@click.option("--to", "date_to", help="Last day (YYYY-MM-DD, inclusive).")
+@window_options
 @click.option("--config", "config_path", type=click.Path(), help="YAML config (LLM API overrides).")
 def kql(paths, window, date_from, date_to, config_path, **live):
     """Print the usage queries built from this estate, to run in the portal and feed back with --usage."""

@@ -237,8 +237,6 @@ class LiveCollector:
     def client_kwargs(self) -> dict[str, Any]:
         return {"base_url": self.arm, "per_retry_policies": [self.counting_policy()], **self.options.client_kwargs}
 
-    _kwargs = client_kwargs
-
     def gap(self, target: str, message: str, exc: BaseException | None = None, needs: str | None = None) -> None:
         status = _status(exc) if exc else None
         log.debug("gap: %s: %s (%r)", target, message, exc)
@@ -277,7 +275,7 @@ class LiveCollector:
         assignments: list[RoleAssignment] = []
         definitions: dict[str, RoleDefinition] = {}
         reader = self.options.reader_principal or self._whoami()
-        kw = self._kwargs()
+        kw = self.client_kwargs()
         subscriptions = list(self.options.subscriptions)
         if self.options.all_subscriptions:
             subscriptions += [s for s in self._all_subscriptions(kw) if s not in subscriptions]
