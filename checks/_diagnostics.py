@@ -2,24 +2,10 @@
 
 from __future__ import annotations
 
-from aoai_audit.estate import DiagnosticSetting, Estate
+from aoai_audit.diagnostics import sends_category, settings_on
+from aoai_audit.estate import DiagnosticSetting
 
-
-def settings_on(estate: Estate, resource_id: str) -> list[DiagnosticSetting]:
-    rid = resource_id.rstrip("/").lower()
-    return [d for d in estate.diagnostic_settings if d.resource_id.rstrip("/").lower() == rid]
-
-
-def sends_category(setting: DiagnosticSetting, category: str) -> bool:
-    """The setting sends this log category to its destination (directly or through a category group)."""
-    for log in setting.logs:
-        if not log.enabled:
-            continue
-        if (log.category or "").lower() == category.lower():
-            return True
-        if (log.category_group or "").lower() in ("alllogs",):
-            return True
-    return False
+__all__ = ["describe", "sends_any_log", "sends_category", "sends_metrics", "settings_on"]
 
 
 def sends_any_log(setting: DiagnosticSetting) -> bool:

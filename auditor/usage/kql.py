@@ -22,6 +22,7 @@ from ..analysis import (
     unknown_markers,
 )
 from ..context import AuditContext
+from ..diagnostics import sends_category, settings_on
 from ..estate import ApimService
 
 # Names of the token metrics the policies emit, as they appear in AppMetrics (see docs/usage.md).
@@ -181,14 +182,9 @@ def gateway_log_query(service: ApimService, start: dt.date, end: dt.date) -> Usa
 
 
 def sends_llm_logs(ctx: AuditContext, service: ApimService) -> bool:
-    rid = service.resource_id.lower()
-    for ds in ctx.estate.diagnostic_settings:
-        if ds.resource_id.lower() != rid or not ds.workspace_id or (ds.destination_type or "").lower() != "dedicated":
-            continue
-        if any(s.enabled and (s.category in ("GatewayLlmLogs",) or s.category_group in ("allLogs", "audit"))
-               for s in ds.logs):
-            return True
-    return False
+    """GatewayLlmLogs reach a workspace in the resource-specific tables the LLM log query reads."""
+    return any(ds.workspace_id and (ds.destination_type or "").lower() == "dedicated"
+               and sends_category(ds, "GatewayLlmLogs") for ds in settings_on(ctx.estate, service.resource_id))
 
 
 def build_queries(ctx: AuditContext, start: dt.date, end: dt.date) -> list[UsageQuery]:
