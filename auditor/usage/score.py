@@ -14,7 +14,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from ..estate import Estate
 from .costcentres import CostCentreMap
 from .model import UNKNOWN_VALUES, UsageData, UsageRow
-from .prices import Price, PriceTable, deployment_type
+from .prices import PriceTable, deployment_type
 
 CENT = Decimal("0.01")
 
@@ -132,20 +132,19 @@ class _Pricer:
         region = row.region or (account.location if account else "")
         return model, version, dtype, region.lower().replace(" ", "")
 
-    def price(self, row: UsageRow) -> tuple[Decimal | None, Price | None]:
+    def price(self, row: UsageRow) -> tuple[Decimal | None, str]:
+        """The row's cost (None: not priced) and the model it was found to be ("" when nothing says)."""
         model, version, dtype, region = self.describe(row)
-        if not model:
-            return None, None
-        if dtype == "provisioned":
-            return None, None
+        if not model or dtype == "provisioned":
+            return None, model
         if not (row.input_tokens or row.output_tokens):
             self._miss((model, version, dtype, region), row, "only a total: input and output are priced apart")
-            return None, None
+            return None, model
         price = self.prices.find(model, version, dtype, region)
         if price is None:
             self._miss((model, version, dtype, region), row, "no price in the table")
-            return None, None
-        return price.cost(row.input_tokens, row.cached_input_tokens, row.output_tokens), price
+            return None, model
+        return price.cost(row.input_tokens, row.cached_input_tokens, row.output_tokens), model
 
     def _miss(self, key, row: UsageRow, reason: str) -> None:
         entry = self.missing.setdefault(key, {"gateway": 0, "platform": 0, "reason": reason})
@@ -185,8 +184,8 @@ def score_usage(
     blended = 0
     streamed = 0
     for row in usage.gateway:
-        money, _ = pricer.price(row)
-        if money is None and not pricer.describe(row)[0] and row.day in platform_rate:
+        money, model = pricer.price(row)
+        if money is None and not model and row.day in platform_rate:
             m, t = platform_rate[row.day]
             money = m * row.tokens / t if t else None
             blended += row.tokens
