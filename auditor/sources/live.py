@@ -15,7 +15,7 @@ import json
 import logging
 import threading
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from types import SimpleNamespace
@@ -529,22 +529,30 @@ class LiveCollector:
             out.append(diagnostic_from_props(d.name, props, None, origin(d.name)))
         return out
 
-    def _raw_list(self, apim, path: str) -> list[dict[str, Any]]:
-        """GET a collection the installed SDKs have no client for (Cognitive Services), following nextLink."""
+    def raw_pages(self, client, method: str, path: str, body: Any = None,
+                  next_link: Callable[[Any], str | None] = lambda page: page.get("nextLink"),
+                  max_pages: int = 1000) -> Iterator[Any]:
+        """Pages of a request the installed SDKs do not model, sent through a client's own pipeline (auth,
+        retries, counting, pacing) and following next links; a link that comes back ends the paging."""
         from azure.core.rest import HttpRequest
 
-        items: list[dict[str, Any]] = []
         url: str | None = path
         seen: set[str] = set()
-        while url and url not in seen and len(seen) < 1000:
+        while url and url not in seen and len(seen) < max_pages:
             seen.add(url)
-            response = apim._send_request(HttpRequest("GET", url))
+            response = client._send_request(HttpRequest(method, url, json=body))
             response.raise_for_status()
-            body = response.json()
+            page = response.json()
+            yield page
+            url = next_link(page)
+
+    def _raw_list(self, apim, path: str) -> list[dict[str, Any]]:
+        """GET a collection the installed SDKs have no client for (Cognitive Services, newer api-versions)."""
+        items: list[dict[str, Any]] = []
+        for body in self.raw_pages(apim, "GET", path):
             if not isinstance(body, dict) or not isinstance(body.get("value", []), list):
                 raise ValueError("malformed list body")
             items += [i for i in body.get("value", []) if isinstance(i, dict)]
-            url = body.get("nextLink")
         return items
 
     def _accounts(self, apim, sub: str) -> list[AiAccount]:

@@ -36,17 +36,20 @@ def cost_query(start: dt.date, end: dt.date) -> dict[str, Any]:
     }
 
 
-def _rows(body: Any) -> tuple[list[dict[str, Any]], str | None]:
+def _rows(body: Any) -> list[dict[str, Any]]:
     props = body.get("properties") if isinstance(body, dict) else None
     if not isinstance(props, dict) or not isinstance(props.get("columns"), list):
         raise ValueError("malformed Cost Management query result")
     names = [str(c.get("name", "")) for c in props["columns"] if isinstance(c, dict)]
-    rows = [dict(zip(names, r, strict=False)) for r in props.get("rows") or [] if isinstance(r, list)]
-    return rows, props.get("nextLink")
+    return [dict(zip(names, r, strict=False)) for r in props.get("rows") or [] if isinstance(r, list)]
+
+
+def _next_link(body: Any) -> str | None:
+    props = body.get("properties") if isinstance(body, dict) else None
+    return props.get("nextLink") if isinstance(props, dict) else None
 
 
 def read_billed_cost(collector: LiveCollector, estate: Estate, start: dt.date, end: dt.date) -> tuple[BilledCost, ...]:
-    from azure.core.rest import HttpRequest
     from azure.mgmt.apimanagement import ApiManagementClient
 
     wanted = {a.resource_id.lower() for a in estate.accounts}
@@ -54,17 +57,12 @@ def read_billed_cost(collector: LiveCollector, estate: Estate, start: dt.date, e
     totals: dict[tuple[str, str], float] = defaultdict(float)
     for sub in subs:
         client = ApiManagementClient(collector.credential, sub, **collector.client_kwargs())
-        url: str | None = f"/subscriptions/{sub}/providers/Microsoft.CostManagement/query?api-version={COST_API}"
+        url = f"/subscriptions/{sub}/providers/Microsoft.CostManagement/query?api-version={COST_API}"
         collector.note(f"reading actual cost of subscription {sub}")
 
         def run(url=url, client=client) -> None:
-            seen: set[str] = set()
-            while url and url not in seen and len(seen) < MAX_PAGES:
-                seen.add(url)
-                response = client._send_request(HttpRequest("POST", url, json=cost_query(start, end)))
-                response.raise_for_status()
-                rows, url = _rows(response.json())
-                for row in rows:
+            for page in collector.raw_pages(client, "POST", url, cost_query(start, end), _next_link, MAX_PAGES):
+                for row in _rows(page):
                     rid = str(row.get("ResourceId", "")).lower()
                     if rid in wanted:
                         totals[(rid, str(row.get("Currency") or "USD"))] += float(row.get("Cost") or 0)

@@ -94,9 +94,12 @@ def read_platform_usage(collector: LiveCollector, estate: Estate, start: dt.date
 
     first, last = _timespan(start, end)
     rows: list[UsageRow] = []
+    clients: dict[str, Any] = {}  # one client (one connection pool) per subscription, not per account
     for account in estate.accounts:
         sub = account.resource_id.split("/")[2] if account.resource_id.count("/") > 2 else ""
-        monitor = MonitorManagementClient(collector.credential, sub, **collector.client_kwargs())
+        if sub not in clients:
+            clients[sub] = MonitorManagementClient(collector.credential, sub, **collector.client_kwargs())
+        monitor = clients[sub]
         collector.note(f"reading platform token metrics of {account.name}")
         response = collector.read(account.resource_id, METRICS_READ, lambda m=monitor, a=account: m.metrics.list(
             a.resource_id,
