@@ -6,6 +6,7 @@ from aoai_audit.context import AuditContext
 from aoai_audit.estate import CARRIES_USAGE
 from aoai_audit.findings import Location, Severity
 from aoai_audit.rules import Rule
+from aoai_audit.usage.score import source_label
 
 from . import _refs
 from ._usage import as_money, tally_text, tokens
@@ -44,7 +45,7 @@ def check(ctx: AuditContext):
     share = usage.unknown_share
     if share <= threshold:
         return
-    top = list(usage.unknown_sources.items())[:5]
+    top = [(source_label(api, product), n) for (api, product), n in list(usage.unknown_sources.items())[:5]]
     markers = sorted({m for values in usage.unknown_markers.values() for m in values if m})
     yield RULE.finding(
         "usage/unknown",

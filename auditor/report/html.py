@@ -78,8 +78,7 @@ def _usage_counts(doc: dict[str, Any], counts: dict[str, Counter[str]]) -> None:
         by_name[api["api"]].append(api["resource"])
     if "KQ001" in active:
         for source in usage["unknown"]["sources"]:
-            m = re.match(r"api '([^']*)'", source["where"])
-            for resource in by_name.get(m.group(1) if m else "", []):
+            for resource in by_name.get(source["api"], []):
                 counts[resource]["KQ001"] += 1
     if "KQ002" in active:
         for consumer in usage["consumers"]:

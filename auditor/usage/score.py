@@ -19,6 +19,11 @@ from .prices import PriceTable, deployment_type
 CENT = Decimal("0.01")
 
 
+def source_label(api: str, product: str) -> str:
+    """Where unattributed tokens came through, as findings and reports name it."""
+    return f"api '{api or '?'}'" + (f" via product '{product}'" if product else "")
+
+
 def cents(amount: Decimal) -> Decimal:
     return amount.quantize(CENT, rounding=ROUND_HALF_UP)
 
@@ -83,7 +88,7 @@ class UsageSummary:
     price_source: str
     consumers: list[Consumer]
     unknown: Tally
-    unknown_sources: dict[str, int]  # "api 'x' via product 'y'" → tokens
+    unknown_sources: dict[tuple[str, str], int]  # (api, product) → tokens, most first
     unknown_markers: dict[str, tuple[str, ...]]  # dimension → the values counted as unknown
     gateway: Tally
     platform: Tally | None  # None: no platform figures were given
@@ -179,7 +184,7 @@ def score_usage(
 
     gateway, unknown = Tally(), Tally()
     consumers: dict[tuple[str, str], Consumer] = {}
-    unknown_sources: dict[str, int] = defaultdict(int)
+    unknown_sources: dict[tuple[str, str], int] = defaultdict(int)
     gateway_by_key: dict[tuple[str, dt.date], int] = defaultdict(int)
     blended = 0
     streamed = 0
@@ -196,8 +201,7 @@ def score_usage(
         if _is_unknown(row.consumer, dim_markers):
             unknown.add(row.tokens, money)
             daily[row.day]["unknown"] += row.tokens
-            where = f"api '{row.api or '?'}'" + (f" via product '{row.product}'" if row.product else "")
-            unknown_sources[where] += row.tokens
+            unknown_sources[(row.api, row.product)] += row.tokens
             continue
         daily[row.day]["attributed"] += row.tokens
         key = (row.dimension, row.consumer or "")

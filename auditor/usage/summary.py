@@ -5,7 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from .score import Tally, UsageSummary, cents
+from .score import Tally, UsageSummary, cents, source_label
 
 
 def _money(amount: Decimal | None) -> float | None:
@@ -28,7 +28,8 @@ def usage_dict(u: UsageSummary) -> dict[str, Any]:
         "gateway": _tally(u.gateway),
         "platform": _tally(u.platform),
         "unknown": {**_tally(u.unknown), "share": round(u.unknown_share, 4),
-                    "sources": [{"where": w, "tokens": n} for w, n in u.unknown_sources.items()]},
+                    "sources": [{"where": source_label(api, product), "api": api, "product": product, "tokens": n}
+                                for (api, product), n in u.unknown_sources.items()]},
         "unmetered": None if u.platform is None else {
             "tokens": u.unmetered_tokens, "money": _money(u.unmetered_money),
         },
