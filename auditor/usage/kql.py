@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 from ..analysis import (
@@ -21,9 +22,10 @@ from ..analysis import (
     token_metrics,
     unknown_markers,
 )
-from ..context import AuditContext
+from ..context import ApiView, AuditContext
 from ..diagnostics import sends_category, settings_on
 from ..estate import ApimService
+from ..policy.tree import PolicyNode
 
 # Names of the token metrics the policies emit, as they appear in AppMetrics (see docs/usage.md).
 PROMPT, COMPLETION, TOTAL = "Prompt Tokens", "Completion Tokens", "Total Tokens"
@@ -71,33 +73,36 @@ class _MetricUse:
     has_product_dimension: bool = False
 
 
-def metric_uses(ctx: AuditContext) -> dict[str, _MetricUse]:
-    """Service → which consumer dimension each LLM API's token metric uses, over all its namespaces."""
-    uses: dict[str, _MetricUse] = {}
+def _token_metrics(ctx: AuditContext) -> Iterator[tuple[ApiView, PolicyNode, list[Dimension]]]:
+    """Every effective token metric of every LLM API, with its dimensions."""
     for view in ctx.llm_apis:
         for ep in view.effective:
             for metric, _path in token_metrics(ep.inbound):
-                namespace = metric.get("namespace") or "API Management"
-                dims = dimensions(metric, ep.inbound)
-                use = uses.setdefault(view.service.name, _MetricUse([], {}))
-                if namespace not in use.namespaces:
-                    use.namespaces.append(namespace)
-                chosen = consumer_dimension(dims)
-                use.apis.setdefault(view.api.name, chosen.name if chosen else "")
-                names = {norm_dimension(d.name) for d in dims}
-                use.has_api_dimension |= "apiid" in names
-                use.has_product_dimension |= "productid" in names
+                yield view, metric, dimensions(metric, ep.inbound)
+
+
+def metric_uses(ctx: AuditContext) -> dict[str, _MetricUse]:
+    """Service → which consumer dimension each LLM API's token metric uses, over all its namespaces."""
+    uses: dict[str, _MetricUse] = {}
+    for view, metric, dims in _token_metrics(ctx):
+        namespace = metric.get("namespace") or "API Management"
+        use = uses.setdefault(view.service.name, _MetricUse([], {}))
+        if namespace not in use.namespaces:
+            use.namespaces.append(namespace)
+        chosen = consumer_dimension(dims)
+        use.apis.setdefault(view.api.name, chosen.name if chosen else "")
+        names = {norm_dimension(d.name) for d in dims}
+        use.has_api_dimension |= "apiid" in names
+        use.has_product_dimension |= "productid" in names
     return uses
 
 
 def dimension_markers(ctx: AuditContext) -> dict[str, tuple[str, ...]]:
     """Dimension name → the fallback values its expressions supply (`GetValueOrDefault(h, "N/A")` → N/A)."""
     out: dict[str, set[str]] = defaultdict(set)
-    for view in ctx.llm_apis:
-        for ep in view.effective:
-            for metric, _path in token_metrics(ep.inbound):
-                for d in dimensions(metric, ep.inbound):
-                    out[d.name].update(unknown_markers(d.source))
+    for _view, _metric, dims in _token_metrics(ctx):
+        for d in dims:
+            out[d.name].update(unknown_markers(d.source))
     return {k: tuple(sorted(v)) for k, v in out.items()}
 
 

@@ -34,6 +34,8 @@ SKU_TYPES = {
     "datazoneprovisionedmanaged": "provisioned",
     "developertier": "developer",
 }
+TYPE_ALIASES = {"dz": "datazone", "dzone": "datazone", "glbl": "global", "gl": "global", "regnl": "regional",
+                "rgnl": "regional"}  # the abbreviations meter names use
 TYPES = ("global", "datazone", "regional", "batch", "provisioned", "developer")
 
 
@@ -43,11 +45,7 @@ class PriceFileError(Exception):
 
 def deployment_type(sku_or_type: str) -> str:
     low = re.sub(r"[\s_-]", "", (sku_or_type or "").lower())
-    if low in SKU_TYPES:
-        return SKU_TYPES[low]
-    aliases = {"dz": "datazone", "dzone": "datazone", "glbl": "global", "gl": "global", "regnl": "regional",
-               "rgnl": "regional"}
-    return aliases.get(low, low)
+    return SKU_TYPES.get(low) or TYPE_ALIASES.get(low, low)
 
 
 def version_key(version: str) -> str:
