@@ -1,0 +1,41 @@
+"""The console script: runs the CLI so that anything the tool itself could not do exits 2.
+
+An import error (a module missing from an install) or any other internal error would otherwise end in a
+traceback and Python's exit code 1, which a CI gate reads as "findings found". Here it is one line on
+stderr and exit 2; the traceback follows only with `--log-level debug`.
+"""
+
+from __future__ import annotations
+
+import sys
+
+EXIT_INTERNAL = 2
+
+
+def _debug_requested(argv: list[str]) -> bool:
+    for i, arg in enumerate(argv):
+        if arg == "--log-level=debug" or (arg == "--log-level" and argv[i + 1 : i + 2] == ["debug"]):
+            return True
+    return False
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = sys.argv[1:] if argv is None else argv
+    try:
+        from .cli import main as cli
+
+        cli.main(args=args, prog_name="aoai-audit", standalone_mode=True)
+    except SystemExit:
+        raise
+    except KeyboardInterrupt:
+        sys.stderr.write("aoai-audit: interrupted\n")
+        sys.exit(130)
+    except BaseException as exc:  # noqa: BLE001 - the last line of defence: exit 2, never 1, never a traceback
+        if _debug_requested(args):
+            import traceback
+
+            traceback.print_exc()
+        where = f" in {exc.name}" if isinstance(exc, ImportError) and exc.name else ""
+        sys.stderr.write(f"aoai-audit: internal error{where}: {type(exc).__name__}: {exc} "
+                         f"(exit {EXIT_INTERNAL}; --log-level debug shows the traceback)\n")
+        sys.exit(EXIT_INTERNAL)
