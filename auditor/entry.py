@@ -30,7 +30,7 @@ def main(argv: list[str] | None = None) -> None:
     except KeyboardInterrupt:
         sys.stderr.write("aoai-audit: interrupted\n")
         sys.exit(130)
-    except BaseException as exc:  # noqa: BLE001 - the last line of defence: exit 2, never 1, never a traceback
+    except BaseException as exc:  # the last line of defence: exit 2, never 1, never a traceback
         if _debug_requested(args):
             import traceback
 
