@@ -73,11 +73,16 @@ def live_options(func):
         click.option("--arm-endpoint", help="Resource Manager endpoint (private clouds, tests)."),
         click.option("--logs-endpoint", help="Log Analytics query endpoint (default: the cloud's; with "
                      "--arm-endpoint, that endpoint)."),
-        click.option("--quiet", is_flag=True, help="No progress on stderr (CI)."),
+        click.option("--quiet", is_flag=True, help="Nothing on stderr but errors: no progress, no summary line."),
     ]
     for option in reversed(options):
         func = option(func)
     return func
+
+
+service_name_option = click.option(
+    "--service-name", help="Name of the APIM service an APIOps folder holds, where its extractor configuration "
+    "does not say (default: the folder's name). Part of every fingerprint.")
 
 
 def window_options(func):
@@ -211,7 +216,8 @@ def _live_estate(live: dict, reader_principal: str | None, usage: dict | None = 
     return estate
 
 
-def _load(paths, live: dict, reader_principal: str | None = None, usage: dict | None = None, settings=None):
+def _load(paths, live: dict, reader_principal: str | None = None, usage: dict | None = None, settings=None,
+          service_name: str | None = None):
     if live["subscriptions"] or live["all_subscriptions"]:
         if paths:
             _fail("give PATHs or --subscription, not both")
@@ -219,7 +225,7 @@ def _load(paths, live: dict, reader_principal: str | None = None, usage: dict | 
     if not paths:
         _fail("give at least one PATH to audit (an APIOps folder, template, plan, policy file or snapshot), "
               "or --subscription ID to audit live")
-    return load_paths(list(paths))
+    return load_paths(list(paths), service_name)
 
 
 
@@ -238,11 +244,12 @@ def _load(paths, live: dict, reader_principal: str | None = None, usage: dict | 
 @click.option("--not-llm-api", "llm_exclude", multiple=True, help="Never treat APIs matching this glob as LLM APIs.")
 @click.option("--previous", type=click.Path(), help="JSON report of an earlier run: the HTML report shows what changed.")
 @click.option("--reader-principal", help="Object id of the identity that produces chargeback data (RB rules).")
+@service_name_option
 @click.option("--color/--no-color", default=None, help="Colour the text output (default: when a terminal).")
 @usage_options
 def scan(
     paths, formats, outputs, output_dir, fail_on, config_path, baseline, only, skip, llm_include, llm_exclude,
-    previous, reader_principal, color, usage_files, no_usage, window, date_from, date_to, prices_file,
+    previous, reader_principal, service_name, color, usage_files, no_usage, window, date_from, date_to, prices_file,
     cost_centres_file, **live,
 ):
     """Audit an estate: APIOps folders, ARM/Bicep JSON, Terraform JSON, policy files, snapshots, or live Azure."""
@@ -257,6 +264,7 @@ def scan(
         llm_include=(settings.llm_include + tuple(llm_include)) if llm_include else None,
         llm_exclude=(settings.llm_exclude + tuple(llm_exclude)) if llm_exclude else None,
         reader_principal=reader_principal,
+        service_name=service_name,
     )
     registry = load_registry()
     unknown = [r for r in settings.only + settings.skip if registry.rule(r) is None and r not in registry.failed]
@@ -272,14 +280,15 @@ def scan(
     gc.disable()
     try:
         usage = _usage_args(usage_files, no_usage, window, date_from, date_to, prices_file, cost_centres_file)
-        estate = _load(paths, live, settings.reader_principal, usage, settings)
+        estate = _load(paths, live, settings.reader_principal, usage, settings, settings.service_name)
         estate, settings = _apply_usage(estate, settings, usage)
         result = run_audit(estate, registry, settings, known_baseline)
     except FileNotFoundError as exc:
         _fail(f"{exc.args[0]}: no such file or directory")
     finally:
         gc.enable()
-    for fmt, target in _outputs(formats, outputs, output_dir):
+    targets = _outputs(formats, outputs, output_dir)
+    for fmt, target in targets:
         render = renderer(fmt)
         if fmt == "json" and target:
             from .report.json_report import write_json
@@ -304,6 +313,9 @@ def scan(
                 fh.write(text)
         else:
             click.echo(text, nl=False)
+    written = [target for _, target in targets if target]
+    if written and not live["quiet"]:  # reports went to files: the CI log still shows the verdict
+        click.echo(f"aoai-audit: {result.summary_line()} · wrote {', '.join(written)}", err=True)
     if result.saw_nothing:
         click.echo("aoai-audit: nothing could be audited in " + (", ".join(paths) or "the subscriptions given"), err=True)
     if result.unloaded:
@@ -343,14 +355,15 @@ def diff(old, new, fmt):
 @live_options
 @click.option("--reader-principal", help="Object id of the identity that produces chargeback data.")
 @click.option("--output", "-o", required=True, help="Snapshot file to write (gzip when it ends in .gz).")
+@service_name_option
 @usage_options
-def collect(paths, output, reader_principal, usage_files, no_usage, window, date_from, date_to, prices_file,
+def collect(paths, output, reader_principal, service_name, usage_files, no_usage, window, date_from, date_to, prices_file,
             cost_centres_file, **live):
     """Read an estate (files or live Azure) and save it as a snapshot, to audit later with `scan SNAPSHOT`."""
     from .snapshot import write_snapshot
 
     usage = _usage_args(usage_files, no_usage, window, date_from, date_to)
-    estate = _load(paths, live, reader_principal, usage)
+    estate = _load(paths, live, reader_principal, usage, service_name=service_name)
     estate, _ = _apply_usage(estate, None, usage)
     write_snapshot(estate, output)
     services = len(estate.services)
@@ -380,7 +393,8 @@ def _default_config() -> str | None:
 @live_options
 @window_options
 @click.option("--config", "config_path", type=click.Path(), help="YAML config (LLM API overrides).")
-def kql(paths, window, date_from, date_to, config_path, **live):
+@service_name_option
+def kql(paths, window, date_from, date_to, config_path, service_name, **live):
     """Print the usage queries built from this estate, to run in the portal and feed back with --usage."""
     from .context import build_context
     from .usage.kql import build_queries, platform_metrics_command
@@ -390,7 +404,7 @@ def kql(paths, window, date_from, date_to, config_path, **live):
     except ConfigError as exc:
         _fail(str(exc))
     start, end = usage_window(window, date_from, date_to)
-    estate = _load(paths, {**live, "quiet": True})
+    estate = _load(paths, {**live, "quiet": True}, service_name=service_name or settings.service_name)
     ctx = build_context(estate, settings)
     queries = build_queries(ctx, start, end)
     if not queries and not estate.accounts:

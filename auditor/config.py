@@ -57,6 +57,7 @@ class Settings:
     unknown_share_threshold: float = 0.05
     reconciliation_threshold: float = 0.05
     reader_principal: str | None = None  # object id of the identity that produces chargeback data
+    service_name: str | None = None  # the APIM service of APIOps folders whose extractor config does not name it
     prices: PriceTable | None = None  # None: the table shipped with the tool
     cost_centres: CostCentreMap | None = None
     today: dt.date = field(default_factory=dt.date.today)
@@ -115,6 +116,7 @@ def load_settings(path: str | None) -> Settings:
         raise ConfigError(f"{path}: the config must be a mapping")
     known = {
         "fail_on", "only", "skip", "llm_apis", "attribution_headers", "suppressions", "thresholds", "reader_principal",
+        "service_name",
     }
     unknown = sorted(set(raw) - known)
     if unknown:
@@ -153,4 +155,13 @@ def load_settings(path: str | None) -> Settings:
         unknown_share_threshold=float(thresholds.get("unknown_share", 0.05)),
         reconciliation_threshold=float(thresholds.get("reconciliation", 0.05)),
         reader_principal=str(raw["reader_principal"]) if raw.get("reader_principal") else None,
+        service_name=_optional_str(raw.get("service_name"), f"{path}: service_name"),
     )
+
+
+def _optional_str(value: Any, where: str) -> str | None:
+    if value is None:
+        return None
+    if not isinstance(value, str) or not value.strip():
+        raise ConfigError(f"{where}: expected a non-empty string")
+    return value.strip()

@@ -13,6 +13,7 @@ from .config import Settings
 from .context import AuditContext, build_context
 from .estate import CARRIES_COST_CENTRES, CARRIES_PLATFORM_USAGE, CARRIES_USAGE, Estate
 from .findings import Finding, Location
+from .project_root import find_project_root
 from .rules import Registry, Rule
 
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
@@ -38,6 +39,7 @@ class AuditResult:
     warnings: tuple[str, ...] = ()
     unloaded: tuple[str, ...] = ()  # selected rules whose check failed to load: the audit is incomplete
     started: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.timezone.utc))
+    project_root: str = ""  # absolute git top level of the scanned path: SARIF URIs and fingerprints are relative to it
 
     @property
     def estate(self) -> Estate:
@@ -65,6 +67,25 @@ class AuditResult:
         if self.saw_nothing or self.unloaded:
             return EXIT_USAGE
         return EXIT_FINDINGS if self.failing(threshold) else EXIT_OK
+
+    def verdict(self) -> str:
+        """The gate's verdict in one line, as the text report ends and as CI logs show it."""
+        level = self.settings.fail_on
+        if self.saw_nothing:
+            return "nothing could be audited: no APIM service, account or assignment was read"
+        if self.exit_code() == EXIT_USAGE:
+            return f"audit incomplete (exit {EXIT_USAGE}): check(s) {', '.join(self.unloaded)} could not run"
+        if self.exit_code():
+            return f"gate FAILED: {len(self.failing())} finding(s) at or above '{level}'"
+        return f"gate passed: nothing at or above '{level}'"
+
+    def summary_line(self) -> str:
+        """Counts by severity, suppressed and baseline, then the verdict and the exit code."""
+        counts = {s: sum(1 for f in self.active if f.severity.value == s) for s in ("high", "medium", "low")}
+        quiet = sum(1 for f in self.findings if not f.active)
+        return (f"{len(self.active)} finding(s) ({counts['high']} high, {counts['medium']} medium, {counts['low']} low"
+                f"{f', {quiet} suppressed or in the baseline' if quiet else ''}) · {self.verdict()} "
+                f"(exit {self.exit_code()})")
 
 
 def load_baseline(path: str) -> frozenset[str]:
@@ -160,7 +181,8 @@ def run_audit(
         except Exception as exc:  # fail closed, never crash the audit
             findings.append(_crash_finding(rule, exc))
     forget_walks()
-    findings = [f.with_fingerprint(estate.root) for f in findings]
+    project_root = find_project_root(estate.root)
+    findings = [f.with_fingerprint(project_root) for f in findings]
     findings = list({f.fingerprint: f for f in findings}.values())
     findings, warnings = apply_suppressions(findings, ctx, baseline)
     findings.sort(key=Finding.sort_key)
@@ -171,4 +193,5 @@ def run_audit(
         not_evaluated=tuple(not_evaluated),
         warnings=tuple(warnings) + registry.errors,
         unloaded=tuple(r for r in registry.failed if settings.selects(r)),
+        project_root=project_root,
     )

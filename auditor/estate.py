@@ -47,6 +47,7 @@ class SourceInfo:
     location: str  # path or URI as the user gave it
     carries: frozenset[str]
     identity: str | None = None  # who read it (live)
+    detail: str | None = None  # how it was read, e.g. where an APIOps folder's service name came from
 
 
 @dataclass(frozen=True, slots=True)

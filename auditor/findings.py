@@ -6,6 +6,8 @@ import hashlib
 from dataclasses import dataclass, field, replace
 from enum import Enum
 
+from .project_root import is_file_path, project_path
+
 
 class Severity(str, Enum):
     HIGH = "high"
@@ -58,11 +60,13 @@ class Finding:
     in_baseline: bool = False
     fingerprint: str = ""
 
-    def with_fingerprint(self, root: str = "") -> Finding:
-        """Stable across runs and checkouts: paths under the scanned root count relative to it."""
-        key = "\x1f".join((self.rule_id, self.resource, self.context, self.key))
-        if root:
-            key = key.replace(root.rstrip("/\\") + "/", "")
+    def with_fingerprint(self, project_root: str = "") -> Finding:
+        """Stable across runs, checkouts and spellings of the scanned path: a resource that is a file path (what
+        could not be read) counts relative to the repository root (see project_root.py)."""
+        resource = self.resource
+        if project_root and is_file_path(resource):
+            resource = project_path(resource, project_root)
+        key = "\x1f".join((self.rule_id, resource, self.context, self.key))
         return replace(self, fingerprint=hashlib.sha256(key.encode("utf-8", "surrogateescape")).hexdigest()[:16])
 
     @property

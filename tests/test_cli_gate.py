@@ -115,7 +115,9 @@ def test_sarif_is_valid_and_locates_findings():
     tm001 = [r for r in run_["results"] if r["ruleId"] == "TM001"]
     assert tm001 and all(r["level"] == "error" for r in tm001)
     loc = tm001[0]["locations"][0]
-    assert loc["physicalLocation"]["artifactLocation"]["uri"] == "apis/chat-completions/operations/Embeddings_Create/policy.xml"
+    # relative to the repository root, as GitHub resolves it
+    assert loc["physicalLocation"]["artifactLocation"]["uri"] == (
+        "fixtures/example/contoso-apim/apis/chat-completions/operations/Embeddings_Create/policy.xml")
     assert loc["physicalLocation"]["region"]["startLine"] == 3
     assert loc["logicalLocations"][0]["fullyQualifiedName"] == (
         "service/contoso-apim/apis/chat-completions/operations/Embeddings_Create")

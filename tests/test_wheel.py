@@ -67,14 +67,15 @@ def test_installed_console_script_runs_outside_the_checkout(wheel, tmp_path):
     venv.EnvBuilder(with_pip=False).create(env_dir)
     bindir = env_dir / ("Scripts" if os.name == "nt" else "bin")
     python = bindir / "python"
-    # The wheel's dependencies come from this test environment (a .pth appends its site-packages after the new
-    # environment's own, so no index is needed); the package itself comes only from the wheel.
+    subprocess.run([sys.executable, "-m", "pip", "--python", str(python), "install", "--no-deps", "--no-index",
+                    "--quiet", str(wheel)], check=True, timeout=300)
+    # The wheel's dependencies come from this test environment: a .pth, written after the install (so pip does not
+    # take this environment's own aoai-audit for the one asked for), appends its site-packages after the new
+    # environment's; the package itself comes only from the wheel.
     own_site = Path(subprocess.run([str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
                                    capture_output=True, text=True, check=True).stdout.strip())
     deps = {sysconfig.get_paths()["purelib"], sysconfig.get_paths()["platlib"]}
     (own_site / "test-deps.pth").write_text("\n".join(sorted(deps)) + "\n")
-    subprocess.run([sys.executable, "-m", "pip", "--python", str(python), "install", "--no-deps", "--no-index",
-                    "--quiet", str(wheel)], check=True, timeout=300)
     workdir = tmp_path / "elsewhere"
     workdir.mkdir()
     env = {k: v for k, v in os.environ.items() if k not in {"PYTHONPATH", "VIRTUAL_ENV"}}

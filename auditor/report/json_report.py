@@ -54,7 +54,8 @@ def result_dict(result: AuditResult, registry: Registry | None = None, generated
             "failing": len(result.failing()),
         },
         "sources": [
-            {"kind": s.kind, "location": s.location, "carries": sorted(s.carries), "identity": s.identity}
+            {"kind": s.kind, "location": s.location, "carries": sorted(s.carries), "identity": s.identity,
+             "detail": s.detail}
             for s in result.estate.sources
         ],
         "summary": {

@@ -4,17 +4,18 @@ from __future__ import annotations
 
 import json
 import os
-from pathlib import Path
 
 from .. import __version__
 from ..docs import rule_markdown
 from ..engine import AuditResult
 from ..findings import Finding
+from ..project_root import find_project_root, project_path, uri_reference
 from ..rules import Registry, Rule
 
 LEVEL = {"high": "error", "medium": "warning", "low": "note"}
 SECURITY_SEVERITY = {"high": "8.0", "medium": "5.0", "low": "2.0"}
 INFORMATION_URI = "https://github.com/aoai-audit/aoai-audit"
+SRCROOT = "%SRCROOT%"
 
 
 def _rule(rule: Rule) -> dict:
@@ -34,37 +35,45 @@ def _rule(rule: Rule) -> dict:
     }
 
 
-def _relative(path: str, root: str) -> str:
-    """Path relative to the scanned root (what code scanning maps to the repository), else as given."""
-    if not root:
-        return Path(path).as_posix()
-    rel = os.path.relpath(os.path.abspath(path), os.path.abspath(root))
-    return Path(path if rel.startswith("..") else rel).as_posix()
+def _artifact_uri(path: str, project_root: str) -> str:
+    """The file as GitHub and Azure DevOps find it: a percent-encoded URI reference relative to the repository
+    root. GitHub resolves a relative `artifactLocation.uri` from the repository root and ignores
+    `originalUriBaseIds` (GitHub docs "SARIF support for code scanning"; github/codeql-action #1147, #2215);
+    a raw space is not a valid URI reference and fails the SARIF schema's `format: uri-reference` (#684)."""
+    return uri_reference(project_path(path, project_root))
 
 
-def _result(f: Finding, index: dict[str, int], root: str) -> dict:
-    location: dict = {"logicalLocations": [{"fullyQualifiedName": f.resource, "kind": "resource"}]}
+def _portable(text: str, project_root: str) -> str:
+    """Messages and evidence quote paths as they were typed; an absolute one loses the machine's part."""
+    return text.replace(project_root.rstrip("/\\") + os.sep, "") if project_root else text
+
+
+def _result(f: Finding, index: dict[str, int], project_root: str) -> dict:
+    location: dict = {"logicalLocations": [{"fullyQualifiedName": _portable(f.resource, project_root),
+                                            "kind": "resource"}]}
     if f.location.path:
-        physical: dict = {"artifactLocation": {"uri": _relative(f.location.path, root), "uriBaseId": "SRCROOT"}}
-        if f.location.line:
-            physical["region"] = {"startLine": f.location.line}
-        location["physicalLocation"] = physical
+        # region.startLine on every result about a file: code scanning needs a line to place the annotation
+        # (the whole-file findings point at its first line)
+        location["physicalLocation"] = {
+            "artifactLocation": {"uri": _artifact_uri(f.location.path, project_root), "uriBaseId": SRCROOT},
+            "region": {"startLine": f.location.line or 1},
+        }
     elif f.location.resource_id:
         location["logicalLocations"].append({"fullyQualifiedName": f.location.resource_id, "kind": "resource"})
     message = f.message + (f" ({f.context})" if f.context and f.context not in f.message else "")
     result = {
         "ruleId": f.rule_id,
         "level": LEVEL[f.severity.value],
-        "message": {"text": message},
+        "message": {"text": _portable(message, project_root)},
         "locations": [location],
         "partialFingerprints": {"aoaiAuditFinding/v1": f.fingerprint},
-        "properties": {"evidence": list(f.evidence)} if f.evidence else {},
+        "properties": {"evidence": [_portable(e, project_root) for e in f.evidence]} if f.evidence else {},
     }
     if f.rule_id in index:
         result["ruleIndex"] = index[f.rule_id]
     if f.suppressed_by:
         kind = "inSource" if f.suppressed_by.startswith("inline") else "external"
-        result["suppressions"] = [{"kind": kind, "justification": f.suppressed_by}]
+        result["suppressions"] = [{"kind": kind, "justification": _portable(f.suppressed_by, project_root)}]
     if f.in_baseline:
         result["baselineState"] = "unchanged"
     return result
@@ -76,7 +85,7 @@ def render_sarif(result: AuditResult, registry: Registry) -> str:
         if f.rule_id not in {r.id for r in rules} and registry.rule(f.rule_id):
             rules.append(registry.rule(f.rule_id))
     index = {r.id: i for i, r in enumerate(rules)}
-    root = result.estate.root
+    project_root = result.project_root or find_project_root(result.estate.root)
     run = {
         "tool": {
             "driver": {
@@ -87,10 +96,11 @@ def render_sarif(result: AuditResult, registry: Registry) -> str:
                 "rules": [_rule(r) for r in rules],
             }
         },
-        "originalUriBaseIds": {
-            "SRCROOT": {"uri": Path(os.path.abspath(root or ".")).as_uri().rstrip("/") + "/"}
-        },
-        "results": [_result(f, index, root) for f in result.findings],
+        # No absolute path of the machine: the base is described, not located (SARIF 2.1.0 §3.14.14 allows an
+        # originalUriBaseIds entry without a uri); consumers resolve from the repository root.
+        "originalUriBaseIds": {SRCROOT: {"description": {"text": "The repository root (git top level of the scanned "
+                                                                 "path; the working directory without one)"}}},
+        "results": [_result(f, index, project_root) for f in result.findings],
         "columnKind": "unicodeCodePoints",
         "properties": {
             "notEvaluated": [{"ruleId": n.rule.id, "reason": n.reason} for n in result.not_evaluated],

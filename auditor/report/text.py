@@ -28,7 +28,8 @@ def render_text(result: AuditResult, registry: Registry, color: bool = False, wi
     estate = result.estate
     con.print(Text("aoai-audit", style="bold"), "— cost-attribution gap report")
     for s in estate.sources:
-        con.print(f"  source: {s.kind} {escape(s.location)}" + (f" (as {escape(s.identity)})" if s.identity else ""))
+        con.print(f"  source: {s.kind} {escape(s.location)}" + (f" (as {escape(s.identity)})" if s.identity else "")
+                  + (f" · {escape(s.detail)}" if s.detail else ""))
     cov = coverage(result.ctx)
     con.print(
         f"  APIs: {cov['apis']} ({cov['llm_apis']} LLM) · token metric {cov['llm_apis_with_token_metric']}/"
@@ -74,11 +75,5 @@ def render_text(result: AuditResult, registry: Registry, color: bool = False, wi
     for w in result.warnings:
         con.print(f"warning: {escape(w)}", style="yellow")
     code = result.exit_code()
-    if result.saw_nothing:
-        verdict = "nothing could be audited: no APIM service, account or assignment was read"
-    elif code:
-        verdict = f"gate FAILED: {len(result.failing())} finding(s) at or above '{result.settings.fail_on}'"
-    else:
-        verdict = f"gate passed: nothing at or above '{result.settings.fail_on}'"
-    con.print(Text(verdict, style="bold red" if code else "bold green"))
+    con.print(Text(result.verdict(), style="bold red" if code else "bold green"))
     return buf.getvalue()

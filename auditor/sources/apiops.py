@@ -30,6 +30,7 @@ from ..estate import (
     Workspace,
 )
 from ..policy.tree import Origin
+from ..project_root import find_project_root, project_path
 from .files import Reader, as_bool, as_str, properties
 from .spec import operations_from_spec
 
@@ -65,16 +66,54 @@ def _first_dir(root: str, *names: str) -> str | None:
     return None
 
 
-def _service_name(root: str) -> str:
-    name = os.path.basename(os.path.normpath(root))
-    return name if name not in ("", ".", "..") else "apim"
+EXTRACTOR_CONFIGS = ("configuration.extractor.yaml", "configuration.extractor.yml")
+SERVICE_NAME_KEYS = ("apimServiceName", "API_MANAGEMENT_SERVICE_NAME", "serviceName")
+
+
+def _extractor_service_name(root: str) -> tuple[str, str] | None:
+    """The service name the APIOps extractor configuration gives, from the artefact folder up to the repository
+    root: (name, file). The extractor takes API_MANAGEMENT_SERVICE_NAME as a setting (Azure/apiops docs, "Tools -
+    Extractor"); configuration files that carry it use `apimServiceName` as the publisher's do."""
+    top = find_project_root(root)
+    folder = os.path.abspath(root)
+    while True:
+        for name in EXTRACTOR_CONFIGS:
+            path = os.path.join(folder, name)
+            if os.path.isfile(path) and os.path.getsize(path) < 1024 * 1024:
+                try:
+                    with open(path, encoding="utf-8") as fh:
+                        data = yaml.safe_load(fh)
+                except (OSError, ValueError, yaml.YAMLError):
+                    data = None
+                if isinstance(data, dict):
+                    for key in SERVICE_NAME_KEYS:
+                        if isinstance(data.get(key), str) and data[key].strip():
+                            return data[key].strip(), project_path(path, top)
+        parent = os.path.dirname(folder)
+        if folder == top or parent == folder:
+            return None
+        folder = parent
+
+
+def service_name_for(root: str, configured: str | None = None) -> tuple[str, str]:
+    """The APIM service an APIOps folder holds, and where that name came from (said in the report): the
+    extractor's configuration, then --service-name / `service_name:` in the config file, then the folder's
+    name. Fingerprints contain it, so a baseline survives a renamed or differently spelled folder."""
+    found = _extractor_service_name(root)
+    if found:
+        return found[0], f"service name from the extractor configuration {found[1]}"
+    if configured:
+        return configured, "service name from --service-name / the config file"
+    name = os.path.basename(os.path.abspath(root))
+    return (name or "apim"), "service name from the folder name (set --service-name or apimServiceName in " \
+        "configuration.extractor.yaml to keep fingerprints when the folder moves)"
 
 
 class _ApiopsReader:
-    def __init__(self, root: str):
+    def __init__(self, root: str, service: str):
         self.root = root
         self.io = Reader()
-        self.service = _service_name(root)
+        self.service = service
         self._files: dict[str, frozenset[str]] = {}
 
     def has_file(self, folder: str, filename: str) -> bool:
@@ -327,11 +366,12 @@ def diagnostic_from_props(name: str, props: dict, api: str | None, origin: Origi
     )
 
 
-def read_apiops(root: str) -> Estate:
-    reader = _ApiopsReader(root)
+def read_apiops(root: str, service_name: str | None = None) -> Estate:
+    name, name_from = service_name_for(root, service_name)
+    reader = _ApiopsReader(root, name)
     service = reader.read()
     return Estate(
-        sources=(SourceInfo("apiops", root, CARRIES),),
+        sources=(SourceInfo("apiops", root, CARRIES, detail=name_from),),
         services=(service,),
         gaps=tuple(reader.io.gaps),
         root=root,

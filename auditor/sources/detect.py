@@ -82,9 +82,9 @@ def _unsupported(path: str) -> CollectionGap | None:
     return None
 
 
-def _directory(root: str) -> Estate:
+def _directory(root: str, service_name: str | None = None) -> Estate:
     if looks_like_apiops(root):
-        return read_apiops(root)
+        return read_apiops(root, service_name)
     estate = Estate(root=root)
     loose: list[str] = []
     apiops_roots: list[str] = []
@@ -93,7 +93,7 @@ def _directory(root: str) -> Estate:
             continue
         if dirpath != root and looks_like_apiops(dirpath):
             apiops_roots.append(dirpath)
-            estate = estate.merge(read_apiops(dirpath))
+            estate = estate.merge(read_apiops(dirpath, service_name))
             dirnames[:] = []
             continue
         for name in filenames:
@@ -122,14 +122,16 @@ def _is_candidate_json(path: str) -> bool:
                                    b"Microsoft.ApiManagement", b'"resources"'))
 
 
-def load_paths(paths: list[str]) -> Estate:
+def load_paths(paths: list[str], service_name: str | None = None) -> Estate:
+    """Read every path into one estate; `service_name` names the service of APIOps folders whose extractor
+    configuration does not."""
     estate = Estate()
     snapshot_root = None  # a snapshot keeps the root it was collected with, so fingerprints match
     loose: list[str] = []
     for raw in paths:
         path = os.path.normpath(raw)
         if os.path.isdir(path):
-            part = _directory(path)
+            part = _directory(path, service_name)
         elif os.path.isfile(path):
             low = path.lower()
             if low.endswith(POLICY_SUFFIXES):
