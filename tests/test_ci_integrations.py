@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shlex
 import shutil
 import subprocess
@@ -84,3 +85,15 @@ def test_azure_devops_example_publishes_junit():
     assert tasks["PublishTestResults@2"]["inputs"]["testResultsFormat"] == "JUnit"
     script = " ".join(s.get("script", "") for s in pipeline["steps"])
     assert "--format junit" in script
+
+
+def test_readme_examples_pin_an_immutable_reference():
+    """A gate that moves with a branch changes under the user: the Action, pre-commit and pipeline examples pin a
+    release tag or a commit SHA."""
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    pipeline = (ROOT / "docs/ci/azure-pipelines.yml").read_text(encoding="utf-8")
+    refs = re.findall(r"uses: aoai-audit/aoai-audit@(\S+)", readme) + re.findall(r"^\s*rev: (\S+)", readme, re.M)
+    refs += re.findall(r"aoai-audit/aoai-audit@([^\"'\s]+)", pipeline)
+    assert len(refs) >= 3, refs
+    for ref in refs:
+        assert re.fullmatch(r"v\d+\.\d+\.\d+|[0-9a-f]{40}", ref), f"moving reference {ref!r}"
