@@ -14,8 +14,10 @@ from dataclasses import replace
 import click
 
 from . import __version__
-from .config import FAIL_LEVELS, ConfigError, load_settings
-from .engine import EXIT_USAGE, load_baseline, run_audit
+from .baseline import load_baseline
+from .config import FAIL_LEVELS, ConfigError, load_settings, unknown_rule_ids
+from .engine import EXIT_USAGE, run_audit
+from .report.escape import visible
 from .report.formats import FORMATS, extension, renderer
 from .rules import load_registry
 from .sources.detect import load_paths
@@ -254,28 +256,32 @@ def scan(
 ):
     """Audit an estate: APIOps folders, ARM/Bicep JSON, Terraform JSON, policy files, snapshots, or live Azure."""
     try:
-        settings = load_settings(config_path or _default_config())
+        config_settings = load_settings(config_path or _default_config())
     except ConfigError as exc:
         _fail(str(exc))
-    settings = settings.with_cli(
+    settings = config_settings.with_cli(
         fail_on=fail_on,
         only=_rules_option(only) or None,
         skip=_rules_option(skip) or None,
-        llm_include=(settings.llm_include + tuple(llm_include)) if llm_include else None,
-        llm_exclude=(settings.llm_exclude + tuple(llm_exclude)) if llm_exclude else None,
+        llm_include=(config_settings.llm_include + tuple(llm_include)) if llm_include else None,
+        llm_exclude=(config_settings.llm_exclude + tuple(llm_exclude)) if llm_exclude else None,
         reader_principal=reader_principal,
         service_name=service_name,
     )
     registry = load_registry()
-    unknown = [r for r in settings.only + settings.skip if registry.rule(r) is None and r not in registry.failed]
+    known = lambda r: registry.rule(r) is not None or r in registry.failed  # noqa: E731
+    unknown = [r for r in _rules_option(only) + _rules_option(skip) if not known(r)]
     if unknown:
         _fail(f"unknown rule id(s): {', '.join(unknown)} (see `aoai-audit rules`)")
+    problem = unknown_rule_ids(config_settings, known)
+    if problem:
+        _fail(problem)
     known_baseline = frozenset()
     if baseline:
         try:
             known_baseline = load_baseline(baseline)
-        except (OSError, ValueError) as exc:
-            _fail(f"{baseline}: cannot read baseline: {exc}")
+        except ConfigError as exc:
+            _fail(str(exc))
     # The estate is a large acyclic tree of frozen objects: the cycle collector only costs time here.
     gc.disable()
     try:
@@ -288,6 +294,29 @@ def scan(
     finally:
         gc.enable()
     targets = _outputs(formats, outputs, output_dir)
+    try:
+        _write_reports(result, registry, targets, color, previous)
+    except OSError as exc:
+        _fail(f"{exc.filename or 'output'}: cannot write the report: {exc.strerror or exc}")
+    written = [target for _, target in targets if target]
+    if written and not live["quiet"]:  # reports went to files: the CI log still shows the verdict
+        click.echo(f"aoai-audit: {visible(result.summary_line())} · wrote {', '.join(written)}", err=True)
+    if result.saw_nothing:
+        click.echo("aoai-audit: nothing could be audited in " + (", ".join(paths) or "the subscriptions given"), err=True)
+    if result.unloaded:
+        click.echo(
+            f"aoai-audit: check(s) {', '.join(result.unloaded)} failed to load, so the audit is incomplete and the "
+            "gate fails (exit 2); fix the plugin or --skip them",
+            err=True,
+        )
+    for c in result.crashed:
+        click.echo(f"aoai-audit: check {c.rule.id} crashed ({visible(c.error)}), so the audit is incomplete and the gate "
+                   "fails (exit 2); --log-level debug shows the traceback", err=True)
+    sys.exit(result.exit_code())
+
+
+def _write_reports(result, registry, targets, color, previous) -> None:
+    """Render each format to its file or stdout (an unwritable target is an OSError for the caller)."""
     for fmt, target in targets:
         render = renderer(fmt)
         if fmt == "json" and target:
@@ -313,18 +342,6 @@ def scan(
                 fh.write(text)
         else:
             click.echo(text, nl=False)
-    written = [target for _, target in targets if target]
-    if written and not live["quiet"]:  # reports went to files: the CI log still shows the verdict
-        click.echo(f"aoai-audit: {result.summary_line()} · wrote {', '.join(written)}", err=True)
-    if result.saw_nothing:
-        click.echo("aoai-audit: nothing could be audited in " + (", ".join(paths) or "the subscriptions given"), err=True)
-    if result.unloaded:
-        click.echo(
-            f"aoai-audit: check(s) {', '.join(result.unloaded)} failed to load, so the audit is incomplete and the "
-            "gate fails (exit 2); fix the plugin or --skip them",
-            err=True,
-        )
-    sys.exit(result.exit_code())
 
 
 @main.command()

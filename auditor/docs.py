@@ -9,7 +9,9 @@ def rule_markdown(rule: Rule) -> str:
     lines = [
         f"# {rule.id}: {rule.title}",
         "",
-        f"- **Severity**: {rule.severity.value}" + (" (fails the default CI gate)" if rule.severity.value == "high" else ""),
+        f"- **Severity**: {rule.severity.value}" + (
+            " (says part of the estate was not audited: fails the gate at every `--fail-on` but `never`)"
+            if rule.not_audited else " (fails the default CI gate)" if rule.severity.value == "high" else ""),
         f"- **Area**: {rule.area_title}",
         f"- **Needs**: {', '.join(sorted(rule.requires)) or 'nothing beyond the estate'}",
         "",
@@ -31,7 +33,12 @@ def rule_markdown(rule: Rule) -> str:
         lines += ["", "## Notes", "", rule.notes]
     if rule.references:
         lines += ["", "## References", ""] + [f"- [{title}]({url})" for title, url in rule.references]
-    lines += ["", f"Suppress with `<!-- aoai-audit: ignore {rule.id} reason -->` in the policy, or in the config file."]
+    if rule.not_audited:
+        lines += ["", f"No baseline, inline comment or wildcard hides {rule.id}: only a config suppression naming "
+                  "`rule: " + rule.id + "` and the exact `resource` of the finding, with a reason."]
+    else:
+        lines += ["", f"Suppress with `<!-- aoai-audit: ignore {rule.id} reason -->` in the policy (it covers that "
+                  "resource and its operations), or in the config file."]
     return "\n".join(lines) + "\n"
 
 

@@ -4,17 +4,20 @@ from __future__ import annotations
 
 import datetime as dt
 import fnmatch
-import json
+import logging
+import re
 from dataclasses import dataclass, field, replace
-from pathlib import Path
 
 from .analysis import forget_walks
 from .config import Settings
 from .context import AuditContext, build_context
 from .estate import CARRIES_COST_CENTRES, CARRIES_PLATFORM_USAGE, CARRIES_USAGE, Estate
-from .findings import Finding, Location
+from .findings import Finding
+from .policy.secrets import redact
 from .project_root import find_project_root
 from .rules import Registry, Rule
+
+log = logging.getLogger(__name__)
 
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
 INPUT_HINTS = {
@@ -38,6 +41,7 @@ class AuditResult:
     not_evaluated: tuple[NotEvaluated, ...] = ()
     warnings: tuple[str, ...] = ()
     unloaded: tuple[str, ...] = ()  # selected rules whose check failed to load: the audit is incomplete
+    crashed: tuple[CrashedCheck, ...] = ()  # selected checks that raised: the audit is incomplete
     started: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.timezone.utc))
     project_root: str = ""  # absolute git top level of the scanned path: SARIF URIs and fingerprints are relative to it
 
@@ -54,8 +58,14 @@ class AuditResult:
         return tuple(f for f in self.findings if f.active)
 
     def failing(self, threshold: str | None = None) -> tuple[Finding, ...]:
+        """Active findings at or above the gate; what was not audited fails it at every level but `never`."""
         level = threshold or self.settings.fail_on
-        return tuple(f for f in self.active if f.severity.at_least(level))
+        return tuple(f for f in self.active if f.severity.at_least(level) or (f.not_audited and level != "never"))
+
+    @property
+    def incomplete(self) -> bool:
+        """A selected check did not run to the end (failed to load or raised): the tool could not do its job."""
+        return bool(self.unloaded or self.crashed)
 
     @property
     def saw_nothing(self) -> bool:
@@ -64,7 +74,7 @@ class AuditResult:
         return not (e.services or e.accounts or e.diagnostic_settings or e.role_assignments)
 
     def exit_code(self, threshold: str | None = None) -> int:
-        if self.saw_nothing or self.unloaded:
+        if self.saw_nothing or self.incomplete:
             return EXIT_USAGE
         return EXIT_FINDINGS if self.failing(threshold) else EXIT_OK
 
@@ -74,7 +84,8 @@ class AuditResult:
         if self.saw_nothing:
             return "nothing could be audited: no APIM service, account or assignment was read"
         if self.exit_code() == EXIT_USAGE:
-            return f"audit incomplete (exit {EXIT_USAGE}): check(s) {', '.join(self.unloaded)} could not run"
+            broken = [c.rule.id for c in self.crashed] + list(self.unloaded)
+            return f"audit incomplete (exit {EXIT_USAGE}): check(s) {', '.join(broken)} did not run to the end"
         if self.exit_code():
             return f"gate FAILED: {len(self.failing())} finding(s) at or above '{level}'"
         return f"gate passed: nothing at or above '{level}'"
@@ -88,37 +99,74 @@ class AuditResult:
                 f"(exit {self.exit_code()})")
 
 
-def load_baseline(path: str) -> frozenset[str]:
-    """Fingerprints from a previous JSON report (or a bare list of fingerprints)."""
-    data = json.loads(Path(path).read_text(encoding="utf-8"))
-    items = data.get("findings", []) if isinstance(data, dict) else data
-    return frozenset(
-        (item.get("fingerprint") if isinstance(item, dict) else str(item)) for item in items if item
-    )
+@dataclass(frozen=True)
+class CrashedCheck:
+    """A check that raised: its rule was not evaluated, so the audit is incomplete (exit 2), not a finding."""
+
+    rule: Rule
+    error: str  # one line, redacted: "KeyError: 'x'"
 
 
-def _inline_suppressions(ctx: AuditContext) -> dict[str, dict[str, str]]:
-    by_place: dict[str, dict[str, str]] = {}
-    for _resource, policy in ctx.policies():
+@dataclass(frozen=True)
+class InlineSuppression:
+    """`<!-- aoai-audit: ignore RULE reason -->` in the policy of `resource`: covers that resource and its
+    operations, nothing else in the file that holds it."""
+
+    resource: str
+    rule_ids: tuple[str, ...]
+    reason: str
+    where: str  # path:line of the policy (or its resource id)
+
+
+def _policy_place(origin, line: int | None) -> str:
+    """Where the comment is: its own line in a policy file, the policy's line in a template or plan."""
+    if origin.path:
+        return f"{origin.path}:{origin.line or line}" if (origin.line or line) else origin.path
+    return origin.resource_id or origin.scope or "?"
+
+
+def inline_suppressions(ctx: AuditContext, known: frozenset[str]) -> tuple[list[InlineSuppression], list[str]]:
+    """The inline suppressions that apply, and a warning for each that does not (no reason, unknown rule id)."""
+    found, warnings = [], []
+    for resource, policy in ctx.policies():
         doc = policy.document
         if doc is None or not doc.suppressions:
             continue
-        key = policy.origin.path or policy.origin.resource_id or ""
         for s in doc.suppressions:
-            for rule_id in s.rule_ids:
-                by_place.setdefault(key, {})[rule_id] = s.reason or "inline suppression"
-    return by_place
+            where = _policy_place(policy.origin, s.line)
+            unknown = [r for r in s.rule_ids if r not in known]
+            if unknown:
+                warnings.append(f"inline suppression at {where} names unknown rule id(s) {', '.join(unknown)}; "
+                                "they are ignored (see `aoai-audit rules`)")
+            rules = tuple(r for r in s.rule_ids if r in known)
+            if not rules:
+                continue
+            if not s.reason.strip():
+                warnings.append(f"inline suppression of {', '.join(rules)} at {where} gives no reason, so it is not "
+                                f"applied; write <!-- aoai-audit: ignore {rules[0]} why it is acceptable -->")
+                continue
+            found.append(InlineSuppression(resource, rules, s.reason.strip(), where))
+    return found, warnings
 
 
-def _place(location: Location) -> str:
-    return location.path or location.resource_id or ""
+def _owner(resource: str) -> str:
+    """The resource whose policy can suppress a finding on `resource`: itself, or the API of an operation."""
+    head, sep, _tail = resource.rpartition("/operations/")
+    return head if sep and "/" not in _tail else resource
+
+
+_GLOB = re.compile(r"[*?\[]")
 
 
 def apply_suppressions(
-    findings: list[Finding], ctx: AuditContext, baseline: frozenset[str]
+    findings: list[Finding], ctx: AuditContext, baseline: frozenset[str], known: frozenset[str] = frozenset()
 ) -> tuple[list[Finding], list[str]]:
-    inline = _inline_suppressions(ctx)
-    warnings = []
+    """Mark what suppressions and the baseline hide. A finding that says part of the estate was not audited
+    is hidden only by a config suppression naming its rule and its exact resource (with a reason)."""
+    inline, warnings = inline_suppressions(ctx, known or frozenset(f.rule_id for f in findings))
+    by_resource: dict[str, list[InlineSuppression]] = {}
+    for s in inline:
+        by_resource.setdefault(s.resource, []).append(s)
     today = ctx.settings.today
     live_rules = []
     for rule in ctx.settings.suppressions:
@@ -130,25 +178,30 @@ def apply_suppressions(
             live_rules.append(rule)
     out = []
     for f in findings:
-        reason = inline.get(_place(f.location), {}).get(f.rule_id)
-        if reason is not None:
-            reason = f"inline: {reason}"
-        else:
-            for rule in live_rules:
-                if rule.rule in ("*", f.rule_id) and fnmatch.fnmatchcase(f.resource, rule.resource):
-                    reason = f"config: {rule.reason}" + (f" (until {rule.expires})" if rule.expires else "")
+        reason = None
+        if not f.not_audited:
+            owners = {f.resource, _owner(f.resource)}
+            for s in (s for owner in sorted(owners) for s in by_resource.get(owner, ())):
+                if f.rule_id in s.rule_ids:
+                    reason = f"inline at {s.where}: {s.reason}"
                     break
-        out.append(replace(f, suppressed_by=reason, in_baseline=f.fingerprint in baseline))
+        if reason is None:
+            for rule in live_rules:
+                if f.not_audited and (rule.rule != f.rule_id or _GLOB.search(rule.resource)
+                                      or rule.resource != f.resource):
+                    continue
+                if rule.rule in ("*", f.rule_id) and fnmatch.fnmatchcase(f.resource, rule.resource):
+                    origin = f" {rule.origin}" if rule.origin else ""
+                    reason = f"config{origin}: {rule.reason}" + (f" (until {rule.expires})" if rule.expires else "")
+                    break
+        in_baseline = f.fingerprint in baseline and not f.not_audited
+        out.append(replace(f, suppressed_by=reason, in_baseline=in_baseline))
     return out, warnings
 
 
-def _crash_finding(rule: Rule, exc: Exception) -> Finding:
-    """A check that crashed did not evaluate its rule: report that as a failure of the rule itself."""
-    return rule.finding(
-        "engine",
-        f"the check for {rule.id} failed and did not evaluate this estate ({type(exc).__name__}: {exc}); "
-        "treat the rule as failing until fixed",
-    )
+def _one_line(exc: BaseException) -> str:
+    text = " ".join(str(exc).split())
+    return redact(f"{type(exc).__name__}: {text}"[:300] if text else type(exc).__name__)
 
 
 def run_audit(
@@ -162,6 +215,7 @@ def run_audit(
     ctx = build_context(estate, settings)
     findings: list[Finding] = []
     not_evaluated = []
+    crashed: list[CrashedCheck] = []
     selected = []
     carries = estate.carries | ({CARRIES_COST_CENTRES} if settings.cost_centres is not None else set())
     for check in registry.checks:
@@ -177,14 +231,19 @@ def run_audit(
             not_evaluated.append(NotEvaluated(rule, reason + (f" (give {'; '.join(hints)})" if hints else "")))
             continue
         try:
-            findings.extend(check.run(ctx))
-        except Exception as exc:  # fail closed, never crash the audit
-            findings.append(_crash_finding(rule, exc))
+            for finding in check.run(ctx):
+                findings.append(finding)
+        except Exception as exc:  # the rule was not evaluated: exit 2 and say so, never a finding of the rule
+            log.debug("check %s crashed", rule.id, exc_info=True)
+            crashed.append(CrashedCheck(rule, _one_line(exc)))
     forget_walks()
     project_root = find_project_root(estate.root)
+    gaps = frozenset(r.id for r in registry.rules if r.not_audited)
+    findings = [replace(f, not_audited=True) if f.rule_id in gaps and not f.not_audited else f for f in findings]
     findings = [f.with_fingerprint(project_root) for f in findings]
     findings = list({f.fingerprint: f for f in findings}.values())
-    findings, warnings = apply_suppressions(findings, ctx, baseline)
+    known = frozenset(r.id for r in registry.rules) | frozenset(registry.failed)
+    findings, warnings = apply_suppressions(findings, ctx, baseline, known)
     findings.sort(key=Finding.sort_key)
     return AuditResult(
         ctx=ctx,
@@ -194,4 +253,5 @@ def run_audit(
         warnings=tuple(warnings) + registry.errors,
         unloaded=tuple(r for r in registry.failed if settings.selects(r)),
         project_root=project_root,
+        crashed=tuple(crashed),
     )

@@ -59,6 +59,7 @@ class Finding:
     suppressed_by: str | None = None  # reason, when a suppression applies
     in_baseline: bool = False
     fingerprint: str = ""
+    not_audited: bool = False  # says part of the estate was not audited (its rule's `not_audited`): see engine
 
     def with_fingerprint(self, project_root: str = "") -> Finding:
         """Stable across runs, checkouts and spellings of the scanned path: a resource that is a file path (what

@@ -48,6 +48,9 @@ class Rule:
     references: tuple[tuple[str, str], ...] = ()  # (title, url) of the Azure docs it relies on
     requires: frozenset[str] = field(default_factory=frozenset)  # estate kinds it needs
     notes: str = ""
+    # Its findings say part of the estate was not audited (could not be read or parsed). They fail the gate at
+    # every threshold but `never`, whatever the severity; no baseline or wildcard suppression hides them.
+    not_audited: bool = False
 
     @property
     def area(self) -> str:

@@ -26,6 +26,7 @@ RULE = Rule(
         ("Azure built-in roles", "https://learn.microsoft.com/azure/role-based-access-control/built-in-roles"),
         ("ARM throttling", "https://learn.microsoft.com/azure/azure-resource-manager/management/request-limits-and-throttling"),
     ),
+    not_audited=True,
 )
 
 

@@ -22,6 +22,7 @@ RULE = Rule(
         "includes itself) is reported with file and line."
     ),
     fix="Fix the file at the line given (APIM would reject it too), or export it again with the extractor.",
+    not_audited=True,
 )
 
 

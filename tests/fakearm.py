@@ -49,7 +49,7 @@ def _b64(data: dict[str, Any]) -> str:
 
 class FakeARM:
     def __init__(self, tenant: dict[str, Any] | None = None, page_size: int = 2,
-                 latency: float | tuple[float, float] = 0.0):
+                 latency: float | tuple[float, float] = 0.0, ca: trustme.CA | None = None):
         self.items: dict[str, dict[str, Any]] = {}  # lower-case path -> resource body
         self.collections: dict[str, list[dict[str, Any]]] = {}  # lower-case path -> items
         self.requests: list[dict[str, Any]] = []
@@ -67,7 +67,7 @@ class FakeARM:
         self.llm_log: list[dict[str, Any]] = []  # ApiManagementGatewayLlmLog joined with GatewayLogs, per request
         self.platform: dict[str, list[dict[str, Any]]] = {}  # account id (lower) -> token points per deployment/day
         self._lock = threading.Lock()
-        self.ca = trustme.CA()
+        self.ca = ca or trustme.CA()  # share one CA: a second server the SDK clients trust (another host)
         cert = self.ca.issue_cert("127.0.0.1", "localhost")
         ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
         cert.configure_cert(ctx)

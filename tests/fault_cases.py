@@ -70,6 +70,10 @@ def cases(base_url: str) -> list[Fault]:
         Fault("HTML instead of JSON", "GET", POLICY, ((200, {"Content-Type": "text/html"}, "<html>gateway error</html>"),),
               "au001", "chat-completions/policies"),
         Fault("nextLink that loops", "GET", APIS, ((200, {}, _page_loop(base_url)),) * 3, "au001", "paging loop"),
+        # the same server under another host name: the token must not follow (tests/test_live_links.py uses a
+        # second server and checks that it receives nothing)
+        Fault("nextLink to another host", "GET", APIS,
+              ((200, {}, _page_loop(base_url.replace("127.0.0.1", "localhost"))),), "au001", "another host"),
         Fault("huge page (5,000 named values, one body)", "GET", NAMED, ((200, {}, huge_named_values()),), "retried"),
     ]
 

@@ -74,7 +74,7 @@ def test_config_suppression_with_reason_and_expiry(tmp_path):
     proc = run("scan", f"{F}/TM001/fires/chat.policy.xml", "--config", str(cfg), "--format", "json")
     doc = json.loads(proc.stdout)
     assert proc.returncode == 0
-    assert doc["findings"][0]["suppressed_by"] == "config: migrating next sprint (until 2999-01-01)"
+    assert doc["findings"][0]["suppressed_by"] == f"config {cfg} suppressions[0]: migrating next sprint (until 2999-01-01)"
 
 
 def test_expired_suppression_stops_suppressing_and_says_so(tmp_path):
@@ -92,7 +92,8 @@ def test_inline_suppression(tmp_path):
         policy.replace("<policies>", "<policies>\n<!-- aoai-audit: ignore TM003 header is set by the SDK wrapper -->", 1)
     )
     code, doc = scan_json(str(tmp_path), "--only", "TM003", "--fail-on", "medium")
-    assert code == 0 and doc["findings"][0]["suppressed_by"] == "inline: header is set by the SDK wrapper"
+    assert code == 0
+    assert doc["findings"][0]["suppressed_by"] == f"inline at {tmp_path / 'chat.policy.xml'}:2: header is set by the SDK wrapper"
 
 
 def test_baseline_fails_only_on_new_findings(tmp_path):

@@ -250,7 +250,8 @@ def build_model(result: AuditResult, registry: Registry, previous: dict[str, Any
         if groups.get(key)
     ]
     all_chains = sorted(chains(doc), key=lambda row: -row["broken"])
-    not_audited = [f for f in doc["findings"] if f["rule_id"].startswith("AU") and not f["suppressed_by"]]
+    not_audited = [f for f in doc["findings"] if (f["not_audited"] or f["rule_id"].startswith("AU"))
+                   and not f["suppressed_by"]]
     matrix_rules = [r for r in doc["rules"] if not r["id"].startswith(("AU", "KQ"))]  # not per-API rules
     matrix = _matrix(doc, matrix_rules)
     delta = None
@@ -264,6 +265,7 @@ def build_model(result: AuditResult, registry: Registry, previous: dict[str, Any
         "areas": areas,
         "area_names": {a["key"]: a["title"] for a in areas},
         "not_audited": not_audited,
+        "suppressed": [f for f in doc["findings"] if f["suppressed_by"]],
         "chains": all_chains[:TABLE_ROWS],
         "chain_labels": [label for _key, label, _rules in CHAIN],
         "matrix_rules": matrix_rules,

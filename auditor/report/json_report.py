@@ -36,6 +36,7 @@ def finding_dict(f: Finding, registry: Registry | None) -> dict[str, Any]:
         "fingerprint": f.fingerprint,
         "suppressed_by": f.suppressed_by,
         "in_baseline": f.in_baseline,
+        "not_audited": f.not_audited,
     }
 
 
@@ -80,6 +81,7 @@ def result_dict(result: AuditResult, registry: Registry | None = None, generated
         ],
         "rules": [{"id": r.id, "title": r.title, "severity": r.severity.value} for r in result.rules],
         "not_evaluated": [{"rule_id": n.rule.id, "reason": n.reason} for n in result.not_evaluated],
+        "crashed_checks": [{"rule_id": c.rule.id, "error": c.error} for c in result.crashed],
         "usage": usage_dict(ctx.usage) if ctx.usage is not None else None,
         "findings": [finding_dict(f, registry) for f in result.findings],
         "warnings": list(result.warnings),

@@ -11,45 +11,64 @@ from xml.etree import ElementTree as ET
 
 from ..engine import AuditResult
 from ..rules import Registry
+from .escape import visible
+
+
+def _x(text: str) -> str:
+    """XML 1.0 forbids most control characters even as references: show them as escapes instead."""
+    return visible(text, keep="\t\n")
 
 
 def render_junit(result: AuditResult, registry: Registry) -> str:
-    threshold = result.settings.fail_on
+    gate = set(result.failing())
     by_rule: dict[str, dict[str, list]] = defaultdict(lambda: defaultdict(list))
     for f in result.findings:
         by_rule[f.rule_id][f.resource].append(f)
     suites = ET.Element("testsuites", name="aoai-audit")
     not_evaluated = {n.rule.id: n.reason for n in result.not_evaluated}
-    totals = {"tests": 0, "failures": 0, "skipped": 0}
+    crashed = {c.rule.id: c.error for c in result.crashed}
+    totals = {"tests": 0, "failures": 0, "errors": 0, "skipped": 0}
     for rule in result.rules:
         suite = ET.SubElement(suites, "testsuite", name=f"{rule.id} {rule.title}")
-        counts = {"tests": 0, "failures": 0, "skipped": 0}
+        counts = {"tests": 0, "failures": 0, "errors": 0, "skipped": 0}
         if rule.id in not_evaluated:
             case = ET.SubElement(suite, "testcase", classname=rule.id, name="not evaluated")
-            ET.SubElement(case, "skipped", message=not_evaluated[rule.id])
+            ET.SubElement(case, "skipped", message=_x(not_evaluated[rule.id]))
             counts["tests"] += 1
             counts["skipped"] += 1
+        if rule.id in crashed:  # an error, not a failure: the check itself broke, the estate was not judged
+            case = ET.SubElement(suite, "testcase", classname=rule.id, name="check crashed")
+            ET.SubElement(case, "error", message=_x(f"the check crashed: {crashed[rule.id]}"), type="crash").text = _x(
+                f"the check for {rule.id} raised {crashed[rule.id]}; the rule was not evaluated and the audit is "
+                "incomplete (exit 2)")
+            counts["tests"] += 1
+            counts["errors"] += 1
         for resource, findings in sorted(by_rule.get(rule.id, {}).items()):
-            case = ET.SubElement(suite, "testcase", classname=rule.id, name=resource)
+            case = ET.SubElement(suite, "testcase", classname=rule.id, name=_x(resource))
             counts["tests"] += 1
             active = [f for f in findings if f.active]
-            failing = [f for f in active if f.severity.at_least(threshold)]
+            failing = [f for f in active if f in gate]
+            hidden = [f"suppressed by {f.suppressed_by or 'the baseline'}: {f.message}" for f in findings if not f.active]
             if failing:
                 counts["failures"] += 1
-                failure = ET.SubElement(case, "failure", message=failing[0].message, type=rule.severity.value)
-                failure.text = "\n\n".join(_detail(f, rule.fix) for f in failing)
+                failure = ET.SubElement(case, "failure", message=_x(failing[0].message), type=rule.severity.value)
+                failure.text = _x("\n\n".join(_detail(f, rule.fix) for f in failing))
             elif not active:
                 counts["skipped"] += 1
-                reason = findings[0].suppressed_by or "in baseline"
-                ET.SubElement(case, "skipped", message=f"suppressed: {reason}")
-            else:
-                ET.SubElement(case, "system-out").text = "\n\n".join(_detail(f, rule.fix) for f in active)
+                ET.SubElement(case, "skipped", message=_x("; ".join(hidden)))
+            rest = [_detail(f, rule.fix) for f in active if f not in failing] + (hidden if active else [])
+            if rest:  # below the gate, or beside the failure: what else was found and what was suppressed
+                ET.SubElement(case, "system-out").text = _x("\n\n".join(rest))
         if counts["tests"] == 0:
             ET.SubElement(suite, "testcase", classname=rule.id, name="no findings")
             counts["tests"] = 1
         for key, value in counts.items():
             suite.set(key, str(value))
             totals[key] += value
+    if result.warnings:  # expired suppressions, inline ones without a reason: not tests, but never silent
+        notes = ET.SubElement(suites, "testsuite", name="aoai-audit warnings", tests="0", failures="0", errors="0",
+                              skipped="0")
+        ET.SubElement(notes, "system-err").text = _x("\n".join(f"warning: {w}" for w in result.warnings))
     for key, value in totals.items():
         suites.set(key, str(value))
     ET.indent(suites)

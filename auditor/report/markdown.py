@@ -5,14 +5,16 @@ from __future__ import annotations
 from ..engine import AuditResult
 from ..rules import Registry
 from ..usage.summary import headline
+from .escape import md_text, visible
 from .json_report import result_dict
 
 TOP = 15
 
 
 def _cell(text: str) -> str:
-    """Safe inside a Markdown table cell: no pipes, no newlines, no HTML."""
-    return text.replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ").replace("<", "&lt;").replace(">", "&gt;")
+    """The tool's own text (rule metadata) in a table cell: no pipes, no newlines, no HTML; Markdown kept."""
+    text = " ".join(visible(text, keep="\n").split())
+    return text.replace("\\", "\\\\").replace("|", "\\|").replace("<", "&lt;").replace(">", "&gt;")
 
 
 def render_markdown(result: AuditResult, registry: Registry) -> str:
@@ -37,26 +39,38 @@ def render_markdown(result: AuditResult, registry: Registry) -> str:
     ]
     if doc.get("usage"):
         line = headline(doc["usage"])
-        lines += [f"**{_cell(line[0].upper() + line[1:])}**", ""]
-    unread = [f for f in doc["findings"] if f["rule_id"].startswith("AU") and not f["suppressed_by"]]
+        lines += [f"**{md_text(line[0].upper() + line[1:])}**", ""]
+    for c in doc["crashed_checks"]:
+        lines += [f"**Check crashed: {md_text(c['rule_id'])}** ({md_text(c['error'])}): the rule was not evaluated, "
+                  "the audit is incomplete (exit 2).", ""]
+    unread = [f for f in doc["findings"] if f["not_audited"] and not f["suppressed_by"]]
     if unread:
-        lines += [f"**Could not audit ({len(unread)}):** " + "; ".join(_cell(f["message"]) for f in unread[:5]), ""]
+        lines += [f"**Could not audit ({len(unread)}):** " + "; ".join(md_text(f["message"]) for f in unread[:5]), ""]
     active = [f for f in doc["findings"] if not f["suppressed_by"]]
     if active:
         lines += ["| sev | rule | resource | where | finding | fix |", "|---|---|---|---|---|---|"]
         for f in active[:TOP]:
             loc = f["location"]
             where = f"{loc['path']}:{loc['line']}" if loc["path"] and loc["line"] else (loc["path"] or "")
-            link = f"[{f['rule_id']}]({f['docs_url']})" if f["docs_url"] else f["rule_id"]
+            link = f"[{md_text(f['rule_id'])}]({f['docs_url']})" if f["docs_url"] else md_text(f["rule_id"])
             lines.append(
-                f"| {f['severity']} | {link} | `{_cell(f['resource'])}` | {_cell(where)} | {_cell(f['message'])} "
+                f"| {f['severity']} | {link} | {md_text(f['resource'])} | {md_text(where)} | {md_text(f['message'])} "
                 f"| {_cell(f['fix'])} |"
             )
         if len(active) > TOP:
             lines.append(f"\n…and {len(active) - TOP} more; see the full HTML or SARIF report.")
     else:
         lines.append("No findings.")
+    suppressed = [f for f in doc["findings"] if f["suppressed_by"]]
+    if suppressed:
+        lines += ["", f"<details><summary>Suppressed ({len(suppressed)})</summary>", "",
+                  "| rule | resource | suppressed by |", "|---|---|---|"]
+        lines += [f"| {md_text(f['rule_id'])} | {md_text(f['resource'])} | {md_text(f['suppressed_by'])} |"
+                  for f in suppressed]
+        lines += ["", "</details>"]
+    if doc["warnings"]:
+        lines += [""] + [f"- warning: {md_text(w)}" for w in doc["warnings"]]
     if doc["not_evaluated"]:
-        ids = ", ".join(n["rule_id"] for n in doc["not_evaluated"])
+        ids = ", ".join(md_text(n["rule_id"]) for n in doc["not_evaluated"])
         lines += ["", f"<sub>Not evaluated for these inputs: {ids}.</sub>"]
     return "\n".join(lines) + "\n"

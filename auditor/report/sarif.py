@@ -79,6 +79,25 @@ def _result(f: Finding, index: dict[str, int], project_root: str) -> dict:
     return result
 
 
+def _invocation(result: AuditResult, index: dict[str, int]) -> dict:
+    """Whether every selected check ran. SARIF 2.1.0 Appendix I ("detecting incomplete result sets"):
+    executionSuccessful false, or a toolExecutionNotification at level error, means the results are not complete."""
+    notes = []
+    for c in result.crashed:
+        ref = {"id": c.rule.id, **({"index": index[c.rule.id]} if c.rule.id in index else {})}
+        notes.append({"level": "error", "descriptor": {"id": "check-crashed"}, "associatedRule": ref,
+                      "message": {"text": f"the check for {c.rule.id} crashed ({c.error}); the rule was not evaluated"}})
+    for rule_id in result.unloaded:
+        notes.append({"level": "error", "descriptor": {"id": "check-not-loaded"}, "associatedRule": {"id": rule_id},
+                      "message": {"text": f"the check for {rule_id} failed to load; the rule was not evaluated"}})
+    out: dict = {"executionSuccessful": not result.incomplete, "exitCode": result.exit_code()}
+    if notes:
+        out["toolExecutionNotifications"] = notes
+    if result.warnings:  # expired suppressions, inline ones without a reason, plugins that did not load
+        out["toolConfigurationNotifications"] = [{"level": "warning", "message": {"text": w}} for w in result.warnings]
+    return out
+
+
 def render_sarif(result: AuditResult, registry: Registry) -> str:
     rules = list(result.rules)
     for f in result.findings:  # a rule that only a plugin knows, or one crashed in loading
@@ -100,6 +119,7 @@ def render_sarif(result: AuditResult, registry: Registry) -> str:
         # originalUriBaseIds entry without a uri); consumers resolve from the repository root.
         "originalUriBaseIds": {SRCROOT: {"description": {"text": "The repository root (git top level of the scanned "
                                                                  "path; the working directory without one)"}}},
+        "invocations": [_invocation(result, index)],
         "results": [_result(f, index, project_root) for f in result.findings],
         "columnKind": "unicodeCodePoints",
         "properties": {

@@ -13,13 +13,19 @@ from ..coverage import coverage
 from ..engine import AuditResult
 from ..rules import Registry
 from ..usage.summary import headline, usage_dict
+from .escape import visible
 
 STYLE = {"high": "bold red", "medium": "yellow", "low": "cyan"}
 
 
 def indented(con: Console, text: str, style: str = "") -> None:
-    """Print under the severity column, wrapped lines kept in the same column."""
-    con.print(Padding(Text(text, style=style), (0, 0, 0, 7), expand=False))
+    """Print under the severity column, wrapped lines kept in the same column (control characters shown)."""
+    con.print(Padding(Text(visible(text), style=style), (0, 0, 0, 7), expand=False))
+
+
+def _safe(text: str) -> str:
+    """Data inside a line that Rich reads as markup: shown, never run (no ANSI, no markup)."""
+    return escape(visible(text))
 
 
 def render_text(result: AuditResult, registry: Registry, color: bool = False, width: int = 110) -> str:
@@ -28,8 +34,8 @@ def render_text(result: AuditResult, registry: Registry, color: bool = False, wi
     estate = result.estate
     con.print(Text("aoai-audit", style="bold"), "— cost-attribution gap report")
     for s in estate.sources:
-        con.print(f"  source: {s.kind} {escape(s.location)}" + (f" (as {escape(s.identity)})" if s.identity else "")
-                  + (f" · {escape(s.detail)}" if s.detail else ""))
+        con.print(f"  source: {_safe(s.kind)} {_safe(s.location)}" + (f" (as {_safe(s.identity)})" if s.identity else "")
+                  + (f" · {_safe(s.detail)}" if s.detail else ""))
     cov = coverage(result.ctx)
     con.print(
         f"  APIs: {cov['apis']} ({cov['llm_apis']} LLM) · token metric {cov['llm_apis_with_token_metric']}/"
@@ -37,7 +43,7 @@ def render_text(result: AuditResult, registry: Registry, color: bool = False, wi
         f"attribution header {cov['llm_apis_forwarding_attribution_header']}/{cov['llm_apis']}"
     )
     if result.ctx.usage is not None:
-        con.print("  " + escape(headline(usage_dict(result.ctx.usage))))
+        con.print("  " + _safe(headline(usage_dict(result.ctx.usage))))
     counts = {s: 0 for s in ("high", "medium", "low")}
     for f in result.active:
         counts[f.severity.value] += 1
@@ -49,17 +55,20 @@ def render_text(result: AuditResult, registry: Registry, color: bool = False, wi
     if hidden:
         summary.append(f"({hidden} suppressed or in baseline)")
     con.print(summary)
-    not_audited = [f for f in result.active if f.rule_id.startswith("AU")]
+    not_audited = [f for f in result.active if f.not_audited]
     if not_audited:
-        con.print(Text(f"  NOT AUDITED: {len(not_audited)} item(s) could not be read or parsed (see AU findings)",
-                       style="bold red"))
+        con.print(Text(f"  NOT AUDITED: {len(not_audited)} item(s) could not be read or parsed (see AU findings); "
+                       "the gate fails on them at every threshold but 'never'", style="bold red"))
+    for c in result.crashed:
+        con.print(Text(f"  CHECK CRASHED: {c.rule.id} ({visible(c.error)}): the rule was not evaluated, the audit is "
+                       "incomplete (exit 2)", style="bold red"))
     con.print()
     for f in result.active:
         rule = registry.rule(f.rule_id)
         head = Text()
         head.append(f"{f.severity.value.upper():6} ", style=STYLE[f.severity.value])
         head.append(f"{f.rule_id} ", style="bold")
-        head.append(rule.title if rule else "")
+        head.append(visible(rule.title) if rule else "")
         con.print(head)
         indented(con, f.resource + (f" ({f.context})" if f.context else ""))
         if f.location.label():
@@ -70,10 +79,15 @@ def render_text(result: AuditResult, registry: Registry, color: bool = False, wi
         if rule:
             indented(con, f"fix: {rule.fix}", "green")
         con.print()
+    suppressed = [f for f in result.findings if f.suppressed_by]
+    if suppressed:
+        con.print(f"suppressed ({len(suppressed)}):", style="dim")
+        for f in suppressed:
+            indented(con, f"{f.rule_id} {f.resource}: by {f.suppressed_by}", "dim")
     for n in result.not_evaluated:
-        con.print(f"not evaluated: {n.rule.id} ({n.reason})", style="dim")
+        con.print(f"not evaluated: {n.rule.id} ({_safe(n.reason)})", style="dim")
     for w in result.warnings:
-        con.print(f"warning: {escape(w)}", style="yellow")
+        con.print(f"warning: {_safe(w)}", style="yellow")
     code = result.exit_code()
-    con.print(Text(result.verdict(), style="bold red" if code else "bold green"))
+    con.print(Text(visible(result.verdict()), style="bold red" if code else "bold green"))
     return buf.getvalue()

@@ -20,6 +20,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from types import SimpleNamespace
 from typing import Any, TypeVar
+from urllib.parse import urlsplit
 
 from ..estate import (
     ALL_KINDS,
@@ -152,10 +153,61 @@ def _policy_counter_class():
 
 
 MAX_PAGES = 10_000
+_DEFAULT_PORTS = {"https": 443, "http": 80}
 
 
-def drain(paged: Iterable[T]) -> list[T]:
-    """All items of an SDK pager; a nextLink that comes back (a loop) or never ends is an error, not a hang."""
+class ForeignLinkError(ValueError):
+    """A link that leads away from the endpoint that issued it: not followed, so the bearer token stays home."""
+
+
+def same_origin(link: str, issued_by: str) -> bool:
+    """Scheme, host and port equal (the web origin, RFC 6454 §4); a relative link stays where it was issued.
+
+    A next link is an absolute URL taken from the response body (TypeSpec Azure, "Paging operations": "Next
+    link is an absolute url returned by the paging operation") and the SDK pagers send it through the client's
+    pipeline with its bearer token: a response that names another host would hand that host the token."""
+    try:
+        target, origin = urlsplit(link), urlsplit(issued_by)
+        if not target.scheme and not target.netloc:
+            return not link.startswith("\\")  # a path on the same endpoint (a backslash is a host to some)
+        return (target.scheme.lower(), (target.hostname or "").rstrip("."),
+                target.port or _DEFAULT_PORTS.get(target.scheme.lower())) == (
+            origin.scheme.lower(), (origin.hostname or "").rstrip("."),
+            origin.port or _DEFAULT_PORTS.get(origin.scheme.lower()))
+    except ValueError:  # a port that is not a number: not a link to follow
+        return False
+
+
+def check_link(link: str, issued_by: str) -> None:
+    if not same_origin(link, issued_by):
+        raise ForeignLinkError(f"a next link leads to another host than {_origin(issued_by)}; not followed, "
+                               f"the token was not sent: {link[:300]}")
+
+
+def _origin(url: str) -> str:
+    u = urlsplit(url)
+    return f"{u.scheme}://{u.netloc}"
+
+
+def _origin_guard_class():
+    from azure.core.pipeline.policies import SansIOHTTPPolicy
+
+    class _SameOrigin(SansIOHTTPPolicy):
+        """The last word before the transport (after the bearer token is set, after any redirect): a request
+        for another host than the client's endpoint fails here, so the token never leaves."""
+
+        def __init__(self, endpoint: str):
+            self.endpoint = endpoint
+
+        def on_request(self, request):
+            check_link(request.http_request.url, self.endpoint)
+
+    return _SameOrigin
+
+
+def drain(paged: Iterable[T], origin: str | None = None) -> list[T]:
+    """All items of an SDK pager; a nextLink that comes back (a loop), never ends, or leads to another host
+    than `origin` is an error, not a hang or a leaked token."""
     by_page = getattr(paged, "by_page", None)
     if by_page is None:
         return list(paged)
@@ -167,6 +219,8 @@ def drain(paged: Iterable[T]) -> list[T]:
         token = getattr(pages, "continuation_token", None)
         if token is None:
             continue
+        if origin is not None:
+            check_link(str(token), origin)
         if token in seen:
             raise ValueError(f"the service returned the same nextLink twice (a paging loop) after {count + 1} page(s)")
         if count >= MAX_PAGES:
@@ -235,7 +289,8 @@ class LiveCollector:
         return _policy_counter_class()(self.counter, self.pacer if paced else None)
 
     def client_kwargs(self) -> dict[str, Any]:
-        return {"base_url": self.arm, "per_retry_policies": [self.counting_policy()], **self.options.client_kwargs}
+        guard = _origin_guard_class()(self.arm)
+        return {"base_url": self.arm, "per_retry_policies": [self.counting_policy(), guard], **self.options.client_kwargs}
 
     def gap(self, target: str, message: str, exc: BaseException | None = None, needs: str | None = None) -> None:
         status = _status(exc) if exc else None
@@ -256,7 +311,7 @@ class LiveCollector:
             return default
 
     def listed(self, target: str, needs: str, pager: Callable[[], Iterable[T]]) -> list[T]:
-        return self.read(target, needs, lambda: drain(pager()), [])
+        return self.read(target, needs, lambda: drain(pager(), self.arm), [])
 
     def note(self, message: str) -> None:
         if self.options.progress:
@@ -478,7 +533,7 @@ class LiveCollector:
             )}
             raw_diagnostics = lists.submit(self._diagnostics, apim, rg, name, base)
             raw_workspaces = lists.submit(self.read, f"{base}/workspaces", APIM_READ,
-                                          lambda: drain(apim.workspace.list_by_service(rg, name)), [], True)
+                                          lambda: drain(apim.workspace.list_by_service(rg, name), self.arm), [], True)
             apis = items.map(one_api, raw["apis"].result())
             products = items.map(one_product, raw["products"].result())
             fragments = items.map(one_fragment, raw["policyFragments"].result())
@@ -530,7 +585,8 @@ class LiveCollector:
         return out
 
     def raw_pages(self, client, method: str, path: str, body: Any = None,
-                  next_link: Callable[[Any], str | None] = lambda page: page.get("nextLink"),
+                  next_link: Callable[[Any], str | None] = lambda page: page.get("nextLink") or page.get(
+                      "@odata.nextLink"),
                   max_pages: int = 1000) -> Iterator[Any]:
         """Pages of a request the installed SDKs do not model, sent through a client's own pipeline (auth,
         retries, counting, pacing) and following next links; a link that comes back ends the paging."""
@@ -545,6 +601,8 @@ class LiveCollector:
             page = response.json()
             yield page
             url = next_link(page)
+            if url:  # only to the endpoint that answered (the Cost Management nextLink would get the POST body too)
+                check_link(str(url), response.request.url)
 
     def _raw_list(self, apim, path: str) -> list[dict[str, Any]]:
         """GET a collection the installed SDKs have no client for (Cognitive Services, newer api-versions)."""
