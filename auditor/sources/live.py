@@ -289,8 +289,10 @@ class LiveCollector:
         return _policy_counter_class()(self.counter, self.pacer if paced else None)
 
     def client_kwargs(self) -> dict[str, Any]:
-        guard = _origin_guard_class()(self.arm)
-        return {"base_url": self.arm, "per_retry_policies": [self.counting_policy(), guard], **self.options.client_kwargs}
+        kwargs = {"base_url": self.arm, **self.options.client_kwargs}
+        guard = _origin_guard_class()(kwargs["base_url"])  # last, so no other policy can send it elsewhere
+        kwargs["per_retry_policies"] = [self.counting_policy(), *kwargs.get("per_retry_policies", []), guard]
+        return kwargs
 
     def gap(self, target: str, message: str, exc: BaseException | None = None, needs: str | None = None) -> None:
         status = _status(exc) if exc else None
