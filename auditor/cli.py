@@ -306,6 +306,8 @@ def scan(
             click.echo(text, nl=False)
     if result.saw_nothing:
         click.echo("aoai-audit: nothing could be audited in " + (", ".join(paths) or "the subscriptions given"), err=True)
+    if result.unparsed_statements:
+        click.echo("aoai-audit: not audited (could not be parsed): " + ", ".join(result.unparsed_statements), err=True)
     if result.unloaded:
         click.echo(
             f"aoai-audit: check(s) {', '.join(result.unloaded)} failed to load, so the audit is incomplete and the "

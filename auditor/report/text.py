@@ -29,6 +29,9 @@ def render_text(result: AuditResult, registry: Registry, color: bool = False, wi
     con.print(Text("aoai-audit", style="bold"), "— cost-attribution gap report")
     for s in estate.sources:
         con.print(f"  source: {s.kind} {escape(s.location)}" + (f" (as {escape(s.identity)})" if s.identity else ""))
+    if estate.sources and estate.statement_level:
+        con.print("  scope: statement-level audit of loose files (each statement checked on its own; AU003 and "
+                  "other estate-wide rules need the whole estate)")
     cov = coverage(result.ctx)
     con.print(
         f"  APIs: {cov['apis']} ({cov['llm_apis']} LLM) · token metric {cov['llm_apis_with_token_metric']}/"
@@ -76,6 +79,9 @@ def render_text(result: AuditResult, registry: Registry, color: bool = False, wi
     code = result.exit_code()
     if result.saw_nothing:
         verdict = "nothing could be audited: no APIM service, account or assignment was read"
+    elif result.unparsed_statements:
+        verdict = (f"gate FAILED: {len(result.unparsed_statements)} file(s) could not be parsed, so their statements "
+                   "were not checked (see AU002)")
     elif code:
         verdict = f"gate FAILED: {len(result.failing())} finding(s) at or above '{result.settings.fail_on}'"
     else:
