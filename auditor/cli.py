@@ -303,6 +303,9 @@ def scan(
         click.echo(f"aoai-audit: {visible(result.summary_line())} · wrote {', '.join(written)}", err=True)
     if result.saw_nothing:
         click.echo("aoai-audit: nothing could be audited in " + (", ".join(paths) or "the subscriptions given"), err=True)
+    if result.unparsed_statements:
+        click.echo("aoai-audit: not audited (could not be parsed): " + visible(", ".join(result.unparsed_statements)),
+                   err=True)
     if result.unloaded:
         click.echo(
             f"aoai-audit: check(s) {', '.join(result.unloaded)} failed to load, so the audit is incomplete and the "

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field, replace
 from .analysis import forget_walks
 from .config import Settings
 from .context import AuditContext, build_context
-from .estate import CARRIES_COST_CENTRES, CARRIES_PLATFORM_USAGE, CARRIES_USAGE, Estate
+from .estate import CARRIES_COST_CENTRES, CARRIES_ESTATE, CARRIES_PLATFORM_USAGE, CARRIES_USAGE, Estate
 from .findings import Finding
 from .policy.secrets import redact
 from .project_root import find_project_root
@@ -25,6 +25,12 @@ INPUT_HINTS = {
     CARRIES_PLATFORM_USAGE: "platform rows in --usage, or scan live",
     CARRIES_COST_CENTRES: "--cost-centres FILE",
 }
+# Why a rule that needs the whole estate is not evaluated on loose policy or fragment files.
+STATEMENT_LEVEL = (
+    "statement-level audit: loose policy and fragment files are checked statement by statement with every "
+    "rule that can judge a statement on its own; this rule judges the estate as a whole, so it is evaluated "
+    "when the estate is scanned (APIOps folder, ARM/Terraform JSON, snapshot or --subscription)"
+)
 
 
 @dataclass(frozen=True)
@@ -73,8 +79,19 @@ class AuditResult:
         e = self.estate
         return not (e.services or e.accounts or e.diagnostic_settings or e.role_assignments)
 
+    @property
+    def unparsed_statements(self) -> tuple[str, ...]:
+        """Loose files of a statement-level audit that could not be parsed. Their statements were not checked and
+        nothing else in the audit stands for them, so the gate cannot pass (a whole-estate audit reports them as
+        AU002 beside everything else it saw)."""
+        if not self.estate.statement_level:
+            return ()
+        gaps = [g.target for g in self.estate.gaps if g.kind == "unparseable"]
+        broken = [p.origin.path or resource for resource, p in self.ctx.policies() if p.error is not None]
+        return tuple(dict.fromkeys(gaps + broken))
+
     def exit_code(self, threshold: str | None = None) -> int:
-        if self.saw_nothing or self.incomplete:
+        if self.saw_nothing or self.incomplete or self.unparsed_statements:
             return EXIT_USAGE
         return EXIT_FINDINGS if self.failing(threshold) else EXIT_OK
 
@@ -83,6 +100,9 @@ class AuditResult:
         level = self.settings.fail_on
         if self.saw_nothing:
             return "nothing could be audited: no APIM service, account or assignment was read"
+        if self.unparsed_statements and not self.incomplete:
+            return (f"gate FAILED: {len(self.unparsed_statements)} file(s) could not be parsed, so their statements "
+                    "were not checked (see AU002)")
         if self.exit_code() == EXIT_USAGE:
             broken = [c.rule.id for c in self.crashed] + list(self.unloaded)
             return f"audit incomplete (exit {EXIT_USAGE}): check(s) {', '.join(broken)} did not run to the end"
@@ -224,6 +244,9 @@ def run_audit(
             continue
         selected.append(rule)
         missing = sorted(rule.requires - carries)
+        if missing == [CARRIES_ESTATE]:
+            not_evaluated.append(NotEvaluated(rule, STATEMENT_LEVEL))
+            continue
         if missing:
             kinds = ", ".join(sorted({s.kind for s in estate.sources})) or "no source"
             hints = sorted({INPUT_HINTS[m] for m in missing if m in INPUT_HINTS})
