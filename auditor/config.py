@@ -7,8 +7,6 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import yaml
-
 if TYPE_CHECKING:
     from .usage.costcentres import CostCentreMap
     from .usage.prices import PriceTable
@@ -100,6 +98,8 @@ def _date(value: Any, where: str) -> dt.date | None:
 def load_settings(path: str | None) -> Settings:
     if not path:
         return Settings()
+    import yaml  # here, not at start-up: most runs have no config file
+
     p = Path(path)
     try:
         raw = yaml.safe_load(p.read_text(encoding="utf-8"))
