@@ -104,9 +104,27 @@ def _walked(nodes: tuple[PolicyNode, ...]) -> list[tuple[PolicyNode, tuple[Polic
     return walked
 
 
+# Five checks and the coverage figures read the dimensions (and variable assignments) of the same metric in
+# the same effective section: compute each once. Keyed by identity, holding the keys so ids stay theirs.
+_MEMO: dict[tuple[str, int, int], tuple[object, object, object]] = {}
+
+
+def _memoised(kind: str, a: object, b: object, compute):
+    key = (kind, id(a), id(b))
+    hit = _MEMO.get(key)
+    if hit is not None and hit[0] is a and hit[1] is b:
+        return hit[2]
+    value = compute()
+    if len(_MEMO) >= _WALKS_MAX:
+        _MEMO.clear()
+    _MEMO[key] = (a, b, value)
+    return value
+
+
 def forget_walks() -> None:
     """Drop the walk cache once the checks are done: reports do not need it, and at 10,000 APIs it is large."""
     _WALKS.clear()
+    _MEMO.clear()
 
 
 def walk(nodes: Iterable[PolicyNode]) -> Iterator[tuple[PolicyNode, tuple[PolicyNode, ...]]]:
@@ -162,7 +180,11 @@ def resolve_variables(source: ValueSource, assignments: dict[str, list[str]], de
 
 
 def assignments_before(nodes: tuple[PolicyNode, ...], stop: PolicyNode | None) -> dict[str, list[str]]:
-    """set-variable values in document order up to `stop` (all of them when stop is None)."""
+    """set-variable values in document order up to `stop` (all of them when stop is None). Shared: read only."""
+    return _memoised("assignments", nodes, stop, lambda: _assignments_before(nodes, stop))
+
+
+def _assignments_before(nodes: tuple[PolicyNode, ...], stop: PolicyNode | None) -> dict[str, list[str]]:
     out: dict[str, list[str]] = {}
     for node, _path in walk(nodes):
         if node is stop:
@@ -176,6 +198,11 @@ def assignments_before(nodes: tuple[PolicyNode, ...], stop: PolicyNode | None) -
 
 
 def dimensions(metric: PolicyNode, inbound: tuple[PolicyNode, ...]) -> list[Dimension]:
+    """The metric's dimensions with what their values are read from. Shared between callers: read only."""
+    return _memoised("dimensions", metric, inbound, lambda: _dimensions(metric, inbound))
+
+
+def _dimensions(metric: PolicyNode, inbound: tuple[PolicyNode, ...]) -> list[Dimension]:
     assignments = assignments_before(inbound, metric)
     dims = []
     for child in metric.children:

@@ -16,11 +16,11 @@ import click
 from . import __version__
 from .baseline import load_baseline
 from .config import FAIL_LEVELS, ConfigError, load_settings, unknown_rule_ids
-from .engine import EXIT_USAGE, run_audit
 from .report.escape import visible
 from .report.formats import FORMATS, extension, renderer
-from .rules import load_registry
-from .sources.detect import load_paths
+
+# Each command imports what it needs when it runs: `--version`, `rules` or a pre-commit run on one file must
+# not pay for the engine, the usage and price tables, urllib, YAML or the Azure SDKs (benchmarks/bench_startup.py).
 
 _SURROGATE = re.compile("[\ud800-\udfff]")
 _FFFD = "aoai-audit-fffd"
@@ -35,6 +35,8 @@ def _rules_option(value: tuple[str, ...]) -> tuple[str, ...]:
 
 
 def _fail(message: str) -> None:
+    from .engine import EXIT_USAGE
+
     click.echo(f"aoai-audit: error: {message}", err=True)
     sys.exit(EXIT_USAGE)
 
@@ -227,6 +229,8 @@ def _load(paths, live: dict, reader_principal: str | None = None, usage: dict | 
     if not paths:
         _fail("give at least one PATH to audit (an APIOps folder, template, plan, policy file or snapshot), "
               "or --subscription ID to audit live")
+    from .sources.detect import load_paths
+
     return load_paths(list(paths), service_name)
 
 
@@ -255,6 +259,9 @@ def scan(
     cost_centres_file, **live,
 ):
     """Audit an estate: APIOps folders, ARM/Bicep JSON, Terraform JSON, policy files, snapshots, or live Azure."""
+    from .engine import run_audit
+    from .rules import load_registry
+
     try:
         config_settings = load_settings(config_path or _default_config())
     except ConfigError as exc:
@@ -292,6 +299,7 @@ def scan(
     except FileNotFoundError as exc:
         _fail(f"{exc.args[0]}: no such file or directory")
     finally:
+        gc.freeze()  # move the estate to the permanent generation: the reports after this never walk it again
         gc.enable()
     targets = _outputs(formats, outputs, output_dir)
     try:
@@ -480,6 +488,8 @@ def prices_show(prices_file: str | None) -> None:
 @main.command("rules")
 def list_rules() -> None:
     """List the rule catalogue."""
+    from .rules import load_registry
+
     registry = load_registry()
     for check in registry.checks:
         r = check.rule
@@ -494,6 +504,7 @@ def list_rules() -> None:
 def explain(rule_id: str) -> None:
     """Print a rule's rationale, detection and fix."""
     from .docs import rule_markdown
+    from .rules import load_registry
 
     rule = load_registry().rule(rule_id)
     if rule is None:
@@ -506,6 +517,7 @@ def explain(rule_id: str) -> None:
 def docs(output: str) -> None:
     """Generate the rule documentation pages from the rule metadata."""
     from .docs import write_docs
+    from .rules import load_registry
 
     registry = load_registry()
     rules = [c.rule for c in registry.checks if c.provider == "aoai-audit"]

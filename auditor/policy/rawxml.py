@@ -435,6 +435,22 @@ def parse_document(text: str, origin: Origin, fixed_line: int | None = None) -> 
     return document, redact(text, builder.literal_secrets)
 
 
+# Policy texts repeat across an estate (operation policies, copied fragments): each distinct text is parsed
+# once per process. Only the structure is shared; every policy gets its own nodes pointing at its own file.
+_PARSED: dict[tuple[str, int | None], tuple[PolicyDocument, str]] = {}
+_PARSED_MAX = 20_000  # distinct texts kept; past that, new texts are parsed each time
+
+
+def _parse_once(text: str, origin: Origin, fixed_line: int | None) -> tuple[PolicyDocument, str]:
+    hit = _PARSED.get((text, fixed_line))
+    if hit is not None:
+        return hit[0].with_source(origin), hit[1]
+    parsed = parse_document(text, origin, fixed_line)
+    if len(_PARSED) < _PARSED_MAX:
+        _PARSED[(text, fixed_line)] = parsed
+    return parsed
+
+
 def read_policy(
     data: bytes | str,
     *,
@@ -454,7 +470,7 @@ def read_policy(
     text = ""
     try:
         text = decode(data)
-        document, safe_text = parse_document(text, origin, embedded_at)
+        document, safe_text = _parse_once(text, origin, embedded_at)
         return Policy(scope, origin, safe_text, document, None, fmt)
     except RawXmlError as exc:
         line = embedded_at or exc.line

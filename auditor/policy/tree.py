@@ -71,6 +71,13 @@ class PolicyNode:
         return "\n".join(parts)
 
 
+def with_source(node: PolicyNode, source: Origin) -> PolicyNode:
+    """The same element and subtree, belonging to another policy: a text parsed once serves every file that
+    holds it, while each finding still points at its own file."""
+    return PolicyNode(node.tag, node.attrs, node.text, tuple(with_source(c, source) for c in node.children),
+                      node.line, source)
+
+
 def walk_with_path(
     nodes: tuple[PolicyNode, ...], path: tuple[PolicyNode, ...] = ()
 ) -> Iterator[tuple[PolicyNode, tuple[PolicyNode, ...]]]:
@@ -109,6 +116,11 @@ class PolicyDocument:
 
     def section(self, name: str) -> PolicyNode | None:
         return self.sections.get(name)
+
+    def with_source(self, source: Origin) -> PolicyDocument:
+        """This document's structure for another policy holding the same text (see `with_source`)."""
+        return PolicyDocument(self.root_tag, {k: with_source(v, source) for k, v in self.sections.items()},
+                              tuple(with_source(n, source) for n in self.body), self.suppressions, self.secrets)
 
 
 @dataclass(frozen=True, slots=True)

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from importlib import import_module
+from typing import TYPE_CHECKING
 
-from ..engine import AuditResult
-from ..rules import Registry
+if TYPE_CHECKING:  # the command line reads FORMATS at start-up: it must not import the engine
+    from ..engine import AuditResult
+    from ..rules import Registry
 
-Renderer = Callable[[AuditResult, Registry], str]
+Renderer = Callable[["AuditResult", "Registry"], str]
 
 # name -> (module, function, default file extension)
 FORMATS: dict[str, tuple[str, str, str]] = {

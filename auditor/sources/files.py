@@ -110,12 +110,14 @@ class JsonStringLines:
             except OSError:
                 text = ""
             if text.count("\n") > 0:  # a one-line file (terraform show -json) has no useful lines
+                line, at = 1, 0  # counted on from the previous match: from the start each time was quadratic
                 for m in _JSON_STRING.finditer(text):
                     try:
                         decoded = json.loads(m.group(0))
                     except ValueError:
                         continue
-                    self._lines.setdefault(decoded, text.count("\n", 0, m.start()) + 1)
+                    line, at = line + text.count("\n", at, m.start()), m.start()
+                    self._lines.setdefault(decoded, line)
         return self._lines.get(value)
 
 

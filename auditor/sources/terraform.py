@@ -389,15 +389,19 @@ class _TerraformReader:
 
 def _service(s: _Svc) -> ApimService:
     apis = []
+    # Operation policies grouped by API once: scanning all of them for every API made a plan quadratic.
+    policies_by_api: dict[str, list[tuple[str, Policy | None]]] = {}
+    for (api, op), pol in s.op_policies.items():
+        policies_by_api.setdefault(api, []).append((op, pol))
     for key, a in s.apis.items():
         v = a.get("values") or {}
+        base_key = key.split(";rev=")[0]
         ops = []
-        for op_id, ov, _address in s.operations.get(key.split(";rev=")[0], []):
+        for op_id, ov, _address in s.operations.get(base_key, []):
             ops.append(Operation(op_id, as_str(ov.get("method")), as_str(ov.get("url_template")),
-                                 as_str(ov.get("display_name")), s.op_policies.get((key.split(";rev=")[0], op_id))))
+                                 as_str(ov.get("display_name")), s.op_policies.get((base_key, op_id))))
         known = {o.name for o in ops}
-        ops += [Operation(op, policy=pol) for (api, op), pol in s.op_policies.items()
-                if api == key.split(";rev=")[0] and op not in known]
+        ops += [Operation(op, policy=pol) for op, pol in policies_by_api.get(base_key, ()) if op not in known]
         apis.append(Api(
             name=key,
             display_name=as_str(v.get("display_name")) or key,
