@@ -392,7 +392,7 @@ def kql(paths, window, date_from, date_to, config_path, **live):
     start, end = usage_window(window, date_from, date_to)
     estate = _load(paths, {**live, "quiet": True})
     ctx = build_context(estate, settings)
-    queries = build_queries(ctx, start, end)
+    queries = build_queries(estate, ctx.llm_apis, start, end)
     if not queries and not estate.accounts:
         _fail("no APIM service or Azure OpenAI account in " + (", ".join(paths) or "the subscriptions given"))
     for i, q in enumerate(queries, 1):

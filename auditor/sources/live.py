@@ -317,15 +317,11 @@ class LiveCollector:
 
     def _usage(self, estate: Estate):
         from ..config import Settings
-        from ..usage.billed import read_billed_cost
-        from ..usage.live import LOGS_ENDPOINTS, read_gateway_usage, read_platform_usage
+        from .usage_live import LOGS_ENDPOINTS, read_usage
 
         start, end = self.options.usage_window
         endpoint = self.options.logs_endpoint or LOGS_ENDPOINTS.get(self.options.cloud, LOGS_ENDPOINTS["AzureCloud"])
-        settings = self.options.settings or Settings()
-        gateway = read_gateway_usage(self, estate, settings, start, end, endpoint)
-        usage = gateway.merge(read_platform_usage(self, estate, start, end))
-        return replace(usage, billed=read_billed_cost(self, estate, start, end)) if estate.accounts else usage
+        return read_usage(self, estate, self.options.settings or Settings(), start, end, endpoint)
 
     def _discover(self, kw: dict[str, Any], subscriptions: list[str]) -> dict[str, dict[str, list[dict]]] | None:
         """One Resource Graph query for every subscription's services and accounts; None: use ARM list calls."""
