@@ -362,6 +362,14 @@ def load_usage_csv(srv: FakeARM, path, accounts: dict[str, str]) -> None:
 # ---------------------------------------------------------------------------------- tenants
 
 
+def _diagnostic(rid: str, d) -> dict[str, Any]:
+    return {"id": rid, "name": d.name, "type": "Microsoft.ApiManagement/service/diagnostics", "properties": {
+        "loggerId": d.logger_id, "metrics": d.metrics,
+        **({"sampling": {"samplingType": "fixed", "percentage": d.sampling_percentage}}
+           if d.sampling_percentage is not None else {}),
+        **({"largeLanguageModel": {"logs": d.llm_logging}} if d.llm_logging else {})}}
+
+
 def tenant_from_estate(estate, sub: str = SUB, rg: str = RG) -> dict[str, Any]:
     """The ARM REST view of an estate's services (policies as rawxml), plus what it holds of accounts etc."""
     items: dict[str, Any] = {}
@@ -391,6 +399,8 @@ def tenant_from_estate(estate, sub: str = SUB, rg: str = RG) -> dict[str, Any]:
                 "subscriptionRequired": api.subscription_required, "isCurrent": api.is_current, "protocols": ["https"]}))
             if api.policy:
                 policy(f"{aid}/policies/policy", api.policy)
+            cols[f"{aid}/diagnostics"] = [_diagnostic(f"{aid}/diagnostics/{d.name}", d)
+                                          for d in svc.diagnostics if d.api == api.name]
             ops = cols.setdefault(f"{aid}/operations", [])
             for op in api.operations:
                 oid = f"{aid}/operations/{op.name}"
@@ -427,13 +437,8 @@ def tenant_from_estate(estate, sub: str = SUB, rg: str = RG) -> dict[str, Any]:
         ]
         cols[f"{sid}/loggers"] = [res(f"{sid}/loggers/{lg.name}", "Microsoft.ApiManagement/service/loggers",
                                       {"loggerType": lg.logger_type, "resourceId": lg.resource_id or None}) for lg in svc.loggers]
-        cols[f"{sid}/diagnostics"] = [
-            res(f"{sid}/diagnostics/{d.name}", "Microsoft.ApiManagement/service/diagnostics",
-                {"loggerId": d.logger_id, "metrics": d.metrics,
-                 **({"sampling": {"samplingType": "fixed", "percentage": d.sampling_percentage}} if d.sampling_percentage is not None else {}),
-                 **({"largeLanguageModel": {"logs": d.llm_logging}} if d.llm_logging else {})})
-            for d in svc.diagnostics if d.api is None
-        ]
+        cols[f"{sid}/diagnostics"] = [_diagnostic(f"{sid}/diagnostics/{d.name}", d) for d in svc.diagnostics
+                                      if d.api is None]
         cols[f"{sid}/workspaces"] = [res(f"{sid}/workspaces/{w.name}", "Microsoft.ApiManagement/service/workspaces",
                                          {"displayName": w.name}) for w in svc.workspaces]
         for w in svc.workspaces:
