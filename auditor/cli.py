@@ -434,7 +434,7 @@ def kql(paths, window, date_from, date_to, config_path, service_name, **live):
     start, end = usage_window(window, date_from, date_to)
     estate = _load(paths, {**live, "quiet": True}, service_name=service_name or settings.service_name)
     ctx = build_context(estate, settings)
-    queries = build_queries(ctx, start, end)
+    queries = build_queries(estate, ctx.llm_apis, start, end)
     if not queries and not estate.accounts:
         _fail("no APIM service or Azure OpenAI account in " + (", ".join(paths) or "the subscriptions given"))
     for i, q in enumerate(queries, 1):

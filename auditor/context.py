@@ -7,40 +7,18 @@ from dataclasses import dataclass
 from functools import cached_property
 
 from .config import Settings
-from .estate import Api, ApimService, Estate
+from .estate import Estate
 from .findings import Location
 from .policy.tree import Origin, Policy
-from .resolve.classify import LlmVerdict, classify
-from .resolve.effective import EffectivePolicy, ResolutionIssue, effective_policies, products_by_api
-from .usage.score import UsageSummary
+from .resolve.backends import api_accounts
+from .resolve.classify import classify
+from .resolve.effective import effective_policies, products_by_api
+from .resolve.views import ApiView, api_resource
+from .usage.kql import dimension_markers
+from .usage.prices import shipped_prices
+from .usage.score import UsageSummary, score_usage
 
-
-def api_resource(service: ApimService, api: Api) -> str:
-    ws = f"/workspaces/{api.workspace}" if api.workspace else ""
-    return f"service/{service.name}{ws}/apis/{api.name}"
-
-
-@dataclass(frozen=True)
-class ApiView:
-    service: ApimService
-    api: Api
-    verdict: LlmVerdict
-    effective: tuple[EffectivePolicy, ...]
-    issues: tuple[ResolutionIssue, ...]
-
-    @property
-    def resource(self) -> str:
-        return api_resource(self.service, self.api)
-
-    def operation_resource(self, operation: str | None) -> str:
-        return f"{self.resource}/operations/{operation}" if operation else self.resource
-
-    @property
-    def policy_origin(self) -> Origin:
-        """Where a fix for the whole API goes: its own policy, else where it is declared."""
-        if self.api.policy is not None:
-            return self.api.policy.origin
-        return self.api.origin
+__all__ = ["ApiView", "AuditContext", "api_resource", "build_context"]
 
 
 @dataclass(frozen=True)
@@ -58,12 +36,10 @@ class AuditContext:
         """Usage scored once for every KQ check and the report; None when no usage was given."""
         if self.estate.usage is None:
             return None
-        from .usage.kql import dimension_markers
-        from .usage.prices import shipped_prices
-        from .usage.score import score_usage
-
         prices = self.settings.prices or shipped_prices()
-        return score_usage(self.estate.usage, self.estate, prices, self.settings.cost_centres, dimension_markers(self))
+        accounts = {(v.service.name, v.api.name): api_accounts(v, self.estate.accounts) for v in self.llm_apis}
+        return score_usage(self.estate.usage, self.estate, prices, self.settings.cost_centres,
+                           dimension_markers(self.llm_apis), accounts)
 
     def location(self, origin: Origin | None, line: int | None = None) -> Location:
         if origin is None:

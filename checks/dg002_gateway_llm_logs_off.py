@@ -77,12 +77,37 @@ def check(ctx: AuditContext):
                 key="categories",
             )
         if CARRIES_LOGGING in ctx.estate.carries:
-            for diag in service.diagnostics:
-                if diag.name.lower() == "azuremonitor" and (diag.llm_logging or "").lower() == "disabled":
-                    yield RULE.finding(
-                        resource if diag.api is None else f"{resource}/apis/{diag.api}",
-                        f"APIM service '{service.name}': the azuremonitor diagnostic"
-                        f"{'' if diag.api is None else f' of API {diag.api}'} has LLM logging disabled",
-                        location=at(diag.origin, service.resource_id),
-                        key=f"llm-logging:{diag.api or ''}",
-                    )
+            yield from _llm_logging(ctx, service, resource)
+
+
+def _off(diag) -> bool | None:
+    return None if diag is None or not diag.llm_logging else diag.llm_logging.lower() == "disabled"
+
+
+def _llm_logging(ctx: AuditContext, service, resource: str):
+    """LLM logging is set per API (azure-facts.md section 9): an API's azuremonitor diagnostic overrides the
+    service's; judge the effective setting of each LLM API."""
+    monitor = [d for d in service.diagnostics if d.name.lower() == "azuremonitor"]
+    service_diag = next((d for d in monitor if d.api is None), None)
+    apis = [v.api.name for v in ctx.llm_apis if v.service.name == service.name]
+    inherited = []
+    for api in apis:
+        api_diag = next((d for d in monitor if d.api == api), None)
+        explicit = _off(api_diag)
+        if explicit:
+            yield RULE.finding(
+                f"{resource}/apis/{api}",
+                f"APIM service '{service.name}': the azuremonitor diagnostic of API {api} has LLM logging disabled",
+                location=at(api_diag.origin, service.resource_id),
+                key=f"llm-logging:{api}",
+            )
+        elif explicit is None and _off(service_diag):
+            inherited.append(api)
+    if inherited:
+        yield RULE.finding(
+            resource,
+            f"APIM service '{service.name}': the azuremonitor diagnostic has LLM logging disabled, and LLM API(s) "
+            f"{', '.join(inherited)} do not enable it for themselves",
+            location=at(service_diag.origin, service.resource_id),
+            key="llm-logging:",
+        )

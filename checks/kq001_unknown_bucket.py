@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from aoai_audit.context import AuditContext
 from aoai_audit.estate import CARRIES_USAGE
-from aoai_audit.findings import Location, Severity
+from aoai_audit.findings import Severity
 from aoai_audit.rules import Rule
 from aoai_audit.usage.score import source_label
 
 from . import _refs
-from ._usage import as_money, tally_text, tokens
+from ._usage import as_money, tally_text, tokens, usage_location
 
 RULE = Rule(
     id="KQ001",
@@ -24,7 +24,8 @@ RULE = Rule(
         "Gateway usage (live query or `--usage` file) is summed per attribution value. Values that are empty, "
         "missing, `null`, `unknown`, `N/A`, `none`, `-`, or a fallback the dimension's own expression supplies "
         "(`GetValueOrDefault(\"x-team-id\", \"N/A\")` makes `N/A` unknown) form the unknown bucket. The rule fires "
-        "when its share of metered tokens exceeds the threshold (default 5%, `thresholds.unknown_share`)."
+        "when its share of the platform's tokens (of the gateway-metered tokens when no platform figures were read) "
+        "exceeds the threshold (default 5%, `thresholds.unknown_share`)."
     ),
     fix=(
         "Start with the APIs and products named in the finding: require the attribution header (check-header) "
@@ -49,9 +50,9 @@ def check(ctx: AuditContext):
     markers = sorted({m for values in usage.unknown_markers.values() for m in values if m})
     yield RULE.finding(
         "usage/unknown",
-        f"{share:.1%} of metered tokens ({tally_text(usage.unknown, usage.currency)}) went to no team, above the "
+        f"{share:.1%} of {usage.base_label} ({tally_text(usage.unknown, usage.currency)}) went to no team, above the "
         f"{threshold:.0%} threshold; most came from {', '.join(w for w, _ in top[:3])}",
-        location=Location(usage.origin or None),
+        location=usage_location(usage),
         evidence=[f"{where}: {tokens(n)} tokens" for where, n in top]
         + [f"values counted as unknown: empty, missing, {', '.join(markers)}"],
         tokens=usage.unknown.tokens,

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from aoai_audit.context import AuditContext
 from aoai_audit.estate import CARRIES_COST_CENTRES, CARRIES_USAGE
-from aoai_audit.findings import Location, Severity
+from aoai_audit.findings import Severity
 from aoai_audit.rules import Rule
 
 from . import _refs
-from ._usage import as_money, tally_text
+from ._usage import as_money, tally_text, usage_location
 
 RULE = Rule(
     id="KQ002",
@@ -43,7 +43,7 @@ def check(ctx: AuditContext):
             f"usage/consumers/{consumer.dimension or '-'}/{consumer.value}",
             f"consumer '{consumer.value}' ({consumer.dimension or 'no dimension'}) used "
             f"{tally_text(consumer.tally, usage.currency)} through {apis} and has no cost centre",
-            location=Location(usage.origin or None),
+            location=usage_location(usage),
             tokens=consumer.tally.tokens,
             money=as_money(consumer.tally, usage.currency),
             key=f"{consumer.dimension}:{consumer.value}",

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from aoai_audit.context import AuditContext
 from aoai_audit.estate import CARRIES_PLATFORM_USAGE, CARRIES_USAGE
-from aoai_audit.findings import Location, Severity
+from aoai_audit.findings import Severity
 from aoai_audit.rules import Rule
 
 from . import _refs
-from ._usage import tokens
+from ._usage import tokens, usage_location
 
 RULE = Rule(
     id="KQ003",
@@ -21,8 +21,8 @@ RULE = Rule(
     ),
     detection=(
         "Gateway tokens are compared with the accounts' `InputTokens` + `OutputTokens` platform metrics per "
-        "deployment and day (per day when the gateway data carries no deployment). A difference above the "
-        "threshold (default 5%, `thresholds.reconciliation`) of the larger figure fires, once per deployment."
+        "account and day (gateway tokens without a model are placed on the account their API's backend names). A difference above the "
+        "threshold (default 5%, `thresholds.reconciliation`) of the larger figure fires, once per account."
     ),
     fix=(
         "Close the bypass (BY001: disable local auth, restrict network access to the gateway) and make streamed "
@@ -41,17 +41,18 @@ def check(ctx: AuditContext):
     by_deployment: dict[str, list] = {}
     for rec in usage.reconciliation:
         if rec.share > threshold:
-            by_deployment.setdefault(rec.deployment, []).append(rec)
+            by_deployment.setdefault(rec.deployment or rec.account, []).append(rec)
     for deployment, recs in sorted(by_deployment.items()):
         missing = sum(r.difference for r in recs)
         direction = "more than" if missing > 0 else "less than"
-        label = f"deployment '{deployment}'" if deployment else "all deployments"
+        label = (f"deployment '{deployment}'" if recs[0].deployment else
+                 f"account '{deployment}'" if deployment else "accounts not in the estate")
         days = ", ".join(r.day.isoformat() for r in recs[:7]) + (" …" if len(recs) > 7 else "")
         yield RULE.finding(
             f"usage/reconciliation/{deployment or 'all'}",
             f"{label}: the platform reported {tokens(abs(missing))} tokens {direction} the gateway metered on "
             f"{len(recs)} day(s) ({days})",
-            location=Location(usage.origin or None),
+            location=usage_location(usage),
             evidence=[
                 f"{r.day.isoformat()}: gateway {tokens(r.gateway_tokens)}, platform {tokens(r.platform_tokens)} "
                 f"({r.share:.1%})"

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from aoai_audit.context import AuditContext
 from aoai_audit.estate import CARRIES_USAGE
-from aoai_audit.findings import Location, Severity
+from aoai_audit.findings import Severity
 from aoai_audit.rules import Rule
 
 from . import _refs
-from ._usage import tokens
+from ._usage import tokens, usage_location
 
 RULE = Rule(
     id="KQ004",
@@ -44,7 +44,7 @@ def check(ctx: AuditContext):
             f"usage/prices/{gap.model}",
             f"{tokens(gap.tokens)} {'metered' if gap.source == 'gateway' else 'platform-reported'} tokens of {what} could not be priced: {gap.reason}; they are left out of every "
             "money figure",
-            location=Location(usage.origin or None),
+            location=usage_location(usage),
             evidence=[f"price table: {usage.price_source}"],
             tokens=gap.tokens,
             key=f"{gap.model}:{gap.version}:{gap.deployment_type}:{gap.region}",

@@ -9,6 +9,7 @@ compared with the offline audit of the same estate.
 from __future__ import annotations
 
 import base64
+import datetime as dt
 import json
 import os
 import random
@@ -22,6 +23,8 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import trustme
+
+from fakekql import TABLE_COLUMNS, evaluate
 
 SUB = "00000000-0000-0000-0000-000000000001"
 TENANT = "11111111-1111-1111-1111-111111111111"
@@ -66,6 +69,8 @@ class FakeARM:
         self.metric_events: list[dict[str, Any]] = []  # AppMetrics data points (see answer_log_query)
         self.llm_log: list[dict[str, Any]] = []  # ApiManagementGatewayLlmLog joined with GatewayLogs, per request
         self.platform: dict[str, list[dict[str, Any]]] = {}  # account id (lower) -> token points per deployment/day
+        self.log_tables: dict[str, dict[str, list[dict[str, Any]]]] = {}  # resource id (lower) -> table -> raw rows
+        self.no_table_access: set[str] = set()  # resource ids (lower) whose queries see empty tables
         self._lock = threading.Lock()
         self.ca = ca or trustme.CA()  # share one CA: a second server the SDK clients trust (another host)
         cert = self.ca.issue_cert("127.0.0.1", "localhost")
@@ -214,12 +219,13 @@ class FakeARM:
         if method == "POST" and re.fullmatch(r"/subscriptions/[^/]+/providers/Microsoft\.CostManagement/query", path, re.I):
             return 200, remaining, self.cost_query(rec)
         if method == "POST" and re.fullmatch(r"/v1/.+/query", path):
-            return 200, {}, answer_log_query(self, json.loads(rec["body"] or b"{}"))
+            return 200, {}, answer_log_query(self, json.loads(rec["body"] or b"{}"), path[len("/v1"):-len("/query")])
         if method != "GET":
             return 405, {}, arm_error("MethodNotAllowed", f"the fake serves reads only: {method} {path}")
         if path.lower().endswith("/providers/microsoft.insights/metrics"):
             account = path[: -len("/providers/Microsoft.Insights/metrics")].lower()
-            return 200, remaining, platform_metrics(self.platform.get(account, []), rec["query"])
+            return 200, remaining, platform_metrics(self.platform.get(account, []), rec["query"],
+                                                    path[: -len("/providers/Microsoft.Insights/metrics")])
         key = path.rstrip("/").lower()
         if key in self.items:
             return 200, remaining, self.items[key]
@@ -267,67 +273,50 @@ class FakeARM:
 # ---------------------------------------------------------------------------------- Azure Monitor
 
 
-def _in_window(day: str, query: str) -> bool:
-    start = re.search(r"let from_day = datetime\((\d{4}-\d\d-\d\d)\)", query)
-    end = re.search(r"let to_day = datetime\((\d{4}-\d\d-\d\d)\)", query)
-    return (not start or day >= start[1]) and (not end or day < end[1])
+def _at(day: str, hour: int = 12) -> dt.datetime:
+    return dt.datetime.fromisoformat(day).replace(hour=hour, tzinfo=dt.timezone.utc)
 
 
-def _table(columns: list[str], groups: dict[tuple, list[int]]) -> dict[str, Any]:
-    types = {c: "long" if c.endswith("_tokens") else "string" for c in columns}
-    rows = [[*key, *values] for key, values in sorted(groups.items())]
-    return {"tables": [{"name": "PrimaryResult", "columns": [{"name": c, "type": types[c]} for c in columns],
-                        "rows": rows}]}
+def log_tables(srv: FakeARM, resource: str) -> dict[str, list[dict[str, Any]]]:
+    """The raw rows a resource-context query sees: the tables set for that resource, else the AppMetrics and
+    gateway log rows built from `metric_events` and `llm_log`. Without table access (`srv.no_table_access`)
+    the tables are empty and the query still answers 200, as Azure does (azure-facts.md section 9)."""
+    if resource.lower() in srv.no_table_access:
+        return {name: [] for name in TABLE_COLUMNS}
+    if resource.lower() in srv.log_tables:
+        return {**{name: [] for name in TABLE_COLUMNS}, **srv.log_tables[resource.lower()]}
+    metrics: list[dict[str, Any]] = []
+    for e in srv.metric_events:
+        for name, key in (("Prompt Tokens", "prompt"), ("Completion Tokens", "completion"),
+                          ("Cached Tokens", "cached"), ("Reasoning Tokens", "reasoning")):
+            if e.get(key):
+                metrics.append({"TimeGenerated": _at(e["day"]), "Name": name, "Sum": float(e[key]),
+                                "Properties": dict(e["properties"])})
+        metrics.append({"TimeGenerated": _at(e["day"]), "Name": "Total Tokens",
+                        "Sum": float(e["prompt"] + e["completion"]), "Properties": dict(e["properties"])})
+    llm, gateway = [], []
+    for n, e in enumerate(srv.llm_log):
+        cid = f"corr-{n}"
+        llm.append({"TimeGenerated": _at(e["day"]), "CorrelationId": cid, "ModelName": e["model"],
+                    "DeploymentName": e["deployment"], "Region": e["region"], "PromptTokens": e["prompt"],
+                    "CompletionTokens": e["completion"], "TotalTokens": e["prompt"] + e["completion"],
+                    "IsStreamCompletion": bool(e.get("stream"))})
+        gateway.append({"TimeGenerated": _at(e["day"]), "CorrelationId": cid, "ApiId": e["api"],
+                        "ProductId": e["product"], "ApimSubscriptionId": e["subscription"]})
+    return {"AppMetrics": metrics, "ApiManagementGatewayLlmLog": llm, "ApiManagementGatewayLogs": gateway}
 
 
-def answer_log_query(srv: FakeARM, body: dict[str, Any]) -> dict[str, Any]:
-    """Log Analytics, emulated for the two query shapes the tool sends: it evaluates what the query asks
-    (which dimension each API is attributed by, the window, the grouping) over raw data points, server-side."""
-    query = body.get("query", "")
-    service = (re.search(r'service = "([^"]*)"', query) or [None, ""])[1]
-    if "AppMetrics" in query:
-        expr = re.search(r"\| extend dimension = (.*)\n", query)[1]
-        per_api = {a.strip().strip('"'): dim for apis, dim in re.findall(r'api in~ \(([^)]*)\), "([^"]*)"', expr)
-                   for a in apis.split(",")}
-        default = re.findall(r'"([^"]*)"', expr)[-1]
-        groups: dict[tuple, list[int]] = {}
-        for e in srv.metric_events:
-            if not _in_window(e["day"], query):
-                continue
-            props = e["properties"]
-            api = props.get("API ID", "") if 'Properties["API ID"]' in query else ""
-            product = props.get("Product ID", "") if 'Properties["Product ID"]' in query else ""
-            dim = per_api.get(api, default)
-            consumer = props.get(dim, "") if dim and f'Properties["{dim}"]' in query else ""
-            key = (e["day"], dim, consumer, api, product, "gateway", service)
-            acc = groups.setdefault(key, [0, 0, 0])
-            acc[0] += e["prompt"]
-            acc[1] += e["completion"]
-            acc[2] += e["prompt"] + e["completion"]
-        columns = ["day", "dimension", "consumer", "api", "product", "source", "service",
-                   "input_tokens", "output_tokens", "total_tokens"]
-        return _table(columns, groups)
-    if "ApiManagementGatewayLlmLog" in query:
-        groups = {}
-        for e in srv.llm_log:
-            if not _in_window(e["day"], query):
-                continue
-            key = (e["day"], e["subscription"], e["api"], e["product"], e["model"], e["deployment"], e["region"],
-                   "gateway", "Subscription ID", service)
-            acc = groups.setdefault(key, [0, 0, 0, 0])
-            acc[0] += e["prompt"]
-            acc[1] += e["completion"]
-            acc[2] += e["prompt"] + e["completion"]
-            acc[3] += (e["prompt"] + e["completion"]) if e.get("stream") else 0
-        columns = ["day", "consumer", "api", "product", "model", "deployment", "region", "source", "dimension",
-                   "service", "input_tokens", "output_tokens", "total_tokens", "streamed_tokens"]
-        return _table(columns, groups)
-    return {"tables": [{"name": "PrimaryResult", "columns": [], "rows": []}]}
+def answer_log_query(srv: FakeARM, body: dict[str, Any], resource: str = "") -> dict[str, Any]:
+    """Log Analytics: the query text is evaluated (tests/fakekql.py) over the resource's raw rows, server-side."""
+    return evaluate(body.get("query", ""), log_tables(srv, resource))
 
 
-def platform_metrics(points: list[dict[str, Any]], query: dict[str, list[str]]) -> dict[str, Any]:
-    """GET {account}/providers/Microsoft.Insights/metrics (2021-05-01 `Response`), split by deployment/model."""
+def platform_metrics(points: list[dict[str, Any]], query: dict[str, list[str]], account: str = "") -> dict[str, Any]:
+    """GET {account}/providers/Microsoft.Insights/metrics (2021-05-01 `Response`), split by deployment/model.
+    As Azure does: at most `top` series per metric, and `top` defaults to 10 when $filter is given
+    (azure-facts.md section 9)."""
     wanted = (query.get("metricnames") or [""])[0].split(",")
+    top = int((query.get("top") or ["10" if query.get("$filter") else "1000000"])[0])
     value = []
     for name, column in (("InputTokens", "input"), ("OutputTokens", "output")):
         if name not in wanted:
@@ -337,17 +326,18 @@ def platform_metrics(points: list[dict[str, Any]], query: dict[str, list[str]]) 
             key = (p["deployment"], p["model"], p["version"])
             series.setdefault(key, []).append({"timeStamp": f"{p['day']}T00:00:00Z", "total": float(p[column])})
         value.append({
-            "id": f"metric/{name}", "type": "Microsoft.Insights/metrics", "unit": "Count",
+            "id": f"{account}/providers/Microsoft.Insights/metrics/{name}", "type": "Microsoft.Insights/metrics",
+            "unit": "Count",
             "name": {"value": name, "localizedValue": name},
             "timeseries": [
                 {"metadatavalues": [{"name": {"value": "modeldeploymentname"}, "value": d},
                                     {"name": {"value": "modelname"}, "value": m},
                                     {"name": {"value": "modelversion"}, "value": v}], "data": data}
-                for (d, m, v), data in sorted(series.items())
+                for (d, m, v), data in sorted(series.items())[:top]
             ],
         })
     return {"cost": 0, "timespan": (query.get("timespan") or [""])[0], "interval": "P1D", "value": value,
-            "namespace": "Microsoft.CognitiveServices/accounts"}
+            "namespace": "Microsoft.CognitiveServices/accounts", "resourceregion": "eastus"}
 
 
 def load_usage_csv(srv: FakeARM, path, accounts: dict[str, str]) -> None:
@@ -370,6 +360,14 @@ def load_usage_csv(srv: FakeARM, path, accounts: dict[str, str]) -> None:
 
 
 # ---------------------------------------------------------------------------------- tenants
+
+
+def _diagnostic(rid: str, d) -> dict[str, Any]:
+    return {"id": rid, "name": d.name, "type": "Microsoft.ApiManagement/service/diagnostics", "properties": {
+        "loggerId": d.logger_id, "metrics": d.metrics,
+        **({"sampling": {"samplingType": "fixed", "percentage": d.sampling_percentage}}
+           if d.sampling_percentage is not None else {}),
+        **({"largeLanguageModel": {"logs": d.llm_logging}} if d.llm_logging else {})}}
 
 
 def tenant_from_estate(estate, sub: str = SUB, rg: str = RG) -> dict[str, Any]:
@@ -401,6 +399,8 @@ def tenant_from_estate(estate, sub: str = SUB, rg: str = RG) -> dict[str, Any]:
                 "subscriptionRequired": api.subscription_required, "isCurrent": api.is_current, "protocols": ["https"]}))
             if api.policy:
                 policy(f"{aid}/policies/policy", api.policy)
+            cols[f"{aid}/diagnostics"] = [_diagnostic(f"{aid}/diagnostics/{d.name}", d)
+                                          for d in svc.diagnostics if d.api == api.name]
             ops = cols.setdefault(f"{aid}/operations", [])
             for op in api.operations:
                 oid = f"{aid}/operations/{op.name}"
@@ -437,13 +437,8 @@ def tenant_from_estate(estate, sub: str = SUB, rg: str = RG) -> dict[str, Any]:
         ]
         cols[f"{sid}/loggers"] = [res(f"{sid}/loggers/{lg.name}", "Microsoft.ApiManagement/service/loggers",
                                       {"loggerType": lg.logger_type, "resourceId": lg.resource_id or None}) for lg in svc.loggers]
-        cols[f"{sid}/diagnostics"] = [
-            res(f"{sid}/diagnostics/{d.name}", "Microsoft.ApiManagement/service/diagnostics",
-                {"loggerId": d.logger_id, "metrics": d.metrics,
-                 **({"sampling": {"samplingType": "fixed", "percentage": d.sampling_percentage}} if d.sampling_percentage is not None else {}),
-                 **({"largeLanguageModel": {"logs": d.llm_logging}} if d.llm_logging else {})})
-            for d in svc.diagnostics if d.api is None
-        ]
+        cols[f"{sid}/diagnostics"] = [_diagnostic(f"{sid}/diagnostics/{d.name}", d) for d in svc.diagnostics
+                                      if d.api is None]
         cols[f"{sid}/workspaces"] = [res(f"{sid}/workspaces/{w.name}", "Microsoft.ApiManagement/service/workspaces",
                                          {"displayName": w.name}) for w in svc.workspaces]
         for w in svc.workspaces:

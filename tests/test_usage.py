@@ -73,10 +73,10 @@ def test_example_fires_each_kq_rule_with_its_figures(registry):
     by_rule = {f.rule_id: f for f in result.findings if f.rule_id.startswith("KQ")}
     assert set(by_rule) == {"KQ001", "KQ002", "KQ003", "KQ004"}
     assert by_rule["KQ001"].tokens == 2_500_000_000 and by_rule["KQ001"].money.amount == 2480.0
-    assert "16.6%" in by_rule["KQ001"].message and "chat-completions" in by_rule["KQ001"].message
+    assert "16.0% of platform tokens" in by_rule["KQ001"].message and "chat-completions" in by_rule["KQ001"].message
     assert by_rule["KQ002"].resource == "usage/consumers/Caller App/hr-portal-app"
     assert by_rule["KQ002"].money.amount == 870.0
-    assert by_rule["KQ003"].resource == "usage/reconciliation/gpt-4o-mini" and "2026-11-02" in by_rule["KQ003"].message
+    assert by_rule["KQ003"].resource == "usage/reconciliation/contoso-aoai-weu" and "2026-11-02" in by_rule["KQ003"].message
     assert by_rule["KQ004"].tokens == 5_000_000_000 and "text-embedding-3-small" in by_rule["KQ004"].message
 
 
@@ -120,14 +120,14 @@ def test_unpriced_usage_is_kept_apart_not_zero():
     assert reasons["mystery-model"] == "no price in the table" and "only a total" in reasons["gpt-4o"]
 
 
-def test_rows_without_a_model_are_priced_at_the_days_platform_rate():
+def test_rows_without_a_model_are_priced_by_the_served_mix():
     rows = _rows(
         UsageRow(D1, consumer="a", input_tokens=1_000_000),
         UsageRow(D1, source="platform", model="gpt-4o", model_version="2024-08-06", deployment="d",
                  input_tokens=2_000_000),  # 2M × 2.50 = 5.00 → 2.50 per 1M
     )
     u = score_usage(rows, load_paths([str(EXAMPLE)]), shipped_prices())
-    assert u.consumers[0].tally.money == Decimal("2.5") and any("platform rate" in n for n in u.notes)
+    assert u.consumers[0].tally.money == Decimal("2.5") and any("served mix" in n for n in u.notes)
 
 
 # ------------------------------------------------------------------------------------ files
@@ -277,7 +277,7 @@ def test_cost_centre_csv_and_yaml_agree(tmp_path):
 
 def test_queries_follow_the_dimensions_the_policies_configure():
     ctx = build_context(load_paths([str(EXAMPLE)]), Settings())
-    queries = {q.title: q for q in build_queries(ctx, D1, D2)}
+    queries = {q.title: q for q in build_queries(ctx.estate, ctx.llm_apis, D1, D2)}
     llm = queries["Gateway token metrics · contoso-apim"]  # one query for both namespaces: counted once
     assert 'tostring(Properties["Team"])' in llm.text and 'tostring(Properties["Caller App"])' in llm.text
     assert 'api in~ ("chat-completions"), "Team"' in llm.text

@@ -76,8 +76,8 @@ def test_live_usage_gives_the_team_tokens_of_the_exported_file(fake, registry):
         {(c.dimension, c.value): c.tally.tokens for c in offline.consumers}
     assert (u.unknown.tokens, u.gateway.tokens, u.platform.tokens) == \
         (offline.unknown.tokens, offline.gateway.tokens, offline.platform.tokens)
-    # AppMetrics carries no model: gateway money comes from the day's platform rate, and the report says so
-    assert u.gateway.money > 0 and any("platform rate" in n for n in u.notes)
+    # AppMetrics carries no model: gateway money comes from the served mix, and the report says so
+    assert u.gateway.money > 0 and any("served mix" in n for n in u.notes)
     rules = {f.rule_id for f in result.findings}
     assert {"KQ001", "KQ003", "KQ004"} <= rules
     queries = [json.loads(r["body"]) for r in fake.requests if r["path"].startswith("/v1/")]

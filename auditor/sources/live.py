@@ -374,15 +374,11 @@ class LiveCollector:
 
     def _usage(self, estate: Estate):
         from ..config import Settings
-        from ..usage.billed import read_billed_cost
-        from ..usage.live import LOGS_ENDPOINTS, read_gateway_usage, read_platform_usage
+        from .usage_live import LOGS_ENDPOINTS, read_usage
 
         start, end = self.options.usage_window
         endpoint = self.options.logs_endpoint or LOGS_ENDPOINTS.get(self.options.cloud, LOGS_ENDPOINTS["AzureCloud"])
-        settings = self.options.settings or Settings()
-        gateway = read_gateway_usage(self, estate, settings, start, end, endpoint)
-        usage = gateway.merge(read_platform_usage(self, estate, start, end))
-        return replace(usage, billed=read_billed_cost(self, estate, start, end)) if estate.accounts else usage
+        return read_usage(self, estate, self.options.settings or Settings(), start, end, endpoint)
 
     def _discover(self, kw: dict[str, Any], subscriptions: list[str]) -> dict[str, dict[str, list[dict]]] | None:
         """One Resource Graph query for every subscription's services and accounts; None: use ARM list calls."""
@@ -480,6 +476,7 @@ class LiveCollector:
                 op_policy = lambda op: apim.api_operation_policy.get(  # noqa: E731
                     rg, name, a.name, op, "policy", format="rawxml")
             policy = self._policy(f"{api_id}/policies/policy", "api", f"api '{a.name}'", get_policy)
+            api_diagnostics.extend(self._diagnostics(apim, rg, name, api_id, a.name, ws))
             ops = []
             for op in self.listed(f"{api_id}/operations", APIM_READ, list_ops):
                 policy_of_op = self._policy(f"{api_id}/operations/{op.name}/policies/policy", "operation",
@@ -521,6 +518,7 @@ class LiveCollector:
                                   lambda: apim.policy_fragment.get(rg, name, f.name, format="rawxml"))
             return Fragment(f.name, policy) if policy is not None else None
 
+        api_diagnostics: list[Diagnostic] = []  # per-API diagnostics (the portal puts App Insights there)
         workers = self.options.max_workers
         with ThreadPoolExecutor(max_workers=workers) as lists, ThreadPoolExecutor(max_workers=workers) as items:
             global_policy = lists.submit(self._policy, f"{base}/policies/policy", "global", "global policy",
@@ -551,13 +549,13 @@ class LiveCollector:
             btype = "pool" if pool_members or str(getattr(b, "type_properties_type", "")).lower() == "pool" else "single"
             backends.append(Backend(b.name, b.url or "", btype, pool_members, b.resource_id or ""))
         loggers = [Logger(lg.name, str(lg.logger_type or ""), lg.resource_id or "") for lg in raw["loggers"].result()]
-        diagnostics = raw_diagnostics.result()
         workspaces, more_apis, more_fragments = [], [], []
         for workspace, ws_apis, ws_fragments in map(one_workspace, raw_workspaces.result()):
             workspaces.append(workspace)
             more_apis += ws_apis
             more_fragments += ws_fragments
         apis, fragments = apis + tuple(more_apis), fragments + tuple(more_fragments)
+        diagnostics = raw_diagnostics.result() + sorted(api_diagnostics, key=lambda d: (d.api or "", d.name))
         self.note(f"service {name}: {len(apis)} API(s)")
         if self.options.tracker is not None:
             self.options.tracker.advance(f"{name}: {len(apis)} API(s)")
@@ -565,25 +563,34 @@ class LiveCollector:
                            fragments, tuple(named), tuple(backends), tuple(loggers), tuple(diagnostics),
                            Origin(None, None, rid, f"service '{name}'"))
 
-    def _diagnostics(self, apim, rg: str, name: str, base: str) -> list[Diagnostic]:
-        """Service diagnostics with their `largeLanguageModel` settings, which the installed SDK does not model:
-        read raw at an api-version that has them, falling back to the SDK when a cloud does not serve it."""
+    def _diagnostics(self, apim, rg: str, name: str, base: str, api: str | None = None,
+                     workspace: str | None = None) -> list[Diagnostic]:
+        """Service (or, with `api`, per-API) diagnostics with their `largeLanguageModel` settings, which the
+        installed SDK does not model: read raw at an api-version that has them, falling back to the SDK when a
+        cloud does not serve it. The portal creates the applicationinsights diagnostic per API (azure-facts.md
+        section 9), so both scopes are read."""
         def origin(n: str) -> Origin:
             return Origin(None, None, f"{base}/diagnostics/{n}", "diagnostic")
 
         try:
             items = self._raw_list(apim, f"{base}/diagnostics?api-version={DIAGNOSTICS_LLM_API}")
             return [diagnostic_from_props(str(d.get("name", "")), d.get("properties") if isinstance(
-                d.get("properties"), dict) else {}, None, origin(str(d.get("name", "")))) for d in items]
+                d.get("properties"), dict) else {}, api, origin(str(d.get("name", "")))) for d in items]
         except Exception as exc:
             if _status(exc) != 400:  # anything but "api-version not supported here" is a real gap
                 self.gap(f"{base}/diagnostics", f"could not read {_short(base + '/diagnostics')}", exc, APIM_READ)
                 return []
+        if api is not None and workspace is not None:
+            sdk_list = lambda: apim.workspace_api_diagnostic.list_by_workspace(rg, name, workspace, api)  # noqa: E731
+        elif api is not None:
+            sdk_list = lambda: apim.api_diagnostic.list_by_service(rg, name, api)  # noqa: E731
+        else:
+            sdk_list = lambda: apim.diagnostic.list_by_service(rg, name)  # noqa: E731
         out = []
-        for d in self.listed(f"{base}/diagnostics", APIM_READ, lambda: apim.diagnostic.list_by_service(rg, name)):
+        for d in self.listed(f"{base}/diagnostics", APIM_READ, sdk_list):
             props = {"loggerId": d.logger_id, "metrics": d.metrics,
                      "sampling": {"percentage": d.sampling.percentage} if d.sampling else None}
-            out.append(diagnostic_from_props(d.name, props, None, origin(d.name)))
+            out.append(diagnostic_from_props(d.name, props, api, origin(d.name)))
         return out
 
     def raw_pages(self, client, method: str, path: str, body: Any = None,

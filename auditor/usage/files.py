@@ -10,16 +10,18 @@ import csv
 import datetime as dt
 import io
 import json
+import re
 from pathlib import Path
 from typing import Any
 
-from .model import GATEWAY, PLATFORM, UsageData, UsageRow
+from .model import GATEWAY, LLM_LOG_SOURCE, PLATFORM, TOKEN_METRICS_SOURCE, UsageData, UsageRow
 
 TEXT_COLUMNS = (
     "source", "dimension", "consumer", "service", "api", "product", "model", "model_version", "deployment",
-    "deployment_type", "region", "account",
+    "deployment_type", "region", "account", "gateway_source",
 )
-TOKEN_COLUMNS = ("input_tokens", "cached_input_tokens", "output_tokens", "total_tokens", "streamed_tokens")
+TOKEN_COLUMNS = ("input_tokens", "cached_input_tokens", "output_tokens", "reasoning_tokens", "total_tokens",
+                 "streamed_tokens")
 ALIASES = {"team": "consumer", "value": "consumer", "date": "day", "timestamp": "day", "modelname": "model",
            "deploymentname": "deployment", "prompt_tokens": "input_tokens", "completion_tokens": "output_tokens"}
 MAX_BYTES = 256 * 1024 * 1024
@@ -30,7 +32,9 @@ class UsageFileError(Exception):
 
 
 def _key(name: str) -> str:
-    k = name.strip().lower().replace(" ", "_").lstrip("\ufeff")
+    # the Log Analytics portal's CSV export suffixes datetime columns with their time zone: "day [UTC]"
+    name = re.sub(r"\s*\[(utc|local time)\]\s*$", "", name.strip().lstrip("\ufeff"), flags=re.I)
+    k = name.strip().lower().replace(" ", "_")
     return ALIASES.get(k, k)
 
 
@@ -68,6 +72,11 @@ def row_from_mapping(raw: dict[str, Any], where: str) -> UsageRow:
     ):
         raise UsageFileError(f"{where}: no token column (input_tokens, output_tokens or total_tokens)")
     consumer = None if "consumer" not in data or data["consumer"] is None else text["consumer"]
+    if source == GATEWAY and not text["gateway_source"]:  # files older than the column: the LLM log names a model
+        text["gateway_source"] = LLM_LOG_SOURCE if (text["model"] or text["deployment"]) else TOKEN_METRICS_SOURCE
+    if text["gateway_source"] not in ("", LLM_LOG_SOURCE, TOKEN_METRICS_SOURCE):
+        raise UsageFileError(f"{where}: gateway_source must be {TOKEN_METRICS_SOURCE!r} or {LLM_LOG_SOURCE!r}, "
+                             f"got {text['gateway_source']!r}")
     return UsageRow(
         day=_day(data["day"], where),
         source=source,
@@ -85,11 +94,46 @@ def _read_csv(text: str, path: str) -> list[UsageRow]:
     return [row_from_mapping(row, f"{path}:{reader.line_num}") for row in reader]
 
 
+def _metrics_rows(data: dict[str, Any], path: str) -> list[UsageRow]:
+    """Platform rows from the Azure Monitor metrics REST body (2021-05-01 `Response`): per series (deployment,
+    model, version) and day, InputTokens and OutputTokens; the account is named by each metric's id."""
+    region = str(data.get("resourceregion") or "")
+    totals: dict[tuple[str, str, str, str, dt.date], dict[str, int]] = {}
+    for i, metric in enumerate(data["value"]):
+        where = f"{path}: value[{i}]"
+        if not isinstance(metric, dict):
+            raise UsageFileError(f"{where} is not an object")
+        name = (metric.get("name") or {}).get("value") if isinstance(metric.get("name"), dict) else None
+        column = {"InputTokens": "input_tokens", "OutputTokens": "output_tokens"}.get(str(name))
+        if column is None:
+            continue
+        mid = str(metric.get("id") or "")
+        account = mid.split("/providers/Microsoft.Insights/metrics", 1)[0].rstrip("/").rsplit("/", 1)[-1] if \
+            "/accounts/" in mid.lower() else ""
+        for j, series in enumerate(metric.get("timeseries") or []):
+            meta = {str((m.get("name") or {}).get("value", "")).lower(): str(m.get("value") or "")
+                    for m in series.get("metadatavalues") or [] if isinstance(m, dict) and isinstance(m.get("name"), dict)}
+            for k, point in enumerate(series.get("data") or []):
+                at = f"{where}.timeseries[{j}].data[{k}]"
+                if not isinstance(point, dict) or not point.get("total"):
+                    continue
+                day = _day(point.get("timeStamp"), at)
+                key = (account, meta.get("modeldeploymentname", ""), meta.get("modelname", ""),
+                       meta.get("modelversion", ""), day)
+                acc = totals.setdefault(key, {})
+                acc[column] = acc.get(column, 0) + _tokens(point.get("total"), at, "total")
+    return [UsageRow(day=day, source=PLATFORM, account=account, deployment=dep, model=model, model_version=ver,
+                     region=region, **t) for (account, dep, model, ver, day), t in sorted(totals.items(),
+                                                                                      key=lambda kv: (kv[0][4], kv[0][:4]))]
+
+
 def _read_json(text: str, path: str) -> list[UsageRow]:
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
         raise UsageFileError(f"{path}:{exc.lineno}: invalid JSON: {exc.msg}") from None
+    if isinstance(data, dict) and isinstance(data.get("value"), list) and "timespan" in data:
+        return _metrics_rows(data, path)  # `az rest` / `az monitor metrics list` output: the metrics REST body
     if isinstance(data, dict) and isinstance(data.get("tables"), list):  # a Log Analytics REST response
         rows: list[dict[str, Any]] = []
         for table in data["tables"]:

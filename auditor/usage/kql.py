@@ -3,15 +3,23 @@
 One gateway query per APIM service, covering every token-metric namespace its policies declare (AppMetrics
 rows carry no namespace column to split them by). Each API's tokens are counted once, under that API's
 consumer dimension (a custom Team/Caller dimension before the built-in Subscription ID), so the rows sum to
-the metered total. The platform side is the Azure OpenAI account metrics, read
-through the Azure Monitor metrics API (KQL cannot split them by deployment).
+the metered total. Where the service also sends its LLM log, that query runs too: its rows carry the model
+each API's calls were served by (the mix that prices the metric rows), and the scoring counts each call from
+one source only (see score.py). The platform side is the Azure OpenAI account metrics, read through the Azure
+Monitor metrics API (KQL cannot split them by deployment).
+
+Every column a query returns is a column the usage file reader knows (docs/usage.md), so a portal export of
+exactly what these queries return scores to the same money as a live run.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import re
+import shlex
+import urllib.parse
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 from ..analysis import (
@@ -22,14 +30,26 @@ from ..analysis import (
     token_metrics,
     unknown_markers,
 )
-from ..context import ApiView, AuditContext
 from ..diagnostics import sends_category, settings_on
-from ..estate import ApimService
+from ..estate import ApimService, Estate
 from ..policy.tree import PolicyNode
+from ..resolve.views import ApiView
+from .model import LLM_LOG_SOURCE, TOKEN_METRICS_SOURCE
 
-# Names of the token metrics the policies emit, as they appear in AppMetrics (see docs/usage.md).
+# Names of the token metrics the policies emit, as they appear in AppMetrics (see docs/usage.md). The cached
+# and reasoning names are the preview categories of the current llm-emit-token-metric page (azure-facts.md
+# section 9); not verified against a live tenant, so the query sums whichever of them exist.
 PROMPT, COMPLETION, TOTAL = "Prompt Tokens", "Completion Tokens", "Total Tokens"
+CACHED = ("Cached Tokens", "Prompt Cached Tokens", "Cached Prompt Tokens")
+REASONING = ("Reasoning Tokens", "Completion Reasoning Tokens")
 PLATFORM_METRICS = ("InputTokens", "OutputTokens")
+# Split of the platform metrics (azure-facts.md 4.2: only the "Models - Usage" metrics carry ModelName).
+PLATFORM_FILTER = "ModelDeploymentName eq '*' and ModelName eq '*' and ModelVersion eq '*'"
+# The metrics API returns at most `top` series and `top` defaults to 10 when $filter is given (azure-facts.md
+# section 9, azure-rest-api-specs stable/2021-05-01/metrics_API.json). Ask for many; a response that fills it
+# is reported as possibly cut.
+PLATFORM_TOP = 5000
+METRICS_API = "2021-05-01"
 BUILTIN_PRIORITY = ("subscriptionid", "userid", "productid")
 
 
@@ -41,10 +61,21 @@ class UsageQuery:
     text: str
     dimensions: tuple[str, ...]  # the consumer dimensions it reads
     title: str
+    apis: tuple[str, ...] = ()  # the LLM APIs whose calls it should see (to tell "no rows" from "no access")
 
 
-def _kql_string(value: str) -> str:
-    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+def kql_string(value: str) -> str:
+    """A KQL string literal. Per the KQL string data type page (learn.microsoft.com/azure/kusto/query/
+    scalar-data-types/string): backslash escapes the enclosing quote, tab, newline and itself; newline and
+    carriage return may not appear raw inside a literal."""
+    escaped = (value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n").replace("\r", "\\r")
+               .replace("\t", "\\t"))
+    return '"' + escaped + '"'
+
+
+def _comment(value: str) -> str:
+    """Text safe inside a `//` comment line: control characters (a newline ends the comment) are shown escaped."""
+    return re.sub(r"[\x00-\x1f\x7f\u2028\u2029]", lambda m: f"\\x{ord(m[0]):02x}", value)
 
 
 def _window(start: dt.date, end: dt.date) -> str:
@@ -73,18 +104,18 @@ class _MetricUse:
     has_product_dimension: bool = False
 
 
-def _token_metrics(ctx: AuditContext) -> Iterator[tuple[ApiView, PolicyNode, list[Dimension]]]:
+def _token_metrics(views: Iterable[ApiView]) -> Iterator[tuple[ApiView, PolicyNode, list[Dimension]]]:
     """Every effective token metric of every LLM API, with its dimensions."""
-    for view in ctx.llm_apis:
+    for view in views:
         for ep in view.effective:
             for metric, _path in token_metrics(ep.inbound):
                 yield view, metric, dimensions(metric, ep.inbound)
 
 
-def metric_uses(ctx: AuditContext) -> dict[str, _MetricUse]:
+def metric_uses(views: Iterable[ApiView]) -> dict[str, _MetricUse]:
     """Service → which consumer dimension each LLM API's token metric uses, over all its namespaces."""
     uses: dict[str, _MetricUse] = {}
-    for view, metric, dims in _token_metrics(ctx):
+    for view, metric, dims in _token_metrics(views):
         namespace = metric.get("namespace") or "API Management"
         use = uses.setdefault(view.service.name, _MetricUse([], {}))
         if namespace not in use.namespaces:
@@ -97,10 +128,10 @@ def metric_uses(ctx: AuditContext) -> dict[str, _MetricUse]:
     return uses
 
 
-def dimension_markers(ctx: AuditContext) -> dict[str, tuple[str, ...]]:
+def dimension_markers(views: Iterable[ApiView]) -> dict[str, tuple[str, ...]]:
     """Dimension name → the fallback values its expressions supply (`GetValueOrDefault(h, "N/A")` → N/A)."""
     out: dict[str, set[str]] = defaultdict(set)
-    for _view, _metric, dims in _token_metrics(ctx):
+    for _view, _metric, dims in _token_metrics(views):
         for d in dims:
             out[d.name].update(unknown_markers(d.source))
     return {k: tuple(sorted(v)) for k, v in out.items()}
@@ -113,6 +144,10 @@ def _appinsights_logger(service: ApimService) -> str:
     return ""
 
 
+def _in_list(names: Iterable[str]) -> str:
+    return ", ".join(kql_string(n) for n in names)
+
+
 def gateway_metrics_query(service: ApimService, use: _MetricUse, start: dt.date, end: dt.date) -> UsageQuery:
     by_dimension: dict[str, list[str]] = defaultdict(list)
     for api, dim in sorted(use.apis.items()):
@@ -120,46 +155,47 @@ def gateway_metrics_query(service: ApimService, use: _MetricUse, start: dt.date,
     ranked = sorted(by_dimension, key=lambda d: (d == "", -len(by_dimension[d]), d))  # named dimensions first
     default_dim = ranked[0]
     if use.has_api_dimension and len(ranked) > 1:
-        cases = ", ".join(
-            f"api in~ ({', '.join(_kql_string(a) for a in by_dimension[d])}), {_kql_string(d)}" for d in ranked[1:]
-        )
-        dim_expr = f"case({cases}, {_kql_string(default_dim)})"
+        cases = ", ".join(f"api in~ ({_in_list(by_dimension[d])}), {kql_string(d)}" for d in ranked[1:])
+        dim_expr = f"case({cases}, {kql_string(default_dim)})"
     else:
-        dim_expr = _kql_string(default_dim)
+        dim_expr = kql_string(default_dim)
     named = [d for d in ranked if d]
     if named:
-        consumer_cases = ", ".join(f"dimension == {_kql_string(d)}, tostring(Properties[{_kql_string(d)}])"
+        consumer_cases = ", ".join(f"dimension == {kql_string(d)}, tostring(Properties[{kql_string(d)}])"
                                    for d in named)
         consumer_expr = f'case({consumer_cases}, "")'
     else:
         consumer_expr = '""'
     api_expr = 'tostring(Properties["API ID"])' if use.has_api_dimension else '""'
     product_expr = 'tostring(Properties["Product ID"])' if use.has_product_dimension else '""'
+    names = (PROMPT, COMPLETION, TOTAL, *CACHED, *REASONING)
     text = (
-        f"// aoai-audit: gateway token metrics of APIM service '{service.name}', "
-        f"namespace(s) {', '.join(repr(n) for n in use.namespaces)}\n"
+        f"// aoai-audit: gateway token metrics of APIM service '{_comment(service.name)}', "
+        f"namespace(s) {_comment(', '.join(repr(n) for n in use.namespaces))}\n"
         "// one row per day, consumer and API, aggregated on the server; every token is counted once\n"
         + _window(start, end)
         + "AppMetrics\n"
         "| where TimeGenerated >= from_day and TimeGenerated < to_day\n"
-        f"| where Name in ({_kql_string(PROMPT)}, {_kql_string(COMPLETION)}, {_kql_string(TOTAL)})\n"
+        f"| where Name in ({_in_list(names)})\n"
         f"| extend api = {api_expr}, product = {product_expr}\n"
         f"| extend dimension = {dim_expr}\n"
         f"| extend consumer = {consumer_expr}\n"
-        f"| summarize input_tokens = sumif(Sum, Name == {_kql_string(PROMPT)}),"
-        f" output_tokens = sumif(Sum, Name == {_kql_string(COMPLETION)}),"
-        f" total_tokens = sumif(Sum, Name == {_kql_string(TOTAL)})\n"
+        f"| summarize input_tokens = sumif(Sum, Name == {kql_string(PROMPT)}),"
+        f" cached_input_tokens = sumif(Sum, Name in ({_in_list(CACHED)})),"
+        f" output_tokens = sumif(Sum, Name == {kql_string(COMPLETION)}),"
+        f" reasoning_tokens = sumif(Sum, Name in ({_in_list(REASONING)})),"
+        f" total_tokens = sumif(Sum, Name == {kql_string(TOTAL)})\n"
         '    by day = format_datetime(startofday(TimeGenerated), "yyyy-MM-dd"), dimension, consumer, api, product\n'
-        f'| extend source = "gateway", service = {_kql_string(service.name)}\n'
+        f'| extend source = "gateway", gateway_source = "{TOKEN_METRICS_SOURCE}", service = {kql_string(service.name)}\n'
         "| order by day asc, consumer asc"
     )
     return UsageQuery("gateway-metrics", service.name, _appinsights_logger(service), text, tuple(named),
-                      f"Gateway token metrics · {service.name}")
+                      f"Gateway token metrics · {service.name}", tuple(sorted(use.apis)))
 
 
-def gateway_log_query(service: ApimService, start: dt.date, end: dt.date) -> UsageQuery:
+def gateway_log_query(service: ApimService, start: dt.date, end: dt.date, apis: tuple[str, ...] = ()) -> UsageQuery:
     text = (
-        f"// aoai-audit: gateway LLM log of APIM service '{service.name}', attributed by APIM subscription\n"
+        f"// aoai-audit: gateway LLM log of APIM service '{_comment(service.name)}', attributed by APIM subscription\n"
         "// needs diagnostic settings sending GatewayLlmLogs and GatewayLogs to resource-specific tables\n"
         + _window(start, end)
         + "ApiManagementGatewayLlmLog\n"
@@ -179,37 +215,53 @@ def gateway_log_query(service: ApimService, start: dt.date, end: dt.date) -> Usa
         " total_tokens = sum(TotalTokens), streamed_tokens = sumif(TotalTokens, IsStream == 1)\n"
         '    by day = format_datetime(startofday(TimeGenerated), "yyyy-MM-dd"), consumer = ApimSubscriptionId,'
         " api = ApiId, product = ProductId, model = ModelName, deployment = DeploymentName, region = Region\n"
-        f'| extend source = "gateway", dimension = "Subscription ID", service = {_kql_string(service.name)}\n'
+        f'| extend source = "gateway", gateway_source = "{LLM_LOG_SOURCE}", dimension = "Subscription ID",'
+        f" service = {kql_string(service.name)}\n"
         "| order by day asc, consumer asc"
     )
     return UsageQuery("gateway-llm-log", service.name, service.resource_id, text, ("Subscription ID",),
-                      f"Gateway LLM log · {service.name} (attribution by APIM subscription)")
+                      f"Gateway LLM log · {service.name} (attribution by APIM subscription)", apis)
 
 
-def sends_llm_logs(ctx: AuditContext, service: ApimService) -> bool:
+def sends_llm_logs(estate: Estate, service: ApimService) -> bool:
     """GatewayLlmLogs reach a workspace in the resource-specific tables the LLM log query reads."""
     return any(ds.workspace_id and (ds.destination_type or "").lower() == "dedicated"
-               and sends_category(ds, "GatewayLlmLogs") for ds in settings_on(ctx.estate, service.resource_id))
+               and sends_category(ds, "GatewayLlmLogs") for ds in settings_on(estate, service.resource_id))
 
 
-def build_queries(ctx: AuditContext, start: dt.date, end: dt.date) -> list[UsageQuery]:
-    """Metrics queries where the policies emit token metrics; the LLM log for services that only log."""
-    uses = metric_uses(ctx)
+def build_queries(estate: Estate, llm_views: Iterable[ApiView], start: dt.date, end: dt.date) -> list[UsageQuery]:
+    """Metrics queries where the policies emit token metrics; the LLM log where the service sends it (the served
+    model of each call) or where it is the only gateway record."""
+    views = tuple(llm_views)
+    uses = metric_uses(views)
     queries = []
-    for service in ctx.estate.services:
+    for service in estate.services:
         use = uses.get(service.name)
         if use is not None:
             queries.append(gateway_metrics_query(service, use, start, end))
-        if use is None or sends_llm_logs(ctx, service):
-            queries.append(gateway_log_query(service, start, end))
+        if use is None or sends_llm_logs(estate, service):
+            apis = tuple(sorted(v.api.name for v in views if v.service.name == service.name))
+            queries.append(gateway_log_query(service, start, end, apis))
     return queries
 
 
+def platform_metrics_url(account_id: str, start: dt.date, end: dt.date) -> str:
+    """The metrics REST read the live run makes (GET {account}/providers/Microsoft.Insights/metrics)."""
+    query = urllib.parse.urlencode({
+        "api-version": METRICS_API,
+        "metricnames": ",".join(PLATFORM_METRICS),
+        "aggregation": "Total",
+        "interval": "P1D",
+        "timespan": f"{start.isoformat()}T00:00:00Z/{(end + dt.timedelta(days=1)).isoformat()}T00:00:00Z",
+        "$filter": PLATFORM_FILTER,
+        "top": str(PLATFORM_TOP),
+    }, quote_via=urllib.parse.quote)
+    return f"https://management.azure.com{urllib.parse.quote(account_id, safe='/')}/providers/Microsoft.Insights/metrics?{query}"
+
+
 def platform_metrics_command(account_id: str, start: dt.date, end: dt.date) -> str:
-    """The same platform read as `aoai-audit` makes, for a user who exports by hand."""
-    return (
-        f"az monitor metrics list --resource {account_id} --metrics {' '.join(PLATFORM_METRICS)} "
-        f"--interval P1D --aggregation Total --start-time {start.isoformat()}T00:00:00Z "
-        f"--end-time {(end + dt.timedelta(days=1)).isoformat()}T00:00:00Z "
-        "--filter \"ModelDeploymentName eq '*' and ModelName eq '*' and ModelVersion eq '*'\""
-    )
+    """The same platform read as `aoai-audit` makes, for a user who exports by hand. `az rest` sends the REST
+    call as written, `top` included (without it the service cuts at 10 series), and prints the REST body,
+    which `--usage` reads. Every argument is shell-quoted: names come from the estate."""
+    return " ".join(["az", "rest", "--method", "get", "--url",
+                     shlex.quote(platform_metrics_url(account_id, start, end))])

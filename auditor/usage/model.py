@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from decimal import Decimal
 
 from ..gaps import CollectionGap
 
 GATEWAY, PLATFORM = "gateway", "platform"
+TOKEN_METRICS_SOURCE, LLM_LOG_SOURCE = "token-metrics", "llm-log"  # the two gateway records of a call
 
 # Values that mean "nobody": every dimension's unknown bucket holds these, plus the policy's own fallbacks.
 UNKNOWN_VALUES = frozenset({"", "unknown", "null", "none", "n/a", "na", "-", "undefined", "(none)", "(not set)"})
@@ -30,9 +32,11 @@ class UsageRow:
     deployment_type: str = ""  # global, datazone, regional, provisioned (empty: look it up in the estate)
     region: str = ""
     account: str = ""
+    gateway_source: str = ""  # token-metrics or llm-log (gateway rows; empty: inferred, see files.py)
     input_tokens: int = 0  # includes cached input tokens
-    cached_input_tokens: int = 0
-    output_tokens: int = 0
+    cached_input_tokens: int = 0  # 0 where the source has no cached count: input is then priced in full
+    output_tokens: int = 0  # includes reasoning tokens
+    reasoning_tokens: int = 0
     total_tokens: int = 0
     streamed_tokens: int = 0
 
@@ -46,7 +50,7 @@ class BilledCost:
     """What Cost Management says an Azure OpenAI account actually cost in the window (beside the estimate)."""
 
     account: str  # resource id, lower-case
-    amount: float
+    amount: Decimal
     currency: str = "USD"
 
 
@@ -61,10 +65,11 @@ class UsageData:
 
     def merge(self, other: UsageData) -> UsageData:
         windows = [w for w in (self.window, other.window) if w]
+        origins = [o for part in (self.origin, other.origin) for o in part.split(" + ") if o]
         return UsageData(
             self.rows + other.rows,
             (min(w[0] for w in windows), max(w[1] for w in windows)) if windows else None,
-            " + ".join(o for o in (self.origin, other.origin) if o),
+            " + ".join(dict.fromkeys(origins)),
             self.gaps + other.gaps,
             self.notes + other.notes,
             self.billed + other.billed,

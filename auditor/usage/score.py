@@ -1,22 +1,44 @@
 """Score usage: tokens and money per consumer, the unknown bucket, unmetered traffic, reconciliation.
 
-Pure: it takes rows already read (live or from a file) and the estate, so live and exported usage give the
-same figures. Money is Decimal; nothing unpriced is ever counted as zero.
+Pure: it takes rows already read (live or from a file), the estate and which accounts each API's backend
+reaches, so live and exported usage give the same figures. Money is Decimal; nothing unpriced is ever
+counted as zero, and no money figure is negative.
+
+How a gateway call is priced (stated in the report, `basis`):
+1. One record per call. A service may record a call twice, as token metrics and in its LLM log. Token
+   metrics count (they carry the team dimension the policies configure); LLM-log rows of the same service,
+   day and API are then not counted again, only used as that API's served-model mix (step 3).
+2. A row that names its model (LLM log, or a file with a model column) is priced at that model's rate.
+3. A row without a model (token metrics carry none) is priced by what served it: the models its API's
+   calls were served by in the LLM log that day (exact), else the served mix of the account(s) the API's
+   backend names, from the platform metrics that day (else over the window), else the whole platform's
+   mix. From a platform mix the figure is a point estimate with a range: every token at the cheapest
+   model that mix holds, to every token at the dearest.
+Every allocation lands on a line (day × bucket × consumer × account × deployment × model): the reconciled
+figures the totals, the HTML, the JSON and the FOCUS export read. Per account, day and deployment:
+unmetered = platform − gateway when positive; the rest is over-metered (KQ003), so
+teams + unknown + unmetered − over-metered = platform total, in tokens and in money.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 
-from ..estate import Estate
+from ..estate import AiAccount, Estate
 from .costcentres import CostCentreMap
-from .model import UNKNOWN_VALUES, UsageData, UsageRow
-from .prices import PriceTable, deployment_type
+from .model import LLM_LOG_SOURCE, UNKNOWN_VALUES, UsageData, UsageRow
+from .prices import Price, PriceTable, deployment_type, model_key
 
 CENT = Decimal("0.01")
+ZERO = Decimal(0)
+CONSUMER, UNKNOWN, UNMETERED = "consumer", "unknown", "unmetered"
+EXACT, API_LOG_MIX, ACCOUNT_MIX, PLATFORM_MIX, NO_MIX = (
+    "model on the row", "the API's served models in its LLM log", "the served mix of the API's backend account(s)",
+    "the whole platform's served mix (the API's backend account is not known)", "not priced: no model and no mix")
 
 
 def source_label(api: str, product: str) -> str:
@@ -31,15 +53,28 @@ def cents(amount: Decimal) -> Decimal:
 @dataclass
 class Tally:
     tokens: int = 0
-    money: Decimal = Decimal(0)
+    money: Decimal = ZERO  # point estimate of the priced tokens
     unpriced_tokens: int = 0
+    low: Decimal = ZERO  # range of the money: cheapest..dearest model of the mix (equal to money when exact)
+    high: Decimal = ZERO
 
-    def add(self, tokens: int, money: Decimal | None) -> None:
+    def add(self, tokens: int, money: Decimal | None, low: Decimal | None = None, high: Decimal | None = None,
+            unpriced: int | None = None) -> None:
         self.tokens += tokens
         if money is None:
-            self.unpriced_tokens += tokens
-        else:
-            self.money += money
+            self.unpriced_tokens += tokens if unpriced is None else unpriced
+            return
+        self.unpriced_tokens += unpriced or 0
+        self.money += money
+        self.low += money if low is None else low
+        self.high += money if high is None else high
+
+    def absorb(self, other: Tally) -> None:
+        self.tokens += other.tokens
+        self.money += other.money
+        self.unpriced_tokens += other.unpriced_tokens
+        self.low += other.low
+        self.high += other.high
 
 
 @dataclass
@@ -65,10 +100,11 @@ class Unpriced:
 
 @dataclass(frozen=True)
 class Reconciliation:
-    deployment: str  # "" when the gateway data has no deployment: compared per day
+    deployment: str  # "" : compared per account and day
     day: dt.date
     gateway_tokens: int
     platform_tokens: int
+    account: str = ""
 
     @property
     def difference(self) -> int:
@@ -78,6 +114,35 @@ class Reconciliation:
     def share(self) -> float:
         base = max(self.platform_tokens, self.gateway_tokens)
         return abs(self.difference) / base if base else 0.0
+
+
+@dataclass
+class Line:
+    """One reconciled figure: tokens and money of a day, bucket and consumer on one account, deployment, model."""
+
+    day: dt.date
+    bucket: str  # consumer, unknown, unmetered
+    consumer: str
+    dimension: str
+    account: str  # account name ("" when no account is known)
+    deployment: str
+    model: str
+    model_version: str
+    deployment_type: str
+    region: str
+    input_tokens: Decimal = ZERO  # fractional where a mix split a row across models
+    cached_input_tokens: Decimal = ZERO
+    output_tokens: Decimal = ZERO
+    money: Decimal | None = ZERO  # None: not priced
+    low: Decimal | None = ZERO
+    high: Decimal | None = ZERO
+    basis: str = EXACT
+    api: str = ""
+    product: str = ""
+
+    @property
+    def tokens(self) -> Decimal:
+        return self.input_tokens + self.output_tokens
 
 
 @dataclass
@@ -100,60 +165,319 @@ class UsageSummary:
     unmapped: list[Consumer]
     notes: list[str]
     billed: dict[str, tuple[Decimal, str]] = field(default_factory=dict)  # account id → actual cost, currency
+    lines: list[Line] = field(default_factory=list)
+    unmetered: Tally | None = None  # platform − gateway where positive (None: no platform figures)
+    over_metered: Tally | None = None  # gateway − platform where positive
+    basis: dict[str, int] = field(default_factory=dict)  # how gateway tokens were priced → tokens
+    cached_input_tokens: int = 0
+    reasoning_tokens: int = 0
+    files: tuple[str, ...] = ()  # the usage files read (empty for live usage)
+
+    @property
+    def base(self) -> Tally:
+        """What every share is a share of: the platform total when known, else what the gateway metered."""
+        return self.platform if self.platform is not None else self.gateway
+
+    @property
+    def base_label(self) -> str:
+        return "platform tokens" if self.platform is not None else "gateway-metered tokens"
+
+    def share(self, tally: Tally) -> float:
+        return tally.tokens / self.base.tokens if self.base.tokens else 0.0
+
+    def money_share(self, tally: Tally) -> float:
+        return float(tally.money / self.base.money) if self.base.money else 0.0
 
     @property
     def unknown_share(self) -> float:
-        return self.unknown.tokens / self.gateway.tokens if self.gateway.tokens else 0.0
+        return self.share(self.unknown)
 
     @property
     def unmetered_tokens(self) -> int | None:
-        return None if self.platform is None else self.platform.tokens - self.gateway.tokens
+        return None if self.unmetered is None else self.unmetered.tokens
 
     @property
     def unmetered_money(self) -> Decimal | None:
-        return None if self.platform is None else self.platform.money - self.gateway.money
+        return None if self.unmetered is None else self.unmetered.money
 
 
 def _is_unknown(value: str | None, markers: frozenset[str]) -> bool:
     return value is None or value.strip().lower() in UNKNOWN_VALUES or value.strip().lower() in markers
 
 
+# ------------------------------------------------------------------------------------------------ pricing
+
+
+@dataclass(frozen=True)
+class _Served:
+    """A model as an account served it: where it lands and what it costs."""
+
+    account: str
+    deployment: str
+    model: str
+    version: str
+    dtype: str
+    region: str
+    price: Price | None
+    reason: str = ""  # why price is None
+
+
 class _Pricer:
-    """Find each row's model, version, deployment type and region (row first, then the estate) and price it."""
+    """Find each row's model, version, deployment type, region and account (row first, then the estate)."""
 
     def __init__(self, estate: Estate, prices: PriceTable):
         self.prices = prices
-        self.deployments = {}
+        self.by_deployment: dict[str, list[tuple[object, AiAccount]]] = defaultdict(list)
+        self.accounts = {a.name.lower(): a for a in estate.accounts}
+        self.by_id = {a.resource_id.lower(): a for a in estate.accounts}
         for account in estate.accounts:
             for d in account.deployments:
-                self.deployments.setdefault(d.name.lower(), (d, account))
+                self.by_deployment[d.name.lower()].append((d, account))
         self.missing: dict[tuple[str, str, str, str], dict] = {}
+        self.platform_accounts: dict[str, set[str]] = defaultdict(set)  # deployment → accounts the platform names
 
-    def describe(self, row: UsageRow) -> tuple[str, str, str, str]:
-        dep, account = self.deployments.get(row.deployment.lower(), (None, None)) if row.deployment else (None, None)
-        model = row.model or (dep.model if dep else "")
-        version = row.model_version or (dep.model_version if dep and (not row.model or dep.model == row.model) else "")
-        dtype = deployment_type(row.deployment_type or (dep.sku if dep else "")) or "global"
-        region = row.region or (account.location if account else "")
-        return model, version, dtype, region.lower().replace(" ", "")
-
-    def price(self, row: UsageRow) -> tuple[Decimal | None, str]:
-        """The row's cost (None: not priced) and the model it was found to be ("" when nothing says)."""
-        model, version, dtype, region = self.describe(row)
-        if not model or dtype == "provisioned":
-            return None, model
-        if not (row.input_tokens or row.output_tokens):
-            self._miss((model, version, dtype, region), row, "only a total: input and output are priced apart")
-            return None, model
+    def served(self, row: UsageRow) -> _Served:
+        pairs = self.by_deployment.get(row.deployment.lower(), []) if row.deployment else []
+        named = self.accounts.get(row.account.lower()) if row.account else None
+        dep, account = next(((d, a) for d, a in pairs if named is None or a is named), (None, named))
+        if account is None and len(pairs) > 1 and row.region:
+            dep, account = next(((d, a) for d, a in pairs if a.location.lower().replace(" ", "") ==
+                                 row.region.lower().replace(" ", "")), (None, None))
+        model = row.model or (getattr(dep, "model", "") if dep else "")
+        version = row.model_version or (getattr(dep, "model_version", "") if dep and
+                                        (not row.model or getattr(dep, "model", "") == row.model) else "")
+        dtype = deployment_type(row.deployment_type or (getattr(dep, "sku", "") if dep else "")) or "global"
+        # the account's own region: the LLM log's Region is the gateway's, the platform rows carry the account's
+        region = ((account.location if account else "") or row.region).lower().replace(" ", "")
+        name = account.name if account is not None else row.account
+        if not name and row.deployment and len(self.platform_accounts.get(row.deployment.lower(), ())) == 1:
+            name = next(iter(self.platform_accounts[row.deployment.lower()]))  # the estate does not hold the account
+        if not model:
+            return _Served(name, row.deployment, "", version, dtype, region, None, "no model")
+        if dtype == "provisioned":
+            return _Served(name, row.deployment, model, version, dtype, region, None,
+                           "provisioned throughput is billed per PTU hour, not per token")
         price = self.prices.find(model, version, dtype, region)
-        if price is None:
-            self._miss((model, version, dtype, region), row, "no price in the table")
-            return None, model
-        return price.cost(row.input_tokens, row.cached_input_tokens, row.output_tokens), model
+        return _Served(name, row.deployment, model, version, dtype, region, price, "" if price else "no price in the table")
 
-    def _miss(self, key, row: UsageRow, reason: str) -> None:
-        entry = self.missing.setdefault(key, {"gateway": 0, "platform": 0, "reason": reason})
-        entry[row.source] += row.tokens
+    def miss(self, s: _Served, tokens: int, source: str, reason: str) -> None:
+        entry = self.missing.setdefault((s.model, s.version, s.dtype, s.region),
+                                        {"gateway": 0, "platform": 0, "reason": reason})
+        entry[source] += tokens
+
+
+@dataclass
+class _Mix:
+    """Served models with their input and output weights; a gateway row is split across them."""
+
+    parts: dict[_Served, list[Decimal]] = field(default_factory=dict)  # served → [input, output]
+    basis: str = ACCOUNT_MIX
+
+    def add(self, served: _Served, input_tokens: int, output_tokens: int) -> None:
+        w = self.parts.setdefault(served, [ZERO, ZERO])
+        w[0] += input_tokens
+        w[1] += output_tokens
+
+    def __bool__(self) -> bool:
+        return any(w[0] or w[1] for w in self.parts.values())
+
+    def split(self, i: int, c: int, o: int) -> list[tuple[_Served, Decimal, Decimal, Decimal]]:
+        total_in = sum((w[0] for w in self.parts.values()), ZERO)
+        total_out = sum((w[1] for w in self.parts.values()), ZERO)
+        out = []
+        for served, (wi, wo) in sorted(self.parts.items(), key=lambda kv: _served_key(kv[0])):
+            si = wi / total_in if total_in else (wo / total_out if total_out else ZERO)
+            so = wo / total_out if total_out else si
+            if si or so:
+                out.append((served, i * si, c * si, o * so))
+        return out
+
+
+def _served_key(s: _Served) -> tuple[str, ...]:
+    return (s.account, s.deployment.lower(), model_key(s.model), s.version, s.dtype, s.region)
+
+
+def _cost(price: Price, i: Decimal, c: Decimal, o: Decimal) -> Decimal:
+    return price.cost(i, c, o)
+
+
+def _range(mix: _Mix, i: int, c: int, o: int) -> tuple[Decimal, Decimal] | None:
+    """Every token at the cheapest priced model of the mix, and at the dearest."""
+    costs = [_cost(s.price, Decimal(i), Decimal(c), Decimal(o)) for s in mix.parts if s.price is not None]
+    return (min(costs), max(costs)) if costs else None
+
+
+# ------------------------------------------------------------------------------------------------ scoring
+
+
+class _Scorer:
+    def __init__(self, usage: UsageData, estate: Estate, prices: PriceTable,
+                 api_accounts: Mapping[tuple[str, str], frozenset[str]]):
+        self.pricer = _Pricer(estate, prices)
+        self.api_accounts = {(s.lower(), a.lower()): {self._account_name(x) for x in v}
+                             for (s, a), v in api_accounts.items()}
+        self.lines: dict[tuple, Line] = {}
+        self.platform_served: dict[tuple[dt.date, _Served], list[int]] = defaultdict(lambda: [0, 0, 0, 0])
+        self.day_mix: dict[tuple[dt.date, str], _Mix] = defaultdict(_Mix)  # (day, account) → mix
+        self.window_mix: dict[str, _Mix] = defaultdict(_Mix)
+        self.api_mix: dict[tuple[str, str, dt.date | None], _Mix] = defaultdict(lambda: _Mix(basis=API_LOG_MIX))
+        self.usage = usage
+
+    def _account_name(self, rid: str) -> str:
+        account = self.pricer.by_id.get(rid.lower())
+        return account.name if account is not None else rid.rsplit("/", 1)[-1]
+
+    # platform -----------------------------------------------------------------------------------------
+    def read_platform(self) -> None:
+        for row in self.usage.platform:
+            if row.account and row.deployment:
+                self.pricer.platform_accounts[row.deployment.lower()].add(row.account)
+        for row in self.usage.platform:
+            served = self.pricer.served(row)
+            acc = self.platform_served[(row.day, served)]
+            acc[0] += row.input_tokens
+            acc[1] += row.output_tokens
+            acc[2] += row.total_tokens if not (row.input_tokens or row.output_tokens) else 0
+            acc[3] += row.cached_input_tokens
+            self.day_mix[(row.day, served.account.lower())].add(served, row.input_tokens, row.output_tokens)
+            self.window_mix[served.account.lower()].add(served, row.input_tokens, row.output_tokens)
+
+    def mix_for(self, row: UsageRow) -> _Mix | None:
+        for key in ((row.service.lower(), row.api.lower(), row.day), (row.service.lower(), row.api.lower(), None)):
+            mix = self.api_mix.get(key)
+            if mix:
+                return mix
+        accounts = self.api_accounts.get((row.service.lower(), row.api.lower()))
+        basis = ACCOUNT_MIX
+        if not accounts:
+            accounts, basis = {a for _d, a in self.day_mix} | set(self.window_mix), PLATFORM_MIX
+        for per_day in (True, False):
+            mix = _Mix(basis=basis)
+            for account in sorted(accounts, key=str.lower):
+                source = self.day_mix.get((row.day, account.lower())) if per_day else self.window_mix.get(account.lower())
+                for served, (wi, wo) in (source.parts.items() if source else ()):
+                    mix.add(served, int(wi), int(wo))
+            if mix:
+                return mix
+        return None
+
+    # gateway ------------------------------------------------------------------------------------------
+    def counted_gateway(self) -> tuple[list[UsageRow], int]:
+        """Apply the precedence: token metrics count; LLM-log rows of the same service, day and API feed the
+        API's mix only."""
+        metered = {(r.service.lower(), r.day, r.api.lower()) for r in self.usage.gateway
+                   if r.gateway_source != LLM_LOG_SOURCE}
+        counted, dropped = [], 0
+        for row in self.usage.gateway:
+            if row.gateway_source == LLM_LOG_SOURCE:
+                served = self.pricer.served(row)
+                if served.model:
+                    for key in ((row.service.lower(), row.api.lower(), row.day), (row.service.lower(), row.api.lower(), None)):
+                        self.api_mix[key].add(served, row.input_tokens, row.output_tokens)
+                if ((row.service.lower(), row.day, row.api.lower()) in metered
+                        or (row.service.lower(), row.day, "") in metered):
+                    dropped += row.tokens
+                    continue
+            counted.append(row)
+        return counted, dropped
+
+    def place(self, row: UsageRow, bucket: str, consumer: str, dimension: str) -> tuple[Decimal | None, Decimal,
+                                                                                          Decimal, int, str]:
+        """Allocate a gateway row to lines; its money (None when nothing of it is priced), range, unpriced tokens
+        and pricing basis."""
+        served = self.pricer.served(row)
+        i, c, o = row.input_tokens, row.cached_input_tokens, row.output_tokens
+        if not (i or o):  # only a total: input and output are priced apart
+            if served.model:
+                self.pricer.miss(served, row.tokens, "gateway", "only a total: input and output are priced apart")
+            self._line(row, bucket, consumer, dimension, served, ZERO, ZERO, Decimal(row.tokens), None, None, None,
+                       EXACT if served.model else NO_MIX)
+            return None, ZERO, ZERO, row.tokens, EXACT if served.model else NO_MIX
+        if served.model:
+            parts, basis, rng = [(served, Decimal(i), Decimal(c), Decimal(o))], EXACT, None
+        else:
+            mix = self.mix_for(row)
+            if mix is None:
+                self._line(row, bucket, consumer, dimension, served, Decimal(i), Decimal(c), Decimal(o), None, None,
+                           None, NO_MIX)
+                return None, ZERO, ZERO, row.tokens, NO_MIX
+            parts, basis, rng = mix.split(i, c, o), mix.basis, _range(mix, i, c, o)
+        money, unpriced = ZERO, ZERO
+        priced_any = False
+        for s, pi, pc, po in parts:
+            if s.price is None:
+                unpriced += pi + po
+                self.pricer.miss(s, round(pi + po), "gateway", s.reason)
+                self._line(row, bucket, consumer, dimension, s, pi, pc, po, None, None, None, basis)
+                continue
+            priced_any = True
+            m = _cost(s.price, pi, pc, po)
+            money += m
+            self._line(row, bucket, consumer, dimension, s, pi, pc, po, m, m, m, basis)
+        low, high = (rng if rng is not None and basis != EXACT and basis != API_LOG_MIX else (money, money))
+        if rng is not None and unpriced:  # the range covers the priced share only
+            share = (Decimal(i + o) - unpriced) / Decimal(i + o)
+            low, high = low * share, high * share
+        return (money if priced_any else None), low, high, round(unpriced), basis
+
+    def _line(self, row: UsageRow, bucket: str, consumer: str, dimension: str, s: _Served, i: Decimal, c: Decimal,
+              o: Decimal, money: Decimal | None, low: Decimal | None, high: Decimal | None, basis: str) -> None:
+        key = (row.day, bucket, dimension, consumer, row.api, row.product, *_served_key(s), basis)
+        line = self.lines.get(key)
+        if line is None:
+            line = self.lines[key] = Line(row.day, bucket, consumer, dimension, s.account, s.deployment, s.model,
+                                          s.version, s.dtype, s.region, basis=basis, api=row.api, product=row.product)
+        line.input_tokens += i
+        line.cached_input_tokens += c
+        line.output_tokens += o
+        for attr, value in (("money", money), ("low", low), ("high", high)):
+            current = getattr(line, attr)
+            setattr(line, attr, None if value is None or current is None else current + value)
+
+    # unmetered ----------------------------------------------------------------------------------------
+    def unmetered(self) -> tuple[Tally, Tally, list[Reconciliation]]:
+        """Per day, account, deployment and model: platform − gateway; positive is unmetered, negative over."""
+        gateway: dict[tuple, list[Decimal]] = defaultdict(lambda: [ZERO, ZERO, ZERO, ZERO])  # in, cached, out, money
+        for line in self.lines.values():
+            if line.bucket == UNMETERED:
+                continue
+            key = (line.day, line.account.lower(), line.deployment.lower(), model_key(line.model), line.model_version,
+                   line.deployment_type, line.region)
+            g = gateway[key]
+            g[0] += line.input_tokens
+            g[1] += line.cached_input_tokens
+            g[2] += line.output_tokens
+            g[3] += line.money or ZERO
+        unmetered, over = Tally(), Tally()
+        per_account: dict[tuple[str, dt.date], list[Decimal]] = defaultdict(lambda: [ZERO, ZERO])
+        seen = set()
+        for (day, s), (pi, po, total_only, pc) in sorted(self.platform_served.items(), key=lambda kv: (kv[0][0],
+                                                                                                   _served_key(kv[0][1]))):
+            key = (day, s.account.lower(), s.deployment.lower(), model_key(s.model), s.version, s.dtype, s.region)
+            seen.add(key)
+            gi, gc, go, gm = gateway.get(key, [ZERO, ZERO, ZERO, ZERO])
+            per_account[(s.account, day)][0] += gi + go
+            per_account[(s.account, day)][1] += pi + po + total_only
+            di, do = Decimal(pi) - gi, Decimal(po) - go
+            platform_money = _cost(s.price, Decimal(pi), Decimal(pc), Decimal(po)) if s.price and not total_only else None
+            tokens = di + do + total_only
+            if tokens > 0:
+                money = None if platform_money is None else max(platform_money - gm, ZERO)
+                fake = UsageRow(day=day, api="", product="")
+                self._line(fake, UNMETERED, "", "", s, max(di, ZERO), max(Decimal(pc) - gc, ZERO), max(do, ZERO) + total_only, money, money,
+                           money, "platform metrics")
+                unmetered.add(round(tokens), money)
+            elif tokens < 0:
+                money = None if platform_money is None else max(gm - platform_money, ZERO)
+                over.add(round(-tokens), money)
+        for key, (gi, _gc, go, gm) in gateway.items():  # gateway tokens on models the platform never reported
+            if key in seen:
+                continue
+            per_account[(key[1], key[0])][0] += gi + go
+            over.add(round(gi + go), gm if gm else None)
+        recs = [Reconciliation("", day, round(g), round(p), account)
+                for (account, day), (g, p) in sorted(per_account.items(), key=lambda kv: (kv[0][1], kv[0][0]))]
+        return unmetered, over, recs
 
 
 def score_usage(
@@ -162,44 +486,51 @@ def score_usage(
     prices: PriceTable,
     cost_centres: CostCentreMap | None = None,
     dimension_markers: dict[str, tuple[str, ...]] | None = None,
+    api_accounts: Mapping[tuple[str, str], frozenset[str]] | None = None,
 ) -> UsageSummary:
     markers = {k.lower(): tuple(v) for k, v in (dimension_markers or {}).items()}
-    pricer = _Pricer(estate, prices)
+    scorer = _Scorer(usage, estate, prices, api_accounts or {})
     notes = list(usage.notes)
-
-    platform_rate: dict[dt.date, tuple[Decimal, int]] = {}
-    platform: Tally | None = None
-    platform_by_key: dict[tuple[str, dt.date], int] = defaultdict(int)
     daily: dict[dt.date, dict[str, int]] = defaultdict(lambda: {"attributed": 0, "unknown": 0, "platform": 0})
+
+    platform: Tally | None = None
     if usage.platform:
+        scorer.read_platform()
         platform = Tally()
         for row in usage.platform:
-            money, _ = pricer.price(row)
-            platform.add(row.tokens, money)
-            platform_by_key[(row.deployment.lower(), row.day)] += row.tokens
+            served = scorer.pricer.served(row)
             daily[row.day]["platform"] += row.tokens
-            if money is not None:
-                m, t = platform_rate.get(row.day, (Decimal(0), 0))
-                platform_rate[row.day] = (m + money, t + row.tokens)
+            if served.price is None or not (row.input_tokens or row.output_tokens):
+                reason = served.reason if served.price is None else "only a total: input and output are priced apart"
+                if served.model:
+                    scorer.pricer.miss(served, row.tokens, "platform", reason)
+                platform.add(row.tokens, None)
+                continue
+            platform.add(row.tokens, _cost(served.price, Decimal(row.input_tokens), Decimal(row.cached_input_tokens),
+                                           Decimal(row.output_tokens)))
 
+    counted, dropped = scorer.counted_gateway()
+    if dropped:
+        notes.append(f"{dropped:,} tokens in the LLM log were not counted again: the same calls were metered by "
+                     "token metrics (precedence: token metrics, which carry the team; the LLM log gives the model)")
     gateway, unknown = Tally(), Tally()
     consumers: dict[tuple[str, str], Consumer] = {}
     unknown_sources: dict[tuple[str, str], int] = defaultdict(int)
-    gateway_by_key: dict[tuple[str, dt.date], int] = defaultdict(int)
-    blended = 0
-    streamed = 0
-    for row in usage.gateway:
-        money, model = pricer.price(row)
-        if money is None and not model and row.day in platform_rate:
-            m, t = platform_rate[row.day]
-            money = m * row.tokens / t if t else None
-            blended += row.tokens
-        gateway.add(row.tokens, money)
-        streamed += row.streamed_tokens
-        gateway_by_key[(row.deployment.lower(), row.day)] += row.tokens
+    basis: dict[str, int] = defaultdict(int)
+    streamed = cached = reasoning = 0
+    for row in counted:
         dim_markers = frozenset(m.lower() for m in markers.get(row.dimension.lower(), ()))
-        if _is_unknown(row.consumer, dim_markers):
-            unknown.add(row.tokens, money)
+        is_unknown = _is_unknown(row.consumer, dim_markers)
+        bucket = UNKNOWN if is_unknown else CONSUMER
+        money, low, high, unpriced, how = scorer.place(row, bucket, "" if is_unknown else (row.consumer or ""),
+                                                       row.dimension)
+        basis[how] += row.tokens
+        gateway.add(row.tokens, money, low, high, unpriced)
+        streamed += row.streamed_tokens
+        cached += row.cached_input_tokens
+        reasoning += row.reasoning_tokens
+        if is_unknown:
+            unknown.add(row.tokens, money, low, high, unpriced)
             daily[row.day]["unknown"] += row.tokens
             unknown_sources[(row.api, row.product)] += row.tokens
             continue
@@ -208,28 +539,29 @@ def score_usage(
         consumer = consumers.get(key)
         if consumer is None:
             consumer = consumers[key] = Consumer(row.consumer or "", row.dimension)
-        consumer.tally.add(row.tokens, money)
+        consumer.tally.add(row.tokens, money, low, high, unpriced)
         if row.api:
             consumer.apis[row.api] = consumer.apis.get(row.api, 0) + row.tokens
         if cost_centres is not None and consumer.cost_centre is None:
             entry = cost_centres.lookup(row)
             if entry is not None:
                 consumer.cost_centre, consumer.owner = entry.cost_centre, entry.owner
-    if blended:
-        notes.append(f"{blended:,} gateway tokens carried no model; they are priced at the day's platform rate")
+    for how in (ACCOUNT_MIX, PLATFORM_MIX):
+        if basis.get(how):
+            notes.append(f"{basis[how]:,} gateway tokens carried no model; they are priced by {how} (point estimate; "
+                         "the range prices every token at the cheapest and at the dearest model of that mix)")
+    if basis.get(NO_MIX):
+        notes.append(f"{basis[NO_MIX]:,} gateway tokens carried no model and no served mix is known: not priced")
+    if platform is not None or any(r.input_tokens and not r.cached_input_tokens for r in counted):
+        notes.append("input tokens without a cached count (platform metrics, LLM log, token metrics without a cached "
+                     "category) are priced at the full input rate: an upper bound where prompts were cached")
+    if platform is not None and not gateway.tokens and platform.tokens:
+        notes.append("the gateway usage is empty while the platform served tokens: gateway usage is unknown, not zero")
 
+    unmetered = over = None
     reconciliation: list[Reconciliation] = []
     if platform is not None:
-        per_deployment = all(k[0] for k in gateway_by_key) and bool(gateway_by_key)
-        if per_deployment:
-            keys = sorted(set(gateway_by_key) | set(platform_by_key), key=lambda k: (k[1], k[0]))
-            reconciliation = [Reconciliation(k[0], k[1], gateway_by_key.get(k, 0), platform_by_key.get(k, 0))
-                              for k in keys]
-        else:
-            days = sorted({k[1] for k in gateway_by_key} | {k[1] for k in platform_by_key})
-            g = defaultdict(int, {d: sum(v for k, v in gateway_by_key.items() if k[1] == d) for d in days})
-            p = defaultdict(int, {d: sum(v for k, v in platform_by_key.items() if k[1] == d) for d in days})
-            reconciliation = [Reconciliation("", d, g[d], p[d]) for d in days]
+        unmetered, over, reconciliation = scorer.unmetered()
 
     centres: dict[str, Tally] | None = None
     unmapped: list[Consumer] = []
@@ -240,17 +572,16 @@ def score_usage(
             if c.cost_centre is None:
                 unmapped.append(c)
             else:
-                t = centres[c.cost_centre]
-                t.tokens += c.tally.tokens
-                t.money += c.tally.money
-                t.unpriced_tokens += c.tally.unpriced_tokens
+                centres[c.cost_centre].absorb(c.tally)
         centres = dict(centres)
 
-    unpriced = sorted(
+    pricer = scorer.pricer
+    unpriced_list = sorted(
         (Unpriced(m, v, t, r, e["gateway"] or e["platform"], e["reason"], "gateway" if e["gateway"] else "platform")
          for (m, v, t, r), e in pricer.missing.items()),
         key=lambda u: (-u.tokens, u.model),
     )
+    files = tuple(o for o in usage.origin.split(" + ") if o and not o.startswith("live"))
     return UsageSummary(
         window=usage.window,
         origin=usage.origin,
@@ -265,9 +596,17 @@ def score_usage(
         streamed_tokens=streamed,
         daily=dict(sorted(daily.items())),
         reconciliation=reconciliation,
-        unpriced=unpriced,
+        unpriced=unpriced_list,
         cost_centres=centres,
         unmapped=unmapped,
         notes=notes,
         billed={b.account: (Decimal(str(b.amount)), b.currency) for b in usage.billed},
+        lines=sorted(scorer.lines.values(), key=lambda ln: (ln.day, ln.bucket, ln.dimension, ln.consumer, ln.account,
+                                                            ln.deployment, ln.model, ln.api)),
+        unmetered=unmetered,
+        over_metered=over,
+        basis=dict(basis),
+        cached_input_tokens=cached,
+        reasoning_tokens=reasoning,
+        files=files,
     )

@@ -5,17 +5,39 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from .score import Tally, UsageSummary, cents, source_label
+from .score import Line, Tally, UsageSummary, cents, source_label
+
+EXACT_PLACES = Decimal("0.000001")
 
 
 def _money(amount: Decimal | None) -> float | None:
     return None if amount is None else float(cents(amount))
 
 
-def _tally(t: Tally | None) -> dict[str, Any] | None:
+def _exact(amount: Decimal | None) -> str | None:
+    """Money of one line before rounding, so a sum of lines rounds to the same cent as the totals."""
+    return None if amount is None else str(amount.quantize(EXACT_PLACES))
+
+
+def _tally(t: Tally | None, u: UsageSummary | None = None) -> dict[str, Any] | None:
     if t is None:
         return None
-    return {"tokens": t.tokens, "money": _money(t.money), "unpriced_tokens": t.unpriced_tokens}
+    out: dict[str, Any] = {"tokens": t.tokens, "money": _money(t.money), "unpriced_tokens": t.unpriced_tokens,
+                           "money_low": _money(t.low), "money_high": _money(t.high)}
+    if u is not None:  # one definition of a share everywhere: of `share_of`, in tokens and in money
+        out["share"] = round(u.share(t), 4)
+        out["money_share"] = round(u.money_share(t), 4)
+    return out
+
+
+def _line(ln: Line) -> dict[str, Any]:
+    return {"day": ln.day.isoformat(), "bucket": ln.bucket, "consumer": ln.consumer, "dimension": ln.dimension,
+            "api": ln.api, "product": ln.product, "account": ln.account, "deployment": ln.deployment,
+            "model": ln.model, "model_version": ln.model_version, "deployment_type": ln.deployment_type,
+            "region": ln.region, "input_tokens": str(ln.input_tokens.quantize(EXACT_PLACES).normalize()),
+            "cached_input_tokens": str(ln.cached_input_tokens.quantize(EXACT_PLACES).normalize()),
+            "output_tokens": str(ln.output_tokens.quantize(EXACT_PLACES).normalize()),
+            "money": _exact(ln.money), "money_low": _exact(ln.low), "money_high": _exact(ln.high), "basis": ln.basis}
 
 
 def usage_dict(u: UsageSummary) -> dict[str, Any]:
@@ -25,24 +47,28 @@ def usage_dict(u: UsageSummary) -> dict[str, Any]:
         "origin": u.origin,
         "currency": u.currency,
         "prices": u.price_source,
-        "gateway": _tally(u.gateway),
-        "platform": _tally(u.platform),
-        "unknown": {**_tally(u.unknown), "share": round(u.unknown_share, 4),
+        "share_of": u.base_label,
+        "gateway": _tally(u.gateway, u),
+        "platform": _tally(u.platform, u),
+        "unknown": {**_tally(u.unknown, u),
                     "sources": [{"where": source_label(api, product), "api": api, "product": product, "tokens": n}
                                 for (api, product), n in u.unknown_sources.items()]},
-        "unmetered": None if u.platform is None else {
-            "tokens": u.unmetered_tokens, "money": _money(u.unmetered_money),
-        },
+        "unmetered": _tally(u.unmetered, u),
+        "over_metered": _tally(u.over_metered, u),
         "streamed_tokens": u.streamed_tokens,
+        "cached_input_tokens": u.cached_input_tokens,
+        "reasoning_tokens": u.reasoning_tokens,
+        "basis": dict(sorted(u.basis.items())),
+        "files": list(u.files),
         "consumers": [
-            {"consumer": c.value, "dimension": c.dimension, **_tally(c.tally), "cost_centre": c.cost_centre,
+            {"consumer": c.value, "dimension": c.dimension, **_tally(c.tally, u), "cost_centre": c.cost_centre,
              "owner": c.owner, "apis": dict(sorted(c.apis.items(), key=lambda kv: -kv[1]))}
             for c in u.consumers
         ],
-        "cost_centres": None if u.cost_centres is None else {k: _tally(v) for k, v in sorted(u.cost_centres.items())},
+        "cost_centres": None if u.cost_centres is None else {k: _tally(v, u) for k, v in sorted(u.cost_centres.items())},
         "daily": [{"day": d.isoformat(), **v} for d, v in u.daily.items()],
         "reconciliation": [
-            {"deployment": r.deployment, "day": r.day.isoformat(), "gateway_tokens": r.gateway_tokens,
+            {"account": r.account, "deployment": r.deployment, "day": r.day.isoformat(), "gateway_tokens": r.gateway_tokens,
              "platform_tokens": r.platform_tokens, "difference": r.difference, "share": round(r.share, 4)}
             for r in u.reconciliation
         ],
@@ -52,6 +78,7 @@ def usage_dict(u: UsageSummary) -> dict[str, Any]:
             for p in u.unpriced
         ],
         "notes": list(u.notes),
+        "lines": [_line(ln) for ln in u.lines],
         "billed": None if not u.billed else {
             "total": _money(sum((amount for amount, _c in u.billed.values()), Decimal(0))),
             "currency": next(iter(u.billed.values()))[1],
@@ -60,15 +87,27 @@ def usage_dict(u: UsageSummary) -> dict[str, Any]:
     }
 
 
+def _range(cur: str, t: dict[str, Any]) -> str:
+    if t["money_low"] == t["money_high"]:
+        return ""
+    return f", range {cur} {t['money_low']:,.2f}..{t['money_high']:,.2f}"
+
+
+def _unpriced(t: dict[str, Any]) -> str:
+    return f", +{t['unpriced_tokens']:,} tokens unpriced" if t["unpriced_tokens"] else ""
+
+
 def headline(usage: dict[str, Any]) -> str:
-    """One line for the text and Markdown reports: the figure finance asks for first."""
+    """One line for the text and Markdown reports: the figure finance asks for first, every share labelled."""
     cur = usage["currency"]
     base = usage["platform"] or usage["gateway"]
-    total = base["tokens"] or 1
     window = f" {usage['window']['from']} to {usage['window']['to']}" if usage["window"] else ""
     unknown = usage["unknown"]
-    text = (f"usage{window}: {base['tokens']:,} tokens ({cur} {base['money']:,.2f}); "
-            f"{unknown['tokens'] / total:.1%} ({cur} {unknown['money']:,.2f}) went to no team")
-    if usage["unmetered"] and usage["unmetered"]["tokens"]:
-        text += f"; {usage['unmetered']['tokens'] / total:.1%} was not seen by the gateway"
+    text = (f"usage{window}: {base['tokens']:,} {usage['share_of']} ({cur} {base['money']:,.2f}{_unpriced(base)}); "
+            f"{unknown['share']:.1%} of {usage['share_of']} ({unknown['tokens']:,} tokens, {cur} {unknown['money']:,.2f}"
+            f"{_range(cur, unknown)}{_unpriced(unknown)}) went to no team")
+    unmetered = usage.get("unmetered")
+    if unmetered and unmetered["tokens"]:
+        text += (f"; {unmetered['share']:.1%} ({unmetered['tokens']:,} tokens, {cur} {unmetered['money']:,.2f}"
+                 f"{_unpriced(unmetered)}) was not seen by the gateway")
     return text

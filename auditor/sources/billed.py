@@ -8,13 +8,12 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from typing import TYPE_CHECKING, Any
+from decimal import Decimal, InvalidOperation
+from typing import Any
 
 from ..estate import Estate
-from .model import BilledCost
-
-if TYPE_CHECKING:
-    from ..sources.live import LiveCollector
+from ..usage.model import BilledCost
+from .reader import LiveReader
 
 COST_API = "2023-03-01"
 COST_READ = "Cost Management Reader on the subscription (Microsoft.CostManagement/query/read)"
@@ -44,17 +43,28 @@ def _rows(body: Any) -> list[dict[str, Any]]:
     return [dict(zip(names, r, strict=False)) for r in props.get("rows") or [] if isinstance(r, list)]
 
 
+def _amount(value: Any) -> Decimal:
+    """Cost as Decimal from the JSON number's text (never through float sums); malformed is an error."""
+    try:
+        amount = Decimal(str(value if value is not None else 0))
+    except InvalidOperation:
+        raise ValueError(f"malformed cost {value!r} in the Cost Management result") from None
+    if not amount.is_finite():
+        raise ValueError(f"malformed cost {value!r} in the Cost Management result")
+    return amount
+
+
 def _next_link(body: Any) -> str | None:
     props = body.get("properties") if isinstance(body, dict) else None
     return props.get("nextLink") if isinstance(props, dict) else None
 
 
-def read_billed_cost(collector: LiveCollector, estate: Estate, start: dt.date, end: dt.date) -> tuple[BilledCost, ...]:
+def read_billed_cost(collector: LiveReader, estate: Estate, start: dt.date, end: dt.date) -> tuple[BilledCost, ...]:
     from azure.mgmt.apimanagement import ApiManagementClient
 
     wanted = {a.resource_id.lower() for a in estate.accounts}
     subs = sorted({rid.split("/")[2] for rid in wanted if rid.count("/") > 2})
-    totals: dict[tuple[str, str], float] = defaultdict(float)
+    totals: dict[tuple[str, str], Decimal] = defaultdict(Decimal)
     for sub in subs:
         client = ApiManagementClient(collector.credential, sub, **collector.client_kwargs())
         url = f"/subscriptions/{sub}/providers/Microsoft.CostManagement/query?api-version={COST_API}"
@@ -65,7 +75,7 @@ def read_billed_cost(collector: LiveCollector, estate: Estate, start: dt.date, e
                 for row in _rows(page):
                     rid = str(row.get("ResourceId", "")).lower()
                     if rid in wanted:
-                        totals[(rid, str(row.get("Currency") or "USD"))] += float(row.get("Cost") or 0)
+                        totals[(rid, str(row.get("Currency") or "USD"))] += _amount(row.get("Cost"))
 
         collector.read(f"/subscriptions/{sub}", COST_READ, run, None)
-    return tuple(BilledCost(rid, round(amount, 2), currency) for (rid, currency), amount in sorted(totals.items()))
+    return tuple(BilledCost(rid, amount, currency) for (rid, currency), amount in sorted(totals.items()))

@@ -1,0 +1,38 @@
+"""An API as the checks see it: its service, its LLM verdict and its effective policies, resolved once."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ..estate import Api, ApimService
+from ..policy.tree import Origin
+from .classify import LlmVerdict
+from .effective import EffectivePolicy, ResolutionIssue
+
+
+def api_resource(service: ApimService, api: Api) -> str:
+    ws = f"/workspaces/{api.workspace}" if api.workspace else ""
+    return f"service/{service.name}{ws}/apis/{api.name}"
+
+
+@dataclass(frozen=True)
+class ApiView:
+    service: ApimService
+    api: Api
+    verdict: LlmVerdict
+    effective: tuple[EffectivePolicy, ...]
+    issues: tuple[ResolutionIssue, ...]
+
+    @property
+    def resource(self) -> str:
+        return api_resource(self.service, self.api)
+
+    def operation_resource(self, operation: str | None) -> str:
+        return f"{self.resource}/operations/{operation}" if operation else self.resource
+
+    @property
+    def policy_origin(self) -> Origin:
+        """Where a fix for the whole API goes: its own policy, else where it is declared."""
+        if self.api.policy is not None:
+            return self.api.policy.origin
+        return self.api.origin
