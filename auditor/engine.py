@@ -81,17 +81,21 @@ class AuditResult:
 
     @property
     def unparsed_statements(self) -> tuple[str, ...]:
-        """Loose files of a statement-level audit that could not be parsed. Their statements were not checked and
-        nothing else in the audit stands for them, so the gate cannot pass (a whole-estate audit reports them as
-        AU002 beside everything else it saw)."""
+        """Loose files of a statement-level audit that could not be parsed: their statements were not checked (AU002,
+        which fails the gate at every threshold but `never`)."""
         if not self.estate.statement_level:
             return ()
         gaps = [g.target for g in self.estate.gaps if g.kind == "unparseable"]
         broken = [p.origin.path or resource for resource, p in self.ctx.policies() if p.error is not None]
         return tuple(dict.fromkeys(gaps + broken))
 
+    @property
+    def nothing_parsed(self) -> bool:
+        """A statement-level audit none of whose files could be parsed: nothing was audited at all (exit 2)."""
+        return bool(self.unparsed_statements) and all(p.error is not None for _, p in self.ctx.policies())
+
     def exit_code(self, threshold: str | None = None) -> int:
-        if self.saw_nothing or self.incomplete or self.unparsed_statements:
+        if self.saw_nothing or self.incomplete or self.nothing_parsed:
             return EXIT_USAGE
         return EXIT_FINDINGS if self.failing(threshold) else EXIT_OK
 
@@ -100,9 +104,8 @@ class AuditResult:
         level = self.settings.fail_on
         if self.saw_nothing:
             return "nothing could be audited: no APIM service, account or assignment was read"
-        if self.unparsed_statements and not self.incomplete:
-            return (f"gate FAILED: {len(self.unparsed_statements)} file(s) could not be parsed, so their statements "
-                    "were not checked (see AU002)")
+        if self.nothing_parsed:
+            return f"nothing could be audited: no file could be parsed ({', '.join(self.unparsed_statements)})"
         if self.exit_code() == EXIT_USAGE:
             broken = [c.rule.id for c in self.crashed] + list(self.unloaded)
             return f"audit incomplete (exit {EXIT_USAGE}): check(s) {', '.join(broken)} did not run to the end"

@@ -16,6 +16,8 @@ import pytest
 from click.testing import CliRunner
 
 from aoai_audit import cli as cli_module
+from aoai_audit import engine as engine_module
+from aoai_audit import rules as rules_module
 from aoai_audit.config import Settings, SuppressionRule
 from aoai_audit.engine import run_audit
 from aoai_audit.findings import Severity
@@ -44,7 +46,7 @@ NO_METRIC = """<policies>{comment}
 def scan(*args: str, registry: Registry | None = None, monkeypatch=None) -> tuple[int, str, str]:
     """The CLI in-process (fast), with its real exit code and stderr."""
     if registry is not None:
-        monkeypatch.setattr(cli_module, "load_registry", lambda: registry)
+        monkeypatch.setattr(rules_module, "load_registry", lambda: registry)  # the CLI imports it per command
     result = CliRunner().invoke(cli_module.main, ["scan", *args], catch_exceptions=False)
     return result.exit_code, result.stdout, result.stderr
 
@@ -297,7 +299,7 @@ def test_usage_errors_and_internal_errors_are_exit_2_without_traceback(tmp_path,
     def explode(*a, **k):
         raise RuntimeError("internal bug")
 
-    monkeypatch.setattr(cli_module, "run_audit", explode)
+    monkeypatch.setattr(engine_module, "run_audit", explode)
     (tmp_path / "chat.policy.xml").write_text(GOOD)
     with pytest.raises(SystemExit) as exc:
         entry.main(["scan", str(tmp_path / "chat.policy.xml")])
