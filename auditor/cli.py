@@ -14,7 +14,6 @@ from dataclasses import replace
 import click
 
 from . import __version__
-from .baseline import load_baseline
 from .config import FAIL_LEVELS, ConfigError, load_settings, unknown_rule_ids
 from .report.escape import visible
 from .report.formats import FORMATS, extension, renderer
@@ -259,6 +258,7 @@ def scan(
     cost_centres_file, **live,
 ):
     """Audit an estate: APIOps folders, ARM/Bicep JSON, Terraform JSON, policy files, snapshots, or live Azure."""
+    from .baseline import load_baseline
     from .engine import run_audit
     from .rules import load_registry
 

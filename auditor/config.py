@@ -6,12 +6,9 @@ import datetime as dt
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
+from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
-
-import yaml
-
-from .rules import RULE_ID
 
 if TYPE_CHECKING:
     from .usage.costcentres import CostCentreMap
@@ -173,21 +170,27 @@ def _share(value: Any, where: str, default: float) -> float:
     return float(value)
 
 
-class _BoundedLoader(yaml.SafeLoader):
+@cache
+def _bounded_loader() -> type:
     """safe_load with a cap on aliases (a few hundred bytes of anchors must not expand to gigabytes), and
-    dates left as text, so that `expires: 2026-13-01` or a time of day is an error naming its key."""
+    dates left as text, so that `expires: 2026-13-01` or a time of day is an error naming its key. Built on
+    first use: YAML is not imported at start-up (most runs read no config)."""
+    import yaml
 
-    yaml_implicit_resolvers = {
-        first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
-        for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
-    }
+    class BoundedLoader(yaml.SafeLoader):
+        yaml_implicit_resolvers = {
+            first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+            for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+        }
 
-    def compose_node(self, parent, index):
-        if self.check_event(yaml.AliasEvent):
-            self._aliases = getattr(self, "_aliases", 0) + 1
-            if self._aliases > MAX_ALIASES:
-                raise yaml.YAMLError(f"more than {MAX_ALIASES} aliases")
-        return super().compose_node(parent, index)
+        def compose_node(self, parent, index):
+            if self.check_event(yaml.AliasEvent):
+                self._aliases = getattr(self, "_aliases", 0) + 1
+                if self._aliases > MAX_ALIASES:
+                    raise yaml.YAMLError(f"more than {MAX_ALIASES} aliases")
+            return super().compose_node(parent, index)
+
+    return BoundedLoader
 
 
 def read_yaml(path: str) -> Any:
@@ -204,9 +207,11 @@ def read_yaml(path: str) -> Any:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise ConfigError(f"{path}: not UTF-8 text (byte {exc.start})") from None
+    import yaml
+
     loader = None
     try:
-        loader = _BoundedLoader(text)  # a SafeLoader: no arbitrary objects
+        loader = _bounded_loader()(text)  # a SafeLoader: no arbitrary objects
         node = loader.get_single_node()
         if node is not None and node.tag == "tag:yaml.org,2002:null":
             raise ConfigError(f"{path}: expected a mapping, got null")
@@ -231,6 +236,8 @@ def load_settings(path: str | None) -> Settings:
     """Settings from a YAML file; a file of the wrong shape is one ConfigError naming the file and the key."""
     if not path:
         return Settings()
+    from .rules import RULE_ID  # with the rules, only when a config is read
+
     raw = read_yaml(path)
     if raw is None:
         return Settings(source=path)  # a blank file (or only comments)
