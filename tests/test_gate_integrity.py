@@ -140,7 +140,9 @@ def test_a_crashed_check_is_exit_2_and_every_format_says_which_and_why(registry,
     junit = ET.fromstring(renderer("junit")(result, reg))
     assert junit.get("errors") == "1" and junit.find(".//testcase[@classname='ZZ001']/error") is not None
     code, _out, err = scan(str(tmp_path), "--fail-on", "never", registry=reg, monkeypatch=monkeypatch)
-    assert code == 2 and "Traceback" not in err
+    assert code == 2 and "Traceback" not in err and "ZZ001" in err
+    debug = CliRunner().invoke(cli_module.main, ["--log-level", "debug", "scan", str(tmp_path)], catch_exceptions=False)
+    assert debug.exit_code == 2 and "Traceback" in debug.stderr  # only when asked for
 
 
 # ------------------------------------------------------------------------------------- inline suppressions
