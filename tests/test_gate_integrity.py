@@ -184,6 +184,28 @@ def test_inline_suppression_in_a_template_covers_only_its_own_api(registry, tmp_
         assert "gives no reason" in text, fmt
 
 
+def test_inline_suppression_in_a_terraform_plan_covers_only_its_own_api(registry, tmp_path):
+    resources = [{"address": "azurerm_api_management.gw", "type": "azurerm_api_management", "name": "gw",
+                  "values": {"name": "gw", "resource_group_name": "rg", "location": "x"}}]
+    for name, comment in (("alpha", "<!-- aoai-audit: ignore TM001 metered downstream -->"), ("beta", "")):
+        resources += [
+            {"address": f"azurerm_api_management_api.{name}", "type": "azurerm_api_management_api", "name": name,
+             "values": {"name": name, "api_management_name": "gw", "resource_group_name": "rg", "display_name": name,
+                        "path": name, "service_url": "https://eu.openai.azure.com/openai", "revision": "1"}},
+            {"address": f"azurerm_api_management_api_policy.{name}", "type": "azurerm_api_management_api_policy",
+             "name": name, "values": {"api_name": name, "api_management_name": "gw", "resource_group_name": "rg",
+                                      "xml_content": NO_METRIC.format(comment=comment)}},
+        ]
+    plan = tmp_path / "plan.json"
+    plan.write_text(json.dumps({"format_version": "1.2", "planned_values": {"root_module": {"resources": resources}}},
+                               indent=1))
+    result = run_audit(load_paths([str(plan)]), registry, Settings(only=("TM001",)))
+    by = {f.resource: f.suppressed_by for f in result.findings if f.rule_id == "TM001"}
+    assert by["service/gw/apis/beta"] is None
+    assert by["service/gw/apis/alpha"].startswith(f"inline at {plan}:") and by["service/gw/apis/alpha"].endswith(
+        "metered downstream")
+
+
 def test_inline_suppression_on_an_api_covers_its_operations_not_its_neighbours(registry, tmp_path):
     apis = tmp_path / "apis"
     for name, comment in (("alpha", "<!-- aoai-audit: ignore TM001, TM007 batch API, metered downstream -->"),
