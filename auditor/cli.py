@@ -525,5 +525,7 @@ def docs(output: str) -> None:
         click.echo(path)
 
 
-if __name__ == "__main__":  # pragma: no cover
-    main()
+if __name__ == "__main__":  # pragma: no cover - `python -m aoai_audit.cli`: internal errors exit 2 here too
+    from .entry import main as _entry
+
+    _entry()

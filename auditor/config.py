@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from functools import cache
@@ -103,13 +104,19 @@ def _fail(where: str, expected: str, value: Any) -> ConfigError:
     return ConfigError(f"{where}: expected {expected}, got {_kind(value)}{shown}")
 
 
+def _key(key: Any) -> str:
+    """A key as a message shows it: plain when it is a plain word, quoted (one line) otherwise."""
+    text = str(key)
+    return text if re.fullmatch(r"[A-Za-z0-9_.-]{1,40}", text) else repr(text[:40])
+
+
 def _mapping(value: Any, where: str, keys: tuple[str, ...]) -> dict[str, Any]:
     """A mapping with only these keys; null (an empty YAML section) is an empty mapping."""
     if value is None:
         return {}
     if not isinstance(value, dict):
         raise _fail(where, f"a mapping with {', '.join(keys)}", value)
-    unknown = sorted(str(k) for k in value if k not in keys)
+    unknown = sorted(_key(k) for k in value if k not in keys)
     if unknown:
         raise ConfigError(f"{where}.{unknown[0]}: unknown key (known: {', '.join(keys)})")
     return value
@@ -243,7 +250,7 @@ def load_settings(path: str | None) -> Settings:
         return Settings(source=path)  # a blank file (or only comments)
     if not isinstance(raw, dict):
         raise _fail(path, f"a mapping with some of {', '.join(KEYS)}", raw)
-    unknown = sorted(str(k) for k in raw if k not in KEYS)
+    unknown = sorted(_key(k) for k in raw if k not in KEYS)
     if unknown:
         raise ConfigError(f"{path}: {unknown[0]}: unknown key (known: {', '.join(KEYS)})")
     fail_on = raw.get("fail_on", "high")
@@ -294,7 +301,7 @@ def unknown_rule_ids(settings: Settings, known: Callable[[str], bool]) -> str | 
     for key, ids in (("only", settings.only), ("skip", settings.skip)):
         for i, rule_id in enumerate(ids):
             if not known(rule_id):
-                return f"{where}{key}[{i}]: unknown rule id {rule_id} (see `aoai-audit rules`)"
+                return f"{where}{key}[{i}]: unknown rule id {_key(rule_id)} (see `aoai-audit rules`)"
     for i, s in enumerate(settings.suppressions):
         if s.rule != "*" and not known(s.rule):
             return f"{where}suppressions[{i}].rule: unknown rule id {s.rule} (see `aoai-audit rules`)"

@@ -1,7 +1,7 @@
 """Fuzz the config and baseline readers: whatever the file holds, the answer is settings that make sense or one
 ConfigError line naming the file; never another exception, a NaN threshold or a datetime posing as a date.
 
-60 examples per property by default; `AOAI_AUDIT_HYPOTHESIS=long` runs 10,000.
+40 examples per property by default; `AOAI_AUDIT_HYPOTHESIS=long` runs 10,000.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from aoai_audit.baseline import load_baseline
 from aoai_audit.config import KEYS, ConfigError, Settings, load_settings
 
 LONG = os.environ.get("AOAI_AUDIT_HYPOTHESIS") == "long"
-FUZZ = settings(max_examples=10_000 if LONG else 60, deadline=None, suppress_health_check=list(HealthCheck))
+FUZZ = settings(max_examples=10_000 if LONG else 40, deadline=None, suppress_health_check=list(HealthCheck))
 
 NAMES = st.sampled_from([*KEYS, "rule", "resource", "reason", "expires", "include", "exclude", "unknown_share",
                          "reconciliation", "findings", "fingerprint"]) | st.text(max_size=6)
@@ -29,7 +29,7 @@ SCALARS = (st.none() | st.booleans() | st.integers(-10**20, 10**20) | st.floats(
            | st.text(max_size=12) | st.sampled_from(["high", "never", "TM001", "*", "2026-12-31", "2026-12-31 10:00"])
            | st.dates() | st.datetimes())
 VALUES = st.recursive(SCALARS, lambda inner: st.lists(inner, max_size=4) | st.dictionaries(NAMES, inner, max_size=4),
-                      max_leaves=16)
+                      max_leaves=12)
 CONFIGS = st.dictionaries(NAMES, VALUES, max_size=6) | VALUES
 
 

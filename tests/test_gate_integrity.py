@@ -140,7 +140,9 @@ def test_a_crashed_check_is_exit_2_and_every_format_says_which_and_why(registry,
     junit = ET.fromstring(renderer("junit")(result, reg))
     assert junit.get("errors") == "1" and junit.find(".//testcase[@classname='ZZ001']/error") is not None
     code, _out, err = scan(str(tmp_path), "--fail-on", "never", registry=reg, monkeypatch=monkeypatch)
-    assert code == 2 and "Traceback" not in err
+    assert code == 2 and "Traceback" not in err and "ZZ001" in err
+    debug = CliRunner().invoke(cli_module.main, ["--log-level", "debug", "scan", str(tmp_path)], catch_exceptions=False)
+    assert debug.exit_code == 2 and "Traceback" in debug.stderr  # only when asked for
 
 
 # ------------------------------------------------------------------------------------- inline suppressions
@@ -180,6 +182,28 @@ def test_inline_suppression_in_a_template_covers_only_its_own_api(registry, tmp_
         text = " ".join(renderer(fmt)(result, registry).replace("\\", "").split())
         assert "alpha is metered by its backend" in text, fmt
         assert "gives no reason" in text, fmt
+
+
+def test_inline_suppression_in_a_terraform_plan_covers_only_its_own_api(registry, tmp_path):
+    resources = [{"address": "azurerm_api_management.gw", "type": "azurerm_api_management", "name": "gw",
+                  "values": {"name": "gw", "resource_group_name": "rg", "location": "x"}}]
+    for name, comment in (("alpha", "<!-- aoai-audit: ignore TM001 metered downstream -->"), ("beta", "")):
+        resources += [
+            {"address": f"azurerm_api_management_api.{name}", "type": "azurerm_api_management_api", "name": name,
+             "values": {"name": name, "api_management_name": "gw", "resource_group_name": "rg", "display_name": name,
+                        "path": name, "service_url": "https://eu.openai.azure.com/openai", "revision": "1"}},
+            {"address": f"azurerm_api_management_api_policy.{name}", "type": "azurerm_api_management_api_policy",
+             "name": name, "values": {"api_name": name, "api_management_name": "gw", "resource_group_name": "rg",
+                                      "xml_content": NO_METRIC.format(comment=comment)}},
+        ]
+    plan = tmp_path / "plan.json"
+    plan.write_text(json.dumps({"format_version": "1.2", "planned_values": {"root_module": {"resources": resources}}},
+                               indent=1))
+    result = run_audit(load_paths([str(plan)]), registry, Settings(only=("TM001",)))
+    by = {f.resource: f.suppressed_by for f in result.findings if f.rule_id == "TM001"}
+    assert by["service/gw/apis/beta"] is None
+    assert by["service/gw/apis/alpha"].startswith(f"inline at {plan}:") and by["service/gw/apis/alpha"].endswith(
+        "metered downstream")
 
 
 def test_inline_suppression_on_an_api_covers_its_operations_not_its_neighbours(registry, tmp_path):

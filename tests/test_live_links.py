@@ -69,7 +69,8 @@ def test_a_link_to_another_host_is_au001_and_the_token_never_leaves(servers, reg
     method, path, body = CASES[name]
     url = _link(foreign, "/steal")
     home.inject(method, path, (200, {}, body(url)))
-    estate = collect(home, usage_window=(dt.date(2026, 11, 1), dt.date(2026, 11, 2)), logs_endpoint=home.base_url)
+    usage = {"usage_window": (dt.date(2026, 11, 1), dt.date(2026, 11, 2)), "logs_endpoint": home.base_url}
+    estate = collect(home, **(usage if method == "POST" else {}))  # the cost query runs with a usage window
     assert foreign.requests == []  # no request at all, so no Authorization header and no POST body
     result = run_audit(estate, registry, Settings(fail_on="never"))
     au001 = [f for f in result.findings if f.rule_id == "AU001" and url in f.message]
