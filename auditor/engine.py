@@ -11,7 +11,7 @@ from dataclasses import dataclass, field, replace
 from .analysis import forget_walks
 from .config import Settings
 from .context import AuditContext, build_context
-from .estate import CARRIES_COST_CENTRES, CARRIES_PLATFORM_USAGE, CARRIES_USAGE, Estate
+from .estate import CARRIES_COST_CENTRES, CARRIES_ESTATE, CARRIES_PLATFORM_USAGE, CARRIES_USAGE, Estate
 from .findings import Finding
 from .policy.secrets import redact
 from .project_root import find_project_root
@@ -25,6 +25,12 @@ INPUT_HINTS = {
     CARRIES_PLATFORM_USAGE: "platform rows in --usage, or scan live",
     CARRIES_COST_CENTRES: "--cost-centres FILE",
 }
+# Why a rule that needs the whole estate is not evaluated on loose policy or fragment files.
+STATEMENT_LEVEL = (
+    "statement-level audit: loose policy and fragment files are checked statement by statement with every "
+    "rule that can judge a statement on its own; this rule judges the estate as a whole, so it is evaluated "
+    "when the estate is scanned (APIOps folder, ARM/Terraform JSON, snapshot or --subscription)"
+)
 
 
 @dataclass(frozen=True)
@@ -224,6 +230,9 @@ def run_audit(
             continue
         selected.append(rule)
         missing = sorted(rule.requires - carries)
+        if missing == [CARRIES_ESTATE]:
+            not_evaluated.append(NotEvaluated(rule, STATEMENT_LEVEL))
+            continue
         if missing:
             kinds = ", ".join(sorted({s.kind for s in estate.sources})) or "no source"
             hints = sorted({INPUT_HINTS[m] for m in missing if m in INPUT_HINTS})

@@ -27,6 +27,11 @@ CARRIES_USAGE = "usage"  # tokens metered at the gateway, per attribution value
 CARRIES_PLATFORM_USAGE = "platform-usage"  # tokens the Azure OpenAI accounts report, per deployment
 CARRIES_COST_CENTRES = "cost-centre-map"  # given with --cost-centres
 CARRIES_READER = "reader-principal"  # who produces chargeback data: given, or the identity of a live run
+# The input describes an estate (APIs, services, accounts, settings), not loose policy statements: derived in
+# Estate.carries from the sources, never declared. Loose policy and fragment files carry policies only, so an
+# audit of them is statement-level: each statement is judged on its own, and estate-wide verdicts such as
+# "no LLM API found" (AU003) are left to a scan of the whole estate.
+CARRIES_ESTATE = "estate"
 ALL_KINDS = frozenset(
     {
         CARRIES_POLICIES,
@@ -255,10 +260,17 @@ class Estate:
     usage: UsageData | None = None  # what was metered (live query or exported file)
 
     @property
+    def statement_level(self) -> bool:
+        """Only loose policy or fragment files were read: an audit of statements, not of an estate."""
+        return CARRIES_ESTATE not in self.carries
+
+    @property
     def carries(self) -> frozenset[str]:
         kinds: set[str] = set()
         for source in self.sources:
             kinds |= source.carries
+        if kinds - {CARRIES_POLICIES}:
+            kinds.add(CARRIES_ESTATE)
         if self.reader_principal:
             kinds.add(CARRIES_READER)
         if self.usage is not None and self.usage.gateway:

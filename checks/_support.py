@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 
-from aoai_audit.context import ApiView
+from aoai_audit.analysis import walk
+from aoai_audit.context import ApiView, AuditContext
 from aoai_audit.findings import Location
 from aoai_audit.policy.tree import Origin, Policy, PolicyNode
 from aoai_audit.resolve.effective import EffectivePolicy
+
+_STREAM_WORD = re.compile(r"stream", re.I)
 
 
 def section_origin(policy: Policy, section: str) -> Origin:
@@ -138,3 +143,59 @@ def group_failures(view: ApiView, failing: Iterable[EffectivePolicy]) -> list[Gr
 def at(origin: Origin, resource_id: str) -> Location:
     """A finding's location: the declaring file and line when known, and the Azure resource id always."""
     return Location(origin.path, origin.line, origin.resource_id or resource_id)
+
+
+@dataclass(frozen=True)
+class StatementScope:
+    """Policy statements a statement-level rule judges together: an LLM API's effective policy in one context,
+    or, in a statement-level audit (loose files only), a loose policy or a fragment file on its own."""
+
+    resource: str
+    label: str  # "LLM API 'chat'", "policy 'chat'", "policy fragment 'usage-log'"
+    nodes: tuple[PolicyNode, ...]  # every section, in document order
+    inbound: tuple[PolicyNode, ...]  # where the token-metric policies run (a fragment: its whole body)
+    origin: Origin
+
+
+def api_label(view: ApiView) -> str:
+    return f"LLM API '{view.api.display_name or view.api.name}'"
+
+
+def statement_scopes(ctx: AuditContext) -> Iterator[StatementScope]:
+    """What statement-level rules (ST001, TM006, ...) look at.
+
+    Over an estate: the effective policy of every LLM API, per operation and product. A loose policy or fragment
+    scanned on its own (the pre-commit hook on a changed file) is not an estate: nothing says which APIs include
+    the fragment, and a loose policy has no backend metadata, so every loose policy and every fragment is judged
+    as written, by the rules that can judge a statement without the rest of the estate.
+    """
+    statement_level = ctx.estate.statement_level
+    for view in ctx.apis if statement_level else ctx.llm_apis:
+        label = api_label(view) if view.verdict.is_llm else f"policy '{view.api.display_name or view.api.name}'"
+        for ep in view.effective:
+            nodes = tuple(n for section in ep.sections.values() for n in section)
+            yield StatementScope(view.resource, label, nodes, ep.inbound, view.policy_origin)
+    if not statement_level:
+        return
+    for service in ctx.estate.services:
+        for fragment in service.fragments:
+            document = fragment.policy.document
+            if document is None:
+                continue  # its parse error is AU002
+            yield StatementScope(
+                f"service/{service.name}/policyFragments/{fragment.name}",
+                f"policy fragment '{fragment.name}'",
+                document.body,
+                document.body,
+                fragment.policy.origin,
+            )
+
+
+def refuses_streaming(nodes: tuple[PolicyNode, ...]) -> PolicyNode | None:
+    """A `return-response` under a `<when>` that tests `stream`: streamed requests never reach the backend."""
+    for node, path in walk(nodes):
+        if node.tag == "return-response" and any(
+            p.tag == "when" and _STREAM_WORD.search(p.get("condition") or "") for p in path
+        ):
+            return node
+    return None

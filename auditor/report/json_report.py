@@ -66,6 +66,7 @@ def result_dict(result: AuditResult, registry: Registry | None = None, generated
             "services": len(result.estate.services),
         },
         "coverage": coverage(ctx),
+        "scope": "statements" if result.estate.statement_level else "estate",
         "apis": [
             {
                 "resource": v.resource,

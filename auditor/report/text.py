@@ -36,6 +36,9 @@ def render_text(result: AuditResult, registry: Registry, color: bool = False, wi
     for s in estate.sources:
         con.print(f"  source: {_safe(s.kind)} {_safe(s.location)}" + (f" (as {_safe(s.identity)})" if s.identity else "")
                   + (f" · {_safe(s.detail)}" if s.detail else ""))
+    if estate.sources and estate.statement_level:
+        con.print("  scope: statement-level audit of loose files (each statement checked on its own; AU003 and "
+                  "other estate-wide rules need the whole estate)")
     cov = coverage(result.ctx)
     con.print(
         f"  APIs: {cov['apis']} ({cov['llm_apis']} LLM) · token metric {cov['llm_apis_with_token_metric']}/"
