@@ -78,9 +78,23 @@ def test_tm005_reports_namespaces_and_spellings(registry):
     assert any("'Team'" in m and "'team-id'" in m for m in messages)
 
 
-def test_tm006_counts_only_custom_dimensions(registry):
+def test_tm006_counts_every_dimension_element(registry, tmp_path):
+    """llm-emit-token-metric docs: at most 5 dimensions per policy; default-named ones count too."""
     (finding,) = audit(f"{F}/TM006/fires", registry, only=("TM006",)).findings
-    assert finding.message.startswith("token metric has 6 custom dimensions")
+    assert finding.message.startswith("token metric has 6 dimensions") and "4 of them default" in finding.message
+    six_defaults = (ROOT / f"{F}/TM006/passes/chat.policy.xml").read_text().replace(
+        '<dimension name="API ID" />', '<dimension name="API ID" /><dimension name="User ID" />'
+    )
+    (tmp_path / "chat.policy.xml").write_text(six_defaults)
+    assert [f.rule_id for f in audit(str(tmp_path), registry, only=("TM006",)).findings] == ["TM006"]
+
+
+def test_tm006_judges_a_fragment_file_on_its_own(registry, tmp_path):
+    dims = "".join(f'<dimension name="d{i}" value="@(context.Api.Name)" />' for i in range(6))
+    (tmp_path / "metric.xml").write_text(f'<fragment><llm-emit-token-metric namespace="x">{dims}'
+                                         "</llm-emit-token-metric></fragment>")
+    (finding,) = audit(str(tmp_path), registry, only=("TM006",)).findings
+    assert finding.resource == "service/files/policyFragments/metric"
 
 
 def test_tm008_passes_when_metrics_enabled_and_says_why_not(registry):
