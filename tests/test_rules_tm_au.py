@@ -30,7 +30,11 @@ EXPECTED = {
         ("service/files/apis/chat", f"{F}/HD003/fires/chat.policy.xml", 12),
     },
     "ST001": {("service/files/apis/chat", f"{F}/ST001/fires/chat.policy.xml", 14)},
-    "ST002": {("service/files/apis/chat", f"{F}/ST002/fires/chat.policy.xml", 2)},
+    "ST002": {
+        ("service/files/apis/chat", f"{F}/ST002/fires/chat.policy.xml", 2),
+        ("service/files/apis/include-usage", f"{F}/ST002/fires/include-usage.policy.xml", 2),
+        ("service/files/apis/old-version", f"{F}/ST002/fires/old-version.policy.xml", 2),
+    },
     "SEC001": {
         ("service/files/apis/chat", f"{F}/SEC001/fires/chat.policy.xml", 9),
         ("service/files/apis/chat", f"{F}/SEC001/fires/chat.policy.xml", 18),
