@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from aoai_audit.context import AuditContext
-from aoai_audit.roles import Access, subscription_of
+from aoai_audit.gaps import unknown_for
+from aoai_audit.roles import Access, covers, subscription_of
 
 
 def access(ctx: AuditContext) -> Access:
@@ -35,3 +36,18 @@ def audited_resources(ctx: AuditContext) -> list[str]:
 
 def subscriptions(ctx: AuditContext) -> list[str]:
     return list(dict.fromkeys(s for s in map(subscription_of, audited_resources(ctx)) if s))
+
+
+def access_unknown(ctx: AuditContext, acc: Access, resource_id: str) -> bool:
+    """The principal's access to `resource_id` cannot be judged: its role assignments there could not be listed
+    (a 403 on the subscription's roleAssignments), or an assignment that covers it names a role whose definition
+    could not be read. The RB rules then say nothing (unknown is not none); AU001 reports the failed read."""
+    listed = [
+        g for g in unknown_for(ctx.estate.gaps, resource_id, "roleAssignments")
+        if "/roledefinitions/" not in g.target.lower()
+    ]
+    unread_roles = {g.target.rstrip("/").lower() for g in ctx.estate.gaps if "/roledefinitions/" in g.target.lower()}
+    return bool(listed) or any(
+        acc.role(a) is None and covers(a.scope, resource_id) and a.role_definition_id.rstrip("/").lower() in unread_roles
+        for a in acc.assignments
+    )

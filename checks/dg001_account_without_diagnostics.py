@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from aoai_audit.context import AuditContext
-from aoai_audit.estate import CARRIES_ACCOUNTS, CARRIES_DIAGNOSTIC_SETTINGS
+from aoai_audit.estate import CARRIES_ACCOUNTS
 from aoai_audit.findings import Severity
+from aoai_audit.gaps import unknown_for
 from aoai_audit.rules import Rule
 
 from . import _refs
@@ -23,7 +24,13 @@ RULE = Rule(
     ),
     detection=(
         "Each Azure OpenAI / AI Services account is looked up in the diagnostic settings read: at least one "
-        "setting must send some log category and the metrics to a Log Analytics workspace (`workspaceId`)."
+        "setting must send some log category and the metrics to a Log Analytics workspace (`workspaceId`). "
+        "Evaluated wherever accounts are: an input that declares or reads an account is about that account's "
+        "diagnostics, whether or not it holds any diagnostic setting. A template's account is judged by the "
+        "settings in everything scanned with it (a setting declared in another template counts when that template "
+        "is scanned in the same run). An account whose settings could not be read (403, or a setting in the "
+        "template that could not be evaluated) is not reported here: unknown is not none, and AU001/AU002 reports "
+        "the failed read."
     ),
     fix="Add a diagnostic setting sending all logs and AllMetrics to the workspace that holds the gateway logs.",
     fix_snippet="""{
@@ -38,7 +45,7 @@ RULE = Rule(
   }
 }""",
     references=(_refs.DIAGNOSTIC_SETTINGS, _refs.AOAI_MONITORING),
-    requires=frozenset({CARRIES_ACCOUNTS, CARRIES_DIAGNOSTIC_SETTINGS}),
+    requires=frozenset({CARRIES_ACCOUNTS}),
 )
 
 
@@ -48,8 +55,15 @@ def check(ctx: AuditContext):
         to_workspace = [s for s in settings if s.workspace_id]
         if any(sends_any_log(s) and sends_metrics(s) for s in to_workspace):
             continue
+        if unknown_for(ctx.estate.gaps, account.resource_id, "diagnosticSettings", account.origin.path):
+            continue  # could not be read: AU001 (or AU002 for a template) says so, and names what is needed
         if not settings:
             why = "has no diagnostic setting"
+            if account.origin.path:  # declared in a template: its setting may live in another one
+                why += (
+                    f" in what was scanned (declared in {account.origin.path}; a diagnostic setting declared in "
+                    "another template is seen only when that template is scanned together with this one)"
+                )
         elif not to_workspace:
             why = "has diagnostic settings, none to a Log Analytics workspace"
         else:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from aoai_audit.context import AuditContext
 from aoai_audit.estate import CARRIES_DIAGNOSTIC_SETTINGS, CARRIES_LOGGING
 from aoai_audit.findings import Severity
+from aoai_audit.gaps import unknown_for
 from aoai_audit.rules import Rule
 
 from . import _refs
@@ -25,7 +26,8 @@ RULE = Rule(
     detection=(
         "For each APIM service with LLM APIs: a diagnostic setting must send `GatewayLogs` and `GatewayLlmLogs` "
         "(or the `allLogs` group) to a Log Analytics workspace. Where the source carries APIM diagnostics, the "
-        "`azuremonitor` diagnostic must not have `largeLanguageModel.logs` disabled."
+        "`azuremonitor` diagnostic must not have `largeLanguageModel.logs` disabled. A service whose diagnostic "
+        "settings could not be read is left to AU001/AU002 (unknown is not none)."
     ),
     fix="Send GatewayLogs and GatewayLlmLogs to Log Analytics (resource-specific tables) and enable LLM logging.",
     fix_snippet="""{
@@ -64,7 +66,8 @@ def check(ctx: AuditContext):
             continue
         settings = [s for s in settings_on(ctx.estate, service.resource_id) if s.workspace_id]
         missing = [c for c in CATEGORIES if not any(sends_category(s, c) for s in settings)]
-        if missing:
+        # settings that could not be read are unknown, not missing: AU001/AU002 reports the failed read
+        if missing and not unknown_for(ctx.estate.gaps, service.resource_id, "diagnosticSettings", service.origin.path):
             yield RULE.finding(
                 resource,
                 f"APIM service '{service.name}' fronts LLM APIs but no diagnostic setting sends "

@@ -9,7 +9,7 @@ from aoai_audit.roles import METRICS_READ
 from aoai_audit.rules import Rule
 
 from . import _refs
-from ._access import access, metric_homes
+from ._access import access, access_unknown, metric_homes
 
 RULE = Rule(
     id="RB001",
@@ -24,7 +24,9 @@ RULE = Rule(
         "The reader principal's role assignments (at the resource or any scope above it) are resolved to their "
         "effective actions, built-in and custom roles alike, minus `notActions`; each place the token metrics "
         "live (Application Insights components behind the APIM loggers, or the APIM service) must be covered "
-        "by an action matching `Microsoft.Insights/metrics/read`."
+        "by an action matching `Microsoft.Insights/metrics/read`. "
+        "Where the principal's role assignments could not be listed, or a role covering the resource could not be "
+        "read, nothing is reported here: unknown is not none, and AU001 names the failed read."
     ),
     fix="Grant Monitoring Reader (or a custom role with Microsoft.Insights/metrics/read) where the metrics live.",
     fix_snippet="""az role assignment create --assignee <reader-object-id> \\
@@ -40,7 +42,7 @@ def check(ctx: AuditContext):
     homes = metric_homes(ctx)
     if not homes:
         return
-    denied = [h for h in homes if not acc.can(METRICS_READ, h)]
+    denied = [h for h in homes if not acc.can(METRICS_READ, h) and not access_unknown(ctx, acc, h)]
     for home in denied:
         yield RULE.finding(
             home,

@@ -9,7 +9,7 @@ from aoai_audit.roles import COST_READ
 from aoai_audit.rules import Rule
 
 from . import _refs
-from ._access import access, subscriptions
+from ._access import access, access_unknown, subscriptions
 
 RULE = Rule(
     id="RB002",
@@ -22,7 +22,9 @@ RULE = Rule(
     ),
     detection=(
         "For each subscription holding an audited Azure OpenAI account or APIM service, the reader principal's "
-        "effective actions at subscription scope (or above) must match `Microsoft.CostManagement/query/read`."
+        "effective actions at subscription scope (or above) must match `Microsoft.CostManagement/query/read`. "
+        "Where the principal's role assignments could not be listed, or a role covering the resource could not be "
+        "read, nothing is reported here: unknown is not none, and AU001 names the failed read."
     ),
     fix="Grant Cost Management Reader at the subscription.",
     fix_snippet="""az role assignment create --assignee <reader-object-id> \\
@@ -35,7 +37,7 @@ RULE = Rule(
 def check(ctx: AuditContext):
     acc = access(ctx)
     for sub in subscriptions(ctx):
-        if acc.can(COST_READ, sub):
+        if acc.can(COST_READ, sub) or access_unknown(ctx, acc, sub):
             continue
         yield RULE.finding(
             sub,

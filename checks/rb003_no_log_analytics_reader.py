@@ -9,7 +9,7 @@ from aoai_audit.roles import LOGS_QUERY
 from aoai_audit.rules import Rule
 
 from . import _refs
-from ._access import access, workspaces
+from ._access import access, access_unknown, workspaces
 
 RULE = Rule(
     id="RB003",
@@ -22,7 +22,9 @@ RULE = Rule(
     ),
     detection=(
         "Each Log Analytics workspace that a diagnostic setting sends to must be covered by a role whose "
-        "effective actions match `Microsoft.OperationalInsights/workspaces/query/read`."
+        "effective actions match `Microsoft.OperationalInsights/workspaces/query/read`. "
+        "Where the principal's role assignments could not be listed, or a role covering the resource could not be "
+        "read, nothing is reported here: unknown is not none, and AU001 names the failed read."
     ),
     fix="Grant Log Analytics Reader on the workspace.",
     fix_snippet="""az role assignment create --assignee <reader-object-id> \\
@@ -36,7 +38,7 @@ RULE = Rule(
 def check(ctx: AuditContext):
     acc = access(ctx)
     for ws in workspaces(ctx):
-        if not ws.startswith("/subscriptions/") or acc.can(LOGS_QUERY, ws):
+        if not ws.startswith("/subscriptions/") or acc.can(LOGS_QUERY, ws) or access_unknown(ctx, acc, ws):
             continue
         yield RULE.finding(
             ws,

@@ -9,7 +9,7 @@ from aoai_audit.roles import covers
 from aoai_audit.rules import Rule
 
 from . import _refs
-from ._access import access, audited_resources
+from ._access import access, access_unknown, audited_resources
 
 RULE = Rule(
     id="RB005",
@@ -22,7 +22,9 @@ RULE = Rule(
     ),
     detection=(
         "The reader principal holds at least one assignment, yet some audited Azure OpenAI account or APIM "
-        "service lies outside every assignment scope (scopes inherit downwards)."
+        "service lies outside every assignment scope (scopes inherit downwards). "
+        "Where the principal's role assignments could not be listed, or a role covering the resource could not be "
+        "read, nothing is reported here: unknown is not none, and AU001 names the failed read."
     ),
     fix="Assign the reader roles at a scope that contains every LLM account and gateway (subscription or management group).",
     fix_snippet="""az role assignment create --assignee <reader-object-id> \\
@@ -37,7 +39,7 @@ def check(ctx: AuditContext):
     if not acc.assignments:
         return  # RB001 reports a principal with no access at all
     for resource in audited_resources(ctx):
-        if any(covers(a.scope, resource) for a in acc.assignments):
+        if any(covers(a.scope, resource) for a in acc.assignments) or access_unknown(ctx, acc, resource):
             continue
         yield RULE.finding(
             resource,

@@ -1,0 +1,70 @@
+"""Whether a rule is evaluated depends on what the inputs are about, not on what a template happens to declare:
+an account is about its own diagnostics (DG001), any estate is judged for "no LLM API" (AU003), and loose
+policy or fragment files are a statement-level audit."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+from aoai_audit.report.json_report import result_dict
+from aoai_audit.report.text import render_text
+from conftest import FIXTURES, audit
+
+SCOPE = FIXTURES / "scope"
+F = "tests/fixtures/rules"
+
+
+def rules_of(result, *ids):
+    return [f for f in result.findings if f.rule_id in ids]
+
+
+def test_landing_zone_without_apim_fails_the_gate_with_au003(registry):
+    result = audit(str(SCOPE / "landing-zone.json"), registry)
+    (au003,) = rules_of(result, "AU003")
+    assert "contoso-aoai-eastus" in au003.message and "no API Management API in front" in au003.message
+    assert result.exit_code() == 1
+
+
+def test_an_account_is_about_its_own_diagnostics(registry):
+    (dg001,) = rules_of(audit(str(SCOPE / "landing-zone.json"), registry), "DG001")
+    assert "has no diagnostic setting in what was scanned" in dg001.message
+    assert "scanned together with this one" in dg001.message
+    assert "DG001" not in {n.rule.id for n in audit(str(SCOPE / "landing-zone.json"), registry).not_evaluated}
+
+
+def test_an_unrelated_setting_does_not_decide_dg001(registry, tmp_path):
+    with_storage = audit(str(SCOPE / "unrelated-setting.json"), registry, only=("DG001",))
+    doc = json.loads((SCOPE / "unrelated-setting.json").read_text())
+    doc["resources"] = [r for r in doc["resources"] if r["type"] == "Microsoft.CognitiveServices/accounts"]
+    (tmp_path / "unrelated-setting.json").write_text(json.dumps(doc))
+    without = audit(str(tmp_path / "unrelated-setting.json"), registry, only=("DG001",))
+    assert [f.resource for f in with_storage.findings] == [f.resource for f in without.findings]
+    assert len(without.findings) == 1 and not without.not_evaluated
+
+
+def test_a_setting_in_another_template_counts_when_scanned_together(registry):
+    both = audit([str(SCOPE / "landing-zone.json"), str(SCOPE / "account-diagnostics.json")], registry, only=("DG001",))
+    assert both.findings == () and not both.not_evaluated
+
+
+def test_a_fragment_alone_is_a_statement_level_audit(registry, tmp_path, ):
+    shutil.copy(FIXTURES / "st001_shapes/fires/fragment.xml", tmp_path / "usage-log.xml")
+    result = audit(str(tmp_path), registry)
+    assert not rules_of(result, "AU003")
+    (reason,) = [n.reason for n in result.not_evaluated if n.rule.id == "AU003"]
+    assert reason.startswith("statement-level audit")
+    assert "scope: statement-level audit" in render_text(result, registry)
+    assert result_dict(result, registry)["scope"] == "statements"
+    assert rules_of(result, "ST001")  # and the statement itself was judged
+
+
+def test_a_non_llm_estate_still_fails_au003(registry):
+    result = audit(f"{F}/AU003/fires", registry)
+    assert rules_of(result, "AU003") and result_dict(result, registry)["scope"] == "estate"
+
+
+def test_a_loose_file_that_cannot_be_parsed_fails_the_gate(registry):
+    result = audit(f"{F}/AU002/fires/broken.policy.xml", registry)
+    assert not rules_of(result, "AU003")
+    assert [f.rule_id for f in result.findings] == ["AU002"] and result.exit_code() == 1
