@@ -98,6 +98,8 @@ def _guarded(path, text: str, assignments: dict[str, list[str]]) -> bool:
 def _reads_body(text: str, carried: dict[str, tuple[str, object]]) -> tuple[str, object | None] | None:
     """(kind, the statement that read the body, or None for this one) when the expression reads the response
     body: as JSON, or as text not yet parsed."""
+    if not carried and "Body" not in text:
+        return None  # the common case, cheaply: nothing reads a response body here
     variables = read_expression(text).variables
     parses = bool(_PARSE.search(text))
     if _BODY_AS_JSON.search(text) or (parses and _BODY_AS_TEXT.search(text)):

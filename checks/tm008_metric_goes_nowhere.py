@@ -22,7 +22,8 @@ RULE = Rule(
     detection=(
         "For each service whose LLM APIs emit token metrics: an Application Insights logger must exist, and "
         "the `applicationinsights` diagnostic at service scope, or at the API's scope, must reference such a "
-        "logger with `\"metrics\": true` (APIM's default is false)."
+        "logger with `\"metrics\": true` (APIM's default is false). A service whose loggers or diagnostics "
+        "could not be read is left to AU001 (unknown is not none)."
     ),
     fix="Create an Application Insights logger and enable custom metrics on the applicationinsights diagnostic "
     "(the portal does not expose `metrics`; set it through ARM, Bicep, Terraform or the REST API).",
@@ -56,6 +57,14 @@ def _receives(service: ApimService, diag: Diagnostic, ai_loggers: set[str]) -> s
     return None
 
 
+def _unread_logging(ctx: AuditContext, resource_id: str) -> bool:
+    rid = resource_id.rstrip("/").lower()
+    collections = (f"{rid}/loggers", f"{rid}/diagnostics")
+    return bool(rid) and any(
+        g.target.rstrip("/").lower().startswith(collections) for g in ctx.estate.gaps if g.kind == "unreadable"
+    )
+
+
 def check(ctx: AuditContext):
     by_service: dict[str, list] = {}
     for view in ctx.llm_apis:
@@ -65,6 +74,8 @@ def check(ctx: AuditContext):
         views = by_service.get(service.name)
         if not views:
             continue
+        if _unread_logging(ctx, service.resource_id):
+            continue  # loggers or diagnostics could not be read: unknown, not missing (AU001 reports the read)
         ai_loggers = {lg.name for lg in service.loggers if lg.logger_type.lower() == "applicationinsights"}
         service_diags = [d for d in service.diagnostics if d.api is None]
         problems: list[str] = []

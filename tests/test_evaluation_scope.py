@@ -67,5 +67,28 @@ def test_a_non_llm_estate_still_fails_au003(registry):
 def test_a_loose_file_that_cannot_be_parsed_fails_the_gate(registry):
     result = audit(f"{F}/AU002/fires/broken.policy.xml", registry)
     assert not rules_of(result, "AU003")
-    assert result.exit_code() == 2 and result.unparsed_statements
-    assert "could not be parsed" in render_text(result, registry)
+    # nothing could be parsed, so nothing was audited: exit 2 (the AU002 says which file)
+    assert [f.rule_id for f in result.findings] == ["AU002"] and result.exit_code() == 2 and result.nothing_parsed
+
+
+def test_the_changed_files_hook_needs_no_au003_skip(tmp_path):
+    """The pre-commit hook scans each changed file as it is: a clean fragment passes, a bad one fails on its
+    statement, and neither on 'no LLM API found'."""
+    import shlex
+
+    import yaml
+    from click.testing import CliRunner
+
+    from aoai_audit import cli
+    from conftest import ROOT
+
+    (hook,) = [h for h in yaml.safe_load((ROOT / ".pre-commit-hooks.yaml").read_text()) if h["id"] == "aoai-audit-files"]
+    args = shlex.split(hook["entry"])[1:]
+    clean = tmp_path / "clean.xml"
+    clean.write_text('<fragment><set-header name="x-team" exists-action="override"><value>a</value></set-header></fragment>')
+    bad = tmp_path / "usage-log.xml"
+    shutil.copy(FIXTURES / "st001_shapes/fires/fragment.xml", bad)
+    ok = CliRunner().invoke(cli.main, [*args, str(clean)], catch_exceptions=False)
+    assert ok.exit_code == 0 and "AU003 No LLM" not in ok.output
+    failed = CliRunner().invoke(cli.main, [*args, str(bad)], catch_exceptions=False)
+    assert failed.exit_code == 1 and "ST001" in failed.output and "AU003 No LLM" not in failed.output

@@ -67,3 +67,12 @@ def test_rb001_still_fires_when_assignments_were_read_and_grant_nothing(tenant, 
     srv.collections[f"/subscriptions/{SUB}/providers/Microsoft.Authorization/roleAssignments".lower()] = []
     result = audit_live(srv, registry, reader_principal=READER)
     assert by_rule(result, "RB001") and not by_rule(result, "AU001")
+
+
+def test_tm008_403_on_loggers_is_au001_alone(tenant, registry):
+    srv, _ = tenant
+    assert "TM008" in {f.rule_id for f in audit_live(srv, registry).findings}  # read: the example's gap shows
+    srv.inject("GET", r"/service/contoso-apim/loggers$", (403, {}, arm_error("AuthorizationFailed", "no loggers/read")))
+    result = audit_live(srv, registry)
+    assert "TM008" not in {f.rule_id for f in result.findings}
+    assert any("loggers" in f.message for f in by_rule(result, "AU001"))
