@@ -59,6 +59,8 @@ class FakeARM:
         self.page_size = page_size
         self.latency = latency
         self.bucket: list[float] | None = None  # [tokens, capacity, refill per second, last time]
+        self.per_subscription = False  # throttle(): one bucket per subscription (and one for the tenant)
+        self.buckets: dict[str, list[float]] = {}
         self._faults: list[list[Any]] = []
         self.tokens_issued = 0
         self.token_lifetime = 3600  # expires_in the token endpoint announces
@@ -151,8 +153,12 @@ class FakeARM:
         with self._lock:
             self._faults.append([method.upper(), re.compile(path_regex, re.I), list(responses)])
 
-    def throttle(self, capacity: int, refill_per_second: float) -> None:
+    def throttle(self, capacity: int, refill_per_second: float, per_subscription: bool = False) -> None:
+        """One bucket for every read, or (per_subscription) one per subscription in the URL plus one for
+        tenant-level reads, as ARM meters them (request-limits-and-throttling: per subscription, per principal)."""
         self.bucket = [float(capacity), float(capacity), refill_per_second, time.monotonic()]
+        self.per_subscription = per_subscription
+        self.buckets: dict[str, list[float]] = {}
 
     def calls(self) -> list[tuple[str, str]]:
         return [(r["method"], r["path"]) for r in self.requests]
@@ -162,19 +168,27 @@ class FakeARM:
         return bad + [(m, p) for m, p in self.calls() if m == "POST" and not READ_ONLY_POST.search(p)]
 
     # ------------------------------------------------------------------------------ routing
-    def _take_token(self) -> float | None:
-        """Token bucket per principal; returns seconds to wait when empty."""
+    def _take_token(self, path: str = "") -> tuple[float | None, int]:
+        """Token bucket per principal (and per subscription when asked); returns (seconds to wait when empty,
+        reads left)."""
         if self.bucket is None:
-            return None
+            return None, 249
         with self._lock:
-            tokens, cap, rate, last = self.bucket
+            key = ""
+            if self.per_subscription:
+                m = re.match(r"/subscriptions/([^/]+)", path, re.I)
+                key = m.group(1).lower() if m else ""
+                if key not in self.buckets:
+                    self.buckets[key] = [self.bucket[1], self.bucket[1], self.bucket[2], time.monotonic()]
+                bucket = self.buckets[key]
+            else:
+                bucket = self.bucket
+            tokens, cap, rate, last = bucket
             now = time.monotonic()
             tokens = min(cap, tokens + (now - last) * rate)
-            if tokens >= 1:
-                self.bucket = [tokens - 1, cap, rate, now]
-                return None
-            self.bucket = [tokens, cap, rate, now]
-            return (1 - tokens) / rate
+            wait = None if tokens >= 1 else (1 - tokens) / rate
+            bucket[:] = [tokens - 1 if wait is None else tokens, cap, rate, now]
+            return wait, int(bucket[0])
 
     def dispatch(self, rec: dict[str, Any]) -> tuple[int, dict[str, str], Any]:
         method, path = rec["method"], rec["path"]
@@ -208,10 +222,10 @@ class FakeARM:
         if self.token_valid_for is not None and self.token_expiry.get(bearer, 0) < time.time():
             return 401, {"WWW-Authenticate": 'Bearer error="invalid_token", error_description="The access token '
                          'has expired"'}, arm_error("ExpiredAuthenticationToken", "The access token has expired")
-        wait = self._take_token()
+        wait, left = self._take_token(path)
         if wait is not None:
             return 429, {"Retry-After": f"{max(wait, 0.01):.2f}"}, arm_error("TooManyRequests", "read throttled")
-        remaining = {"x-ms-ratelimit-remaining-subscription-reads": str(int(self.bucket[0]) if self.bucket else 249)}
+        remaining = {"x-ms-ratelimit-remaining-subscription-reads": str(left)}
         if method == "POST" and path.lower() == "/providers/microsoft.resourcegraph/resources":
             if self.graph_disabled:
                 return 403, {}, arm_error("AuthorizationFailed", "no Microsoft.ResourceGraph/resources/read")

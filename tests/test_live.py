@@ -72,9 +72,10 @@ def test_without_resource_graph_it_falls_back_to_arm_list_calls(fake):
 
 
 def test_reads_are_paced_by_the_remaining_reads_header_not_429s(fake):
-    fake.throttle(20, 25)  # a small bucket: the example needs about 40 reads
+    # a small bucket: the example needs about 40 reads; metered as ARM does, per subscription and for the tenant
+    fake.throttle(15, 15, per_subscription=True)
     _, unpaced = live(fake, pacing=False)
-    fake.throttle(20, 25)
+    fake.throttle(15, 15, per_subscription=True)
     _, paced = live(fake)
     assert unpaced.statuses[429] > 0  # without pacing the collection runs into the throttle
     assert paced.statuses[429] == 0 and paced.paced > 0  # with it, it waits for the refill instead

@@ -10,8 +10,6 @@ from __future__ import annotations
 import os
 from dataclasses import replace
 
-import yaml
-
 from ..estate import (
     CARRIES_APIS,
     CARRIES_LOGGING,
@@ -32,7 +30,6 @@ from ..estate import (
 from ..policy.tree import Origin
 from ..project_root import find_project_root, project_path
 from .files import Reader, as_bool, as_str, properties
-from .spec import operations_from_spec
 
 MARKERS = ("apis", "products", "policy fragments", "policyFragments", "named values", "namedValues", "backends")
 SPEC_FILES = ("specification.yaml", "specification.yml", "specification.json")
@@ -157,6 +154,10 @@ class _ApiopsReader:
             if self.has_file(api_dir, spec_name):
                 data = self.io.read_bytes(spec_path, MAX_SPEC_BYTES)
                 if data is not None:
+                    import yaml  # only where an API ships a definition: YAML is not a start-up cost
+
+                    from .spec import operations_from_spec
+
                     try:
                         from_spec = operations_from_spec(data.decode("utf-8-sig"), spec_path)
                     except (ValueError, UnicodeDecodeError, yaml.YAMLError) as exc:

@@ -49,7 +49,7 @@ from ..estate import (
 from ..policy.rawxml import read_policy
 from ..policy.tree import Origin, Policy
 from .apiops import diagnostic_from_props
-from .pacing import ReadPacer
+from .pacing import SubscriptionPacers
 
 T = TypeVar("T")
 log = logging.getLogger(__name__)
@@ -79,6 +79,8 @@ class LiveOptions:
     arm_endpoint: str | None = None
     reader_principal: str | None = None
     max_workers: int = 8
+    max_subscriptions: int = 32  # subscriptions read side by side (each has its own ARM read budget)
+    max_in_flight: int = 64  # requests in flight over the whole run, whatever the number of subscriptions
     credential: Any = None  # injected by tests or embedding code; default DefaultAzureCredential
     client_kwargs: dict[str, Any] = field(default_factory=dict)  # e.g. retry knobs, connection_verify
     progress: Callable[[str], None] | None = None
@@ -133,21 +135,23 @@ def _policy_counter_class():
     class _Counting(SansIOHTTPPolicy):
         """Per retry: wait for ARM's read budget, count the attempt, learn what budget is left."""
 
-        def __init__(self, counter: RequestCounter, pacer: ReadPacer | None = None):
+        def __init__(self, counter: RequestCounter, pacer: SubscriptionPacers | None = None):
             self.counter = counter
             self.pacer = pacer
 
         def on_request(self, request):
             if self.pacer is not None:
-                self.pacer.before_request()
+                self.pacer.before_request(request.http_request.url)
 
         def on_response(self, request, response):
             self.counter.on_response(request, response)
             if self.pacer is not None:
-                self.pacer.observe(response.http_response.headers)
+                self.pacer.after_request(request.http_request.url, response.http_response.headers)
 
         def on_exception(self, request):
             self.counter.on_exception(request)
+            if self.pacer is not None:
+                self.pacer.after_request(request.http_request.url, None)
 
     return _Counting
 
@@ -264,7 +268,7 @@ class LiveCollector:
         self.options = options
         self.gaps: list[CollectionGap] = []
         self.counter = RequestCounter()
-        self.pacer = ReadPacer(enabled=options.pacing)
+        self.pacer = SubscriptionPacers(enabled=options.pacing, max_in_flight=options.max_in_flight)
         self._lock = threading.Lock()
         arm, authority = CLOUDS.get(options.cloud, CLOUDS["AzureCloud"])
         self.arm = (options.arm_endpoint or arm).rstrip("/")
@@ -337,7 +341,14 @@ class LiveCollector:
         if self.options.all_subscriptions:
             subscriptions += [s for s in self._all_subscriptions(kw) if s not in subscriptions]
         discovered = self._discover(kw, subscriptions)
-        for sub in subscriptions:
+
+        def one_subscription(sub: str):
+            """Everything of one subscription; subscriptions run side by side, each under its own read budget."""
+            services: list[ApimService] = []
+            accounts: list[AiAccount] = []
+            settings: list[DiagnosticSetting] = []
+            assignments: list[RoleAssignment] = []
+            roles: dict[str, RoleDefinition] = {}  # per subscription, merged in order below: a stable output
             apim = ApiManagementClient(self.credential, sub, **kw)
             monitor = MonitorManagementClient(self.credential, sub, **kw)
             auth = AuthorizationManagementClient(self.credential, sub, **kw)
@@ -363,7 +374,18 @@ class LiveCollector:
                 for part in pool.map(lambda rid, c=monitor: self._diagnostic_settings(c, rid), targets):
                     settings += part
             if reader:
-                assignments += self._role_assignments(auth, sub, reader, definitions)
+                assignments += self._role_assignments(auth, sub, reader, roles)
+            return services, accounts, settings, assignments, roles
+
+        width = max(1, min(self.options.max_subscriptions, len(subscriptions)))
+        with ThreadPoolExecutor(max_workers=width) as pool:
+            for part in pool.map(one_subscription, subscriptions):  # merged in the order given: output is stable
+                services += part[0]
+                accounts += part[1]
+                settings += part[2]
+                assignments += part[3]
+                for guid, role in part[4].items():
+                    definitions.setdefault(guid, role)
         source = SourceInfo("live", ", ".join(f"/subscriptions/{s}" for s in subscriptions) or "no subscription",
                             ALL_KINDS - {CARRIES_USAGE, CARRIES_READER}, identity=reader)
         estate = Estate((source,), tuple(services), tuple(accounts), tuple(settings), tuple(assignments),

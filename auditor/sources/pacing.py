@@ -8,6 +8,7 @@ when the estimate falls to a low-water mark. 429s with Retry-After are still hon
 
 from __future__ import annotations
 
+import re
 import threading
 import time
 from collections.abc import Mapping
@@ -64,3 +65,51 @@ class ReadPacer:
             time.sleep(wait)
             with self._lock:
                 self.waited += wait
+
+
+_SUBSCRIPTION = re.compile(r"/subscriptions/([^/?#]+)", re.I)
+
+
+class SubscriptionPacers:
+    """A pacer per subscription, and one for tenant-level reads, with a bound on requests in flight.
+
+    ARM meters reads per subscription (and per principal), and tenant-level reads (no subscription id in the
+    URL: Resource Graph, the subscription list) in a bucket of their own: "Subscription limits apply per
+    subscription, per service principal, and per operation type"; "Subscription requests are ones that
+    involve passing your subscription ID" (learn.microsoft.com, azure-resource-manager/management/
+    request-limits-and-throttling, the 2024 token-bucket model: 250 reads, 25 per second, per subscription
+    and per tenant). So subscriptions read side by side never share a budget; one shared pacer would hold
+    every subscription to the pace of one. The semaphore bounds what the whole tenant run has in flight.
+    """
+
+    def __init__(self, enabled: bool = True, max_in_flight: int = 64, **pacer_options: float):
+        self.enabled = enabled
+        self._options = pacer_options
+        self._pacers: dict[str, ReadPacer] = {}
+        self._lock = threading.Lock()
+        self._slots = threading.BoundedSemaphore(max(1, max_in_flight))
+
+    def for_url(self, url: str) -> ReadPacer:
+        m = _SUBSCRIPTION.search(url or "")
+        key = m.group(1).lower() if m else ""  # "": the tenant's own bucket
+        with self._lock:
+            pacer = self._pacers.get(key)
+            if pacer is None:
+                pacer = self._pacers[key] = ReadPacer(enabled=self.enabled, **self._options)
+            return pacer
+
+    def before_request(self, url: str) -> None:
+        self.for_url(url).before_request()
+        self._slots.acquire()
+
+    def after_request(self, url: str, headers: Mapping[str, str] | None) -> None:
+        """Once per before_request, whether the request got a response or failed."""
+        self._slots.release()
+        if headers is not None:
+            self.for_url(url).observe(headers)
+
+    @property
+    def waited(self) -> float:
+        """Thread-seconds spent waiting for read budget, over every subscription."""
+        with self._lock:
+            return sum(p.waited for p in self._pacers.values())

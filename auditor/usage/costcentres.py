@@ -12,8 +12,6 @@ import io
 from dataclasses import dataclass
 from pathlib import Path
 
-import yaml
-
 from .model import UsageRow
 
 KINDS = ("consumer", "product", "api", "subscription")
@@ -77,6 +75,8 @@ def load_cost_centres(path: str) -> CostCentreMap:
         for row in reader:
             entries.append(_entry({(k or "").strip().lower(): v for k, v in row.items()}, f"{path}:{reader.line_num}"))
     else:
+        import yaml  # here, not at start-up (benchmarks/bench_startup.py)
+
         try:
             data = yaml.safe_load(text)
         except yaml.YAMLError as exc:

@@ -9,15 +9,11 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
-import urllib.parse
-import urllib.request
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from importlib import resources
 from pathlib import Path
 from typing import Any
-
-import yaml
 
 RETAIL_PRICES_URL = "https://prices.azure.com/api/retail/prices"
 MILLION = Decimal(1_000_000)
@@ -150,6 +146,8 @@ def load_prices(path: str) -> PriceTable:
         text = Path(path).read_text(encoding="utf-8-sig")
     except OSError as exc:
         raise PriceFileError(f"{path}: cannot read price file: {exc.strerror}") from None
+    import yaml  # here, not at start-up (benchmarks/bench_startup.py)
+
     try:
         data = json.loads(text) if path.endswith(".json") else yaml.safe_load(text)
     except (json.JSONDecodeError, yaml.YAMLError) as exc:
@@ -229,6 +227,8 @@ RETAIL_FILTERS = (
 
 def fetch_retail_items(endpoint: str = RETAIL_PRICES_URL, timeout: float = 30, max_pages: int = 500) -> list[dict]:
     """GET every page of the public (anonymous) Retail Prices API for the LLM services."""
+    import urllib.request  # here, not at start-up: only `prices refresh` goes online
+
     items: list[dict] = []
     for flt in RETAIL_FILTERS:
         url: str | None = f"{endpoint}?{urllib.parse.urlencode({'$filter': flt})}"
