@@ -467,15 +467,19 @@ def tenant_from_estate(estate, sub: str = SUB, rg: str = RG) -> dict[str, Any]:
 
 
 def add_account(tenant: dict[str, Any], name: str, *, local_auth: bool, public: str, sub: str = SUB, rg: str = RG,
-                diagnostics: bool = True) -> str:
+                diagnostics: bool = True, location: str = "eastus",
+                deployments: tuple[tuple[str, str, str, str], ...] = (("gpt-4o", "gpt-4o", "2024-11-20", "GlobalStandard"),),
+                ) -> str:
+    """An Azure OpenAI account with its deployments (name, model, version, sku)."""
     rid = f"/subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.CognitiveServices/accounts/{name}"
     cols = tenant["collections"]
     cols.setdefault(f"/subscriptions/{sub}/providers/Microsoft.CognitiveServices/accounts", []).append({
-        "id": rid, "name": name, "type": "Microsoft.CognitiveServices/accounts", "kind": "OpenAI", "location": "eastus",
+        "id": rid, "name": name, "type": "Microsoft.CognitiveServices/accounts", "kind": "OpenAI", "location": location,
         "properties": {"endpoint": f"https://{name}.openai.azure.com/", "disableLocalAuth": not local_auth,
                        "publicNetworkAccess": public}})
-    cols[f"{rid}/deployments"] = [{"id": f"{rid}/deployments/gpt-4o", "name": "gpt-4o", "sku": {"name": "GlobalStandard"},
-                                   "properties": {"model": {"format": "OpenAI", "name": "gpt-4o", "version": "2024-11-20"}}}]
+    cols[f"{rid}/deployments"] = [{"id": f"{rid}/deployments/{d}", "name": d, "sku": {"name": sku},
+                                   "properties": {"model": {"format": "OpenAI", "name": model, "version": version}}}
+                                  for d, model, version, sku in deployments]
     ws = f"/subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.OperationalInsights/workspaces/law"
     cols[f"{rid}/providers/Microsoft.Insights/diagnosticSettings"] = [{
         "id": f"{rid}/providers/microsoft.insights/diagnosticSettings/to-law", "name": "to-law",

@@ -435,8 +435,10 @@ class _Scorer:
             setattr(line, attr, None if value is None or current is None else current + value)
 
     # unmetered ----------------------------------------------------------------------------------------
-    def unmetered(self) -> tuple[Tally, Tally, list[Reconciliation]]:
-        """Per day, account, deployment and model: platform − gateway; positive is unmetered, negative over."""
+    def unmetered(self) -> tuple[Tally, Tally, Tally, list[Reconciliation]]:
+        """Per day, account, deployment and model: the platform's tokens and money, and platform − gateway;
+        positive is unmetered, negative over-metered. The platform metrics have no cached count: input tokens
+        the gateway saw as cached are cached on the platform too, the rest is priced in full (an upper bound)."""
         gateway: dict[tuple, list[Decimal]] = defaultdict(lambda: [ZERO, ZERO, ZERO, ZERO])  # in, cached, out, money
         for line in self.lines.values():
             if line.bucket == UNMETERED:
@@ -448,7 +450,7 @@ class _Scorer:
             g[1] += line.cached_input_tokens
             g[2] += line.output_tokens
             g[3] += line.money or ZERO
-        unmetered, over = Tally(), Tally()
+        platform, unmetered, over = Tally(), Tally(), Tally()
         per_account: dict[tuple[str, dt.date], list[Decimal]] = defaultdict(lambda: [ZERO, ZERO])
         seen = set()
         for (day, s), (pi, po, total_only, pc) in sorted(self.platform_served.items(), key=lambda kv: (kv[0][0],
@@ -459,12 +461,17 @@ class _Scorer:
             per_account[(s.account, day)][0] += gi + go
             per_account[(s.account, day)][1] += pi + po + total_only
             di, do = Decimal(pi) - gi, Decimal(po) - go
-            platform_money = _cost(s.price, Decimal(pi), Decimal(pc), Decimal(po)) if s.price and not total_only else None
+            pc = max(Decimal(pc), min(gc, Decimal(pi)))
+            platform_money = _cost(s.price, Decimal(pi), pc, Decimal(po)) if s.price and not total_only else None
+            if platform_money is None and s.model:
+                reason = s.reason if s.price is None else "only a total: input and output are priced apart"
+                self.pricer.miss(s, pi + po + total_only, "platform", reason)
+            platform.add(pi + po + total_only, platform_money)
             tokens = di + do + total_only
             if tokens > 0:
                 money = None if platform_money is None else max(platform_money - gm, ZERO)
                 fake = UsageRow(day=day, api="", product="")
-                self._line(fake, UNMETERED, "", "", s, max(di, ZERO), max(Decimal(pc) - gc, ZERO), max(do, ZERO) + total_only, money, money,
+                self._line(fake, UNMETERED, "", "", s, max(di, ZERO), max(pc - gc, ZERO), max(do, ZERO) + total_only, money, money,
                            money, "platform metrics")
                 unmetered.add(round(tokens), money)
             elif tokens < 0:
@@ -477,7 +484,7 @@ class _Scorer:
             over.add(round(gi + go), gm if gm else None)
         recs = [Reconciliation("", day, round(g), round(p), account)
                 for (account, day), (g, p) in sorted(per_account.items(), key=lambda kv: (kv[0][1], kv[0][0]))]
-        return unmetered, over, recs
+        return platform, unmetered, over, recs
 
 
 def score_usage(
@@ -493,21 +500,10 @@ def score_usage(
     notes = list(usage.notes)
     daily: dict[dt.date, dict[str, int]] = defaultdict(lambda: {"attributed": 0, "unknown": 0, "platform": 0})
 
-    platform: Tally | None = None
     if usage.platform:
         scorer.read_platform()
-        platform = Tally()
         for row in usage.platform:
-            served = scorer.pricer.served(row)
             daily[row.day]["platform"] += row.tokens
-            if served.price is None or not (row.input_tokens or row.output_tokens):
-                reason = served.reason if served.price is None else "only a total: input and output are priced apart"
-                if served.model:
-                    scorer.pricer.miss(served, row.tokens, "platform", reason)
-                platform.add(row.tokens, None)
-                continue
-            platform.add(row.tokens, _cost(served.price, Decimal(row.input_tokens), Decimal(row.cached_input_tokens),
-                                           Decimal(row.output_tokens)))
 
     counted, dropped = scorer.counted_gateway()
     if dropped:
@@ -552,16 +548,16 @@ def score_usage(
                          "the range prices every token at the cheapest and at the dearest model of that mix)")
     if basis.get(NO_MIX):
         notes.append(f"{basis[NO_MIX]:,} gateway tokens carried no model and no served mix is known: not priced")
-    if platform is not None or any(r.input_tokens and not r.cached_input_tokens for r in counted):
+    if usage.platform or any(r.input_tokens and not r.cached_input_tokens for r in counted):
         notes.append("input tokens without a cached count (platform metrics, LLM log, token metrics without a cached "
                      "category) are priced at the full input rate: an upper bound where prompts were cached")
-    if platform is not None and not gateway.tokens and platform.tokens:
+    if usage.platform and not gateway.tokens:
         notes.append("the gateway usage is empty while the platform served tokens: gateway usage is unknown, not zero")
 
-    unmetered = over = None
+    platform = unmetered = over = None
     reconciliation: list[Reconciliation] = []
-    if platform is not None:
-        unmetered, over, reconciliation = scorer.unmetered()
+    if usage.platform:
+        platform, unmetered, over, reconciliation = scorer.unmetered()
 
     centres: dict[str, Tally] | None = None
     unmapped: list[Consumer] = []

@@ -108,6 +108,6 @@ def headline(usage: dict[str, Any]) -> str:
             f"{_range(cur, unknown)}{_unpriced(unknown)}) went to no team")
     unmetered = usage.get("unmetered")
     if unmetered and unmetered["tokens"]:
-        text += (f"; {unmetered['share']:.1%} ({unmetered['tokens']:,} tokens, {cur} {unmetered['money']:,.2f}"
+        text += (f"; {unmetered['share']:.1%} of {usage['share_of']} ({unmetered['tokens']:,} tokens, {cur} {unmetered['money']:,.2f}"
                  f"{_unpriced(unmetered)}) was not seen by the gateway")
     return text
