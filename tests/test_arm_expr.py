@@ -6,6 +6,8 @@ there is one): https://learn.microsoft.com/azure/azure-resource-manager/template
 
 from __future__ import annotations
 
+import os
+
 import pytest
 
 from aoai_audit.sources.arm_expr import Evaluator, Text, Unknown, render
@@ -201,3 +203,40 @@ def test_nested_outer_scope_reads_the_parent_parameters(tmp_path, registry):
     path.write_text(outer, encoding="utf-8")
     names = {s.name for s in audit(str(path), registry).ctx.estate.services}
     assert "outer-{uniqueString(resourceGroup().id)}" in names  # `suffix` is the parent's parameter
+
+
+# ----------------------------------------------------------------------------------- any expression
+
+
+def _expressions():
+    from hypothesis import strategies as st
+
+    from aoai_audit.sources.arm_expr import _LAZY
+    from aoai_audit.sources.arm_functions import FUNCTIONS
+
+    names = sorted(set(FUNCTIONS) | set(_LAZY) | {"listKeys", "unknownThing"})
+    leaf = (st.integers(-5, 5).map(str) | st.sampled_from(["'a'", "'{0}/x'", "''", "'https://h.openai.azure.com/'",
+                                                          "true", "null", "parameters('name')", "parameters('n')",
+                                                          "parameters('backends')", "variables('settings')",
+                                                          "lambdaVariables('b')", "'b'"]))
+
+    def extend(inner):
+        call = st.tuples(st.sampled_from(names), st.lists(inner, max_size=4)).map(
+            lambda t: f"{t[0]}({', '.join(t[1])})")
+        prop = st.tuples(inner, st.sampled_from([".name", "[0]", ".outputs.x.value", "['k']"])).map("".join)
+        return call | prop
+
+    return st.recursive(leaf, extend, max_leaves=12).map(lambda body: f"[{body}]")
+
+
+def test_any_expression_evaluates_without_raising():
+    from hypothesis import HealthCheck, given, settings
+
+    @settings(max_examples=10_000 if os.environ.get("AOAI_AUDIT_HYPOTHESIS") == "long" else 300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+    @given(_expressions())
+    def run(expression):
+        shown = EV.string(expression)
+        assert isinstance(shown, str)
+        render(EV.value(expression))  # plain data, whatever the value
+
+    run()

@@ -50,9 +50,10 @@ def _host_reason(url: str) -> str | None:
         host = (parts.hostname or "").lower()
     except ValueError:
         return None
+    shown = parts.netloc.rsplit("@", 1)[-1].split(":", 1)[0] or host  # as written: placeholders keep their case
     for pattern, what in LLM_HOSTS:
         if pattern.search(host):
-            return f"{host} is {what}"
+            return f"{shown} is {what}"
     if parts.path.rstrip("/").lower().endswith("/openai"):
         return f"{url} ends in /openai (Azure OpenAI-style path)"
     return None
@@ -109,7 +110,8 @@ def _url_reason(service: ApimService, url: str, accounts: tuple[AiAccount, ...])
         if host and host == hostname(account.endpoint):
             if account.kind and account.kind.lower() not in LLM_ACCOUNT_KINDS and not account.kind.startswith("{"):
                 return None
-            return f"{host} is the endpoint of account '{account.name}' (kind {account.kind or 'unknown'}){via}"
+            shown = account.endpoint.split("://", 1)[-1].split("/", 1)[0]  # as written: placeholders keep their case
+            return f"{shown} is the endpoint of account '{account.name}' (kind {account.kind or 'unknown'}){via}"
     why = _host_reason(resolved)
     return f"{why}{via}" if why else None
 

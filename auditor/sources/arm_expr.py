@@ -164,7 +164,10 @@ class Evaluator:
         name, args = node.name, node.args
         special = _LAZY.get(name)
         if special is not None:
-            return special(self, node)
+            try:
+                return special(self, node)
+            except (NeedsKnown, TypeError, ValueError, IndexError, KeyError, AttributeError, PropertyMissing):
+                return Unknown(label_of(node.src))  # wrong arguments: the deployment would fail; never our crash
         if name.startswith("list"):  # listKeys, listSecrets, listConnectionStrings...: secrets, never read
             return Unknown(f"{node.src.split('(', 1)[0]}({self._target_name(args[0]) if args else ''})", secret=True)
         fn = FUNCTIONS.get(name)
