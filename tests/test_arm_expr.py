@@ -6,6 +6,7 @@ there is one): https://learn.microsoft.com/azure/azure-resource-manager/template
 
 from __future__ import annotations
 
+import json
 import os
 
 import pytest
@@ -240,3 +241,31 @@ def test_any_expression_evaluates_without_raising():
         render(EV.value(expression))  # plain data, whatever the value
 
     run()
+
+
+def test_object_and_array_values_stay_data(tmp_path, registry):
+    """`logs: "[variables('logs')]"` is a list of settings, not the text of one (never a Python repr)."""
+    template = {
+        "$schema": "https://schema.management.azure.com/schemas/2019-04-01/deploymentTemplate.json#",
+        "contentVersion": "1.0.0.0",
+        "parameters": {"account": {"type": "string"}, "workspaceId": {"type": "string"}},
+        "variables": {"logs": [{"categoryGroup": "allLogs", "enabled": True}],
+                      "metrics": "[createArray(createObject('category', 'AllMetrics', 'enabled', true()))]"},
+        "resources": [
+            {"type": "Microsoft.CognitiveServices/accounts", "apiVersion": "2024-10-01", "name": "[parameters('account')]",
+             "kind": "OpenAI", "location": "eastus", "properties": {"customSubDomainName": "[parameters('account')]"}},
+            {"type": "Microsoft.Insights/diagnosticSettings", "apiVersion": "2021-05-01-preview", "name": "to-law",
+             "scope": "[format('Microsoft.CognitiveServices/accounts/{0}', parameters('account'))]",
+             "properties": {"workspaceId": "[parameters('workspaceId')]", "logs": "[variables('logs')]",
+                            "metrics": "[variables('metrics')]"}},
+        ],
+    }
+    path = tmp_path / "diag.json"
+    path.write_text(json.dumps(template, indent=2), encoding="utf-8")
+    estate = audit(str(path), registry).ctx.estate
+    (setting,) = estate.diagnostic_settings
+    (account,) = estate.accounts
+    assert setting.resource_id == account.resource_id  # the scope names the declared account
+    assert [(s.category_group, s.enabled) for s in setting.logs] == [("allLogs", True)]
+    assert [(s.category, s.enabled) for s in setting.metrics] == [("AllMetrics", True)]
+    assert setting.workspace_id.endswith("{workspaceId}") and account.endpoint == "https://{account}.openai.azure.com/"

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -168,8 +169,8 @@ class _ArmReader:
             out.append(item)
             children = res.get("resources")
             if isinstance(children, list):
-                for i, child in enumerate(children):
-                    out.extend(self._declare(child, f"{address}.resources[{i}]", instance, item))
+                for j, child in enumerate(children):
+                    out.extend(self._declare(child, f"{address}.resources[{j}]", instance, item))
             elif children is not None:
                 self.gap("`resources` of a resource must be a list", address)
         return out
@@ -203,7 +204,7 @@ class _ArmReader:
                 ev.symbols[symbol] = provider
         return item
 
-    def _provider(self, item: _Resource):
+    def _provider(self, item: _Resource) -> Callable[[bool], Any] | None:
         """What `reference()` of this resource returns, where the template says enough to know it."""
         if item.type == "microsoft.resources/deployments":
             def outputs(full: bool, item: _Resource = item) -> Any:
