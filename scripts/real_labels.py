@@ -26,7 +26,7 @@ ROOT = Path(__file__).resolve().parent.parent
 LABELS = ROOT / "tests" / "fixtures" / "real" / "labels.yaml"
 REAL = ROOT.parent / "shared" / "real"
 # what a raw ARM expression leaves when it is not evaluated: `[concat(`, `parameters('x')`, `'), '2025-04-01')`
-RAW_EXPRESSION = re.compile(r"\[[A-Za-z]+\(|\b(parameters|variables|reference|resourceId)\('|'\)|\)\]$")
+RAW_EXPRESSION = re.compile(r"\[[A-Za-z]+\(|\b(parameters|variables|reference|resourceId|format|concat)\('|'\), '|\)\]$")
 CRASH = "failed and did not evaluate"
 
 
