@@ -92,3 +92,14 @@ def test_terraform_azapi_pool_classifies_the_api():
     assert next(b for b in svc.backends if b.name == "aoai-1").url.endswith(".cognitiveservices.azure.com/openai")  # body as JSON text
     verdict = classify(svc, svc.apis[0], accounts=estate.accounts)
     assert verdict.is_llm and "pool 'aoai-pool' member backend 'aoai-0'" in verdict.reasons[0]
+
+
+def test_api_whose_backend_only_a_policy_the_estate_lacks_picks():
+    """A linked (unread) policy routes the API; when every backend of the service is an LLM endpoint, so is its."""
+    bare = Api("linked", "Linked")  # no service URL, no policy the estate holds
+    llm = _service(Backend("a", "https://a.openai.azure.com/openai"), Backend("b", "https://b.openai.azure.com/openai"))
+    verdict = classify(llm, bare)
+    assert verdict.is_llm and "every backend of the service is an LLM endpoint (a, b)" in verdict.reasons[0]
+    mixed = _service(Backend("a", "https://a.openai.azure.com/openai"), Backend("crm", "https://crm.contoso.com"))
+    assert not classify(mixed, bare).is_llm
+    assert not classify(llm, Api("other", service_url="https://crm.contoso.com")).is_llm

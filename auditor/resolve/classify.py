@@ -187,6 +187,17 @@ def _policy_reasons(service: ApimService, nodes: list[PolicyNode], accounts: tup
     return reasons
 
 
+def _only_llm_backends(service: ApimService, accounts: tuple[AiAccount, ...]) -> list[str]:
+    """An API with no service URL and no policy of its own that the estate holds (a linked policy is not read)
+    reaches a backend that a policy picks; when every backend of its service is an LLM endpoint, so is its."""
+    singles = [b for b in service.backends if b.backend_type != "pool"]
+    if not singles or not all(_url_reason(service, b.url, accounts) for b in singles):
+        return []
+    names = ", ".join(b.name for b in singles[:3]) + (" …" if len(singles) > 3 else "")
+    return [f"no service URL or readable policy of its own, and every backend of the service is an LLM endpoint "
+            f"({names})"]
+
+
 def matches(patterns: tuple[str, ...], service: str, api: str) -> bool:
     return any(fnmatch.fnmatchcase(api, p) or fnmatch.fnmatchcase(f"{service}/{api}", p) for p in patterns)
 
@@ -231,6 +242,8 @@ def classify(
         reasons.append(f"OpenAI-style operations: {shown}")
     if api.api_type.lower() in ("openai", "azureopenai", "llm"):
         reasons.append(f"API type is '{api.api_type}'")
+    if not reasons and not api.service_url and api.policy is None and not any(o.policy for o in api.operations):
+        reasons.extend(_only_llm_backends(service, accounts))
     reasons = list(dict.fromkeys(reasons))
     if matches(exclude, service.name, api.name):
         return LlmVerdict(False, ("excluded by configuration (llm_apis.exclude)", *reasons), True)
