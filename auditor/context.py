@@ -75,6 +75,6 @@ def build_context(estate: Estate, settings: Settings) -> AuditContext:
         index = products_by_api(service)
         for api in service.apis:
             effective, issues = effective_policies(service, api, index)
-            verdict = classify(service, api, settings.llm_include, settings.llm_exclude)
+            verdict = classify(service, api, settings.llm_include, settings.llm_exclude, estate.accounts)
             views.append(ApiView(service, api, verdict, effective, issues))
     return AuditContext(estate, tuple(views), settings)

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
-
 from aoai_audit.context import AuditContext
 from aoai_audit.estate import CARRIES_ACCOUNTS
 from aoai_audit.findings import Severity
+from aoai_audit.resolve.classify import hostname
 from aoai_audit.rules import Rule
 
 from . import _refs
@@ -38,8 +37,10 @@ RULE = Rule(
 
 
 def _hosts(ctx: AuditContext) -> set[str]:
+    """Hosts the gateway calls. URLs may hold placeholders (`https://{name}.openai.azure.com`) or be
+    unreadable (`[...]`): `hostname` never raises on them."""
     urls = [b.url for s in ctx.estate.services for b in s.backends] + [v.api.service_url for v in ctx.llm_apis]
-    return {(urlsplit(u).hostname or "").lower() for u in urls if u}
+    return {h for h in (hostname(u) for u in urls if u) if h}
 
 
 def check(ctx: AuditContext):
@@ -51,7 +52,7 @@ def check(ctx: AuditContext):
             continue
         if (account.network_default_action or "").lower() == "deny":
             continue
-        host = (urlsplit(account.endpoint).hostname or "").lower() if account.endpoint else ""
+        host = hostname(account.endpoint)
         behind = bool(host and host in gateway_hosts) or any(account.name.lower() + "." in h for h in gateway_hosts)
         where = "behind the gateway " if behind else ""
         yield RULE.finding(

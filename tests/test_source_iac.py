@@ -97,7 +97,7 @@ def test_arm_gate_on_missing_token_metric(registry):
         ("[resourceGroup().id]", RG),
         ("[parameters('missing')]", "{missing}"),
         ("[toLower(if(equals(parameters('a'), 'A'), 'YES', 'NO'))]", "yes"),
-        ("[unknownFunction('x')]", "[unknownFunction('x')]"),
+        ("[unknownFunction('x')]", "{unknownFunction(x)}"),  # a placeholder, never a raw expression fragment
         ("[concat('unclosed'", "[concat('unclosed'"),
         ("[[literal]", "[literal]"),
     ],

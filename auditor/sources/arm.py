@@ -9,7 +9,9 @@ JSON file. Wrong types anywhere are gaps, never exceptions.
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -37,12 +39,23 @@ from ..estate import (
 from ..policy.rawxml import read_policy
 from ..policy.tree import Origin, Policy
 from .apiops import diagnostic_from_props
-from .arm_expr import RESOURCE_GROUP, Evaluator, is_expression
+from .arm_expr import (
+    MAX_ITEMS,
+    RESOURCE_GROUP,
+    Evaluator,
+    OpenObject,
+    Text,
+    Unknown,
+    is_expression,
+    is_unknown,
+    text,
+)
 from .files import JsonStringLines, as_bool, as_str, declared_kinds
 from .spec import operations_from_spec
 
 APIM = "microsoft.apimanagement/service"
 MAX_NESTING = 20
+MAX_RESOURCES = 20000
 
 
 @dataclass
@@ -54,6 +67,7 @@ class _Resource:
     address: str  # where in the template, for messages: resources[3].resources[1]
     scope: str | None = None  # extension resources: the resource id they attach to
     ev: Evaluator = field(default_factory=Evaluator)  # the expressions of the template that declares it
+    existing: bool = False  # `existing: true`: referenced, not deployed by this template
 
 
 @dataclass
@@ -83,41 +97,92 @@ class _ArmReader:
         self.resources: list[_Resource] = []
         self.lines = JsonStringLines(self.path)
         self.ev = Evaluator()  # of the resource being built
+        self.references: dict[str, Any] = {}  # resource id (lower case) → what reference() returns, for the file
+        self._declared: dict[tuple[int, int], list[_Resource]] = {}  # per template and scope: declared once
+        self._inner: dict[tuple[int, int], Evaluator] = {}  # per nested deployment: the evaluator of its template
+        self._text: str | None = None  # the file, read once when a policy's line must be found by its text
+        self._count = 0  # resources declared so far (copy loops expanded)
+        self._capped = False
 
     # ------------------------------------------------------------------------------ collecting
 
     def gap(self, message: str, target: str = "", line: int | None = None) -> None:
         self.gaps.append(CollectionGap("unparseable", self.path, f"{target}: {message}" if target else message, line))
 
-    def collect(self, template: Any, where: str, depth: int = 0, passed: Any = None) -> None:
+    def evaluator(self, template: dict[str, Any], passed: dict[str, Any] | None = None) -> Evaluator:
+        return Evaluator(template.get("parameters"), template.get("variables"), passed, self.references, {})
+
+    def collect(self, template: Any, where: str, depth: int = 0, ev: Evaluator | None = None) -> None:
         if depth > MAX_NESTING:
             self.gap("nested deployments too deep; the rest was not read", where)
             return
         if not isinstance(template, dict):
             self.gap(f"template is {type(template).__name__}, expected an object", where)
             return
-        evaluator = Evaluator(_with_values(template.get("parameters"), passed), template.get("variables"))
+        for item in self._declare_template(template, where, ev or self.evaluator(template)):
+            if item.type == "microsoft.resources/deployments":
+                self._nested(item, depth)
+            else:
+                self.resources.append(item)
+
+    def _declare_template(self, template: dict[str, Any], where: str, ev: Evaluator) -> list[_Resource]:
+        """Every resource of one template (children, copy loops and conditions applied), declared once so
+        that `reference()` anywhere in the file can find what it points at before anything is built."""
+        key = (id(template), id(ev))  # a module in a copy loop: one declaration per iteration
+        if key in self._declared:
+            return self._declared[key]
+        self._declared[key] = declared = []
         resources = template.get("resources", [])
         if isinstance(resources, dict):  # languageVersion 2.0: symbolic names
-            items = [(f"{where}resources['{k}']", v) for k, v in resources.items()]
+            items = [(f"{where}resources['{k}']", v, k) for k, v in resources.items()]
         elif isinstance(resources, list):
-            items = [(f"{where}resources[{i}]", v) for i, v in enumerate(resources)]
+            items = [(f"{where}resources[{i}]", v, None) for i, v in enumerate(resources)]
         else:
             self.gap(f"`resources` is {type(resources).__name__}, expected a list", where or "template")
-            return
-        for address, res in items:
-            self._resource(res, address, evaluator, None, depth)
+            return declared
+        for address, res, symbol in items:
+            declared.extend(self._declare(res, address, ev, None, symbol))
+        return declared
 
-    def _resource(self, res: Any, address: str, ev: Evaluator, parent: _Resource | None, depth: int) -> None:
+    def _declare(self, res: Any, address: str, ev: Evaluator, parent: _Resource | None,
+                 symbol: str | None = None) -> list[_Resource]:
         if not isinstance(res, dict):
             self.gap(f"resource is {type(res).__name__}, expected an object", address)
-            return
+            return []
+        out: list[_Resource] = []
+        instances = _instances(res, ev)
+        self._count += len(instances)
+        if self._count > MAX_RESOURCES:  # copy loops inside copy loops: bounded, and said so
+            if not self._capped:
+                self._capped = True
+                self.gap(f"more than {MAX_RESOURCES} resources once copy loops are expanded; the rest was not read",
+                         address)
+            return out
+        for i, instance in enumerate(instances):
+            if instance.value(res.get("condition", True)) is False:  # conditional-resource-deployment
+                continue
+            # a copied symbolic resource is referred to as 'name[i]' (languageVersion 2.0)
+            name = f"{symbol}[{i}]" if symbol and "copy" in res and len(instances) > 1 else symbol
+            item = self._one_resource(res, address, instance, parent, name)
+            if item is None:
+                return out
+            out.append(item)
+            children = res.get("resources")
+            if isinstance(children, list):
+                for j, child in enumerate(children):
+                    out.extend(self._declare(child, f"{address}.resources[{j}]", instance, item))
+            elif children is not None:
+                self.gap("`resources` of a resource must be a list", address)
+        return out
+
+    def _one_resource(self, res: dict[str, Any], address: str, ev: Evaluator, parent: _Resource | None,
+                      symbol: str | None) -> _Resource | None:
         rtype = ev.string(res.get("type"))
         name = ev.string(res.get("name"))
         if not rtype or not name:
             self.gap("resource without type or name", address)
-            return
-        props = res.get("properties")
+            return None
+        props = ev.value(res.get("properties")) if is_expression(res.get("properties")) else res.get("properties")
         if props is None:
             props = {}
         if not isinstance(props, dict):
@@ -131,25 +196,75 @@ class _ArmReader:
             names = _split_name(name)
         full_type = full_type.lower()
         scope = ev.string(res["scope"]) if isinstance(res.get("scope"), str) else None
-        item = _Resource(full_type, names, props, res, address, scope, ev)
-        if full_type == "microsoft.resources/deployments":
-            template = props.get("template")
-            if template is not None:
-                passed = props.get("parameters")
-                if isinstance(passed, dict):  # values are written in the outer template's terms
-                    passed = {k: {"value": ev.string(v["value"]) if isinstance(v.get("value"), str) else v["value"]}
-                              for k, v in passed.items() if isinstance(v, dict) and "value" in v}
-                self.collect(template, f"{address}.properties.template.", depth + 1, passed)
-            elif props.get("templateLink"):
-                self.gap("linked template (templateLink) not audited; pass the linked file too", address)
+        item = _Resource(full_type, names, props, res, address, scope, ev, existing=res.get("existing") is True)
+        provider = self._provider(item)
+        if provider is not None:
+            self.references[self.resource_id(item).lower()] = provider
+            if symbol:
+                ev.symbols[symbol] = provider
+        return item
+
+    def _provider(self, item: _Resource) -> Callable[[bool], Any] | None:
+        """What `reference()` of this resource returns, where the template says enough to know it."""
+        if item.type == "microsoft.resources/deployments":
+            def outputs(full: bool, item: _Resource = item) -> Any:
+                template = item.props.get("template")
+                if not isinstance(template, dict):
+                    return None
+                inner = self._inner_ev(item)
+                self._declare_template(template, f"{item.address}.properties.template.", inner)
+                raw = template.get("outputs") if isinstance(template.get("outputs"), dict) else {}
+                values = {k: {"type": o.get("type"), "value": inner.value(o.get("value"))}
+                          for k, o in raw.items() if isinstance(o, dict)}
+                props = OpenObject(f"reference({item.names[-1]})", {"outputs": values})
+                return OpenObject(f"reference({item.names[-1]})", {"properties": props}) if full else props
+            return outputs
+        if item.type == "microsoft.cognitiveservices/accounts" and not item.existing:
+            def account(full: bool, item: _Resource = item) -> Any:
+                props = _account_properties(item)
+                if not full:
+                    return props
+                return OpenObject(f"reference({item.names[0]})", {
+                    "properties": props, "id": self.resource_id(item), "name": item.names[0],
+                    "kind": item.ev.value(item.raw.get("kind")), "location": item.ev.value(item.raw.get("location"))})
+            return account
+        return None
+
+    def _inner_ev(self, item: _Resource) -> Evaluator:
+        """Nested templates: scope `inner` has its own parameters (given by the deployment) and variables;
+        scope `outer` (the default) reads the parent's. linked-templates#expression-evaluation-scope-in-nested-templates
+        """
+        key = (id(item.raw), id(item.ev))
+        cached = self._inner.get(key)
+        if cached is not None:
+            return cached
+        template = item.props.get("template") if isinstance(item.props.get("template"), dict) else {}
+        options = item.props.get("expressionEvaluationOptions")
+        scope = options.get("scope") if isinstance(options, dict) else None
+        if isinstance(scope, str) and scope.lower() == "inner":
+            given = item.props.get("parameters")
+            passed: dict[str, Any] = {}
+            if isinstance(given, dict):
+                for k, v in given.items():
+                    if isinstance(v, dict) and "value" in v:
+                        passed[k] = (v["value"], item.ev)
+                    elif isinstance(v, dict) and "reference" in v:  # a Key Vault secret: never read
+                        passed[k] = (f"[listSecret('{k}')]", item.ev)
+                    elif is_expression(v):  # Bicep writes `[if(c, createObject('value', a), createObject(...))]`
+                        passed[k] = (f"[{v[1:-1]}.value]", item.ev)
+            ev = self.evaluator(template, passed)
         else:
-            self.resources.append(item)
-        children = res.get("resources")
-        if isinstance(children, list):
-            for i, child in enumerate(children):
-                self._resource(child, f"{address}.resources[{i}]", ev, item, depth)
-        elif children is not None:
-            self.gap("`resources` of a resource must be a list", address)
+            ev = item.ev
+        self._inner[key] = ev
+        return ev
+
+    def _nested(self, item: _Resource, depth: int) -> None:
+        template = item.props.get("template")
+        if template is not None:
+            inner = self._inner_ev(item) if isinstance(template, dict) else item.ev
+            self.collect(template, f"{item.address}.properties.template.", depth + 1, inner)
+        elif item.props.get("templateLink"):
+            self.gap("linked template (templateLink) not audited; pass the linked file too", item.address)
 
     # ------------------------------------------------------------------------------ lines
 
@@ -161,7 +276,7 @@ class _ArmReader:
 
     def policy(self, res: _Resource, scope: str, label: str) -> Policy | None:
         ev = res.ev
-        fmt = as_str(res.props.get("format")).lower() or "xml"
+        fmt = ev.string(res.props.get("format")).lower() or "xml"
         value = res.props.get("value", res.props.get("policyContent"))
         rid = self.resource_id(res)
         if fmt.endswith("-link"):
@@ -173,16 +288,36 @@ class _ArmReader:
         if not isinstance(value, str):
             self.gap(f"policy value is {type(value).__name__}, expected a string", label, self._line_of_resource(res))
             return None
+        line = None
         if is_expression(value):
-            resolved = ev.string(value)
-            if resolved == value or not resolved.lstrip().startswith("<"):
-                self.gap(f"policy value is a template expression ({value[:60]}); not audited", label,
-                         self._line_of_resource(res))
+            evaluated = ev.value(value)
+            resolved = evaluated if isinstance(evaluated, str) else str(evaluated) if is_unknown(evaluated) else ""
+            if isinstance(evaluated, Unknown) or not resolved.lstrip().startswith("<"):
+                what = f"comes from {evaluated}, which only the deployment knows" if isinstance(evaluated, Unknown) \
+                    else "is not policy XML once evaluated"
+                self.gap(f"policy text {what}; not audited", label, self._line_of_resource(res))
                 return None
+            # text built by replace()/format() (unknown parts or not): point at the literal it came from
+            parts = evaluated.parts if isinstance(evaluated, Text) else (resolved,)
+            longest = max((p for p in parts if isinstance(p, str)), key=len, default="")
+            line = self.line_of(resolved) or self._line_of_fragment(longest)
             value = resolved
-        line = self.line_of(value)
+        line = line or self.line_of(value)
         return read_policy(value, scope=scope, path=self.path, resource_id=rid, label=label, fmt=fmt,
                            embedded_at=line or self._line_of_resource(res) or 1)
+
+    def _line_of_fragment(self, fragment: str) -> int | None:
+        """Line of the JSON string that holds this text (a policy assembled by replace() or format())."""
+        needle = json.dumps(fragment.strip()[:60])[1:-1]
+        if len(needle) < 16:
+            return None
+        if self._text is None:
+            try:
+                self._text = Path(self.path).read_text(encoding="utf-8-sig", errors="replace")
+            except OSError:
+                self._text = ""
+        at = self._text.find(needle)
+        return self._text.count("\n", 0, at) + 1 if at >= 0 and "\n" in self._text else None
 
     def _line_of_resource(self, res: _Resource) -> int | None:
         name = res.raw.get("name")
@@ -241,8 +376,8 @@ class _ArmReader:
 
     def _one(self, res, svc, accounts, deployments, settings, assignments, definitions) -> None:
         t, n = res.type, res.names
-        # top-level property values as the deployment would see them (policy values are read raw, below)
-        p = {k: self._ev(v) if isinstance(v, str) else v for k, v in res.props.items()}
+        # property values as the deployment would see them, objects kept objects (policy values are read apart)
+        p = res.ev.resolve({k: v for k, v in res.props.items() if not (k == "value" and "/policies" in t)})
         if "/providers/microsoft.insights/diagnosticsettings" in t or t.endswith("providers/diagnosticsettings"):
             base_type = t.split("/providers/")[0]
             depth = len(base_type.split("/")) - 1
@@ -260,7 +395,7 @@ class _ArmReader:
             scope = res.scope or (self.resource_id(_Resource(t.split("/providers/")[0], n[:-2], {}, {}, ""))
                                   if "/providers/" in t else RESOURCE_GROUP)
             assignments.append(RoleAssignment(
-                _absolute(scope), self._ev(p.get("roleDefinitionId")), self._ev(p.get("principalId")),
+                _absolute(scope), as_str(p.get("roleDefinitionId")), as_str(p.get("principalId")),
                 as_str(p.get("principalType")), Origin(self.path, self._line_of_resource(res), None, "role assignment"),
             ))
             return
@@ -274,11 +409,14 @@ class _ArmReader:
                                               gather("notActions"), gather("dataActions")))
             return
         if t == "microsoft.cognitiveservices/accounts":
+            kind = res.ev.string(res.raw.get("kind"))
+            if res.existing or (kind and not kind.startswith("{") and kind.lower() not in LLM_ACCOUNT_KINDS):
+                return  # referenced only, or not an Azure OpenAI / AI Services account (as the live source reads)
             rid = self.resource_id(res)
             acls = p.get("networkAcls") if isinstance(p.get("networkAcls"), dict) else {}
             accounts[rid.lower()] = dict(
-                resource_id=rid, name=n[0], kind=as_str(res.raw.get("kind")), location=self._ev(res.raw.get("location")),
-                endpoint=as_str(p.get("endpoint")) or f"https://{self._ev(p.get('customSubDomainName')) or n[0]}.openai.azure.com/",
+                resource_id=rid, name=n[0], kind=kind, location=self._ev(res.raw.get("location")),
+                endpoint=as_str(p.get("endpoint")) or str(_account_properties(res)["endpoint"]),
                 disable_local_auth=as_bool(p.get("disableLocalAuth")),
                 public_network_access=as_str(p.get("publicNetworkAccess")) or None,
                 network_default_action=as_str(acls.get("defaultAction")) or None,
@@ -288,8 +426,9 @@ class _ArmReader:
         if t == "microsoft.cognitiveservices/accounts/deployments":
             parent = self.resource_id(_Resource("microsoft.cognitiveservices/accounts", n[:1], {}, {}, "")).lower()
             model = p.get("model") if isinstance(p.get("model"), dict) else {}
-            sku = res.raw.get("sku") if isinstance(res.raw.get("sku"), dict) else {}
-            deployments[parent].append(Deployment(n[-1], self._ev(model.get("name")), self._ev(model.get("version")),
+            sku = res.ev.resolve(res.raw.get("sku"))
+            sku = sku if isinstance(sku, dict) else {}
+            deployments[parent].append(Deployment(n[-1], as_str(model.get("name")), as_str(model.get("version")),
                                                   as_str(sku.get("name"))))
             return
         if not t.startswith(APIM):
@@ -336,7 +475,7 @@ class _ArmReader:
         elif k == "products/apis":
             parts.product_apis[(ws, n[1])].append(n[2])
         elif k == "products/apilinks":
-            api_id = self._ev(p.get("apiId"))
+            api_id = as_str(p.get("apiId"))
             parts.product_apis[(ws, n[1])].append(api_id.rstrip("/").rsplit("/", 1)[-1] if api_id else n[2])
         elif k == "policyfragments":
             policy = self.policy(res, "fragment", f"fragment '{n[1]}'")
@@ -349,11 +488,11 @@ class _ArmReader:
             ))
         elif k == "backends":
             pool = p.get("pool") if isinstance(p.get("pool"), dict) else {}
-            members = tuple(self._ev(m.get("id")) for m in pool.get("services") or [] if isinstance(m, dict))
+            members = tuple(as_str(m.get("id")) for m in pool.get("services") or [] if isinstance(m, dict))
             btype = "pool" if as_str(p.get("type")).lower() == "pool" or members else "single"
-            parts.backends.append(Backend(n[1], self._ev(p.get("url")), btype, members, self._ev(p.get("resourceId"))))
+            parts.backends.append(Backend(n[1], as_str(p.get("url")), btype, members, as_str(p.get("resourceId"))))
         elif k == "loggers":
-            parts.loggers.append(Logger(n[1], as_str(p.get("loggerType")), self._ev(p.get("resourceId"))))
+            parts.loggers.append(Logger(n[1], as_str(p.get("loggerType")), as_str(p.get("resourceId"))))
         elif k == "diagnostics":
             parts.diagnostics.append(diagnostic_from_props(n[1], p, None, self.origin(res, f"diagnostic '{n[1]}'")))
         elif k == "apis/diagnostics":
@@ -368,7 +507,7 @@ class _ArmReader:
                 for i in items if isinstance(i, dict)
             )
 
-        workspace = self._ev(p.get("workspaceId")) or None
+        workspace = as_str(p.get("workspaceId")) or None
         return DiagnosticSetting(
             target, name, _absolute(workspace) if workspace else None, entries("logs"), entries("metrics"),
             as_str(p.get("logAnalyticsDestinationType")) or None, Origin(self.path, self._line_of_resource(res), None,
@@ -377,6 +516,46 @@ class _ArmReader:
 
     def _ev(self, value: Any) -> str:
         return self.ev.string(value) if value is not None else ""
+
+
+def _instances(res: dict[str, Any], ev: Evaluator) -> list[Evaluator]:
+    """One evaluator per copy of a resource loop (copy-resources); the loop unexpanded when its count is unknown."""
+    loop = res.get("copy")
+    if not isinstance(loop, dict) or not isinstance(loop.get("name"), str):
+        return [ev]
+    count = ev.value(loop.get("count"))
+    if not isinstance(count, int) or isinstance(count, bool) or not 0 <= count <= MAX_ITEMS:
+        return [ev]
+    return [ev.with_copy(loop["name"], i) for i in range(count)]
+
+
+LLM_ACCOUNT_KINDS = ("openai", "aiservices")
+
+
+def _account_properties(item: _Resource) -> OpenObject:
+    """What `reference()` of a Cognitive Services account gives, from what its declaration says.
+
+    An account with a custom subdomain answers at `https://<subdomain>.openai.azure.com/` (kind OpenAI) or
+    `https://<subdomain>.cognitiveservices.azure.com/` (other kinds, AIServices included, which also serve the
+    OpenAI endpoint); without one, at the regional `https://<region>.api.cognitive.microsoft.com/`.
+    https://learn.microsoft.com/azure/ai-services/cognitive-services-custom-subdomains
+    """
+    ev = item.ev
+    kind = ev.value(item.raw.get("kind"))
+    sub = ev.value(item.props.get("customSubDomainName"))
+    label = f"reference({item.names[0]})"
+    if sub is None or sub == "":
+        location = ev.value(item.raw.get("location"))
+        endpoint = text("https://", location, ".api.cognitive.microsoft.com/")
+        return OpenObject(label, {"endpoint": endpoint})
+    openai = text("https://", sub, ".openai.azure.com/")
+    if isinstance(kind, str) and kind.lower() == "openai":
+        endpoint = openai
+    else:
+        endpoint = text("https://", sub, ".cognitiveservices.azure.com/")
+    endpoints = OpenObject(f"{label}.endpoints", {"OpenAI Language Model Instance API": openai} if isinstance(
+        kind, str) and kind.lower() in LLM_ACCOUNT_KINDS else {})
+    return OpenObject(label, {"endpoint": endpoint, "endpoints": endpoints, "customSubDomainName": sub})
 
 
 def _split_name(name: str) -> list[str]:
@@ -460,17 +639,6 @@ def _service(p: _ServiceParts) -> ApimService:
         diagnostics=tuple(p.diagnostics),
         origin=p.origin,
     )
-
-
-def _with_values(parameters: Any, passed: Any) -> Any:
-    """A nested template's parameter specs with the values its deployment passes, as defaults."""
-    if not isinstance(parameters, dict) or not isinstance(passed, dict):
-        return parameters
-    merged = dict(parameters)
-    for name, given in passed.items():
-        if isinstance(given, dict) and "value" in given and isinstance(merged.get(name), dict):
-            merged[name] = {**merged[name], "defaultValue": given["value"]}
-    return merged
 
 
 def read_arm(path: str | Path, doc: dict[str, Any]) -> Estate:

@@ -1,229 +1,441 @@
-"""Just enough of ARM's template-expression language to name resources, never to deploy them.
+"""ARM's template-expression language, evaluated as far as the template itself says, never to deploy.
 
-Names like `[concat(parameters('apim'), '/chat/policy')]` or `[format('{0}/{1}', parameters('apim'),
-'chat')]` are resolved from literal arguments and parameter defaults; what cannot be known before a
-deployment (a parameter without a default, `uniqueString(...)`) becomes a readable placeholder such as
-`{apimName}`. Anything outside this subset raises `Unresolvable` and the caller keeps the raw text.
+`[format('https://{0}/openai', reference(variables('aoai')).endpoint)]` is parsed into a small tree and
+evaluated. What cannot be known before a deployment (a parameter without a default, `uniqueString(...)`,
+`utcNow()`, the output of a resource nobody declared) becomes a typed `Unknown` carrying a readable label,
+and the known text around it is kept: a string with unknown parts is a `Text`, rendered as
+`https://{aoaiName}.openai.azure.com/openai`. `list*()` results are secrets: a redacted `Unknown`. Objects
+stay objects and arrays stay arrays; a placeholder is only a string where a string was meant.
+
+Semantics follow Microsoft's template function reference (each group cited beside its functions):
+https://learn.microsoft.com/azure/azure-resource-manager/templates/template-functions
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from typing import Any
 
-SUBSCRIPTION = "/subscriptions/{subscription}"
-RESOURCE_GROUP = SUBSCRIPTION + "/resourceGroups/{resourceGroup}"
-_TOKEN = re.compile(r"\s*(?:(?P<str>'(?:[^']|'')*')|(?P<num>-?\d+)|(?P<name>[A-Za-z_][A-Za-z0-9_]*)|(?P<p>[(),.\[\]]))")
-MAX_DEPTH = 32
+from .arm_functions import FUNCTIONS
+from .arm_syntax import Call, Lit, Prop, Unresolvable, parse
+from .arm_values import (
+    MAX_ITEMS,
+    RESOURCE_GROUP,
+    RESOURCE_GROUP_T,
+    SUBSCRIPTION,
+    SUBSCRIPTION_T,
+    NeedsKnown,
+    OpenObject,
+    PropertyMissing,
+    Text,
+    Unknown,
+    absolute_id,
+    as_text,
+    get_property,
+    has_unknown,
+    is_expression,
+    is_unknown,
+    label_of,
+    literal,
+    render,
+    scalar,
+    text,
+    truth,
+)
+
+__all__ = ["RESOURCE_GROUP", "SUBSCRIPTION", "Evaluator", "OpenObject", "Text", "Unknown", "Unresolvable",
+           "is_expression", "is_unknown", "literal", "render", "text"]
+MAX_DEPTH = 48  # nested evaluation (variables of variables, outputs of modules); deeper is Unknown
+
+# ---------------------------------------------------------------------------------------- evaluator
 
 
-class Unresolvable(Exception):
-    pass
+class _Lambda:
+    def __init__(self, names: list[str], body: Any, ev: Evaluator):
+        self.names, self.body, self.ev = names, body, ev
 
-
-def is_expression(value: Any) -> bool:
-    return isinstance(value, str) and value.startswith("[") and not value.startswith("[[") and value.endswith("]")
-
-
-def literal(value: str) -> str:
-    """A string as ARM reads it: a leading `[[` escapes a literal `[`."""
-    return value[1:] if value.startswith("[[") else value
+    def __call__(self, *values: Any) -> Any:
+        return self.ev._with_locals(dict(zip(self.names, values, strict=False))).eval(self.body)
 
 
 class Evaluator:
-    def __init__(self, parameters: dict[str, Any] | None = None, variables: dict[str, Any] | None = None):
+    """Evaluates the expressions of one template (one scope of a nested deployment).
+
+    `parameters`: the template's parameter declarations; `passed`: values given to it by an outer deployment
+    as `{name: (raw value, evaluator of the outer template)}`, evaluated on first use. `references`: resource
+    id (lower case, placeholders rendered) → a function giving what `reference()` returns for it; `symbols`:
+    the same for symbolic names (languageVersion 2.0).
+    """
+
+    def __init__(
+        self,
+        parameters: dict[str, Any] | None = None,
+        variables: dict[str, Any] | None = None,
+        passed: dict[str, tuple[Any, Evaluator]] | None = None,
+        references: dict[str, Callable[[bool], Any]] | None = None,
+        symbols: dict[str, Callable[[bool], Any]] | None = None,
+    ):
         self.parameters = parameters if isinstance(parameters, dict) else {}
         self.variables = variables if isinstance(variables, dict) else {}
-        self._depth = 0
+        self.passed = passed or {}
+        self.references = references if references is not None else {}
+        self.symbols = symbols if symbols is not None else {}
+        self.copy: dict[str, int] = {}
+        self.locals: dict[str, Any] = {}
+        self._memo: dict[tuple[str, str], Any] = {}
+        self._busy: set[tuple[str, str]] = set()
+        self._depth = [0]
+
+    def _clone(self) -> Evaluator:
+        other = object.__new__(Evaluator)
+        other.__dict__.update(self.__dict__)
+        return other
+
+    def with_copy(self, name: str, index: int) -> Evaluator:
+        """The evaluator inside one iteration of a copy loop (`copyIndex()` / `copyIndex(name)`)."""
+        other = self._clone()
+        other.copy = {**self.copy, name.lower(): index, "": index}
+        return other
+
+    def _with_locals(self, values: dict[str, Any]) -> Evaluator:
+        other = self._clone()
+        other.locals = {**self.locals, **values}
+        return other
 
     # ------------------------------------------------------------------------------------ public
 
-    def string(self, value: Any) -> str:
-        """The value as a string: evaluated when it is an expression, placeholders where unknown."""
-        if not isinstance(value, str):
-            return "" if value is None else str(value)
-        if not is_expression(value):
-            return literal(value)
-        try:
-            result = self.evaluate(value)
-        except (Unresolvable, RecursionError):
+    def value(self, raw: Any) -> Any:
+        """A template value (string, object, array...) evaluated deeply; unknown parts typed."""
+        if isinstance(raw, str):
+            if is_expression(raw):
+                try:
+                    return self.evaluate(raw)
+                except (Unresolvable, RecursionError):
+                    return Unknown(label_of(raw[1:-1]) or "expression")
+            return literal(raw)
+        if isinstance(raw, dict):
+            out = {k: self.value(v) for k, v in raw.items() if k != "copy" or not isinstance(v, list)}
+            if isinstance(raw.get("copy"), list):  # property iteration: copy-properties
+                out.update(self._copy_list(raw["copy"]))
+            return out
+        if isinstance(raw, list):
+            return [self.value(v) for v in raw]
+        return raw
+
+    def resolve(self, raw: Any) -> Any:
+        """`value()` as plain data: unknown parts become readable placeholders in strings."""
+        return render(self.value(raw))
+
+    def string(self, raw: Any) -> str:
+        """The value as a string, placeholders where unknown."""
+        if raw is None:
+            return ""
+        value = scalar(self.value(raw))
+        if isinstance(value, str):
             return value
-        return result if isinstance(result, str) else str(result)
+        return str(value) if is_unknown(value) else as_text(value)
 
     def evaluate(self, expression: str) -> Any:
-        self._depth += 1
+        value = self.eval(parse(expression))
+        # `reference(x).some.path` of a resource nobody declared: an object with nothing known is an unknown value
+        return Unknown(value.label) if isinstance(value, OpenObject) and not value else value
+
+    # ------------------------------------------------------------------------------------ tree
+
+    def eval(self, node: Any) -> Any:
+        if isinstance(node, Lit):
+            return node.value
+        self._depth[0] += 1
         try:
-            if self._depth > MAX_DEPTH:
-                raise Unresolvable("expression nests too deep")
-            tokens = _tokenize(expression[1:-1])
-            value, pos = self._expr(tokens, 0)
-            if pos != len(tokens):
-                raise Unresolvable(f"unexpected {tokens[pos][1]!r}")
-            return value
+            if self._depth[0] > MAX_DEPTH:
+                return Unknown(label_of(node.src))
+            if isinstance(node, Prop):
+                target = self.eval(node.target)
+                key = node.key if isinstance(node.key, str) else self.eval(node.key)
+                try:
+                    return get_property(target, key, node.src)
+                except PropertyMissing:  # the deployment would fail; say which value is missing
+                    return Unknown(label_of(node.src))
+            return self._call(node)
         finally:
-            self._depth -= 1
+            self._depth[0] -= 1
 
-    # ------------------------------------------------------------------------------------ parser
-
-    def _expr(self, tokens: list[tuple[str, str]], pos: int) -> tuple[Any, int]:
-        if pos >= len(tokens):
-            raise Unresolvable("unexpected end")
-        kind, text = tokens[pos]
-        if kind == "str":
-            value: Any = text[1:-1].replace("''", "'")
-            pos += 1
-        elif kind == "num":
-            value, pos = int(text), pos + 1
-        elif kind == "name":
-            if pos + 1 >= len(tokens) or tokens[pos + 1][1] != "(":
-                if text in ("true", "false"):
-                    return text == "true", pos + 1
-                raise Unresolvable(f"bare name {text}")
-            args, pos = self._args(tokens, pos + 2)
-            value = self._call(text, args)
-        else:
-            raise Unresolvable(f"unexpected {text!r}")
-        while pos < len(tokens) and tokens[pos][1] in (".", "["):
-            if tokens[pos][1] == ".":
-                if pos + 1 >= len(tokens) or tokens[pos + 1][0] != "name":
-                    raise Unresolvable("bad property access")
-                value = _prop(value, tokens[pos + 1][1])
-                pos += 2
-            else:
-                index, pos = self._expr(tokens, pos + 1)
-                if pos >= len(tokens) or tokens[pos][1] != "]":
-                    raise Unresolvable("unclosed [")
-                value = _prop(value, index)
-                pos += 1
-        return value, pos
-
-    def _args(self, tokens: list[tuple[str, str]], pos: int) -> tuple[list[Any], int]:
-        args: list[Any] = []
-        if pos < len(tokens) and tokens[pos][1] == ")":
-            return args, pos + 1
-        while True:
-            value, pos = self._expr(tokens, pos)
-            args.append(value)
-            if pos >= len(tokens):
-                raise Unresolvable("unclosed (")
-            if tokens[pos][1] == ")":
-                return args, pos + 1
-            if tokens[pos][1] != ",":
-                raise Unresolvable(f"expected , found {tokens[pos][1]!r}")
-            pos += 1
-
-    # ------------------------------------------------------------------------------------ functions
-
-    def _param(self, name: Any) -> Any:
-        spec = self.parameters.get(str(name))
-        if isinstance(spec, dict) and "defaultValue" in spec:
-            default = spec["defaultValue"]
-            return self.string(default) if isinstance(default, str) else default
-        return "{" + str(name) + "}"
-
-    def _var(self, name: Any) -> Any:
-        if str(name) not in self.variables:
-            raise Unresolvable(f"unknown variable {name}")
-        value = self.variables[str(name)]
-        return self.string(value) if isinstance(value, str) else value
-
-    def _call(self, name: str, args: list[Any]) -> Any:
-        fn = _FUNCTIONS.get(name.lower())
+    def _call(self, node: Call) -> Any:
+        name, args = node.name, node.args
+        special = _LAZY.get(name)
+        if special is not None:
+            try:
+                return special(self, node)
+            except (NeedsKnown, TypeError, ValueError, IndexError, KeyError, AttributeError, PropertyMissing):
+                return Unknown(label_of(node.src))  # wrong arguments: the deployment would fail; never our crash
+        if name.startswith("list"):  # listKeys, listSecrets, listConnectionStrings...: secrets, never read
+            return Unknown(f"{node.src.split('(', 1)[0]}({self._target_name(args[0]) if args else ''})", secret=True)
+        fn = FUNCTIONS.get(name)
+        values = [self.eval(a) for a in args]
         if fn is None:
-            if name.lower() == "parameters":
-                return self._param(args[0] if args else "")
-            if name.lower() == "variables":
-                return self._var(args[0] if args else "")
-            raise Unresolvable(f"function {name}")
-        return fn(args)
+            return Unknown(label_of(node.src))
+        try:
+            return fn(values, node)
+        except NeedsKnown:
+            return Unknown(label_of(node.src))
+        except (TypeError, ValueError, IndexError, KeyError, ZeroDivisionError, AttributeError, OverflowError):
+            return Unknown(label_of(node.src))  # the deployment itself would fail here; never our crash
+
+    # ------------------------------------------------------------------------------------ scope
+
+    def parameter(self, name: str) -> Any:
+        key = ("p", name.lower())
+        if key in self._memo:
+            return self._memo[key]
+        if key in self._busy:
+            return Unknown(name)
+        self._busy.add(key)
+        try:
+            passed = next((v for k, v in self.passed.items() if k.lower() == name.lower()), None)
+            spec = next((v for k, v in self.parameters.items() if k.lower() == name.lower()), None)
+            if passed is not None:
+                raw, outer = passed
+                value = outer.value(raw)
+            elif isinstance(spec, dict) and "defaultValue" in spec:
+                value = self.value(spec["defaultValue"])
+            else:
+                value = Unknown(name)
+        finally:
+            self._busy.discard(key)
+        self._memo[key] = value
+        return value
+
+    def variable(self, name: str) -> Any:
+        key = ("v", name.lower())
+        if key in self._memo:
+            return self._memo[key]
+        if key in self._busy:
+            return Unknown(name)
+        self._busy.add(key)
+        try:
+            copies = self.variables.get("copy")
+            loop = next((c for c in copies if isinstance(c, dict) and str(c.get("name", "")).lower() == name.lower()),
+                        None) if isinstance(copies, list) else None
+            if loop is not None:  # copy-variables: an array built from `input`
+                value = self._copy_list([loop]).get(loop.get("name"), Unknown(name))
+            else:
+                raw = next((v for k, v in self.variables.items() if k.lower() == name.lower() and k != "copy"), None)
+                value = Unknown(name) if raw is None and name not in self.variables else self.value(raw)
+        finally:
+            self._busy.discard(key)
+        self._memo[key] = value
+        return value
+
+    def _copy_list(self, loops: list[Any]) -> dict[str, Any]:
+        """copy: [{name, count, input}] → {name: [input evaluated with copyIndex(name) = 0..count-1]}."""
+        out: dict[str, Any] = {}
+        for loop in loops:
+            if not isinstance(loop, dict) or not isinstance(loop.get("name"), str):
+                continue
+            count = self.value(loop.get("count"))
+            if not isinstance(count, int) or isinstance(count, bool) or not 0 <= count <= MAX_ITEMS:
+                out[loop["name"]] = Unknown(loop["name"])
+                continue
+            out[loop["name"]] = [self.with_copy(loop["name"], i).value(loop.get("input")) for i in range(count)]
+        return out
+
+    def reference(self, target: Any, full: bool) -> Any:
+        if isinstance(target, str):
+            provider = self.symbols.get(target) if "/" not in target else None
+            provider = provider or self.references.get(target.lower()) or self.references.get(absolute_id(target).lower())
+            if provider is None and "/" not in target:  # reference('name') of a resource in the same template
+                provider = next((f for k, f in self.references.items() if k.endswith("/" + target.lower())), None)
+        elif isinstance(target, Text):
+            provider = self.references.get(str(target).lower())
+        else:
+            provider = None
+        name = self._name_of(target)
+        if provider is not None:
+            value = provider(full)
+            if value is not None:
+                return value
+        return OpenObject(f"reference({name})")
+
+    def _target_name(self, node: Any) -> str:
+        return self._name_of(self.eval(node))
+
+    @staticmethod
+    def _name_of(value: Any) -> str:
+        if isinstance(value, Unknown):
+            return value.label
+        shown = str(value) if isinstance(value, (str, Text)) else as_text(value)
+        return label_of(shown.rstrip("/").rsplit("/", 1)[-1].strip("{}"))
 
 
-def _tokenize(text: str) -> list[tuple[str, str]]:
-    tokens = []
-    pos = 0
-    while pos < len(text):
-        if text[pos:].strip() == "":
-            break
-        m = _TOKEN.match(text, pos)
-        if not m:
-            raise Unresolvable(f"cannot read {text[pos:pos + 10]!r}")
-        kind = m.lastgroup or ""
-        tokens.append((kind, m.group(kind)))
-        pos = m.end()
-    return tokens
+# ------------------------------------------------------------------------------- lazy / scoped functions
 
 
-def _prop(value: Any, key: Any) -> Any:
-    if isinstance(value, dict) and key in value:
-        return value[key]
-    if isinstance(value, list) and isinstance(key, int) and 0 <= key < len(value):
-        return value[key]
-    if isinstance(value, str) and key in ("id", "name"):
-        return value if key == "id" else value.rstrip("/").rsplit("/", 1)[-1]
-    raise Unresolvable(f"property {key}")
+def _lazy_if(ev: Evaluator, node: Call) -> Any:
+    """if: only the chosen branch is evaluated (template-functions-logical#if)."""
+    if len(node.args) != 3:
+        raise Unresolvable("if() takes 3 arguments")
+    cond = truth(ev.eval(node.args[0]))
+    if cond is None:
+        return _either(ev.eval(node.args[1]), ev.eval(node.args[2]), label_of(node.src))
+    return ev.eval(node.args[1] if cond else node.args[2])
 
 
-def _s(v: Any) -> str:
-    return v if isinstance(v, str) else str(v).lower() if isinstance(v, bool) else str(v)
+def _either(yes: Any, no: Any, label: str) -> Any:
+    """The value of an `if` whose condition is unknown: what both branches agree on, objects key by key; where
+    one branch is a bare unknown (`if(empty(parameters('name')), <generated>, parameters('name'))`), that
+    unknown, so the placeholder names the input that decides (`{name}`)."""
+    if yes == no and not has_unknown(yes):
+        return yes
+    if isinstance(yes, dict) and isinstance(no, dict) and not isinstance(yes, OpenObject) \
+            and not isinstance(no, OpenObject) and yes.keys() == no.keys():
+        return {k: _either(yes[k], no[k], f"{label}.{k}") for k in yes}
+    if isinstance(yes, Unknown) and not yes.secret:
+        return yes
+    if isinstance(no, Unknown) and not no.secret:
+        return no
+    return Unknown(label)
 
 
-def _format(args: list[Any]) -> str:
+def _lazy_and_or(is_and: bool) -> Callable[[Evaluator, Call], Any]:
+    def apply(ev: Evaluator, node: Call) -> Any:
+        unknown = False
+        for arg in node.args:
+            value = truth(ev.eval(arg))
+            if value is None:
+                unknown = True
+            elif value is not is_and:
+                return not is_and
+        return Unknown(label_of(node.src)) if unknown else is_and
+
+    return apply
+
+
+def _lazy_not(ev: Evaluator, node: Call) -> Any:
+    value = truth(ev.eval(node.args[0])) if node.args else None
+    return Unknown(label_of(node.src)) if value is None else not value
+
+
+def _param_call(ev: Evaluator, node: Call) -> Any:
+    name = ev.eval(node.args[0]) if node.args else ""
+    return ev.parameter(name) if isinstance(name, str) else Unknown(label_of(node.src))
+
+
+def _var_call(ev: Evaluator, node: Call) -> Any:
+    name = ev.eval(node.args[0]) if node.args else ""
+    return ev.variable(name) if isinstance(name, str) else Unknown(label_of(node.src))
+
+
+def _copy_index(ev: Evaluator, node: Call) -> Any:
+    """copyIndex([loopName], [offset]) (template-functions-numeric#copyindex)."""
+    args = [ev.eval(a) for a in node.args]
+    loop, offset = "", 0
+    for a in args:
+        if isinstance(a, str):
+            loop = a.lower()
+        elif isinstance(a, int) and not isinstance(a, bool):
+            offset = a
+    if loop not in ev.copy:
+        return Unknown("copyIndex")
+    return ev.copy[loop] + offset
+
+
+def _reference(ev: Evaluator, node: Call) -> Any:
+    """reference(resourceName or id or symbolic name, [apiVersion], ['Full']) (template-functions-resource)."""
+    args = [ev.eval(a) for a in node.args]
     if not args:
-        raise Unresolvable("format()")
-    template = _s(args[0])
-    return re.sub(r"\{(\d+)(?::[^}]*)?\}", lambda m: _s(args[int(m.group(1)) + 1]) if int(m.group(1)) + 1 < len(args)
-                  else m.group(0), template)
+        raise Unresolvable("reference() without a resource")
+    full = any(isinstance(a, str) and a.lower() == "full" for a in args[1:])
+    return ev.reference(args[0], full)
 
 
-def _resource_id(prefix: str) -> Callable[[list[Any]], str]:
-    def build(args: list[Any]) -> str:
-        parts = [_s(a) for a in args]
-        # optional leading subscription id / resource group name: a type always contains a '/'
-        while parts and "/" not in parts[0]:
-            parts = parts[1:]
-        if not parts:
-            raise Unresolvable("resourceId() without a type")
-        rtype, names = parts[0], parts[1:]
-        segments = rtype.split("/")
-        namespace, types = segments[0], segments[1:]
-        path = "/".join(f"{t}/{n}" for t, n in zip(types, names, strict=False))
-        return f"{prefix}/providers/{namespace}/{path}"
-
-    return build
+def _lambda(ev: Evaluator, node: Call) -> Any:
+    """lambda('x', ['y',] body) (template-functions-lambda)."""
+    names = [ev.eval(a) for a in node.args[:-1]]
+    if not node.args or not all(isinstance(n, str) for n in names):
+        raise Unresolvable("lambda()")
+    return _Lambda(names, node.args[-1], ev)
 
 
-def _coalesce(args: list[Any]) -> Any:
-    return next((a for a in args if a not in (None, "")), None)
+def _lambda_variables(ev: Evaluator, node: Call) -> Any:
+    name = ev.eval(node.args[0]) if node.args else None
+    if isinstance(name, str) and name in ev.locals:
+        return ev.locals[name]
+    return Unknown(label_of(node.src))
 
 
-_FUNCTIONS: dict[str, Callable[[list[Any]], Any]] = {
-    "concat": lambda a: "".join(_s(x) for x in a) if all(not isinstance(x, list) for x in a) else [x for part in a for x in part],
-    "format": _format,
-    "tolower": lambda a: _s(a[0]).lower(),
-    "toupper": lambda a: _s(a[0]).upper(),
-    "string": lambda a: _s(a[0]),
-    "trim": lambda a: _s(a[0]).strip(),
-    "replace": lambda a: _s(a[0]).replace(_s(a[1]), _s(a[2])),
-    "uniquestring": lambda a: "{uniqueString}",
-    "guid": lambda a: "{guid}",
-    "resourceid": _resource_id(RESOURCE_GROUP),
-    "subscriptionresourceid": _resource_id(SUBSCRIPTION),
-    "tenantresourceid": _resource_id(""),
-    "extensionresourceid": lambda a: f"{_s(a[0])}{_resource_id('')(a[1:])}",
-    "resourcegroup": lambda a: {"id": RESOURCE_GROUP, "name": "{resourceGroup}", "location": "{location}"},
-    "subscription": lambda a: {"id": SUBSCRIPTION, "subscriptionId": "{subscription}", "tenantId": "{tenant}"},
-    "tenant": lambda a: {"tenantId": "{tenant}"},
-    "coalesce": _coalesce,
-    "if": lambda a: a[1] if a[0] else a[2],
-    "equals": lambda a: a[0] == a[1],
-    "not": lambda a: not a[0],
-    "bool": lambda a: a[0] if isinstance(a[0], bool) else _s(a[0]).lower() == "true",
-    "last": lambda a: a[0][-1] if isinstance(a[0], list) else _s(a[0])[-1:],
-    "split": lambda a: _s(a[0]).split(_s(a[1])),
-    "empty": lambda a: a[0] in (None, "", [], {}),
-    "length": lambda a: len(a[0]) if isinstance(a[0], (str, list, dict)) else 0,
-    "contains": lambda a: a[1] in a[0] if isinstance(a[0], (str, list, dict)) else False,
-    "and": lambda a: all(a),
-    "or": lambda a: any(a),
+def _higher_order(kind: str) -> Callable[[Evaluator, Call], Any]:
+    def apply(ev: Evaluator, node: Call) -> Any:
+        args = [ev.eval(a) for a in node.args]
+        items, fn = args[0], args[-1]
+        if not isinstance(fn, _Lambda):
+            raise Unresolvable(f"{kind}() needs a lambda")
+        if isinstance(items, dict) and kind == "mapvalues":
+            return {k: fn(v) for k, v in items.items()}
+        if not isinstance(items, list):
+            return Unknown(label_of(node.src))
+        if kind == "map":
+            return [fn(v, i) for i, v in enumerate(items)]
+        if kind == "filter":
+            kept = []
+            for i, v in enumerate(items):
+                verdict = truth(fn(v, i))
+                if verdict is None:
+                    return Unknown(label_of(node.src))
+                if verdict:
+                    kept.append(v)
+            return kept
+        if kind == "reduce":
+            acc = args[1]
+            for i, v in enumerate(items):
+                acc = fn(acc, v, i)
+            return acc
+        if kind == "toobject":
+            value_fn = args[2] if len(args) > 2 and isinstance(args[2], _Lambda) else None
+            keys = [fn(v) for v in items]
+            if has_unknown(keys):
+                return Unknown(label_of(node.src))
+            return {as_text(k): (value_fn(v) if value_fn else v) for k, v in zip(keys, items, strict=True)}
+        return Unknown(label_of(node.src))
+
+    return apply
+
+
+def _scope_object(label: str, known: dict[str, Any]) -> Callable[[Evaluator, Call], Any]:
+    """resourceGroup(), subscription(), tenant(), deployment(), environment(): what a deployment knows."""
+
+    def apply(ev: Evaluator, node: Call) -> Any:
+        return OpenObject(label, known)
+
+    return apply
+
+
+_LAZY: dict[str, Callable[[Evaluator, Call], Any]] = {
+    # logical: https://learn.microsoft.com/azure/azure-resource-manager/templates/template-functions-logical
+    "if": _lazy_if,
+    "and": _lazy_and_or(True),
+    "or": _lazy_and_or(False),
+    "not": _lazy_not,
+    # deployment: https://learn.microsoft.com/azure/azure-resource-manager/templates/template-functions-deployment
+    "parameters": _param_call,
+    "variables": _var_call,
+    "deployment": _scope_object("deployment()", {"name": Unknown("deployment().name")}),
+    "environment": _scope_object("environment()", {"name": Unknown("environment().name")}),
+    # numeric: https://learn.microsoft.com/azure/azure-resource-manager/templates/template-functions-numeric
+    "copyindex": _copy_index,
+    # resource: https://learn.microsoft.com/azure/azure-resource-manager/templates/template-functions-resource
+    "reference": _reference,
+    # scope: https://learn.microsoft.com/azure/azure-resource-manager/templates/template-functions-scope
+    "resourcegroup": _scope_object("resourceGroup()", {
+        "id": RESOURCE_GROUP_T, "name": Unknown("resourceGroup"), "location": Unknown("location")}),
+    "subscription": _scope_object("subscription()", {
+        "id": SUBSCRIPTION_T, "subscriptionId": Unknown("subscription"), "tenantId": Unknown("tenant")}),
+    "tenant": _scope_object("tenant()", {"tenantId": Unknown("tenant")}),
+    # lambda: https://learn.microsoft.com/azure/azure-resource-manager/templates/template-functions-lambda
+    "lambda": _lambda,
+    "lambdavariables": _lambda_variables,
+    "map": _higher_order("map"),
+    "filter": _higher_order("filter"),
+    "reduce": _higher_order("reduce"),
+    "toobject": _higher_order("toobject"),
+    "mapvalues": _higher_order("mapvalues"),
 }

@@ -8,6 +8,7 @@ audited before it is applied. Origins name the Terraform address. Wrong types ar
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -245,6 +246,14 @@ class _TerraformReader:
                     s = svc_of(res)
                     if s is not None:
                         self._apim(s, res)
+                elif t == "azapi_resource" and as_str(v.get("type")).lower().startswith(
+                        "microsoft.apimanagement/service/backends@"):
+                    # backends (and pools, which azurerm cannot declare) written with the AzAPI provider
+                    parent = _last(self.link(res, "parent_id"))
+                    if parent:
+                        s = services.setdefault(parent, _Svc(parent, f"/subscriptions/{{subscription}}/resourceGroups/"
+                                                                     f"{{resourceGroup}}/providers/Microsoft.ApiManagement/service/{parent}"))
+                        s.backends.append(_azapi_backend(as_str(v.get("name")) or res.name, v.get("body")))
                 elif t == "azurerm_cognitive_account":
                     rid = self.resource_id(res)
                     acls = _block(v.get("network_acls"))
@@ -434,3 +443,17 @@ def _service(s: _Svc) -> ApimService:
 def read_terraform(path: str | Path, doc: dict[str, Any]) -> Estate:
     reader = _TerraformReader(Path(path), doc)
     return reader.build()
+
+
+def _azapi_backend(name: str, body: Any) -> Backend:
+    """An azapi_resource body (an object, or JSON text in azapi 1.x) as a backend: url, pool members."""
+    if isinstance(body, str):
+        try:
+            body = json.loads(body)
+        except ValueError:
+            body = {}
+    props = _block(_block(body).get("properties"))
+    pool = _block(props.get("pool"))
+    members = tuple(as_str(m.get("id")) for m in pool.get("services") or [] if isinstance(m, dict))
+    kind = "pool" if members or as_str(props.get("type")).lower() == "pool" else "single"
+    return Backend(name, as_str(props.get("url")), kind, members, as_str(props.get("resourceId")))
