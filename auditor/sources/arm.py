@@ -463,14 +463,25 @@ def _service(p: _ServiceParts) -> ApimService:
 
 
 def _with_values(parameters: Any, passed: Any) -> Any:
-    """A nested template's parameter specs with the values its deployment passes, as defaults."""
-    if not isinstance(parameters, dict) or not isinstance(passed, dict):
+    """A nested template's parameter specs with the values its deployment passes, as defaults.
+
+    A `securestring`/`secureObject` parameter keeps no value (neither its default nor a passed one): it is a
+    secret, so expressions see it as an unset parameter and it never reaches policy text or a report."""
+    if not isinstance(parameters, dict):
         return parameters
-    merged = dict(parameters)
+    merged = {name: {k: v for k, v in spec.items() if k != "defaultValue"} if _secure(spec) else spec
+              for name, spec in parameters.items()}
+    if not isinstance(passed, dict):
+        return merged
     for name, given in passed.items():
-        if isinstance(given, dict) and "value" in given and isinstance(merged.get(name), dict):
-            merged[name] = {**merged[name], "defaultValue": given["value"]}
+        spec = merged.get(name)
+        if isinstance(given, dict) and "value" in given and isinstance(spec, dict) and not _secure(spec):
+            merged[name] = {**spec, "defaultValue": given["value"]}
     return merged
+
+
+def _secure(spec: Any) -> bool:
+    return isinstance(spec, dict) and str(spec.get("type", "")).lower() in ("securestring", "secureobject")
 
 
 def read_arm(path: str | Path, doc: dict[str, Any]) -> Estate:

@@ -19,16 +19,35 @@ from ..policy.tree import Policy
 MAX_JSON_BYTES = 256 * 1024 * 1024  # terraform state of a large tenant is big; beyond this it's not ours
 
 
+def outside(path: str, root: str) -> bool:
+    """Does path, with every symbolic link resolved, lie outside root (itself resolved)?"""
+    base = os.path.realpath(root)
+    real = os.path.realpath(path)
+    return real != base and not real.startswith(base.rstrip(os.sep) + os.sep)
+
+
+def link_gap(path: str) -> CollectionGap:
+    """A link out of the scanned folder: not followed, and said so (AU001), so the gate cannot pass on it."""
+    return CollectionGap("unreadable", path, "not read: a symbolic link that points outside the scanned folder "
+                         "(links are never followed out of it; scan the target itself if it belongs to the estate)")
+
+
 @dataclass
 class Reader:
-    """Reads files for one source and collects the gaps it met."""
+    """Reads files for one source and collects the gaps it met. With a `root`, nothing outside it is read:
+    a symbolic link that leads out of the folder is a gap, not a read."""
 
     gaps: list[CollectionGap] = field(default_factory=list)
+    root: str | None = None
 
     def gap(self, kind: str, target: str, message: str, line: int | None = None, resource: str = "") -> None:
         self.gaps.append(CollectionGap(kind=kind, target=target, message=message, line=line, resource=resource))
 
     def read_bytes(self, path: str, limit: int) -> bytes | None:
+        if self.root is not None and outside(path, self.root):
+            if not any(g.target == path for g in self.gaps):
+                self.gaps.append(link_gap(path))
+            return None
         try:
             with open(path, "rb") as fh:  # callers only pass regular files: opening a FIFO would block
                 size = os.fstat(fh.fileno()).st_size
