@@ -9,6 +9,7 @@ Expressions stay opaque text: nothing here evaluates C#.
 
 from __future__ import annotations
 
+import html
 import re
 import sys
 
@@ -463,7 +464,21 @@ def parse_document(text: str, origin: Origin, fixed_line: int | None = None) -> 
         document = PolicyDocument("fragment", {}, top.children, tuple(builder.suppressions), tuple(builder.secrets))
     else:
         raise RawXmlError(f"root element is <{top.tag}>, expected <policies> or <fragment>", top.origin.line)
-    return document, redact(text, builder.literal_secrets)
+    return document, _redact_text(text, builder.literal_secrets)
+
+
+def _redact_text(text: str, secrets: list[str]) -> str:
+    """The document's text with every secret found in its tree replaced. A secret written with character
+    references (`&#97;`) does not match its decoded value: any line that still spells one out when decoded
+    is blanked whole, so the stored text never holds more than the tree."""
+    safe = redact(text, secrets)
+    if "&#" not in safe or not secrets:
+        return safe
+    lines = safe.split("\n")
+    for i, line in enumerate(lines):
+        if "&#" in line and any(s in html.unescape(line) for s in secrets if len(s) >= 3):
+            lines[i] = REDACTED
+    return "\n".join(lines)
 
 
 def read_policy(
