@@ -26,7 +26,6 @@ from .secrets import (
     STRONG_NAMES,
     credential_name,
     find_secrets,
-    might_contain_secret,
     redact,
     redact_unparsed,
     secret_in_place,
@@ -41,6 +40,7 @@ _SUPPRESS = re.compile(
     r"aoai-audit:\s*ignore\s+((?:[A-Za-z]+[0-9]+)(?:\s*,\s*[A-Za-z]+[0-9]+)*)\s*[:\-]?\s*(.*)", re.S
 )
 _NAME_START = re.compile(r"[A-Za-z_:/!?]")
+_PI = re.compile(r"<\?(?!xml[\s?])")
 
 
 class RawXmlError(Exception):
@@ -379,7 +379,7 @@ class _Builder:
                 _scan_code(value, 2, _CLOSERS[value[1]])
             except RawXmlError as exc:
                 raise RawXmlError(f"{exc} (expression starts here)", line) from None
-        if not value or not self.scan:
+        if len(value) < 8 or not self.scan:  # no credential shape is shorter
             return value
         hits = find_secrets(value)
         for hit in hits:
@@ -443,7 +443,7 @@ def parse_document(text: str, origin: Origin, fixed_line: int | None = None) -> 
         msg = re.sub(r",? line \d+, column \d+$", "", msg)
         raise RawXmlError(msg, exc.lineno) from None
     try:
-        builder, top = _build(root, origin, fixed_line, might_contain_secret(text), fast)
+        builder, top = _build(root, origin, fixed_line, True, fast)
     except RawXmlError:
         if not fast:
             raise
@@ -453,7 +453,7 @@ def parse_document(text: str, origin: Origin, fixed_line: int | None = None) -> 
             root = etree.fromstring(to_wellformed(text), _PARSER)
         except etree.XMLSyntaxError as exc:
             raise RawXmlError(re.sub(r",? line \d+, column \d+$", "", exc.msg or str(exc)), exc.lineno) from None
-        builder, top = _build(root, origin, fixed_line, might_contain_secret(text), False)
+        builder, top = _build(root, origin, fixed_line, True, False)
     if top.tag == "policies":
         sections = {c.tag: c for c in top.children if c.tag in SECTIONS}
         unknown = [c.tag for c in top.children if c.tag not in SECTIONS]
@@ -471,7 +471,9 @@ def _redact_text(text: str, secrets: list[str]) -> str:
     """The document's text with every secret found in its tree replaced. A secret written with character
     references (`&#97;`) does not match its decoded value: any line that still spells one out when decoded
     is blanked whole, so the stored text never holds more than the tree."""
-    safe = redact(text, secrets)
+    # every value and comment of the tree was searched; only processing instructions (dropped from the tree)
+    # are text the tree never saw
+    safe = redact(text, secrets, shapes=_PI.search(text) is not None)
     if "&#" not in safe or not secrets:
         return safe
     lines = safe.split("\n")

@@ -16,6 +16,7 @@ import math
 import re
 from collections import Counter
 from dataclasses import dataclass
+from functools import lru_cache
 
 REDACTED = "***redacted***"
 
@@ -51,6 +52,7 @@ KEY_PARENTS = frozenset({"issuer-signing-keys", "decryption-keys"})
 NAMED_PLACES = frozenset({"set-header", "set-query-parameter", "set-variable"})
 
 
+@lru_cache(maxsize=4096)  # the same few header and variable names recur in every policy
 def credential_name(name: str, *, url: bool = False) -> bool:
     """Does a header / query parameter / variable / field name say it holds a credential?"""
     low = name.strip().lower()
@@ -246,10 +248,52 @@ _KEYWORDS = ("accountkey", "sharedaccesskey", "password", "pwd", "sig=", "shared
              "gh", "xox", "aiza", "private", "auth", "sas", "signature", "passwd", "credential")
 
 
+_CRED_SUBSTRINGS = ("key", "secret", "passw", "pwd", "token", "signature", "sas", "connection", "sig")
+# What a pattern's text must contain before its regex runs (each group: one of its substrings, lower case):
+# a cheap substring test spares running every regex over every value.
+_NEEDS: dict[str, tuple[tuple[str, ...], ...]] = {
+    "connection string key": (("accountkey=", "sharedaccesskey=", "password=", "pwd="),),
+    "SAS token signature": (("sig=",),),
+    "SharedAccessSignature": (("sharedaccesssignature",),),
+    "JSON web token": (("eyj",),),
+    "instrumentation key": (("instrumentationkey",),),
+    "bearer token": (("bearer",),),
+    "basic credentials": (("basic",),),
+    "OpenAI API key": (("sk-",),),
+    "provider access key": (("akia", "asia", "ghp_", "gho_", "ghu_", "ghs_", "ghr_", "xox", "aiza"),),
+    "private key": (("private key",),),
+    "credential in a URL query": (("=",),),
+}
+_NAMED_NEEDS = (("=", ":", '",'), _CRED_SUBSTRINGS)
+
+
+def _needs(pattern: _Pattern) -> tuple[tuple[str, ...], ...]:
+    return _NEEDS.get(pattern.kind, _NAMED_NEEDS if pattern.name_group else ())
+
+
+def _wanted(pattern: _Pattern, low: str) -> bool:
+    return all(any(n in low for n in group) for group in _needs(pattern))
+
+
+def _gate(patterns: tuple[_Pattern, ...]) -> tuple[str, ...] | None:
+    """Substrings one of which every pattern needs (None when some pattern needs nothing)."""
+    firsts: set[str] = set()
+    for pattern in patterns:
+        needs = _needs(pattern)
+        if not needs:
+            return None
+        firsts.update(needs[0])
+    return tuple(sorted(firsts))
+
+
+def _has_keyword(text: str) -> bool:
+    low = text.lower()
+    return any(k in low for k in _KEYWORDS)  # substring tests: far faster than one alternation regex
+
+
 def might_contain_secret(text: str) -> bool:
     """Cheap pre-check: every generic pattern needs one of these words, or a long token (case-insensitive)."""
-    low = text.lower()
-    return any(k in low for k in _KEYWORDS) or _TOKEN.search(text) is not None
+    return _has_keyword(text) or _TOKEN.search(text) is not None
 
 
 @dataclass(frozen=True)
@@ -259,18 +303,23 @@ class Hit:
     report: bool  # strong enough for SEC001; every hit is redacted either way
 
 
+_PATTERN_GATE = _gate(PATTERNS) or ("",)
+
+
 def find_secrets(text: str, patterns: tuple[_Pattern, ...] = (), entropy_reports: bool = True) -> list[Hit]:
     """Secrets found by shape: the generic patterns (plus `patterns`), then high-entropy literals. Every hit is
     to be redacted; `report` says whether it is evidence enough for SEC001."""
     found: list[tuple[int, int, Hit]] = []  # one hit per stretch of text
-    low = text.lower()
+    if len(text) < 8:  # no credential shape is shorter
+        return []
 
     def add(start: int, end: int, hit: Hit) -> None:
         if not any(start < e and s < end for s, e, _h in found):
             found.append((start, end, hit))
 
-    if any(k in low for k in _KEYWORDS):
-        for pattern in (*PATTERNS, *patterns):
+    low = text.lower()
+    for pattern in (*PATTERNS, *patterns) if any(n in low for n in _PATTERN_GATE) or patterns else ():
+        if _wanted(pattern, low):
             for match in pattern.regex.finditer(text):
                 verdict = _judge(pattern, match)
                 if verdict:
@@ -306,7 +355,10 @@ def _judge(pattern: _Pattern, match: re.Match[str]) -> str | None:
 
 
 def _redact_with(text: str, patterns: tuple[_Pattern, ...]) -> str:
+    low = text.lower()
     for pattern in patterns:
+        if not _wanted(pattern, low):
+            continue
         if pattern.group:
             text = pattern.regex.sub(lambda m, p=pattern: _sub_group(m, p), text)
         else:
@@ -314,18 +366,22 @@ def _redact_with(text: str, patterns: tuple[_Pattern, ...]) -> str:
     return text
 
 
-def redact(text: str, extra: tuple[str, ...] | list[str] = ()) -> str:
+def redact(text: str, extra: tuple[str, ...] | list[str] = (), shapes: bool = True) -> str:
     """Replace every known secret in text; `extra` holds literal secrets found structurally (each also in
-    its XML-escaped spellings, and line by line when it spans lines, as it appears in the raw file)."""
+    its XML-escaped spellings, and line by line when it spans lines, as it appears in the raw file).
+    `shapes=False` when every part of the text that could hold a secret was already searched (a parsed
+    policy's values and comments) and `extra` holds all it found."""
     if not text:
         return text
-    if not extra and not might_contain_secret(text):
+    if not extra and not (shapes and might_contain_secret(text)):
         return text
     for secret in sorted(_spellings(extra), key=len, reverse=True):
         if len(secret) >= 8:
             text = text.replace(secret, REDACTED)
         else:  # a short value only where it stands alone, so `<base />` survives a password "base"
             text = re.sub(r"(?<=[\"'>=\s])" + re.escape(secret) + r"(?=[\"'<\s&;]|$)", REDACTED, text)
+    if not shapes:
+        return text
     text = _redact_with(text, PATTERNS)
     return _TOKEN.sub(lambda m: REDACTED if high_entropy(m.group(0)) and not _in_url_path(m.string, m.start())
                       else m.group(0), text)

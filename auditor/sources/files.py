@@ -19,10 +19,23 @@ from ..policy.tree import Policy
 MAX_JSON_BYTES = 256 * 1024 * 1024  # terraform state of a large tenant is big; beyond this it's not ours
 
 
-def outside(path: str, root: str) -> bool:
-    """Does path, with every symbolic link resolved, lie outside root (itself resolved)?"""
-    base = os.path.realpath(root)
-    real = os.path.realpath(path)
+def outside(path: str, root: str, _dirs: dict[str, str] | None = None) -> bool:
+    """Does path, with every symbolic link resolved, lie outside root (itself resolved)? `_dirs` caches the
+    resolved folders, so a reader resolves each folder once and then only the file's own name."""
+    cache = _dirs if _dirs is not None else {}
+
+    def real_dir(d: str) -> str:
+        if d not in cache:
+            parent, leaf = os.path.split(d)
+            if not parent or parent == d or not leaf or os.path.islink(d):
+                cache[d] = os.path.realpath(d)
+            else:  # one lstat per folder: its parent is resolved already
+                cache[d] = os.path.join(real_dir(parent), leaf)
+        return cache[d]
+
+    base = real_dir(root)
+    head, name = os.path.split(path)
+    real = os.path.realpath(path) if os.path.islink(path) else os.path.join(real_dir(head), name)
     return real != base and not real.startswith(base.rstrip(os.sep) + os.sep)
 
 
@@ -39,12 +52,13 @@ class Reader:
 
     gaps: list[CollectionGap] = field(default_factory=list)
     root: str | None = None
+    _real: dict[str, str] = field(default_factory=dict, repr=False)  # resolved folders, for `outside`
 
     def gap(self, kind: str, target: str, message: str, line: int | None = None, resource: str = "") -> None:
         self.gaps.append(CollectionGap(kind=kind, target=target, message=message, line=line, resource=resource))
 
     def read_bytes(self, path: str, limit: int) -> bytes | None:
-        if self.root is not None and outside(path, self.root):
+        if self.root is not None and outside(path, self.root, self._real):
             if not any(g.target == path for g in self.gaps):
                 self.gaps.append(link_gap(path))
             return None
