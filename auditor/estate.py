@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from .gaps import CollectionGap
-from .policy.secrets import REDACTED, credential_kind
+from .policy.secrets import REDACTED, credential_kind, redact
 from .policy.tree import Origin, Policy
 from .usage.model import UsageData
 
@@ -80,6 +80,10 @@ class Api:
     spec_paths: tuple[str, ...] = ()  # paths from the API definition, for classification
     origin: Origin = field(default_factory=Origin)
 
+    def __post_init__(self) -> None:
+        if self.service_url:  # `?code=` / `?api-key=` in a service URL never enters the estate
+            object.__setattr__(self, "service_url", redact(self.service_url))
+
 
 @dataclass(frozen=True, slots=True)
 class Product:
@@ -145,6 +149,10 @@ class Backend:
     backend_type: str = "single"  # single or pool
     pool_members: tuple[str, ...] = ()  # backend ids of a pool
     resource_id: str = ""  # e.g. the Azure OpenAI account behind it
+
+    def __post_init__(self) -> None:
+        if self.url:  # `?code=` / `?api-key=` in a backend URL never enters the estate
+            object.__setattr__(self, "url", redact(self.url))
 
 
 @dataclass(frozen=True, slots=True)

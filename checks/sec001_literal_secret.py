@@ -19,11 +19,17 @@ RULE = Rule(
         "policies, and lets its holder call the backend around the gateway, where no attribution happens."
     ),
     detection=(
-        "Policies are scanned when read: literal values of credential headers (`api-key`, `Authorization`, "
-        "`Ocp-Apim-Subscription-Key`, ...) in `set-header`, literal `password`/`secret`/`key` attributes, and "
-        "text matching connection-string keys, SAS signatures, JWTs, bearer tokens, instrumentation keys or "
-        "OpenAI keys. Named values not marked secret are scanned the same way, and flagged when a credential-like "
-        "name holds a plain value. Secrets are redacted before anything is stored; the finding says where."
+        "Policies are scanned when read, by place and by shape (SECURITY.md lists both). Places: the body and "
+        "password of `authentication-certificate`, the password of `authentication-basic`, literal values of "
+        "headers, query parameters and variables named like a credential (`api-key`, `api_key`, "
+        "`Ocp-Apim-Subscription-Key`, `Authorization`, `x-api-token`, `x-ms-client-key`, ...), `validate-jwt` "
+        "signing and decryption keys, `?api-key=`/`?code=`/`?sig=`/`?key=` in URLs, credential fields in JSON "
+        "bodies and credential strings in expressions. Shapes: connection-string keys, SAS signatures, JWTs, "
+        "bearer and basic credentials, instrumentation keys, provider key formats and high-entropy literals "
+        "(32+ hex characters, long random base64), also inside XML comments. A cache key, a rate-limit or quota "
+        "counter key, a status code or an identifier is not a credential place and is judged by shape alone. "
+        "Named values not marked secret are scanned the same way, and flagged when a credential-like name holds "
+        "a plain value. Secrets are redacted before anything is stored; the finding says where."
     ),
     fix="Move the value to a secret named value (ideally backed by Key Vault), or use managed identity.",
     fix_snippet="""<!-- managed identity instead of a key: -->

@@ -10,6 +10,7 @@ import gzip
 import json
 import os
 import shutil
+import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,9 +24,23 @@ POLICY = "apis/weather/policy.xml"  # the victim file inside a copy of the examp
 class Hostile:
     name: str
     build: Callable[[Path], Path]  # writes the input under a temp dir, returns what to scan
-    expect: str  # "AU002": a finding naming `where` (the gate fails: exit 1, or 2 when nothing else was read);
-    # "clean": read without AU002
+    expect: str  # "AU002" / "AU001": a finding of that rule naming `where` (the gate fails: exit 1, or 2 when
+    # nothing else was read); "clean": read without AU002
     where: str = ""
+    secret: str = ""  # text the input holds that must appear in no output
+
+
+# Runs the CLI in this process, then prints its own peak RSS (VmHWM: per process image, unlike ru_maxrss, which
+# Linux carries over from the parent across fork and exec). Used by the test and by scripts/hostile_table.py.
+MEASURED = """
+import re, runpy, sys
+sys.argv = ["aoai-audit", *sys.argv[1:]]
+try:
+    runpy.run_module("aoai_audit.cli", run_name="__main__")
+finally:
+    hwm = re.search(r"VmHWM:\\s+(\\d+)", open("/proc/self/status").read())
+    print("PEAK_RSS_KB=%s" % (hwm.group(1) if hwm else 0), file=sys.stderr)
+"""
 
 
 def _tree(tmp: Path) -> Path:
@@ -119,6 +134,82 @@ def _deep(tmp: Path) -> Path:
                    + "</when></choose>" * 10_000 + "</inbound></policies>")(tmp)
 
 
+def _fragments(levels: int, per_level: int) -> Callable[[Path], Path]:
+    """Fragment i includes fragment i+1 `per_level` times: naive expansion is per_level ** levels elements."""
+    def build(tmp: Path) -> Path:
+        tree = _tree(tmp)
+        for i in range(levels):
+            body = (f'<include-fragment fragment-id="f{i + 1}" />' * per_level if i + 1 < levels
+                    else '<set-header name="x-team-id" exists-action="skip"><value>t</value></set-header>')
+            folder = tree / "policy fragments" / f"f{i}"
+            folder.mkdir(parents=True)
+            (folder / "policy.xml").write_text(f"<fragment>{body}</fragment>")
+        (tree / POLICY).write_text('<policies><inbound><base /><include-fragment fragment-id="f0" /></inbound>'
+                                   "</policies>")
+        return tree
+    return build
+
+
+YAML_BOMB = ('a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]\n'
+             + "".join(f"{chr(98 + i)}: &{chr(98 + i)} [" + ",".join([f"*{chr(97 + i)}"] * 9) + "]\n" for i in range(8))
+             + "paths:\n  /x:\n    get:\n      operationId: x\n      summary: *i\n")
+
+
+def _gzip_bomb(head: bytes, gigabytes: float = 5.5) -> bytes:
+    """A gzip stream of `head` then `gigabytes` of "a", built in a blink: after a full flush deflate starts
+    afresh, so every 1 MiB block compresses to the same bytes and is repeated rather than recompressed. The
+    trailer is left off (no reader may get that far)."""
+    comp = zlib.compressobj(9, zlib.DEFLATED, 31)
+    first = comp.compress(head) + comp.flush(zlib.Z_FULL_FLUSH)
+    chunk = b"a" * 2**20
+    block = comp.compress(chunk) + comp.flush(zlib.Z_FULL_FLUSH)
+    again = comp.compress(chunk) + comp.flush(zlib.Z_FULL_FLUSH)
+    assert block == again
+    return first + block * int(gigabytes * 1024)
+
+
+def _bomb_in_folder(tmp: Path) -> Path:
+    repo = tmp / "repo"
+    repo.mkdir()
+    shutil.copytree(EXAMPLE, repo / "apim")
+    (repo / "backup.json.gz").write_bytes(_gzip_bomb(b""))
+    return repo
+
+
+OUTSIDE_SECRET = "Z2l0LWNyZWRlbnRpYWwtdGhhdC1tdXN0LW5vdC1sZWFr"
+
+
+def _linked_policy(tmp: Path) -> Path:
+    tree = _tree(tmp)
+    outside = tmp / "home" / ".gitconfig"
+    outside.parent.mkdir()
+    outside.write_text(f'[http]\n\textraheader = "AUTHORIZATION: basic {OUTSIDE_SECRET}"\n<policies/>\n')
+    (tree / POLICY).unlink(missing_ok=True)
+    os.symlink(outside, tree / POLICY)
+    return tree
+
+
+def _linked_folder(tmp: Path) -> Path:
+    tree = _tree(tmp)
+    outside = tmp / "elsewhere" / "evil"
+    outside.mkdir(parents=True)
+    (outside / "policy.xml").write_text(f'<policies><inbound><set-header name="x" exists-action="override"><value>'
+                                        f"{OUTSIDE_SECRET}</value></set-header></inbound></policies>")
+    os.symlink(outside, tree / "apis" / "evil")
+    return tree
+
+
+def _unrelated_xml(tmp: Path) -> Path:
+    repo = tmp / "repo"
+    repo.mkdir()
+    shutil.copytree(EXAMPLE, repo / "apim")
+    (repo / "build.xml").write_text(f'<project name="x"><property name="password" value="{OUTSIDE_SECRET}"/>\n'
+                                    "<target name=\"broken\"></project>")
+    (repo / "settings.json").write_text(json.dumps({"$schema": "https://json.schemastore.org/x", "resources": [],
+                                                    "token": OUTSIDE_SECRET}))
+    return repo
+
+
 ARM_BASE = {"$schema": "https://schema.management.azure.com/schemas/2019-04-01/deploymentTemplate.json#",
             "contentVersion": "1.0.0.0"}
 
@@ -166,4 +257,21 @@ def cases() -> list[Hostile]:
         Hostile("snapshot of a newer schema", _single("snap.json", json.dumps({"aoai_audit_snapshot": 99, "estate": {}})),
                 "AU002", "snap.json"),
         Hostile("JSON nested 100,000 deep", _single("deep.json", "[" * 100_000 + "]" * 100_000), "AU002", "deep.json"),
+        Hostile("fragments including the next twice, 25 levels (2^25 elements naively)", _fragments(25, 2), "AU002",
+                "levels deep"),
+        Hostile("fragments including the next twice, 30 levels", _fragments(30, 2), "AU002", "levels deep"),
+        Hostile("a chain of 800 fragment includes", _fragments(800, 1), "AU002", "levels deep"),
+        Hostile("fragments including the next four times, 14 levels (4^14 elements naively)", _fragments(14, 4),
+                "AU002", "expands to more than"),
+        Hostile("YAML alias bomb in specification.yaml (400 bytes, 10^9 nodes)",
+                _file("apis/weather/specification.yaml", YAML_BOMB), "AU002", "specification.yaml"),
+        Hostile("gzip bomb behind the snapshot marker (5.5 GB of 'a' in 6 MB)",
+                _single("snap.json.gz", _gzip_bomb(b'{"aoai_audit_snapshot": 1, "pad": "')), "AU002", "snap.json.gz"),
+        Hostile("gzip bomb without a marker in a scanned folder", _bomb_in_folder, "clean"),
+        Hostile("gzip snapshot nested 100,000 deep", _single("deep.json.gz", gzip.compress(
+            b'{"aoai_audit_snapshot": 1, "estate": ' + b"[" * 100_000 + b"]" * 100_000 + b"}")), "AU002", "deep.json.gz"),
+        Hostile("policy.xml symlinked to a file outside the folder", _linked_policy, "AU001", POLICY, OUTSIDE_SECRET),
+        Hostile("a folder symlinked outside the folder", _linked_folder, "AU001", "apis/evil", OUTSIDE_SECRET),
+        Hostile("an unrelated build.xml and settings.json holding a password (`scan .`)", _unrelated_xml, "clean",
+                secret=OUTSIDE_SECRET),
     ]

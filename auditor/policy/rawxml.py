@@ -9,19 +9,26 @@ Expressions stay opaque text: nothing here evaluates C#.
 
 from __future__ import annotations
 
+import html
 import re
 import sys
 
 from lxml import etree
 
 from .secrets import (
+    COMMENT_PATTERNS,
+    KEY_PARENTS,
+    NAMED_PLACES,
+    PATTERNS,
     REDACTED,
     SECRET_ATTRIBUTES,
-    SECRET_HEADERS,
-    find_patterns,
-    is_literal,
-    might_contain_secret,
+    SECRET_PLACES,
+    STRONG_NAMES,
+    credential_name,
+    find_secrets,
     redact,
+    redact_unparsed,
+    secret_in_place,
 )
 from .tree import SECTIONS, Origin, ParseError, Policy, PolicyDocument, PolicyNode, SecretHit, Suppression
 
@@ -33,6 +40,7 @@ _SUPPRESS = re.compile(
     r"aoai-audit:\s*ignore\s+((?:[A-Za-z]+[0-9]+)(?:\s*,\s*[A-Za-z]+[0-9]+)*)\s*[:\-]?\s*(.*)", re.S
 )
 _NAME_START = re.compile(r"[A-Za-z_:/!?]")
+_PI = re.compile(r"<\?(?!xml[\s?])")
 
 
 class RawXmlError(Exception):
@@ -307,6 +315,9 @@ def _parser() -> etree.XMLParser:
 _PARSER = _parser()
 
 
+_STRONG_IN_COMMENTS = frozenset({p.kind for p in COMMENT_PATTERNS} | {p.kind for p in PATTERNS if not p.weak})
+
+
 class _Builder:
     def __init__(self, origin: Origin, fixed_line: int | None = None, scan: bool = True, check_expressions: bool = False):
         self.origin = origin
@@ -317,7 +328,10 @@ class _Builder:
         self.secrets: list[SecretHit] = []
         self.literal_secrets: list[str] = []
 
-    def node(self, el: etree._Element, depth: int, header_context: str | None = None) -> PolicyNode:
+    def node(self, el: etree._Element, depth: int, place: str | None = None, parent: str = "",
+             strong: bool = True) -> PolicyNode:
+        """One element, its credential places redacted. `place` names the credential place the element's
+        text fills (a `<value>` of `set-header name="api-key"`), decided by the parent."""
         if depth > MAX_DEPTH:
             raise RawXmlError(f"nesting deeper than {MAX_DEPTH} levels", el.sourceline)
         tag = el.tag
@@ -325,27 +339,37 @@ class _Builder:
             tag = etree.QName(el).localname
         tag = sys.intern(tag)
         line = self.fixed_line or el.sourceline
+        raw = {(etree.QName(k).localname if "}" in k else k): v for k, v in el.attrib.items()}
+        named = raw.get("name", "") if tag in NAMED_PLACES else ""
+        child_place = f"`{named}` {tag.removeprefix('set-').replace('-', ' ')}" if named and credential_name(
+            named, url=tag == "set-query-parameter") else None
+        strong_name = named.strip().lower() in STRONG_NAMES
         attrs = []
-        for key, value in el.attrib.items():
-            key = sys.intern(etree.QName(key).localname if "}" in key else key)
-            if key in SECRET_ATTRIBUTES and is_literal(value):
-                self._secret(f"literal `{key}` attribute on <{tag}>", value, line)
-                value = REDACTED
+        for key, value in raw.items():
+            key = sys.intern(key)
+            where, strong = None, True
+            if key in SECRET_ATTRIBUTES or (tag, key) in SECRET_PLACES:
+                where = f"`{key}` attribute on <{tag}>"
+            elif key == "value" and child_place:
+                where, strong = f"{child_place} value", strong_name
+            if where and (secret := secret_in_place(value, strong)) is not None:
+                self._secret(f"literal {where}", secret, line)
+                value = value.replace(secret, REDACTED)
             attrs.append((key, self._scrub(value, line)))
-        header = (dict(attrs).get("name") or "").lower() if tag == "set-header" else header_context
         texts = [el.text or ""]
         children = []
         for child in el:
             if child.tag is etree.Comment:
                 self._comment(child)
             elif isinstance(child.tag, str):
-                children.append(self.node(child, depth + 1, header if tag in ("set-header", "value") else None))
+                children.append(self.node(child, depth + 1, child_place, tag, strong_name))
             texts.append(child.tail or "")
         text = "".join(texts).strip()
-        if text and tag == "value" and header_context in SECRET_HEADERS and is_literal(text):
-            literal = text.removeprefix("Bearer ").strip() if header_context == "authorization" else text
-            self._secret(f"literal `{header_context}` header value", literal, line)
-            text = REDACTED if literal == text else "Bearer " + REDACTED
+        if text and tag == "key" and parent in KEY_PARENTS:
+            place, strong = f"<{parent}>", True
+        if text and place and tag in ("value", "key") and (secret := secret_in_place(text, strong)) is not None:
+            self._secret(f"literal {place} {tag}", secret, line)
+            text = text.replace(secret, REDACTED)
         text = self._scrub(text, line)
         return PolicyNode(tag, tuple(attrs), text, tuple(children), line, self.origin)
 
@@ -355,19 +379,27 @@ class _Builder:
                 _scan_code(value, 2, _CLOSERS[value[1]])
             except RawXmlError as exc:
                 raise RawXmlError(f"{exc} (expression starts here)", line) from None
-        if not value or not self.scan:
+        if len(value) < 8 or not self.scan:  # no credential shape is shorter
             return value
-        hits = find_patterns(value)
-        for kind, secret in hits:
-            self._secret(kind, secret, line)
-        return redact(value) if hits else value
+        hits = find_secrets(value)
+        for hit in hits:
+            self._secret(hit.kind, hit.secret, line, hit.report)
+        return redact(value, [hit.secret for hit in hits]) if hits else value
 
-    def _secret(self, kind: str, secret: str, line: int | None) -> None:
+    def _secret(self, kind: str, secret: str, line: int | None, report: bool = True) -> None:
+        """Remember a secret so the document's text is redacted; `report` it (SEC001) when the evidence is strong."""
         self.literal_secrets.append(secret)
-        self.secrets.append(SecretHit(kind, line, REDACTED))
+        if report:
+            self.secrets.append(SecretHit(kind, line, REDACTED))
 
     def _comment(self, comment: etree._Element) -> None:
-        m = _SUPPRESS.search(comment.text or "")
+        body = comment.text or ""
+        if self.scan:  # a key in a comment is in the repository and in every copy of the policy
+            for hit in find_secrets(body, COMMENT_PATTERNS, entropy_reports=False):
+                # prose quotes payloads and ids: only patterns and `key: value` lines are reported from comments
+                report = hit.report and (hit.kind in _STRONG_IN_COMMENTS)
+                self._secret(f"{hit.kind} in an XML comment", hit.secret, comment.sourceline, report)
+        m = _SUPPRESS.search(body)
         if m:
             rules = tuple(r.strip().upper() for r in m.group(1).split(","))
             self.suppressions.append(Suppression(rules, m.group(2).strip(), comment.sourceline or 0))
@@ -411,7 +443,7 @@ def parse_document(text: str, origin: Origin, fixed_line: int | None = None) -> 
         msg = re.sub(r",? line \d+, column \d+$", "", msg)
         raise RawXmlError(msg, exc.lineno) from None
     try:
-        builder, top = _build(root, origin, fixed_line, might_contain_secret(text), fast)
+        builder, top = _build(root, origin, fixed_line, True, fast)
     except RawXmlError:
         if not fast:
             raise
@@ -421,7 +453,7 @@ def parse_document(text: str, origin: Origin, fixed_line: int | None = None) -> 
             root = etree.fromstring(to_wellformed(text), _PARSER)
         except etree.XMLSyntaxError as exc:
             raise RawXmlError(re.sub(r",? line \d+, column \d+$", "", exc.msg or str(exc)), exc.lineno) from None
-        builder, top = _build(root, origin, fixed_line, might_contain_secret(text), False)
+        builder, top = _build(root, origin, fixed_line, True, False)
     if top.tag == "policies":
         sections = {c.tag: c for c in top.children if c.tag in SECTIONS}
         unknown = [c.tag for c in top.children if c.tag not in SECTIONS]
@@ -432,7 +464,23 @@ def parse_document(text: str, origin: Origin, fixed_line: int | None = None) -> 
         document = PolicyDocument("fragment", {}, top.children, tuple(builder.suppressions), tuple(builder.secrets))
     else:
         raise RawXmlError(f"root element is <{top.tag}>, expected <policies> or <fragment>", top.origin.line)
-    return document, redact(text, builder.literal_secrets)
+    return document, _redact_text(text, builder.literal_secrets)
+
+
+def _redact_text(text: str, secrets: list[str]) -> str:
+    """The document's text with every secret found in its tree replaced. A secret written with character
+    references (`&#97;`) does not match its decoded value: any line that still spells one out when decoded
+    is blanked whole, so the stored text never holds more than the tree."""
+    # every value and comment of the tree was searched; only processing instructions (dropped from the tree)
+    # are text the tree never saw
+    safe = redact(text, secrets, shapes=_PI.search(text) is not None)
+    if "&#" not in safe or not secrets:
+        return safe
+    lines = safe.split("\n")
+    for i, line in enumerate(lines):
+        if "&#" in line and any(s in html.unescape(line) for s in secrets if len(s) >= 3):
+            lines[i] = REDACTED
+    return "\n".join(lines)
 
 
 # Policy texts repeat across an estate (operation policies, copied fragments): each distinct text is parsed
@@ -475,6 +523,6 @@ def read_policy(
     except RawXmlError as exc:
         line = embedded_at or exc.line
         message = str(exc) if embedded_at is None or exc.line is None else f"{exc} (line {exc.line} of the policy)"
-        return Policy(scope, origin, redact(text)[:MAX_POLICY_CHARS], None, ParseError(message, line), fmt)
+        return Policy(scope, origin, redact_unparsed(text[:MAX_POLICY_CHARS]), None, ParseError(message, line), fmt)
     except (RecursionError, MemoryError, ValueError) as exc:  # pathological input must not stop the audit
         return Policy(scope, origin, "", None, ParseError(f"unreadable policy: {type(exc).__name__}", None), fmt)

@@ -18,6 +18,7 @@ from typing import Any
 import jinja2
 
 from ..engine import AuditResult
+from ..policy.secrets import redact
 from ..rules import AREAS, Registry
 from .json_report import result_dict
 
@@ -119,7 +120,8 @@ def chains(doc: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def _excerpts(result: AuditResult) -> dict[str, list[str]]:
-    """Redacted policy text by file path, for policies that are whole files (not strings inside JSON)."""
+    """Policy text by file path, for policies that are whole files (not strings inside JSON). The text was
+    redacted when read; each shown line passes the same redactor again (`_excerpt`)."""
     out: dict[str, list[str]] = {}
     for _resource, policy in result.ctx.policies():
         origin = policy.origin
@@ -132,7 +134,7 @@ def _excerpt(lines: list[str] | None, line: int | None) -> list[dict[str, Any]]:
     if not lines or not line or line > len(lines):
         return []
     start, end = max(1, line - EXCERPT_CONTEXT), min(len(lines), line + EXCERPT_CONTEXT)
-    return [{"n": n, "text": lines[n - 1], "hit": n == line} for n in range(start, end + 1)]
+    return [{"n": n, "text": redact(lines[n - 1]), "hit": n == line} for n in range(start, end + 1)]
 
 
 def _matrix(doc: dict[str, Any], rules: list[dict[str, Any]]) -> list[dict[str, Any]]:

@@ -68,8 +68,19 @@ class EffectivePolicy:
         return None
 
 
+# APIM itself lets no fragment include another, and caps a fragment at 32 KB
+# (https://learn.microsoft.com/azure/api-management/policy-fragments, "Limitations"). Exported or hand-written
+# estates can still nest them; these bounds keep a hostile nest (each fragment including the next twice, or a
+# chain hundreds long) from expanding exponentially or recursing past Python's stack.
+MAX_INCLUDE_DEPTH = 16
+MAX_EXPANDED_NODES = 50_000  # elements one expansion may produce; real sections hold a few hundred
+
+
 class FragmentResolver:
-    """Expands `<include-fragment>`; remembers problems so they surface as findings, not crashes."""
+    """Expands `<include-fragment>`; remembers problems so they surface as findings, not crashes.
+
+    Each fragment is expanded once and remembered (with its element count), so a fragment included many
+    times costs one expansion; depth and total size are bounded and an excess is an issue (AU002)."""
 
     def __init__(self, fragments: tuple[Fragment, ...], workspace: str | None):
         self._by_name: dict[str, Fragment] = {}
@@ -79,40 +90,74 @@ class FragmentResolver:
                 if frag.workspace is not None or frag.name not in self._by_name:
                     self._by_name[frag.name] = frag
         self.issues: list[ResolutionIssue] = []
-        self._cache: dict[str, tuple[PolicyNode, ...]] = {}
+        self._cache: dict[str, tuple[tuple[PolicyNode, ...], int]] = {}
 
     def expand(self, nodes: tuple[PolicyNode, ...], stack: tuple[str, ...] = ()) -> tuple[PolicyNode, ...]:
+        out, size = self._expand(nodes, stack)
+        if size > MAX_EXPANDED_NODES:
+            origin = nodes[0].origin if nodes else Origin()
+            self.issues.append(ResolutionIssue(
+                f"policy fragments expand to more than {MAX_EXPANDED_NODES:,} elements here; includes left unexpanded",
+                origin))
+            return tuple(n for n in nodes if n.tag != INCLUDE)
+        return out
+
+    def _expand(self, nodes: tuple[PolicyNode, ...], stack: tuple[str, ...]) -> tuple[tuple[PolicyNode, ...], int]:
         out: list[PolicyNode] = []
+        size = 0
         for node in nodes:
             if node.tag == INCLUDE:
-                out.extend(self._include(node, stack))
+                body, n = self._include(node, stack)
+                out.extend(body)
             elif node.children and _contains_include(node):
-                out.append(replace(node, children=self.expand(node.children, stack)))
+                children, n = self._expand(node.children, stack)
+                out.append(replace(node, children=children))
+                n += 1
             else:
                 out.append(node)
-        return tuple(out)
+                n = _count(node)
+            size += n
+            if size > MAX_EXPANDED_NODES:
+                break  # the caller reports it; stop before building more
+        return tuple(out), size
 
-    def _include(self, node: PolicyNode, stack: tuple[str, ...]) -> tuple[PolicyNode, ...]:
+    def _include(self, node: PolicyNode, stack: tuple[str, ...]) -> tuple[tuple[PolicyNode, ...], int]:
         name = node.get("fragment-id") or ""
         if name in stack:
             chain = " → ".join((*stack, name))
             self.issues.append(ResolutionIssue(f"policy fragment include cycle: {chain}", node.origin))
-            return ()
-        if not stack and name in self._cache:
-            return self._cache[name]
+            return (), 0
+        cached = self._cache.get(name)
+        if cached is not None:
+            return cached
         fragment = self._by_name.get(name)
         if fragment is None:
             self.issues.append(
                 ResolutionIssue(f"policy fragment '{name}' is included but not in the estate", node.origin)
             )
-            return ()
+            return (), 0
         document = fragment.policy.document
         if document is None:
-            return ()  # the fragment's own parse error is already reported
-        body = self.expand(document.body, (*stack, name))
-        if not stack:
-            self._cache[name] = body
-        return body
+            return (), 0  # the fragment's own parse error is already reported
+        if len(stack) >= MAX_INCLUDE_DEPTH:
+            chain = " → ".join((*stack[:3], "…", *stack[-2:], name))
+            self.issues.append(ResolutionIssue(
+                f"policy fragments include each other more than {MAX_INCLUDE_DEPTH} levels deep ({chain}); "
+                "not expanded further", node.origin))
+            result: tuple[tuple[PolicyNode, ...], int] = ((), 0)
+        else:
+            result = self._expand(document.body, (*stack, name))
+            if result[1] > MAX_EXPANDED_NODES:
+                self.issues.append(ResolutionIssue(
+                    f"policy fragment '{name}' expands to more than {MAX_EXPANDED_NODES:,} elements "
+                    "(fragments included in each other too often); not expanded", node.origin))
+                result = ((), 0)
+        self._cache[name] = result
+        return result
+
+
+def _count(node: PolicyNode) -> int:
+    return sum(1 for _ in node.iter())
 
 
 def _contains_include(node: PolicyNode) -> bool:

@@ -29,7 +29,7 @@ from ..estate import (
 )
 from ..policy.tree import Origin
 from ..project_root import find_project_root, project_path
-from .files import Reader, as_bool, as_str, properties
+from .files import Reader, as_bool, as_str, link_gap, outside, properties
 
 MARKERS = ("apis", "products", "policy fragments", "policyFragments", "named values", "namedValues", "backends")
 SPEC_FILES = ("specification.yaml", "specification.yml", "specification.json")
@@ -46,13 +46,20 @@ def looks_like_apiops(path: str) -> bool:
     )
 
 
-def _subdirs(path: str) -> list[str]:
+def _subdirs(path: str, reader: Reader | None = None) -> list[str]:
+    """Folders of path, never through a symbolic link; a link that leads out of the reader's root is a gap."""
     try:
-        return sorted(
-            e.name for e in os.scandir(path) if e.is_dir(follow_symlinks=False) and not e.name.startswith(".")
-        )
+        with os.scandir(path) as it:
+            entries = [e for e in it if not e.name.startswith(".")]
     except OSError:
         return []
+    names = []
+    for e in entries:
+        if e.is_dir(follow_symlinks=False):
+            names.append(e.name)
+        elif e.is_symlink() and reader is not None and reader.root and outside(e.path, reader.root):
+            reader.gaps.append(link_gap(e.path))
+    return sorted(names)
 
 
 def _first_dir(root: str, *names: str) -> str | None:
@@ -109,7 +116,7 @@ def service_name_for(root: str, configured: str | None = None) -> tuple[str, str
 class _ApiopsReader:
     def __init__(self, root: str, service: str):
         self.root = root
-        self.io = Reader()
+        self.io = Reader(root=root)
         self.service = service
         self._files: dict[str, frozenset[str]] = {}
 
@@ -160,14 +167,14 @@ class _ApiopsReader:
 
                     try:
                         from_spec = operations_from_spec(data.decode("utf-8-sig"), spec_path)
-                    except (ValueError, UnicodeDecodeError, yaml.YAMLError) as exc:
+                    except (ValueError, UnicodeDecodeError, yaml.YAMLError, RecursionError) as exc:
                         line = getattr(getattr(exc, "problem_mark", None), "line", None)
-                        self.io.gap("unparseable", spec_path, f"API definition not readable: {str(exc).splitlines()[0]}",
+                        self.io.gap("unparseable", spec_path, f"API definition not readable: {(str(exc).splitlines() or [type(exc).__name__])[0]}",
                                     line + 1 if line is not None else None, resource)
                 break
         by_name = {op.name: op for op in from_spec}
         ops_dir = os.path.join(api_dir, "operations")
-        for op_name in _subdirs(ops_dir):
+        for op_name in _subdirs(ops_dir, self.io):
             op_dir = os.path.join(ops_dir, op_name)
             info = self.info(op_dir, "operationInformation.json")
             policy = self.policy(op_dir, "operation", f"operation '{op_name}'", f"{resource}/operations/{op_name}")
@@ -186,7 +193,7 @@ class _ApiopsReader:
         apis_dir = os.path.join(base, "apis")
         result = []
         prefix = f"service/{self.service}" + (f"/workspaces/{workspace}" if workspace else "")
-        for name in _subdirs(apis_dir):
+        for name in _subdirs(apis_dir, self.io):
             api_dir = os.path.join(apis_dir, name)
             info_path = os.path.join(api_dir, "apiInformation.json")
             props = self.info(api_dir, "apiInformation.json")
@@ -216,10 +223,10 @@ class _ApiopsReader:
     def products(self, base: str, workspace: str | None) -> tuple[Product, ...]:
         result = []
         prefix = f"service/{self.service}" + (f"/workspaces/{workspace}" if workspace else "")
-        for name in _subdirs(os.path.join(base, "products")):
+        for name in _subdirs(os.path.join(base, "products"), self.io):
             pdir = os.path.join(base, "products", name)
             props = self.info(pdir, "productInformation.json")
-            api_names = list(_subdirs(os.path.join(pdir, "apis")))
+            api_names = list(_subdirs(os.path.join(pdir, "apis"), self.io))
             apis_json = os.path.join(pdir, "apis.json")
             if os.path.isfile(apis_json):
                 listed = self.io.read_json(apis_json)
@@ -243,7 +250,7 @@ class _ApiopsReader:
     def fragments(self, base: str, workspace: str | None) -> tuple[Fragment, ...]:
         folder = _first_dir(base, "policy fragments", "policyFragments", "policy-fragments")
         result = []
-        for name in _subdirs(folder) if folder else []:
+        for name in _subdirs(folder, self.io) if folder else []:
             fdir = os.path.join(folder, name)  # type: ignore[arg-type]
             policy = self.policy(fdir, "fragment", f"fragment '{name}'", f"service/{self.service}/policyFragments/{name}")
             if policy is None:
@@ -255,7 +262,7 @@ class _ApiopsReader:
     def named_values(self, base: str) -> tuple[NamedValue, ...]:
         folder = _first_dir(base, "named values", "namedValues", "named-values")
         result = []
-        for name in _subdirs(folder) if folder else []:
+        for name in _subdirs(folder, self.io) if folder else []:
             props = self.info(os.path.join(folder, name), "namedValueInformation.json")  # type: ignore[arg-type]
             secret = bool(as_bool(props.get("secret")))
             key_vault = isinstance(props.get("keyVault"), dict)
@@ -273,7 +280,7 @@ class _ApiopsReader:
 
     def backends(self, base: str) -> tuple[Backend, ...]:
         result = []
-        for name in _subdirs(os.path.join(base, "backends")):
+        for name in _subdirs(os.path.join(base, "backends"), self.io):
             props = self.info(os.path.join(base, "backends", name), "backendInformation.json")
             pool = props.get("pool") if isinstance(props.get("pool"), dict) else {}
             members = tuple(
@@ -293,7 +300,7 @@ class _ApiopsReader:
 
     def loggers(self, base: str) -> tuple[Logger, ...]:
         result = []
-        for name in _subdirs(os.path.join(base, "loggers")):
+        for name in _subdirs(os.path.join(base, "loggers"), self.io):
             props = self.info(os.path.join(base, "loggers", name), "loggerInformation.json")
             # `credentials` holds instrumentation keys / connection strings: never read into the estate
             result.append(Logger(name, as_str(props.get("loggerType")), as_str(props.get("resourceId"))))
@@ -301,7 +308,7 @@ class _ApiopsReader:
 
     def diagnostics(self, folder: str, api: str | None) -> tuple[Diagnostic, ...]:
         result = []
-        for name in _subdirs(os.path.join(folder, "diagnostics")):
+        for name in _subdirs(os.path.join(folder, "diagnostics"), self.io):
             path = os.path.join(folder, "diagnostics", name, "diagnosticInformation.json")
             props = self.info(os.path.dirname(path), "diagnosticInformation.json")
             result.append(diagnostic_from_props(name, props, api, Origin(path, None, None, f"diagnostic '{name}'")))
@@ -315,7 +322,7 @@ class _ApiopsReader:
         ws_apis: list[Api] = []
         ws_products: list[Product] = []
         ws_fragments: list[Fragment] = []
-        for ws in _subdirs(os.path.join(root, "workspaces")):
+        for ws in _subdirs(os.path.join(root, "workspaces"), self.io):
             wdir = os.path.join(root, "workspaces", ws)
             workspaces.append(
                 Workspace(ws, self.policy(wdir, "workspace", f"workspace '{ws}'", f"service/{self.service}/workspaces/{ws}"))

@@ -193,7 +193,11 @@ class Evaluator:
         try:
             passed = next((v for k, v in self.passed.items() if k.lower() == name.lower()), None)
             spec = next((v for k, v in self.parameters.items() if k.lower() == name.lower()), None)
-            if passed is not None:
+            if _secure(spec):
+                # a securestring/secureObject parameter is a secret: neither its default nor a passed value is
+                # resolved, so it never reaches policy text, a report or a snapshot
+                value = Unknown(f"{name} (secure)")
+            elif passed is not None:
                 raw, outer = passed
                 value = outer.value(raw)
             elif isinstance(spec, dict) and "defaultValue" in spec:
@@ -439,3 +443,8 @@ _LAZY: dict[str, Callable[[Evaluator, Call], Any]] = {
     "toobject": _higher_order("toobject"),
     "mapvalues": _higher_order("mapvalues"),
 }
+
+
+def _secure(spec: Any) -> bool:
+    """ARM's secure parameter types (template syntax reference: securestring, secureObject)."""
+    return isinstance(spec, dict) and str(spec.get("type", "")).lower() in ("securestring", "secureobject")

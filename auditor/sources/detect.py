@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import gzip
 import logging
 import os
+import re
+import zlib
 from collections.abc import Iterator
 from dataclasses import replace
 from importlib import import_module
 
 from ..estate import CollectionGap, Estate, SourceInfo
 from .apiops import looks_like_apiops, read_apiops
-from .files import Reader
+from .files import Reader, link_gap, outside
 from .policy_files import read_policy_files
 
 POLICY_SUFFIXES = (".xml",)
@@ -31,8 +34,11 @@ def _walk(root: str) -> Iterator[tuple[str, list[str], list[str]]]:
         yield dirpath, dirnames, sorted(filenames)
 
 
-def _json_estate(path: str) -> Estate:
-    """A JSON input: ARM template, Terraform show output, or an aoai-audit snapshot."""
+def _json_estate(path: str, walked: bool = False) -> Estate:
+    """A JSON input: ARM template, Terraform show output, or an aoai-audit snapshot. A file met while walking a
+    folder (`walked`) that turns out to be none of these is left alone, silently."""
+    if path.endswith(".gz") and walked and not _peek_snapshot(path):
+        return Estate()  # some other compressed file: never expanded
     if path.endswith(".gz") or _peek_snapshot(path):
         try:
             from .snapshot import read_snapshot
@@ -46,6 +52,8 @@ def _json_estate(path: str) -> Estate:
         return Estate(sources=(SourceInfo("json", path, frozenset()),), gaps=tuple(reader.gaps))
     if isinstance(doc, dict) and "format_version" in doc and ("planned_values" in doc or "values" in doc):
         return _with_reader("terraform", "read_terraform", path, doc)
+    if walked and not _is_arm(doc):
+        return Estate()
     if isinstance(doc, dict) and ("resources" in doc or "$schema" in doc):
         return _with_reader("arm", "read_arm", path, doc)
     gap = CollectionGap(
@@ -67,12 +75,54 @@ def _with_reader(module: str, func: str, path: str, doc: dict) -> Estate:
         return Estate(sources=(SourceInfo(module, path, frozenset()),), gaps=(gap,))
 
 
+def _is_arm(doc: object) -> bool:
+    """An ARM deployment template by its own marks: the deploymentTemplate `$schema`, or a resource list of
+    provider types (`Microsoft.X/y`) beside `contentVersion`; a JSON file that merely has a `resources` key or
+    a `$schema` is something else."""
+    if not isinstance(doc, dict):
+        return False
+    schema = doc.get("$schema")
+    if isinstance(schema, str) and "deploymenttemplate" in schema.lower():
+        return True
+    resources = doc.get("resources")
+    items = resources.values() if isinstance(resources, dict) else resources if isinstance(resources, list) else ()
+    return "contentVersion" in doc and any(isinstance(r, dict) and "/" in str(r.get("type", "")) for r in items)
+
+
 def _peek_snapshot(path: str) -> bool:
+    """Is this a snapshot? For a gzip file, only its first decompressed bytes are read to tell."""
     try:
         with open(path, "rb") as fh:
-            return b'"aoai_audit_snapshot"' in fh.read(512)
+            head = fh.read(512)
+            if head[:2] == b"\x1f\x8b":
+                fh.seek(0)
+                with gzip.GzipFile(fileobj=fh) as gz:
+                    head = gz.read(512)
+            return b'"aoai_audit_snapshot"' in head
+    except (OSError, EOFError, zlib.error):
+        return False
+
+
+_LAYOUT_NAMES = ("policy.xml", "fragment.xml", "globalservicepolicy.xml")
+_POLICY_ROOT = re.compile(r"^\s*(?:<\?xml[^>]*\?>\s*)?(?:<!--.*?-->\s*)*<(?:policies|fragment)[\s>/]", re.S)
+
+
+def _is_policy_file(path: str) -> bool:
+    """An APIM policy by layout (`policy.xml`, `NAME.policy.xml`, `fragment.xml`) or by its root element
+    (`<policies>`, `<fragment>`): any other .xml in the tree (build files, project files) is not read."""
+    name = os.path.basename(path).lower()
+    if name in _LAYOUT_NAMES or name.endswith(".policy.xml"):
+        return True
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(65536)
     except OSError:
         return False
+    if head[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        text = head.decode("utf-16", errors="ignore")
+    else:
+        text = head.decode("utf-8", errors="ignore")
+    return _POLICY_ROOT.match(text.lstrip("\ufeff")) is not None
 
 
 def _unsupported(path: str) -> CollectionGap | None:
@@ -84,7 +134,7 @@ def _unsupported(path: str) -> CollectionGap | None:
 
 def _directory(root: str, service_name: str | None = None) -> Estate:
     if looks_like_apiops(root):
-        return read_apiops(root, service_name)
+        return read_apiops(root, service_name)  # reads nothing outside root either (files.Reader)
     estate = Estate(root=root)
     loose: list[str] = []
     apiops_roots: list[str] = []
@@ -96,14 +146,29 @@ def _directory(root: str, service_name: str | None = None) -> Estate:
             estate = estate.merge(read_apiops(dirpath, service_name))
             dirnames[:] = []
             continue
+        links: list[CollectionGap] = []
+        for name in dirnames:  # os.walk does not follow these; say so when one leads out of the folder
+            if os.path.islink(os.path.join(dirpath, name)) and outside(os.path.join(dirpath, name), root):
+                links.append(link_gap(os.path.join(dirpath, name)))
         for name in filenames:
             path = os.path.join(dirpath, name)
-            if name.lower().endswith(POLICY_SUFFIXES):
-                loose.append(path)
-            elif name.lower().endswith(JSON_SUFFIXES) and _is_candidate_json(path):
-                estate = estate.merge(_json_estate(path))
+            low = name.lower()
+            if not low.endswith(POLICY_SUFFIXES + JSON_SUFFIXES):
+                continue
+            if os.path.islink(path) and outside(path, root):
+                links.append(link_gap(path))
+                continue
+            if not os.path.isfile(path):
+                continue  # a FIFO, socket or device: opening it could block
+            if low.endswith(POLICY_SUFFIXES):
+                if _is_policy_file(path):
+                    loose.append(path)
+            elif _is_candidate_json(path):
+                estate = estate.merge(_json_estate(path, walked=True))
+        if links:
+            estate = estate.merge(Estate(gaps=tuple(links)))
     if loose:
-        estate = estate.merge(read_policy_files(loose, root))
+        estate = estate.merge(read_policy_files(loose, root, confine=True))
     if not estate.sources:
         estate = estate.merge(Estate(sources=(SourceInfo("directory", root, frozenset()),)))
     return estate

@@ -19,16 +19,49 @@ from ..policy.tree import Policy
 MAX_JSON_BYTES = 256 * 1024 * 1024  # terraform state of a large tenant is big; beyond this it's not ours
 
 
+def outside(path: str, root: str, _dirs: dict[str, str] | None = None) -> bool:
+    """Does path, with every symbolic link resolved, lie outside root (itself resolved)? `_dirs` caches the
+    resolved folders, so a reader resolves each folder once and then only the file's own name."""
+    cache = _dirs if _dirs is not None else {}
+
+    def real_dir(d: str) -> str:
+        if d not in cache:
+            parent, leaf = os.path.split(d)
+            if not parent or parent == d or not leaf or os.path.islink(d):
+                cache[d] = os.path.realpath(d)
+            else:  # one lstat per folder: its parent is resolved already
+                cache[d] = os.path.join(real_dir(parent), leaf)
+        return cache[d]
+
+    base = real_dir(root)
+    head, name = os.path.split(path)
+    real = os.path.realpath(path) if os.path.islink(path) else os.path.join(real_dir(head), name)
+    return real != base and not real.startswith(base.rstrip(os.sep) + os.sep)
+
+
+def link_gap(path: str) -> CollectionGap:
+    """A link out of the scanned folder: not followed, and said so (AU001), so the gate cannot pass on it."""
+    return CollectionGap("unreadable", path, "not read: a symbolic link that points outside the scanned folder "
+                         "(links are never followed out of it; scan the target itself if it belongs to the estate)")
+
+
 @dataclass
 class Reader:
-    """Reads files for one source and collects the gaps it met."""
+    """Reads files for one source and collects the gaps it met. With a `root`, nothing outside it is read:
+    a symbolic link that leads out of the folder is a gap, not a read."""
 
     gaps: list[CollectionGap] = field(default_factory=list)
+    root: str | None = None
+    _real: dict[str, str] = field(default_factory=dict, repr=False)  # resolved folders, for `outside`
 
     def gap(self, kind: str, target: str, message: str, line: int | None = None, resource: str = "") -> None:
         self.gaps.append(CollectionGap(kind=kind, target=target, message=message, line=line, resource=resource))
 
     def read_bytes(self, path: str, limit: int) -> bytes | None:
+        if self.root is not None and outside(path, self.root, self._real):
+            if not any(g.target == path for g in self.gaps):
+                self.gaps.append(link_gap(path))
+            return None
         try:
             with open(path, "rb") as fh:  # callers only pass regular files: opening a FIFO would block
                 size = os.fstat(fh.fileno()).st_size

@@ -22,8 +22,10 @@ def _name(path: str, root: str) -> str:
     return _STEM.sub("", rel).replace(os.sep, "/")
 
 
-def read_policy_files(paths: list[str], root: str) -> Estate:
-    reader = Reader()
+def read_policy_files(paths: list[str], root: str, confine: bool = False) -> Estate:
+    """`confine`: the files were found by walking root, so none may be read through a link out of it (files
+    named on the command line are read as named)."""
+    reader = Reader(root=root if confine else None)
     apis = []
     fragments = []
     for path in paths:

@@ -13,6 +13,32 @@ import yaml
 from ..estate import Operation
 
 METHODS = ("get", "put", "post", "delete", "patch", "head", "options", "trace")
+# A YAML alias repeats its anchor's whole subtree: a few hundred bytes of nested aliases stand for billions
+# of nodes ("billion laughs"). Definitions may use anchors; their expanded size is bounded instead.
+MAX_YAML_NODES = 1_000_000
+
+
+class _BoundedLoader(yaml.SafeLoader):
+    """SafeLoader that counts each node as often as aliases repeat it and refuses past MAX_YAML_NODES."""
+
+    def __init__(self, stream: str):
+        super().__init__(stream)
+        self._weights: dict[int, int] = {}
+
+    def compose_node(self, parent, index):  # type: ignore[no-untyped-def]
+        node = super().compose_node(parent, index)
+        weight = self._weights.get(id(node))
+        if weight is None:  # a new node (an alias returns its anchor's node, already weighed)
+            if isinstance(node, yaml.SequenceNode):
+                weight = 1 + sum(self._weights.get(id(c), 1) for c in node.value)
+            elif isinstance(node, yaml.MappingNode):
+                weight = 1 + sum(self._weights.get(id(k), 1) + self._weights.get(id(v), 1) for k, v in node.value)
+            else:
+                weight = 1
+            self._weights[id(node)] = weight
+        if weight > MAX_YAML_NODES:
+            raise ValueError(f"YAML aliases expand to more than {MAX_YAML_NODES:,} nodes (an alias bomb?)")
+        return node
 
 
 def _load(text: str, path: str) -> Any:
@@ -20,7 +46,11 @@ def _load(text: str, path: str) -> Any:
         import json
 
         return json.loads(text)
-    return yaml.safe_load(text)
+    loader = _BoundedLoader(text)
+    try:
+        return loader.get_single_data()
+    finally:
+        loader.dispose()
 
 
 def operations_from_spec(text: str, path: str) -> tuple[Operation, ...]:
@@ -39,7 +69,8 @@ def operations_from_spec(text: str, path: str) -> tuple[Operation, ...]:
             op = item.get(method)
             if not isinstance(op, dict):
                 continue
-            name = str(op.get("operationId") or f"{method}-{url}")
+            op_id, summary = op.get("operationId"), op.get("summary")
+            name = op_id if isinstance(op_id, str) and op_id else f"{method}-{url}"
             ops.append(Operation(name=name, method=method.upper(), url_template=str(url),
-                                 display_name=str(op.get("summary") or name)))
+                                 display_name=summary if isinstance(summary, str) and summary else name))
     return tuple(ops)

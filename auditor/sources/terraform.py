@@ -41,6 +41,19 @@ from ..policy.tree import Origin, Policy
 from .files import JsonStringLines, as_bool, as_str, declared_kinds
 
 MAX_MODULE_DEPTH = 50
+SENSITIVE = "{sensitive}"  # what a value marked in `sensitive_values` reads as: never its content
+
+
+def _masked(values: Any, mask: Any) -> Any:
+    """`values` with every part that the plan's `sensitive_values` marks `true` replaced by SENSITIVE
+    (https://developer.hashicorp.com/terraform/internals/json-format: sensitive_values mirrors values)."""
+    if mask is True:
+        return SENSITIVE
+    if isinstance(mask, dict) and isinstance(values, dict):
+        return {k: _masked(v, mask.get(k)) for k, v in values.items()}
+    if isinstance(mask, list) and isinstance(values, list):
+        return [_masked(v, mask[i] if i < len(mask) else None) for i, v in enumerate(values)]
+    return values
 
 
 @dataclass
@@ -155,6 +168,7 @@ class _TerraformReader:
             if not isinstance(vals, dict):
                 self.gap(f"values is {type(vals).__name__}, expected an object", address)
                 continue
+            vals = _masked(vals, item.get("sensitive_values"))
             res = _Res(address, item["type"], as_str(item.get("name")), vals, refs.get(_base_address(address), {}))
             self.by_address[_base_address(address)] = res
             self.by_address[address] = res
@@ -196,6 +210,10 @@ class _TerraformReader:
         xml = res.values.get("xml_content", res.values.get("value"))
         link = res.values.get("xml_link")
         fmt = as_str(res.values.get("format")) or "xml"
+        if xml == SENSITIVE:
+            self.gap(f"{label}: policy content is marked sensitive in the plan (it holds a sensitive value); not "
+                     "read, so the secret stays out of every report: move it to a secret named value", res.address)
+            return None
         if isinstance(xml, str) and xml.strip():
             line = self.lines.line_of(xml)
             return read_policy(xml, scope=scope, path=self.path if line else None, resource_id=res.address,
