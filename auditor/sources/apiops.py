@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 from dataclasses import replace
 
+from ..config import ConfigError, read_yaml
 from ..estate import (
     CARRIES_APIS,
     CARRIES_LOGGING,
@@ -83,12 +84,11 @@ def _extractor_service_name(root: str) -> tuple[str, str] | None:
     while True:
         for name in EXTRACTOR_CONFIGS:
             path = os.path.join(folder, name)
-            if os.path.isfile(path) and os.path.getsize(path) < 1024 * 1024:
+            if os.path.isfile(path):
                 try:
-                    with open(path, encoding="utf-8") as fh:
-                        data = yaml.safe_load(fh)
-                except (OSError, ValueError, yaml.YAMLError):
-                    data = None
+                    data = read_yaml(path)  # bounded in size and aliases, like the tool's own config
+                except ConfigError:
+                    data = None  # not the extractor's: the name comes from elsewhere, and the report says so
                 if isinstance(data, dict):
                     for key in SERVICE_NAME_KEYS:
                         if isinstance(data.get(key), str) and data[key].strip():
