@@ -84,10 +84,14 @@ def _extractor_service_name(root: str) -> tuple[str, str] | None:
         for name in EXTRACTOR_CONFIGS:
             path = os.path.join(folder, name)
             if os.path.isfile(path) and os.path.getsize(path) < 1024 * 1024:
+                import yaml  # only where a configuration file exists: YAML is not a start-up cost
+
+                from .spec import load_yaml  # aliases bounded: a configuration file is input like any other
+
                 try:
                     with open(path, encoding="utf-8") as fh:
-                        data = yaml.safe_load(fh)
-                except (OSError, ValueError, yaml.YAMLError):
+                        data = load_yaml(fh.read())
+                except (OSError, ValueError, UnicodeDecodeError, RecursionError, yaml.YAMLError):
                     data = None
                 if isinstance(data, dict):
                     for key in SERVICE_NAME_KEYS:
