@@ -265,6 +265,8 @@ def cases() -> list[Hostile]:
                 "AU002", "expands to more than"),
         Hostile("YAML alias bomb in specification.yaml (400 bytes, 10^9 nodes)",
                 _file("apis/weather/specification.yaml", YAML_BOMB), "AU002", "specification.yaml"),
+        Hostile("YAML alias bomb in configuration.extractor.yaml", _file("configuration.extractor.yaml", YAML_BOMB),
+                "clean"),
         Hostile("gzip bomb behind the snapshot marker (5.5 GB of 'a' in 6 MB)",
                 _single("snap.json.gz", _gzip_bomb(b'{"aoai_audit_snapshot": 1, "pad": "')), "AU002", "snap.json.gz"),
         Hostile("gzip bomb without a marker in a scanned folder", _bomb_in_folder, "clean"),

@@ -232,3 +232,15 @@ def test_names_that_mention_a_credential_without_holding_one(name):
 ])
 def test_high_entropy_literals(token, expected):
     assert high_entropy(token) is expected
+
+
+def test_a_policy_that_does_not_parse_keeps_no_credential_in_its_text():
+    """AU002 shows where the parse broke; the text it keeps passes raw-XML place patterns and the shapes."""
+    broken = ('<policies><inbound>\n<authentication-basic username="u" password="hunter2-broken" />\n'
+              '<set-header name="x-api-key" exists-action="override"><value>brokenkey-7a7a</value></set-header>\n'
+              '<set-url>https://x/y?code=aBcD3fGh1jKlMn0pQrStUvWxYz0123</set-url>\n<!-- key: 9f8e7d6c5b4a39281706f5e4d3c2b1a0 -->\n'
+              "<inbound>")  # unclosed
+    policy = read_policy(broken, scope="api", path="broken.xml")
+    assert policy.error is not None and policy.text.count("\n") == broken.count("\n")
+    for secret in ("hunter2-broken", "brokenkey-7a7a", "aBcD3fGh1jKlMn0pQrStUvWxYz0123", "9f8e7d6c5b4a39281706f5e4d3c2b1a0"):
+        assert secret not in policy.text

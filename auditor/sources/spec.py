@@ -41,16 +41,21 @@ class _BoundedLoader(yaml.SafeLoader):
         return node
 
 
-def _load(text: str, path: str) -> Any:
-    if path.endswith(".json"):
-        import json
-
-        return json.loads(text)
+def load_yaml(text: str) -> Any:
+    """yaml.safe_load with aliases bounded (ValueError past MAX_YAML_NODES)."""
     loader = _BoundedLoader(text)
     try:
         return loader.get_single_data()
     finally:
         loader.dispose()
+
+
+def _load(text: str, path: str) -> Any:
+    if path.endswith(".json"):
+        import json
+
+        return json.loads(text)
+    return load_yaml(text)
 
 
 def operations_from_spec(text: str, path: str) -> tuple[Operation, ...]:
