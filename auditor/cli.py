@@ -147,8 +147,15 @@ def _apply_usage(estate, settings, usage: dict):
     from .usage.files import UsageFileError, load_usage_file
     from .usage.prices import PriceFileError, load_prices, shipped_prices
 
+    paths = []
+    for path in usage["usage_files"]:  # a folder stands for the exports in it (CSV and JSON, by name)
+        if os.path.isdir(path):
+            paths += sorted(os.path.join(root, f) for root, _d, names in os.walk(path) for f in names
+                            if f.lower().endswith((".csv", ".json")))
+        else:
+            paths.append(path)
     try:
-        for path in usage["usage_files"]:
+        for path in paths:
             data = load_usage_file(path)
             estate = replace(estate, usage=estate.usage.merge(data) if estate.usage else data)
         if usage["prices_file"]:
@@ -425,7 +432,7 @@ def _default_config() -> str | None:
 def kql(paths, window, date_from, date_to, config_path, service_name, **live):
     """Print the usage queries built from this estate, to run in the portal and feed back with --usage."""
     from .context import build_context
-    from .usage.kql import build_queries, platform_metrics_command
+    from .usage.kql import build_queries, deployments_command, platform_metrics_command
 
     try:
         settings = load_settings(config_path or _default_config())
@@ -441,8 +448,11 @@ def kql(paths, window, date_from, date_to, config_path, service_name, **live):
         where = f"run against {q.target}" if q.target else "run in the Log Analytics workspace of its Application Insights"
         click.echo(f"// ---- query {i}: {q.title}\n// {where}\n{q.text}\n")
     for account in estate.accounts:
-        click.echo(f"# platform tokens of {account.name} (Azure Monitor metrics, per deployment and day):\n"
-                   f"{platform_metrics_command(account.resource_id, start, end)}\n")
+        name = "".join(ch if ch.isprintable() else "?" for ch in account.name)
+        click.echo(f"# platform tokens of {name} (Azure Monitor metrics, per deployment and day):\n"
+                   f"{platform_metrics_command(account.resource_id, start, end)}\n"
+                   f"# its deployments (their SKU prices the platform rows):\n"
+                   f"{deployments_command(account.resource_id)}\n")
     click.echo("// Export each result as CSV and pass it back: aoai-audit scan ... --usage result.csv", err=True)
 
 
@@ -456,12 +466,14 @@ def prices() -> None:
 @click.option("--endpoint", default=None, help="Retail Prices API URL (tests, mirrors).")
 def prices_refresh(output: str, endpoint: str | None) -> None:
     """Rebuild the price table from the public Azure Retail Prices API (anonymous, read-only GETs)."""
-    from .usage.prices import RETAIL_PRICES_URL, refresh
+    from .usage.prices import RETAIL_PRICES_URL, RefreshError, refresh
 
     try:
         table = refresh(output, endpoint or RETAIL_PRICES_URL)
-    except OSError as exc:
-        _fail(f"cannot reach the Retail Prices API at {endpoint or RETAIL_PRICES_URL}: {exc}")
+    except RefreshError as exc:
+        _fail(str(exc))
+    except (OSError, ValueError) as exc:  # unreachable, or a body that is not JSON
+        _fail(f"cannot read the Retail Prices API at {endpoint or RETAIL_PRICES_URL}: {exc}")
     click.echo(f"aoai-audit: wrote {output}: {len(table.prices)} price(s) as of {table.as_of}", err=True)
 
 

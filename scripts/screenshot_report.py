@@ -22,7 +22,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         report = Path(tmp) / "report.html"
         subprocess.run([sys.executable, "-m", "aoai_audit.cli", "scan", "fixtures/example/contoso-apim",
-                        "--usage", "fixtures/example/usage.csv", "--cost-centres", "fixtures/example/cost-centres.yaml",
+                        "--usage", "fixtures/example/usage.csv", "--usage", "fixtures/example/platform", "--cost-centres", "fixtures/example/cost-centres.yaml",
                         "--format", "html", "-o", str(report)], cwd=ROOT, check=False)
         with sync_playwright() as p:
             browser = launch(p)

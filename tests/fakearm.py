@@ -238,8 +238,11 @@ class FakeARM:
             return 405, {}, arm_error("MethodNotAllowed", f"the fake serves reads only: {method} {path}")
         if path.lower().endswith("/providers/microsoft.insights/metrics"):
             account = path[: -len("/providers/Microsoft.Insights/metrics")].lower()
-            return 200, remaining, platform_metrics(self.platform.get(account, []), rec["query"],
-                                                    path[: -len("/providers/Microsoft.Insights/metrics")])
+            rid = path[: -len("/providers/Microsoft.Insights/metrics")]
+            sub = rid.split("/")[2] if rid.count("/") > 2 else ""
+            listed = self.collections.get(f"/subscriptions/{sub}/providers/microsoft.cognitiveservices/accounts", [])
+            region = next((a.get("location", "") for a in listed if a["id"].lower() == account), "eastus")
+            return 200, remaining, platform_metrics(self.platform.get(account, []), rec["query"], rid, region)
         key = path.rstrip("/").lower()
         if key in self.items:
             return 200, remaining, self.items[key]
@@ -325,7 +328,8 @@ def answer_log_query(srv: FakeARM, body: dict[str, Any], resource: str = "") -> 
     return evaluate(body.get("query", ""), log_tables(srv, resource))
 
 
-def platform_metrics(points: list[dict[str, Any]], query: dict[str, list[str]], account: str = "") -> dict[str, Any]:
+def platform_metrics(points: list[dict[str, Any]], query: dict[str, list[str]], account: str = "",
+                     region: str = "eastus") -> dict[str, Any]:
     """GET {account}/providers/Microsoft.Insights/metrics (2021-05-01 `Response`), split by deployment/model.
     As Azure does: at most `top` series per metric, and `top` defaults to 10 when $filter is given
     (azure-facts.md section 9)."""
@@ -351,7 +355,7 @@ def platform_metrics(points: list[dict[str, Any]], query: dict[str, list[str]], 
             ],
         })
     return {"cost": 0, "timespan": (query.get("timespan") or [""])[0], "interval": "P1D", "value": value,
-            "namespace": "Microsoft.CognitiveServices/accounts", "resourceregion": "eastus"}
+            "namespace": "Microsoft.CognitiveServices/accounts", "resourceregion": region}
 
 
 def load_usage_csv(srv: FakeARM, path, accounts: dict[str, str]) -> None:

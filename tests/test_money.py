@@ -37,7 +37,6 @@ import shlex
 from dataclasses import replace
 from decimal import Decimal
 from functools import reduce
-from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from click.testing import CliRunner
@@ -52,6 +51,7 @@ from aoai_audit.sources.detect import load_paths
 from aoai_audit.sources.live import LiveOptions, collect_live
 from aoai_audit.usage.files import load_usage_file
 from conftest import ROOT
+from example_usage import az_rest
 from fakearm import RG, SUB, FakeARM, add_account, login_env, tenant_from_estate
 
 MONEY = ROOT / "tests" / "fixtures" / "money" / "money-apim"
@@ -181,15 +181,13 @@ def _printed(srv, tmp_path) -> list[str]:
                                         for row in table["rows"]]))
         files.append(str(path))
     commands = [line for line in result.stdout.splitlines() if line.startswith("az ")]
-    assert len(commands) == 2
+    assert len(commands) == 4  # per account: its platform metrics and its deployments
     for j, command in enumerate(commands):
         argv = shlex.split(command)
-        url = urlsplit(argv[argv.index("--url") + 1])
-        status, _h, body = srv.route({"method": "GET", "path": url.path, "query": parse_qs(url.query), "headers": {}})
-        assert status == 200
-        path = tmp_path / f"metrics{j}.json"
-        path.write_text(json.dumps(body))
-        files.append(str(path))
+        for k, body in enumerate(az_rest(srv, argv[argv.index("--url") + 1])):
+            path = tmp_path / f"az{j}-{k}.json"
+            path.write_text(json.dumps(body))
+            files.append(str(path))
     return files
 
 

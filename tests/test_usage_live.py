@@ -8,38 +8,82 @@ from dataclasses import replace
 from decimal import Decimal
 
 import pytest
+from click.testing import CliRunner
 
+import example_usage
+from aoai_audit.cli import main
 from aoai_audit.config import Settings
 from aoai_audit.engine import run_audit
 from aoai_audit.sources.detect import load_paths
 from aoai_audit.sources.live import LiveOptions, collect_live
 from aoai_audit.usage.files import load_usage_file
+from aoai_audit.usage.score import cents
 from conftest import EXAMPLE, ROOT
-from fakearm import (
-    SUB,
-    FakeARM,
-    add_account,
-    arm_error,
-    load_usage_csv,
-    login_env,
-    tenant_from_estate,
-)
+from fakearm import SUB, FakeARM, add_account, arm_error, login_env, tenant_from_estate
 
 FAST = {"retry_total": 2, "retry_backoff_factor": 0.01, "retry_backoff_max": 0.05}
 USAGE = ROOT / "fixtures" / "example" / "usage.csv"
 WINDOW = (dt.date(2026, 11, 1), dt.date(2026, 11, 2))
 
 
+APPI = f"/subscriptions/{SUB}/resourceGroups/rg-ai/providers/microsoft.insights/components/contoso-appi"
+
+
+def _tenant():
+    tenant = tenant_from_estate(load_paths([str(EXAMPLE)]))
+    accounts = {name: add_account(tenant, name, local_auth=False, public="Disabled", location=region,
+                                  deployments=example_usage.DEPLOYMENTS[name])
+                for name, region in example_usage.ACCOUNTS.items()}
+    return tenant, accounts
+
+
 @pytest.fixture()
 def fake(monkeypatch):
-    tenant = tenant_from_estate(load_paths([str(EXAMPLE)]))
-    accounts = {name: add_account(tenant, name, local_auth=False, public="Disabled")
-                for name in ("contoso-aoai-eus", "contoso-aoai-weu")}
+    tenant, accounts = _tenant()
     with FakeARM(tenant) as srv:
-        load_usage_csv(srv, USAGE, accounts)
+        example_usage.load(srv, accounts, APPI)
         for name, value in login_env(srv).items():
             monkeypatch.setenv(name, value)
         yield srv
+
+
+def printed_example_files() -> dict[str, str]:
+    """What `aoai-audit kql` prints for the example, run against its raw telemetry and exported."""
+    tenant, accounts = _tenant()
+    with FakeARM(tenant) as srv, pytest.MonkeyPatch.context() as mp:
+        example_usage.load(srv, accounts, APPI)
+        for name, value in login_env(srv).items():
+            mp.setenv(name, value)
+        result = CliRunner().invoke(main, ["kql", "--subscription", SUB, "--arm-endpoint", srv.base_url, "--quiet",
+                                           "--from", example_usage.WINDOW[0], "--to", example_usage.WINDOW[1]])
+        assert result.exit_code == 0, result.output
+        return example_usage.run_printed(srv, result.stdout)
+
+
+def test_the_bundled_example_files_are_what_the_printed_queries_return():
+    files = printed_example_files()
+    committed = {str(p.relative_to(USAGE.parent)): p.read_text(encoding="utf-8")
+                 for p in [USAGE, *sorted((USAGE.parent / "platform").glob("*.json"))]}
+    assert any(".deployments" in k for k in committed) and any(".metrics" in k for k in committed)
+    assert files == committed, "run `python3 tests/example_usage.py` to rebuild fixtures/example usage files"
+
+
+def test_live_and_the_exported_example_give_the_same_money(fake, registry):
+    live_usage = run_audit(live(fake), registry, Settings()).ctx.usage
+    files = [load_usage_file(str(USAGE))] + [load_usage_file(str(p)) for p in sorted((USAGE.parent / "platform").glob("*.json"))]
+    data = files[0]
+    for more in files[1:]:
+        data = data.merge(more)
+    offline = run_audit(replace(load_paths([str(EXAMPLE)]), usage=data), registry, Settings()).ctx.usage
+    for u in (live_usage, offline):  # teams + unknown + unmetered − over-metered = platform, in tokens and money
+        teams = sum((c.tally.money for c in u.consumers), Decimal(0))
+        assert cents(teams + u.unknown.money + u.unmetered.money - u.over_metered.money) == cents(u.platform.money)
+        assert sum(c.tally.tokens for c in u.consumers) + u.unknown.tokens + u.unmetered.tokens - \
+            u.over_metered.tokens == u.platform.tokens
+    figures = [({c.value: (c.tally.tokens, cents(c.tally.money)) for c in u.consumers},
+                (u.unknown.tokens, cents(u.unknown.money)), (u.unmetered.tokens, cents(u.unmetered.money)),
+                (u.platform.tokens, cents(u.platform.money))) for u in (live_usage, offline)]
+    assert figures[0] == figures[1]
 
 
 def test_billed_cost_is_read_beside_the_estimate_and_a_403_names_the_role(fake, registry):
@@ -70,8 +114,10 @@ def test_live_usage_gives_the_team_tokens_of_the_exported_file(fake, registry):
     assert not estate.gaps, estate.gaps
     result = run_audit(estate, registry, Settings())
     u = result.ctx.usage
-    offline = run_audit(replace(load_paths([str(EXAMPLE)]), usage=load_usage_file(str(USAGE))), registry,
-                        Settings()).ctx.usage
+    data = load_usage_file(str(USAGE))
+    for path in sorted((USAGE.parent / "platform").glob("*.json")):
+        data = data.merge(load_usage_file(str(path)))
+    offline = run_audit(replace(load_paths([str(EXAMPLE)]), usage=data), registry, Settings()).ctx.usage
     assert {(c.dimension, c.value): c.tally.tokens for c in u.consumers} == \
         {(c.dimension, c.value): c.tally.tokens for c in offline.consumers}
     assert (u.unknown.tokens, u.gateway.tokens, u.platform.tokens) == \
@@ -94,7 +140,7 @@ def test_a_forbidden_query_is_a_gap_naming_the_role_and_the_rest_goes_on(fake, r
     result = run_audit(estate, registry, Settings())
     (au,) = [f for f in result.findings if f.rule_id == "AU001" and "usage query failed" in f.message]
     assert "403" in au.message and "Log Analytics Reader" in au.message and "contoso-appi" in au.message
-    assert result.ctx.usage.platform.tokens == 15_650_000_000  # platform usage still read
+    assert result.ctx.usage.platform.tokens == 16_200_000_000  # platform usage still read
     assert result.exit_code() != 0
 
 

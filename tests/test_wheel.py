@@ -87,7 +87,7 @@ def test_installed_console_script_runs_outside_the_checkout(wheel, tmp_path):
     assert version.returncode == 0 and "aoai-audit" in version.stdout, version.stderr
     # the README's first command on the bundled example: exit 1 (the example has planted gaps), a report
     scan = subprocess.run([str(script), "scan", str(EXAMPLE), "--usage", str(EXAMPLE.parent / "usage.csv"),
-                           "--cost-centres", str(EXAMPLE.parent / "cost-centres.yaml"), "--format", "html",
+                           "--usage", str(EXAMPLE.parent / "platform"), "--cost-centres", str(EXAMPLE.parent / "cost-centres.yaml"), "--format", "html",
                            "--output", str(workdir / "r.html")], cwd=workdir, capture_output=True, text=True, env=env)
     assert scan.returncode == 1, scan.stderr[-3000:]
     assert "Traceback" not in scan.stderr

@@ -49,6 +49,19 @@ def _backend(service: ApimService, ref: str) -> Backend | None:
     return next((b for b in service.backends if b.name == name), None)
 
 
+def _named(url_or_id: str) -> str:
+    """The account a backend names when the estate does not hold it: the resource id's last segment, or the
+    first label of an Azure OpenAI / AI Services host (platform rows name accounts the same way)."""
+    low = url_or_id.lower()
+    if "/providers/microsoft.cognitiveservices/accounts/" in low:
+        return low.rstrip("/").rsplit("/", 1)[-1]
+    host = _host(url_or_id)
+    if host.endswith((".openai.azure.com", ".cognitiveservices.azure.com", ".services.ai.azure.com",
+                      ".openai.azure.us", ".openai.azure.cn")):
+        return host.split(".", 1)[0]
+    return ""
+
+
 def _backend_accounts(service: ApimService, ref: str, accounts: tuple[AiAccount, ...], depth: int = 0) -> set[str]:
     backend = _backend(service, ref)
     if backend is None or depth > MAX_POOL_DEPTH:
@@ -59,13 +72,25 @@ def _backend_accounts(service: ApimService, ref: str, accounts: tuple[AiAccount,
         if account is not None:
             found.add(account.resource_id.lower())
             break
+    else:
+        name = next((n for n in (_named(backend.resource_id), _named(backend.url)) if n), "")
+        if name:
+            found.add(name)
     for member in backend.pool_members:
         found |= _backend_accounts(service, member, accounts, depth + 1)
     return found
 
 
+def _by_url(url: str, accounts: tuple[AiAccount, ...]) -> set[str]:
+    account = _account_for(url, accounts)
+    if account is not None:
+        return {account.resource_id.lower()}
+    return {_named(url)} - {""}
+
+
 def api_accounts(view: ApiView, accounts: tuple[AiAccount, ...]) -> frozenset[str]:
-    """Resource ids (lower-case) of the accounts this API's calls go to, over all its operations and products."""
+    """Accounts this API's calls go to, over all its operations and products: resource ids (lower-case) of
+    accounts in the estate, else the account name the backend's URL or resource id gives."""
     found: set[str] = set()
     backend_set = False
     for ep in view.effective:
@@ -76,11 +101,7 @@ def api_accounts(view: ApiView, accounts: tuple[AiAccount, ...]) -> frozenset[st
             if node.get("backend-id"):
                 found |= _backend_accounts(view.service, node.get("backend-id") or "", accounts)
             elif node.get("base-url"):
-                account = _account_for(node.get("base-url") or "", accounts)
-                if account is not None:
-                    found.add(account.resource_id.lower())
+                found |= _by_url(node.get("base-url") or "", accounts)
     if not backend_set and view.api.service_url:
-        account = _account_for(view.api.service_url, accounts)
-        if account is not None:
-            found.add(account.resource_id.lower())
+        found |= _by_url(view.api.service_url, accounts)
     return frozenset(found)

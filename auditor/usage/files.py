@@ -14,7 +14,15 @@ import re
 from pathlib import Path
 from typing import Any
 
-from .model import GATEWAY, LLM_LOG_SOURCE, PLATFORM, TOKEN_METRICS_SOURCE, UsageData, UsageRow
+from .model import (
+    GATEWAY,
+    LLM_LOG_SOURCE,
+    PLATFORM,
+    TOKEN_METRICS_SOURCE,
+    DeploymentInfo,
+    UsageData,
+    UsageRow,
+)
 
 TEXT_COLUMNS = (
     "source", "dimension", "consumer", "service", "api", "product", "model", "model_version", "deployment",
@@ -127,11 +135,30 @@ def _metrics_rows(data: dict[str, Any], path: str) -> list[UsageRow]:
                                                                                       key=lambda kv: (kv[0][4], kv[0][:4]))]
 
 
+def _deployments(items: list[dict[str, Any]], path: str) -> DeploymentList:
+    out = []
+    for i, d in enumerate(items):
+        model = ((d.get("properties") or {}).get("model") or {}) if isinstance(d.get("properties"), dict) else {}
+        if not isinstance(model, dict):
+            raise UsageFileError(f"{path}: value[{i}].properties.model is not an object")
+        account = str(d.get("id", "")).split("/deployments/")[0].rstrip("/").rsplit("/", 1)[-1]
+        out.append(DeploymentInfo(account, str(d.get("name", "")), str(model.get("name", "")),
+                                  str(model.get("version", "")), str((d.get("sku") or {}).get("name", ""))))
+    return DeploymentList(out)
+
+
+class DeploymentList(list):
+    """Deployments read from a file, not usage rows (an exported deployments list)."""
+
+
 def _read_json(text: str, path: str) -> list[UsageRow]:
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
         raise UsageFileError(f"{path}:{exc.lineno}: invalid JSON: {exc.msg}") from None
+    if isinstance(data, dict) and isinstance(data.get("value"), list) and "timespan" not in data and all(
+            isinstance(d, dict) and "/deployments/" in str(d.get("id", "")).lower() for d in data["value"]):
+        return _deployments(data["value"], path)  # `az rest` of an account's deployments list
     if isinstance(data, dict) and isinstance(data.get("value"), list) and "timespan" in data:
         return _metrics_rows(data, path)  # `az rest` / `az monitor metrics list` output: the metrics REST body
     if isinstance(data, dict) and isinstance(data.get("tables"), list):  # a Log Analytics REST response
@@ -163,6 +190,10 @@ def load_usage_file(path: str) -> UsageData:
     except UnicodeDecodeError:
         raise UsageFileError(f"{path}: not UTF-8 text") from None
     rows = _read_json(text, path) if text.lstrip().startswith(("{", "[")) else _read_csv(text, path)
+    if isinstance(rows, DeploymentList):
+        if not rows:
+            raise UsageFileError(f"{path}: an empty deployments list")
+        return UsageData(origin=path, deployments=tuple(rows))
     if not rows:
         raise UsageFileError(f"{path}: no usage rows")
     days = [r.day for r in rows]

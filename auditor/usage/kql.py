@@ -50,6 +50,7 @@ PLATFORM_FILTER = "ModelDeploymentName eq '*' and ModelName eq '*' and ModelVers
 # is reported as possibly cut.
 PLATFORM_TOP = 5000
 METRICS_API = "2021-05-01"
+COGNITIVE_API = "2024-10-01"  # the api-version the live source reads deployments with
 BUILTIN_PRIORITY = ("subscriptionid", "userid", "productid")
 
 
@@ -257,6 +258,13 @@ def platform_metrics_url(account_id: str, start: dt.date, end: dt.date) -> str:
         "top": str(PLATFORM_TOP),
     }, quote_via=urllib.parse.quote)
     return f"https://management.azure.com{urllib.parse.quote(account_id, safe='/')}/providers/Microsoft.Insights/metrics?{query}"
+
+
+def deployments_command(account_id: str) -> str:
+    """The account's deployments list (their SKU is the deployment type that prices a platform row)."""
+    url = (f"https://management.azure.com{urllib.parse.quote(account_id, safe='/')}/deployments?"
+           f"api-version={COGNITIVE_API}")
+    return " ".join(["az", "rest", "--method", "get", "--url", shlex.quote(url)])
 
 
 def platform_metrics_command(account_id: str, start: dt.date, end: dt.date) -> str:

@@ -54,6 +54,17 @@ class BilledCost:
     currency: str = "USD"
 
 
+@dataclass(frozen=True, slots=True)
+class DeploymentInfo:
+    """A deployment as an account's deployments list gives it (what prices a platform row: its SKU)."""
+
+    account: str  # account name
+    name: str
+    model: str = ""
+    model_version: str = ""
+    sku: str = ""
+
+
 @dataclass(frozen=True)
 class UsageData:
     rows: tuple[UsageRow, ...] = ()
@@ -62,6 +73,7 @@ class UsageData:
     gaps: tuple[CollectionGap, ...] = ()  # queries that failed: AU001, never a silent zero
     notes: tuple[str, ...] = ()
     billed: tuple[BilledCost, ...] = ()  # empty: not read (no Cost Management access, or offline)
+    deployments: tuple[DeploymentInfo, ...] = ()  # from an exported deployments list, for estates without accounts
 
     def merge(self, other: UsageData) -> UsageData:
         windows = [w for w in (self.window, other.window) if w]
@@ -73,6 +85,7 @@ class UsageData:
             self.gaps + other.gaps,
             self.notes + other.notes,
             self.billed + other.billed,
+            self.deployments + other.deployments,
         )
 
     @property

@@ -163,43 +163,65 @@ def shipped_prices() -> PriceTable:
 
 # ------------------------------------------------------------------------- refresh from the Retail Prices API
 
-_METER = re.compile(
-    r"^(?P<name>.+?)-(?P<cached>cached-|cchd-|cache-)?(?P<dir>inp|inpt|input|outp|output|out)-"
-    r"(?P<type>glbl|global|gl|regnl|regional|rgnl|dzone|datazone|data-zone|dz)$"
-)
+# Meter names as the Retail Prices API really returns them (skuName, or meterName with a " Tokens" suffix):
+# "gpt-4o-0806-Inp-glbl", "gpt 4o 1120 cached Inp glbl", "gpt 4.1 mini Outp glbl", "o3 mini 0131 input glbl",
+# "o3 Inpt DZone 1M Tokens", "gpt 4.5 0227 Inp regnl", "gpt-4-8K-Batch-Inp-glbl Tokens", "text embedding 3 small
+# DZ" (embeddings: one direction, input only). Abbreviations seen: Inp/Inpt/Input/In, Outp/Outpt/Output/Out/opt,
+# cached/cchd/cd, glbl/global/Gl, DZone/DZ/Data Zone, regnl/rgnl/regional.
+_DIRECTIONS = {"inp": "input", "inpt": "input", "input": "input", "in": "input",
+               "outp": "output", "outpt": "output", "output": "output", "out": "output", "opt": "output"}
+_TYPES = {"glbl": "global", "global": "global", "gl": "global", "dzone": "datazone", "dz": "datazone",
+          "datazone": "datazone", "regnl": "regional", "rgnl": "regional", "regional": "regional"}
+_CACHED = {"cached", "cchd", "cd"}
+_EMBEDDING = re.compile(r"(^|-)(text-)?embedding(-|$)|(^|-)ada(-|$)")
+# meters that are not per-token text prices of a model: audio, image, realtime, fine-tuning, hosting, PTU
+_NOT_TOKENS = {"aud", "audio", "img", "image", "realtime", "rt", "trscb", "transcribe", "tts", "ft", "training",
+               "hosting", "grader", "ptu", "provisioned", "pp", "l", "lng", "long"}
 
 
 def parse_meter(name: str) -> tuple[str, str, str, str, bool] | None:
-    """'gpt-4o-0806-Inp-glbl', 'gpt 4o 1120 cached Inp glbl' → (model, version, type, direction, cached)."""
+    """A Retail Prices meter name → (model, version MMDD or "", deployment type, input/output, cached), or
+    None when it is not a per-token price of a model (PTU hours, audio, fine-tuning, characters ...)."""
     norm = re.sub(r"[\s_]+", "-", name.strip().lower())
-    norm = re.sub(r"-(1[km]-)?tokens?$", "", norm)
-    cached = False
-    if norm.startswith("cached-"):
-        norm, cached = norm[len("cached-"):], True
-    m = _METER.match(norm)
-    if not m:
+    norm = re.sub(r"-(1[km]-)?tokens?$", "", norm).replace("data-zone", "datazone")
+    parts = [p for p in norm.split("-") if p]
+    if len(parts) < 2 or parts[-1] not in _TYPES:
         return None
-    cached = cached or bool(m["cached"])
-    model = m["name"]
-    dtype = deployment_type(m["type"].replace("-", ""))
-    if re.search(r"-batch\b", model):
-        model, dtype = re.sub(r"-batch\b", "", model), "batch"
-    if re.search(r"-ptu\b", model):
-        return None  # provisioned throughput is billed per PTU hour, not per token
+    dtype = _TYPES[parts.pop()]
+    direction = _DIRECTIONS.get(parts[-1]) if parts else None
+    if direction:
+        parts.pop()
+    cached = bool(parts) and parts[-1] in _CACHED
+    if cached:
+        parts.pop()
+    if parts and parts[0] in _CACHED:
+        cached = True
+        parts.pop(0)
+    if any(p in _NOT_TOKENS for p in parts):
+        return None
+    if "batch" in parts:
+        parts.remove("batch")
+        dtype = "batch"
     version = ""
-    vm = re.search(r"-(\d{4})$", model)
-    if vm:
-        model, version = model[: vm.start()], vm.group(1)
-    direction = "input" if m["dir"].startswith("in") else "output"
+    if len(parts) > 1 and re.fullmatch(r"\d{4}", parts[-1]):
+        version = parts.pop()
+    if not parts or not re.match(r"[a-z]", parts[0]):
+        return None
+    model = "-".join(parts)
+    if direction is None:
+        if not _EMBEDDING.search(model):
+            return None
+        direction = "input"  # embeddings are metered one way: input tokens only
     return model, version, dtype, direction, cached
 
 
 def table_from_retail_items(items: list[dict[str, Any]], as_of: str) -> PriceTable:
-    merged: dict[tuple[str, str, str, str], dict[str, Decimal]] = {}
+    merged: dict[tuple[str, str, str, str], dict[str, Any]] = {}
     for item in items:
         if item.get("type") not in (None, "Consumption"):
             continue
-        parsed = parse_meter(str(item.get("skuName") or item.get("meterName") or ""))
+        meter = str(item.get("skuName") or item.get("meterName") or "")
+        parsed = parse_meter(meter)
         if parsed is None:
             continue
         model, version, dtype, direction, cached = parsed
@@ -207,16 +229,24 @@ def table_from_retail_items(items: list[dict[str, Any]], as_of: str) -> PriceTab
         per_million = {"1K": Decimal(1000), "1M": Decimal(1)}.get(unit)
         if per_million is None:
             continue
+        try:
+            price = Decimal(str(item.get("retailPrice", 0))) * per_million
+        except InvalidOperation:
+            continue
         region = str(item.get("armRegionName") or "*").lower()
         key = (model, version, dtype, region)
         field = "cached_input" if cached and direction == "input" else direction
-        merged.setdefault(key, {})[field] = Decimal(str(item.get("retailPrice", 0))) * per_million
-    prices = tuple(
-        Price(model, version, dtype, region, p["input"], p["output"], p.get("cached_input"), "retail")
-        for (model, version, dtype, region), p in sorted(merged.items())
-        if "input" in p and "output" in p
-    )
-    return PriceTable(prices, "USD", as_of, f"Azure Retail Prices API, {as_of}")
+        entry = merged.setdefault(key, {"meters": []})
+        entry[field] = price
+        entry["meters"].append(meter)
+    prices = []
+    for (model, version, dtype, region), p in sorted(merged.items()):
+        if "input" in p and "output" not in p and _EMBEDDING.search(model):
+            p["output"] = Decimal(0)  # one-direction meter: output tokens are not billed
+        if "input" in p and "output" in p:
+            prices.append(Price(model, version, dtype, region, p["input"], p["output"], p.get("cached_input"),
+                                f"Retail Prices API {as_of}: " + ", ".join(sorted(set(p["meters"])))))
+    return PriceTable(tuple(prices), "USD", as_of, f"Azure Retail Prices API, {as_of}")
 
 
 RETAIL_FILTERS = (
@@ -225,19 +255,59 @@ RETAIL_FILTERS = (
 )
 
 
+class RefreshError(Exception):
+    """The Retail Prices API answered something a price table cannot be built from (one line, exit 2)."""
+
+
+def _origin(url: str) -> tuple[str, str, int | None]:
+    import urllib.parse
+
+    parts = urllib.parse.urlsplit(url)
+    return parts.scheme.lower(), (parts.hostname or "").lower(), parts.port
+
+
+def _allowed_endpoint(endpoint: str) -> None:
+    scheme, host, _port = _origin(endpoint)
+    loopback = host in ("127.0.0.1", "localhost", "::1")
+    if not (scheme == "https" or (scheme == "http" and loopback)):
+        raise RefreshError(f"{endpoint}: the Retail Prices endpoint must be an https URL (http only on loopback)")
+
+
 def fetch_retail_items(endpoint: str = RETAIL_PRICES_URL, timeout: float = 30, max_pages: int = 500) -> list[dict]:
-    """GET every page of the public (anonymous) Retail Prices API for the LLM services."""
+    """GET every page of the public (anonymous) Retail Prices API for the LLM services. `NextPageLink` is
+    followed only on the endpoint's own scheme and host (https://prices.azure.com by default): a link to
+    another host, or to file://, is refused, never opened."""
+    import urllib.parse
     import urllib.request  # here, not at start-up: only `prices refresh` goes online
 
+    _allowed_endpoint(endpoint)
+    home = _origin(endpoint)
+
+    class SameHost(urllib.request.HTTPRedirectHandler):
+        def redirect_request(self, req, fp, code, msg, headers, newurl):
+            if _origin(newurl) != home:
+                raise RefreshError(f"the Retail Prices API redirected off its own host ({newurl[:200]}): not followed")
+            return super().redirect_request(req, fp, code, msg, headers, newurl)
+
+    opener = urllib.request.build_opener(SameHost)
     items: list[dict] = []
     for flt in RETAIL_FILTERS:
         url: str | None = f"{endpoint}?{urllib.parse.urlencode({'$filter': flt})}"
-        pages = 0
+        pages, seen = 0, set()
         while url and pages < max_pages:
-            with urllib.request.urlopen(url, timeout=timeout) as resp:
+            if _origin(url) != home:
+                raise RefreshError(f"the Retail Prices API sent a NextPageLink off its own host ({url[:200]}): "
+                                   "not followed")
+            if url in seen:
+                raise RefreshError(f"the Retail Prices API sent the same NextPageLink twice ({url[:200]})")
+            seen.add(url)
+            with opener.open(url, timeout=timeout) as resp:
                 page = json.loads(resp.read(64 * 2**20))
-            items.extend(i for i in page.get("Items", []) if isinstance(i, dict))
-            url = page.get("NextPageLink")
+            if not isinstance(page, dict):
+                raise RefreshError(f"{endpoint}: the Retail Prices API answered something other than a page")
+            items.extend(i for i in page.get("Items") or [] if isinstance(i, dict))
+            link = page.get("NextPageLink")
+            url = link if isinstance(link, str) and link else None
             pages += 1
     return items
 
@@ -259,6 +329,11 @@ def table_to_data(table: PriceTable) -> dict[str, Any]:
 
 
 def refresh(output: str, endpoint: str = RETAIL_PRICES_URL) -> PriceTable:
+    """Rebuild the table; an empty result is an error and writes nothing (a table of no prices would price
+    every token as unpriced without saying why)."""
     table = table_from_retail_items(fetch_retail_items(endpoint), dt.date.today().isoformat())
+    if not table.prices:
+        raise RefreshError(f"{endpoint}: no Azure OpenAI token price in the Retail Prices API answer; {output} "
+                           "not written")
     Path(output).write_text(json.dumps(table_to_data(table), indent=1) + "\n", encoding="utf-8")
     return table

@@ -28,9 +28,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 
-from ..estate import AiAccount, Estate
+from ..estate import AiAccount, Deployment, Estate
 from .costcentres import CostCentreMap
-from .model import LLM_LOG_SOURCE, UNKNOWN_VALUES, UsageData, UsageRow
+from .model import LLM_LOG_SOURCE, UNKNOWN_VALUES, DeploymentInfo, UsageData, UsageRow
 from .prices import Price, PriceTable, deployment_type, model_key
 
 CENT = Decimal("0.01")
@@ -225,12 +225,18 @@ class _Served:
 class _Pricer:
     """Find each row's model, version, deployment type, region and account (row first, then the estate)."""
 
-    def __init__(self, estate: Estate, prices: PriceTable):
+    def __init__(self, estate: Estate, prices: PriceTable, exported: tuple[DeploymentInfo, ...] = ()):
         self.prices = prices
         self.by_deployment: dict[str, list[tuple[object, AiAccount]]] = defaultdict(list)
-        self.accounts = {a.name.lower(): a for a in estate.accounts}
-        self.by_id = {a.resource_id.lower(): a for a in estate.accounts}
-        for account in estate.accounts:
+        accounts = list(estate.accounts)
+        known = {a.name.lower() for a in accounts}
+        for name in dict.fromkeys(d.account for d in exported if d.account.lower() not in known):
+            # an exported deployments list stands in for accounts the estate does not hold
+            accounts.append(AiAccount("", name, deployments=tuple(
+                Deployment(d.name, d.model, d.model_version, d.sku) for d in exported if d.account == name)))
+        self.accounts = {a.name.lower(): a for a in accounts}
+        self.by_id = {a.resource_id.lower(): a for a in accounts if a.resource_id}
+        for account in accounts:
             for d in account.deployments:
                 self.by_deployment[d.name.lower()].append((d, account))
         self.missing: dict[tuple[str, str, str, str], dict] = {}
@@ -281,6 +287,13 @@ class _Mix:
     def __bool__(self) -> bool:
         return any(w[0] or w[1] for w in self.parts.values())
 
+    def serving(self, output_tokens: int) -> _Mix:
+        """A call that produced output was served by a model that produces output (not an embedding model)."""
+        if not output_tokens:
+            return self
+        kept = {s: w for s, w in self.parts.items() if w[1]}
+        return _Mix(kept, self.basis) if kept else self
+
     def split(self, i: int, c: int, o: int) -> list[tuple[_Served, Decimal, Decimal, Decimal]]:
         total_in = sum((w[0] for w in self.parts.values()), ZERO)
         total_out = sum((w[1] for w in self.parts.values()), ZERO)
@@ -313,7 +326,7 @@ def _range(mix: _Mix, i: int, c: int, o: int) -> tuple[Decimal, Decimal] | None:
 class _Scorer:
     def __init__(self, usage: UsageData, estate: Estate, prices: PriceTable,
                  api_accounts: Mapping[tuple[str, str], frozenset[str]]):
-        self.pricer = _Pricer(estate, prices)
+        self.pricer = _Pricer(estate, prices, usage.deployments)
         self.api_accounts = {(s.lower(), a.lower()): {self._account_name(x) for x in v}
                              for (s, a), v in api_accounts.items()}
         self.lines: dict[tuple, Line] = {}
@@ -397,6 +410,7 @@ class _Scorer:
             parts, basis, rng = [(served, Decimal(i), Decimal(c), Decimal(o))], EXACT, None
         else:
             mix = self.mix_for(row)
+            mix = mix.serving(o) if mix is not None else None
             if mix is None:
                 self._line(row, bucket, consumer, dimension, served, Decimal(i), Decimal(c), Decimal(o), None, None,
                            None, NO_MIX)
