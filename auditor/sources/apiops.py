@@ -77,6 +77,8 @@ def _extractor_service_name(root: str) -> tuple[str, str] | None:
         for name in EXTRACTOR_CONFIGS:
             path = os.path.join(folder, name)
             if os.path.isfile(path) and os.path.getsize(path) < 1024 * 1024:
+                import yaml  # only where an extractor configuration exists: YAML is not a start-up cost
+
                 try:
                     with open(path, encoding="utf-8") as fh:
                         data = yaml.safe_load(fh)
