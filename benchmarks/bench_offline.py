@@ -19,6 +19,7 @@ import argparse
 import json
 import os
 import platform
+import shlex
 import shutil
 import subprocess
 import sys
@@ -111,7 +112,8 @@ def main() -> None:
     ap.add_argument("--sizes", type=int, nargs="+", default=[1000, 2000, 5000, 10000])
     ap.add_argument("--varied-sizes", type=int, nargs="*", default=[1000, 10000])
     ap.add_argument("--sources", nargs="+", default=list(SOURCES), choices=SOURCES)
-    ap.add_argument("--compare", help="another aoai-audit executable to run on the same inputs (before/after)")
+    ap.add_argument("--compare", help="another aoai-audit command to run on the same inputs (before/after), e.g. "
+                    "\"python benchmarks/unoptimised.py\" or the console script of another install")
     ap.add_argument("--compare-sizes", type=int, nargs="*", default=[1000, 10000])
     ap.add_argument("--timeout", type=float, default=600)
     ap.add_argument("--compare-timeout", type=float, default=300)
@@ -132,7 +134,7 @@ def main() -> None:
                        "scan": scan}
                 if args.compare and n in args.compare_sizes:
                     before_report = os.path.join(tmp, "before.json")
-                    before = measure([args.compare, "scan", path, "--format", "json", "-o", before_report],
+                    before = measure([*shlex.split(args.compare), "scan", path, "--format", "json", "-o", before_report],
                                      args.compare_timeout)
                     row["before"] = before
                     row["identical"] = before["rc"] is not None and same_report(before_report, report)

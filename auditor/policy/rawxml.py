@@ -485,17 +485,18 @@ def _redact_text(text: str, secrets: list[str]) -> str:
 
 # Policy texts repeat across an estate (operation policies, copied fragments): each distinct text is parsed
 # once per process. Only the structure is shared; every policy gets its own nodes pointing at its own file.
-_PARSED: dict[tuple[str, int | None], tuple[PolicyDocument, str]] = {}
+_PARSED: dict[tuple[str, bool], tuple[PolicyDocument, str]] = {}
 _PARSED_MAX = 20_000  # distinct texts kept; past that, new texts are parsed each time
 
 
 def _parse_once(text: str, origin: Origin, fixed_line: int | None) -> tuple[PolicyDocument, str]:
-    hit = _PARSED.get((text, fixed_line))
+    key = (text, fixed_line is not None)  # embedded policies: every element on the line of the JSON string
+    hit = _PARSED.get(key)
     if hit is not None:
-        return hit[0].with_source(origin), hit[1]
+        return hit[0].with_source(origin, fixed_line), hit[1]
     parsed = parse_document(text, origin, fixed_line)
     if len(_PARSED) < _PARSED_MAX:
-        _PARSED[(text, fixed_line)] = parsed
+        _PARSED[key] = parsed
     return parsed
 
 

@@ -71,11 +71,12 @@ class PolicyNode:
         return "\n".join(parts)
 
 
-def with_source(node: PolicyNode, source: Origin) -> PolicyNode:
+def with_source(node: PolicyNode, source: Origin, line: int | None = None) -> PolicyNode:
     """The same element and subtree, belonging to another policy: a text parsed once serves every file that
-    holds it, while each finding still points at its own file."""
-    return PolicyNode(node.tag, node.attrs, node.text, tuple(with_source(c, source) for c in node.children),
-                      node.line, source)
+    holds it, while each finding still points at its own file. `line`: a policy embedded in a JSON string,
+    whose elements all sit on that line of its file."""
+    return PolicyNode(node.tag, node.attrs, node.text, tuple(with_source(c, source, line) for c in node.children),
+                      node.line if line is None else line, source)
 
 
 def walk_with_path(
@@ -117,10 +118,11 @@ class PolicyDocument:
     def section(self, name: str) -> PolicyNode | None:
         return self.sections.get(name)
 
-    def with_source(self, source: Origin) -> PolicyDocument:
+    def with_source(self, source: Origin, line: int | None = None) -> PolicyDocument:
         """This document's structure for another policy holding the same text (see `with_source`)."""
-        return PolicyDocument(self.root_tag, {k: with_source(v, source) for k, v in self.sections.items()},
-                              tuple(with_source(n, source) for n in self.body), self.suppressions, self.secrets)
+        secrets = self.secrets if line is None else tuple(SecretHit(h.kind, line, h.excerpt) for h in self.secrets)
+        return PolicyDocument(self.root_tag, {k: with_source(v, source, line) for k, v in self.sections.items()},
+                              tuple(with_source(n, source, line) for n in self.body), self.suppressions, secrets)
 
 
 @dataclass(frozen=True, slots=True)

@@ -133,7 +133,10 @@ class JsonStringLines:
 
     def __init__(self, path: str):
         self.path = path
-        self._lines: dict[str, int] | None = None
+        # keyed by (hash, length) of each string, not the string: a second copy of every policy text of a
+        # 10,000-API template cost more memory than the audit itself (a 64-bit hash clash would at worst
+        # misplace one line number)
+        self._lines: dict[tuple[int, int], int] | None = None
 
     def line_of(self, value: str) -> int | None:
         if self._lines is None:
@@ -150,8 +153,8 @@ class JsonStringLines:
                     except ValueError:
                         continue
                     line, at = line + text.count("\n", at, m.start()), m.start()
-                    self._lines.setdefault(decoded, line)
-        return self._lines.get(value)
+                    self._lines.setdefault((hash(decoded), len(decoded)), line)
+        return self._lines.get((hash(value), len(value)))
 
 
 def declared_kinds(apim: bool, logging: bool, accounts: bool, settings: bool, roles: bool) -> frozenset[str]:

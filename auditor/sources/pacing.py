@@ -25,6 +25,10 @@ class ReadPacer:
         self.at = time.monotonic()
         self.waited = 0.0
         self._lock = threading.Lock()
+        # Until a response says how many reads are left, one request goes alone (a probe) and the others wait
+        # for its answer: a burst of unpaced first requests could otherwise empty a small budget.
+        self._answered = threading.Event()
+        self._probing = False
 
     def observe(self, headers: Mapping[str, str]) -> None:
         for name in REMAINING_HEADERS:
@@ -49,9 +53,18 @@ class ReadPacer:
             return None
         return self.tokens + (now - self.at) * self.rate
 
+    def answered(self) -> None:
+        """A response (or a failure) came back: the requests held behind the probe may go."""
+        self._answered.set()
+
     def before_request(self) -> None:
         if not self.enabled:
             return
+        with self._lock:
+            hold = self.tokens is None and self._probing and not self._answered.is_set()
+            self._probing = True
+        if hold:
+            self._answered.wait(timeout=30)
         with self._lock:
             now = time.monotonic()
             estimate = self._estimate(now)
@@ -105,8 +118,10 @@ class SubscriptionPacers:
     def after_request(self, url: str, headers: Mapping[str, str] | None) -> None:
         """Once per before_request, whether the request got a response or failed."""
         self._slots.release()
+        pacer = self.for_url(url)
         if headers is not None:
-            self.for_url(url).observe(headers)
+            pacer.observe(headers)
+        pacer.answered()
 
     @property
     def waited(self) -> float:
