@@ -21,16 +21,6 @@ from real_labels import LABELS, check_file, load_labels
 REAL = Path(os.environ.get("AOAI_AUDIT_REAL") or ROOT.parent / "shared" / "real")
 pytestmark = pytest.mark.skipif(not REAL.is_dir(), reason=f"real material not present at {REAL}")
 
-# Labels whose fix belongs to another part of issue 15, worked on beside this one. Remove an entry when that
-# work lands: the label is then asserted like every other.
-PENDING = {
-    # "False positives that fail CI": a cache or counter key is not a secret
-    ("openai-apim-load-balancing/infra/main.json", "must_not_fire SEC001"),
-    ("openai-apim-load-balancing/infra/policies/round-robin-policy.xml", "must_not_fire SEC001"),
-    ("genai-gateway-toolkit/capabilities/latency-routing/latency-routing-inbound.xml", "must_not_fire SEC001"),
-    ("genai-gateway-toolkit/capabilities/prioritization/prioritization-token-calculating.xml", "must_not_fire SEC001"),
-    ("genai-gateway-toolkit/capabilities/prioritization/prioritization-token-tracking.xml", "must_not_fire SEC001"),
-}
 ALL = load_labels(LABELS)
 
 
@@ -42,5 +32,5 @@ def test_labels_cover_twenty_real_files():
 
 @pytest.mark.parametrize("rel", sorted(ALL))
 def test_real_file_matches_its_labels(rel, registry):
-    wrong = [w for w in check_file(REAL, rel, ALL[rel], registry) if (w.file, w.label) not in PENDING]
+    wrong = check_file(REAL, rel, ALL[rel], registry)
     assert wrong == [], "\n".join(str(w) for w in wrong)
