@@ -269,3 +269,27 @@ def test_object_and_array_values_stay_data(tmp_path, registry):
     assert [(s.category_group, s.enabled) for s in setting.logs] == [("allLogs", True)]
     assert [(s.category, s.enabled) for s in setting.metrics] == [("AllMetrics", True)]
     assert setting.workspace_id.endswith("{workspaceId}") and account.endpoint == "https://{account}.openai.azure.com/"
+
+
+def test_cycles_depth_and_short_names_are_unknowns_and_gaps(tmp_path, registry):
+    deep = "[" + "concat(" * 3000 + "'a'" + ")" * 3000 + "]"
+    template = {
+        "$schema": "https://schema.management.azure.com/schemas/2019-04-01/deploymentTemplate.json#",
+        "contentVersion": "1.0.0.0",
+        "parameters": {"p": {"type": "string", "defaultValue": "[parameters('p')]"}},  # refers to itself
+        "variables": {"a": "[variables('b')]", "b": "[variables('a')]"},  # and to each other
+        "resources": [
+            {"type": "Microsoft.ApiManagement/service/apis", "apiVersion": "2024-05-01", "name": deep,
+             "properties": {"serviceUrl": "[concat(variables('a'), parameters('p'))]"}},
+            {"type": "Microsoft.ApiManagement/service/apis", "apiVersion": "2024-05-01",
+             "name": "[format('{0}/x', parameters('p'))]",
+             "properties": {"serviceUrl": "[reference(reference(reference('x').y).z).w]"}},
+        ],
+    }
+    path = tmp_path / "hostile.json"
+    path.write_text(json.dumps(template), encoding="utf-8")
+    result = audit(str(path), registry)
+    (api,) = [a for s in result.ctx.estate.services for a in s.apis]
+    assert api.name == "x" and api.service_url == "{reference(reference(reference(x).y).z).w}"
+    assert any("name has 1 segment(s)" in g.message for g in result.ctx.estate.gaps)
+    assert not [f for f in result.findings if "failed and did not evaluate" in f.message]

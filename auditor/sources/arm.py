@@ -353,6 +353,11 @@ class _ArmReader:
 
         for res in self.resources:
             self.ev = res.ev
+            wanted = len(res.type.split("/")) - 1  # one name per type segment after the namespace
+            if "/providers/" not in res.type and len(res.names) < wanted:
+                self.gap(f"{res.type} not read: its name has {len(res.names)} segment(s) "
+                         f"({'/'.join(res.names)}), the type needs {wanted}", res.address, self._line_of_resource(res))
+                continue
             try:
                 self._one(res, svc, accounts, deployments, settings, assignments, definitions)
             except (TypeError, AttributeError, ValueError, KeyError, IndexError) as exc:

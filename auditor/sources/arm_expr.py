@@ -265,7 +265,7 @@ class Evaluator:
 
     @staticmethod
     def _name_of(value: Any) -> str:
-        if isinstance(value, Unknown):
+        if isinstance(value, (Unknown, OpenObject)):
             return value.label
         shown = str(value) if isinstance(value, (str, Text)) else as_text(value)
         return label_of(shown.rstrip("/").rsplit("/", 1)[-1].strip("{}"))
