@@ -5,14 +5,13 @@ from __future__ import annotations
 import json
 from decimal import Decimal
 
-from test_usage import example_result
-
 from aoai_audit.exposure import scope
 from aoai_audit.ledger import UNKNOWN, UNMETERED, ledger, total
 from aoai_audit.report.json_report import render_json
 from aoai_audit.report.sarif import render_sarif
 from aoai_audit.report.text import render_text
 from conftest import EXAMPLE, audit
+from test_usage import example_result
 
 
 def _by(result, rule_id, resource_end):
