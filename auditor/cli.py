@@ -16,7 +16,7 @@ import click
 from . import __version__
 from .config import FAIL_LEVELS, ConfigError, load_settings, unknown_rule_ids
 from .report.escape import visible
-from .report.formats import FORMATS, extension, renderer
+from .report.formats import FORMATS, ReportInputError, extension, renderer
 
 # Each command imports what it needs when it runs: `--version`, `rules` or a pre-commit run on one file must
 # not pay for the engine, the usage and price tables, urllib, YAML or the Azure SDKs (benchmarks/bench_startup.py).
@@ -350,7 +350,10 @@ def _write_reports(result, registry, targets, color, previous) -> None:
         elif fmt == "html" and previous:
             text = render(result, registry, previous=_previous_report(previous))
         else:
-            text = render(result, registry)
+            try:
+                text = render(result, registry)
+            except ReportInputError as exc:
+                _fail(str(exc))
         # file names that are not UTF-8 reach here as surrogate escapes: show them as U+FFFD, never crash
         # (checked first: copying a 10,000-API report twice costs more memory than the report itself)
         if _SURROGATE.search(text):

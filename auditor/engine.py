@@ -12,6 +12,7 @@ from .analysis import forget_walks
 from .config import Settings
 from .context import AuditContext, build_context
 from .estate import CARRIES_COST_CENTRES, CARRIES_ESTATE, CARRIES_PLATFORM_USAGE, CARRIES_USAGE, Estate
+from .exposure import price_findings, rank_key
 from .findings import Finding
 from .policy.secrets import redact
 from .project_root import find_project_root
@@ -270,7 +271,8 @@ def run_audit(
     findings = list({f.fingerprint: f for f in findings}.values())
     known = frozenset(r.id for r in registry.rules) | frozenset(registry.failed)
     findings, warnings = apply_suppressions(findings, ctx, baseline, known)
-    findings.sort(key=Finding.sort_key)
+    findings = price_findings(findings, ctx)
+    findings.sort(key=rank_key)
     return AuditResult(
         ctx=ctx,
         findings=tuple(findings),

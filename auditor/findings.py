@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field, replace
+from decimal import Decimal
 from enum import Enum
 
 from .project_root import is_file_path, project_path
@@ -40,7 +41,7 @@ class Location:
 
 @dataclass(frozen=True, slots=True)
 class Money:
-    amount: float
+    amount: Decimal | float  # Decimal from the engine (auditor/exposure.py); reports round it to cents
     currency: str = "USD"
 
 
@@ -56,6 +57,7 @@ class Finding:
     key: str = ""  # stable discriminator when a rule fires twice on one resource (a dimension name, ...)
     money: Money | None = None
     tokens: int | None = None
+    money_basis: str = ""  # what the money and tokens are: which part of the traffic through the resource
     suppressed_by: str | None = None  # reason, when a suppression applies
     in_baseline: bool = False
     fingerprint: str = ""

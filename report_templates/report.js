@@ -17,9 +17,6 @@
       el.classList.toggle("hidden", !ok);
       if (ok) { shown += 1; }
     });
-    Array.prototype.forEach.call(document.querySelectorAll("section[data-area-group]"), function (s) {
-      s.classList.toggle("hidden", !s.querySelector("[data-finding]:not(.hidden)"));
-    });
     counter.textContent = shown + " of " + items.length + " findings shown";
   }
   [text, area].forEach(function (el) { el.addEventListener("input", apply); });

@@ -1,4 +1,8 @@
-"""Render the bundled example's HTML report and save a screenshot for the docs (docs/img/example-report.png)."""
+"""Render the bundled example's HTML report and save the screenshots the README shows (docs/img/).
+
+example-report.png: the first screen at 1280 × 800 (gate verdict, money, dearest gaps); example-usage.png: the
+usage section; example-phone.png: the first screen at 390 px wide.
+"""
 
 from __future__ import annotations
 
@@ -19,6 +23,7 @@ def main() -> None:
         sys.exit(f"cannot take the screenshot: {reason}")
     from playwright.sync_api import sync_playwright
 
+    img = ROOT / "docs" / "img"
     with tempfile.TemporaryDirectory() as tmp:
         report = Path(tmp) / "report.html"
         subprocess.run([sys.executable, "-m", "aoai_audit.cli", "scan", "fixtures/example/contoso-apim",
@@ -26,14 +31,20 @@ def main() -> None:
                         "--format", "html", "-o", str(report)], cwd=ROOT, check=False)
         with sync_playwright() as p:
             browser = launch(p)
-            page = browser.new_page(viewport={"width": 1280, "height": 1500})
+            page = browser.new_page(viewport={"width": 1280, "height": 800})
             page.goto(report.as_uri())
-            out = ROOT / "docs" / "img" / "example-report.png"
-            page.screenshot(path=str(out), full_page=False)
-            usage = ROOT / "docs" / "img" / "example-usage.png"
-            page.locator("section[aria-labelledby=usage]").screenshot(path=str(usage))
+            page.screenshot(path=str(img / "example-report.png"))
+            # a viewport tall enough to hold the usage section, clipped to it (element screenshots that need a
+            # scroll hang in headless Debian chromium)
+            tall = browser.new_page(viewport={"width": 1280, "height": 3000})
+            tall.goto(report.as_uri())
+            box = tall.locator("section[aria-labelledby=usage]").bounding_box()
+            tall.screenshot(path=str(img / "example-usage.png"), clip=box)
+            phone = browser.new_page(viewport={"width": 390, "height": 844}, device_scale_factor=2)
+            phone.goto(report.as_uri())
+            phone.screenshot(path=str(img / "example-phone.png"))
             browser.close()
-    print(out)
+    print(img)
 
 
 if __name__ == "__main__":

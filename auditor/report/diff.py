@@ -12,11 +12,25 @@ class DiffError(Exception):
 
 
 @dataclass(frozen=True)
+class MoneyChange:
+    """The unknown bucket's money in both runs (same currency), and what it is a share of."""
+
+    before: float
+    after: float
+    currency: str
+
+    @property
+    def delta(self) -> float:
+        return round(self.after - self.before, 2)
+
+
+@dataclass(frozen=True)
 class RunDiff:
     new: tuple[dict[str, Any], ...]
     fixed: tuple[dict[str, Any], ...]
     changed: tuple[tuple[dict[str, Any], dict[str, Any]], ...]  # (old, new) with another severity
     unchanged: int
+    unattributed: MoneyChange | None = None  # None: either run had no priced usage, or the currencies differ
 
 
 def load_report(path: str) -> dict[str, Any]:
@@ -39,12 +53,30 @@ def diff_reports(old: dict[str, Any], new: dict[str, Any]) -> RunDiff:
     before, after = active(old), active(new)
     changed = tuple((before[k], after[k]) for k in sorted(before.keys() & after.keys())
                     if before[k].get("severity") != after[k].get("severity"))
+    def by_place(items):
+        return tuple(sorted(items, key=lambda f: (f.get("rule_id", ""), f.get("resource", ""), f.get("context", ""))))
+
     return RunDiff(
-        new=tuple(after[k] for k in after.keys() - before.keys()),
-        fixed=tuple(before[k] for k in before.keys() - after.keys()),
+        new=by_place(after[k] for k in after.keys() - before.keys()),
+        fixed=by_place(before[k] for k in before.keys() - after.keys()),
         changed=changed,
         unchanged=len(before.keys() & after.keys()) - len(changed),
+        unattributed=_unattributed(old, new),
     )
+
+
+def _unattributed(old: dict[str, Any], new: dict[str, Any]) -> MoneyChange | None:
+    def figure(doc):
+        usage = doc.get("usage") if isinstance(doc.get("usage"), dict) else None
+        unknown = usage.get("unknown") if usage else None
+        if not isinstance(unknown, dict) or not isinstance(unknown.get("money"), (int, float)):
+            return None
+        return float(unknown["money"]), str(usage.get("currency", ""))
+
+    a, b = figure(old), figure(new)
+    if a is None or b is None or a[1] != b[1]:
+        return None
+    return MoneyChange(a[0], b[0], b[1])
 
 
 def render_diff(d: RunDiff) -> str:
@@ -52,10 +84,14 @@ def render_diff(d: RunDiff) -> str:
         return f"  {f['severity']:6} {f['rule_id']:7} {f['resource']}: {f['message']}"
 
     out = [f"{len(d.fixed)} fixed, {len(d.new)} new, {len(d.changed)} changed severity, {d.unchanged} unchanged"]
+    if d.unattributed:
+        u = d.unattributed
+        out.append(f"went to no team: {u.currency} {u.before:,.2f} -> {u.currency} {u.after:,.2f} "
+                   f"({'+' if u.delta >= 0 else '-'}{u.currency} {abs(u.delta):,.2f})")
     for title, items in (("fixed", d.fixed), ("new", d.new)):
         if items:
             out.append(f"{title}:")
-            out += [line(f) for f in sorted(items, key=lambda f: (f["rule_id"], f["resource"]))]
+            out += [line(f) for f in items]
     if d.changed:
         out.append("changed severity:")
         out += [f"  {o['rule_id']:7} {o['resource']}: {o['severity']} -> {n['severity']}" for o, n in d.changed]

@@ -20,7 +20,12 @@ FORMATS: dict[str, tuple[str, str, str]] = {
     "html": ("aoai_audit.report.html", "render_html", "html"),
     "md": ("aoai_audit.report.markdown", "render_markdown", "md"),
     "junit": ("aoai_audit.report.junit", "render_junit", "xml"),
+    "focus": ("aoai_audit.report.focus", "render_focus", "csv"),  # FOCUS 1.2 chargeback CSV (docs/focus.md)
 }
+
+
+class ReportInputError(Exception):
+    """The audit lacks what this format needs (the FOCUS export without usage): one line, exit 2."""
 
 
 def renderer(name: str) -> Renderer:

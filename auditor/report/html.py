@@ -18,8 +18,10 @@ from typing import Any
 import jinja2
 
 from ..engine import AuditResult
+from ..exposure import NO_USAGE
 from ..policy.secrets import redact
 from ..rules import AREAS, Registry
+from .diff import diff_reports
 from .json_report import result_dict
 
 SEVERITIES = ("high", "medium", "low")
@@ -154,8 +156,26 @@ def _fmt_money(amount: float | None, currency: str) -> str:
     return "—" if amount is None else f"{currency} {amount:,.2f}"
 
 
+def _nice_step(top: int, ticks: int = 4) -> int:
+    """A round axis step (1, 2 or 5 × 10^n) so that `ticks` steps cover the tallest bar."""
+    raw = max(top / ticks, 1)
+    power = 10 ** (len(str(int(raw))) - 1)
+    return next(m * power for m in (1, 2, 5, 10) if m * power >= raw)
+
+
+def _tokens_label(n: int) -> str:
+    for size, unit in ((10**9, "B"), (10**6, "M"), (10**3, "k")):
+        if n >= size:
+            return f"{n / size:,.1f}".rstrip("0").rstrip(".") + f" {unit}"
+    return f"{n:,}"
+
+
+CHART_SERIES = (("bar-attr", "attributed to a team"), ("bar-unknown", "unknown bucket (no team)"),
+                ("bar-unmetered", "not seen by the gateway (platform − gateway)"))
+
+
 def _chart(daily: list[dict[str, Any]], width: int = 720, height: int = 180) -> dict[str, Any] | None:
-    """Stacked daily bars (attributed, unknown, unmetered) as plain SVG geometry: no script, no library."""
+    """Stacked daily bars (attributed, unknown, unmetered) as plain SVG geometry with a token axis: no script."""
     if not daily:
         return None
     days = []
@@ -163,21 +183,27 @@ def _chart(daily: list[dict[str, Any]], width: int = 720, height: int = 180) -> 
         gateway = d["attributed"] + d["unknown"]
         unmetered = max(d["platform"] - gateway, 0)
         days.append((d["day"], d["attributed"], d["unknown"], unmetered))
-    top = max(a + u + m for _d, a, u, m in days) or 1
-    slot = width / len(days)
-    bar = max(min(slot * 0.7, 40), 1)
+    tallest = max(a + u + m for _d, a, u, m in days) or 1
+    step = _nice_step(tallest)
+    top = step * -(-tallest // step)
+    left = 64  # room for the axis values
+    plot = width - left
+    slot = plot / len(days)
+    bar = max(min(slot * 0.7, 48), 1)
     bars = []
     for i, (day, attributed, unknown, unmetered) in enumerate(days):
-        x, y = i * slot + (slot - bar) / 2, float(height)
-        for cls, value in (("bar-attr", attributed), ("bar-unknown", unknown), ("bar-unmetered", unmetered)):
-            h = value / top * (height - 10)
+        x, y = left + i * slot + (slot - bar) / 2, float(height)
+        for (cls, label), value in zip(CHART_SERIES, (attributed, unknown, unmetered), strict=True):
+            h = value / top * height
             y -= h
             if value:
                 bars.append({"x": round(x, 1), "y": round(y, 1), "w": round(bar, 1), "h": round(h, 1), "cls": cls,
-                             "title": f"{day}: {value:,} tokens ({cls.removeprefix('bar-')})"})
-    step = max(1, len(days) // 8)
-    labels = [{"x": round(i * slot + slot / 2, 1), "text": days[i][0][5:]} for i in range(0, len(days), step)]
-    return {"width": width, "height": height, "bars": bars, "labels": labels, "top": f"{top:,}"}
+                             "title": f"{day}: {value:,} tokens, {label}"})
+    ticks = [{"y": round(height - v / top * height, 1), "text": _tokens_label(v)} for v in range(0, top + 1, step)]
+    every = max(1, len(days) // 8)
+    labels = [{"x": round(left + i * slot + slot / 2, 1), "text": days[i][0][5:]} for i in range(0, len(days), every)]
+    return {"width": width, "height": height, "left": left, "bars": bars, "labels": labels, "ticks": ticks,
+            "series": CHART_SERIES, "tallest": f"{tallest:,}"}
 
 
 def _usage_view(usage: dict[str, Any] | None, unknown_threshold: float) -> dict[str, Any] | None:
@@ -203,6 +229,78 @@ def _usage_view(usage: dict[str, Any] | None, unknown_threshold: float) -> dict[
         "mismatches": [r for r in usage["reconciliation"] if r["share"] > 0],
         "unknown_threshold": unknown_threshold,
     }
+
+
+def _headline(usage: dict[str, Any] | None) -> dict[str, Any] | None:
+    """The first screen's money: what went to no team, as shares of tokens and of money, each with its base.
+
+    Reads the usage block as auditor/usage writes it (its `share` and `share_of` when it states them), so the
+    figure is the one the text, Markdown and JSON reports and KQ001 give."""
+    if not usage:
+        return None
+    cur = usage["currency"]
+    base = usage["platform"] or usage["gateway"]
+    unknown = usage["unknown"]
+    share_of = usage.get("share_of") or ("gateway-metered tokens" if "share" in unknown else
+                                         ("platform tokens" if usage["platform"] else "gateway-metered tokens"))
+    token_share = unknown.get("share")
+    if token_share is None:
+        token_share = unknown["tokens"] / base["tokens"] if base["tokens"] else 0.0
+    money_share = unknown.get("money_share")
+    if money_share is None:
+        money_share = unknown["money"] / base["money"] if base["money"] else 0.0
+    low, high = unknown.get("money_low"), unknown.get("money_high")
+    billed = usage.get("billed")
+    return {
+        "window": usage["window"],
+        "money": _fmt_money(unknown["money"], cur),
+        "range": None if low is None or low == high else f"{_fmt_money(low, cur)} to {_fmt_money(high, cur)}",
+        "money_share": f"{money_share:.1%}",
+        "money_base": ("estimated platform cost " if usage["platform"] else "estimated cost metered at the gateway ")
+        + _fmt_money(base["money"], cur),
+        "tokens": f"{unknown['tokens']:,}",
+        "token_share": f"{token_share:.1%}",
+        "share_of": share_of,
+        "base_tokens": f"{base['tokens']:,}",
+        "unpriced": base["unpriced_tokens"],
+        "unpriced_models": sorted({p["model"] or "?" for p in usage.get("unpriced", [])}),
+        "billed": None if not billed else f"{billed['currency']} {billed['total']:,.2f}",
+    }
+
+
+def _not_evaluated(doc: dict[str, Any], rules_by_id: dict[str, Any]) -> list[dict[str, Any]]:
+    """Rules not evaluated, one line per rule family: what the input kind cannot carry is not an alarm."""
+    families: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for n in doc["not_evaluated"]:
+        rule = rules_by_id.get(n["rule_id"])
+        families[rule.area if rule else n["rule_id"].rstrip("0123456789")].append(n)
+    carried = {c for s in doc["sources"] for c in s["carries"]}
+    kinds = ", ".join(sorted({s["kind"] for s in doc["sources"]})) or "no source"
+    out = []
+    for area in list(AREAS) + sorted(set(families) - set(AREAS)):
+        items = families.get(area)
+        if not items:
+            continue
+        needs = sorted({k for n in items if n["rule_id"] in rules_by_id for k in rules_by_id[n["rule_id"]].requires}
+                       - carried)
+        summary = f"needs {', '.join(needs)}, which {kinds} input does not carry" if needs else items[0]["reason"]
+        out.append({"area": area, "title": AREAS.get(area, area), "rules": [n["rule_id"] for n in items],
+                    "entries": items, "summary": summary})
+    return out
+
+
+def _changes(previous: dict[str, Any] | None, doc: dict[str, Any]) -> dict[str, Any] | None:
+    """What changed since the previous run, by rule and resource (report/diff.py's logic, not a second copy)."""
+    if previous is None:
+        return None
+    d = diff_reports(previous, doc)
+    money = None
+    if d.unattributed is not None:
+        u = d.unattributed
+        money = {"before": _fmt_money(u.before, u.currency), "after": _fmt_money(u.after, u.currency),
+                 "delta": ("+" if u.delta > 0 else "−" if u.delta < 0 else "±") + _fmt_money(abs(u.delta), u.currency),
+                 "worse": u.delta > 0, "better": u.delta < 0}
+    return {"new": d.new, "fixed": d.fixed, "changed": d.changed, "unchanged": d.unchanged, "money": money}
 
 
 def _csp_hash(text: str) -> str:
@@ -231,6 +329,7 @@ def build_model(result: AuditResult, registry: Registry, previous: dict[str, Any
     groups: dict[str, list[dict[str, Any]]] = defaultdict(list)
     shown: Counter[str] = Counter()
     hidden: dict[str, Counter[str]] = defaultdict(Counter)
+    order = {f["fingerprint"]: i for i, f in enumerate(doc["findings"])}  # the engine's rank: money, then severity
     for f in doc["findings"]:
         rule = rules_by_id.get(f["rule_id"])
         if shown[f["rule_id"]] >= FINDINGS_PER_RULE:
@@ -251,16 +350,14 @@ def build_model(result: AuditResult, registry: Registry, previous: dict[str, Any
         for key in list(AREAS) + sorted(set(groups) - set(AREAS))
         if groups.get(key)
     ]
+    ranked = [f for area in areas for f in area["findings"]]
+    ranked.sort(key=lambda f: order[f["fingerprint"]])
+    priced = [f for f in ranked if f["money"] and not f["suppressed_by"] and not f["in_baseline"]]
     all_chains = sorted(chains(doc), key=lambda row: -row["broken"])
     not_audited = [f for f in doc["findings"] if (f["not_audited"] or f["rule_id"].startswith("AU"))
                    and not f["suppressed_by"]]
     matrix_rules = [r for r in doc["rules"] if not r["id"].startswith(("AU", "KQ"))]  # not per-API rules
     matrix = _matrix(doc, matrix_rules)
-    delta = None
-    if previous is not None:
-        before = {f.get("fingerprint") for f in previous.get("findings", []) if isinstance(f, dict)}
-        now = {f["fingerprint"] for f in doc["findings"]}
-        delta = {"new": len(now - before), "fixed": len(before - now)}
     return {
         "doc": doc,
         "severities": SEVERITIES,
@@ -277,7 +374,12 @@ def build_model(result: AuditResult, registry: Registry, previous: dict[str, Any
         "truncated": {"chains": max(len(all_chains) - TABLE_ROWS, 0), "matrix": max(len(matrix) - TABLE_ROWS, 0),
                       "apis": max(len(doc["apis"]) - TABLE_ROWS, 0),
                       "findings": sum(sum(c.values()) for c in hidden.values())},
-        "delta": delta,
+        "changes": _changes(previous, doc),
+        "ranked": ranked,
+        "top_gaps": priced[:3],
+        "headline": _headline(doc.get("usage")),
+        "no_usage": NO_USAGE,
+        "not_evaluated": _not_evaluated(doc, rules_by_id),
         "services": sorted({a["service"] for a in doc["apis"]}),
         "usage": _usage_view(doc.get("usage"), result.settings.unknown_share_threshold),
     }

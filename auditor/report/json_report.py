@@ -6,6 +6,7 @@ Deterministic: same input, same bytes, apart from `generated_at`.
 from __future__ import annotations
 
 import json
+from decimal import Decimal
 from typing import Any
 
 from .. import __version__
@@ -13,9 +14,17 @@ from ..coverage import coverage
 from ..engine import AuditResult
 from ..findings import Finding
 from ..rules import Registry
+from ..usage.score import cents
 from ..usage.summary import usage_dict
 
 SCHEMA_VERSION = 1
+
+
+def money_dict(f: Finding) -> dict[str, Any] | None:
+    """A finding's money at stake, in cents, as JSON and SARIF write it."""
+    if f.money is None:
+        return None
+    return {"amount": float(cents(Decimal(str(f.money.amount)))), "currency": f.money.currency}
 
 
 def finding_dict(f: Finding, registry: Registry | None) -> dict[str, Any]:
@@ -32,7 +41,8 @@ def finding_dict(f: Finding, registry: Registry | None) -> dict[str, Any]:
         "fix": rule.fix if rule else "",
         "docs_url": rule.docs_url if rule else "",
         "tokens": f.tokens,
-        "money": {"amount": round(f.money.amount, 2), "currency": f.money.currency} if f.money else None,
+        "money": money_dict(f),
+        "money_basis": f.money_basis,  # what the tokens and money are (auditor/exposure.py)
         "fingerprint": f.fingerprint,
         "suppressed_by": f.suppressed_by,
         "in_baseline": f.in_baseline,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from ..engine import AuditResult
+from ..exposure import NO_USAGE
 from ..rules import Registry
 from ..usage.summary import headline
 from .escape import md_text, visible
@@ -15,6 +16,13 @@ def _cell(text: str) -> str:
     """The tool's own text (rule metadata) in a table cell: no pipes, no newlines, no HTML; Markdown kept."""
     text = " ".join(visible(text, keep="\n").split())
     return text.replace("\\", "\\\\").replace("|", "\\|").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def _money(f: dict) -> str:
+    """The finding's money at stake, as the JSON carries it (auditor/exposure.py)."""
+    if f["money"]:
+        return f"{f['money']['currency']}&nbsp;{f['money']['amount']:,.2f}"
+    return f"{f['tokens']:,} tokens" if f["tokens"] is not None else "—"
 
 
 def render_markdown(result: AuditResult, registry: Registry) -> str:
@@ -40,6 +48,8 @@ def render_markdown(result: AuditResult, registry: Registry) -> str:
     if doc.get("usage"):
         line = headline(doc["usage"])
         lines += [f"**{md_text(line[0].upper() + line[1:])}**", ""]
+    else:
+        lines += [f"<sub>{md_text(NO_USAGE[0].upper() + NO_USAGE[1:])}.</sub>", ""]
     for c in doc["crashed_checks"]:
         lines += [f"**Check crashed: {md_text(c['rule_id'])}** ({md_text(c['error'])}): the rule was not evaluated, "
                   "the audit is incomplete (exit 2).", ""]
@@ -48,13 +58,13 @@ def render_markdown(result: AuditResult, registry: Registry) -> str:
         lines += [f"**Could not audit ({len(unread)}):** " + "; ".join(md_text(f["message"]) for f in unread[:5]), ""]
     active = [f for f in doc["findings"] if not f["suppressed_by"]]
     if active:
-        lines += ["| sev | rule | resource | where | finding | fix |", "|---|---|---|---|---|---|"]
+        lines += ["| sev | rule | at stake | resource | where | finding | fix |", "|---|---|---|---|---|---|---|"]
         for f in active[:TOP]:
             loc = f["location"]
             where = f"{loc['path']}:{loc['line']}" if loc["path"] and loc["line"] else (loc["path"] or "")
             link = f"[{md_text(f['rule_id'])}]({f['docs_url']})" if f["docs_url"] else md_text(f["rule_id"])
             lines.append(
-                f"| {f['severity']} | {link} | {md_text(f['resource'])} | {md_text(where)} | {md_text(f['message'])} "
+                f"| {f['severity']} | {link} | {_money(f)} | {md_text(f['resource'])} | {md_text(where)} | {md_text(f['message'])} "
                 f"| {_cell(f['fix'])} |"
             )
         if len(active) > TOP:

@@ -11,6 +11,7 @@ from ..engine import AuditResult
 from ..findings import Finding
 from ..project_root import find_project_root, project_path, uri_reference
 from ..rules import Registry, Rule
+from .json_report import money_dict
 
 LEVEL = {"high": "error", "medium": "warning", "low": "note"}
 SECURITY_SEVERITY = {"high": "8.0", "medium": "5.0", "low": "2.0"}
@@ -69,6 +70,8 @@ def _result(f: Finding, index: dict[str, int], project_root: str) -> dict:
         "partialFingerprints": {"aoaiAuditFinding/v1": f.fingerprint},
         "properties": {"evidence": [_portable(e, project_root) for e in f.evidence]} if f.evidence else {},
     }
+    if f.tokens is not None or f.money is not None:  # what the gap puts at stake (auditor/exposure.py)
+        result["properties"].update({"tokens": f.tokens, "money": money_dict(f), "moneyBasis": f.money_basis})
     if f.rule_id in index:
         result["ruleIndex"] = index[f.rule_id]
     if f.suppressed_by:

@@ -11,6 +11,7 @@ from rich.text import Text
 
 from ..coverage import coverage
 from ..engine import AuditResult
+from ..exposure import NO_USAGE, at_stake
 from ..rules import Registry
 from ..usage.summary import headline, usage_dict
 from .escape import visible
@@ -47,6 +48,8 @@ def render_text(result: AuditResult, registry: Registry, color: bool = False, wi
     )
     if result.ctx.usage is not None:
         con.print("  " + _safe(headline(usage_dict(result.ctx.usage))))
+    else:
+        con.print("  " + _safe(NO_USAGE))
     counts = {s: 0 for s in ("high", "medium", "low")}
     for f in result.active:
         counts[f.severity.value] += 1
@@ -77,6 +80,8 @@ def render_text(result: AuditResult, registry: Registry, color: bool = False, wi
         if f.location.label():
             indented(con, f"at {f.location.label()}")
         indented(con, f.message)
+        if at_stake(f):
+            indented(con, at_stake(f), "bold")
         for line in f.evidence[:4]:
             indented(con, f"· {line}", "dim")
         if rule:

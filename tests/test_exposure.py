@@ -1,0 +1,90 @@
+"""Each finding priced once in the engine: the unattributed part for attribution gaps, the whole for logging gaps."""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+
+from aoai_audit.exposure import scope
+from aoai_audit.ledger import UNKNOWN, UNMETERED, ledger, total
+from aoai_audit.report.json_report import render_json
+from aoai_audit.report.sarif import render_sarif
+from aoai_audit.report.text import render_text
+from conftest import EXAMPLE, audit
+from test_usage import example_result
+
+
+def _by(result, rule_id, resource_end):
+    return next(f for f in result.findings if f.rule_id == rule_id and f.resource.endswith(resource_end))
+
+
+def test_ledger_lines_add_up_to_the_platform_total(registry):
+    result = example_result(registry)
+    lines = ledger(result.ctx)
+    tokens, money = total(lines)
+    usage = result.ctx.usage
+    assert tokens == usage.platform.tokens and money == usage.platform.money
+    unknown = [x for x in lines if x.bucket == UNKNOWN]
+    assert sum(x.tokens for x in unknown) == usage.unknown.tokens
+    assert sum(x.money for x in unknown) == usage.unknown.money
+    assert sum(x.tokens for x in lines if x.bucket == UNMETERED) == usage.unmetered_tokens
+
+
+def test_attribution_gaps_carry_their_apis_unattributed_money_and_logging_gaps_the_whole(registry):
+    result = example_result(registry)
+    lines = ledger(result.ctx)
+    legacy_unknown = sum(x.money for x in lines if x.bucket == UNKNOWN and x.api == "assistants-legacy")
+    hd002 = _by(result, "HD002", "apis/assistants-legacy")
+    assert Decimal(str(hd002.money.amount)) == legacy_unknown == Decimal("180.00")
+    assert hd002.tokens == 750_000_000 and "went to no team" in hd002.money_basis
+    # an operation-level finding is priced by its API's unknown bucket
+    tm007 = _by(result, "TM007", "operations/Embeddings_Create")
+    chat = [x for x in lines if x.bucket == UNKNOWN and x.api == "chat-completions"]
+    assert tm007.tokens == sum(x.tokens for x in chat) and Decimal(str(tm007.money.amount)) == sum(x.money for x in chat)
+    # a service-wide logging gap: everything the gateway metered through the service's APIs
+    tm008 = _by(result, "TM008", "service/contoso-apim")
+    assert tm008.tokens == result.ctx.usage.gateway.tokens
+    assert Decimal(str(tm008.money.amount)) == result.ctx.usage.gateway.money
+    assert "no price" in tm008.money_basis  # the unpriced embeddings are said, not priced at zero
+    # an API the gateway never metered: no figure, and the reason, never a zero
+    tm001 = _by(result, "TM001", "apis/embeddings-search")
+    assert tm001.money is None and tm001.tokens is None and "no usage was metered" in tm001.money_basis
+    # the check's own figure stays (the unknown bucket as a whole)
+    kq001 = _by(result, "KQ001", "usage/unknown")
+    assert kq001.money.amount == float(result.ctx.usage.unknown.money)
+
+
+def test_findings_rank_by_money_then_severity(registry):
+    findings = example_result(registry).findings
+    amounts = [Decimal(str(f.money.amount)) if f.money else Decimal(-1) for f in findings]
+    assert amounts == sorted(amounts, reverse=True)
+    ties = [f.severity.rank for f in findings if f.money and f.money.amount == findings[0].money.amount]
+    assert ties == sorted(ties, reverse=True)
+
+
+def test_without_usage_findings_rank_by_severity_and_the_report_says_how_to_add_usage(registry):
+    result = audit(EXAMPLE, registry)
+    assert all(f.money is None and not f.money_basis for f in result.findings)
+    ranks = [f.severity.rank for f in result.findings]
+    assert ranks == sorted(ranks, reverse=True)
+    assert "--usage FILE" in render_text(result, registry, width=200)
+
+
+def test_every_output_carries_the_same_figure(registry):
+    result = example_result(registry)
+    hd002 = _by(result, "HD002", "apis/assistants-legacy")
+    doc = json.loads(render_json(result, registry))
+    row = next(f for f in doc["findings"] if f["fingerprint"] == hd002.fingerprint)
+    assert row["money"] == {"amount": 180.0, "currency": "USD"} and row["tokens"] == 750_000_000
+    sarif = json.loads(render_sarif(result, registry))["runs"][0]["results"]
+    props = next(r["properties"] for r in sarif if r["partialFingerprints"]["aoaiAuditFinding/v1"] == hd002.fingerprint)
+    assert props["money"] == row["money"] and props["tokens"] == row["tokens"] and props["moneyBasis"]
+    assert "USD 180.00 · 750,000,000 tokens at stake" in render_text(result, registry, width=300)
+
+
+def test_scope_reads_api_service_and_account_resources():
+    assert scope("service/s/workspaces/w/apis/a/operations/o") == ("s", "a", None)
+    assert scope("service/s") == ("s", None, None)
+    rid = "/subscriptions/x/resourceGroups/g/providers/Microsoft.CognitiveServices/accounts/acc-1"
+    assert scope(rid) == ("", None, "acc-1")
+    assert scope("usage/unknown") is None and scope("estate") is None
