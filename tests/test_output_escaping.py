@@ -120,3 +120,12 @@ def test_visible_shows_controls_and_keeps_what_is_asked():
     assert visible("a\x1b[1mb\tc\n") == "a\\x1b[1mb\\x09c\\x0a"
     assert visible("a\tb\nc\x85", keep="\t\n") == "a\tb\nc\\x85"
     assert visible("\u202eabc\u2066") == "\\u202eabc\\u2066"
+
+
+def test_diff_text_never_passes_escape_sequences_from_reports():
+    from aoai_audit.report.diff import diff_reports, render_diff
+
+    finding = {"fingerprint": "f1", "rule_id": "TM001", "severity": "high", "resource": "service/x/apis/\x1b]8;;evil\x07",
+               "message": "\x1b[2J\x1b[31mpwned"}
+    text = render_diff(diff_reports({"findings": []}, {"findings": [finding]}))
+    assert "\x1b" not in text and "\x07" not in text and "\\x1b[31mpwned" in text

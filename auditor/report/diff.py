@@ -6,6 +6,8 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+from .escape import visible
+
 
 class DiffError(Exception):
     pass
@@ -95,4 +97,4 @@ def render_diff(d: RunDiff) -> str:
     if d.changed:
         out.append("changed severity:")
         out += [f"  {o['rule_id']:7} {o['resource']}: {o['severity']} -> {n['severity']}" for o, n in d.changed]
-    return "\n".join(out) + "\n"
+    return "\n".join(visible(x) for x in out) + "\n"  # names from a report file reach a terminal inert
