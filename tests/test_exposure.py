@@ -10,6 +10,7 @@ from aoai_audit.ledger import UNKNOWN, UNMETERED, ledger, total
 from aoai_audit.report.json_report import render_json
 from aoai_audit.report.sarif import render_sarif
 from aoai_audit.report.text import render_text
+from aoai_audit.usage.score import cents
 from conftest import EXAMPLE, audit
 from test_usage import example_result
 
@@ -23,35 +24,37 @@ def test_ledger_lines_add_up_to_the_platform_total(registry):
     lines = ledger(result.ctx)
     tokens, money = total(lines)
     usage = result.ctx.usage
-    assert tokens == usage.platform.tokens and money == usage.platform.money
+    # exact fractions where the usage layer split rows across a served mix: equal to well below a token / a cent
+    assert abs(tokens - usage.platform.tokens) < 1 and abs(money - usage.platform.money) < Decimal("0.000001")
     unknown = [x for x in lines if x.bucket == UNKNOWN]
-    assert sum(x.tokens for x in unknown) == usage.unknown.tokens
-    assert sum(x.money for x in unknown) == usage.unknown.money
-    assert sum(x.tokens for x in lines if x.bucket == UNMETERED) == usage.unmetered_tokens
+    assert abs(sum(x.tokens for x in unknown) - usage.unknown.tokens) < 1
+    assert abs(sum(x.money or 0 for x in unknown) - usage.unknown.money) < Decimal("0.000001")
+    assert abs(sum(x.tokens for x in lines if x.bucket == UNMETERED) - usage.unmetered_tokens) < 1
 
 
 def test_attribution_gaps_carry_their_apis_unattributed_money_and_logging_gaps_the_whole(registry):
     result = example_result(registry)
     lines = ledger(result.ctx)
-    legacy_unknown = sum(x.money for x in lines if x.bucket == UNKNOWN and x.api == "assistants-legacy")
+    legacy = [x for x in lines if x.bucket == UNKNOWN and x.api == "assistants-legacy"]
     hd002 = _by(result, "HD002", "apis/assistants-legacy")
-    assert Decimal(str(hd002.money.amount)) == legacy_unknown == Decimal("180.00")
-    assert hd002.tokens == 750_000_000 and "went to no team" in hd002.money_basis
+    assert legacy and Decimal(str(hd002.money.amount)) == cents(sum(x.money or 0 for x in legacy)) > 0
+    assert hd002.tokens == round(sum(x.tokens for x in legacy)) and "went to no team" in hd002.money_basis
     # an operation-level finding is priced by its API's unknown bucket
     tm007 = _by(result, "TM007", "operations/Embeddings_Create")
     chat = [x for x in lines if x.bucket == UNKNOWN and x.api == "chat-completions"]
-    assert tm007.tokens == sum(x.tokens for x in chat) and Decimal(str(tm007.money.amount)) == sum(x.money for x in chat)
+    assert tm007.tokens == round(sum(x.tokens for x in chat))
+    assert Decimal(str(tm007.money.amount)) == cents(sum(x.money or 0 for x in chat))
     # a service-wide logging gap: everything the gateway metered through the service's APIs
     tm008 = _by(result, "TM008", "service/contoso-apim")
     assert tm008.tokens == result.ctx.usage.gateway.tokens
-    assert Decimal(str(tm008.money.amount)) == result.ctx.usage.gateway.money
+    assert Decimal(str(tm008.money.amount)) == cents(result.ctx.usage.gateway.money)
     assert "no price" in tm008.money_basis  # the unpriced embeddings are said, not priced at zero
     # an API the gateway never metered: no figure, and the reason, never a zero
     tm001 = _by(result, "TM001", "apis/embeddings-search")
     assert tm001.money is None and tm001.tokens is None and "no usage was metered" in tm001.money_basis
     # the check's own figure stays (the unknown bucket as a whole)
     kq001 = _by(result, "KQ001", "usage/unknown")
-    assert kq001.money.amount == float(result.ctx.usage.unknown.money)
+    assert Decimal(str(kq001.money.amount)) == cents(result.ctx.usage.unknown.money)
 
 
 def test_findings_rank_by_money_then_severity(registry):
@@ -75,11 +78,11 @@ def test_every_output_carries_the_same_figure(registry):
     hd002 = _by(result, "HD002", "apis/assistants-legacy")
     doc = json.loads(render_json(result, registry))
     row = next(f for f in doc["findings"] if f["fingerprint"] == hd002.fingerprint)
-    assert row["money"] == {"amount": 180.0, "currency": "USD"} and row["tokens"] == 750_000_000
+    assert row["money"] == {"amount": float(hd002.money.amount), "currency": "USD"} and row["tokens"] == hd002.tokens
     sarif = json.loads(render_sarif(result, registry))["runs"][0]["results"]
     props = next(r["properties"] for r in sarif if r["partialFingerprints"]["aoaiAuditFinding/v1"] == hd002.fingerprint)
     assert props["money"] == row["money"] and props["tokens"] == row["tokens"] and props["moneyBasis"]
-    assert "USD 180.00 · 750,000,000 tokens at stake" in render_text(result, registry, width=300)
+    assert f"USD {hd002.money.amount:,.2f} · {hd002.tokens:,} tokens at stake" in render_text(result, registry, width=300)
 
 
 def test_scope_reads_api_service_and_account_resources():

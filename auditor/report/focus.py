@@ -19,7 +19,7 @@ import datetime as dt
 import io
 import json
 from collections import defaultdict
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 from ..engine import AuditResult
 from ..ledger import CONSUMER, OVER_METERED, UNKNOWN, UNMETERED, LedgerLine, ledger
@@ -27,6 +27,7 @@ from ..rules import Registry
 from .formats import ReportInputError
 
 FOCUS_VERSION = "1.2"
+CENT = Decimal("0.01")
 # The 21 columns FOCUS 1.2 makes Mandatory, then the Conditional and Recommended ones this data can fill (or
 # must state as null), then the custom x_ columns. Order: spec columns alphabetically, as the spec lists them.
 COLUMNS = (
@@ -79,6 +80,18 @@ def _number(value: Decimal) -> str:
     return text if "." in text else text + ".0"
 
 
+def _allocate(values: list[Decimal], target: Decimal, unit: Decimal) -> list[Decimal]:
+    """Round each value to `unit` so that the rounded values add up to `target` exactly (largest remainder):
+    the usage layer's lines split rows across a served mix in exact fractions; a file of cents and whole tokens
+    must still add up to the platform total it states."""
+    rounded = [v.quantize(unit, rounding=ROUND_HALF_UP) for v in values]
+    steps = int(((target - sum(rounded, Decimal(0))) / unit).to_integral_value())
+    order = sorted(range(len(values)), key=lambda i: (values[i] - rounded[i]) * (1 if steps > 0 else -1), reverse=True)
+    for i in order[:abs(steps)]:
+        rounded[i] += unit if steps > 0 else -unit
+    return rounded
+
+
 def _row_key(line: LedgerLine) -> tuple:
     return (line.day, line.bucket, line.dimension, line.consumer, line.cost_centre, line.owner, line.account,
             line.deployment, line.model, line.model_version, line.region, line.money is not None)
@@ -100,12 +113,16 @@ def focus_rows(result: AuditResult) -> list[dict[str, str]]:
     services = sorted({s.name for s in result.estate.services})
     billing_id = "aoai-audit/" + ("+".join(services) or "estate")
     billing_name = "Azure OpenAI through API Management" + (f" ({', '.join(services)})" if services else "")
+    keys = sorted(groups, key=lambda k: (k[0] or dt.date.min, k[1] != CONSUMER, *(str(x) for x in k[1:])))
+    exact_tokens = [sum((m.tokens for m in groups[k]), Decimal(0)) for k in keys]
+    exact_money = [sum((m.money for m in groups[k] if m.money is not None), Decimal(0)) for k in keys]
+    base = usage.platform if usage.platform is not None else usage.gateway
+    all_tokens = _allocate(exact_tokens, Decimal(base.tokens), Decimal(1))
+    all_money = _allocate(exact_money, base.money.quantize(CENT, rounding=ROUND_HALF_UP), CENT)
     rows = []
-    for key in sorted(groups, key=lambda k: (k[0] or dt.date.min, k[1] != CONSUMER, *(str(x) for x in k[1:]))):
+    for key, tokens, money in zip(keys, all_tokens, all_money, strict=True):
         members = groups[key]
         day, bucket, dimension, consumer, cost_centre, owner, account, deployment, model, version, region, priced = key
-        tokens = sum((m.tokens for m in members), Decimal(0))
-        money = sum((m.money for m in members if m.money is not None), Decimal(0))
         start, end = (day, day + dt.timedelta(days=1)) if day else (usage.window[0], usage.window[1] + dt.timedelta(days=1))
         period_start, period_end = _month(start)[0], _month(end - dt.timedelta(days=1))[1]
         acc = accounts.get(account.lower()) if account else None
