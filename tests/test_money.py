@@ -202,6 +202,12 @@ def test_money_to_the_cent_live_and_through_the_printed_queries(fake, registry, 
     assert sum(c.tally.tokens for c in u.consumers) + u.unknown.tokens + u.unmetered.tokens == u.platform.tokens
     assert u.over_metered.tokens == 0 and all(ln.money is None or ln.money >= 0 for ln in u.lines)
     assert sum((a for a, _c in u.billed.values()), Decimal(0)) == BILLED
+    # the portal-style per-API Application Insights diagnostics (metrics on) are read live: no false TM008
+    assert not [f for f in live.findings if f.rule_id == "TM008"]
+    assert {d.api for d in live.estate.services[0].diagnostics if d.name == "applicationinsights"} == \
+        {"team-chat", "big-chat"}
+    # LLM logging is off for team-chat alone (its API diagnostic): DG002 names that API, not the service
+    assert [f.resource for f in live.findings if f.rule_id == "DG002"] == ["service/money-apim/apis/team-chat"]
     # the LLM log counted nothing twice, and said so
     assert any("not counted again" in n for n in u.notes)
 
@@ -227,7 +233,8 @@ def test_money_to_the_cent_live_and_through_the_printed_queries(fake, registry, 
         assert "6.5% of platform tokens (2,600,000 tokens, USD 0.66" in text and "USD 55.16" in text
         assert "USD 35.75" in text and "+1,250,000 tokens unpriced" in text
         html = render_html(result, registry)
-        for figure in ("USD 17.40", "USD 1.35", "USD 0.66", "USD 35.75", "USD 55.16"):
+        for figure in ("USD 17.40", "USD 1.35", "USD 0.66", "USD 35.75", "USD 55.16", "of platform tokens",
+                       "1,250,000 tokens with no price"):
             assert figure in html
     assert "USD 57.50" in render_html(live, registry)  # billed: only a live run reads Cost Management
 

@@ -7,13 +7,16 @@ import datetime as dt
 import json
 import shlex
 import subprocess
-import sys
 import threading
 from decimal import Decimal
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
+from click.testing import CliRunner
+from hypothesis import Phase, given, settings
+from hypothesis import strategies as st
 
+from aoai_audit.cli import main
 from aoai_audit.estate import AiAccount, Deployment, Estate
 from aoai_audit.usage.kql import (
     gateway_log_query,
@@ -23,7 +26,7 @@ from aoai_audit.usage.kql import (
 )
 from aoai_audit.usage.model import UsageData, UsageRow
 from aoai_audit.usage.prices import parse_meter, shipped_prices, table_from_retail_items
-from aoai_audit.usage.score import score_usage
+from aoai_audit.usage.score import cents, score_usage
 from fakekql import Evaluator, tokenize
 
 D1 = dt.date(2026, 11, 1)
@@ -113,12 +116,10 @@ def test_refresh_never_follows_a_link_off_its_host(tmp_path, link):
                             "NextPageLink": link}})
     out = tmp_path / "prices.json"
     try:
-        proc = subprocess.run([sys.executable, "-m", "aoai_audit.cli", "prices", "refresh", "-o", str(out),
-                               "--endpoint", f"http://127.0.0.1:{srv.server_address[1]}/prices"],
-                              capture_output=True, text=True, timeout=60)
+        proc = _refresh(out, f"http://127.0.0.1:{srv.server_address[1]}/prices")
     finally:
         srv.shutdown()
-    assert proc.returncode == 2 and "not followed" in proc.stderr and "Traceback" not in proc.stderr
+    assert proc.exit_code == 2 and "not followed" in proc.stderr and "Traceback" not in proc.stderr
     assert not out.exists()
 
 
@@ -126,15 +127,16 @@ def test_an_empty_refresh_is_an_error_and_writes_nothing(tmp_path):
     srv = _serve({"first": {"Items": [], "NextPageLink": None, "Count": 0}})
     out = tmp_path / "prices.json"
     try:
-        proc = subprocess.run([sys.executable, "-m", "aoai_audit.cli", "prices", "refresh", "-o", str(out),
-                               "--endpoint", f"http://127.0.0.1:{srv.server_address[1]}/prices"],
-                              capture_output=True, text=True, timeout=60)
+        proc = _refresh(out, f"http://127.0.0.1:{srv.server_address[1]}/prices")
     finally:
         srv.shutdown()
-    assert proc.returncode == 2 and "not written" in proc.stderr and not out.exists()
-    proc = subprocess.run([sys.executable, "-m", "aoai_audit.cli", "prices", "refresh", "-o", str(out),
-                           "--endpoint", "file:///etc/passwd"], capture_output=True, text=True, timeout=60)
-    assert proc.returncode == 2 and "https" in proc.stderr and not out.exists()
+    assert proc.exit_code == 2 and "not written" in proc.stderr and not out.exists()
+    proc = _refresh(out, "file:///etc/passwd")
+    assert proc.exit_code == 2 and "https" in proc.stderr and not out.exists()
+
+
+def _refresh(out, endpoint: str):
+    return CliRunner().invoke(main, ["prices", "refresh", "-o", str(out), "--endpoint", endpoint])
 
 
 def test_a_hostile_account_name_in_the_printed_command_runs_nothing(tmp_path):
@@ -184,3 +186,37 @@ def test_a_backend_mix_of_two_models_gives_a_point_estimate_and_a_range():
     assert (team.money, team.low, team.high) == (Decimal("1.9125"), Decimal("0.15"), Decimal("2.50"))
     assert any("served mix of the API's backend account(s)" in n for n in u.notes)
     assert u.unmetered.money == Decimal("7.65") - Decimal("1.9125")  # 3M×2.50 + 1M×0.15 − the team's share
+
+
+MODELS = (("big", "gpt-4o", "2024-11-20"), ("small", "gpt-4o-mini", "2024-07-18"), ("odd", "mystery", "1"),
+          ("emb", "text-embedding-3-small", "1"))
+
+
+@given(st.lists(st.tuples(st.sampled_from(("gateway", "platform")), st.sampled_from(("a", "", "unknown")),
+                          st.sampled_from((*MODELS, (None, "", ""))), st.sampled_from(("chat", "other")),
+                          st.integers(0, 10**9), st.integers(0, 10**9), st.integers(0, 10**9)),
+                min_size=1, max_size=12))
+@settings(deadline=None, phases=[Phase.explicit, Phase.reuse, Phase.generate])
+def test_money_reconciles_and_is_never_negative(spec):
+    """Any mix of gateway and platform rows: every money figure is ≥ 0 and teams + unknown + unmetered −
+    over-metered = platform, in tokens and in money (to the cent)."""
+    account = AiAccount("/subscriptions/s/resourceGroups/r/providers/Microsoft.CognitiveServices/accounts/a", "a",
+                        location="eastus", deployments=tuple(Deployment(d, m, v, "GlobalStandard")
+                                                             for d, m, v in MODELS))
+    rows = []
+    for source, consumer, (dep, _m, _v), api, i, c, o in spec:
+        rows.append(UsageRow(D1, source=source, consumer=consumer if source == "gateway" else None, service="svc",
+                             api=api if source == "gateway" else "", deployment=dep or "",
+                             account="a" if source == "platform" else "", input_tokens=i,
+                             cached_input_tokens=min(c, i), output_tokens=o))
+    u = score_usage(UsageData(tuple(rows), (D1, D1), "test"), Estate(accounts=(account,)), shipped_prices(),
+                    api_accounts={("svc", "chat"): frozenset({account.resource_id.lower()})})
+    tallies = [c.tally for c in u.consumers] + [u.unknown, u.gateway]
+    if u.platform is not None:
+        tallies += [u.platform, u.unmetered, u.over_metered]
+        teams = sum((c.tally.money for c in u.consumers), Decimal(0))
+        assert cents(teams + u.unknown.money + u.unmetered.money - u.over_metered.money) == cents(u.platform.money)
+        assert sum(c.tally.tokens for c in u.consumers) + u.unknown.tokens + u.unmetered.tokens - \
+            u.over_metered.tokens == u.platform.tokens
+    assert all(t.money >= 0 and t.low >= 0 and t.high >= 0 and t.low <= t.money <= t.high for t in tallies)
+    assert all(ln.money is None or ln.money >= 0 for ln in u.lines)

@@ -31,7 +31,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from ..estate import AiAccount, Deployment, Estate
 from .costcentres import CostCentreMap
 from .model import LLM_LOG_SOURCE, UNKNOWN_VALUES, DeploymentInfo, UsageData, UsageRow
-from .prices import Price, PriceTable, deployment_type, model_key
+from .prices import MILLION, Price, PriceTable, deployment_type, model_key
 
 CENT = Decimal("0.01")
 ZERO = Decimal(0)
@@ -39,6 +39,7 @@ CONSUMER, UNKNOWN, UNMETERED = "consumer", "unknown", "unmetered"
 EXACT, API_LOG_MIX, ACCOUNT_MIX, PLATFORM_MIX, NO_MIX = (
     "model on the row", "the API's served models in its LLM log", "the served mix of the API's backend account(s)",
     "the whole platform's served mix (the API's backend account is not known)", "not priced: no model and no mix")
+TOTAL_ONLY = "not priced: only a total (input and output are priced apart)"
 
 
 def source_label(api: str, product: str) -> str:
@@ -314,10 +315,17 @@ def _cost(price: Price, i: Decimal, c: Decimal, o: Decimal) -> Decimal:
     return price.cost(i, c, o)
 
 
-def _range(mix: _Mix, i: int, c: int, o: int) -> tuple[Decimal, Decimal] | None:
-    """Every token at the cheapest priced model of the mix, and at the dearest."""
-    costs = [_cost(s.price, Decimal(i), Decimal(c), Decimal(o)) for s in mix.parts if s.price is not None]
-    return (min(costs), max(costs)) if costs else None
+def _range(mix: _Mix, i: Decimal, c: Decimal, o: Decimal) -> tuple[Decimal, Decimal] | None:
+    """Every token at the cheapest rate the priced models of the mix charge for its kind (input, cached input,
+    output), and at the dearest: bounds whatever the split between the models was."""
+    prices = [s.price for s in mix.parts if s.price is not None]
+    if not prices:
+        return None
+    cached = min(c, i)
+    rates = [(p.input, p.cached_input if p.cached_input is not None else p.input, p.output) for p in prices]
+    low = ((i - cached) * min(r[0] for r in rates) + cached * min(r[1] for r in rates) + o * min(r[2] for r in rates))
+    high = ((i - cached) * max(r[0] for r in rates) + cached * max(r[1] for r in rates) + o * max(r[2] for r in rates))
+    return low / MILLION, high / MILLION
 
 
 # ------------------------------------------------------------------------------------------------ scoring
@@ -400,12 +408,14 @@ class _Scorer:
         and pricing basis."""
         served = self.pricer.served(row)
         i, c, o = row.input_tokens, row.cached_input_tokens, row.output_tokens
+        if not row.tokens:
+            return ZERO, ZERO, ZERO, 0, EXACT if served.model else NO_MIX
         if not (i or o):  # only a total: input and output are priced apart
             if served.model:
                 self.pricer.miss(served, row.tokens, "gateway", "only a total: input and output are priced apart")
             self._line(row, bucket, consumer, dimension, served, ZERO, ZERO, Decimal(row.tokens), None, None, None,
-                       EXACT if served.model else NO_MIX)
-            return None, ZERO, ZERO, row.tokens, EXACT if served.model else NO_MIX
+                       TOTAL_ONLY)
+            return None, ZERO, ZERO, row.tokens, TOTAL_ONLY
         if served.model:
             parts, basis, rng = [(served, Decimal(i), Decimal(c), Decimal(o))], EXACT, None
         else:
@@ -415,7 +425,10 @@ class _Scorer:
                 self._line(row, bucket, consumer, dimension, served, Decimal(i), Decimal(c), Decimal(o), None, None,
                            None, NO_MIX)
                 return None, ZERO, ZERO, row.tokens, NO_MIX
-            parts, basis, rng = mix.split(i, c, o), mix.basis, _range(mix, i, c, o)
+            parts, basis = mix.split(i, c, o), mix.basis
+            priced = [(pi, pc, po) for s, pi, pc, po in parts if s.price is not None]
+            rng = _range(mix, sum((p[0] for p in priced), ZERO), sum((p[1] for p in priced), ZERO),
+                         sum((p[2] for p in priced), ZERO))
         money, unpriced = ZERO, ZERO
         priced_any = False
         for s, pi, pc, po in parts:
@@ -429,9 +442,7 @@ class _Scorer:
             money += m
             self._line(row, bucket, consumer, dimension, s, pi, pc, po, m, m, m, basis)
         low, high = (rng if rng is not None and basis != EXACT and basis != API_LOG_MIX else (money, money))
-        if rng is not None and unpriced:  # the range covers the priced share only
-            share = (Decimal(i + o) - unpriced) / Decimal(i + o)
-            low, high = low * share, high * share
+        low, high = min(low, money), max(high, money)  # Decimal rounding of the split must not leave the range
         return (money if priced_any else None), low, high, round(unpriced), basis
 
     def _line(self, row: UsageRow, bucket: str, consumer: str, dimension: str, s: _Served, i: Decimal, c: Decimal,
@@ -467,6 +478,7 @@ class _Scorer:
         platform, unmetered, over = Tally(), Tally(), Tally()
         per_account: dict[tuple[str, dt.date], list[Decimal]] = defaultdict(lambda: [ZERO, ZERO])
         seen = set()
+        diffs: list[tuple[Decimal, Decimal, bool]] = []  # per key: platform − gateway tokens, money; unpriced
         for (day, s), (pi, po, total_only, pc) in sorted(self.platform_served.items(), key=lambda kv: (kv[0][0],
                                                                                                    _served_key(kv[0][1]))):
             key = (day, s.account.lower(), s.deployment.lower(), model_key(s.model), s.version, s.dtype, s.region)
@@ -482,20 +494,31 @@ class _Scorer:
                 self.pricer.miss(s, pi + po + total_only, "platform", reason)
             platform.add(pi + po + total_only, platform_money)
             tokens = di + do + total_only
+            if platform_money is None:  # nothing here is priced on the platform: gateway money here is over
+                money_diff = -gm
+            else:
+                money_diff = platform_money - gm
+            up = max(money_diff, ZERO) if platform_money is not None else None
             if tokens > 0:
-                money = None if platform_money is None else max(platform_money - gm, ZERO)
                 fake = UsageRow(day=day, api="", product="")
-                self._line(fake, UNMETERED, "", "", s, max(di, ZERO), max(pc - gc, ZERO), max(do, ZERO) + total_only, money, money,
-                           money, "platform metrics")
-                unmetered.add(round(tokens), money)
-            elif tokens < 0:
-                money = None if platform_money is None else max(gm - platform_money, ZERO)
-                over.add(round(-tokens), money)
+                self._line(fake, UNMETERED, "", "", s, max(di, ZERO), max(pc - gc, ZERO), max(do, ZERO) + total_only,
+                           up, up, up, "platform metrics")
+            diffs.append((tokens, money_diff, platform_money is None))
         for key, (gi, _gc, go, gm) in gateway.items():  # gateway tokens on models the platform never reported
             if key in seen:
                 continue
             per_account[(key[1], key[0])][0] += gi + go
-            over.add(round(gi + go), gm if gm else None)
+            diffs.append((-(gi + go), -gm, gm == 0))
+        # Positive differences are unmetered, negative ones over-metered, each summed exactly: so
+        # teams + unknown + unmetered − over-metered = platform, in tokens and money, and none is negative.
+        over_tokens = round(sum((-t for t, _m, _u in diffs if t < 0), ZERO))
+        over_money = sum((-m for _t, m, _u in diffs if m < 0), ZERO)
+        gateway_tokens = sum((g[0] + g[2] for g in gateway.values()), ZERO)
+        unmetered.tokens = int(platform.tokens - round(gateway_tokens) + over_tokens)
+        unmetered.money = unmetered.low = unmetered.high = sum((m for _t, m, _u in diffs if m > 0), ZERO)
+        unmetered.unpriced_tokens = round(sum((t for t, _m, unpriced in diffs if t > 0 and unpriced), ZERO))
+        over.tokens, over.money, over.low, over.high = over_tokens, over_money, over_money, over_money
+        over.unpriced_tokens = round(sum((-t for t, _m, unpriced in diffs if t < 0 and unpriced), ZERO))
         recs = [Reconciliation("", day, round(g), round(p), account)
                 for (account, day), (g, p) in sorted(per_account.items(), key=lambda kv: (kv[0][1], kv[0][0]))]
         return platform, unmetered, over, recs
