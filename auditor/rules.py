@@ -9,7 +9,6 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from importlib.metadata import entry_points
 from types import ModuleType
 from typing import TYPE_CHECKING, Protocol
 
@@ -127,6 +126,8 @@ def _adopt(obj: ModuleType | object, provider: str) -> LoadedCheck:
 
 
 def load_registry() -> Registry:
+    from importlib.metadata import entry_points  # here: the command line imports this module at start-up
+
     checks: dict[str, LoadedCheck] = {}
     errors: list[str] = []
     failed: list[str] = []

@@ -14,10 +14,10 @@ import argparse
 import json
 import os
 import platform
+import resource
 import subprocess
 import sys
 import tempfile
-import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
@@ -40,11 +40,14 @@ def ensure_checkov() -> str:
 
 
 def best_of(cmd: list[str], repeat: int) -> tuple[float, subprocess.CompletedProcess]:
+    """Best CPU seconds (user + system of the process and its children): a busy machine disturbs CPU time far
+    less than wall time, and both tools are measured the same way."""
     best, proc = None, None
     for _ in range(repeat):
-        start = time.perf_counter()
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
         proc = subprocess.run(cmd, capture_output=True, text=True)
-        took = time.perf_counter() - start
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        took = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
         best = took if best is None else min(best, took)
     return best, proc
 
@@ -74,14 +77,16 @@ def main() -> None:
             assert summary.get("resource_count"), f"Checkov read no resource from {name}: {cproc.stdout[:300]}"
             size = os.path.getsize(path) / 2**20
             rows.append((label, size, ours, theirs, summary["resource_count"]))
-            print(f"{label}: {size:.1f} MB, aoai-audit {ours:.2f}s, checkov {theirs:.2f}s, {theirs / ours:.1f}×", flush=True)
+            print(f"{label}: {size:.1f} MB, aoai-audit {ours:.2f} CPU s, checkov {theirs:.2f} CPU s, {theirs / ours:.1f}×", flush=True)
     lines = ["# Peer benchmark", "",
              f"Machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}; {version}; "
              f"estate: {args.apis:,} APIs (synthetic, about 6 policies each); best of {args.repeat}.", "",
-             "| input | size | resources Checkov read | aoai-audit (s) | Checkov (s) | aoai-audit is faster by | goal ≥ 10× |",
+             "| input | size | resources Checkov read | aoai-audit (CPU s) | Checkov (CPU s) | aoai-audit is faster by | goal |",
              "|---|---:|---:|---:|---:|---:|---|"]
+    goals = {"ARM template": 10, "Terraform plan": 20}
     lines += [f"| {label} | {size:.1f} MB | {count:,} | {ours:.2f} | {theirs:.2f} | {theirs / ours:.1f}× | "
-              f"{'met' if theirs / ours >= 10 else 'not met'} |" for label, size, ours, theirs, count in rows]
+              f"≥ {goals[label]}×: {'met' if theirs / ours >= goals[label] else 'not met'} |"
+              for label, size, ours, theirs, count in rows]
     publish("peer", lines)
 
 
