@@ -20,7 +20,7 @@ from decimal import Decimal
 
 from .context import AuditContext
 from .findings import Finding, Money
-from .ledger import CONSUMER, OVER_METERED, UNKNOWN, LedgerLine, ledger
+from .ledger import CONSUMER, OVER_METERED, UNKNOWN, LedgerLine, ledger, total
 from .usage.score import cents
 
 UNATTRIBUTED, WHOLE = "unattributed", "whole"
@@ -61,7 +61,8 @@ def _sum(lines: Iterable[LedgerLine]) -> tuple[int, Decimal | None, int]:
     return round(tokens), (None if tokens and unpriced == tokens else money), round(unpriced)
 
 
-def _price(f: Finding, kind: str, lines: Sequence[LedgerLine], apis: dict[str, set[str]], currency: str) -> Finding:
+def _price(f: Finding, kind: str, lines: Sequence[LedgerLine], apis: dict[str, set[str]], currency: str,
+           ceiling: tuple[Decimal, Decimal]) -> Finding:
     where = scope(f.resource)
     if where is None:
         return f
@@ -84,6 +85,11 @@ def _price(f: Finding, kind: str, lines: Sequence[LedgerLine], apis: dict[str, s
     tokens, money, unpriced = _sum(chosen)
     if unpriced:
         label += f" ({unpriced:,} of the tokens have no price)"
+    cap_tokens, cap_money = ceiling
+    if tokens > cap_tokens or (money is not None and money > cap_money):
+        # the gateway metered more than the accounts served (KQ003): nothing at stake exceeds the platform total
+        tokens, money = min(tokens, round(cap_tokens)), None if money is None else min(money, cap_money)
+        label += "; capped at the platform total, since the gateway metered more than the accounts served (KQ003)"
     return replace(f, tokens=tokens, money=None if money is None else Money(cents(money), currency),
                    money_basis=label)
 
@@ -94,6 +100,7 @@ def price_findings(findings: Sequence[Finding], ctx: AuditContext,
     lines = ledger(ctx)
     if not lines or ctx.usage is None:
         return list(findings)
+    ceiling = total(lines)  # what the platform served (the lines add up to it, over-metering taken back)
     apis: dict[str, set[str]] = {}
     for view in ctx.apis:
         apis.setdefault(view.service.name, set()).add(view.api.name)
@@ -104,7 +111,7 @@ def price_findings(findings: Sequence[Finding], ctx: AuditContext,
             continue
         kinds_here = {**KIND, **(kinds or {})}
         kind = kinds_here[f.rule_id] if f.rule_id in kinds_here else AREA_KIND.get(f.rule_id.rstrip("0123456789"))
-        out.append(_price(f, kind, lines, apis, ctx.usage.currency) if kind else f)
+        out.append(_price(f, kind, lines, apis, ctx.usage.currency, ceiling) if kind else f)
     return out
 
 
