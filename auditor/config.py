@@ -7,9 +7,10 @@ import math
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+from .bounded_yaml import loader_class
 
 if TYPE_CHECKING:
     from .usage.costcentres import CostCentreMap
@@ -76,7 +77,6 @@ class Settings:
 
 
 MAX_CONFIG_BYTES = 1 << 20  # a config is a few lines; anything larger is not one
-MAX_ALIASES = 100  # anchors and aliases are fine in moderation; an alias bomb is not a config
 
 
 def _kind(value: Any) -> str:
@@ -177,29 +177,6 @@ def _share(value: Any, where: str, default: float) -> float:
     return float(value)
 
 
-@cache
-def _bounded_loader() -> type:
-    """safe_load with a cap on aliases (a few hundred bytes of anchors must not expand to gigabytes), and
-    dates left as text, so that `expires: 2026-13-01` or a time of day is an error naming its key. Built on
-    first use: YAML is not imported at start-up (most runs read no config)."""
-    import yaml
-
-    class BoundedLoader(yaml.SafeLoader):
-        yaml_implicit_resolvers = {
-            first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
-            for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
-        }
-
-        def compose_node(self, parent, index):
-            if self.check_event(yaml.AliasEvent):
-                self._aliases = getattr(self, "_aliases", 0) + 1
-                if self._aliases > MAX_ALIASES:
-                    raise yaml.YAMLError(f"more than {MAX_ALIASES} aliases")
-            return super().compose_node(parent, index)
-
-    return BoundedLoader
-
-
 def read_yaml(path: str) -> Any:
     """One YAML document, bounded in size and aliases; every failure is a ConfigError naming the file."""
     p = Path(path)
@@ -218,7 +195,7 @@ def read_yaml(path: str) -> Any:
 
     loader = None
     try:
-        loader = _bounded_loader()(text)  # a SafeLoader: no arbitrary objects
+        loader = loader_class(dates_as_text=True)(text)  # safe and bounded; dates stay text, checked per key
         node = loader.get_single_node()
         if node is not None and node.tag == "tag:yaml.org,2002:null":
             raise ConfigError(f"{path}: expected a mapping, got null")

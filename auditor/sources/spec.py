@@ -8,48 +8,10 @@ from __future__ import annotations
 
 from typing import Any
 
-import yaml
-
+from ..bounded_yaml import load_yaml
 from ..estate import Operation
 
 METHODS = ("get", "put", "post", "delete", "patch", "head", "options", "trace")
-# A YAML alias repeats its anchor's whole subtree: a few hundred bytes of nested aliases stand for billions
-# of nodes ("billion laughs"). Definitions may use anchors; their expanded size is bounded instead.
-MAX_YAML_NODES = 1_000_000
-
-
-class _BoundedLoader(yaml.SafeLoader):
-    """SafeLoader that counts each node as often as aliases repeat it and refuses past MAX_YAML_NODES."""
-
-    def __init__(self, stream: str):
-        super().__init__(stream)
-        self._weights: dict[int, int] = {}
-
-    def compose_node(self, parent, index):  # type: ignore[no-untyped-def]
-        node = super().compose_node(parent, index)
-        weight = self._weights.get(id(node))
-        if weight is None:  # a new node (an alias returns its anchor's node, already weighed)
-            if isinstance(node, yaml.SequenceNode):
-                weight = 1 + sum(self._weights.get(id(c), 1) for c in node.value)
-            elif isinstance(node, yaml.MappingNode):
-                weight = 1 + sum(self._weights.get(id(k), 1) + self._weights.get(id(v), 1) for k, v in node.value)
-            else:
-                weight = 1
-            self._weights[id(node)] = weight
-        if weight > MAX_YAML_NODES:
-            raise ValueError(f"YAML aliases expand to more than {MAX_YAML_NODES:,} nodes (an alias bomb?)")
-        return node
-
-
-def load_yaml(text: str) -> Any:
-    """yaml.safe_load with aliases bounded (ValueError past MAX_YAML_NODES)."""
-    loader = _BoundedLoader(text)
-    try:
-        return loader.get_single_data()
-    finally:
-        loader.dispose()
-
-
 def _load(text: str, path: str) -> Any:
     if path.endswith(".json"):
         import json
