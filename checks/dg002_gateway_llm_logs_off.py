@@ -70,8 +70,9 @@ def check(ctx: AuditContext):
         if missing and not unknown_for(ctx.estate.gaps, service.resource_id, "diagnosticSettings", service.origin.path):
             yield RULE.finding(
                 resource,
-                f"APIM service '{service.name}' fronts LLM APIs but no diagnostic setting sends "
-                f"{' and '.join(missing)} to Log Analytics; per-call token usage cannot be attributed",
+                f"APIM service '{service.name}' fronts LLM APIs but no diagnostic setting in what was scanned sends "
+                f"{' and '.join(missing)} to Log Analytics; per-call token usage cannot be attributed (a setting "
+                "declared in another template is seen only when that template is scanned together with this one)",
                 location=at(service.origin, service.resource_id),
                 evidence=[describe(s) for s in settings_on(ctx.estate, service.resource_id)] or ["no diagnostic settings"],
                 key="categories",

@@ -7,6 +7,8 @@ from __future__ import annotations
 import json
 import shutil
 
+import pytest
+
 from aoai_audit.report.json_report import result_dict
 from aoai_audit.report.text import render_text
 from conftest import FIXTURES, audit
@@ -92,3 +94,43 @@ def test_the_changed_files_hook_needs_no_au003_skip(tmp_path):
     assert ok.exit_code == 0 and "AU003 No LLM" not in ok.output
     failed = CliRunner().invoke(cli.main, [*args, str(bad)], catch_exceptions=False)
     assert failed.exit_code == 1 and "ST001" in failed.output and "AU003 No LLM" not in failed.output
+
+
+def _template(*, declares_service: bool, setting_on: str | None) -> dict:
+    """An ARM template with one LLM API; it declares the APIM service itself or only children of an existing one,
+    and optionally one diagnostic setting attached to `setting_on` ('apim' or a storage account)."""
+    resources: list[dict] = []
+    if declares_service:
+        resources.append({"type": "Microsoft.ApiManagement/service", "apiVersion": "2024-05-01", "name": "gw",
+                          "location": "westeurope", "properties": {}})
+    resources.append({"type": "Microsoft.ApiManagement/service/apis", "apiVersion": "2024-05-01", "name": "gw/chat",
+                      "properties": {"displayName": "Chat", "path": "chat",
+                                     "serviceUrl": "https://eu.openai.azure.com/openai"}})
+    if setting_on:
+        scope = ("[resourceId('Microsoft.ApiManagement/service', 'gw')]" if setting_on == "apim"
+                 else "[resourceId('Microsoft.Storage/storageAccounts', 'logsacct')]")
+        resources.append({"type": "Microsoft.Insights/diagnosticSettings", "apiVersion": "2021-05-01-preview",
+                          "name": "to-law", "scope": scope, "properties": {
+                              "workspaceId": "[resourceId('Microsoft.OperationalInsights/workspaces', 'law')]",
+                              "logs": [{"category": "GatewayLogs", "enabled": True},
+                                       {"category": "GatewayLlmLogs", "enabled": True}]}})
+    return {"$schema": "https://schema.management.azure.com/schemas/2019-04-01/deploymentTemplate.json#",
+            "contentVersion": "1.0.0.0", "resources": resources}
+
+
+@pytest.mark.parametrize(("declares_service", "setting_on", "expected"), [
+    (True, None, "fires"),            # about the service it creates: judged, though it declares no setting
+    (False, "storage", "not evaluated"),  # an unrelated setting does not switch the rule on
+    (False, None, "not evaluated"),   # children of a service declared elsewhere: nothing to judge here
+    (False, "apim", "passes"),        # a setting on the gateway itself: judged, and it sends both categories
+])
+def test_dg002_is_evaluated_by_what_the_template_is_about(tmp_path, registry, declares_service, setting_on, expected):
+    path = tmp_path / "template.json"
+    path.write_text(json.dumps(_template(declares_service=declares_service, setting_on=setting_on)))
+    result = audit(str(path), registry)
+    evaluated = not any(n.rule.id == "DG002" for n in result.not_evaluated)
+    fired = [f for f in result.findings if f.rule_id == "DG002"]
+    outcome = "not evaluated" if not evaluated else ("fires" if fired else "passes")
+    assert outcome == expected, [f.message for f in fired]
+    if fired:
+        assert "scanned together" in fired[0].message

@@ -50,7 +50,7 @@ from .arm_expr import (
     is_unknown,
     text,
 )
-from .files import JsonStringLines, as_bool, as_str, declared_kinds
+from .files import JsonStringLines, as_bool, as_str, declared_kinds, settings_about_audited
 from .spec import operations_from_spec
 
 APIM = "microsoft.apimanagement/service"
@@ -94,6 +94,9 @@ class _ArmReader:
         self.path = str(path)
         self.doc = doc
         self.gaps: list[CollectionGap] = []
+        # the template declares an APIM service itself (not only children of an existing one): it is then about
+        # that service's diagnostic settings, so the DG rules judge it even where it declares none
+        self.declares_service = False
         self.resources: list[_Resource] = []
         self.lines = JsonStringLines(self.path)
         self.ev = Evaluator()  # of the resource being built
@@ -363,7 +366,8 @@ class _ArmReader:
             except (TypeError, AttributeError, ValueError, KeyError, IndexError) as exc:
                 self.gap(f"{res.type} not read: {type(exc).__name__}: {exc}", res.address)
         carries = declared_kinds(bool(services), any(s.loggers or s.diagnostics for s in services.values()),
-                                 bool(accounts), bool(settings), bool(assignments))
+                                 bool(accounts), settings_about_audited(settings) or self.declares_service,
+                                 bool(assignments))
         account_list = tuple(
             AiAccount(**{**a, "deployments": tuple(deployments.get(a["resource_id"].lower(), ()))})
             for a in accounts.values()
@@ -451,6 +455,7 @@ class _ArmReader:
 
     def _apim(self, parts: _ServiceParts, kinds: list[str], n: list[str], p: dict, res: _Resource, ws: str | None):
         if not kinds:
+            self.declares_service = True
             parts.location = self._ev(res.raw.get("location"))
             parts.origin = self.origin(res, f"service '{n[0]}'")
             return

@@ -157,6 +157,15 @@ class JsonStringLines:
         return self._lines.get((hash(value), len(value)))
 
 
+AUDITED_TYPES = ("/microsoft.apimanagement/service/", "/microsoft.cognitiveservices/accounts/")
+
+
+def settings_about_audited(settings) -> bool:
+    """Whether any of a file's diagnostic settings is attached to an APIM service or an AI account: a setting on a
+    storage account or a key vault says nothing about the gateway's logging and must not switch the DG rules on."""
+    return any(t in (s.resource_id.lower().rstrip("/") + "/") for s in settings for t in AUDITED_TYPES)
+
+
 def declared_kinds(apim: bool, logging: bool, accounts: bool, settings: bool, roles: bool) -> frozenset[str]:
     """What an IaC file carries: only the kinds it declares, so a template without role assignments
     leaves the RB rules 'not evaluated' instead of passing them."""

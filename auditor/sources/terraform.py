@@ -38,7 +38,7 @@ from ..estate import (
 )
 from ..policy.rawxml import read_policy
 from ..policy.tree import Origin, Policy
-from .files import JsonStringLines, as_bool, as_str, declared_kinds
+from .files import JsonStringLines, as_bool, as_str, declared_kinds, settings_about_audited
 
 MAX_MODULE_DEPTH = 50
 SENSITIVE = "{sensitive}"  # what a value marked in `sensitive_values` reads as: never its content
@@ -234,6 +234,7 @@ class _TerraformReader:
         assignments: list[RoleAssignment] = []
         definitions: list[RoleDefinition] = []
         apim_declared = False
+        service_declared = False  # the plan creates the service itself: it is about its diagnostic settings
 
         def svc_of(res: _Res) -> _Svc | None:
             name = as_str(res.values.get("api_management_name")) or _last(self.link(res, "api_management_id"))
@@ -252,7 +253,7 @@ class _TerraformReader:
             v, t = res.values, res.type
             try:
                 if t == "azurerm_api_management":
-                    apim_declared = True
+                    apim_declared = service_declared = True
                     name = as_str(v.get("name")) or res.name
                     rid = self.resource_id(res)
                     s = services.setdefault(name, _Svc(name, rid))
@@ -316,7 +317,8 @@ class _TerraformReader:
                 self.gap(f"not read: {type(exc).__name__}: {exc}", res.address)
 
         carries = declared_kinds(bool(apim_declared), any(s.loggers or s.diagnostics for s in services.values()),
-                                 bool(accounts), bool(settings), bool(assignments))
+                                 bool(accounts), settings_about_audited(settings) or service_declared,
+                                 bool(assignments))
         return Estate(
             sources=(SourceInfo("terraform", self.path, carries),),
             services=tuple(_service(s) for s in services.values()),
