@@ -47,6 +47,15 @@ D1 = dt.date(2026, 11, 1)
     ("gpt-4o-mini-tts-aud-out-glbl", None),  # audio: not a text token price
     ("4.1 ft training Dz", None),  # fine-tuning
     ("GPT 5.1 inp Gl L", None),  # a variant the table cannot key
+    ("gpt-4o-0806-Inp-glbl", ("gpt-4o", "0806", "global", "input", False)),
+    ("gpt 4o 1120 cached Inp glbl", ("gpt-4o", "1120", "global", "input", True)),
+    ("gpt 4.5 0227 cached Inp DZone", ("gpt-4.5", "0227", "datazone", "input", True)),
+    ("gpt 4.5 0227 Outp regnl", ("gpt-4.5", "0227", "regional", "output", False)),
+    ("gpt-4o-mini-0718-Outp-glbl Tokens", ("gpt-4o-mini", "0718", "global", "output", False)),
+    ("gpt-4-8K-Batch-Inp-glbl Tokens", ("gpt-4-8k", "", "batch", "input", False)),
+    ("gpt 4o 0513 Input global Tokens", ("gpt-4o", "0513", "global", "input", False)),
+    ("gpt-4-8K PTU Inp Gl Tokens", None),  # provisioned: billed per PTU hour
+    ("S1 Characters", None),
 ])
 def test_meter_name_variants_the_api_returns(meter, expected):
     assert parse_meter(meter) == expected

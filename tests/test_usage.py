@@ -24,7 +24,6 @@ from aoai_audit.usage.model import UsageData, UsageRow
 from aoai_audit.usage.prices import (
     PriceTable,
     load_prices,
-    parse_meter,
     shipped_prices,
     table_from_retail_items,
 )
@@ -158,21 +157,6 @@ def test_cli_reports_a_bad_usage_file_without_a_traceback(tmp_path):
 
 
 # ------------------------------------------------------------------------------------ prices
-
-
-@pytest.mark.parametrize(("meter", "expected"), [
-    ("gpt-4o-0806-Inp-glbl", ("gpt-4o", "0806", "global", "input", False)),
-    ("gpt 4o 1120 cached Inp glbl", ("gpt-4o", "1120", "global", "input", True)),
-    ("gpt 4.5 0227 cached Inp DZone", ("gpt-4.5", "0227", "datazone", "input", True)),
-    ("gpt 4.5 0227 Outp regnl", ("gpt-4.5", "0227", "regional", "output", False)),
-    ("gpt-4o-mini-0718-Outp-glbl Tokens", ("gpt-4o-mini", "0718", "global", "output", False)),
-    ("gpt-4-8K-Batch-Inp-glbl Tokens", ("gpt-4-8k", "", "batch", "input", False)),
-    ("gpt 4o 0513 Input global Tokens", ("gpt-4o", "0513", "global", "input", False)),
-    ("gpt-4-8K PTU Inp Gl Tokens", None),  # provisioned: billed per PTU hour
-    ("S1 Characters", None),
-])
-def test_retail_meter_names_are_read(meter, expected):
-    assert parse_meter(meter) == expected
 
 
 def test_retail_items_mix_1k_and_1m_units_per_row():
