@@ -183,52 +183,49 @@ class Evaluator:
 
     # ------------------------------------------------------------------------------------ scope
 
-    def parameter(self, name: str) -> Any:
-        key = ("p", name.lower())
+    def _scoped(self, kind: str, name: str, compute: Callable[[], Any]) -> Any:
+        """A parameter's or variable's value, evaluated once; one that depends on itself is an Unknown."""
+        key = (kind, name.lower())
         if key in self._memo:
             return self._memo[key]
         if key in self._busy:
             return Unknown(name)
         self._busy.add(key)
         try:
-            passed = next((v for k, v in self.passed.items() if k.lower() == name.lower()), None)
-            spec = next((v for k, v in self.parameters.items() if k.lower() == name.lower()), None)
-            if _secure(spec):
-                # a securestring/secureObject parameter is a secret: neither its default nor a passed value is
-                # resolved, so it never reaches policy text, a report or a snapshot
-                value = Unknown(f"{name} (secure)")
-            elif passed is not None:
-                raw, outer = passed
-                value = outer.value(raw)
-            elif isinstance(spec, dict) and "defaultValue" in spec:
-                value = self.value(spec["defaultValue"])
-            else:
-                value = Unknown(name)
+            value = compute()
         finally:
             self._busy.discard(key)
         self._memo[key] = value
         return value
 
-    def variable(self, name: str) -> Any:
-        key = ("v", name.lower())
-        if key in self._memo:
-            return self._memo[key]
-        if key in self._busy:
+    def parameter(self, name: str) -> Any:
+        def compute() -> Any:
+            passed = next((v for k, v in self.passed.items() if k.lower() == name.lower()), None)
+            spec = next((v for k, v in self.parameters.items() if k.lower() == name.lower()), None)
+            if _secure(spec):
+                # a securestring/secureObject parameter is a secret: neither its default nor a passed value is
+                # resolved, so it never reaches policy text, a report or a snapshot
+                return Unknown(f"{name} (secure)")
+            if passed is not None:
+                raw, outer = passed
+                return outer.value(raw)
+            if isinstance(spec, dict) and "defaultValue" in spec:
+                return self.value(spec["defaultValue"])
             return Unknown(name)
-        self._busy.add(key)
-        try:
+
+        return self._scoped("p", name, compute)
+
+    def variable(self, name: str) -> Any:
+        def compute() -> Any:
             copies = self.variables.get("copy")
             loop = next((c for c in copies if isinstance(c, dict) and str(c.get("name", "")).lower() == name.lower()),
                         None) if isinstance(copies, list) else None
             if loop is not None:  # copy-variables: an array built from `input`
-                value = self._copy_list([loop]).get(loop.get("name"), Unknown(name))
-            else:
-                raw = next((v for k, v in self.variables.items() if k.lower() == name.lower() and k != "copy"), None)
-                value = Unknown(name) if raw is None and name not in self.variables else self.value(raw)
-        finally:
-            self._busy.discard(key)
-        self._memo[key] = value
-        return value
+                return self._copy_list([loop]).get(loop.get("name"), Unknown(name))
+            raw = next((v for k, v in self.variables.items() if k.lower() == name.lower() and k != "copy"), None)
+            return Unknown(name) if raw is None and name not in self.variables else self.value(raw)
+
+        return self._scoped("v", name, compute)
 
     def _copy_list(self, loops: list[Any]) -> dict[str, Any]:
         """copy: [{name, count, input}] → {name: [input evaluated with copyIndex(name) = 0..count-1]}."""
