@@ -25,7 +25,7 @@ from aoai_audit.usage.kql import (
     platform_metrics_command,
 )
 from aoai_audit.usage.model import UsageData, UsageRow
-from aoai_audit.usage.prices import parse_meter, shipped_prices, table_from_retail_items
+from aoai_audit.usage.prices import load_prices, parse_meter, shipped_prices, table_from_retail_items
 from aoai_audit.usage.score import cents, score_usage
 from fakekql import Evaluator, tokenize
 
@@ -100,13 +100,19 @@ def test_every_shipped_row_cites_a_meter_family_that_parses_to_itself():
         assert table.as_of in p.source
 
 
-def _serve(pages: dict[str, dict]):
+def _serve(pages: dict[str, dict], seen: list | None = None):
+    """A Retail Prices API on loopback: page "first", then "next" for a `page=2` link; `{base}` in a
+    NextPageLink becomes this server's own address. Requests are recorded in `seen`."""
     class Handler(BaseHTTPRequestHandler):
         def log_message(self, *a):
             pass
 
         def do_GET(self):
-            body = pages.get("next" if "page=2" in self.path else "first", {})
+            if seen is not None:
+                seen.append((self.command, self.path))
+            body = dict(pages.get("next" if "page=2" in self.path else "first", {}))
+            if isinstance(body.get("NextPageLink"), str):
+                body["NextPageLink"] = body["NextPageLink"].replace("{base}", f"http://127.0.0.1:{srv.server_address[1]}")
             data = json.dumps(body).encode()
             self.send_response(200)
             self.send_header("Content-Length", str(len(data)))
@@ -142,6 +148,25 @@ def test_an_empty_refresh_is_an_error_and_writes_nothing(tmp_path):
     assert proc.exit_code == 2 and "not written" in proc.stderr and not out.exists()
     proc = _refresh(out, "file:///etc/passwd")
     assert proc.exit_code == 2 and "https" in proc.stderr and not out.exists()
+
+
+def test_prices_refresh_pages_through_the_retail_api(tmp_path):
+    seen: list = []
+    srv = _serve({
+        "first": {"Items": [{"skuName": "gpt-4o-mini-0718-Outp-glbl", "retailPrice": 0.6, "unitOfMeasure": "1M",
+                             "armRegionName": "eastus", "type": "Consumption"}], "NextPageLink": "{base}/prices?page=2"},
+        "next": {"Items": [{"skuName": "gpt-4o-mini-0718-Inp-glbl", "retailPrice": 0.00015, "unitOfMeasure": "1K",
+                            "armRegionName": "eastus", "type": "Consumption"}], "NextPageLink": None},
+    }, seen)
+    out = tmp_path / "prices.json"
+    try:
+        proc = _refresh(out, f"http://127.0.0.1:{srv.server_address[1]}/prices")
+    finally:
+        srv.shutdown()
+    assert proc.exit_code == 0, proc.stderr
+    table = load_prices(str(out))
+    assert table.find("gpt-4o-mini", "2024-07-18", "GlobalStandard", "eastus").input == Decimal("0.15")
+    assert all(m == "GET" for m, _ in seen) and len(seen) == 4  # two filters, two pages each
 
 
 def _refresh(out, endpoint: str):
