@@ -41,7 +41,7 @@ def _fail(message: str) -> None:
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(__version__, prog_name="aoai-audit")
+@click.version_option(__version__, prog_name="aoai-audit")  # entry.py answers a lone --version the same way
 @click.option("--log-level", type=click.Choice(["warning", "info", "debug"]), default="warning", show_default=True,
               help="Log to stderr (secrets are redacted from every record, the Azure SDKs' included).")
 def main(log_level: str) -> None:

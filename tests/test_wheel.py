@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+import aoai_audit
 from conftest import EXAMPLE, ROOT
 
 # Source folder → where its files sit inside the wheel (pyproject/setup.py map them the same way).
@@ -84,7 +85,9 @@ def test_installed_console_script_runs_outside_the_checkout(wheel, tmp_path):
     assert Path(where).is_relative_to(env_dir), f"imported {where}, not the installed wheel"
     script = bindir / "aoai-audit"
     version = subprocess.run([str(script), "--version"], cwd=workdir, capture_output=True, text=True, env=env)
-    assert version.returncode == 0 and "aoai-audit" in version.stdout, version.stderr
+    assert version.returncode == 0 and version.stdout == f"aoai-audit, version {aoai_audit.__version__}\n", version.stderr
+    metadata = next(n for n in zipfile.ZipFile(wheel).namelist() if n.endswith(".dist-info/METADATA"))
+    assert f"\nVersion: {aoai_audit.__version__}\n" in zipfile.ZipFile(wheel).read(metadata).decode()
     # the README's first command on the bundled example: exit 1 (the example has planted gaps), a report
     scan = subprocess.run([str(script), "scan", str(EXAMPLE), "--usage", str(EXAMPLE.parent / "usage.csv"),
                            "--usage", str(EXAMPLE.parent / "platform"), "--cost-centres", str(EXAMPLE.parent / "cost-centres.yaml"), "--format", "html",
