@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import gzip
 import logging
 import os
 import re
@@ -12,7 +11,6 @@ from dataclasses import replace
 from importlib import import_module
 
 from ..estate import CollectionGap, Estate, SourceInfo
-from .apiops import looks_like_apiops, read_apiops
 from .files import Reader, link_gap, outside
 from .policy_files import read_policy_files
 
@@ -95,6 +93,8 @@ def _peek_snapshot(path: str) -> bool:
         with open(path, "rb") as fh:
             head = fh.read(512)
             if head[:2] == b"\x1f\x8b":
+                import gzip
+
                 fh.seek(0)
                 with gzip.GzipFile(fileobj=fh) as gz:
                     head = gz.read(512)
@@ -133,6 +133,8 @@ def _unsupported(path: str) -> CollectionGap | None:
 
 
 def _directory(root: str, service_name: str | None = None) -> Estate:
+    from .apiops import looks_like_apiops, read_apiops  # a folder only: the pre-commit hook passes files
+
     if looks_like_apiops(root):
         return read_apiops(root, service_name)  # reads nothing outside root either (files.Reader)
     estate = Estate(root=root)
