@@ -58,6 +58,8 @@ def _subdirs(path: str, reader: Reader | None = None) -> list[str]:
     for e in entries:
         if e.is_dir(follow_symlinks=False):
             names.append(e.name)
+            if reader is not None:
+                reader.known_dir(path, e.name, e.path)
         elif e.is_symlink() and reader is not None and reader.root and outside(e.path, reader.root):
             reader.gaps.append(link_gap(e.path))
     return sorted(names)
@@ -118,24 +120,14 @@ class _ApiopsReader:
         self.root = root
         self.io = Reader(root=root)
         self.service = service
-        self._files: dict[str, frozenset[str]] = {}
 
     def has_file(self, folder: str, filename: str) -> bool:
-        """A regular file (or a link to one) in folder: one directory scan per folder instead of a stat per
-        name, and never a FIFO or device, which would block a read."""
-        names = self._files.get(folder)
-        if names is None:
-            try:
-                with os.scandir(folder) as it:
-                    names = frozenset(e.name for e in it if e.is_file())
-            except OSError:
-                names = frozenset()
-            self._files[folder] = names
-        return filename in names
+        """A regular file (or a link to one) in folder, never a FIFO or device, which would block a read."""
+        return self.io.is_file(os.path.join(folder, filename))
 
     def info(self, folder: str, filename: str) -> dict:
         path = os.path.join(folder, filename)
-        if not self.has_file(folder, filename):
+        if not self.io.is_file(path):
             return {}
         doc = self.io.read_json(path)
         props = properties(doc)
@@ -148,7 +140,7 @@ class _ApiopsReader:
 
     def policy(self, folder: str, scope: str, label: str, resource: str, filename: str = "policy.xml"):
         path = os.path.join(folder, filename)
-        if not self.has_file(folder, filename):
+        if not self.io.is_file(path):
             return None
         return self.io.read_policy(path, scope, label, resource)
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -19,24 +20,29 @@ from ..policy.tree import Policy
 MAX_JSON_BYTES = 256 * 1024 * 1024  # terraform state of a large tenant is big; beyond this it's not ours
 
 
+def _real_dir(d: str, cache: dict[str, str]) -> str:
+    """A folder with every link resolved; `cache` holds the folders resolved before, so each costs one lstat."""
+    if d not in cache:
+        parent, leaf = os.path.split(d)
+        if not parent or parent == d or not leaf or os.path.islink(d):
+            cache[d] = os.path.realpath(d)
+        else:  # one lstat per folder: its parent is resolved already
+            cache[d] = os.path.join(_real_dir(parent, cache), leaf)
+    return cache[d]
+
+
+def _outside_real(real: str, root: str, cache: dict[str, str]) -> bool:
+    base = _real_dir(root, cache)
+    return real != base and not real.startswith(base.rstrip(os.sep) + os.sep)
+
+
 def outside(path: str, root: str, _dirs: dict[str, str] | None = None) -> bool:
     """Does path, with every symbolic link resolved, lie outside root (itself resolved)? `_dirs` caches the
     resolved folders, so a reader resolves each folder once and then only the file's own name."""
     cache = _dirs if _dirs is not None else {}
-
-    def real_dir(d: str) -> str:
-        if d not in cache:
-            parent, leaf = os.path.split(d)
-            if not parent or parent == d or not leaf or os.path.islink(d):
-                cache[d] = os.path.realpath(d)
-            else:  # one lstat per folder: its parent is resolved already
-                cache[d] = os.path.join(real_dir(parent), leaf)
-        return cache[d]
-
-    base = real_dir(root)
     head, name = os.path.split(path)
-    real = os.path.realpath(path) if os.path.islink(path) else os.path.join(real_dir(head), name)
-    return real != base and not real.startswith(base.rstrip(os.sep) + os.sep)
+    real = os.path.realpath(path) if os.path.islink(path) else os.path.join(_real_dir(head, cache), name)
+    return _outside_real(real, root, cache)
 
 
 def link_gap(path: str) -> CollectionGap:
@@ -45,37 +51,99 @@ def link_gap(path: str) -> CollectionGap:
                          "(links are never followed out of it; scan the target itself if it belongs to the estate)")
 
 
+# O_NONBLOCK: should a FIFO take the place of a checked file, opening it returns at once instead of waiting
+# for a writer, and fstat then refuses it. O_NOFOLLOW: a file seen as a plain file is not read through a link
+# that replaced it since (POSIX open(2); both are 0 where the platform lacks them).
+_OPEN = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0) | getattr(os, "O_CLOEXEC", 0)
+_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
+_PLAIN, _LINKED = 1, 2  # what `is_file` found: a regular file, or a symbolic link to one
+
+
 @dataclass
 class Reader:
     """Reads files for one source and collects the gaps it met. With a `root`, nothing outside it is read:
-    a symbolic link that leads out of the folder is a gap, not a read."""
+    a symbolic link that leads out of the folder is a gap, not a read.
+
+    Thousands of small files per estate: a read costs one lstat (`is_file`), open, fstat, read and close, with
+    no Python file object; folders listed by a caller are known not to be links (`known_dir`)."""
 
     gaps: list[CollectionGap] = field(default_factory=list)
     root: str | None = None
     _real: dict[str, str] = field(default_factory=dict, repr=False)  # resolved folders, for `outside`
+    _kinds: dict[str, int] = field(default_factory=dict, repr=False)  # files found and not yet read
+    _out: dict[str, bool] = field(default_factory=dict, repr=False)  # folder -> outside root?
 
     def gap(self, kind: str, target: str, message: str, line: int | None = None, resource: str = "") -> None:
         self.gaps.append(CollectionGap(kind=kind, target=target, message=message, line=line, resource=resource))
 
-    def read_bytes(self, path: str, limit: int) -> bytes | None:
-        if self.root is not None and outside(path, self.root, self._real):
-            if not any(g.target == path for g in self.gaps):
-                self.gaps.append(link_gap(path))
-            return None
+    def known_dir(self, parent: str, name: str, path: str) -> None:
+        """`path` (parent/name) was listed as a folder, not a link (scandir's entry type): it resolves to its
+        parent's real path and its own name, with no lstat of its own."""
+        if self.root is not None and path not in self._real:
+            real = _real_dir(parent, self._real)
+            self._real[path] = real + name if real.endswith(os.sep) else real + os.sep + name
+
+    def is_file(self, path: str) -> bool:
+        """A regular file, or a link to one (never a FIFO, socket or device: opening those could block). What
+        was found is kept until the file is read (one lstat per file, not two)."""
+        if path in self._kinds:
+            return True
         try:
-            with open(path, "rb") as fh:  # callers only pass regular files: opening a FIFO would block
-                size = os.fstat(fh.fileno()).st_size
-                if size > limit:
-                    self.gap("unparseable", path, f"file is {size:,} bytes, over the {limit:,}-byte limit; skipped")
-                    return None
-                data = fh.read(size + 1)  # sized by stat: read(limit) would allocate `limit` bytes every time
-            if len(data) > limit:
-                self.gap("unparseable", path, f"file grew past the {limit:,}-byte limit while reading; skipped")
+            mode = os.lstat(path).st_mode
+            if stat.S_ISREG(mode):
+                self._kinds[path] = _PLAIN
+            elif stat.S_ISLNK(mode) and stat.S_ISREG(os.stat(path).st_mode):
+                self._kinds[path] = _LINKED
+            else:
+                return False
+        except (OSError, ValueError):  # absent, a dangling link, a name the platform refuses
+            return False
+        return True
+
+    def read_bytes(self, path: str, limit: int) -> bytes | None:
+        plain = self._kinds.pop(path, None) == _PLAIN  # lstat'ed just now: its folder decides where it lies
+        if self.root is not None:
+            if plain:  # a file in a folder lies where its folder does
+                head = os.path.dirname(path)
+                is_out = self._out.get(head)
+                if is_out is None:
+                    is_out = self._out[head] = _outside_real(_real_dir(head, self._real), self.root, self._real)
+            else:
+                is_out = outside(path, self.root, self._real)
+            if is_out:
+                if not any(g.target == path for g in self.gaps):
+                    self.gaps.append(link_gap(path))
                 return None
-            return data
+        try:
+            fd = os.open(path, (_OPEN | _NOFOLLOW) if plain else _OPEN)
         except OSError as exc:
             self.gap("unreadable", path, f"cannot read file: {exc.strerror or exc}")
             return None
+        try:
+            st = os.fstat(fd)
+            if not stat.S_ISREG(st.st_mode):
+                self.gap("unreadable", path, "not read: not a regular file (a FIFO, socket or device could block)")
+                return None
+            size = st.st_size
+            if size > limit:
+                self.gap("unparseable", path, f"file is {size:,} bytes, over the {limit:,}-byte limit; skipped")
+                return None
+            # sized by fstat, one byte more to see growth: reading `limit` bytes would allocate them every time
+            data = os.read(fd, size + 1)
+            while len(data) <= size:
+                more = os.read(fd, size + 1 - len(data))
+                if not more:
+                    break
+                data += more
+        except OSError as exc:
+            self.gap("unreadable", path, f"cannot read file: {exc.strerror or exc}")
+            return None
+        finally:
+            os.close(fd)
+        if len(data) > limit:
+            self.gap("unparseable", path, f"file grew past the {limit:,}-byte limit while reading; skipped")
+            return None
+        return data
 
     def read_json(self, path: str, limit: int = MAX_JSON_BYTES) -> Any | None:
         data = self.read_bytes(path, limit)
