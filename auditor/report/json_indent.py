@@ -43,59 +43,78 @@ def _key(key) -> str:
     raise TypeError(f"keys must be str, int, float, bool or None, not {key.__class__.__name__}")
 
 
+def _scalar(o) -> str | None:
+    """A leaf's text, or None for a container."""
+    if isinstance(o, str):
+        return encode_basestring(o)
+    if o is None:
+        return "null"
+    if o is True:
+        return "true"
+    if o is False:
+        return "false"
+    if isinstance(o, int):
+        return int.__repr__(o)
+    if isinstance(o, float):
+        return _float(o)
+    if isinstance(o, (list, tuple, dict)):
+        return None
+    raise TypeError(f"Object of type {o.__class__.__name__} is not JSON serializable")
+
+
+_EXACT = {str: encode_basestring, int: int.__repr__, float: _float, type(None): lambda _o: "null",
+          bool: lambda o: "true" if o else "false"}  # the common exact types, looked up once per value
+
+
 def dump(obj, fh) -> None:
     """Write `obj` to the text file `fh` as `json.dump(obj, fh, indent=2, ensure_ascii=False)` would."""
     pieces: list[str] = []
     append = pieces.append
+    exact = _EXACT.get
 
     def flush() -> None:
         fh.write("".join(pieces))
         pieces.clear()
 
-    def value(o, level: int) -> None:
-        if isinstance(o, str):
-            append(encode_basestring(o))
-        elif o is None:
-            append("null")
-        elif o is True:
-            append("true")
-        elif o is False:
-            append("false")
-        elif isinstance(o, int):
-            append(int.__repr__(o))
-        elif isinstance(o, float):
-            append(_float(o))
-        elif isinstance(o, (list, tuple)):
-            if not o:
-                append("[]")
-                return
-            inner = "\n" + _INDENT * (level + 1)
-            append("[" + inner)
-            first = True
-            for item in o:
-                if not first:
-                    append("," + inner)
-                first = False
-                value(item, level + 1)
-                if len(pieces) > _FLUSH:
-                    flush()
-            append("\n" + _INDENT * level + "]")
-        elif isinstance(o, dict):
+    def container(o, level: int) -> None:
+        inner = "\n" + _INDENT * (level + 1)
+        if isinstance(o, dict):
             if not o:
                 append("{}")
                 return
-            inner = "\n" + _INDENT * (level + 1)
-            append("{" + inner)
-            first = True
+            sep = "{" + inner
             for k, v in o.items():
-                if not first:
-                    append("," + inner)
-                first = False
-                append(encode_basestring(_key(k)) + ": ")
-                value(v, level + 1)
+                head = sep + encode_basestring(k if type(k) is str else _key(k)) + ": "
+                sep = "," + inner
+                leaf = exact(type(v))
+                text = leaf(v) if leaf is not None else _scalar(v)
+                if text is None:
+                    append(head)
+                    container(v, level + 1)
+                else:
+                    append(head + text)
             append("\n" + _INDENT * level + "}")
         else:
-            raise TypeError(f"Object of type {o.__class__.__name__} is not JSON serializable")
+            if not o:
+                append("[]")
+                return
+            sep = "[" + inner
+            for v in o:
+                leaf = exact(type(v))
+                text = leaf(v) if leaf is not None else _scalar(v)
+                if text is None:
+                    append(sep)
+                    container(v, level + 1)
+                else:
+                    append(sep + text)
+                sep = "," + inner
+                if len(pieces) > _FLUSH:
+                    flush()
+            append("\n" + _INDENT * level + "]")
 
-    value(obj, 0)
+    text = _scalar(obj)
+    if text is None:
+        container(obj, 0)
+    else:
+        append(text)
     flush()
