@@ -143,6 +143,8 @@ def usage_window(window: str, date_from: str | None, date_to: str | None) -> tup
 
 def _apply_usage(estate, settings, usage: dict):
     """Load --usage files onto the estate and --prices / --cost-centres into the settings."""
+    if not (usage["usage_files"] or usage["prices_file"] or usage["cost_centres_file"]):
+        return estate, settings  # the usage readers are not imported for an audit without them
     from .usage.costcentres import CostCentreError, load_cost_centres
     from .usage.files import UsageFileError, load_usage_file
     from .usage.prices import PriceFileError, load_prices, shipped_prices
@@ -265,6 +267,9 @@ def scan(
     cost_centres_file, **live,
 ):
     """Audit an estate: APIOps folders, ARM/Bicep JSON, Terraform JSON, policy files, snapshots, or live Azure."""
+    # The estate is a large acyclic tree of frozen objects, and the imports below (engine, every check) make
+    # tens of thousands of objects: the cycle collector only costs time here (re-enabled after the audit).
+    gc.disable()
     from .baseline import load_baseline
     from .engine import run_audit
     from .rules import load_registry
@@ -296,8 +301,6 @@ def scan(
             known_baseline = load_baseline(baseline)
         except ConfigError as exc:
             _fail(str(exc))
-    # The estate is a large acyclic tree of frozen objects: the cycle collector only costs time here.
-    gc.disable()
     try:
         usage = _usage_args(usage_files, no_usage, window, date_from, date_to, prices_file, cost_centres_file)
         estate = _load(paths, live, settings.reader_principal, usage, settings, settings.service_name)

@@ -11,6 +11,7 @@ string the package metadata is built from (pyproject.toml reads `aoai_audit.__ve
 
 from __future__ import annotations
 
+import gc
 import sys
 
 from . import __version__
@@ -37,8 +38,13 @@ def main(argv: list[str] | None = None) -> None:
         sys.stdout.write(version_line())
         sys.exit(0)
     try:
-        from .cli import main as cli
-
+        collecting = gc.isenabled()
+        gc.disable()  # importing the command line makes many objects and no garbage: no cycle collection
+        try:
+            from .cli import main as cli
+        finally:
+            if collecting:
+                gc.enable()
         cli.main(args=args, prog_name=PROG, standalone_mode=True)
     except SystemExit:
         raise

@@ -32,7 +32,7 @@ def test_same_text_as_the_standard_library(doc):
 
 def test_edge_values_and_empty_containers():
     doc = {"a": [], "b": {}, "c": [[], {}, [[]]], "n": [math.nan, math.inf, -math.inf, -0.0, 1e300, 10**40],
-           1: "int key", 2.5: "float key", True: "t", None: "none", "ü\n\"\\\u2028": "é\x00\x1f"}
+           3: "int key", 2.5: "float key", True: "t", None: "none", "ü\n\"\\\u2028": "é\x00\x1f"}
     assert _ours(doc) == json.dumps(doc, indent=2, ensure_ascii=False)
     assert _ours([]) == "[]" and _ours("x") == '"x"'
 

@@ -11,7 +11,6 @@ import json
 import re
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -157,6 +156,8 @@ def load_prices(path: str) -> PriceTable:
 
 
 def shipped_prices() -> PriceTable:
+    from importlib import resources  # here: importing it (and tempfile, zipfile) costs every start ~8 ms
+
     text = resources.files("aoai_audit").joinpath("data/prices.json").read_text(encoding="utf-8")
     return table_from_data(json.loads(text), "aoai_audit/data/prices.json")
 
