@@ -128,9 +128,10 @@ class Reader:
             if size > limit:
                 self.gap("unparseable", path, f"file is {size:,} bytes, over the {limit:,}-byte limit; skipped")
                 return None
-            # sized by fstat, one byte more to see growth: reading `limit` bytes would allocate them every time
+            # sized by fstat, one byte more to see growth: reading `limit` bytes would allocate them every time.
+            # A regular file returns fewer bytes only at its end: read on only if that came before `size`.
             data = os.read(fd, size + 1)
-            while len(data) <= size:
+            while len(data) < size:
                 more = os.read(fd, size + 1 - len(data))
                 if not more:
                     break
