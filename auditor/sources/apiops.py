@@ -170,14 +170,15 @@ class _ApiopsReader:
             op_dir = os.path.join(ops_dir, op_name)
             info = self.info(op_dir, "operationInformation.json")
             policy = self.policy(op_dir, "operation", f"operation '{op_name}'", f"{resource}/operations/{op_name}")
-            existing = by_name.get(op_name, Operation(name=op_name))
-            by_name[op_name] = replace(
-                existing,
-                method=as_str(info.get("method")) or existing.method,
-                url_template=as_str(info.get("urlTemplate")) or existing.url_template,
-                display_name=as_str(info.get("displayName")) or existing.display_name,
-                policy=policy,
-            )
+            method, url, display = as_str(info.get("method")), as_str(info.get("urlTemplate")), as_str(info.get("displayName"))
+            existing = by_name.get(op_name)
+            if existing is None:  # no API definition named it (the common case): no copy to make
+                by_name[op_name] = Operation(name=op_name, method=method, url_template=url, display_name=display,
+                                             policy=policy)
+            else:
+                by_name[op_name] = replace(existing, method=method or existing.method,
+                                           url_template=url or existing.url_template,
+                                           display_name=display or existing.display_name, policy=policy)
         paths = tuple(sorted({op.url_template for op in from_spec if op.url_template}))
         return tuple(by_name[k] for k in sorted(by_name)), paths
 
