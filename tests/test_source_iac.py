@@ -156,6 +156,38 @@ def test_terraform_state_and_malformed(registry):
         assert expected in messages
 
 
+@pytest.mark.parametrize("name", ["plan.json", "state.json", "malformed.json", "azapi-pool.json"])
+def test_terraform_streamed_reads_as_the_whole_document(name, monkeypatch):
+    """A plan is streamed (only planned_values/values and the configuration's references are built); the estate
+    is the one the whole-document reader gives."""
+    import aoai_audit.sources.terraform as terraform
+
+    path = str(ROOT / TF / name)
+    doc = terraform.stream_show_json(path)
+    assert doc is not None and set(doc) <= {"format_version", "planned_values", "values", "configuration"}
+    assert "constant_value" not in json.dumps(doc.get("configuration"))
+    streamed = load_paths([path])
+    monkeypatch.setattr(terraform, "stream_show_json", lambda _path: None)
+    assert load_paths([path]) == streamed
+
+
+def test_terraform_plan_reads_only_planned_values(tmp_path):
+    """resource_changes and prior_state repeat every resource: neither is read, so a broken copy there is no
+    finding, and broken JSON anywhere is still one line naming the file and its line."""
+    plan = json.loads((ROOT / TF / "plan.json").read_text())
+    plan["resource_changes"] = [{"address": "x", "change": {"after": {"xml_content": "<policies><broken"}}}]
+    plan["prior_state"] = {"values": {"root_module": {"resources": [{"type": 1}]}}}
+    target = tmp_path / "plan.json"
+    target.write_text(json.dumps(plan))
+    estate, original = load_paths([str(target)]), load(f"{TF}/plan.json")
+    assert estate.gaps == original.gaps == ()
+    assert [(a.name, a.policy.text) for a in estate.services[0].apis] == [
+        (a.name, a.policy.text) for a in original.services[0].apis]
+    target.write_text(json.dumps(plan, indent=1)[:-40])
+    (gap,) = load_paths([str(target)]).gaps
+    assert gap.target == str(target) and gap.line and "invalid JSON" in gap.message
+
+
 # ---------------------------------------------------------------------------------------------- parity
 
 
