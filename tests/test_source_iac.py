@@ -107,6 +107,28 @@ def test_arm_expressions(expression, expected):
     assert ev.string(expression) == expected
 
 
+def test_arm_copy_loops_are_bounded_beyond_what_the_template_writes(tmp_path, monkeypatch):
+    """Resources written out are bounded by the file's size and are all read (a 10,000-API template writes
+    110,000); what copy loops add on top of them is capped, and the cap is a gap."""
+    import aoai_audit.sources.arm as arm
+
+    monkeypatch.setattr(arm, "MAX_RESOURCES", 5)
+    svc = {"type": "Microsoft.ApiManagement/service", "apiVersion": "2024-05-01", "name": "s", "properties": {}}
+    apis = [{"type": "Microsoft.ApiManagement/service/apis", "apiVersion": "2024-05-01", "name": f"s/api-{i}",
+             "properties": {"path": f"p{i}"}} for i in range(8)]
+    template = {"$schema": "https://schema.management.azure.com/schemas/2019-04-01/deploymentTemplate.json#",
+                "contentVersion": "1.0.0.0", "resources": [svc, *apis]}
+    target = tmp_path / "t.json"
+    target.write_text(json.dumps(template))
+    estate = load_paths([str(target)])
+    assert len(estate.services[0].apis) == 8 and not estate.gaps
+    looped = {**apis[0], "name": "[concat('s/looped-', copyIndex())]", "copy": {"name": "l", "count": 7}}
+    target.write_text(json.dumps({**template, "resources": [svc, looped]}))
+    estate = load_paths([str(target)])
+    assert len(estate.services[0].apis) < 7
+    assert any("copy loops add more than 5 resources" in g.message for g in estate.gaps)
+
+
 # ---------------------------------------------------------------------------------------------- Terraform
 
 
