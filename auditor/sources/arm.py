@@ -657,7 +657,26 @@ def _service(p: _ServiceParts) -> ApimService:
     )
 
 
+def _share_strings(doc: Any) -> None:
+    """One copy of each string value in the template. json.load shares keys but not values, and a template
+    repeats its values resource after resource (types, API versions, the same policy text on every operation):
+    the template stays in memory while the estate is built, so each repeat cost memory until the end."""
+    memo: dict[str, str] = {}
+    stack = [doc]
+    while stack:
+        node = stack.pop()
+        items = node.items() if isinstance(node, dict) else enumerate(node)
+        for key, value in items:
+            if isinstance(value, str):
+                shared = memo.setdefault(value, value)
+                if shared is not value:
+                    node[key] = shared
+            elif isinstance(value, (dict, list)):
+                stack.append(value)
+
+
 def read_arm(path: str | Path, doc: dict[str, Any]) -> Estate:
+    _share_strings(doc)
     reader = _ArmReader(Path(path), doc)
     reader.collect(doc, "")
     return reader.build()
