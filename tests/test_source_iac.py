@@ -107,6 +107,28 @@ def test_arm_expressions(expression, expected):
     assert ev.string(expression) == expected
 
 
+def test_arm_copy_loops_are_bounded_beyond_what_the_template_writes(tmp_path, monkeypatch):
+    """Resources written out are bounded by the file's size and are all read (a 10,000-API template writes
+    110,000); what copy loops add on top of them is capped, and the cap is a gap."""
+    import aoai_audit.sources.arm as arm
+
+    monkeypatch.setattr(arm, "MAX_RESOURCES", 5)
+    svc = {"type": "Microsoft.ApiManagement/service", "apiVersion": "2024-05-01", "name": "s", "properties": {}}
+    apis = [{"type": "Microsoft.ApiManagement/service/apis", "apiVersion": "2024-05-01", "name": f"s/api-{i}",
+             "properties": {"path": f"p{i}"}} for i in range(8)]
+    template = {"$schema": "https://schema.management.azure.com/schemas/2019-04-01/deploymentTemplate.json#",
+                "contentVersion": "1.0.0.0", "resources": [svc, *apis]}
+    target = tmp_path / "t.json"
+    target.write_text(json.dumps(template))
+    estate = load_paths([str(target)])
+    assert len(estate.services[0].apis) == 8 and not estate.gaps
+    looped = {**apis[0], "name": "[concat('s/looped-', copyIndex())]", "copy": {"name": "l", "count": 7}}
+    target.write_text(json.dumps({**template, "resources": [svc, looped]}))
+    estate = load_paths([str(target)])
+    assert len(estate.services[0].apis) < 7
+    assert any("copy loops add more than 5 resources" in g.message for g in estate.gaps)
+
+
 # ---------------------------------------------------------------------------------------------- Terraform
 
 
@@ -154,6 +176,38 @@ def test_terraform_state_and_malformed(registry):
     for expected in ("not an object with a type", "values is str", "service it belongs to is unknown",
                      "xml_link", "child_modules is str"):
         assert expected in messages
+
+
+@pytest.mark.parametrize("name", ["plan.json", "state.json", "malformed.json", "azapi-pool.json"])
+def test_terraform_streamed_reads_as_the_whole_document(name, monkeypatch):
+    """A plan is streamed (only planned_values/values and the configuration's references are built); the estate
+    is the one the whole-document reader gives."""
+    import aoai_audit.sources.terraform as terraform
+
+    path = str(ROOT / TF / name)
+    doc = terraform.stream_show_json(path)
+    assert doc is not None and set(doc) <= {"format_version", "planned_values", "values", "configuration"}
+    assert "constant_value" not in json.dumps(doc.get("configuration"))
+    streamed = load_paths([path])
+    monkeypatch.setattr(terraform, "stream_show_json", lambda _path: None)
+    assert load_paths([path]) == streamed
+
+
+def test_terraform_plan_reads_only_planned_values(tmp_path):
+    """resource_changes and prior_state repeat every resource: neither is read, so a broken copy there is no
+    finding, and broken JSON anywhere is still one line naming the file and its line."""
+    plan = json.loads((ROOT / TF / "plan.json").read_text())
+    plan["resource_changes"] = [{"address": "x", "change": {"after": {"xml_content": "<policies><broken"}}}]
+    plan["prior_state"] = {"values": {"root_module": {"resources": [{"type": 1}]}}}
+    target = tmp_path / "plan.json"
+    target.write_text(json.dumps(plan))
+    estate, original = load_paths([str(target)]), load(f"{TF}/plan.json")
+    assert estate.gaps == original.gaps == ()
+    assert [(a.name, a.policy.text) for a in estate.services[0].apis] == [
+        (a.name, a.policy.text) for a in original.services[0].apis]
+    target.write_text(json.dumps(plan, indent=1)[:-40])
+    (gap,) = load_paths([str(target)]).gaps
+    assert gap.target == str(target) and gap.line and "invalid JSON" in gap.message
 
 
 # ---------------------------------------------------------------------------------------------- parity

@@ -315,6 +315,22 @@ def _parser() -> etree.XMLParser:
 _PARSER = _parser()
 
 
+# Attribute pairs, attribute tuples and texts repeat across an estate's policies even where no two documents are
+# alike (`name="x-team"`, `value="true"`): each distinct one is kept once. Only already redacted, immutable
+# values are shared, so what a node holds is unchanged. Bounded: past the cap, new values are not kept.
+_SHARED: dict = {}
+_SHARED_MAX = 500_000
+
+
+def _shared(value):
+    hit = _SHARED.get(value)
+    if hit is not None:
+        return hit
+    if len(_SHARED) < _SHARED_MAX:
+        _SHARED[value] = value
+    return value
+
+
 _STRONG_IN_COMMENTS = frozenset({p.kind for p in COMMENT_PATTERNS} | {p.kind for p in PATTERNS if not p.weak})
 
 
@@ -370,8 +386,8 @@ class _Builder:
         if text and place and tag in ("value", "key") and (secret := secret_in_place(text, strong)) is not None:
             self._secret(f"literal {place} {tag}", secret, line)
             text = text.replace(secret, REDACTED)
-        text = self._scrub(text, line)
-        return PolicyNode(tag, tuple(attrs), text, tuple(children), line, self.origin)
+        text = _shared(self._scrub(text, line))
+        return PolicyNode(tag, _shared(tuple(_shared(a) for a in attrs)), text, tuple(children), line, self.origin)
 
     def _scrub(self, value: str, line: int | None) -> str:
         if self.check_expressions and value[:2] in ("@(", "@{"):

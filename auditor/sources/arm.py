@@ -104,7 +104,11 @@ class _ArmReader:
         self._declared: dict[tuple[int, int], list[_Resource]] = {}  # per template and scope: declared once
         self._inner: dict[tuple[int, int], Evaluator] = {}  # per nested deployment: the evaluator of its template
         self._text: str | None = None  # the file, read once when a policy's line must be found by its text
-        self._count = 0  # resources declared so far (copy loops expanded)
+        # resources declared beyond those the file writes out (copy loop iterations, a template declared again for
+        # another iteration of a nested deployment): what is written is bounded by the file's size, what loops add
+        # is bounded by MAX_RESOURCES
+        self._count = 0
+        self._templates: set[int] = set()  # templates declared at least once
         self._capped = False
 
     # ------------------------------------------------------------------------------ collecting
@@ -135,6 +139,8 @@ class _ArmReader:
         if key in self._declared:
             return self._declared[key]
         self._declared[key] = declared = []
+        again = id(template) in self._templates
+        self._templates.add(id(template))
         resources = template.get("resources", [])
         if isinstance(resources, dict):  # languageVersion 2.0: symbolic names
             items = [(f"{where}resources['{k}']", v, k) for k, v in resources.items()]
@@ -144,22 +150,22 @@ class _ArmReader:
             self.gap(f"`resources` is {type(resources).__name__}, expected a list", where or "template")
             return declared
         for address, res, symbol in items:
-            declared.extend(self._declare(res, address, ev, None, symbol))
+            declared.extend(self._declare(res, address, ev, None, symbol, again))
         return declared
 
     def _declare(self, res: Any, address: str, ev: Evaluator, parent: _Resource | None,
-                 symbol: str | None = None) -> list[_Resource]:
+                 symbol: str | None = None, again: bool = False) -> list[_Resource]:
         if not isinstance(res, dict):
             self.gap(f"resource is {type(res).__name__}, expected an object", address)
             return []
         out: list[_Resource] = []
         instances = _instances(res, ev)
-        self._count += len(instances)
+        self._count += max(len(instances) - (0 if again else 1), 0)
         if self._count > MAX_RESOURCES:  # copy loops inside copy loops: bounded, and said so
             if not self._capped:
                 self._capped = True
-                self.gap(f"more than {MAX_RESOURCES} resources once copy loops are expanded; the rest was not read",
-                         address)
+                self.gap(f"copy loops add more than {MAX_RESOURCES} resources to those the template writes out; "
+                         "the rest was not read", address)
             return out
         for i, instance in enumerate(instances):
             if instance.value(res.get("condition", True)) is False:  # conditional-resource-deployment
@@ -173,7 +179,7 @@ class _ArmReader:
             children = res.get("resources")
             if isinstance(children, list):
                 for j, child in enumerate(children):
-                    out.extend(self._declare(child, f"{address}.resources[{j}]", instance, item))
+                    out.extend(self._declare(child, f"{address}.resources[{j}]", instance, item, None, again or i > 0))
             elif children is not None:
                 self.gap("`resources` of a resource must be a list", address)
         return out
@@ -651,7 +657,26 @@ def _service(p: _ServiceParts) -> ApimService:
     )
 
 
+def _share_strings(doc: Any) -> None:
+    """One copy of each string value in the template. json.load shares keys but not values, and a template
+    repeats its values resource after resource (types, API versions, the same policy text on every operation):
+    the template stays in memory while the estate is built, so each repeat cost memory until the end."""
+    memo: dict[str, str] = {}
+    stack = [doc]
+    while stack:
+        node = stack.pop()
+        items = node.items() if isinstance(node, dict) else enumerate(node)
+        for key, value in items:
+            if isinstance(value, str):
+                shared = memo.setdefault(value, value)
+                if shared is not value:
+                    node[key] = shared
+            elif isinstance(value, (dict, list)):
+                stack.append(value)
+
+
 def read_arm(path: str | Path, doc: dict[str, Any]) -> Estate:
+    _share_strings(doc)
     reader = _ArmReader(Path(path), doc)
     reader.collect(doc, "")
     return reader.build()

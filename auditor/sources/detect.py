@@ -44,6 +44,9 @@ def _json_estate(path: str, walked: bool = False) -> Estate:
             gap = CollectionGap("unparseable", path, "not audited: this build cannot read snapshots")
             return Estate(sources=(SourceInfo("snapshot", path, frozenset()),), gaps=(gap,))
         return read_snapshot(path)
+    plan = _streamed_terraform(path)
+    if plan is not None:  # only the parts the Terraform reader uses, never the whole document at once
+        return _with_reader("terraform", "read_terraform", path, plan)
     reader = Reader()
     doc = reader.read_json(path)
     if doc is None:
@@ -58,6 +61,14 @@ def _json_estate(path: str, walked: bool = False) -> Estate:
         "unparseable", path, "JSON is not an ARM template, Terraform `show -json` output or aoai-audit snapshot"
     )
     return Estate(sources=(SourceInfo("json", path, frozenset()),), gaps=(gap,))
+
+
+def _streamed_terraform(path: str) -> dict | None:
+    try:
+        from .terraform import stream_show_json
+    except ImportError:
+        return None
+    return stream_show_json(path)
 
 
 def _with_reader(module: str, func: str, path: str, doc: dict) -> Estate:

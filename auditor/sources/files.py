@@ -10,7 +10,6 @@ import os
 import re
 import stat
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 from ..estate import CollectionGap
@@ -202,28 +201,50 @@ class JsonStringLines:
 
     def __init__(self, path: str):
         self.path = path
-        # keyed by (hash, length) of each string, not the string: a second copy of every policy text of a
-        # 10,000-API template cost more memory than the audit itself (a 64-bit hash clash would at worst
-        # misplace one line number)
-        self._lines: dict[tuple[int, int], int] | None = None
+        # keyed by one int made of the hash and length of each string, not the string: a second copy of every
+        # policy text of a 10,000-API template cost more memory than the audit itself (a 64-bit hash clash would
+        # at worst misplace one line number)
+        self._lines: dict[int, int] | None = None
 
     def line_of(self, value: str) -> int | None:
         if self._lines is None:
-            self._lines = {}
-            try:
-                text = Path(self.path).read_text(encoding="utf-8-sig", errors="replace")
-            except OSError:
-                text = ""
-            if text.count("\n") > 0:  # a one-line file (terraform show -json) has no useful lines
-                line, at = 1, 0  # counted on from the previous match: from the start each time was quadratic
-                for m in _JSON_STRING.finditer(text):
-                    try:
-                        decoded = json.loads(m.group(0))
-                    except ValueError:
-                        continue
-                    line, at = line + text.count("\n", at, m.start()), m.start()
-                    self._lines.setdefault((hash(decoded), len(decoded)), line)
-        return self._lines.get((hash(value), len(value)))
+            self._lines = self._index()
+        return self._lines.get(_string_key(value))
+
+    def _index(self) -> dict[int, int]:
+        """Read a block of whole lines at a time, never the whole file: a string value never spans lines (JSON
+        escapes newlines), so every block yields the same matches as the whole text would."""
+        lines: dict[int, int] = {}
+        try:
+            if not _has_newline(self.path):  # a one-line file (terraform show -json) has no useful lines
+                return lines
+            with open(self.path, encoding="utf-8-sig", errors="replace") as fh:
+                line = 1
+                while block := "".join(fh.readlines(_BLOCK_CHARS)):
+                    at = 0  # counted on from the previous match: from the start each time was quadratic
+                    for m in _JSON_STRING.finditer(block):
+                        try:
+                            decoded = json.loads(m.group(0))
+                        except ValueError:
+                            continue
+                        line, at = line + block.count("\n", at, m.start()), m.start()
+                        lines.setdefault(_string_key(decoded), line)
+                    line += block.count("\n", at)
+        except OSError:
+            lines.clear()
+        return lines
+
+
+_BLOCK_CHARS = 1 << 22
+
+
+def _string_key(value: str) -> int:
+    return hash((hash(value), len(value)))
+
+
+def _has_newline(path: str) -> bool:
+    with open(path, "rb") as fh:
+        return any(b"\n" in chunk or b"\r" in chunk for chunk in iter(lambda: fh.read(1 << 20), b""))
 
 
 AUDITED_TYPES = ("/microsoft.apimanagement/service/", "/microsoft.cognitiveservices/accounts/")
