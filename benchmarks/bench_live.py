@@ -51,7 +51,7 @@ def _serve(conn, subs: list[str], estate, latency, args) -> None:
             m = re.match(r"/subscriptions/([^/]+)/", r["path"], re.I)
             if m:
                 per_sub[m.group(1).lower()] += 1
-        conn.send((per_sub, time.process_time()))
+        conn.send((per_sub, time.process_time(), srv.connections))
 
 
 def main() -> None:
@@ -62,6 +62,8 @@ def main() -> None:
     ap.add_argument("--latency", type=float, nargs=2, default=[0.05, 0.1])
     ap.add_argument("--bucket", type=int, default=250)
     ap.add_argument("--refill", type=float, default=25.0)
+    ap.add_argument("--max-workers", type=int, default=LiveOptions.max_workers, help="threads per pool (LiveOptions)")
+    ap.add_argument("--max-in-flight", type=int, default=LiveOptions.max_in_flight)
     args = ap.parse_args()
     latency = tuple(args.latency)
     subs = [f"00000000-0000-0000-0000-{i + 1:012d}" for i in range(args.subscriptions)]
@@ -78,11 +80,12 @@ def main() -> None:
     os.environ.update(env)
     cpu0 = time.process_time()
     start = time.monotonic()
-    collected, counter = collect_live(LiveOptions(subscriptions=tuple(subs), arm_endpoint=base_url))
+    collected, counter = collect_live(LiveOptions(
+        subscriptions=tuple(subs), arm_endpoint=base_url, max_workers=args.max_workers, max_in_flight=args.max_in_flight))
     wall = time.monotonic() - start
     client_cpu = time.process_time() - cpu0
     parent.send("stop")
-    per_sub, server_cpu = parent.recv()
+    per_sub, server_cpu, connections = parent.recv()
     server.join()
     apis = sum(len(s.apis) for s in collected.services)
     throttled = counter.statuses[429]
@@ -112,6 +115,7 @@ def main() -> None:
         f"| paced (thread-seconds waiting for read budget) | {counter.paced:.0f} | | |",
         f"| collector CPU per read (client: SDK pipeline, TLS, JSON, policy parsing) | "
         f"{client_cpu / max(counter.total, 1) * 1000:.2f} ms | | |",
+        f"| TLS connections the collector opened | {connections:,} | | |",
         f"| fake ARM CPU per read (its own process) | {server_cpu / max(counter.total, 1) * 1000:.2f} ms | | |",
         f"| reads per second the collector's CPU allows on one core | {counter.total / max(client_cpu, 1e-9):.0f} | "
         f"{args.subscriptions} × {args.refill:g} = {args.subscriptions * args.refill:g} needed at the floor | |",
