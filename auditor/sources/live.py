@@ -269,6 +269,17 @@ def principal_from_token(token: str) -> str | None:
         return None
 
 
+def worker_processes(options: LiveOptions, subscriptions: int) -> int:
+    """Processes to read in: the option, else one per core the run may use, never more than subscriptions.
+    One process when a credential object was handed in (it cannot cross into another process)."""
+    if options.credential is not None or subscriptions < 2:
+        return 1
+    if options.jobs is not None:
+        return max(1, min(options.jobs, subscriptions))
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    return max(1, min(cores, subscriptions))
+
+
 class LiveCollector:
     def __init__(self, options: LiveOptions):
         self.options = options
@@ -348,7 +359,7 @@ class LiveCollector:
         subscriptions = list(self.options.subscriptions)
         if self.options.all_subscriptions:
             subscriptions += [s for s in self._all_subscriptions(self.client_kwargs()) if s not in subscriptions]
-        jobs = self.jobs(len(subscriptions))
+        jobs = worker_processes(self.options, len(subscriptions))
         if jobs > 1:
             parts = self._in_processes(subscriptions, reader, jobs)
         else:
@@ -368,16 +379,6 @@ class LiveCollector:
         if self.options.usage_window:
             estate = replace(estate, usage=self._usage(estate))
         return replace(estate, gaps=tuple(self.gaps))
-
-    def jobs(self, subscriptions: int) -> int:
-        """Processes to read in: the option, else one per core the run may use, never more than subscriptions.
-        One process when a credential object was handed in (it cannot cross into another process)."""
-        if self.options.credential is not None or subscriptions < 2:
-            return 1
-        if self.options.jobs is not None:
-            return max(1, min(self.options.jobs, subscriptions))
-        cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
-        return max(1, min(cores, subscriptions))
 
     def _in_processes(self, subscriptions: list[str], reader: str | None, jobs: int) -> list[SubscriptionPart]:
         """Slices of the subscriptions, each read by a process of its own (its own SDK clients, connection pool
