@@ -80,12 +80,30 @@ def test_slices_read_in_processes_give_the_estate_of_one_process(tenant):
 
 
 def test_a_slice_whose_process_fails_is_a_gap_for_each_of_its_subscriptions(tenant):
-    """Fail closed: a worker that cannot run (here: its options cannot be sent to it) leaves gaps naming every
+    """Fail closed: a worker whose reading raises (here: a pool of no threads) leaves gaps naming every
     subscription of its slice, not an estate that looks complete."""
     estate, _ = collect_live(LiveOptions(subscriptions=SUBS, arm_endpoint=tenant.base_url, jobs=2,
-                                         client_kwargs={**FAST, "per_call_policies": [lambda: None]}))
+                                         client_kwargs=dict(FAST), max_workers=0))
     assert sorted(g.target for g in estate.gaps) == sorted(f"/subscriptions/{s}" for s in SUBS)
+    assert all("max_workers" in g.message for g in estate.gaps)  # the worker's error, carried back
     assert not estate.services
+
+
+def test_client_options_that_cannot_cross_processes_keep_the_run_in_one(tenant):
+    """An embedding caller's own pipeline policy cannot be sent to a worker process: one process reads, with it."""
+    from azure.core.pipeline.policies import SansIOHTTPPolicy
+
+    seen = []
+
+    class Spy(SansIOHTTPPolicy):  # defined in a function: a spawned process could not unpickle it
+        def on_request(self, request):
+            seen.append(request.http_request.url)
+
+    estate, _ = collect_live(LiveOptions(subscriptions=SUBS, arm_endpoint=tenant.base_url, jobs=2,
+                                         client_kwargs={**FAST, "per_retry_policies": [Spy()]}))
+    assert not estate.gaps, [g.message for g in estate.gaps][:3]
+    assert len(estate.services) == len(SUBS)
+    assert seen  # the caller's policy ran, in this process
 
 
 def _step(job: dict, name: str) -> dict:

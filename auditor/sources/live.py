@@ -360,6 +360,9 @@ class LiveCollector:
         if self.options.all_subscriptions:
             subscriptions += [s for s in self._all_subscriptions(self.client_kwargs()) if s not in subscriptions]
         jobs = worker_processes(self.options, len(subscriptions))
+        if jobs > 1 and not _picklable(self.options.client_kwargs):
+            self.note("client options that cannot be sent to another process: reading in this one")
+            jobs = 1
         if jobs > 1:
             parts = self._in_processes(subscriptions, reader, jobs)
         else:
@@ -782,6 +785,16 @@ class LiveCollector:
                         tuple(a for p in perms for a in (p.data_actions or [])),
                     )
         return out
+
+
+def _picklable(value: Any) -> bool:
+    import pickle
+
+    try:
+        pickle.dumps(value)
+        return True
+    except Exception:  # pickle raises many kinds (PicklingError, TypeError, AttributeError)
+        return False
 
 
 def _read_slice(options: LiveOptions, reader: str | None):
