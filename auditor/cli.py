@@ -77,6 +77,8 @@ def live_options(func):
         click.option("--logs-endpoint", help="Log Analytics query endpoint (default: the cloud's; with "
                      "--arm-endpoint, that endpoint)."),
         click.option("--quiet", is_flag=True, help="Nothing on stderr but errors: no progress, no summary line."),
+        click.option("--jobs", type=click.IntRange(min=1), help="Processes that read slices of the subscriptions "
+                     "side by side (default: one per CPU core, at most one per subscription)."),
     ]
     for option in reversed(options):
         func = option(func)
@@ -220,6 +222,7 @@ def _live_estate(live: dict, reader_principal: str | None, usage: dict | None = 
         usage_window=None if not usage or usage["no_usage"] else usage_window(
             usage["window"], usage["date_from"], usage["date_to"]),
         logs_endpoint=live.get("logs_endpoint") or live["arm_endpoint"], settings=settings, tracker=bar,
+        jobs=live.get("jobs"),
     )
     with bar or contextlib.nullcontext():
         estate, counter = collect_live(options, on_start=counter_box.append if bar else None)

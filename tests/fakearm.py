@@ -63,6 +63,7 @@ class FakeARM:
         self.buckets: dict[str, list[float]] = {}
         self._faults: list[list[Any]] = []
         self.tokens_issued = 0
+        self.connections = 0  # TLS connections accepted: a client that reuses its connections keeps this small
         self.token_lifetime = 3600  # expires_in the token endpoint announces
         self.token_valid_for: float | None = None  # seconds the fake honours a token (None: forever)
         self.token_expiry: dict[str, float] = {}
@@ -91,6 +92,11 @@ class FakeARM:
 
             def log_message(self, *args):
                 pass
+
+            def setup(self):
+                super().setup()
+                with outer._lock:
+                    outer.connections += 1
 
             def _handle(self):
                 n = int(self.headers.get("Content-Length") or 0)

@@ -55,6 +55,28 @@ def test_live_collection_reads_the_estate_and_only_reads(fake, registry):
     assert counter.total == len([r for r in fake.requests if "oauth2" not in r["path"] and "openid" not in r["path"]])
 
 
+def test_every_client_of_a_run_shares_one_connection_pool(fake):
+    """One pool for every SDK client (Resource Graph, APIM, Monitor, Authorization), as large as the bound on
+    requests in flight: connections are kept and reused, not opened per client or per burst (a TLS handshake
+    each, on both ends)."""
+    fake.latency = 0.02  # so requests overlap
+    estate, counter = live(fake, max_in_flight=4)
+    assert not estate.gaps, estate.gaps
+    assert counter.total > 30
+    assert fake.connections <= 4 + 2  # the in-flight bound, plus the credential's own sign-in connections
+
+
+def test_proxy_settings_of_the_environment_are_still_honoured(fake, monkeypatch):
+    """The environment is read once per origin, not per request (transport.py): still read. A proxy that does
+    not answer fails every read (a gap each), and nothing reaches the service behind it."""
+    for name in ("NO_PROXY", "no_proxy", "HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("HTTPS_PROXY", "http://127.0.0.1:9")  # the discard port: nothing listens there
+    estate, _ = live(fake, reader_principal=READER)
+    assert estate.gaps and not estate.services
+    assert not [r for r in fake.requests if r["path"].startswith(("/subscriptions", "/providers"))]
+
+
 def test_discovery_is_one_resource_graph_query_with_paging(fake):
     estate, _ = live(fake)
     graph = [r for r in fake.requests if r["path"].lower() == "/providers/microsoft.resourcegraph/resources"]

@@ -60,6 +60,52 @@ def test_subscriptions_side_by_side_read_the_same_estate_as_one_after_another(te
     assert tenant.writes() == []
 
 
+def test_slices_read_in_processes_give_the_estate_of_one_process(tenant):
+    """--jobs: slices of the subscriptions read by worker processes (real SDK clients in each, against the fake
+    over TLS), merged into the estate a single process reads, in the order given."""
+    def collect(jobs: int):
+        return collect_live(LiveOptions(subscriptions=SUBS, arm_endpoint=tenant.base_url, client_kwargs=dict(FAST),
+                                        jobs=jobs))
+
+    before = len(tenant.requests)
+    sliced, counter = collect(2)
+    assert not sliced.gaps, sliced.gaps
+    arm = [r for r in tenant.requests[before:] if r["path"].startswith(("/subscriptions", "/providers"))]
+    assert counter.total == len(arm) > 0  # the workers' requests are counted in the parent (sign-ins are not)
+    assert counter.statuses[429] == 0
+    assert [s.resource_id.split("/")[2] for s in sliced.services] == list(SUBS)
+    single, _ = collect(1)
+    assert snapshot_document(sliced) == snapshot_document(single)
+    assert tenant.writes() == []
+
+
+def test_a_slice_whose_process_fails_is_a_gap_for_each_of_its_subscriptions(tenant):
+    """Fail closed: a worker whose reading raises (here: a pool of no threads) leaves gaps naming every
+    subscription of its slice, not an estate that looks complete."""
+    estate, _ = collect_live(LiveOptions(subscriptions=SUBS, arm_endpoint=tenant.base_url, jobs=2,
+                                         client_kwargs=dict(FAST), max_workers=0))
+    assert sorted(g.target for g in estate.gaps) == sorted(f"/subscriptions/{s}" for s in SUBS)
+    assert all("max_workers" in g.message for g in estate.gaps)  # the worker's error, carried back
+    assert not estate.services
+
+
+def test_client_options_that_cannot_cross_processes_keep_the_run_in_one(tenant):
+    """An embedding caller's own pipeline policy cannot be sent to a worker process: one process reads, with it."""
+    from azure.core.pipeline.policies import SansIOHTTPPolicy
+
+    seen = []
+
+    class Spy(SansIOHTTPPolicy):  # defined in a function: a spawned process could not unpickle it
+        def on_request(self, request):
+            seen.append(request.http_request.url)
+
+    estate, _ = collect_live(LiveOptions(subscriptions=SUBS, arm_endpoint=tenant.base_url, jobs=2,
+                                         client_kwargs={**FAST, "per_retry_policies": [Spy()]}))
+    assert not estate.gaps, [g.message for g in estate.gaps][:3]
+    assert len(estate.services) == len(SUBS)
+    assert seen  # the caller's policy ran, in this process
+
+
 def _step(job: dict, name: str) -> dict:
     return next(step for step in job["steps"] if step.get("name") == name)
 

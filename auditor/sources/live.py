@@ -13,6 +13,7 @@ import contextlib
 import datetime as dt
 import json
 import logging
+import os
 import threading
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
@@ -50,8 +51,12 @@ from ..policy.rawxml import read_policy
 from ..policy.tree import Origin, Policy
 from .apiops import diagnostic_from_props
 from .pacing import SubscriptionPacers
+from .transport import shared_transport
 
 T = TypeVar("T")
+# one subscription's services, accounts, diagnostic settings, role assignments, role definitions by GUID
+SubscriptionPart = tuple[list[ApimService], list[AiAccount], list[DiagnosticSetting], list[RoleAssignment],
+                         dict[str, RoleDefinition]]
 log = logging.getLogger(__name__)
 CLOUDS = {
     "AzureCloud": ("https://management.azure.com", "https://login.microsoftonline.com"),
@@ -89,6 +94,7 @@ class LiveOptions:
     settings: Any = None  # classification overrides, so the usage queries see the same LLM APIs as the checks
     tracker: Any = None  # progress bar: .add(n) services to read, .advance(label) one done
     pacing: bool = True  # wait for ARM's read budget (remaining-reads header) instead of running into 429s
+    jobs: int | None = None  # processes that read slices of the subscriptions; None: one per core (see jobs())
 
 
 class RequestCounter:
@@ -263,6 +269,17 @@ def principal_from_token(token: str) -> str | None:
         return None
 
 
+def worker_processes(options: LiveOptions, subscriptions: int) -> int:
+    """Processes to read in: the option, else one per core the run may use, never more than subscriptions.
+    One process when a credential object was handed in (it cannot cross into another process)."""
+    if options.credential is not None or subscriptions < 2:
+        return 1
+    if options.jobs is not None:
+        return max(1, min(options.jobs, subscriptions))
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    return max(1, min(cores, subscriptions))
+
+
 class LiveCollector:
     def __init__(self, options: LiveOptions):
         self.options = options
@@ -274,6 +291,7 @@ class LiveCollector:
         self.arm = (options.arm_endpoint or arm).rstrip("/")
         self.authority = authority
         self.credential = options.credential or self._default_credential()
+        self._transport: Any = None
 
     # ------------------------------------------------------------------------------ plumbing
 
@@ -294,9 +312,19 @@ class LiveCollector:
 
     def client_kwargs(self) -> dict[str, Any]:
         kwargs = {"base_url": self.arm, **self.options.client_kwargs}
+        if "transport" not in kwargs:  # one connection pool for every client of the run (transport.py)
+            with self._lock:
+                if self._transport is None:
+                    self._transport = shared_transport(self.options.max_in_flight, **self.options.client_kwargs)
+            kwargs["transport"] = self._transport
         guard = _origin_guard_class()(kwargs["base_url"])  # last, so no other policy can send it elsewhere
         kwargs["per_retry_policies"] = [self.counting_policy(), *kwargs.get("per_retry_policies", []), guard]
         return kwargs
+
+    def close(self) -> None:
+        """Close the run's shared connection pool."""
+        if self._transport is not None and self._transport.session is not None:
+            self._transport.session.close()
 
     def gap(self, target: str, message: str, exc: BaseException | None = None, needs: str | None = None) -> None:
         status = _status(exc) if exc else None
@@ -326,20 +354,85 @@ class LiveCollector:
     # ------------------------------------------------------------------------------ collection
 
     def collect(self) -> Estate:
+        definitions: dict[str, RoleDefinition] = {}
+        reader = self.options.reader_principal or self._whoami()
+        subscriptions = list(self.options.subscriptions)
+        if self.options.all_subscriptions:
+            subscriptions += [s for s in self._all_subscriptions(self.client_kwargs()) if s not in subscriptions]
+        jobs = worker_processes(self.options, len(subscriptions))
+        if jobs > 1 and not _picklable(self.options.client_kwargs):
+            self.note("client options that cannot be sent to another process: reading in this one")
+            jobs = 1
+        if jobs > 1:
+            parts = self._in_processes(subscriptions, reader, jobs)
+        else:
+            parts = self.read_subscriptions(subscriptions, reader)
+        services, accounts, settings, assignments = [], [], [], []
+        for part in parts:  # merged in the order given: output is stable
+            services += part[0]
+            accounts += part[1]
+            settings += part[2]
+            assignments += part[3]
+            for guid, role in part[4].items():
+                definitions.setdefault(guid, role)
+        source = SourceInfo("live", ", ".join(f"/subscriptions/{s}" for s in subscriptions) or "no subscription",
+                            ALL_KINDS - {CARRIES_USAGE, CARRIES_READER}, identity=reader)
+        estate = Estate((source,), tuple(services), tuple(accounts), tuple(settings), tuple(assignments),
+                        tuple(definitions.values()), reader, (), "")
+        if self.options.usage_window:
+            estate = replace(estate, usage=self._usage(estate))
+        return replace(estate, gaps=tuple(self.gaps))
+
+    def _in_processes(self, subscriptions: list[str], reader: str | None, jobs: int) -> list[SubscriptionPart]:
+        """Slices of the subscriptions, each read by a process of its own (its own SDK clients, connection pool
+        and pacers; the slices share no subscription, so no read budget is shared). One process reads about
+        500 reads a second at most (the SDK pipeline's CPU per read), and ARM allows 25 a second per
+        subscription: a tenant of many subscriptions needs more than one core to go at ARM's pace."""
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
+
+        slices = [subscriptions[i::jobs] for i in range(jobs)]  # round robin: large and small ones spread
+        worker = replace(self.options, subscriptions=(), all_subscriptions=False, progress=None, tracker=None,
+                         settings=None, usage_window=None, jobs=1, reader_principal=reader,
+                         max_in_flight=max(1, self.options.max_in_flight // jobs))
+        self.note(f"reading {len(subscriptions)} subscription(s) in {jobs} processes")
+        by_sub: dict[str, SubscriptionPart] = {}
+        # spawn, not fork: a forked child would inherit the parent's threads' locks (progress bar, SDK)
+        with ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("spawn")) as pool:
+            futures = [(part, pool.submit(_read_slice, replace(worker, subscriptions=tuple(part)), reader))
+                       for part in slices]
+            for part, future in futures:
+                try:
+                    parts, gaps, statuses, throttle_wait, paced = future.result()
+                except Exception as exc:  # the process died or its result could not come back: fail closed
+                    for sub in part:
+                        self.gap(f"/subscriptions/{sub}", f"could not read subscription {sub}", exc,
+                                 "a working run of this subscription's slice (see the error)")
+                    continue
+                with self._lock:
+                    self.gaps.extend(gaps)
+                with self.counter.lock:
+                    self.counter.statuses.update(statuses)
+                    self.counter.throttle_wait += throttle_wait
+                self.pacer.add_waited(paced)
+                by_sub.update(zip(part, parts, strict=True))
+                found = sum(len(p[0]) for p in parts)
+                self.note(f"subscription(s) {', '.join(part)}: {found} API Management service(s)")
+                if self.options.tracker is not None:
+                    self.options.tracker.add(found)
+                    for p in parts:
+                        for svc in p[0]:
+                            self.options.tracker.advance(f"{svc.name}: {len(svc.apis)} API(s)")
+        return [by_sub.get(sub, ([], [], [], [], {})) for sub in subscriptions]
+
+    def read_subscriptions(self, subscriptions: list[str], reader: str | None) -> list[SubscriptionPart]:
+        """Every subscription's services, accounts, settings, role assignments and role definitions, in the
+        order given; subscriptions run side by side on threads, each under its own read budget."""
         from azure.mgmt.apimanagement import ApiManagementClient
         from azure.mgmt.authorization import AuthorizationManagementClient
         from azure.mgmt.monitor import MonitorManagementClient
 
-        services: list[ApimService] = []
-        accounts: list[AiAccount] = []
-        settings: list[DiagnosticSetting] = []
-        assignments: list[RoleAssignment] = []
-        definitions: dict[str, RoleDefinition] = {}
-        reader = self.options.reader_principal or self._whoami()
         kw = self.client_kwargs()
-        subscriptions = list(self.options.subscriptions)
-        if self.options.all_subscriptions:
-            subscriptions += [s for s in self._all_subscriptions(kw) if s not in subscriptions]
         discovered = self._discover(kw, subscriptions)
 
         def one_subscription(sub: str):
@@ -379,20 +472,7 @@ class LiveCollector:
 
         width = max(1, min(self.options.max_subscriptions, len(subscriptions)))
         with ThreadPoolExecutor(max_workers=width) as pool:
-            for part in pool.map(one_subscription, subscriptions):  # merged in the order given: output is stable
-                services += part[0]
-                accounts += part[1]
-                settings += part[2]
-                assignments += part[3]
-                for guid, role in part[4].items():
-                    definitions.setdefault(guid, role)
-        source = SourceInfo("live", ", ".join(f"/subscriptions/{s}" for s in subscriptions) or "no subscription",
-                            ALL_KINDS - {CARRIES_USAGE, CARRIES_READER}, identity=reader)
-        estate = Estate((source,), tuple(services), tuple(accounts), tuple(settings), tuple(assignments),
-                        tuple(definitions.values()), reader, (), "")
-        if self.options.usage_window:
-            estate = replace(estate, usage=self._usage(estate))
-        return replace(estate, gaps=tuple(self.gaps))
+            return list(pool.map(one_subscription, subscriptions))
 
     def _usage(self, estate: Estate):
         from ..config import Settings
@@ -707,11 +787,34 @@ class LiveCollector:
         return out
 
 
+def _picklable(value: Any) -> bool:
+    import pickle
+
+    try:
+        pickle.dumps(value)
+        return True
+    except Exception:  # pickle raises many kinds (PicklingError, TypeError, AttributeError)
+        return False
+
+
+def _read_slice(options: LiveOptions, reader: str | None):
+    """In a worker process: read a slice of subscriptions; what comes back is plain data (pickled)."""
+    collector = LiveCollector(options)
+    try:
+        parts = collector.read_subscriptions(list(options.subscriptions), reader)
+    finally:
+        collector.close()
+    return parts, tuple(collector.gaps), collector.counter.statuses, collector.counter.throttle_wait, collector.pacer.waited
+
+
 def collect_live(options: LiveOptions, on_start: Callable[[RequestCounter], Any] | None = None,
                  ) -> tuple[Estate, RequestCounter]:
     collector = LiveCollector(options)
     if on_start is not None:
         on_start(collector.counter)
-    estate = collector.collect()
+    try:
+        estate = collector.collect()
+    finally:
+        collector.close()
     collector.counter.paced = collector.pacer.waited
     return estate, collector.counter

@@ -101,6 +101,7 @@ class SubscriptionPacers:
         self._pacers: dict[str, ReadPacer] = {}
         self._lock = threading.Lock()
         self._slots = threading.BoundedSemaphore(max(1, max_in_flight))
+        self._elsewhere = 0.0
 
     def for_url(self, url: str) -> ReadPacer:
         m = _SUBSCRIPTION.search(url or "")
@@ -123,8 +124,13 @@ class SubscriptionPacers:
             pacer.observe(headers)
         pacer.answered()
 
+    def add_waited(self, seconds: float) -> None:
+        """Waits of pacers in other processes (slices of the subscriptions), counted with these."""
+        with self._lock:
+            self._elsewhere += seconds
+
     @property
     def waited(self) -> float:
         """Thread-seconds spent waiting for read budget, over every subscription."""
         with self._lock:
-            return sum(p.waited for p in self._pacers.values())
+            return self._elsewhere + sum(p.waited for p in self._pacers.values())
