@@ -125,7 +125,7 @@ class FragmentResolver:
                 based = True
         result = self.expand(tuple(own))
         if REMEMBER:
-            if based and len(result) == len(inherited) and all(a is b for a, b in zip(result, inherited)):
+            if based and len(result) == len(inherited) and all(a is b for a, b in zip(result, inherited, strict=True)):
                 # a scope that only says <base/> adds nothing: keep the very tuple, so operations without a say
                 # share their API's effective section and what the checks remember about it
                 result = inherited
