@@ -72,7 +72,28 @@ class ValueSource:
         return bool(self.identity or self.headers)
 
 
+# Remember per-node and per-text work shared by many effective policies (walks of inherited statements, the
+# reading of an expression). Off only to prove the reports do not change (benchmarks/unoptimised.py).
+REMEMBER = True
+_READ: dict[str, ValueSource] = {}
+_READ_MAX = 50_000
+
+
 def read_expression(text: str) -> ValueSource:
+    """What an expression reads. The same expression text is read by several checks in every effective policy
+    that inherits it: read once (ValueSource is frozen, so one value serves them all)."""
+    hit = _READ.get(text) if REMEMBER else None
+    if hit is not None:
+        return hit
+    source = _read_expression(text)
+    if REMEMBER:
+        if len(_READ) >= _READ_MAX:
+            _READ.clear()
+        _READ[text] = source
+    return source
+
+
+def _read_expression(text: str) -> ValueSource:
     text = text or ""
     identity = tuple(dict.fromkeys(what for rx, what in _IDENTITY if rx.search(text)))
     headers = tuple(dict.fromkeys((a or b).lower() for a, b in _HEADER_READ.findall(text)))
@@ -97,10 +118,31 @@ def _walked(nodes: tuple[PolicyNode, ...]) -> list[tuple[PolicyNode, tuple[Polic
     hit = _WALKS.get(id(nodes))
     if hit is not None and hit[0] is nodes:
         return hit[1]
-    walked = list(walk_with_path(nodes))
+    if REMEMBER:
+        # the walk of a section is the walks of its statements one after another; the statements of outer
+        # scopes are shared by every operation's effective section, so each is walked once and joined
+        walked: list[tuple[PolicyNode, tuple[PolicyNode, ...]]] = []
+        for node in nodes:
+            walked.extend(_walked_node(node))
+    else:
+        walked = list(walk_with_path(nodes))
     if len(_WALKS) >= _WALKS_MAX:
         _WALKS.clear()
     _WALKS[id(nodes)] = (nodes, walked)
+    return walked
+
+
+_NODE_WALKS: dict[int, tuple[PolicyNode, list[tuple[PolicyNode, tuple[PolicyNode, ...]]]]] = {}
+
+
+def _walked_node(node: PolicyNode) -> list[tuple[PolicyNode, tuple[PolicyNode, ...]]]:
+    hit = _NODE_WALKS.get(id(node))
+    if hit is not None and hit[0] is node:
+        return hit[1]
+    walked = list(walk_with_path((node,)))
+    if len(_NODE_WALKS) >= _WALKS_MAX:
+        _NODE_WALKS.clear()
+    _NODE_WALKS[id(node)] = (node, walked)
     return walked
 
 
@@ -124,7 +166,9 @@ def _memoised(kind: str, a: object, b: object, compute):
 def forget_walks() -> None:
     """Drop the walk cache once the checks are done: reports do not need it, and at 10,000 APIs it is large."""
     _WALKS.clear()
+    _NODE_WALKS.clear()
     _MEMO.clear()
+    _READ.clear()
 
 
 def walk(nodes: Iterable[PolicyNode]) -> Iterator[tuple[PolicyNode, tuple[PolicyNode, ...]]]:

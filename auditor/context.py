@@ -12,7 +12,7 @@ from .findings import Location
 from .policy.tree import Origin, Policy
 from .resolve.backends import api_accounts
 from .resolve.classify import classify
-from .resolve.effective import effective_policies, products_by_api
+from .resolve.effective import Facts, effective_policies, products_by_api
 from .resolve.views import ApiView, api_resource
 from .usage.kql import dimension_markers
 from .usage.prices import shipped_prices
@@ -74,7 +74,8 @@ def build_context(estate: Estate, settings: Settings) -> AuditContext:
     for service in estate.services:
         index = products_by_api(service)
         for api in service.apis:
-            effective, issues = effective_policies(service, api, index)
-            verdict = classify(service, api, settings.llm_include, settings.llm_exclude, estate.accounts)
+            facts: Facts = {}  # shared by the API's two resolvers: its nodes are counted once
+            effective, issues = effective_policies(service, api, index, facts)
+            verdict = classify(service, api, settings.llm_include, settings.llm_exclude, estate.accounts, facts)
             views.append(ApiView(service, api, verdict, effective, issues))
     return AuditContext(estate, tuple(views), settings)

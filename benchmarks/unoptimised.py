@@ -2,10 +2,10 @@
 
     python benchmarks/bench_offline.py --compare "python benchmarks/unoptimised.py"
 
-Off: parsing each distinct policy text once, the memoised dimensions and assignments, gc.freeze, plugin
-discovery from the installed files (importlib.metadata is asked instead), the JSON report's own encoder
-(json.dump instead). The
-Terraform and JSON-line fixes are not switchable (they change the algorithm, not the result); their
+Off: parsing each distinct policy text once; the memoised dimensions and assignments; gc.freeze; plugin
+discovery from the installed files (importlib.metadata is asked instead); the JSON report's own encoder
+(json.dump instead); the resolver's remembered node counts and resolved sections (resolve/effective.py
+REMEMBER); the per-statement walks and expression readings (analysis.py REMEMBER). The Terraform and JSON-line fixes are not switchable (they change the algorithm, not the result); their
 reports were compared with the previous commit's when they were made (benchmarks/README.md).
 """
 
@@ -16,6 +16,7 @@ import gc
 import aoai_audit.analysis as analysis
 import aoai_audit.policy.rawxml as rawxml
 import aoai_audit.report.json_report as json_report
+import aoai_audit.resolve.effective as effective
 import aoai_audit.rules as rules
 from aoai_audit.entry import main
 
@@ -24,6 +25,8 @@ analysis._memoised = lambda _kind, _a, _b, compute: compute()
 gc.freeze = lambda: None
 rules.FAST_DISCOVERY = False
 json_report.FAST_JSON = False
+effective.REMEMBER = False
+analysis.REMEMBER = False
 
 if __name__ == "__main__":
     main()

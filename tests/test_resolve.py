@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import pytest
+
 from aoai_audit.estate import Api, ApimService, Fragment, Operation, Product
 from aoai_audit.policy.rawxml import read_policy
+from aoai_audit.resolve import effective
 from aoai_audit.resolve.effective import effective_policies
 
 
@@ -91,3 +94,46 @@ def test_origins_survive_resolution():
     svc, api = service(V.format("g"), "<base />" + V.format("a"))
     (ep,), _ = effective_policies(svc, api)
     assert [n.origin.scope for n in ep.sections["inbound"]] == ["global", "api"]
+
+
+def _hostile_estate(fragments, include):
+    """An API in two products (one without a policy) plus the no-product context, three operations; the global,
+    a product, the API and one operation all include `include`, inside and outside a <choose>."""
+    inc = f'<include-fragment fragment-id="{include}" />'
+    ops = (Operation("a", policy=pol("operation", "<base />" + inc)), Operation("b", policy=pol("operation", "<base />")),
+           Operation("c"))
+    api = Api("chat", policy=pol("api", f'<base /><choose><when condition="@(true)">{inc}</when></choose>',
+                                 extra="<outbound><base />" + inc + "</outbound>"), operations=ops,
+              subscription_required=False)
+    products = (Product("gold", apis=("chat",), policy=pol("product", inc + "<base />")), Product("free", apis=("chat",)))
+    return ApimService("svc", global_policy=pol("global", inc, extra="<outbound>" + inc + "</outbound>"), apis=(api,),
+                       products=products, fragments=tuple(fragments)), api
+
+
+HOSTILE_FRAGMENTS = {
+    "cycle": ([frag("a", V.format("x") + '<include-fragment fragment-id="b" />'),
+               frag("b", '<include-fragment fragment-id="a" />' + V.format("y"))], "a", "cycle"),
+    "too deep": ([frag(f"f{i}", f'<include-fragment fragment-id="f{i + 1}" />' + V.format(i)) for i in range(40)]
+                 + [frag("f40", V.format("end"))], "f0", "levels deep"),
+    "bomb": ([frag(f"f{i}", f'<include-fragment fragment-id="f{i + 1}" />' * 4) for i in range(10)]
+             + [frag("f10", V.format("leaf"))], "f0", "expands to more than"),
+    "missing inside a fragment": ([frag("outer", '<include-fragment fragment-id="nope" />' + V.format("o"))], "outer",
+                                  "'nope' is included but not in the estate"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(HOSTILE_FRAGMENTS))
+def test_remembered_resolution_matches_resolving_every_context_afresh(case, monkeypatch):
+    """Each API's shared scope prefix is resolved once and node counts are kept; on hostile fragment nests (cycles,
+    depth, size bombs, a missing fragment inside one) that must give the very sections and issues of resolving
+    every (product, operation) context from scratch."""
+    fragments, include, expected = HOSTILE_FRAGMENTS[case]
+    svc, api = _hostile_estate(fragments, include)
+    remembered = effective_policies(svc, api)
+    monkeypatch.setattr(effective, "REMEMBER", False)
+    afresh = effective_policies(svc, api)
+    assert len(remembered[0]) == 3 * 3  # (gold, free, no product) × three operations
+    assert [(ep.product, ep.operation, ep.sections) for ep in remembered[0]] == \
+        [(ep.product, ep.operation, ep.sections) for ep in afresh[0]]
+    assert remembered[1] == afresh[1]
+    assert any(expected in issue.message for issue in remembered[1])

@@ -9,7 +9,7 @@ from urllib.parse import urlsplit
 
 from ..estate import AiAccount, Api, ApimService
 from ..policy.tree import PolicyNode
-from .effective import FragmentResolver
+from .effective import Facts, FragmentResolver
 
 LLM_HOSTS = (
     (re.compile(r"\.openai\.azure\.(com|us|cn)$"), "an Azure OpenAI endpoint"),
@@ -202,12 +202,12 @@ def matches(patterns: tuple[str, ...], service: str, api: str) -> bool:
     return any(fnmatch.fnmatchcase(api, p) or fnmatch.fnmatchcase(f"{service}/{api}", p) for p in patterns)
 
 
-def _own_nodes(service: ApimService, api: Api) -> list[PolicyNode]:
+def _own_nodes(service: ApimService, api: Api, facts: Facts | None = None) -> list[PolicyNode]:
     """Statements of the API's and its operations' own policies (fragments expanded).
 
     Outer scopes are left out on purpose: a global token metric says nothing about what each API is.
     """
-    fragments = FragmentResolver(service.fragments, api.workspace)
+    fragments = FragmentResolver(service.fragments, api.workspace, facts)
     nodes: list[PolicyNode] = []
     for policy in (api.policy, *(op.policy for op in api.operations)):
         if policy is None or policy.document is None:
@@ -224,16 +224,18 @@ def classify(
     include: tuple[str, ...] = (),
     exclude: tuple[str, ...] = (),
     accounts: tuple[AiAccount, ...] = (),
+    facts: Facts | None = None,
 ) -> LlmVerdict:
     """LLM or not, with every reason found: the service URL, backends (pools and their members), hosts in
     `set-backend-service` expressions, named values the estate resolves, declared accounts' endpoints,
     LLM policies, OpenAI-style operations. `accounts`: the estate's accounts, whose endpoints and kinds are known.
+    `facts`: node facts the API's effective resolution already found (see `FragmentResolver`).
     """
     reasons: list[str] = []
     why = _url_reason(service, api.service_url, accounts)
     if why:
         reasons.append(f"service URL: {why}")
-    nodes = _own_nodes(service, api)
+    nodes = _own_nodes(service, api, facts)
     reasons.extend(_policy_reasons(service, nodes, accounts))
     paths = [op.url_template for op in api.operations if op.url_template] + list(api.spec_paths)
     llm_paths = sorted({p for p in paths if LLM_PATHS.search(p)})

@@ -74,6 +74,12 @@ class EffectivePolicy:
 # chain hundreds long) from expanding exponentially or recursing past Python's stack.
 MAX_INCLUDE_DEPTH = 16
 MAX_EXPANDED_NODES = 50_000  # elements one expansion may produce; real sections hold a few hundred
+# Remember what a resolver has already worked out (element counts, resolved sections). Off only to prove the
+# reports do not change (benchmarks/unoptimised.py).
+REMEMBER = True
+
+
+Facts = dict[int, tuple[PolicyNode, int, bool]]  # id(node) → (node, elements in its subtree, holds an include)
 
 
 class FragmentResolver:
@@ -82,7 +88,7 @@ class FragmentResolver:
     Each fragment is expanded once and remembered (with its element count), so a fragment included many
     times costs one expansion; depth and total size are bounded and an excess is an issue (AU002)."""
 
-    def __init__(self, fragments: tuple[Fragment, ...], workspace: str | None):
+    def __init__(self, fragments: tuple[Fragment, ...], workspace: str | None, facts: Facts | None = None):
         self._by_name: dict[str, Fragment] = {}
         for frag in fragments:
             if frag.workspace is None or frag.workspace == workspace:
@@ -91,6 +97,55 @@ class FragmentResolver:
                     self._by_name[frag.name] = frag
         self.issues: list[ResolutionIssue] = []
         self._cache: dict[str, tuple[tuple[PolicyNode, ...], int]] = {}
+        # Each statement's element count and whether it holds an include, found once: a scope's statements are
+        # inherited by every inner scope and would otherwise be walked again at each (id → node kept, so ids stay).
+        # Pure facts of a node, so resolvers of the same API may share them (`facts`); their state may not be.
+        self._facts: Facts = {} if facts is None else facts
+        # A section resolved once per (its element, what it inherits): every operation of an API shares the
+        # global → product → API prefix, so only the operation's own step is new (see `resolve_step`).
+        self._steps: dict[tuple[int, int], tuple[PolicyNode, tuple[PolicyNode, ...], tuple[PolicyNode, ...]]] = {}
+
+    def resolve_step(self, element: PolicyNode, inherited: tuple[PolicyNode, ...]) -> tuple[PolicyNode, ...]:
+        """One scope's section with its first `<base/>` replaced by what the outer scopes produce, expanded.
+
+        Remembered per (element, inherited): expanding the same input again in this resolver gives the same
+        nodes, and only issues it already recorded (every fragment it reaches is cached by then, a missing one
+        repeats its own issue), which the caller de-duplicates anyway."""
+        key = (id(element), id(inherited))
+        hit = self._steps.get(key) if REMEMBER else None
+        if hit is not None and hit[0] is element and hit[1] is inherited:
+            return hit[2]
+        own: list[PolicyNode] = []
+        based = False
+        for child in element.children:
+            if child.tag != "base":
+                own.append(child)
+            elif not based:  # a second <base/> would run the outer scopes twice: expand the first only
+                own.extend(inherited)
+                based = True
+        result = self.expand(tuple(own))
+        if REMEMBER:
+            if based and len(result) == len(inherited) and all(a is b for a, b in zip(result, inherited, strict=True)):
+                # a scope that only says <base/> adds nothing: keep the very tuple, so operations without a say
+                # share their API's effective section and what the checks remember about it
+                result = inherited
+            self._steps[key] = (element, inherited, result)
+        return result
+
+    def _facts_of(self, node: PolicyNode) -> tuple[int, bool]:
+        """(elements in the subtree, whether an include is among them), walked once per node."""
+        if not REMEMBER:
+            return _count(node), bool(node.children) and _contains_include(node)
+        hit = self._facts.get(id(node))
+        if hit is not None and hit[0] is node:
+            return hit[1], hit[2]
+        count, include = 0, False
+        for n in node.iter():
+            count += 1
+            if n.tag == INCLUDE:
+                include = True
+        self._facts[id(node)] = (node, count, include)
+        return count, include
 
     def expand(self, nodes: tuple[PolicyNode, ...], stack: tuple[str, ...] = ()) -> tuple[PolicyNode, ...]:
         out, size = self._expand(nodes, stack)
@@ -109,13 +164,14 @@ class FragmentResolver:
             if node.tag == INCLUDE:
                 body, n = self._include(node, stack)
                 out.extend(body)
-            elif node.children and _contains_include(node):
-                children, n = self._expand(node.children, stack)
-                out.append(replace(node, children=children))
-                n += 1
             else:
-                out.append(node)
-                n = _count(node)
+                n, include = self._facts_of(node)
+                if node.children and include:
+                    children, n = self._expand(node.children, stack)
+                    out.append(replace(node, children=children))
+                    n += 1
+                else:
+                    out.append(node)
             size += n
             if size > MAX_EXPANDED_NODES:
                 break  # the caller reports it; stop before building more
@@ -189,15 +245,7 @@ def resolve_sections(chain: tuple[ScopeStep, ...], fragments: FragmentResolver) 
             element = step.policy.document.section(section)  # type: ignore[union-attr]
             if element is None:
                 continue
-            own: list[PolicyNode] = []
-            based = False
-            for child in element.children:
-                if child.tag != "base":
-                    own.append(child)
-                elif not based:  # a second <base/> would run the outer scopes twice: expand the first only
-                    own.extend(inherited)
-                    based = True
-            inherited = fragments.expand(tuple(own))
+            inherited = fragments.resolve_step(element, inherited)
         sections[section] = inherited
     return sections
 
@@ -225,10 +273,11 @@ def product_contexts(
 
 
 def effective_policies(
-    service: ApimService, api: Api, index: dict[str, tuple[Product, ...]] | None = None
+    service: ApimService, api: Api, index: dict[str, tuple[Product, ...]] | None = None, facts: Facts | None = None
 ) -> tuple[tuple[EffectivePolicy, ...], tuple[ResolutionIssue, ...]]:
-    """Every (product context × operation) the API can be called through, and resolution problems."""
-    fragments = FragmentResolver(service.fragments, api.workspace)
+    """Every (product context × operation) the API can be called through, and resolution problems. `facts`:
+    node facts to share with another resolver of this API (classify's)."""
+    fragments = FragmentResolver(service.fragments, api.workspace, facts)
     operations: tuple[Operation | None, ...] = api.operations or (None,)
     result = []
     for product in product_contexts(service, api, index):
