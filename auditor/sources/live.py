@@ -94,7 +94,7 @@ class LiveOptions:
     settings: Any = None  # classification overrides, so the usage queries see the same LLM APIs as the checks
     tracker: Any = None  # progress bar: .add(n) services to read, .advance(label) one done
     pacing: bool = True  # wait for ARM's read budget (remaining-reads header) instead of running into 429s
-    jobs: int | None = None  # processes that read slices of the subscriptions; None: one per core (see jobs())
+    jobs: int | None = None  # processes that read slices of the subscriptions; None: one per core (worker_processes)
 
 
 class RequestCounter:
@@ -385,9 +385,9 @@ class LiveCollector:
 
     def _in_processes(self, subscriptions: list[str], reader: str | None, jobs: int) -> list[SubscriptionPart]:
         """Slices of the subscriptions, each read by a process of its own (its own SDK clients, connection pool
-        and pacers; the slices share no subscription, so no read budget is shared). One process reads about
-        500 reads a second at most (the SDK pipeline's CPU per read), and ARM allows 25 a second per
-        subscription: a tenant of many subscriptions needs more than one core to go at ARM's pace."""
+        and pacers; the slices share no subscription, so no read budget is shared). One process reads a few
+        hundred requests a second at most (the SDK pipeline costs milliseconds of CPU per read), and ARM allows
+        25 a second per subscription: a tenant of many subscriptions needs more than one core to keep pace."""
         import multiprocessing
         from concurrent.futures import ProcessPoolExecutor
 
@@ -407,7 +407,7 @@ class LiveCollector:
                 except Exception as exc:  # the process died or its result could not come back: fail closed
                     for sub in part:
                         self.gap(f"/subscriptions/{sub}", f"could not read subscription {sub}", exc,
-                                 "a working run of this subscription's slice (see the error)")
+                                 "a run that reads it (again, or with --jobs 1 in one process)")
                     continue
                 with self._lock:
                     self.gaps.extend(gaps)
