@@ -1,12 +1,17 @@
-"""`aoai-audit` with this branch's in-process optimisations switched off, for the output-identity check:
+"""`aoai-audit` with this build's in-process optimisations switched off, for the output-identity check:
 
     python benchmarks/bench_offline.py --compare "python benchmarks/unoptimised.py"
 
-Off: parsing each distinct policy text once; the memoised dimensions and assignments; gc.freeze; plugin
-discovery from the installed files (importlib.metadata is asked instead); the JSON report's own encoder
-(json.dump instead); the resolver's remembered node counts and resolved sections (resolve/effective.py
-REMEMBER); the per-statement walks and expression readings (analysis.py REMEMBER). The Terraform and JSON-line fixes are not switchable (they change the algorithm, not the result); their
-reports were compared with the previous commit's when they were made (benchmarks/README.md).
+Off:
+- parsing each distinct policy text once, and shared attribute tuples and texts in policy trees;
+- the memoised dimensions and assignments, per-statement walks and expression readings (analysis.py);
+- the resolver's remembered node counts and resolved sections (resolve/effective.py);
+- gc.freeze;
+- plugin discovery from the installed files (importlib.metadata is asked instead);
+- the JSON report's fast encoder (json.dump instead);
+- shared strings in ARM templates, and streaming Terraform JSON (the plan is then read whole with json.load).
+The Terraform and JSON-line fixes are not switchable (they change the algorithm, not the result); their reports
+were compared with the previous commit's when they were made (benchmarks/README.md).
 """
 
 from __future__ import annotations
@@ -18,15 +23,20 @@ import aoai_audit.policy.rawxml as rawxml
 import aoai_audit.report.json_report as json_report
 import aoai_audit.resolve.effective as effective
 import aoai_audit.rules as rules
+import aoai_audit.sources.arm as arm
+import aoai_audit.sources.terraform as terraform
 from aoai_audit.entry import main
 
 rawxml._PARSED_MAX = 0
+rawxml._SHARED_MAX = 0
 analysis._memoised = lambda _kind, _a, _b, compute: compute()
+analysis.REMEMBER = False
+effective.REMEMBER = False
 gc.freeze = lambda: None
 rules.FAST_DISCOVERY = False
 json_report.FAST_JSON = False
-effective.REMEMBER = False
-analysis.REMEMBER = False
+arm._share_strings = lambda _doc: None
+terraform.stream_show_json = lambda _path: None
 
 if __name__ == "__main__":
     main()

@@ -319,7 +319,7 @@ _PARSER = _parser()
 # alike (`name="x-team"`, `value="true"`): each distinct one is kept once. Only already redacted, immutable
 # values are shared, so what a node holds is unchanged. Bounded: past the cap, new values are not kept.
 _SHARED: dict = {}
-_SHARED_MAX = 500_000
+_SHARED_MAX = 200_000
 
 
 def _shared(value):
