@@ -25,6 +25,21 @@ def version_line() -> str:
     return f"{PROG}, version {__version__}\n"
 
 
+def _print_version() -> None:
+    """As click's echo and standalone mode do it: no stdout, no output; a closed pipe is exit 1, no traceback."""
+    if sys.stdout is None:
+        sys.exit(0)
+    try:
+        sys.stdout.write(version_line())
+        sys.stdout.flush()
+    except BrokenPipeError:
+        import os
+
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # nothing left to flush at exit
+        sys.exit(1)
+    sys.exit(0)
+
+
 def _debug_requested(argv: list[str]) -> bool:
     for i, arg in enumerate(argv):
         if arg == "--log-level=debug" or (arg == "--log-level" and argv[i + 1 : i + 2] == ["debug"]):
@@ -35,8 +50,7 @@ def _debug_requested(argv: list[str]) -> bool:
 def main(argv: list[str] | None = None) -> None:
     args = sys.argv[1:] if argv is None else argv
     if args == ["--version"]:
-        sys.stdout.write(version_line())
-        sys.exit(0)
+        _print_version()
     try:
         collecting = gc.isenabled()
         gc.disable()  # importing the command line makes many objects and no garbage: no cycle collection

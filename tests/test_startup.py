@@ -42,3 +42,13 @@ def test_the_package_metadata_takes_its_version_from_the_package():
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())
     assert "version" not in project["project"] and "version" in project["project"]["dynamic"]
     assert project["tool"]["setuptools"]["dynamic"]["version"] == {"attr": "aoai_audit.__version__"}
+
+
+def test_a_closed_pipe_ends_the_fast_path_as_it_ends_clicks_exit_1_without_a_traceback():
+    for args in (["--version"], ["--log-level", "info", "--version"]):
+        proc = subprocess.Popen([sys.executable, "-m", "aoai_audit", *args], stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE)
+        proc.stdout.close()  # closed before the interpreter has started: its write meets a broken pipe
+        err = proc.stderr.read()
+        proc.stderr.close()
+        assert proc.wait(timeout=60) == 1 and err == b"", (args, err)

@@ -1,12 +1,12 @@
-"""`json.dump(obj, fh, indent=2, ensure_ascii=False)`, byte for byte, at several times its speed.
+"""`json.dump(obj, fh, indent=2, ensure_ascii=False)`, byte for byte, with less CPU.
 
 With an indent, the standard library encodes in pure Python through a chain of generators, one level per
-nesting depth, so every token of a 2 MB report climbs five or six generators (about 1 s CPU for a 1,000-API
-report). Here the same layout is appended to a list by plain recursion and written in large pieces; strings
-go through the standard library's own (C) string encoder, numbers through `int.__repr__` / `float.__repr__`,
-exactly as Lib/json/encoder.py (`_make_iterencode`) does. tests/test_json_indent.py checks the output against
-`json.dumps` on generated documents.
-"""
+nesting depth, so every token of the report climbs five or six generators. Here the same layout is appended
+to a list by plain recursion (leaves looked up by exact type, a key and its value as one piece) and written in
+large pieces; strings go through the standard library's own (C) string encoder, numbers through
+`int.__repr__` / `float.__repr__`, exactly as Lib/json/encoder.py (`_make_iterencode`) does. On a 1,000-API
+report (2 MB): about 33 ms CPU against 48-60 ms for json.dump. tests/test_json_indent.py checks the output
+against `json.dumps` on generated documents."""
 
 from __future__ import annotations
 

@@ -70,7 +70,6 @@ class Reader:
     root: str | None = None
     _real: dict[str, str] = field(default_factory=dict, repr=False)  # resolved folders, for `outside`
     _kinds: dict[str, int] = field(default_factory=dict, repr=False)  # files found and not yet read
-    _out: dict[str, bool] = field(default_factory=dict, repr=False)  # folder -> outside root?
 
     def gap(self, kind: str, target: str, message: str, line: int | None = None, resource: str = "") -> None:
         self.gaps.append(CollectionGap(kind=kind, target=target, message=message, line=line, resource=resource))
@@ -103,10 +102,7 @@ class Reader:
         plain = self._kinds.pop(path, None) == _PLAIN  # lstat'ed just now: its folder decides where it lies
         if self.root is not None:
             if plain:  # a file in a folder lies where its folder does
-                head = os.path.dirname(path)
-                is_out = self._out.get(head)
-                if is_out is None:
-                    is_out = self._out[head] = _outside_real(_real_dir(head, self._real), self.root, self._real)
+                is_out = _outside_real(_real_dir(os.path.dirname(path), self._real), self.root, self._real)
             else:
                 is_out = outside(path, self.root, self._real)
             if is_out:
