@@ -8,7 +8,6 @@ Off:
 - the resolver's remembered node counts and resolved sections (resolve/effective.py);
 - gc.freeze;
 - plugin discovery from the installed files (importlib.metadata is asked instead);
-- the JSON report's fast encoder (json.dump instead);
 - shared strings in ARM templates, and streaming Terraform JSON (the plan is then read whole with json.load).
 The Terraform and JSON-line fixes are not switchable (they change the algorithm, not the result); their reports
 were compared with the previous commit's when they were made (benchmarks/README.md).
@@ -20,7 +19,6 @@ import gc
 
 import aoai_audit.analysis as analysis
 import aoai_audit.policy.rawxml as rawxml
-import aoai_audit.report.json_report as json_report
 import aoai_audit.resolve.effective as effective
 import aoai_audit.rules as rules
 import aoai_audit.sources.arm as arm
@@ -34,7 +32,6 @@ analysis.REMEMBER = False
 effective.REMEMBER = False
 gc.freeze = lambda: None
 rules.FAST_DISCOVERY = False
-json_report.FAST_JSON = False
 arm._share_strings = lambda _doc: None
 terraform.stream_show_json = lambda _path: None
 
