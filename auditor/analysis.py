@@ -111,39 +111,37 @@ def _read_expression(text: str) -> ValueSource:
 # Every check walks the same effective sections again and again: walk each section tuple once. The cache
 # holds the tuple itself beside its walk, so an id is never reused while its entry lives; it is bounded.
 class _Walk:
-    """A section tuple's walk, with what the checks look up in it found once: where each tag is, where each
+    """A section tuple's walk, with what the checks look up in it found once: where given tags are, where each
     node first is, which statements set variables."""
 
-    __slots__ = ("_first", "_setters", "_tags", "nodes", "pairs")
+    __slots__ = ("_first", "_found", "_setters", "nodes", "pairs")
 
     def __init__(self, nodes: tuple[PolicyNode, ...], pairs: list[tuple[PolicyNode, tuple[PolicyNode, ...]]]):
         self.nodes = nodes
         self.pairs = pairs
-        self._tags: dict[str, list[int]] | None = None
+        self._found: dict[tuple[str, ...], list[int]] = {}
         self._first: dict[int, int] | None = None
         self._setters: list[int] | None = None
 
     def tagged(self, tags: tuple[str, ...]) -> list[int]:
-        """Positions of the elements with one of `tags`, in document order."""
-        if self._tags is None:
-            index: dict[str, list[int]] = {}
-            for i, (node, _path) in enumerate(self.pairs):
-                index.setdefault(node.tag, []).append(i)
-            self._tags = index
-        if len(tags) == 1:
-            return self._tags.get(tags[0], [])
-        return sorted(i for tag in dict.fromkeys(tags) for i in self._tags.get(tag, ()))
+        """Positions of the elements with one of `tags`, in document order (found once per set of tags: the
+        token metrics of one section are looked up by most checks)."""
+        found = self._found.get(tags)
+        if found is None:
+            found = self._found[tags] = [i for i, (node, _path) in enumerate(self.pairs) if node.tag in tags]
+        return found
 
     def position(self, node: PolicyNode | None) -> int:
         """Where `node` first is in the walk; past the end when it is not in it (or None)."""
         if node is None:
             return len(self.pairs)
         if self._first is None:
-            first: dict[int, int] = {}
-            for i in range(len(self.pairs) - 1, -1, -1):  # backwards: the first occurrence wins
-                first[id(self.pairs[i][0])] = i
-            self._first = first
-        return self._first.get(id(node), len(self.pairs))
+            self._first = {}
+        found = self._first.get(id(node))
+        if found is None:
+            found = next((i for i, (n, _path) in enumerate(self.pairs) if n is node), len(self.pairs))
+            self._first[id(node)] = found  # the node is held by the walk (or compared by id only: not there)
+        return found
 
     def setters(self) -> list[int]:
         if self._setters is None:

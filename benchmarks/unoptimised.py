@@ -3,8 +3,8 @@
     python benchmarks/bench_offline.py --compare "python benchmarks/unoptimised.py"
 
 Off: parsing each distinct policy text once, the memoised dimensions and assignments, gc.freeze, the resolver's
-remembered node counts and resolved sections (resolve/effective.py REMEMBER), the per-statement walks and
-expression readings (analysis.py REMEMBER). The
+remembered node counts, resolved sections and scope prefixes (resolve/effective.py REMEMBER), the
+per-statement walks, tag look-ups, word pre-tests and expression readings (analysis.py REMEMBER). The
 Terraform and JSON-line fixes are not switchable (they change the algorithm, not the result); their
 reports were compared with the previous commit's when they were made (benchmarks/README.md).
 """

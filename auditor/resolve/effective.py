@@ -129,6 +129,14 @@ class FragmentResolver:
                 based = True
         nodes = (*before, *inherited, *after) if based else (*before, *after)
         known = self._sizes.get(id(inherited)) if REMEMBER and based else None
+        if REMEMBER and ((known is not None and known[0] is inherited) or not based):
+            size = self._plain(before, after, known[1] if known is not None else 0)
+            if size is not None:
+                # the usual step: no include among this scope's own statements, nothing to expand
+                result = inherited if based and not before and not after else nodes
+                self._steps[key] = (element, inherited, result)
+                self._sizes[id(result)] = (result, size)
+                return result
         if known is not None and known[0] is inherited:
             # what the outer scopes produced is expanded already and its size known: not walked again
             result, size = self._bounded(nodes, (), (len(before), len(inherited), known[1]))
@@ -143,6 +151,16 @@ class FragmentResolver:
             if size is not None:
                 self._sizes[id(result)] = (result, size)
         return result
+
+    def _plain(self, before: list[PolicyNode], after: list[PolicyNode], size: int) -> int | None:
+        """Elements of a section whose own statements hold no include (`size`: what it inherits), or None when
+        they hold one or the total passes the bound: then the full expansion decides (and reports)."""
+        for node in (*before, *after):
+            count, include = self._facts_of(node)
+            if include:
+                return None
+            size += count
+        return size if size <= MAX_EXPANDED_NODES else None
 
     def prefix(self, steps: tuple[ScopeStep, ...]) -> dict[str, tuple[PolicyNode, ...]] | None:
         """The sections these outer steps resolve to, when this resolver has resolved them before."""
