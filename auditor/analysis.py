@@ -110,26 +110,69 @@ def _read_expression(text: str) -> ValueSource:
 
 # Every check walks the same effective sections again and again: walk each section tuple once. The cache
 # holds the tuple itself beside its walk, so an id is never reused while its entry lives; it is bounded.
-_WALKS: dict[int, tuple[tuple[PolicyNode, ...], list[tuple[PolicyNode, tuple[PolicyNode, ...]]]]] = {}
+class _Walk:
+    """A section tuple's walk, with what the checks look up in it found once: where given tags are, where each
+    node first is, which statements set variables."""
+
+    __slots__ = ("_first", "_found", "_setters", "nodes", "pairs")
+
+    def __init__(self, nodes: tuple[PolicyNode, ...], pairs: list[tuple[PolicyNode, tuple[PolicyNode, ...]]]):
+        self.nodes = nodes
+        self.pairs = pairs
+        self._found: dict[tuple[str, ...], list[int]] = {}
+        self._first: dict[int, int] | None = None
+        self._setters: list[int] | None = None
+
+    def tagged(self, tags: tuple[str, ...]) -> list[int]:
+        """Positions of the elements with one of `tags`, in document order (found once per set of tags: the
+        token metrics of one section are looked up by most checks)."""
+        found = self._found.get(tags)
+        if found is None:
+            found = self._found[tags] = [i for i, (node, _path) in enumerate(self.pairs) if node.tag in tags]
+        return found
+
+    def position(self, node: PolicyNode | None) -> int:
+        """Where `node` first is in the walk; past the end when it is not in it (or None)."""
+        if node is None:
+            return len(self.pairs)
+        if self._first is None:
+            self._first = {}
+        found = self._first.get(id(node))
+        if found is None:
+            found = next((i for i, (n, _path) in enumerate(self.pairs) if n is node), len(self.pairs))
+            self._first[id(node)] = found  # the node is held by the walk (or compared by id only: not there)
+        return found
+
+    def setters(self) -> list[int]:
+        if self._setters is None:
+            self._setters = [i for i, (node, _path) in enumerate(self.pairs) if variables_set(node)]
+        return self._setters
+
+
+_WALKS: dict[int, _Walk] = {}
 _WALKS_MAX = 20_000  # bounded: large estates trade the speed-up for memory
 
 
-def _walked(nodes: tuple[PolicyNode, ...]) -> list[tuple[PolicyNode, tuple[PolicyNode, ...]]]:
+def _walk_of(nodes: tuple[PolicyNode, ...]) -> _Walk:
     hit = _WALKS.get(id(nodes))
-    if hit is not None and hit[0] is nodes:
-        return hit[1]
+    if hit is not None and hit.nodes is nodes:
+        return hit
     if REMEMBER:
         # the walk of a section is the walks of its statements one after another; the statements of outer
         # scopes are shared by every operation's effective section, so each is walked once and joined
-        walked: list[tuple[PolicyNode, tuple[PolicyNode, ...]]] = []
+        pairs: list[tuple[PolicyNode, tuple[PolicyNode, ...]]] = []
         for node in nodes:
-            walked.extend(_walked_node(node))
+            pairs.extend(_walked_node(node))
     else:
-        walked = list(walk_with_path(nodes))
+        pairs = list(walk_with_path(nodes))
     if len(_WALKS) >= _WALKS_MAX:
         _WALKS.clear()
-    _WALKS[id(nodes)] = (nodes, walked)
-    return walked
+    entry = _WALKS[id(nodes)] = _Walk(nodes, pairs)
+    return entry
+
+
+def _walked(nodes: tuple[PolicyNode, ...]) -> list[tuple[PolicyNode, tuple[PolicyNode, ...]]]:
+    return _walk_of(nodes).pairs
 
 
 _NODE_WALKS: dict[int, tuple[PolicyNode, list[tuple[PolicyNode, tuple[PolicyNode, ...]]]]] = {}
@@ -144,6 +187,65 @@ def _walked_node(node: PolicyNode) -> list[tuple[PolicyNode, tuple[PolicyNode, .
         _NODE_WALKS.clear()
     _NODE_WALKS[id(node)] = (node, walked)
     return walked
+
+
+def find(nodes: Iterable[PolicyNode], *tags: str, before: PolicyNode | None = None
+         ) -> list[tuple[PolicyNode, tuple[PolicyNode, ...]]]:
+    """(element, ancestors) of the elements with one of `tags`, in document order; `before`: only those ahead
+    of that element's first occurrence (all of them when it is None or not there)."""
+    nodes = nodes if isinstance(nodes, tuple) else tuple(nodes)
+    if not REMEMBER:
+        out = []
+        for node, path in walk(nodes):
+            if before is not None and node is before:
+                break
+            if node.tag in tags:
+                out.append((node, path))
+        return out
+    entry = _walk_of(nodes)
+    pairs = entry.pairs
+    positions = entry.tagged(tags)
+    if before is not None:
+        stop = entry.position(before)
+        return [pairs[i] for i in positions if i < stop]
+    return [pairs[i] for i in positions]
+
+
+_MENTIONS: dict[tuple[int, str], tuple[PolicyNode, bool]] = {}
+
+
+def may_mention(nodes: Iterable[PolicyNode], word: str) -> bool:
+    """False only when no attribute value or text of these statements holds `word` (lower-case, compared
+    case-insensitively): a check looking for it can skip the walk. Each statement is read once per word."""
+    if not REMEMBER:
+        return True
+    for node in nodes:
+        key = (id(node), word)
+        hit = _MENTIONS.get(key)
+        if hit is None or hit[0] is not node:
+            if len(_MENTIONS) >= _WALKS_MAX:
+                _MENTIONS.clear()
+            hit = _MENTIONS[key] = (node, word in node.all_text().lower())
+        if hit[1]:
+            return True
+    return False
+
+
+def _setters_before(nodes: tuple[PolicyNode, ...], stop: PolicyNode | None) -> Iterator[PolicyNode]:
+    """Statements that set a variable, in document order, ahead of `stop` (all when None or not there)."""
+    if not REMEMBER:
+        for node, _path in walk(nodes):
+            if node is stop:
+                break
+            if variables_set(node):
+                yield node
+        return
+    entry = _walk_of(nodes)
+    end = entry.position(stop)
+    for i in entry.setters():
+        if i >= end:
+            break
+        yield entry.pairs[i][0]
 
 
 # Five checks and the coverage figures read the dimensions (and variable assignments) of the same metric in
@@ -169,6 +271,7 @@ def forget_walks() -> None:
     _NODE_WALKS.clear()
     _MEMO.clear()
     _READ.clear()
+    _MENTIONS.clear()
 
 
 def walk(nodes: Iterable[PolicyNode]) -> Iterator[tuple[PolicyNode, tuple[PolicyNode, ...]]]:
@@ -176,7 +279,7 @@ def walk(nodes: Iterable[PolicyNode]) -> Iterator[tuple[PolicyNode, tuple[Policy
 
 
 def token_metrics(nodes: Iterable[PolicyNode]) -> list[tuple[PolicyNode, tuple[PolicyNode, ...]]]:
-    return [(n, path) for n, path in walk(nodes) if n.tag in TOKEN_METRIC_TAGS]
+    return find(nodes, *TOKEN_METRIC_TAGS)
 
 
 def is_conditional(path: tuple[PolicyNode, ...]) -> bool:
@@ -230,9 +333,7 @@ def assignments_before(nodes: tuple[PolicyNode, ...], stop: PolicyNode | None) -
 
 def _assignments_before(nodes: tuple[PolicyNode, ...], stop: PolicyNode | None) -> dict[str, list[str]]:
     out: dict[str, list[str]] = {}
-    for node, _path in walk(nodes):
-        if node is stop:
-            break
+    for node in _setters_before(nodes, stop):
         for name in variables_set(node):
             value = node.get("value") if node.tag == "set-variable" else ""
             if node.tag == "set-variable" and value is None:
@@ -276,10 +377,8 @@ def header_matches(name: str, patterns: tuple[str, ...]) -> bool:
 def headers_set_by_policy(nodes: tuple[PolicyNode, ...], stop: PolicyNode | None = None) -> dict[str, PolicyNode]:
     """Request headers the gateway itself sets (override/skip) before `stop`."""
     out: dict[str, PolicyNode] = {}
-    for node, _path in walk(nodes):
-        if node is stop:
-            break
-        if node.tag == "set-header" and (node.get("exists-action") or "override").lower() in ("override", "skip", "append"):
+    for node, _path in find(nodes, "set-header", before=stop):
+        if (node.get("exists-action") or "override").lower() in ("override", "skip", "append"):
             out[(node.get("name") or "").lower()] = node
     return out
 
@@ -292,7 +391,7 @@ def header_value(node: PolicyNode) -> str:
 def header_is_required(header: str, nodes: tuple[PolicyNode, ...]) -> PolicyNode | None:
     """A statement that rejects or defaults a request missing this header, if any."""
     low = header.lower()
-    for node, path in walk(nodes):
+    for node, path in find(nodes, "check-header", "validate-headers", "set-header", "return-response"):
         if node.tag == "check-header" and (node.get("name") or "").lower() == low:
             return node
         if node.tag == "validate-headers":
@@ -321,8 +420,8 @@ def forwarded_attribution_headers(sections: dict[str, tuple[PolicyNode, ...]], p
     """set-header statements (inbound or backend) that put the caller's attribution on the forwarded request."""
     found = []
     for section in ("inbound", "backend"):
-        for node, _path in walk(sections.get(section, ())):
-            if node.tag != "set-header" or (node.get("exists-action") or "").lower() == "delete":
+        for node, _path in find(sections.get(section, ()), "set-header"):
+            if (node.get("exists-action") or "").lower() == "delete":
                 continue
             if header_matches(node.get("name") or "", patterns) or read_expression(header_value(node)).identity:
                 found.append(node)
@@ -332,7 +431,7 @@ def forwarded_attribution_headers(sections: dict[str, tuple[PolicyNode, ...]], p
 def caller_identity_checks(inbound: tuple[PolicyNode, ...]) -> list[PolicyNode]:
     """Statements that authenticate the caller: token validation or a client certificate."""
     wanted = JWT_VALIDATORS + CLIENT_CERT_VALIDATORS
-    return [node for node, _path in walk(inbound) if node.tag in wanted]
+    return [node for node, _path in find(inbound, *wanted)]
 
 
 def header_is_verified(header: str, inbound: tuple[PolicyNode, ...]) -> PolicyNode | None:

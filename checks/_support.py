@@ -7,7 +7,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
-from aoai_audit.analysis import walk
+from aoai_audit.analysis import find
 from aoai_audit.context import ApiView, AuditContext
 from aoai_audit.findings import Location
 from aoai_audit.policy.tree import Origin, Policy, PolicyNode
@@ -193,8 +193,8 @@ def statement_scopes(ctx: AuditContext) -> Iterator[StatementScope]:
 
 def refuses_streaming(nodes: tuple[PolicyNode, ...]) -> PolicyNode | None:
     """A `return-response` under a `<when>` that tests `stream`: streamed requests never reach the backend."""
-    for node, path in walk(nodes):
-        if node.tag == "return-response" and any(
+    for node, path in find(nodes, "return-response"):
+        if any(
             p.tag == "when" and _STREAM_WORD.search(p.get("condition") or "") for p in path
         ):
             return node

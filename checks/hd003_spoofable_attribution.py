@@ -5,13 +5,13 @@ from __future__ import annotations
 from aoai_audit.analysis import (
     assignments_before,
     dimensions,
+    find,
     forwarded_attribution_headers,
     header_is_verified,
     header_value,
     read_expression,
     resolve_variables,
     token_metrics,
-    walk,
 )
 from aoai_audit.context import AuditContext
 from aoai_audit.estate import CARRIES_POLICIES
@@ -51,10 +51,8 @@ RULE = Rule(
 
 def _overridden(header: str, inbound: tuple, stop) -> bool:
     """The gateway replaced the caller's value before `stop` (skip keeps the caller's value)."""
-    for node, _path in walk(inbound):
-        if node is stop:
-            return False
-        if node.tag == "set-header" and (node.get("name") or "").lower() == header:
+    for node, _path in find(inbound, "set-header", before=stop):
+        if (node.get("name") or "").lower() == header:
             if (node.get("exists-action") or "override").lower() in ("override", "delete"):
                 return True
     return False

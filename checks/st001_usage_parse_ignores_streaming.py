@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from aoai_audit.analysis import assignments_before, read_expression, walk
+from aoai_audit.analysis import assignments_before, may_mention, read_expression, walk
 from aoai_audit.context import AuditContext
 from aoai_audit.estate import CARRIES_POLICIES
 from aoai_audit.findings import Severity
@@ -118,6 +118,8 @@ def _reads_body(text: str, carried: dict[str, tuple[str, object]]) -> tuple[str,
 
 def _scan(scope) -> list[tuple[object, object, tuple]]:
     """(statement reading usage, statement that read the body, path) for each unguarded parse, once per parse."""
+    if not may_mention(scope.nodes, "response"):
+        return []  # every read starts from an expression reading context.Response (see `_reads_body`)
     assignments = assignments_before(scope.nodes, None)
     carried: dict[str, tuple[str, object]] = {}  # variable → (json/text, the statement that read the body)
     hits: dict[int, tuple[object, object, tuple]] = {}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from aoai_audit.analysis import walk
+from aoai_audit.analysis import find, may_mention, walk
 from aoai_audit.context import ApiView, AuditContext
 from aoai_audit.estate import CARRIES_POLICIES
 from aoai_audit.findings import Severity
@@ -78,7 +78,7 @@ def _can_stream(url_templates: list[str]) -> bool:
 def api_versions(nodes: tuple) -> list[str]:
     """Literal api-versions the policy sends to the backend (expressions are unknown, so not listed)."""
     found = []
-    for node, _path in walk(nodes):
+    for node, _path in find(nodes, "set-query-parameter", "rewrite-uri"):
         if node.tag == "set-query-parameter" and (node.get("name") or "").lower() == "api-version":
             if (node.get("exists-action") or "override").lower() == "delete":
                 continue
@@ -97,6 +97,8 @@ def supports_stream_options(version: str) -> bool:
 def asks_for_usage(nodes: tuple) -> tuple[bool, bool]:
     """(the policy adds stream_options.include_usage, only when the request's api-version is tested)."""
     asks = gated = False
+    if not may_mention(nodes, "include_usage"):
+        return asks, gated
     for node, path in walk(nodes):
         if any(_INCLUDE_USAGE.search(v) for _k, v in node.attrs) or _INCLUDE_USAGE.search(node.text):
             asks = True

@@ -104,6 +104,10 @@ class FragmentResolver:
         # A section resolved once per (its element, what it inherits): every operation of an API shares the
         # global → product → API prefix, so only the operation's own step is new (see `resolve_step`).
         self._steps: dict[tuple[int, int], tuple[PolicyNode, tuple[PolicyNode, ...], tuple[PolicyNode, ...]]] = {}
+        # Resolved sections that hold no include any more, with their element count (id → the tuple, kept).
+        self._sizes: dict[int, tuple[tuple[PolicyNode, ...], int]] = {id(()): ((), 0)}
+        # Outer steps of a chain (policies, kept) → their resolved sections: see `resolve_sections`.
+        self._prefixes: dict[tuple[int, ...], tuple[tuple[Policy | None, ...], dict[str, tuple[PolicyNode, ...]]]] = {}
 
     def resolve_step(self, element: PolicyNode, inherited: tuple[PolicyNode, ...]) -> tuple[PolicyNode, ...]:
         """One scope's section with its first `<base/>` replaced by what the outer scopes produce, expanded.
@@ -115,22 +119,59 @@ class FragmentResolver:
         hit = self._steps.get(key) if REMEMBER else None
         if hit is not None and hit[0] is element and hit[1] is inherited:
             return hit[2]
-        own: list[PolicyNode] = []
+        before: list[PolicyNode] = []
+        after: list[PolicyNode] = []
         based = False
         for child in element.children:
             if child.tag != "base":
-                own.append(child)
-            elif not based:  # a second <base/> would run the outer scopes twice: expand the first only
-                own.extend(inherited)
+                (after if based else before).append(child)
+            else:  # a second <base/> would run the outer scopes twice: expand the first only
                 based = True
-        result = self.expand(tuple(own))
+        nodes = (*before, *inherited, *after) if based else (*before, *after)
+        known = self._sizes.get(id(inherited)) if REMEMBER and based else None
+        if REMEMBER and ((known is not None and known[0] is inherited) or not based):
+            size = self._plain(before, after, known[1] if known is not None else 0)
+            if size is not None:
+                # the usual step: no include among this scope's own statements, nothing to expand
+                result = inherited if based and not before and not after else nodes
+                self._steps[key] = (element, inherited, result)
+                self._sizes[id(result)] = (result, size)
+                return result
+        if known is not None and known[0] is inherited:
+            # what the outer scopes produced is expanded already and its size known: not walked again
+            result, size = self._bounded(nodes, (), (len(before), len(inherited), known[1]))
+        else:
+            result, size = self._bounded(nodes, ())
         if REMEMBER:
             if based and len(result) == len(inherited) and all(a is b for a, b in zip(result, inherited, strict=True)):
                 # a scope that only says <base/> adds nothing: keep the very tuple, so operations without a say
                 # share their API's effective section and what the checks remember about it
                 result = inherited
             self._steps[key] = (element, inherited, result)
+            if size is not None:
+                self._sizes[id(result)] = (result, size)
         return result
+
+    def _plain(self, before: list[PolicyNode], after: list[PolicyNode], size: int) -> int | None:
+        """Elements of a section whose own statements hold no include (`size`: what it inherits), or None when
+        they hold one or the total passes the bound: then the full expansion decides (and reports)."""
+        for node in (*before, *after):
+            count, include = self._facts_of(node)
+            if include:
+                return None
+            size += count
+        return size if size <= MAX_EXPANDED_NODES else None
+
+    def prefix(self, steps: tuple[ScopeStep, ...]) -> dict[str, tuple[PolicyNode, ...]] | None:
+        """The sections these outer steps resolve to, when this resolver has resolved them before."""
+        hit = self._prefixes.get(tuple(id(s.policy) for s in steps))
+        if hit is not None and all(a is s.policy for a, s in zip(hit[0], steps, strict=True)):
+            return hit[1]
+        return None
+
+    def remember_prefix(self, steps: tuple[ScopeStep, ...], sections: dict[str, tuple[PolicyNode, ...]]) -> None:
+        policies = tuple(s.policy for s in steps)
+        self._prefixes[tuple(id(p) for p in policies)] = (policies, sections)
 
     def _facts_of(self, node: PolicyNode) -> tuple[int, bool]:
         """(elements in the subtree, whether an include is among them), walked once per node."""
@@ -148,18 +189,40 @@ class FragmentResolver:
         return count, include
 
     def expand(self, nodes: tuple[PolicyNode, ...], stack: tuple[str, ...] = ()) -> tuple[PolicyNode, ...]:
-        out, size = self._expand(nodes, stack)
+        return self._bounded(nodes, stack)[0]
+
+    def _bounded(
+        self, nodes: tuple[PolicyNode, ...], stack: tuple[str, ...], clean: tuple[int, int, int] | None = None
+    ) -> tuple[tuple[PolicyNode, ...], int | None]:
+        """The expansion and its element count; past the bound, the nodes with includes left out and None.
+        `clean`: (start, length, elements) of a run of `nodes` already expanded, taken as it is."""
+        out, size = self._expand(nodes, stack, clean)
         if size > MAX_EXPANDED_NODES:
             origin = nodes[0].origin if nodes else Origin()
             self.issues.append(ResolutionIssue(
                 f"policy fragments expand to more than {MAX_EXPANDED_NODES:,} elements here; includes left unexpanded",
                 origin))
-            return tuple(n for n in nodes if n.tag != INCLUDE)
-        return out
+            return tuple(n for n in nodes if n.tag != INCLUDE), None
+        return out, size
 
-    def _expand(self, nodes: tuple[PolicyNode, ...], stack: tuple[str, ...]) -> tuple[tuple[PolicyNode, ...], int]:
+    def _expand(
+        self, nodes: tuple[PolicyNode, ...], stack: tuple[str, ...], clean: tuple[int, int, int] | None = None
+    ) -> tuple[tuple[PolicyNode, ...], int]:
         out: list[PolicyNode] = []
-        size = 0
+        if clean is None:
+            size = self._expand_into(out, nodes, stack, 0)
+            return tuple(out), size
+        start, length, elements = clean
+        size = self._expand_into(out, nodes[:start], stack, 0)
+        if size <= MAX_EXPANDED_NODES:
+            out.extend(nodes[start:start + length])
+            size += elements
+            if size <= MAX_EXPANDED_NODES:
+                size = self._expand_into(out, nodes[start + length:], stack, size)
+        return tuple(out), size
+
+    def _expand_into(self, out: list[PolicyNode], nodes: tuple[PolicyNode, ...], stack: tuple[str, ...], size: int) -> int:
+        """Append the expansion of `nodes` to `out`; the running element count, which stops past the bound."""
         for node in nodes:
             if node.tag == INCLUDE:
                 body, n = self._include(node, stack)
@@ -175,7 +238,7 @@ class FragmentResolver:
             size += n
             if size > MAX_EXPANDED_NODES:
                 break  # the caller reports it; stop before building more
-        return tuple(out), size
+        return size
 
     def _include(self, node: PolicyNode, stack: tuple[str, ...]) -> tuple[tuple[PolicyNode, ...], int]:
         name = node.get("fragment-id") or ""
@@ -236,18 +299,33 @@ def scope_chain(
 
 
 def resolve_sections(chain: tuple[ScopeStep, ...], fragments: FragmentResolver) -> dict[str, tuple[PolicyNode, ...]]:
+    """Each section of the chain, outer scope first. The operations of an API share everything but the last step:
+    that prefix is resolved once per resolver (the steps it skips would only hit `resolve_step`'s memory)."""
+    head, last = chain[:-1], chain[-1:]
+    known = fragments.prefix(head) if REMEMBER else None
     sections: dict[str, tuple[PolicyNode, ...]] = {}
+    heads: dict[str, tuple[PolicyNode, ...]] = {}
     for section in SECTIONS:
-        inherited: tuple[PolicyNode, ...] = ()
-        for step in chain:
-            if not step.usable:
-                continue
-            element = step.policy.document.section(section)  # type: ignore[union-attr]
-            if element is None:
-                continue
-            inherited = fragments.resolve_step(element, inherited)
-        sections[section] = inherited
+        if known is not None:
+            inherited = known[section]
+        else:
+            inherited = heads[section] = _resolve_steps(head, section, (), fragments)
+        sections[section] = _resolve_steps(last, section, inherited, fragments)
+    if REMEMBER and known is None:
+        fragments.remember_prefix(head, heads)
     return sections
+
+
+def _resolve_steps(steps: tuple[ScopeStep, ...], section: str, inherited: tuple[PolicyNode, ...],
+                   fragments: FragmentResolver) -> tuple[PolicyNode, ...]:
+    for step in steps:
+        if not step.usable:
+            continue
+        element = step.policy.document.section(section)  # type: ignore[union-attr]
+        if element is None:
+            continue
+        inherited = fragments.resolve_step(element, inherited)
+    return inherited
 
 
 def products_by_api(service: ApimService) -> dict[str, tuple[Product, ...]]:
