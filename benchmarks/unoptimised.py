@@ -6,7 +6,7 @@ Off:
 - parsing each distinct policy text once, and shared attribute tuples and texts in policy trees;
 - the memoised dimensions and assignments, per-statement walks, tag look-ups, word pre-tests and expression
   readings (analysis.py);
-- the resolver's remembered node counts, shared scope prefixes and resolved sections (resolve/effective.py);
+- the resolver's remembered node counts and resolved sections (resolve/effective.py);
 - gc.freeze;
 - plugin discovery from the installed files (importlib.metadata is asked instead);
 - shared strings in ARM templates, and streaming Terraform JSON (the plan is then read whole with json.load).

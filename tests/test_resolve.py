@@ -124,7 +124,7 @@ HOSTILE_FRAGMENTS = {
 
 @pytest.mark.parametrize("case", sorted(HOSTILE_FRAGMENTS))
 def test_remembered_resolution_matches_resolving_every_context_afresh(case, monkeypatch):
-    """Each API's shared scope prefix is resolved once and node counts are kept; on hostile fragment nests (cycles,
+    """Each API's resolved scopes and node counts are remembered; on hostile fragment nests (cycles,
     depth, size bombs, a missing fragment inside one) that must give the very sections and issues of resolving
     every (product, operation) context from scratch."""
     fragments, include, expected = HOSTILE_FRAGMENTS[case]

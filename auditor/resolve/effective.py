@@ -106,8 +106,6 @@ class FragmentResolver:
         self._steps: dict[tuple[int, int], tuple[PolicyNode, tuple[PolicyNode, ...], tuple[PolicyNode, ...]]] = {}
         # Resolved sections that hold no include any more, with their element count (id → the tuple, kept).
         self._sizes: dict[int, tuple[tuple[PolicyNode, ...], int]] = {id(()): ((), 0)}
-        # Outer steps of a chain (policies, kept) → their resolved sections: see `resolve_sections`.
-        self._prefixes: dict[tuple[int, ...], tuple[tuple[Policy | None, ...], dict[str, tuple[PolicyNode, ...]]]] = {}
 
     def resolve_step(self, element: PolicyNode, inherited: tuple[PolicyNode, ...]) -> tuple[PolicyNode, ...]:
         """One scope's section with its first `<base/>` replaced by what the outer scopes produce, expanded.
@@ -161,17 +159,6 @@ class FragmentResolver:
                 return None
             size += count
         return size if size <= MAX_EXPANDED_NODES else None
-
-    def prefix(self, steps: tuple[ScopeStep, ...]) -> dict[str, tuple[PolicyNode, ...]] | None:
-        """The sections these outer steps resolve to, when this resolver has resolved them before."""
-        hit = self._prefixes.get(tuple(id(s.policy) for s in steps))
-        if hit is not None and all(a is s.policy for a, s in zip(hit[0], steps, strict=True)):
-            return hit[1]
-        return None
-
-    def remember_prefix(self, steps: tuple[ScopeStep, ...], sections: dict[str, tuple[PolicyNode, ...]]) -> None:
-        policies = tuple(s.policy for s in steps)
-        self._prefixes[tuple(id(p) for p in policies)] = (policies, sections)
 
     def _facts_of(self, node: PolicyNode) -> tuple[int, bool]:
         """(elements in the subtree, whether an include is among them), walked once per node."""
@@ -299,33 +286,19 @@ def scope_chain(
 
 
 def resolve_sections(chain: tuple[ScopeStep, ...], fragments: FragmentResolver) -> dict[str, tuple[PolicyNode, ...]]:
-    """Each section of the chain, outer scope first. The operations of an API share everything but the last step:
-    that prefix is resolved once per resolver (the steps it skips would only hit `resolve_step`'s memory)."""
-    head, last = chain[:-1], chain[-1:]
-    known = fragments.prefix(head) if REMEMBER else None
+    """Each section of the chain, outer scope first. The operations of an API share every step but the last:
+    `resolve_step` remembers those, so only the operation's own step is worked out anew."""
     sections: dict[str, tuple[PolicyNode, ...]] = {}
-    heads: dict[str, tuple[PolicyNode, ...]] = {}
     for section in SECTIONS:
-        if known is not None:
-            inherited = known[section]
-        else:
-            inherited = heads[section] = _resolve_steps(head, section, (), fragments)
-        sections[section] = _resolve_steps(last, section, inherited, fragments)
-    if REMEMBER and known is None:
-        fragments.remember_prefix(head, heads)
+        inherited: tuple[PolicyNode, ...] = ()
+        for step in chain:
+            if not step.usable:
+                continue
+            element = step.policy.document.section(section)  # type: ignore[union-attr]
+            if element is not None:
+                inherited = fragments.resolve_step(element, inherited)
+        sections[section] = inherited
     return sections
-
-
-def _resolve_steps(steps: tuple[ScopeStep, ...], section: str, inherited: tuple[PolicyNode, ...],
-                   fragments: FragmentResolver) -> tuple[PolicyNode, ...]:
-    for step in steps:
-        if not step.usable:
-            continue
-        element = step.policy.document.section(section)  # type: ignore[union-attr]
-        if element is None:
-            continue
-        inherited = fragments.resolve_step(element, inherited)
-    return inherited
 
 
 def products_by_api(service: ApimService) -> dict[str, tuple[Product, ...]]:
