@@ -78,8 +78,7 @@ class Reader:
         """`path` (parent/name) was listed as a folder, not a link (scandir's entry type): it resolves to its
         parent's real path and its own name, with no lstat of its own."""
         if self.root is not None and path not in self._real:
-            real = _real_dir(parent, self._real)
-            self._real[path] = real + name if real.endswith(os.sep) else real + os.sep + name
+            self._real[path] = os.path.join(_real_dir(parent, self._real), name)
 
     def is_file(self, path: str) -> bool:
         """A regular file, or a link to one (never a FIFO, socket or device: opening those could block). What
