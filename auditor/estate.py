@@ -16,6 +16,17 @@ from .usage.model import UsageData
 
 __all__ = ["CollectionGap"]  # re-exported: sources build gaps from here
 
+# Azure resource tags as sorted (name, value) pairs: hashable, so entities stay frozen. Tag names are
+# case-insensitive in Azure; sources keep them as written and readers compare them case-insensitively.
+Tags = tuple[tuple[str, str], ...]
+
+
+def tags_from(raw: object) -> Tags:
+    """Tags from an ARM/Terraform/Resource Graph `tags` object; anything that is not a mapping is no tags."""
+    if not isinstance(raw, dict):
+        return ()
+    return tuple(sorted((str(k), str(v)) for k, v in raw.items() if isinstance(k, str) and isinstance(v, (str, int, float))))
+
 # What a source can carry. A rule that needs a kind its sources did not carry is "not evaluated".
 CARRIES_POLICIES = "policies"
 CARRIES_APIS = "apis"  # API metadata: service URL, subscription requirement, products
@@ -98,8 +109,11 @@ class Product:
 
 @dataclass(frozen=True, slots=True)
 class Workspace:
+    """An APIM workspace: a team's slice of a service, with its own APIs, products, backends and policy."""
+
     name: str
     policy: Policy | None = None
+    tags: Tags = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -149,6 +163,7 @@ class Backend:
     backend_type: str = "single"  # single or pool
     pool_members: tuple[str, ...] = ()  # backend ids of a pool
     resource_id: str = ""  # e.g. the Azure OpenAI account behind it
+    workspace: str | None = None
 
     def __post_init__(self) -> None:
         if self.url:  # `?code=` / `?api-key=` in a backend URL never enters the estate
@@ -160,6 +175,7 @@ class Logger:
     name: str
     logger_type: str  # applicationInsights, azureMonitor, azureEventHub
     resource_id: str = ""
+    workspace: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -173,6 +189,7 @@ class Diagnostic:
     sampling_percentage: float | None = None
     llm_logging: str | None = None  # largeLanguageModel.logs: "enabled"/"disabled", None if unknown
     origin: Origin = field(default_factory=Origin)
+    workspace: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -190,6 +207,7 @@ class ApimService:
     loggers: tuple[Logger, ...] = ()
     diagnostics: tuple[Diagnostic, ...] = ()
     origin: Origin = field(default_factory=Origin)
+    tags: Tags = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -197,7 +215,20 @@ class Deployment:
     name: str
     model: str = ""
     model_version: str = ""
-    sku: str = ""  # GlobalStandard, DataZoneStandard, Standard, ProvisionedManaged ...
+    sku: str = ""  # GlobalStandard, DataZoneStandard, Standard, ProvisionedManaged, GlobalBatch ...
+    capacity: int | None = None  # sku.capacity: PTUs for a provisioned deployment; None when not read
+    tags: Tags = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Project:
+    """A Foundry project (`Microsoft.CognitiveServices/accounts/projects`): it groups work inside an AIServices
+    account but is billed as the account, so projects on one shared deployment are not told apart by the bill."""
+
+    name: str
+    resource_id: str = ""
+    tags: Tags = ()
+    origin: Origin = field(default_factory=Origin)
 
 
 @dataclass(frozen=True, slots=True)
@@ -214,6 +245,8 @@ class AiAccount:
     network_default_action: str | None = None  # Allow / Deny
     deployments: tuple[Deployment, ...] = ()
     origin: Origin = field(default_factory=Origin)
+    tags: Tags = ()
+    projects: tuple[Project, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
