@@ -8,6 +8,7 @@ from aoai_audit.config import Settings
 from aoai_audit.engine import run_audit
 from aoai_audit.sources.detect import load_paths
 from aoai_audit.sources.live import LiveOptions, collect_live
+from clock import VirtualClock
 from conftest import EXAMPLE
 from fakearm import (
     READER,
@@ -94,13 +95,19 @@ def test_without_resource_graph_it_falls_back_to_arm_list_calls(fake):
 
 
 def test_reads_are_paced_by_the_remaining_reads_header_not_429s(fake):
-    # a small bucket: the example needs about 40 reads; metered as ARM does, per subscription and for the tenant
-    fake.throttle(15, 15, per_subscription=True)
-    _, unpaced = live(fake, pacing=False)
-    fake.throttle(15, 15, per_subscription=True)
-    _, paced = live(fake)
-    assert unpaced.statuses[429] > 0  # without pacing the collection runs into the throttle
-    assert paced.statuses[429] == 0 and paced.paced > 0  # with it, it waits for the refill instead
+    """ARM's read bucket refills at 25 a second per subscription and for the tenant (learn.microsoft.com/azure/
+    azure-resource-manager/management/request-limits-and-throttling), here with a small bucket (the example needs
+    about 40 reads). The fake's buckets and the pacer run on one virtual clock: time moves only by the pacer's
+    waits, so the count of 429s cannot depend on how fast or loaded the machine is."""
+    clock = VirtualClock()
+    fake.throttle(15, 25, per_subscription=True, clock=clock)
+    _, unpaced = live(fake, pacing=False, clock=clock)
+    assert unpaced.statuses[429] > 0 and clock.sleeps == []  # without pacing the collection runs into the throttle
+    clock = VirtualClock()
+    fake.throttle(15, 25, per_subscription=True, clock=clock)
+    estate, paced = live(fake, clock=clock)
+    assert paced.statuses[429] == 0 and not estate.gaps  # with it, it waits for the refill instead
+    assert paced.paced == pytest.approx(sum(clock.sleeps)) and paced.paced > 0
 
 
 def test_a_token_that_expires_mid_run_is_renewed_before_it_expires(fake):

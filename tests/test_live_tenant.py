@@ -16,6 +16,7 @@ from aoai_audit.snapshot import snapshot_document
 from aoai_audit.sources.detect import load_paths
 from aoai_audit.sources.live import LiveOptions, collect_live
 from aoai_audit.sources.pacing import SubscriptionPacers
+from clock import VirtualClock
 from conftest import EXAMPLE, ROOT
 from fakearm import FakeARM, login_env, tenant_from_estate
 
@@ -29,7 +30,9 @@ def tenant(monkeypatch):
     with FakeARM(page_size=50) as srv:
         for sub in SUBS:
             srv.load(tenant_from_estate(estate, sub=sub))
-        # ARM's model: a bucket per subscription and one for tenant-level reads; small, so pacing matters
+        # ARM's model: a bucket per subscription and one for tenant-level reads; small, so pacing matters. On wall
+        # time (worker processes cannot share a virtual clock), refilled 16 times faster than the pacers assume
+        # (25 a second), so their estimate of what is left never exceeds the bucket whatever the machine's load.
         srv.throttle(40, 400, per_subscription=True)
         for name, value in login_env(srv).items():
             monkeypatch.setenv(name, value)
@@ -47,9 +50,14 @@ def test_pacers_are_per_subscription_with_one_for_tenant_reads():
 
 
 def test_subscriptions_side_by_side_read_the_same_estate_as_one_after_another(tenant):
+    """ARM's refill rate (25 reads a second per subscription and for the tenant, request-limits-and-throttling)
+    on a virtual clock shared by the fake's buckets and the pacers: no 429 whatever the machine's load."""
+    clock = VirtualClock()
+    tenant.throttle(40, 25, per_subscription=True, clock=clock)
+
     def collect(width: int):
         return collect_live(LiveOptions(subscriptions=SUBS, arm_endpoint=tenant.base_url, client_kwargs=dict(FAST),
-                                        max_subscriptions=width))
+                                        max_subscriptions=width, clock=clock))
 
     parallel, counter = collect(len(SUBS))
     assert not parallel.gaps, parallel.gaps

@@ -95,6 +95,7 @@ class LiveOptions:
     tracker: Any = None  # progress bar: .add(n) services to read, .advance(label) one done
     pacing: bool = True  # wait for ARM's read budget (remaining-reads header) instead of running into 429s
     jobs: int | None = None  # processes that read slices of the subscriptions; None: one per core (worker_processes)
+    clock: Any = None  # the pacer's clock (pacing.Clock; tests: a virtual one shared with a fake ARM); None: wall time
 
 
 class RequestCounter:
@@ -271,8 +272,8 @@ def principal_from_token(token: str) -> str | None:
 
 def worker_processes(options: LiveOptions, subscriptions: int) -> int:
     """Processes to read in: the option, else one per core the run may use, never more than subscriptions.
-    One process when a credential object was handed in (it cannot cross into another process)."""
-    if options.credential is not None or subscriptions < 2:
+    One process when a credential or a clock was handed in (neither can cross into another process)."""
+    if options.credential is not None or options.clock is not None or subscriptions < 2:
         return 1
     if options.jobs is not None:
         return max(1, min(options.jobs, subscriptions))
@@ -285,7 +286,8 @@ class LiveCollector:
         self.options = options
         self.gaps: list[CollectionGap] = []
         self.counter = RequestCounter()
-        self.pacer = SubscriptionPacers(enabled=options.pacing, max_in_flight=options.max_in_flight)
+        self.pacer = SubscriptionPacers(enabled=options.pacing, max_in_flight=options.max_in_flight,
+                                        **({"clock": options.clock} if options.clock is not None else {}))
         self._lock = threading.Lock()
         arm, authority = CLOUDS.get(options.cloud, CLOUDS["AzureCloud"])
         self.arm = (options.arm_endpoint or arm).rstrip("/")
