@@ -79,3 +79,22 @@ def test_every_subscription_pacer_waits_on_the_clock_it_was_given():
     pacers.before_request(url)
     pacers.after_request(url, {HEADER: "11"})
     assert pacers.for_url(url).clock is clock and clock.sleeps and pacers.waited == pytest.approx(sum(clock.sleeps))
+
+
+def test_after_an_idle_spell_the_estimate_stops_at_a_full_bucket_less_the_reads_in_flight():
+    """Time alone fills a bucket only to its size, and reads sent but not yet answered will still take their
+    tokens: two overlapping bursts after a pause must not be let through on the strength of the pause."""
+    clock = VirtualClock()
+    pacer, bucket = ReadPacer(clock=clock), Bucket(clock, 15, 25.0)
+    drive(pacer, bucket, 1)  # the header says 14 left: the bucket holds at least 15
+    clock.sleep(60)  # idle: counted by time alone, 1,500 reads would be waiting
+    for _ in range(8):
+        pacer.before_request()  # sent, not yet at ARM
+    answers = [bucket.read() for _ in range(8)]  # they land; their answers are still on the way back
+    for _ in range(8):
+        pacer.before_request()
+    answers += [bucket.read() for _ in range(8)]
+    for headers in answers:
+        pacer.observe(headers)
+        pacer.answered()
+    assert bucket.refused == 0 and pacer.pending == 0

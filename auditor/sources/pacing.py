@@ -5,6 +5,11 @@ reports what is left in `x-ms-ratelimit-remaining-subscription-reads`. The pacer
 from that header, reserves a token per request across threads, and makes a request wait for the refill
 when the estimate falls to a low-water mark. 429s with Retry-After are still honoured by the SDK retry.
 
+A bucket never holds more than its size, so time alone does not raise the estimate past the largest count
+a header has shown (plus the read that header answered), less the requests still in flight: after an idle
+spell, or while answers are slow to come back, the pacer would otherwise believe in reads ARM has not got.
+(Reads in flight beyond the bucket's size are not held back: ARM's bucket holds 250, the run's bound is 64.)
+
 Time comes from a clock handed in (the system's by default), so a test can put the pacer and a fake ARM's
 bucket on one virtual clock and get the same answer however loaded the machine is.
 """
@@ -50,6 +55,8 @@ class ReadPacer:
         self.clock = clock
         self.tokens: float | None = None  # estimate; None until the first response says
         self.at = clock.monotonic()
+        self.ceiling: float | None = None  # the least the bucket can hold: the largest header seen, plus one
+        self.pending = 0  # requests sent (their tokens reserved) whose answer has not come back
         self.waited = 0.0
         self._lock = threading.Lock()
         # Until a response says how many reads are left, one request goes alone (a probe) and the others wait
@@ -68,6 +75,7 @@ class ReadPacer:
                 return
             with self._lock:
                 now = self.clock.monotonic()
+                self.ceiling = max(self.ceiling or 0.0, remaining + 1)
                 # the header is the truth as of now; keep the lower of it and our estimate (others may have read)
                 estimate = self._estimate(now)
                 if estimate is None or remaining < estimate:
@@ -75,13 +83,18 @@ class ReadPacer:
             return
 
     def _estimate(self, now: float) -> float | None:
-        """Tokens left now; `at` may lie ahead (reservations made by waiting requests), which lowers it."""
+        """Tokens left now; `at` may lie ahead (reservations made by waiting requests), which lowers it.
+        Never more than a full bucket less the requests in flight, which may not have reached ARM yet."""
         if self.tokens is None:
             return None
-        return self.tokens + (now - self.at) * self.rate
+        refilled = self.tokens + (now - self.at) * self.rate
+        return refilled if self.ceiling is None else min(refilled, self.ceiling - self.pending)
 
     def answered(self) -> None:
-        """A response (or a failure) came back: the requests held behind the probe may go."""
+        """A response (or a failure) came back: its request is no longer in flight, and the requests held
+        behind the probe may go."""
+        with self._lock:
+            self.pending = max(0, self.pending - 1)
         self._answered.set()
 
     def before_request(self) -> None:
@@ -95,6 +108,7 @@ class ReadPacer:
         with self._lock:
             now = self.clock.monotonic()
             estimate = self._estimate(now)
+            self.pending += 1
             if estimate is None:
                 return
             wait = 0.0 if estimate >= self.low_water else (self.low_water - estimate) / self.rate
