@@ -7,12 +7,22 @@ from pathlib import Path
 
 import pytest
 
-from aoai_audit.config import Settings
-from aoai_audit.engine import AuditResult, run_audit
-from aoai_audit.rules import Registry, load_registry
-from aoai_audit.sources.detect import load_paths
+import tree_guard
 
 ROOT = Path(__file__).resolve().parent.parent
+# Before anything of aoai_audit is imported: the suite tests this tree or nothing (tests/tree_guard.py).
+STALE = tree_guard.check(ROOT)
+if STALE is None:  # else pytest_configure stops the run before a test could use these
+    from aoai_audit.config import Settings
+    from aoai_audit.engine import AuditResult, run_audit
+    from aoai_audit.rules import Registry, load_registry
+    from aoai_audit.sources.detect import load_paths
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    if STALE is not None:
+        raise pytest.UsageError(STALE)
+
 FIXTURES = ROOT / "tests" / "fixtures"
 RULE_FIXTURES = FIXTURES / "rules"
 EXAMPLE = ROOT / "fixtures" / "example" / "contoso-apim"
