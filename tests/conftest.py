@@ -26,7 +26,8 @@ def pytest_configure(config: pytest.Config) -> None:
 FIXTURES = ROOT / "tests" / "fixtures"
 RULE_FIXTURES = FIXTURES / "rules"
 EXAMPLE = ROOT / "fixtures" / "example" / "contoso-apim"
-CORPUS = ROOT.parent / "shared" / "corpus"
+# Real public policies and IaC (MIT; sources, commits and licences in tests/fixtures/corpus/SOURCES.md, licences/)
+CORPUS = FIXTURES / "corpus"
 
 
 @pytest.fixture(scope="session")
