@@ -49,3 +49,12 @@ def audit(paths, registry: Registry | None = None, **settings) -> AuditResult:
 
 def keyed(result: AuditResult, rule_id: str | None = None) -> set[tuple[str, str]]:
     return {(f.rule_id, f.resource) for f in result.findings if rule_id is None or f.rule_id == rule_id}
+
+
+@pytest.hookimpl(tryfirst=True)  # before `-m` deselects by marker
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """A test that drives Chromium (it uses the `browser` fixture) is a `browser` test, so `-m browser` selects
+    exactly those; tests/test_markers.py checks this against the modules that import the Chromium helper."""
+    for item in items:
+        if "browser" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.browser)

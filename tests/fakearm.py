@@ -76,6 +76,7 @@ class FakeARM:
         self.log_tables: dict[str, dict[str, list[dict[str, Any]]]] = {}  # resource id (lower) -> table -> raw rows
         self.no_table_access: set[str] = set()  # resource ids (lower) whose queries see empty tables
         self._lock = threading.Lock()
+        self._closing = threading.Event()  # set on exit: answers held back ("SLOW") are dropped
         self.ca = ca or trustme.CA()  # share one CA: a second server the SDK clients trust (another host)
         cert = self.ca.issue_cert("127.0.0.1", "localhost")
         ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
@@ -109,7 +110,9 @@ class FakeARM:
                     outer.requests.append(rec)
                 status, headers, payload = outer.dispatch(rec)
                 if isinstance(payload, tuple) and payload[0] == "SLOW":  # ("SLOW", seconds): answer late
-                    time.sleep(payload[1])
+                    if outer._closing.wait(payload[1]):  # the server is closing: the client gave up long ago
+                        self.close_connection = True
+                        return
                     status, headers, payload = outer.route(rec)
                 if payload == "RESET":
                     self.close_connection = True
@@ -144,6 +147,7 @@ class FakeARM:
         return self
 
     def __exit__(self, *exc: Any) -> None:
+        self._closing.set()
         self.httpd.shutdown()
         self.httpd.server_close()
         os.unlink(self.ca_path)

@@ -1,8 +1,9 @@
 """Each hostile input ends as a finding naming the file or a one-line error, within bounds; never a traceback.
 
-Each scan runs in its own process, timed, and reports its own peak RSS (VmHWM); the bounds are generous enough
-not to flake on a loaded machine yet far below what the unbounded readers took (fragments that include each
-other: minutes and over 1 GB; a YAML alias bomb: 3 GB; a gzip bomb: 5.5 GB).
+Each scan runs in its own process and reports its own peak RSS (VmHWM); the bound is far below what the
+unbounded readers took (fragments that include each other: over 1 GB; a YAML alias bomb: 3 GB; a gzip bomb:
+5.5 GB), and memory does not depend on the machine's load. Time is not asserted (scripts/hostile_table.py
+measures it); a scan that does not end within TIME_LIMIT fails as a hang.
 """
 
 from __future__ import annotations
@@ -11,7 +12,6 @@ import json
 import resource
 import subprocess
 import sys
-import time
 
 import pytest
 
@@ -21,7 +21,6 @@ from hostile_cases import MEASURED, cases
 NAMES = [c.name for c in cases()]
 TIME_LIMIT = 120  # seconds: a hang fails the test instead of the CI job
 MEMORY_LIMIT = 1024 * 2**20  # bytes of address space beyond which the scan is killed
-TIME_BOUND = 30  # seconds one hostile scan may take (start-up included; a few on an idle machine)
 RSS_BOUND = 500 * 1024  # kB of peak resident memory one hostile scan may use
 
 
@@ -37,12 +36,10 @@ def scan(target):
 def test_hostile_input(tmp_path, name):
     (case,) = [c for c in cases() if c.name == name]
     target = case.build(tmp_path)
-    start = time.monotonic()
     proc = scan(target)
-    took = time.monotonic() - start
     peak_kb = int(proc.stderr.rsplit("PEAK_RSS_KB=", 1)[1])
     assert "Traceback" not in proc.stderr, proc.stderr[-3000:]
-    assert took < TIME_BOUND and peak_kb < RSS_BOUND, (took, peak_kb)
+    assert peak_kb < RSS_BOUND, peak_kb
     assert proc.returncode in (1, 2), proc.stderr  # the example has findings; a lone broken file saw nothing
     doc = json.loads(proc.stdout)
     au002 = [f for f in doc["findings"] if f["rule_id"] == "AU002"]
