@@ -18,6 +18,8 @@ import pytest
 from conftest import ROOT
 from hostile_cases import MEASURED, cases
 
+pytestmark = pytest.mark.slow  # a scan in a process of its own per input
+
 NAMES = [c.name for c in cases()]
 TIME_LIMIT = 120  # seconds: a hang fails the test instead of the CI job
 MEMORY_LIMIT = 1024 * 2**20  # bytes of address space beyond which the scan is killed

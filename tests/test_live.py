@@ -67,6 +67,7 @@ def test_every_client_of_a_run_shares_one_connection_pool(fake):
     assert fake.connections <= 4 + 2  # the in-flight bound, plus the credential's own sign-in connections
 
 
+@pytest.mark.slow  # every read, and the sign-in, retried against a proxy that refuses
 def test_proxy_settings_of_the_environment_are_still_honoured(fake, monkeypatch):
     """The environment is read once per origin, not per request (transport.py): still read. A proxy that does
     not answer fails every read (a gap each), and nothing reaches the service behind it."""

@@ -15,7 +15,8 @@ from fault_cases import APIS, READ_TIMEOUT, RETRIES, cases
 
 KW = {"retry_total": RETRIES, "retry_backoff_factor": 0.01, "retry_backoff_max": 0.05, "read_timeout": READ_TIMEOUT,
       "connection_timeout": 2}
-NAMES = [c.name for c in cases("https://x")]
+# the timeouts wait for the read timeout on every attempt
+NAMES = [pytest.param(c.name, marks=pytest.mark.slow) if "timeout" in c.name else c.name for c in cases("https://x")]
 
 
 @pytest.fixture()

@@ -68,6 +68,7 @@ def test_subscriptions_side_by_side_read_the_same_estate_as_one_after_another(te
     assert tenant.writes() == []
 
 
+@pytest.mark.slow  # spawns worker processes
 def test_slices_read_in_processes_give_the_estate_of_one_process(tenant):
     """--jobs: slices of the subscriptions read by worker processes (real SDK clients in each, against the fake
     over TLS), merged into the estate a single process reads, in the order given."""
@@ -87,6 +88,7 @@ def test_slices_read_in_processes_give_the_estate_of_one_process(tenant):
     assert tenant.writes() == []
 
 
+@pytest.mark.slow  # spawns worker processes
 def test_a_slice_whose_process_fails_is_a_gap_for_each_of_its_subscriptions(tenant):
     """Fail closed: a worker whose reading raises (here: a pool of no threads) leaves gaps naming every
     subscription of its slice, not an estate that looks complete."""
@@ -132,6 +134,7 @@ def _comparable(path) -> dict:
     return doc
 
 
+@pytest.mark.slow  # runs the workflow's shell steps and the CLI
 def test_sharded_workflow_collects_slices_and_one_scan_equals_the_unsharded_scan(tenant, tmp_path):
     """docs/ci/sharded-audit.yml, its own shell steps run here: each matrix job collects its slice, the scan job
     scans every snapshot; the only stand-in is `aoai-audit` pointed at the fake ARM instead of Azure."""

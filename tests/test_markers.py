@@ -4,22 +4,26 @@ at least one test, and pytest always says why a test was skipped."""
 from __future__ import annotations
 
 import ast
+import functools
 import os
 import subprocess
 import sys
+
+import pytest
 
 from conftest import ROOT
 
 TESTS = ROOT / "tests"
 
 
-def collect(*args: str) -> set[str]:
+@functools.cache
+def collect(*args: str) -> frozenset[str]:
     """Node ids pytest selects (a collection only, in a subprocess: this run's own selection does not matter)."""
-    proc = subprocess.run([sys.executable, "-m", "pytest", "--collect-only", "-q", "-p", "no:cacheprovider", *args],
+    proc = subprocess.run([sys.executable, "-m", "pytest", "--collect-only", "-p", "no:cacheprovider", *args],
                           cwd=ROOT, capture_output=True, text=True, timeout=300,
                           env={**os.environ, "PYTHONDONTWRITEBYTECODE": "1"})
     assert proc.returncode in (0, 5), proc.stdout[-2000:] + proc.stderr[-2000:]  # 5: nothing selected
-    return {line for line in proc.stdout.splitlines() if "::" in line}
+    return frozenset(line for line in proc.stdout.splitlines() if "::" in line)
 
 
 def drives_chromium(path) -> bool:
@@ -33,15 +37,20 @@ def drives_chromium(path) -> bool:
     return False
 
 
+@pytest.mark.slow  # collects the suite in subprocesses
 def test_browser_selects_exactly_the_tests_that_drive_chromium():
     modules = sorted(p for p in TESTS.glob("test_*.py") if drives_chromium(p))
     assert modules, "some test drives Chromium"
     rel = [p.relative_to(ROOT).as_posix() for p in modules]
-    assert collect("-m", "browser") == collect(*rel) != set()
+    assert collect("-m", "browser") == collect(*rel) != frozenset()
 
 
-def test_every_declared_marker_selects_a_test(pytestconfig):
-    for marker in (line.split(":", 1)[0].strip() for line in pytestconfig.getini("markers")):
+@pytest.mark.slow  # collects the suite in subprocesses
+def test_every_declared_marker_selects_a_test():
+    tomllib = pytest.importorskip("tomllib")  # Python 3.11+
+    declared = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["pytest"]["ini_options"]["markers"]
+    assert declared
+    for marker in (line.split(":", 1)[0].strip() for line in declared):
         assert collect("-m", marker), f"-m {marker} selects nothing"
 
 

@@ -13,6 +13,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 import tree_guard
 from conftest import ROOT
 
@@ -35,6 +37,7 @@ def run_pytest(path_first: Path, *args: str) -> subprocess.CompletedProcess:
                           env=env, capture_output=True, text=True, timeout=300)
 
 
+@pytest.mark.slow  # runs pytest in a subprocess
 def test_an_installed_copy_equal_to_the_tree_is_tested(tmp_path):
     site = tmp_path / "site-packages"
     copy_package(site)
@@ -46,6 +49,7 @@ def test_an_installed_copy_equal_to_the_tree_is_tested(tmp_path):
     assert "[100%]" in proc.stdout
 
 
+@pytest.mark.slow  # runs pytest in a subprocess
 def test_a_copy_that_differs_from_the_tree_stops_the_run_with_the_fix(tmp_path):
     """The issue's case: a `raise` appended to a module of the tree after a non-editable install; here the copy
     is the changed one, and a template differs too. Nothing is collected, nothing of the copy runs."""
@@ -64,6 +68,7 @@ def test_a_copy_that_differs_from_the_tree_stops_the_run_with_the_fix(tmp_path):
     assert "Traceback" not in out and "stale copy imported" not in out and "passed" not in out
 
 
+@pytest.mark.slow  # runs pytest in a subprocess
 def test_another_checkouts_folders_stop_the_run_even_when_equal(tmp_path):
     """An editable install of a sibling checkout: not this tree, whatever it holds today."""
     checkout = tmp_path / "other-checkout"

@@ -18,6 +18,8 @@ import pytest
 import aoai_audit
 from conftest import EXAMPLE, ROOT
 
+pytestmark = pytest.mark.slow  # builds a wheel and virtual environments
+
 # Source folder → where its files sit inside the wheel (pyproject/setup.py map them the same way).
 MAPPED = {"auditor": "aoai_audit", "checks": "aoai_audit/checks", "report_templates": "aoai_audit/report_templates"}
 
