@@ -182,7 +182,7 @@ def test_terraform_state_and_malformed(registry):
 def test_terraform_streamed_reads_as_the_whole_document(name, monkeypatch):
     """A plan is streamed (only planned_values/values and the configuration's references are built); the estate
     is the one the whole-document reader gives."""
-    import aoai_audit.sources.terraform as terraform
+    import aoai_audit.sources.terraform.stream as terraform
 
     path = str(ROOT / TF / name)
     doc = terraform.stream_show_json(path)

@@ -65,14 +65,14 @@ def _json_estate(path: str, walked: bool = False) -> Estate:
 
 def _streamed_terraform(path: str) -> dict | None:
     try:
-        from .terraform import stream_show_json
+        from .terraform.stream import stream_show_json
     except ImportError:
         return None
     return stream_show_json(path)
 
 
 # Where each format's reader lives, relative to this package.
-_READERS = {"arm": "arm.reader", "terraform": "terraform"}
+_READERS = {"arm": "arm.reader", "terraform": "terraform.reader"}
 
 
 def _with_reader(module: str, func: str, path: str, doc: dict) -> Estate:
