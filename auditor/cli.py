@@ -204,7 +204,9 @@ class _ProgressBar:
 def _live_estate(live: dict, reader_principal: str | None, usage: dict | None = None, settings=None):
     import contextlib
 
-    from .sources.live import LiveOptions, RequestCounter, collect_live
+    from .sources.live.collector import collect_live
+    from .sources.live.http import RequestCounter
+    from .sources.live.options import LiveOptions
 
     def say(msg: str) -> None:
         click.echo(f"aoai-audit: {msg}", err=True)

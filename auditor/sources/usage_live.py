@@ -22,7 +22,7 @@ from ..usage.files import UsageFileError, row_from_mapping
 from ..usage.kql import PLATFORM_FILTER, PLATFORM_METRICS, PLATFORM_TOP, UsageQuery, build_queries
 from ..usage.model import PLATFORM, UsageData, UsageRow
 from .billed import read_billed_cost
-from .reader import LiveReader
+from .live.reader import LiveReader
 
 if TYPE_CHECKING:
     from ..config import Settings
