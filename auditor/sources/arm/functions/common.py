@@ -9,16 +9,28 @@ that cannot say anything about an unknown argument raises `NeedsKnown`; the eval
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from ..syntax import Call
 from ..values import OpenObject, Unknown, label_of
 
-if TYPE_CHECKING:
-    from ..evaluator import Evaluator
+
+class Evaluator(Protocol):
+    """What a lazy function may ask of the evaluator (evaluator.Evaluator), named here so that the function
+    tables need not import the evaluator that reads them."""
+
+    copy: dict[str, int]
+    locals: dict[str, Any]
+
+    def eval(self, node: Any) -> Any: ...
+    def parameter(self, name: str) -> Any: ...
+    def variable(self, name: str) -> Any: ...
+    def reference(self, target: Any, full: bool) -> Any: ...
+    def _with_locals(self, values: dict[str, Any]) -> Evaluator: ...
+
 
 Eager = Callable[[list[Any], Call], Any]
-Lazy = Callable[["Evaluator", Call], Any]
+Lazy = Callable[[Evaluator, Call], Any]
 
 
 def unknown_call(args: list[Any], node: Call) -> Any:

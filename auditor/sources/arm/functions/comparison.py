@@ -4,7 +4,7 @@ https://learn.microsoft.com/azure/azure-resource-manager/templates/template-func
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from ..syntax import Call
 from ..values import (
@@ -15,9 +15,6 @@ from ..values import (
     need_known,
 )
 from .common import Eager
-
-if TYPE_CHECKING:
-    pass
 
 
 def _coalesce(args: list[Any], node: Call) -> Any:

@@ -4,13 +4,7 @@ https://learn.microsoft.com/azure/azure-resource-manager/templates/template-func
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from .common import Eager, unknown_call
-
-if TYPE_CHECKING:
-    pass
-
 
 EAGER: dict[str, Eager] = {
     "utcnow": unknown_call,

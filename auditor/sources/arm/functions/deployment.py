@@ -4,17 +4,14 @@ https://learn.microsoft.com/azure/azure-resource-manager/templates/template-func
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from ..syntax import Call
 from ..values import (
     Unknown,
     label_of,
 )
-from .common import Lazy, scope_object
-
-if TYPE_CHECKING:
-    from ..evaluator import Evaluator
+from .common import Evaluator, Lazy, scope_object
 
 
 def _param_call(ev: Evaluator, node: Call) -> Any:

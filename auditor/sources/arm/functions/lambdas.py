@@ -5,7 +5,7 @@ mapValues apply it. https://learn.microsoft.com/azure/azure-resource-manager/tem
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from ..syntax import Call, Unresolvable
 from ..values import (
@@ -15,10 +15,7 @@ from ..values import (
     label_of,
     truth,
 )
-from .common import Lazy
-
-if TYPE_CHECKING:
-    from ..evaluator import Evaluator
+from .common import Evaluator, Lazy
 
 
 class Lambda:

@@ -5,7 +5,7 @@ https://learn.microsoft.com/azure/azure-resource-manager/templates/template-func
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from ..syntax import Call, Unresolvable
 from ..values import (
@@ -16,10 +16,7 @@ from ..values import (
     need_known,
     truth,
 )
-from .common import Eager, Lazy
-
-if TYPE_CHECKING:
-    from ..evaluator import Evaluator
+from .common import Eager, Evaluator, Lazy
 
 
 def _bool(args: list[Any], node: Call) -> Any:

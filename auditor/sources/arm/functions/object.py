@@ -4,7 +4,7 @@ https://learn.microsoft.com/azure/azure-resource-manager/templates/template-func
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from ..syntax import Call
 from ..values import (
@@ -16,9 +16,6 @@ from ..values import (
     need_known,
 )
 from .common import Eager, unknown_call
-
-if TYPE_CHECKING:
-    pass
 
 
 def _items(args: list[Any], node: Call) -> Any:

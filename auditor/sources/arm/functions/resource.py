@@ -5,7 +5,7 @@ https://learn.microsoft.com/azure/azure-resource-manager/templates/template-func
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from ..syntax import Call, Unresolvable
 from ..values import (
@@ -15,10 +15,7 @@ from ..values import (
     Unknown,
     text,
 )
-from .common import Eager, Lazy, unknown_call
-
-if TYPE_CHECKING:
-    from ..evaluator import Evaluator
+from .common import Eager, Evaluator, Lazy, unknown_call
 
 
 def _resource_id(prefix: Any, kind: str = "resourceGroup") -> Callable[[list[Any], Call], Any]:

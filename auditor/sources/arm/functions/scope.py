@@ -4,18 +4,12 @@ https://learn.microsoft.com/azure/azure-resource-manager/templates/template-func
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from ..values import (
     RESOURCE_GROUP_T,
     SUBSCRIPTION_T,
     Unknown,
 )
 from .common import Lazy, scope_object
-
-if TYPE_CHECKING:
-    pass
-
 
 LAZY: dict[str, Lazy] = {
     "resourcegroup": scope_object("resourceGroup()", {

@@ -10,7 +10,7 @@ import json
 import re
 import urllib.parse
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from ..syntax import Call
 from ..values import (
@@ -28,10 +28,6 @@ from ..values import (
     text,
 )
 from .common import Eager, unknown_call
-
-if TYPE_CHECKING:
-    pass
-
 
 # .NET composite formatting, as System.String.Format reads it (template-functions-string#format):
 # {index[,alignment][:formatString]}, with {{ and }} for literal braces.
