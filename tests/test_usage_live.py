@@ -13,11 +13,11 @@ from click.testing import CliRunner
 import example_usage
 from aoai_audit.cli import main
 from aoai_audit.config import Settings
-from aoai_audit.engine import run_audit
+from aoai_audit.engine import run_audit, with_live_usage
 from aoai_audit.sources.detect import load_paths
-from aoai_audit.sources.live import LiveOptions, collect_live
+from aoai_audit.sources.live import LiveOptions, live_session
 from aoai_audit.usage.files import load_usage_file
-from aoai_audit.usage.score import cents
+from aoai_audit.usage.tally import cents
 from conftest import EXAMPLE, ROOT
 from fakearm import SUB, FakeARM, add_account, arm_error, login_env, tenant_from_estate
 
@@ -104,9 +104,10 @@ def test_billed_cost_is_read_beside_the_estimate_and_a_403_names_the_role(fake, 
 
 
 def live(srv):
-    options = LiveOptions(subscriptions=(SUB,), arm_endpoint=srv.base_url, client_kwargs=dict(FAST),
-                          usage_window=WINDOW, logs_endpoint=srv.base_url)
-    return collect_live(options)[0]
+    """The estate with the window's usage read live, as `collect` saves it."""
+    options = LiveOptions(subscriptions=(SUB,), arm_endpoint=srv.base_url, client_kwargs=dict(FAST))
+    with live_session(options) as collector:
+        return with_live_usage(collector.collect(), Settings(), collector.usage_reader(WINDOW, srv.base_url))
 
 
 def test_live_usage_gives_the_team_tokens_of_the_exported_file(fake, registry):
