@@ -6,8 +6,9 @@ specification/attributes/{datetime_format,numeric_format,unit_format,key_value_f
 carry the `x_` prefix (specification/supported_features/custom_columns.md).
 
 One row per day × bucket × consumer (team, with its cost centre and owner) × account × model: the rows are the
-ledger's rows (auditor/usage/ledger.py, whole tokens and cents, rounded there) and add up to the platform total: teams + unknown bucket + traffic the gateway
-never saw (− what it over-metered) = what the Azure OpenAI accounts served. The unknown bucket and the
+ledger's rows (auditor/usage/ledger.py: whole tokens and cents, rounded there, not here) and add up to the
+platform total: teams + unknown bucket + traffic the gateway never saw (− what it over-metered) = what the
+Azure OpenAI accounts served. The unknown bucket and the
 unmetered traffic are rows of their own. Costs are estimates from the price table (x_PricingBasis says how
 each row was priced); tokens with no price carry cost 0 with x_Priced=false, never a guessed price.
 """
