@@ -90,7 +90,11 @@ def ledger_rows(summary: UsageSummary) -> list[LedgerRow]:
     base = summary.base
     all_tokens = _allocate(exact_tokens, Decimal(base.tokens), Decimal(1))
     all_money = _allocate(exact_money, base.money.quantize(CENT, rounding=ROUND_HALF_UP), CENT)
-    return [LedgerRow(*key, tokens=tokens, money=money,
-                      apis=tuple(sorted({m.api for m in groups[key] if m.api})),
-                      bases=tuple(sorted({m.basis for m in groups[key]})))
-            for key, tokens, money in zip(keys, all_tokens, all_money, strict=True)]
+    rows = []
+    for key, tokens, money in zip(keys, all_tokens, all_money, strict=True):
+        first, members = groups[key][0], groups[key]
+        rows.append(LedgerRow(first.day, first.bucket, first.dimension, first.consumer, first.cost_centre, first.owner,
+                              first.account, first.deployment, first.model, first.model_version, first.region,
+                              first.money is not None, tokens, money,
+                              tuple(sorted({m.api for m in members if m.api})), tuple(sorted({m.basis for m in members}))))
+    return rows
