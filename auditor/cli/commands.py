@@ -6,7 +6,7 @@ import sys
 
 import click
 
-from ..config import ConfigError, load_settings
+from ..config import ConfigError, Settings, load_settings
 from .inputs import apply_usage, load_estate
 from .options import (
     default_config,
@@ -57,7 +57,11 @@ def collect(paths, output, reader_principal, service_name, usage_files, no_usage
     from ..snapshot import write_snapshot
 
     usage = usage_args(usage_files, no_usage, window, date_from, date_to)
-    estate = load_estate(paths, live, reader_principal, usage, service_name=service_name)
+    with load_estate(paths, live, reader_principal, usage, service_name=service_name) as (estate, live_usage):
+        if live_usage is not None:
+            from ..engine import with_live_usage
+
+            estate = with_live_usage(estate, Settings(), live_usage)
     estate, _ = apply_usage(estate, None, usage)
     write_snapshot(estate, output)
     services = len(estate.services)
@@ -82,8 +86,8 @@ def kql(paths, window, date_from, date_to, config_path, service_name, **live):
     except ConfigError as exc:
         fail(str(exc))
     start, end = usage_window(window, date_from, date_to)
-    estate = load_estate(paths, {**live, "quiet": True}, service_name=service_name or settings.service_name)
-    ctx = build_context(estate, settings)
+    with load_estate(paths, {**live, "quiet": True}, service_name=service_name or settings.service_name) as (estate, _):
+        ctx = build_context(estate, settings)
     queries = build_queries(estate, ctx.llm_apis, start, end)
     if not queries and not estate.accounts:
         fail("no APIM service or Azure OpenAI account in " + (", ".join(paths) or "the subscriptions given"))

@@ -3,6 +3,7 @@ usage, prices and cost centres the options name."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 from dataclasses import replace
@@ -72,10 +73,11 @@ class _ProgressBar:
 
 
 
-def _live_estate(live: dict, reader_principal: str | None, usage: dict | None = None, settings=None):
-    import contextlib
-
-    from ..sources.live.collector import collect_live
+@contextlib.contextmanager
+def _live_estate(live: dict, reader_principal: str | None, usage: dict | None = None):
+    """The live estate and, when a usage window applies, the reader of its usage (the usage phase calls it once
+    the context says which APIs to query); the connections stay open until the caller is done."""
+    from ..sources.live.collector import live_session
     from ..sources.live.http import RequestCounter
     from ..sources.live.options import LiveOptions
 
@@ -92,29 +94,32 @@ def _live_estate(live: dict, reader_principal: str | None, usage: dict | None = 
         subscriptions=tuple(live["subscriptions"]), resource_group=live["resource_group"], apim=live["apim"],
         tenant=live["tenant"], cloud=live["cloud"], arm_endpoint=live["arm_endpoint"],
         reader_principal=reader_principal, progress=progress, all_subscriptions=live["all_subscriptions"],
-        usage_window=None if not usage or usage["no_usage"] else usage_window(
-            usage["window"], usage["date_from"], usage["date_to"]),
-        logs_endpoint=live.get("logs_endpoint") or live["arm_endpoint"], settings=settings, tracker=bar,
-        jobs=live.get("jobs"),
+        tracker=bar, jobs=live.get("jobs"),
     )
-    with bar or contextlib.nullcontext():
-        estate, counter = collect_live(options, on_start=counter_box.append if bar else None)
+    window = None if not usage or usage["no_usage"] else usage_window(usage["window"], usage["date_from"],
+                                                                       usage["date_to"])
+    with bar or contextlib.nullcontext(), live_session(options, counter_box.append if bar else None) as collector:
+        estate = collector.collect()
+        reader = None if window is None else collector.usage_reader(
+            window, live.get("logs_endpoint") or live["arm_endpoint"])
+        yield estate, reader
     if not live["quiet"]:
-        click.echo(f"aoai-audit: {counter.summary()}", err=True)
-    return estate
+        click.echo(f"aoai-audit: {collector.counter.summary()}", err=True)
 
 
-
-def load_estate(paths, live: dict, reader_principal: str | None = None, usage: dict | None = None, settings=None,
-          service_name: str | None = None):
+@contextlib.contextmanager
+def load_estate(paths, live: dict, reader_principal: str | None = None, usage: dict | None = None,
+                service_name: str | None = None):
+    """The estate to audit, and the live usage reader when usage is read live (None otherwise)."""
     if live["subscriptions"] or live["all_subscriptions"]:
         if paths:
             fail("give PATHs or --subscription, not both")
-        return _live_estate(live, reader_principal, usage, settings)
+        with _live_estate(live, reader_principal, usage) as loaded:
+            yield loaded
+        return
     if not paths:
         fail("give at least one PATH to audit (an APIOps folder, template, plan, policy file or snapshot), "
-              "or --subscription ID to audit live")
+             "or --subscription ID to audit live")
     from ..sources.detect import load_paths
 
-    return load_paths(list(paths), service_name)
-
+    yield load_paths(list(paths), service_name), None

@@ -93,9 +93,9 @@ def scan(
             fail(str(exc))
     try:
         usage = usage_args(usage_files, no_usage, window, date_from, date_to, prices_file, cost_centres_file)
-        estate = load_estate(paths, live, settings.reader_principal, usage, settings, settings.service_name)
-        estate, settings = apply_usage(estate, settings, usage)
-        result = run_audit(estate, registry, settings, known_baseline)
+        with load_estate(paths, live, settings.reader_principal, usage, settings.service_name) as (estate, live_usage):
+            estate, settings = apply_usage(estate, settings, usage)
+            result = run_audit(estate, registry, settings, known_baseline, live_usage)
     except FileNotFoundError as exc:
         fail(f"{exc.args[0]}: no such file or directory")
     finally:

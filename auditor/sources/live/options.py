@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -32,9 +31,6 @@ class LiveOptions:
     credential: Any = None  # injected by tests or embedding code; default DefaultAzureCredential
     client_kwargs: dict[str, Any] = field(default_factory=dict)  # e.g. retry knobs, connection_verify
     progress: Callable[[str], None] | None = None
-    usage_window: tuple[dt.date, dt.date] | None = None  # read usage for these days (inclusive); None: do not
-    logs_endpoint: str | None = None  # Log Analytics query endpoint (tests, sovereign clouds)
-    settings: Any = None  # classification overrides, so the usage queries see the same LLM APIs as the checks
     tracker: Any = None  # progress bar: .add(n) services to read, .advance(label) one done
     pacing: bool = True  # wait for ARM's read budget (remaining-reads header) instead of running into 429s
     jobs: int | None = None  # processes that read slices of the subscriptions; None: one per core (worker_processes)

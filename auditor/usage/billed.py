@@ -12,8 +12,8 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from ..estate import Estate
-from ..usage.model import BilledCost
-from .live.reader import LiveReader
+from .model import BilledCost
+from .reader import LiveReader
 
 COST_API = "2023-03-01"
 COST_READ = "Cost Management Reader on the subscription (Microsoft.CostManagement/query/read)"

@@ -1,4 +1,4 @@
-"""What the usage reads need from the live collector (sources/live/), so they need not import it."""
+"""What the live usage reads (usage/live.py, usage/billed.py) need from the live collector, without importing it."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ T = TypeVar("T")
 
 
 class LiveReader(Protocol):
-    """What the usage reads need from the live collector (sources/live/), without importing it."""
+    """What the usage reads need from the live collector (sources/live.py), without importing it."""
 
     credential: Any
     options: Any
