@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 
 from ..engine import AuditResult
 from ..findings import Finding
@@ -21,46 +22,49 @@ from ..rules import Registry
 SEVERITY = {"low": "minor", "medium": "major", "high": "critical"}
 
 
-def _path(f: Finding, project_root: str) -> str:
-    """GitLab wants a path relative to the repository; a finding about no file (a live resource) names the
-    resource instead, so the entry is still shown and says what it is about."""
+def _path(f: Finding, project_root: str, scanned: str) -> str:
+    """GitLab wants a path relative to the repository. A finding about no file names its Azure resource (a live
+    one); one about the whole estate (no file, no resource id) points at the scanned folder or file."""
     if f.location.path:
         return project_path(f.location.path, project_root)
     if is_file_path(f.resource):
         return project_path(f.resource, project_root)
-    return f.location.resource_id or f.resource
+    return f.location.resource_id or scanned
 
 
-def _issue(f: Finding, failing: bool, project_root: str) -> dict:
+def _issue(f: Finding, failing: bool, project_root: str, scanned: str) -> dict:
     message = f.message + (f" ({f.context})" if f.context and f.context not in f.message else "")
     return {
         "description": f"{f.rule_id}: {message}",
         "check_name": f.rule_id,
         "fingerprint": f.fingerprint,
         "severity": "critical" if failing else SEVERITY[f.severity.value],
-        "location": {"path": _path(f, project_root), "lines": {"begin": f.location.line or 1}},
+        "location": {"path": _path(f, project_root, scanned), "lines": {"begin": f.location.line or 1}},
     }
 
 
-def _tool_issue(rule_id: str, text: str) -> dict:
+def _tool_issue(rule_id: str, text: str, scanned: str) -> dict:
     """A check that did not run is a finding of its own: the widget must not look clean when the audit was not."""
     return {
         "description": f"{rule_id}: {text}",
         "check_name": "aoai-audit/incomplete",
         "fingerprint": hashlib.sha256(f"incomplete\x1f{rule_id}".encode()).hexdigest()[:16],
         "severity": "blocker",
-        "location": {"path": ".", "lines": {"begin": 1}},
+        "location": {"path": scanned, "lines": {"begin": 1}},
     }
 
 
 def render_gitlab(result: AuditResult, registry: Registry) -> str:
     """Active findings only: suppressed and baselined ones have no place in GitLab's widget (it has no such state)."""
     project_root = result.project_root or find_project_root(result.estate.root)
+    root = result.estate.root
+    scanned = project_path(root, project_root) if root and os.path.exists(root) else "."
     failing = set(result.failing())
-    issues = [_issue(f, f in failing, project_root) for f in result.active]
-    issues += [_tool_issue(c.rule.id, f"the check crashed ({c.error}); the rule was not evaluated")
+    issues = [_issue(f, f in failing, project_root, scanned) for f in result.active]
+    issues += [_tool_issue(c.rule.id, f"the check crashed ({c.error}); the rule was not evaluated", scanned)
                for c in result.crashed]
-    issues += [_tool_issue(rule_id, "the check failed to load; the rule was not evaluated") for rule_id in result.unloaded]
+    issues += [_tool_issue(rule_id, "the check failed to load; the rule was not evaluated", scanned)
+               for rule_id in result.unloaded]
     if result.saw_nothing or result.nothing_parsed:  # exit 2: nothing was audited
-        issues.append(_tool_issue("aoai-audit", result.verdict()))
+        issues.append(_tool_issue("aoai-audit", result.verdict(), scanned))
     return json.dumps(issues, indent=2, ensure_ascii=False) + "\n"
