@@ -12,6 +12,8 @@ import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import yaml
+
 EXPR = re.compile(r"\$\{\{\s*(.*?)\s*\}\}")
 AZ_IF = re.compile(r"^\$\{\{\s*if eq\(parameters\.(\w+), (true|false)\)\s*\}\}$")
 AZ_MACRO = re.compile(r"\$\(([\w.]+)\)")
@@ -97,6 +99,24 @@ def run_composite(action: dict, action_path: Path, inputs: dict[str, str], workd
             run.exit_code = proc.returncode
     run.summary = summary.read_text() if summary.exists() else ""
     return run
+
+
+def composite_as_workflow(action: dict) -> dict:
+    """actionlint lints workflows, not action metadata: the composite's steps become a reusable workflow's job
+    (same `inputs` and `steps` contexts), so expressions, step ids, the pinned actions' inputs and the shell
+    scripts (shellcheck) are all checked."""
+    inputs = {k: {"type": "string", "default": str(v.get("default", ""))} for k, v in action["inputs"].items()}
+    return {"name": "action", "on": {"workflow_call": {"inputs": inputs}},
+            "jobs": {"action": {"runs-on": "ubuntu-latest", "steps": action["runs"]["steps"]}}}
+
+
+def readme_workflow(snippet: str) -> dict:
+    steps = yaml.safe_load(snippet)
+    for step in steps["steps"]:
+        if step.get("uses", "").startswith("aoai-audit/aoai-audit@"):
+            step["uses"] = "./"  # the action in this checkout: actionlint checks the snippet's inputs against it
+    return {"name": "readme", "on": {"pull_request": None}, "permissions": steps["permissions"],
+            "jobs": {"audit": {"runs-on": "ubuntu-latest", "steps": steps["steps"]}}}
 
 
 # ---------------------------------------------------------------------------------------- Azure Pipelines template

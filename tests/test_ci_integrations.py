@@ -19,7 +19,15 @@ import pytest
 import yaml
 from packaging.requirements import Requirement
 
-from ci_runners import az_expand, az_params, az_run_scripts, gitlab_run_script, run_composite
+from ci_runners import (
+    az_expand,
+    az_params,
+    az_run_scripts,
+    composite_as_workflow,
+    gitlab_run_script,
+    readme_workflow,
+    run_composite,
+)
 from conftest import EXAMPLE, ROOT
 
 BIN = str(Path(sys.executable).parent)
@@ -133,27 +141,9 @@ def _lint_repo(tmp_path: Path, workflows: dict[str, dict | str]) -> Path:
     return repo
 
 
-def _composite_as_workflow() -> dict:
-    """actionlint lints workflows, not action metadata: the composite's steps become a reusable workflow's job
-    (same `inputs` and `steps` contexts), so expressions, step ids, the pinned actions' inputs and the shell
-    scripts (shellcheck) are all checked."""
-    inputs = {k: {"type": "string", "default": str(v.get("default", ""))} for k, v in ACTION["inputs"].items()}
-    return {"name": "action", "on": {"workflow_call": {"inputs": inputs}},
-            "jobs": {"action": {"runs-on": "ubuntu-latest", "steps": ACTION["runs"]["steps"]}}}
-
-
-def _readme_workflow(snippet: str) -> dict:
-    steps = yaml.safe_load(snippet)
-    for step in steps["steps"]:
-        if step.get("uses", "").startswith("aoai-audit/aoai-audit@"):
-            step["uses"] = "./"  # the action in this checkout: actionlint checks the snippet's inputs against it
-    return {"name": "readme", "on": {"pull_request": None}, "permissions": steps["permissions"],
-            "jobs": {"audit": {"runs-on": "ubuntu-latest", "steps": steps["steps"]}}}
-
-
 def test_actionlint_passes_the_action_the_readme_snippet_and_the_sharded_workflow(tmp_path):
     snippet = next(b for b in _readme_yaml_blocks() if "aoai-audit/aoai-audit@" in b)
-    repo = _lint_repo(tmp_path, {"action.yml": _composite_as_workflow(), "readme.yml": _readme_workflow(snippet),
+    repo = _lint_repo(tmp_path, {"action.yml": composite_as_workflow(ACTION), "readme.yml": readme_workflow(snippet),
                                  "sharded.yml": (ROOT / "docs/ci/sharded-audit.yml").read_text()})
     proc = _lint(repo)
     assert proc.returncode == 0, proc.stdout + proc.stderr
@@ -162,7 +152,7 @@ def test_actionlint_passes_the_action_the_readme_snippet_and_the_sharded_workflo
 def test_actionlint_catches_a_snippet_input_the_action_does_not_have(tmp_path):
     """The control for the test above: the same lint fails on an input action.yml does not declare."""
     snippet = next(b for b in _readme_yaml_blocks() if "aoai-audit/aoai-audit@" in b)
-    wf = _readme_workflow(snippet)
+    wf = readme_workflow(snippet)
     wf["jobs"]["audit"]["steps"][1]["with"]["fail_on"] = "high"
     proc = _lint(_lint_repo(tmp_path, {"readme.yml": wf}))
     assert proc.returncode == 1 and 'input "fail_on" is not defined' in proc.stdout
@@ -230,6 +220,26 @@ def test_pre_commit_accepts_the_manifest_and_the_readme_config(tmp_path):
     config.write_text(next(b for b in _readme_yaml_blocks() if b.startswith("repos:")))
     proc = subprocess.run([pre_commit, "validate-config", str(config)], env=ENV, capture_output=True, text=True)
     assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+def test_pre_commit_resolves_the_readme_rev_and_runs_both_hooks(tmp_path):
+    """The README's config in a scratch repository, with this checkout standing in for the GitHub URL: pre-commit
+    clones the pinned rev, installs it into its own environment and runs both hooks on the example estate."""
+    if subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--git-dir"], capture_output=True).returncode:
+        pytest.skip("not a git checkout: pre-commit cannot clone the pinned rev from it")
+    repo = _sample_repo(tmp_path)
+    config = next(b for b in _readme_yaml_blocks() if b.startswith("repos:"))
+    assert "repo: https://github.com/aoai-audit/aoai-audit\n" in config
+    config = config.replace("https://github.com/aoai-audit/aoai-audit", str(ROOT))
+    (repo / ".pre-commit-config.yaml").write_text(config.replace("# - id: aoai-audit-files", "- id: aoai-audit-files"))
+    subprocess.run(["git", "-C", str(repo), "add", "-A"], check=True)
+    env = {**ENV, "PRE_COMMIT_HOME": str(tmp_path / "pre-commit-home")}
+    proc = subprocess.run([_tool("pre-commit"), "run", "--all-files"], cwd=repo, env=env, capture_output=True,
+                          text=True)
+    assert proc.returncode == 1, proc.stdout[-3000:] + proc.stderr  # the example estate has gaps: the hooks fail
+    for hook_id in ("aoai-audit", "aoai-audit-files"):
+        assert f"- hook id: {hook_id}\n- exit code: 1" in proc.stdout, hook_id
+    assert "TM001" in proc.stdout and "SEC001" in proc.stdout and "Traceback" not in proc.stdout
 
 
 # -------------------------------------------------------------------------------------- Azure Pipelines template
@@ -344,10 +354,12 @@ def _git(*args: str) -> subprocess.CompletedProcess:
 def test_readme_snippets_pin_one_commit_that_has_what_they_use():
     """Until a release is tagged every snippet pins one full commit SHA, and that commit holds what the snippet
     names: the Action's inputs, the hook ids, the templates and the pins the templates install with."""
-    refs = re.findall(r"aoai-audit/aoai-audit@(\S+)", README) + re.findall(r"^\s*rev: (\S+)", README, re.M)
-    refs += re.findall(r"\bref: ([^,}\s]+)", README) + re.findall(r"AOAI_AUDIT_REF: ([^,}\s]+)", README)
-    refs += re.findall(r"aoai-audit/aoai-audit/([0-9a-f]{40}|v[\d.]+)/", README)
-    assert len(refs) >= 6 and len(set(refs)) == 1, refs
+    refs = []
+    for text in (README, *(p.read_text() for p in sorted((ROOT / "docs/ci").glob("*.yml")))):
+        refs += re.findall(r"aoai-audit/aoai-audit@([^$\s]+)", text) + re.findall(r"^\s*rev: (\S+)", text, re.M)
+        refs += re.findall(r"\bref: ([^,}\s]+)", text) + re.findall(r"AOAI_AUDIT_REF: ([^,}\s]+)", text)
+        refs += re.findall(r"aoai-audit/aoai-audit/([0-9a-f]{40}|v[\d.]+)/", text)
+    assert len(refs) >= 9 and len(set(refs)) == 1, refs
     ref = refs[0]
     assert SHA.fullmatch(ref) or re.fullmatch(r"v\d+\.\d+\.\d+", ref), f"moving reference {ref!r}"
     if _git("rev-parse", "--git-dir").returncode:
