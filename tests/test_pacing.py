@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from aoai_audit.sources.pacing import ReadPacer, SubscriptionPacers
+from aoai_audit.sources.live.pacing import ReadPacer, SubscriptionPacers
 from clock import VirtualClock
 
 HEADER = "x-ms-ratelimit-remaining-subscription-reads"
