@@ -7,6 +7,7 @@ newline (CRLF stays CRLF); an element written on one line with its content gets 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from itertools import pairwise
 
 from .rawtext import RawDocument, RawElement
 
@@ -27,7 +28,7 @@ class EditConflict(ValueError):
 
 def apply_edits(text: str, edits: list[Edit]) -> str:
     ordered = sorted(edits, key=lambda e: (e.start, e.end))
-    for a, b in zip(ordered, ordered[1:]):
+    for a, b in pairwise(ordered):
         if b.start < a.end or (a.start == a.end == b.start == b.end and a.insert == b.insert):
             raise EditConflict(f"overlapping edits at offset {b.start}")
     out, at = [], 0

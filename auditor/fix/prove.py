@@ -57,7 +57,7 @@ class Workspace:
     def original_of(self, copy: str) -> str:
         """The input file a file of the copy stands for, spelled as the tool was given its input."""
         full = os.path.abspath(copy)
-        for original, top in zip(self.paths, self.copies):
+        for original, top in zip(self.paths, self.copies, strict=True):
             if full == top:
                 return original
             if full.startswith(top.rstrip(os.sep) + os.sep):

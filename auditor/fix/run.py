@@ -8,6 +8,7 @@ in turn, so one unprovable repair does not cost the others.
 
 from __future__ import annotations
 
+import contextlib
 import os
 from collections.abc import Iterable
 
@@ -159,10 +160,8 @@ def write_fixed(result: FixResult) -> list[str]:
         tmp = f"{path}.aoai-audit-fix.tmp"
         with open(tmp, "w", encoding="utf-8", newline="") as fh:
             fh.write(new)
-        try:
+        with contextlib.suppress(OSError):
             os.chmod(tmp, os.stat(path).st_mode & 0o7777)
-        except OSError:
-            pass
         os.replace(tmp, path)
         written.append(path)
     return written
