@@ -11,11 +11,13 @@ from __future__ import annotations
 import contextlib
 import os
 from collections.abc import Iterable
+from dataclasses import replace
 
 from ..config import Settings
 from ..engine import AuditResult
 from ..policy.wellformed import RawXmlError
 from ..rules import Registry
+from ..sources.apiops import looks_like_apiops, service_name_for
 from .edits import Edit, EditConflict, apply_edits
 from .iac import iac_statements
 from .model import Applied, Declined, FixResult, Identity, Option, Repair
@@ -131,6 +133,8 @@ def run_fix(paths: list[str], registry: Registry, settings: Settings, service_na
     """Plan and prove the repairs for `paths`; the result holds the original and fixed texts by input path."""
     wanted = [r for r in ORDER if rules is None or r in set(rules)]
     out = FixResult()
+    if service_name is None and len(paths) == 1 and looks_like_apiops(paths[0]):
+        service_name = service_name_for(paths[0])[0]  # the copy lies elsewhere: name the service as a scan would
     with Workspace(list(paths), service_name) as ws:
         run = _Run(ws, registry, settings)
         result = ws.audit(registry, settings)
@@ -148,6 +152,7 @@ def run_fix(paths: list[str], registry: Registry, settings: Settings, service_na
         still = {(r, res) for r, res, *_ in out.after}
         declined = {(d.rule_id, d.resource, d.reason): d for d in out.declined if (d.rule_id, d.resource) in still}
         out.declined = list(declined.values())
+        out.applied = [replace(a, repair=replace(a.repair, path=ws.original_of(a.repair.path))) for a in out.applied]
         out.originals = {ws.original_of(p): t for p, t in run.originals.items() if p in run.current}
         out.fixed = {ws.original_of(p): t for p, t in run.current.items()}
     return out
