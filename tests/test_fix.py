@@ -8,11 +8,11 @@ import difflib
 import os
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from conftest import CORPUS, EXAMPLE, FIXTURES
 
 from aoai_audit.cli import main as cli
 from aoai_audit.config import Settings
@@ -21,9 +21,9 @@ from aoai_audit.fix.prove import identities
 from aoai_audit.fix.run import run_fix
 from aoai_audit.fix.udiff import file_patch, secret_lines
 from aoai_audit.policy.rawxml import read_policy
-from aoai_audit.rules import load_registry
 from aoai_audit.sources.apiops import looks_like_apiops
 from aoai_audit.sources.detect import load_paths
+from conftest import CORPUS, EXAMPLE, FIXTURES
 
 GIT = shutil.which("git")
 INSERTED = {"base", "llm-emit-token-metric", "dimension", "include-fragment", "set-header", "value"}
@@ -158,10 +158,10 @@ def test_secret_never_in_patch_context() -> None:
     secret = "4f3c2b1a0e9d8c7b6a5f4e3d2c1b0a99"
     lines = old.splitlines(keepends=True)
     at = next(i for i, x in enumerate(lines) if "rate-limit-by-key" in x)
-    new = "".join(lines[: at + 1] + ["\t\t<x />\n"] + lines[at + 1:])
+    new = "".join([*lines[:at + 1], "\t\t<x />\n", *lines[at + 1:]])
     patch = file_patch("p.xml", old, new, secret_lines(old))
     assert not patch.withheld and secret not in patch.text and "+\t\t<x />" in patch.text
-    right_after = "".join(lines[:at - 1] + ["\t\t<x />\n"] + lines[at - 1:])  # directly below the secret line
+    right_after = "".join([*lines[:at - 1], "\t\t<x />\n", *lines[at - 1:]])  # directly below the secret line
     assert secret not in file_patch("p.xml", old, right_after, secret_lines(old)).text
 
 
@@ -199,7 +199,7 @@ def _estate(root: Path, newline: str = "\n", op_inbound: str = "<inbound>\n  <se
 def test_crlf_and_indentation_kept(tmp_path: Path, registry) -> None:
     apim = _estate(tmp_path, "\r\n")
     plan = run_fix([str(apim)], registry, Settings(), rules=["TM007"])
-    (path, (old, new)), = plan.changed.items()
+    (_path, (old, new)), = plan.changed.items()
     assert new == old.replace(" <inbound>\r\n", " <inbound>\r\n  <base />\r\n")
     assert not new.endswith("\n")  # the last line had no newline and still has none
 
@@ -237,3 +237,20 @@ def test_owned_workspace_not_metered(tmp_path: Path, registry) -> None:
 def test_bad_path_is_one_line(tmp_path: Path, monkeypatch) -> None:
     code, out, err = _fix(tmp_path, "missing-dir", monkeypatch=monkeypatch)
     assert code == 2 and out == b"" and "missing-dir" in err and "Traceback" not in err
+
+
+def test_action_fix_script_outputs(tmp_path: Path) -> None:
+    """The action's fix step: the patch file, `changed`, the PR body, and the files `pr` mode writes."""
+    repo = _repo(tmp_path, EXAMPLE)
+    out = tmp_path / "outputs"
+    root = Path(__file__).resolve().parent.parent
+    env = {**os.environ, "GITHUB_OUTPUT": str(out), "AOAI_AUDIT_PATHS": EXAMPLE.name, "AOAI_AUDIT_FIX": "pr",
+           "AOAI_AUDIT_OUTPUT_DIR": str(tmp_path / "res"), "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}"}
+    proc = subprocess.run(["bash", str(root / "scripts/ci/action-fix.sh")], cwd=repo, env=env, capture_output=True,
+                          text=True)
+    assert proc.returncode == 0, proc.stderr
+    text = out.read_text()
+    assert "changed=true" in text and "apis/embeddings-search/policy.xml" in text
+    assert "closes TM004" in (tmp_path / "res" / "aoai-audit-fix.md").read_text()
+    status = subprocess.run([GIT, "status", "--porcelain"], cwd=repo, capture_output=True, text=True).stdout
+    assert status.count(" M ") == 3

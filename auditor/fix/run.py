@@ -84,7 +84,7 @@ class _Run:
 
 
 def _decline_unproven(repair: Repair, reason: str) -> list[Declined]:
-    return [Declined(rule, resource, f"not changed: {reason}") for rule, resource, *_ in repair.closes]
+    return [Declined(rule, resource, f"not proven: {reason}") for rule, resource, *_ in repair.closes]
 
 
 def _round(run: _Run, rule_id: str, result: AuditResult, out: FixResult) -> AuditResult:
