@@ -32,6 +32,11 @@ class AuditContext:
         return tuple(v for v in self.apis if v.verdict.is_llm)
 
     @cached_property
+    def judged_llm_apis(self) -> tuple[ApiView, ...]:
+        """LLM APIs whose policies are all known: the ones the policy rules judge (unknown is not none)."""
+        return tuple(v for v in self.llm_apis if v.policy_known)
+
+    @cached_property
     def usage(self) -> UsageSummary | None:
         """Usage scored once for every KQ check and the report; None when no usage was given."""
         if self.estate.usage is None:
