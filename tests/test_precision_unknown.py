@@ -57,3 +57,21 @@ def test_the_same_api_with_its_policy_known_is_judged(tmp_path, registry):
     result = run_audit(load_paths([str(path)]), registry, Settings())
     fired = {f.rule_id for f in result.findings}
     assert {"TM001", "HD002"} <= fired and "AU002" not in fired
+
+
+def test_an_unknown_policy_reads_as_no_policy_for_classification(tmp_path, registry):
+    """An API with no service URL whose only policy is a link: the service's backends still classify it (a link
+    says nothing about what the API is), and its policy rules stay silent."""
+    template = _template("https://example.com/policy.xml")
+    template["resources"][1]["properties"].pop("serviceUrl")
+    template["resources"][2]["properties"]["format"] = "rawxml-link"
+    template["resources"].append(
+        {"type": "Microsoft.ApiManagement/service/backends", "apiVersion": "2024-05-01",
+         "name": "[format('{0}/aoai', parameters('apimName'))]",
+         "properties": {"url": "https://contoso.openai.azure.com/openai", "protocol": "http"}})
+    path = tmp_path / "main.json"
+    path.write_text(json.dumps(template, indent=2))
+    result = run_audit(load_paths([str(path)]), registry, Settings())
+    (view,) = result.ctx.apis
+    assert view.verdict.is_llm and "every backend of the service is an LLM endpoint" in view.verdict.reasons[0]
+    assert [f.rule_id for f in result.findings if f.resource.endswith("/apis/chat")] == ["AU002"]

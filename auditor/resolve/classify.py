@@ -343,7 +343,8 @@ def classify(
     elif api.api_type.lower() in NON_LLM_API_TYPES:
         c.services.append(f"{NON_LLM_API_TYPES[api.api_type.lower()]}: API type is '{api.api_type}' "
                           "(https://learn.microsoft.com/azure/api-management/mcp-server-overview)")
-    if not reasons and not api.service_url and api.policy is None and not any(o.policy for o in api.operations):
+    readable = [p for p in (api.policy, *(o.policy for o in api.operations)) if p is not None and p.document is not None]
+    if not reasons and not api.service_url and not readable:  # a policy the source could not know reads as none
         reasons.extend(c.only_llm_backends())
     reasons = list(dict.fromkeys(reasons))
     services = tuple(dict.fromkeys(c.services))
