@@ -33,6 +33,11 @@ class AuditContext:
     def llm_apis(self) -> tuple[ApiView, ...]:
         return tuple(v for v in self.apis if v.verdict.is_llm)
 
+    @cached_property
+    def judged_llm_apis(self) -> tuple[ApiView, ...]:
+        """LLM APIs whose policies are all known: the ones the policy rules judge (unknown is not none)."""
+        return tuple(v for v in self.llm_apis if v.policy_known)
+
     def location(self, origin: Origin | None, line: int | None = None) -> Location:
         if origin is None:
             return Location()

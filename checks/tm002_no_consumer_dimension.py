@@ -38,7 +38,7 @@ RULE = Rule(
 
 
 def check(ctx: AuditContext):
-    for view in ctx.llm_apis:
+    for view in ctx.judged_llm_apis:
         seen: set[int] = set()
         for ep in view.effective:
             for metric, _path in token_metrics(ep.inbound):

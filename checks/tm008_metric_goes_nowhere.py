@@ -49,6 +49,8 @@ def _receives(service: ApimService, diag: Diagnostic, ai_loggers: set[str]) -> s
     """None when this diagnostic receives custom metrics, else why not."""
     if diag.name.lower() != "applicationinsights":
         return f"diagnostic '{diag.name}' is not the applicationinsights diagnostic"
+    if not _logger_name(diag.logger_id):  # say what is there: no loggerId is not "logger ''"
+        return f"diagnostic '{diag.name}' names no logger (no loggerId), so nothing receives its metrics"
     if _logger_name(diag.logger_id) not in ai_loggers:
         return f"diagnostic '{diag.name}' uses logger '{_logger_name(diag.logger_id)}', not an Application Insights logger"
     if diag.metrics is not True:

@@ -92,6 +92,8 @@ def result_dict(result: AuditResult, registry: Registry | None = None, generated
         ],
         "rules": [{"id": r.id, "title": r.title, "severity": r.severity.value} for r in result.rules],
         "not_evaluated": [{"rule_id": n.rule.id, "reason": n.reason} for n in result.not_evaluated],
+        **({"partly_evaluated": [{"rule_id": n.rule.id, "reason": n.reason} for n in result.partly_evaluated]}
+           if result.partly_evaluated else {}),
         "crashed_checks": [{"rule_id": c.rule.id, "error": c.error} for c in result.crashed],
         "usage": usage_dict(ctx.usage) if ctx.usage is not None else None,
         "findings": [finding_dict(f, registry) for f in result.findings],

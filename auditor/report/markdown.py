@@ -83,4 +83,6 @@ def render_markdown(result: AuditResult, registry: Registry) -> str:
     if doc["not_evaluated"]:
         ids = ", ".join(md_text(n["rule_id"]) for n in doc["not_evaluated"])
         lines += ["", f"<sub>Not evaluated for these inputs: {ids}.</sub>"]
+    for n in doc.get("partly_evaluated", ()):
+        lines += ["", f"<sub>Partly evaluated: {md_text(n['rule_id'])}: {md_text(n['reason'])}.</sub>"]
     return "\n".join(lines) + "\n"

@@ -191,6 +191,15 @@ def _directory(root: str, service_name: str | None = None) -> Estate:
     return estate
 
 
+def is_apim_file(path: str) -> bool:
+    """A file the folder walk would read: a policy by layout or root element, or a candidate template, plan or
+    snapshot (the pre-commit hooks skip every other file they are given)."""
+    low = path.lower()
+    if low.endswith(POLICY_SUFFIXES):
+        return _is_policy_file(path)
+    return low.endswith(JSON_SUFFIXES) and _is_candidate_json(path)
+
+
 def _is_candidate_json(path: str) -> bool:
     """Skip package.json, tsconfig and the like: only templates, plans and snapshots are inputs."""
     try:

@@ -12,7 +12,6 @@ from typing import Any
 
 from ...estate import (
     Backend,
-    CollectionGap,
     Deployment,
     DiagnosticSetting,
     Estate,
@@ -25,7 +24,7 @@ from ...estate import (
     RoleDefinition,
 )
 from ...policy.rawxml import read_policy
-from ...policy.tree import Origin, Policy
+from ...policy.tree import Origin, Policy, unknown_policy
 from ..apiops import diagnostic_from_props
 from ..assemble import Dialect, EstateParts, Key, ServiceParts, build_estate
 from ..files import as_bool, as_str
@@ -45,12 +44,10 @@ class ArmReader(TemplateWalker):
         fmt = ev.string(res.props.get("format")).lower() or "xml"
         value = res.props.get("value", res.props.get("policyContent"))
         rid = self.resource_id(res)
-        if fmt.endswith("-link"):
-            self.gaps.append(CollectionGap(
-                "unparseable", self.path, f"{label}: policy is a link ({fmt}) to {ev.string(value)}; the linked "
-                "policy was not audited (export it inline, e.g. with format rawxml)", self._line_of_resource(res),
-            ))
-            return None
+        if fmt.endswith("-link"):  # declared but unknown: AU002 once, and its API's policy rules stay silent
+            return unknown_policy(scope, f"policy is a link ({fmt}) to {ev.string(value)}; the linked policy was not "
+                                  "audited (export it inline, e.g. with format rawxml)", path=self.path,
+                                  line=self._line_of_resource(res), resource_id=rid, label=label)
         if not isinstance(value, str):
             self.gap(f"policy value is {type(value).__name__}, expected a string", label, self._line_of_resource(res))
             return None
@@ -58,10 +55,12 @@ class ArmReader(TemplateWalker):
         if is_expression(value):
             evaluated = ev.value(value)
             resolved = evaluated if isinstance(evaluated, str) else str(evaluated) if is_unknown(evaluated) else ""
-            if isinstance(evaluated, Unknown) or not resolved.lstrip().startswith("<"):
-                what = f"comes from {evaluated}, which only the deployment knows" if isinstance(evaluated, Unknown) \
-                    else "is not policy XML once evaluated"
-                self.gap(f"policy text {what}; not audited", label, self._line_of_resource(res))
+            if isinstance(evaluated, Unknown):  # a deploy-time value: unknown, not absent
+                return unknown_policy(scope, f"policy text comes from {evaluated}, which only the deployment knows; "
+                                      "not audited", path=self.path, line=self._line_of_resource(res),
+                                      resource_id=rid, label=label)
+            if not resolved.lstrip().startswith("<"):
+                self.gap("policy text is not policy XML once evaluated; not audited", label, self._line_of_resource(res))
                 return None
             # text built by replace()/format() (unknown parts or not): point at the literal it came from
             parts = evaluated.parts if isinstance(evaluated, Text) else (resolved,)

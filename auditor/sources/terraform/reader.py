@@ -27,7 +27,7 @@ from ...estate import (
     RoleDefinition,
 )
 from ...policy.rawxml import read_policy
-from ...policy.tree import Origin, Policy
+from ...policy.tree import Origin, Policy, unknown_policy
 from ..assemble import Dialect, EstateParts, Key, ServiceParts, build_estate
 from ..files import JsonStringLines, as_bool, as_str
 from .plan import (
@@ -123,10 +123,12 @@ class TerraformReader:
             line = self.lines.line_of(xml)
             return read_policy(xml, scope=scope, path=self.path if line else None, resource_id=res.address,
                                label=label, fmt=fmt, embedded_at=line)
-        if isinstance(link, str) and link:
-            self.gap(f"{label}: policy is a link (xml_link {link}); the linked policy was not audited", res.address)
-        elif xml is None and "xml_content" not in res.values:
-            self.gap(f"{label}: policy content is unknown until apply; not audited", res.address)
+        if isinstance(link, str) and link:  # declared but unknown: AU002 once, its API's policy rules silent
+            return unknown_policy(scope, f"policy is a link (xml_link {link}); the linked policy was not audited",
+                                  resource_id=res.address, label=label)
+        if xml is None and "xml_content" not in res.values:
+            return unknown_policy(scope, "policy content is unknown until apply; not audited",
+                                  resource_id=res.address, label=label)
         return None
 
     # ------------------------------------------------------------------------------ building
