@@ -86,3 +86,17 @@ def test_projects_that_cannot_be_read_are_a_gap_not_none(tenant):
                                                                             "message": "no read"}}))
     estate, _ = _live(srv)
     assert any(g.target.endswith("/accounts/foundry/projects") and g.status == 403 for g in estate.gaps)
+
+
+def test_tags_capacity_projects_and_workspace_entities_survive_a_snapshot(tenant, tmp_path):
+    from aoai_audit.snapshot import load_snapshot_bytes, write_snapshot
+
+    srv, _ = tenant
+    estate, _ = _live(srv)
+    path = tmp_path / "estate.json"
+    write_snapshot(estate, str(path))
+    again, _meta = load_snapshot_bytes(path.read_bytes(), str(path))
+    assert again.accounts == estate.accounts  # tags, capacity, projects: field for field
+    assert again.services[0].tags == estate.services[0].tags
+    assert again.services[0].named_values == estate.services[0].named_values
+    assert again.services[0].backends == estate.services[0].backends
