@@ -44,3 +44,54 @@ def test_arm_tags_capacity_and_projects(tmp_path):
     (project,) = account.projects
     assert (project.name, project.tags) == ("research", (("team", "research"),))
     assert project.resource_id.endswith("/providers/Microsoft.CognitiveServices/accounts/foundry/projects/research")
+
+
+def _res(address, rtype, name, values):
+    return {"address": address, "mode": "managed", "type": rtype, "name": name, "provider_name":
+            "registry.terraform.io/hashicorp/azurerm", "schema_version": 0, "values": values}
+
+
+PLAN = {
+    "format_version": "1.2", "terraform_version": "1.9.0",
+    "planned_values": {"root_module": {"resources": [
+        _res("azurerm_api_management.team", "azurerm_api_management", "team",
+             {"name": "apim-legal", "location": "eastus", "tags": {"team": "legal"}}),
+        _res("azurerm_cognitive_account.foundry", "azurerm_cognitive_account", "foundry",
+             {"name": "foundry", "kind": "AIServices", "location": "eastus", "tags": {"CostCenter": "CC-9"}}),
+        _res("azurerm_cognitive_deployment.ptu", "azurerm_cognitive_deployment", "ptu",
+             {"name": "gpt-4o-ptu", "model": [{"format": "OpenAI", "name": "gpt-4o", "version": "2024-11-20"}],
+              "sku": [{"name": "GlobalProvisionedManaged", "capacity": 15}]}),
+        _res("azurerm_cognitive_account_project.research", "azurerm_cognitive_account_project", "research",
+             {"name": "research", "location": "eastus", "tags": {"team": "research"}}),
+        {**_res("azapi_resource.legal", "azapi_resource", "legal",
+                {"name": "legal", "type": "Microsoft.CognitiveServices/accounts/projects@2025-06-01",
+                 "tags": {"team": "legal"}, "body": {"properties": {"displayName": "legal"}}}),
+         "provider_name": "registry.terraform.io/azure/azapi"},
+    ]}},
+    "configuration": {"root_module": {"resources": [
+        {"address": "azurerm_cognitive_deployment.ptu", "type": "azurerm_cognitive_deployment", "name": "ptu",
+         "expressions": {"cognitive_account_id": {"references": ["azurerm_cognitive_account.foundry.id",
+                                                                 "azurerm_cognitive_account.foundry"]}}},
+        {"address": "azurerm_cognitive_account_project.research", "type": "azurerm_cognitive_account_project",
+         "name": "research", "expressions": {"cognitive_account_id": {"references": [
+             "azurerm_cognitive_account.foundry.id", "azurerm_cognitive_account.foundry"]}}},
+        {"address": "azapi_resource.legal", "type": "azapi_resource", "name": "legal",
+         "expressions": {"parent_id": {"references": ["azurerm_cognitive_account.foundry.id",
+                                                      "azurerm_cognitive_account.foundry"]}}},
+    ]}},
+}
+
+
+def test_terraform_tags_capacity_and_projects(tmp_path):
+    path = tmp_path / "plan.json"
+    path.write_text(json.dumps(PLAN))
+    estate = load_paths([str(path)])
+    assert not estate.gaps, estate.gaps
+    (svc,) = estate.services
+    assert svc.tags == (("team", "legal"),)
+    (account,) = estate.accounts
+    assert account.tags == (("CostCenter", "CC-9"),)
+    (dep,) = account.deployments
+    assert (dep.sku, dep.capacity) == ("GlobalProvisionedManaged", 15)
+    assert [(p.name, p.tags) for p in account.projects] == [("research", (("team", "research"),)),
+                                                            ("legal", (("team", "legal"),))]
