@@ -502,7 +502,7 @@ def add_account(tenant: dict[str, Any], name: str, *, local_auth: bool, public: 
         "properties": {"endpoint": f"https://{name}.openai.azure.com/", "disableLocalAuth": not local_auth,
                        "publicNetworkAccess": public}})
     cols[f"{rid}/deployments"] = [
-        {"id": f"{rid}/deployments/{d[0]}", "name": d[0], "type": "Microsoft.CognitiveServices/accounts/deployments",
+        {"id": f"{rid}/deployments/{d[0]}", "name": d[0],
          "sku": {"name": d[3], **({"capacity": d[4]} if len(d) > 4 and d[4] is not None else {})},
          **({"tags": d[5]} if len(d) > 5 and d[5] else {}),
          "properties": {"model": {"format": "OpenAI", "name": d[1], "version": d[2]}}}
