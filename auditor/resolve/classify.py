@@ -323,6 +323,7 @@ def classify(
     forwarded paths, LLM policies, OpenAI-style operations. `accounts`: the estate's accounts.
     `facts`: node facts the API's effective resolution already found (see `FragmentResolver`).
     """
+    service = service.scoped(api.workspace)  # a workspace API sees its workspace's backends and named values
     c = _Classifier(service, accounts)
     reasons: list[str] = []
     why = c.url_reason(api.service_url)

@@ -20,8 +20,10 @@ from ...estate import (
     LogSetting,
     NamedValue,
     Operation,
+    Project,
     RoleAssignment,
     RoleDefinition,
+    tags_from,
 )
 from ...policy.rawxml import read_policy
 from ...policy.tree import Origin, Policy, unknown_policy
@@ -169,15 +171,25 @@ class ArmReader(TemplateWalker):
                 public_network_access=as_str(p.get("publicNetworkAccess")) or None,
                 network_default_action=as_str(acls.get("defaultAction")) or None,
                 origin=self.origin(res, f"account '{n[0]}'"),
+                tags=tags_from(res.ev.resolve(res.raw.get("tags"))),
             )
+            return
+        if t == "microsoft.cognitiveservices/accounts/projects":
+            # a Foundry project: grouped inside its AIServices account, billed as the account
+            parent = self.resource_id(Resource("microsoft.cognitiveservices/accounts", n[:1], {}, {}, "")).lower()
+            parts.projects[parent].append(Project(n[-1], self.resource_id(res), tags_from(res.ev.resolve(
+                res.raw.get("tags"))), self.origin(res, f"project '{n[-1]}'")))
             return
         if t == "microsoft.cognitiveservices/accounts/deployments":
             parent = self.resource_id(Resource("microsoft.cognitiveservices/accounts", n[:1], {}, {}, "")).lower()
             model = p.get("model") if isinstance(p.get("model"), dict) else {}
             sku = res.ev.resolve(res.raw.get("sku"))
             sku = sku if isinstance(sku, dict) else {}
-            deployments[parent].append(Deployment(n[-1], as_str(model.get("name")), as_str(model.get("version")),
-                                                  as_str(sku.get("name"))))
+            capacity = res.ev.resolve(sku.get("capacity"))  # PTUs for a provisioned SKU
+            deployments[parent].append(Deployment(
+                n[-1], as_str(model.get("name")), as_str(model.get("version")), as_str(sku.get("name")),
+                capacity if isinstance(capacity, int) and not isinstance(capacity, bool) else None,
+                tags_from(res.ev.resolve(res.raw.get("tags")))))
             return
         if not t.startswith(APIM):
             return
@@ -197,6 +209,7 @@ class ArmReader(TemplateWalker):
             self.declares_service = True
             parts.location = self._ev(res.raw.get("location"))
             parts.origin = self.origin(res, f"service '{n[0]}'")
+            parts.tags = tags_from(res.ev.resolve(res.raw.get("tags")))
             return
         k = "/".join(kinds)
         if k == "policies":
