@@ -37,7 +37,7 @@ RULE = Rule(
 
 def check(ctx: AuditContext):
     patterns = ctx.settings.attribution_headers
-    for view in ctx.llm_apis:
+    for view in ctx.gateway_apis:
         missing = [ep for ep in view.effective if not forwarded_attribution_headers(ep.sections, patterns)]
         for group in group_failures(view, missing):
             what = "its calls" if group.whole_api else ops_label(group.eps)

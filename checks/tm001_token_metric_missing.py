@@ -44,7 +44,7 @@ RULE = Rule(
 
 
 def check(ctx: AuditContext):
-    for view in ctx.llm_apis:
+    for view in ctx.gateway_apis:
         missing = [ep for ep in view.effective if not token_metrics(ep.inbound)]
         for group in group_failures(view, missing):
             misplaced = [
