@@ -11,11 +11,11 @@ its consumers').
 
 from __future__ import annotations
 
-import fnmatch
 import re
 from collections.abc import Iterable
 
-from ..estate import Tags
+from ..estate import AiAccount, ApimService, Deployment, Tags
+from ..usage.costcentres import CostCentre, CostCentreMap
 from .model import Owner
 
 _SEP = re.compile(r"[\s_.\-]+")
@@ -38,14 +38,39 @@ def owner_by_tag(tags: Tags, owner_tags: Iterable[str], what: str) -> Owner | No
     return None
 
 
-def owner_by_map(cost_centres: object, kind: str, names: Iterable[str], what: str) -> Owner | None:
-    """A cost-centre map entry keyed by this resource (kind account, deployment, service or workspace)."""
-    entries = getattr(cost_centres, "entries", ()) or ()
-    keys = [n.lower() for n in names if n]
-    for entry in entries:
-        if getattr(entry, "kind", "") != kind:
-            continue
-        pattern = str(getattr(entry, "value", "")).lower()
-        if any(fnmatch.fnmatchcase(k, pattern) for k in keys):
-            return Owner(entry.cost_centre, kind, f"cost-centre map entry {kind} '{entry.value}' for {what}")
-    return None
+def _mapped(entry: CostCentre | None, kind: str, what: str) -> Owner | None:
+    if entry is None:
+        return None
+    key = f"{entry.kind} '{entry.value}'"
+    return Owner(entry.cost_centre, kind, f"cost-centre map entry {key} for {what}")
+
+
+def account_owner(account: AiAccount, owner_tags: tuple[str, ...], centres: CostCentreMap | None) -> Owner | None:
+    what = f"account '{account.name}'"
+    return owner_by_tag(account.tags, owner_tags, what) or (
+        centres is not None and _mapped(centres.of_account(account.name, account.resource_id, account.tags),
+                                        "account", what)) or None
+
+
+def deployment_owner(account: AiAccount, dep: Deployment, owner_tags: tuple[str, ...],
+                     centres: CostCentreMap | None) -> Owner | None:
+    what = f"deployment '{dep.name}' of account '{account.name}'"
+    return owner_by_tag(dep.tags, owner_tags, what) or (
+        centres is not None and _mapped(centres.of_deployment(account.name, dep.name, dep.tags), "deployment",
+                                        what)) or None
+
+
+def gateway_owner(service: ApimService, workspace: str | None, owner_tags: tuple[str, ...],
+                  centres: CostCentreMap | None) -> Owner | None:
+    """An APIM service, or one workspace of it, that is one team."""
+    if workspace:
+        ws = next((w for w in service.workspaces if w.name == workspace), None)
+        tags = ws.tags if ws else ()
+        what = f"workspace '{workspace}' of APIM service '{service.name}'"
+        return owner_by_tag(tags, owner_tags, what) or (
+            centres is not None and _mapped(centres.of_workspace(service.name, workspace, tags), "workspace",
+                                            what)) or None
+    what = f"APIM service '{service.name}'"
+    return owner_by_tag(service.tags, owner_tags, what) or (
+        centres is not None and _mapped(centres.of_service(service.name, service.resource_id, service.tags),
+                                        "service", what)) or None

@@ -28,6 +28,7 @@ from ..config import DEFAULT_OWNER_TAGS
 from ..estate import AiAccount, Deployment, Estate
 from ..resolve.backends import api_accounts
 from ..resolve.views import ApiView
+from ..usage.costcentres import CostCentreMap
 from .architecture import name_architecture
 from .model import (
     BY_RESOURCE,
@@ -42,7 +43,7 @@ from .model import (
     Gateway,
     Owner,
 )
-from .owners import owner_by_map, owner_by_tag
+from .owners import account_owner, deployment_owner, gateway_owner, owner_by_tag
 
 
 def _metered(view: ApiView) -> tuple[bool, bool]:
@@ -57,22 +58,15 @@ def _metered(view: ApiView) -> tuple[bool, bool]:
     return metric, consumer
 
 
-def _unit_owner(view: ApiView, owner_tags: tuple[str, ...], centres: object) -> Owner | None:
-    svc, ws = view.service, view.api.workspace
-    if ws:
-        workspace = next((w for w in svc.workspaces if w.name == ws), None)
-        what = f"workspace '{ws}' of APIM service '{svc.name}'"
-        return (owner_by_tag(workspace.tags if workspace else (), owner_tags, what)
-                or owner_by_map(centres, "workspace", (ws, f"{svc.name}/{ws}"), what))
-    what = f"APIM service '{svc.name}'"
-    return owner_by_tag(svc.tags, owner_tags, what) or owner_by_map(centres, "service", (svc.name, svc.resource_id), what)
+def _unit_owner(view: ApiView, owner_tags: tuple[str, ...], centres: CostCentreMap | None) -> Owner | None:
+    return gateway_owner(view.service, view.api.workspace, owner_tags, centres)
 
 
 def _reaches(reach: frozenset[str], account: AiAccount) -> bool:
     return account.resource_id.lower() in reach or account.name.lower() in reach
 
 
-def _gateways(views: Iterable[ApiView], owner_tags: tuple[str, ...], centres: object,
+def _gateways(views: Iterable[ApiView], owner_tags: tuple[str, ...], centres: CostCentreMap | None,
               only: frozenset[str] | None = None) -> tuple[Gateway, ...]:
     units: dict[tuple[str, str | None], dict] = {}
     for v in views:
@@ -109,20 +103,16 @@ def _projects_share(account: AiAccount, owner_tags: tuple[str, ...], account_own
 
 
 def _path(account: AiAccount, dep: Deployment | None, gws: tuple[Gateway, ...], owner_tags: tuple[str, ...],
-          centres: object) -> DeploymentPath:
+          centres: CostCentreMap | None) -> DeploymentPath:
     name = dep.name if dep else ""
     base = {"account": account.name, "account_id": account.resource_id, "deployment": name, "gateways": gws,
             "projects": tuple(p.name for p in account.projects), "sku": dep.sku if dep else "",
             "capacity": dep.capacity if dep else None}
-    what = f"deployment '{name}' of account '{account.name}'"
-    dep_owner = dep and (owner_by_tag(dep.tags, owner_tags, what)
-                         or owner_by_map(centres, "deployment", (name, f"{account.name}/{name}"), what))
+    dep_owner = deployment_owner(account, dep, owner_tags, centres) if dep else None
     if dep_owner:
         return DeploymentPath(**base, path=BY_RESOURCE, owner=dep_owner, via="deployment",
                               reason=f"one team owns the deployment ({dep_owner.how})")
-    acct_what = f"account '{account.name}'"
-    acct_owner = (owner_by_tag(account.tags, owner_tags, acct_what)
-                  or owner_by_map(centres, "account", (account.name, account.resource_id), acct_what))
+    acct_owner = account_owner(account, owner_tags, centres)
     shared = [g for g in gws if g.owner is None]
     teams = [g for g in gws if g.owner is not None]
     if shared:
@@ -162,7 +152,7 @@ def _path(account: AiAccount, dep: Deployment | None, gws: tuple[Gateway, ...], 
 
 
 def build_model(estate: Estate, llm_views: tuple[ApiView, ...], owner_tags: tuple[str, ...] = DEFAULT_OWNER_TAGS,
-                cost_centres: object = None) -> AttributionModel:
+                cost_centres: CostCentreMap | None = None) -> AttributionModel:
     reach = {v.resource: api_accounts(v, estate.accounts) for v in llm_views}
     deployments: list[DeploymentPath] = []
     for account in estate.accounts:

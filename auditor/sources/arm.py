@@ -31,10 +31,13 @@ from ..estate import (
     NamedValue,
     Operation,
     Product,
+    Project,
     RoleAssignment,
     RoleDefinition,
     SourceInfo,
+    Tags,
     Workspace,
+    tags_from,
 )
 from ..policy.rawxml import read_policy
 from ..policy.tree import Origin, Policy
@@ -82,6 +85,8 @@ class _ServiceParts:
     products: dict[tuple[str | None, str], dict[str, Any]] = field(default_factory=dict)
     product_apis: dict[tuple[str | None, str], list[str]] = field(default_factory=lambda: defaultdict(list))
     workspaces: dict[str, Policy | None] = field(default_factory=dict)
+    tags: Tags = ()
+    workspace_tags: dict[str, Tags] = field(default_factory=dict)
     fragments: list[Fragment] = field(default_factory=list)
     named_values: list[NamedValue] = field(default_factory=list)
     backends: list[Backend] = field(default_factory=list)
@@ -349,6 +354,8 @@ class _ArmReader:
         services: dict[str, _ServiceParts] = {}
         accounts: dict[str, dict[str, Any]] = {}
         deployments: dict[str, list[Deployment]] = defaultdict(list)
+        projects: dict[str, list[Project]] = defaultdict(list)
+        self.projects = projects
         settings: list[DiagnosticSetting] = []
         assignments: list[RoleAssignment] = []
         definitions: list[RoleDefinition] = []
@@ -375,7 +382,8 @@ class _ArmReader:
                                  bool(accounts), settings_about_audited(settings) or self.declares_service,
                                  bool(assignments))
         account_list = tuple(
-            AiAccount(**{**a, "deployments": tuple(deployments.get(a["resource_id"].lower(), ()))})
+            AiAccount(**{**a, "deployments": tuple(deployments.get(a["resource_id"].lower(), ())),
+                         "projects": tuple(projects.get(a["resource_id"].lower(), ()))})
             for a in accounts.values()
         )
         return Estate(
@@ -436,15 +444,25 @@ class _ArmReader:
                 public_network_access=as_str(p.get("publicNetworkAccess")) or None,
                 network_default_action=as_str(acls.get("defaultAction")) or None,
                 origin=self.origin(res, f"account '{n[0]}'"),
+                tags=tags_from(res.ev.resolve(res.raw.get("tags"))),
             )
+            return
+        if t == "microsoft.cognitiveservices/accounts/projects":
+            projects = self.projects
+            parent = self.resource_id(_Resource("microsoft.cognitiveservices/accounts", n[:1], {}, {}, "")).lower()
+            projects[parent].append(Project(n[-1], self.resource_id(res), tags_from(res.ev.resolve(res.raw.get("tags"))),
+                                            self.origin(res, f"project '{n[-1]}'")))
             return
         if t == "microsoft.cognitiveservices/accounts/deployments":
             parent = self.resource_id(_Resource("microsoft.cognitiveservices/accounts", n[:1], {}, {}, "")).lower()
             model = p.get("model") if isinstance(p.get("model"), dict) else {}
             sku = res.ev.resolve(res.raw.get("sku"))
             sku = sku if isinstance(sku, dict) else {}
+            capacity = sku.get("capacity")
             deployments[parent].append(Deployment(n[-1], as_str(model.get("name")), as_str(model.get("version")),
-                                                  as_str(sku.get("name"))))
+                                                  as_str(sku.get("name")),
+                                                  capacity if isinstance(capacity, int) and not isinstance(capacity, bool)
+                                                  else None, tags_from(res.ev.resolve(res.raw.get("tags")))))
             return
         if not t.startswith(APIM):
             return
@@ -455,6 +473,7 @@ class _ArmReader:
             ws = n[1]
             if len(kinds) == 1:
                 parts.workspaces.setdefault(ws, None)
+                parts.workspace_tags[ws] = tags_from(res.ev.resolve(res.raw.get("tags")))
                 return
             kinds, n = kinds[1:], [n[0], *n[2:]]
         self._apim(parts, kinds, n, p, res, ws)
@@ -464,6 +483,7 @@ class _ArmReader:
             self.declares_service = True
             parts.location = self._ev(res.raw.get("location"))
             parts.origin = self.origin(res, f"service '{n[0]}'")
+            parts.tags = tags_from(res.ev.resolve(res.raw.get("tags")))
             return
         k = "/".join(kinds)
         if k == "policies":
@@ -645,7 +665,7 @@ def _service(p: _ServiceParts) -> ApimService:
         resource_id=p.resource_id,
         location=p.location,
         global_policy=p.global_policy,
-        workspaces=tuple(Workspace(n, pol) for n, pol in p.workspaces.items()),
+        workspaces=tuple(Workspace(n, pol, p.workspace_tags.get(n, ())) for n, pol in p.workspaces.items()),
         products=tuple(products),
         apis=tuple(apis),
         fragments=tuple(p.fragments),
@@ -654,6 +674,7 @@ def _service(p: _ServiceParts) -> ApimService:
         loggers=tuple(p.loggers),
         diagnostics=tuple(p.diagnostics),
         origin=p.origin,
+        tags=p.tags,
     )
 
 
