@@ -88,15 +88,21 @@ def _where(line, path: DeploymentPath | None) -> tuple[str, str]:
     return NO_OWNER_BUCKET, ""
 
 
+def classify(line, model: AttributionModel) -> tuple[str, str, DeploymentPath | None]:
+    """(money bucket, how within "attributed by resource", the deployment's path) of one ledger line."""
+    path = model.of_deployment(line.account, line.deployment) if (line.account or line.deployment) else None
+    bucket, how = _where(line, path)
+    return bucket, how, path
+
+
 def money_by_path(lines: Iterable, model: AttributionModel) -> MoneyByPath:
     sums: dict[str, list[Decimal]] = {b: [ZERO, ZERO, ZERO] for b in (*BUCKETS, OVER_BUCKET)}
     ways: dict[str, list[Decimal]] = {}
     unknown_accounts: set[str] = set()
     for line in lines:
-        path = model.of_deployment(line.account, line.deployment) if (line.account or line.deployment) else None
+        bucket, how, path = classify(line, model)
         if path is None and line.bucket != _OVER and (line.account or line.deployment):
             unknown_accounts.add(line.account or line.deployment)
-        bucket, how = _where(line, path)
         tokens = Decimal(line.tokens)
         for target in (sums[bucket], ways.setdefault(how, [ZERO, ZERO, ZERO]) if bucket == BY_RESOURCE_BUCKET
                        else None):

@@ -21,6 +21,7 @@ import json
 from collections import defaultdict
 from decimal import ROUND_HALF_UP, Decimal
 
+from ..attribution.money import AT_GATEWAY, BY_RESOURCE_BUCKET, classify
 from ..engine import AuditResult
 from ..ledger import CONSUMER, OVER_METERED, UNKNOWN, UNMETERED, LedgerLine, ledger
 from ..rules import Registry
@@ -43,6 +44,7 @@ COLUMNS = (
     "SubAccountName", "Tags",
     "x_Bucket", "x_Tokens", "x_Consumer", "x_ConsumerDimension", "x_CostCentre", "x_Owner", "x_Model", "x_ModelVersion",
     "x_Deployment", "x_Apis", "x_Priced", "x_PricingBasis", "x_PriceSource", "x_FocusVersion",
+    "x_AttributionPath", "x_AttributedBy",
 )
 MANDATORY = (  # FOCUS 1.2, Feature level "Mandatory"
     "BilledCost", "BillingAccountId", "BillingAccountName", "BillingCurrency", "BillingPeriodEnd",
@@ -55,7 +57,7 @@ TAG_PREFIX = "aoai-audit/"  # tags.md: provider-defined tag keys carry a provide
 DESCRIBE = {
     CONSUMER: "tokens charged to {who}",
     UNKNOWN: "tokens that went to no team (unknown attribution bucket)",
-    UNMETERED: "tokens the accounts served that the gateway never metered",
+    UNMETERED: "tokens the accounts served that no gateway metered",
     OVER_METERED: "gateway tokens above what the accounts reported (taken back so rows add up to the platform)",
 }
 
@@ -132,7 +134,13 @@ def focus_rows(result: AuditResult) -> list[dict[str, str]]:
         who = f"{consumer} ({dimension})" if dimension else consumer
         description = DESCRIBE[bucket].format(who=who) + (f", {model}" if model else "") + (
             f" on {account}" if account else "") + ("" if priced else "; not priced (no price in the table)")
-        tags = {TAG_PREFIX + "bucket": bucket}
+        path_bucket, how, path = classify(members[0], result.ctx.attribution)
+        if path_bucket == BY_RESOURCE_BUCKET and path is not None and path.owner is not None and not cost_centre:
+            cost_centre = path.owner.team  # isolated by resource: the owner tag or map entry names who pays
+            description += f"; attributed by resource to {path.owner.team} ({path.owner.how})"
+        elif path_bucket != AT_GATEWAY and path is not None:
+            description += f"; {path_bucket}: {path.reason}"
+        tags = {TAG_PREFIX + "bucket": bucket, TAG_PREFIX + "attribution-path": path_bucket}
         if bucket == CONSUMER:
             tags[TAG_PREFIX + "consumer"] = consumer
             tags[TAG_PREFIX + "dimension"] = dimension
@@ -173,6 +181,7 @@ def focus_rows(result: AuditResult) -> list[dict[str, str]]:
             "x_Priced": "true" if priced else "false",
             "x_PricingBasis": "; ".join(sorted({m.basis for m in members})),
             "x_PriceSource": usage.price_source, "x_FocusVersion": FOCUS_VERSION,
+            "x_AttributionPath": path_bucket, "x_AttributedBy": how,
         })
     return rows
 
