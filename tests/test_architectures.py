@@ -181,3 +181,19 @@ def test_owner_tag_names_are_configurable(tmp_path):
     ow001 = [f for f in doc["findings"] if f["rule_id"] == "OW001"]
     assert len(ow001) == 2 and {f["money"]["amount"] for f in ow001} == {1.20, 1.50}
     assert {b["bucket"]: b["tokens"] for b in doc["attribution"]["money"]["buckets"]}[NONE] == 12 * M
+
+
+def test_the_workspaces_estate_as_an_apiops_extract_gives_the_same_verdict_and_money():
+    """The APIOps extract holds no accounts: its gateway lines land by their workspace, owned through the
+    cost-centre map (workspaces carry no tags), so the figures equal the ARM template's."""
+    here = ARCH / "workspaces"
+    result = CliRunner().invoke(main, ["scan", str(here / "apiops" / "apim-shared"), "--usage", str(here / "usage.csv"),
+                                       "--cost-centres", str(here / "cost-centres.yaml"), "--format", "json"])
+    assert result.exit_code in (0, 1), result.output
+    doc = json.loads(result.stdout)
+    architecture, _fire, quiet, buckets = CASES["workspaces"]
+    assert doc["attribution"]["architecture"] == architecture
+    assert not {f["rule_id"] for f in doc["findings"]} & quiet
+    assert {b["bucket"]: (b["tokens"], f"{b['money']:.2f}") for b in doc["attribution"]["money"]["buckets"]} == buckets
+    owners = {g["workspace"]: g["owner"] for g in doc["attribution"]["gateways"]}
+    assert owners == {"ws-alpha": "CC-ALPHA", "ws-beta": "CC-BETA"}

@@ -108,6 +108,11 @@ class AttributionModel:
         low = account.lower()
         return tuple(d for d in self.deployments if d.account.lower() == low or d.account_id.lower() == low)
 
+    def gateway_of_api(self, api: str) -> Gateway | None:
+        """The gateway unit an LLM API (by name, as usage rows name it) belongs to, when only one holds it."""
+        found = [g for g in self.gateways if any(a.rsplit("/", 1)[-1] == api for a in g.apis)] if api else []
+        return found[0] if len(found) == 1 else None
+
     def of_deployment(self, account: str, deployment: str) -> DeploymentPath | None:
         """The path of a deployment (matched case-insensitively), else of its account when it has one path."""
         mine = self.of_account(account) if account else tuple(

@@ -89,8 +89,14 @@ def _where(line, path: DeploymentPath | None) -> tuple[str, str]:
 
 
 def classify(line, model: AttributionModel) -> tuple[str, str, DeploymentPath | None]:
-    """(money bucket, how within "attributed by resource", the deployment's path) of one ledger line."""
+    """(money bucket, how within "attributed by resource", the deployment's path) of one ledger line. A gateway line
+    on an account the estate does not hold (an APIOps extract has no accounts) lands by its API's gateway unit:
+    a service or workspace that is one team attributes it by resource."""
     path = model.of_deployment(line.account, line.deployment) if (line.account or line.deployment) else None
+    if path is None and line.bucket in (_CONSUMER, _UNKNOWN):
+        unit = model.gateway_of_api(line.api)
+        if unit is not None and unit.owner is not None:
+            return BY_RESOURCE_BUCKET, "workspace" if unit.workspace else "service", None
     bucket, how = _where(line, path)
     return bucket, how, path
 
