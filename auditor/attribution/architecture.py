@@ -52,8 +52,8 @@ def _kind(d: DeploymentPath) -> str | None:
     team_gw = [g for g in d.gateways if g.owner is not None]
     if d.path == METERED:
         return SHARED_METRIC
-    if d.path == SHARED and shared_gw:
-        return SHARED_NO_METRIC
+    if d.path == SHARED and shared_gw:  # partly metered is a shared gateway with a metric (and TM001 gaps)
+        return SHARED_METRIC if any(g.consumer for g in shared_gw) else SHARED_NO_METRIC
     if d.via == "deployment":
         return PER_TEAM_DEPLOYMENTS
     if team_gw:
@@ -71,7 +71,7 @@ def _kind(d: DeploymentPath) -> str | None:
 
 def _gateway_kind(g: Gateway) -> str:
     if g.owner is None:
-        return SHARED_METRIC if g.consumer_metered else SHARED_NO_METRIC
+        return SHARED_METRIC if g.consumer else SHARED_NO_METRIC
     return WORKSPACES if g.workspace else PER_TEAM_APIM_SHARED
 
 

@@ -32,6 +32,8 @@ NO_TEAM = (SHARED_BUCKET, NO_OWNER_BUCKET)
 ZERO = Decimal(0)
 # usage buckets (auditor/usage/score.py, auditor/ledger.py)
 _CONSUMER, _UNKNOWN, _UNMETERED, _OVER = "consumer", "unknown", "unmetered", "over-metered"
+_SEEN = {_UNKNOWN: "metered with no consumer value (unknown bucket)",
+         _UNMETERED: "not metered by any gateway (platform − gateway)", _CONSUMER: "metered, owner unknown"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,6 +51,7 @@ class MoneyByPath:
     buckets: tuple[Share, ...]  # the four of BUCKETS, in that order, then the over-metered line when there is one
     by_resource: tuple[Share, ...]  # the "attributed by resource" bucket by what attributes it
     notes: tuple[str, ...]
+    no_team_parts: tuple[Share, ...] = ()  # the two no-team buckets by what the gateway saw of them
 
     def bucket(self, name: str) -> Share:
         return next(b for b in self.buckets if b.name == name)
@@ -104,14 +107,18 @@ def classify(line, model: AttributionModel) -> tuple[str, str, DeploymentPath | 
 def money_by_path(lines: Iterable, model: AttributionModel) -> MoneyByPath:
     sums: dict[str, list[Decimal]] = {b: [ZERO, ZERO, ZERO] for b in (*BUCKETS, OVER_BUCKET)}
     ways: dict[str, list[Decimal]] = {}
+    parts: dict[str, list[Decimal]] = {}
     unknown_accounts: set[str] = set()
     for line in lines:
         bucket, how, path = classify(line, model)
         if path is None and line.bucket != _OVER and (line.account or line.deployment):
             unknown_accounts.add(line.account or line.deployment)
         tokens = Decimal(line.tokens)
+        part = None
+        if bucket in NO_TEAM:
+            part = parts.setdefault(_SEEN.get(line.bucket, line.bucket), [ZERO, ZERO, ZERO])
         for target in (sums[bucket], ways.setdefault(how, [ZERO, ZERO, ZERO]) if bucket == BY_RESOURCE_BUCKET
-                       else None):
+                       else None, part):
             if target is None:
                 continue
             target[0] += tokens
@@ -126,4 +133,5 @@ def money_by_path(lines: Iterable, model: AttributionModel) -> MoneyByPath:
     if unknown_accounts:
         notes.append(f"usage on account(s)/deployment(s) the estate does not hold ({', '.join(sorted(unknown_accounts)[:5])}): "
                      "their gateway-attributed tokens count at the gateway, the rest as no owner")
-    return MoneyByPath(tuple(shares), tuple(Share(k or "?", *v) for k, v in sorted(ways.items())), tuple(notes))
+    return MoneyByPath(tuple(shares), tuple(Share(k or "?", *v) for k, v in sorted(ways.items())), tuple(notes),
+                       tuple(Share(k, *v) for k, v in sorted(parts.items())))

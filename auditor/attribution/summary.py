@@ -62,7 +62,8 @@ def attribution_dict(ctx: AuditContext) -> dict[str, Any]:
             "currency": ctx.usage.currency if ctx.usage else "USD",
             "buckets": [_share(b) for b in money.buckets],
             "by_resource": [_share(s) for s in money.by_resource],
-            "went_to_no_team": {**_share(no_team), "bucket": "went to no team (shared and unmetered + no owner)"},
+            "went_to_no_team": {**_share(no_team), "bucket": "went to no team (shared and unmetered + no owner)",
+                                "parts": [_share(p) for p in money.no_team_parts]},
             "total": _share(total),
             "notes": list(money.notes),
         }
@@ -82,8 +83,10 @@ def money_line(doc: dict[str, Any]) -> str:
     cur = m["currency"]
     parts = [f"{b['bucket']} {cur} {b['money']:,.2f} ({b['tokens']:,} tokens)" for b in m["buckets"]]
     nt = m["went_to_no_team"]
+    of_which = "; ".join(f"{p['bucket']} {cur} {p['money']:,.2f} ({p['tokens']:,} tokens)" for p in nt["parts"])
     return (f"money by path: {'; '.join(parts)}; went to no team (the two not-attributable buckets) {cur} "
-            f"{nt['money']:,.2f} ({nt['tokens']:,} tokens) of {cur} {m['total']['money']:,.2f}")
+            f"{nt['money']:,.2f} ({nt['tokens']:,} tokens) of {cur} {m['total']['money']:,.2f}"
+            + (f", of which {of_which}" if of_which else ""))
 
 
 __all__ = ["AT_GATEWAY", "BY_RESOURCE_BUCKET", "NO_OWNER_BUCKET", "SHARED_BUCKET", "architecture_line",
