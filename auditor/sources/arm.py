@@ -85,13 +85,12 @@ class _ServiceParts:
     products: dict[tuple[str | None, str], dict[str, Any]] = field(default_factory=dict)
     product_apis: dict[tuple[str | None, str], list[str]] = field(default_factory=lambda: defaultdict(list))
     workspaces: dict[str, Policy | None] = field(default_factory=dict)
-    tags: Tags = ()
-    workspace_tags: dict[str, Tags] = field(default_factory=dict)
     fragments: list[Fragment] = field(default_factory=list)
     named_values: list[NamedValue] = field(default_factory=list)
     backends: list[Backend] = field(default_factory=list)
     loggers: list[Logger] = field(default_factory=list)
     diagnostics: list[Any] = field(default_factory=list)
+    tags: Tags = ()
 
 
 class _ArmReader:
@@ -103,6 +102,7 @@ class _ArmReader:
         # that service's diagnostic settings, so the DG rules judge it even where it declares none
         self.declares_service = False
         self.resources: list[_Resource] = []
+        self.projects: dict[str, list[Project]] = defaultdict(list)  # account id (lower-case) → its Foundry projects
         self.lines = JsonStringLines(self.path)
         self.ev = Evaluator()  # of the resource being built
         self.references: dict[str, Any] = {}  # resource id (lower case) → what reference() returns, for the file
@@ -354,8 +354,6 @@ class _ArmReader:
         services: dict[str, _ServiceParts] = {}
         accounts: dict[str, dict[str, Any]] = {}
         deployments: dict[str, list[Deployment]] = defaultdict(list)
-        projects: dict[str, list[Project]] = defaultdict(list)
-        self.projects = projects
         settings: list[DiagnosticSetting] = []
         assignments: list[RoleAssignment] = []
         definitions: list[RoleDefinition] = []
@@ -383,7 +381,7 @@ class _ArmReader:
                                  bool(assignments))
         account_list = tuple(
             AiAccount(**{**a, "deployments": tuple(deployments.get(a["resource_id"].lower(), ())),
-                         "projects": tuple(projects.get(a["resource_id"].lower(), ()))})
+                         "projects": tuple(self.projects.get(a["resource_id"].lower(), ()))})
             for a in accounts.values()
         )
         return Estate(
@@ -448,21 +446,21 @@ class _ArmReader:
             )
             return
         if t == "microsoft.cognitiveservices/accounts/projects":
-            projects = self.projects
+            # a Foundry project: grouped inside its AIServices account, billed as the account
             parent = self.resource_id(_Resource("microsoft.cognitiveservices/accounts", n[:1], {}, {}, "")).lower()
-            projects[parent].append(Project(n[-1], self.resource_id(res), tags_from(res.ev.resolve(res.raw.get("tags"))),
-                                            self.origin(res, f"project '{n[-1]}'")))
+            self.projects[parent].append(Project(n[-1], self.resource_id(res), tags_from(res.ev.resolve(
+                res.raw.get("tags"))), self.origin(res, f"project '{n[-1]}'")))
             return
         if t == "microsoft.cognitiveservices/accounts/deployments":
             parent = self.resource_id(_Resource("microsoft.cognitiveservices/accounts", n[:1], {}, {}, "")).lower()
             model = p.get("model") if isinstance(p.get("model"), dict) else {}
             sku = res.ev.resolve(res.raw.get("sku"))
             sku = sku if isinstance(sku, dict) else {}
-            capacity = sku.get("capacity")
-            deployments[parent].append(Deployment(n[-1], as_str(model.get("name")), as_str(model.get("version")),
-                                                  as_str(sku.get("name")),
-                                                  capacity if isinstance(capacity, int) and not isinstance(capacity, bool)
-                                                  else None, tags_from(res.ev.resolve(res.raw.get("tags")))))
+            capacity = res.ev.resolve(sku.get("capacity"))  # PTUs for a provisioned SKU
+            deployments[parent].append(Deployment(
+                n[-1], as_str(model.get("name")), as_str(model.get("version")), as_str(sku.get("name")),
+                capacity if isinstance(capacity, int) and not isinstance(capacity, bool) else None,
+                tags_from(res.ev.resolve(res.raw.get("tags")))))
             return
         if not t.startswith(APIM):
             return
@@ -473,7 +471,6 @@ class _ArmReader:
             ws = n[1]
             if len(kinds) == 1:
                 parts.workspaces.setdefault(ws, None)
-                parts.workspace_tags[ws] = tags_from(res.ev.resolve(res.raw.get("tags")))
                 return
             kinds, n = kinds[1:], [n[0], *n[2:]]
         self._apim(parts, kinds, n, p, res, ws)
@@ -665,7 +662,7 @@ def _service(p: _ServiceParts) -> ApimService:
         resource_id=p.resource_id,
         location=p.location,
         global_policy=p.global_policy,
-        workspaces=tuple(Workspace(n, pol, p.workspace_tags.get(n, ())) for n, pol in p.workspaces.items()),
+        workspaces=tuple(Workspace(n, pol) for n, pol in p.workspaces.items()),
         products=tuple(products),
         apis=tuple(apis),
         fragments=tuple(p.fragments),
