@@ -89,7 +89,7 @@ def _llm_logging(ctx: AuditContext, service, resource: str):
     """LLM logging is set per API (azure-facts.md section 9): an API's azuremonitor diagnostic overrides the
     service's; judge the effective setting of each LLM API."""
     monitor = [d for d in service.diagnostics if d.name.lower() == "azuremonitor"]
-    service_diag = next((d for d in monitor if d.api is None), None)
+    service_diag = next((d for d in monitor if d.api is None and d.workspace is None), None)
     apis = [v.api.name for v in ctx.llm_apis if v.service.name == service.name]
     inherited = []
     for api in apis:

@@ -155,7 +155,7 @@ def _streamed_share(ctx: AuditContext, view: ApiView) -> str:
 
 
 def check(ctx: AuditContext):
-    for view in ctx.llm_apis:
+    for view in ctx.gateway_apis:
         ops = {op.name: op.url_template for op in view.api.operations}
         estimated = []
         for ep in view.effective:

@@ -231,6 +231,7 @@ def classify(
     LLM policies, OpenAI-style operations. `accounts`: the estate's accounts, whose endpoints and kinds are known.
     `facts`: node facts the API's effective resolution already found (see `FragmentResolver`).
     """
+    service = service.scoped(api.workspace)  # a workspace API sees its workspace's backends and named values
     reasons: list[str] = []
     why = _url_reason(service, api.service_url, accounts)
     if why:

@@ -31,10 +31,13 @@ from ..estate import (
     NamedValue,
     Operation,
     Product,
+    Project,
     RoleAssignment,
     RoleDefinition,
     SourceInfo,
+    Tags,
     Workspace,
+    tags_from,
 )
 from ..policy.rawxml import read_policy
 from ..policy.tree import Origin, Policy
@@ -87,6 +90,7 @@ class _ServiceParts:
     backends: list[Backend] = field(default_factory=list)
     loggers: list[Logger] = field(default_factory=list)
     diagnostics: list[Any] = field(default_factory=list)
+    tags: Tags = ()
 
 
 class _ArmReader:
@@ -98,6 +102,7 @@ class _ArmReader:
         # that service's diagnostic settings, so the DG rules judge it even where it declares none
         self.declares_service = False
         self.resources: list[_Resource] = []
+        self.projects: dict[str, list[Project]] = defaultdict(list)  # account id (lower-case) → its Foundry projects
         self.lines = JsonStringLines(self.path)
         self.ev = Evaluator()  # of the resource being built
         self.references: dict[str, Any] = {}  # resource id (lower case) → what reference() returns, for the file
@@ -375,7 +380,8 @@ class _ArmReader:
                                  bool(accounts), settings_about_audited(settings) or self.declares_service,
                                  bool(assignments))
         account_list = tuple(
-            AiAccount(**{**a, "deployments": tuple(deployments.get(a["resource_id"].lower(), ()))})
+            AiAccount(**{**a, "deployments": tuple(deployments.get(a["resource_id"].lower(), ())),
+                         "projects": tuple(self.projects.get(a["resource_id"].lower(), ()))})
             for a in accounts.values()
         )
         return Estate(
@@ -436,15 +442,25 @@ class _ArmReader:
                 public_network_access=as_str(p.get("publicNetworkAccess")) or None,
                 network_default_action=as_str(acls.get("defaultAction")) or None,
                 origin=self.origin(res, f"account '{n[0]}'"),
+                tags=tags_from(res.ev.resolve(res.raw.get("tags"))),
             )
+            return
+        if t == "microsoft.cognitiveservices/accounts/projects":
+            # a Foundry project: grouped inside its AIServices account, billed as the account
+            parent = self.resource_id(_Resource("microsoft.cognitiveservices/accounts", n[:1], {}, {}, "")).lower()
+            self.projects[parent].append(Project(n[-1], self.resource_id(res), tags_from(res.ev.resolve(
+                res.raw.get("tags"))), self.origin(res, f"project '{n[-1]}'")))
             return
         if t == "microsoft.cognitiveservices/accounts/deployments":
             parent = self.resource_id(_Resource("microsoft.cognitiveservices/accounts", n[:1], {}, {}, "")).lower()
             model = p.get("model") if isinstance(p.get("model"), dict) else {}
             sku = res.ev.resolve(res.raw.get("sku"))
             sku = sku if isinstance(sku, dict) else {}
-            deployments[parent].append(Deployment(n[-1], as_str(model.get("name")), as_str(model.get("version")),
-                                                  as_str(sku.get("name"))))
+            capacity = res.ev.resolve(sku.get("capacity"))  # PTUs for a provisioned SKU
+            deployments[parent].append(Deployment(
+                n[-1], as_str(model.get("name")), as_str(model.get("version")), as_str(sku.get("name")),
+                capacity if isinstance(capacity, int) and not isinstance(capacity, bool) else None,
+                tags_from(res.ev.resolve(res.raw.get("tags")))))
             return
         if not t.startswith(APIM):
             return
@@ -464,6 +480,7 @@ class _ArmReader:
             self.declares_service = True
             parts.location = self._ev(res.raw.get("location"))
             parts.origin = self.origin(res, f"service '{n[0]}'")
+            parts.tags = tags_from(res.ev.resolve(res.raw.get("tags")))
             return
         k = "/".join(kinds)
         if k == "policies":
@@ -654,6 +671,7 @@ def _service(p: _ServiceParts) -> ApimService:
         loggers=tuple(p.loggers),
         diagnostics=tuple(p.diagnostics),
         origin=p.origin,
+        tags=p.tags,
     )
 
 

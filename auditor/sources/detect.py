@@ -144,7 +144,8 @@ def _unsupported(path: str) -> CollectionGap | None:
 
 
 def _directory(root: str, service_name: str | None = None) -> Estate:
-    from .apiops import looks_like_apiops, read_apiops  # a folder only: the pre-commit hook passes files
+    from .apiops import read_apiops  # a folder only: the pre-commit hook passes files
+    from .apiops_layout import looks_like_apiops
 
     if looks_like_apiops(root):
         return read_apiops(root, service_name)  # reads nothing outside root either (files.Reader)

@@ -42,10 +42,12 @@ from ..estate import (
     NamedValue,
     Operation,
     Product,
+    Project,
     RoleAssignment,
     RoleDefinition,
     SourceInfo,
     Workspace,
+    tags_from,
 )
 from ..policy.rawxml import read_policy
 from ..policy.tree import Origin, Policy
@@ -71,6 +73,11 @@ MONITOR_READ = "Reader or Monitoring Reader on the resource (Microsoft.Insights/
 ROLES_READ = "Reader on the subscription (Microsoft.Authorization/roleAssignments/read)"
 ACCOUNT_READ = "Reader on the Azure OpenAI account"
 COGNITIVE_API = "2024-10-01"
+# Foundry projects (Microsoft.CognitiveServices/accounts/projects) exist from api-version 2025-04-01-preview; 2025-06-01
+# is the first stable one (azure-rest-api-specs specification/cognitiveservices, stable/2025-06-01). Projects group
+# work inside an AIServices account; usage is billed to the account
+# (https://learn.microsoft.com/en-us/azure/ai-foundry/concepts/architecture).
+PROJECTS_API = "2025-06-01"
 # DiagnosticContractProperties.largeLanguageModel exists at 2024-06-01-preview (Azure/bicep-types-az,
 # generated/apimanagement/microsoft.apimanagement/2024-06-01-preview/types.md); SDK 5.0.0 uses 2024-05-01
 DIAGNOSTICS_LLM_API = "2024-06-01-preview"
@@ -445,8 +452,8 @@ class LiveCollector:
             auth = AuthorizationManagementClient(self.credential, sub, **kw)
             mine = discovered.get(sub.lower(), {}) if discovered is not None else None
             if mine is not None:
-                found = [SimpleNamespace(id=r.get("id", ""), name=r.get("name", ""), location=r.get("location", ""))
-                         for r in mine.get("microsoft.apimanagement/service", [])]
+                found = [SimpleNamespace(id=r.get("id", ""), name=r.get("name", ""), location=r.get("location", ""),
+                                         tags=r.get("tags")) for r in mine.get("microsoft.apimanagement/service", [])]
                 found = [s for s in found if not self.options.apim or s.name == self.options.apim]
             else:
                 found = self._services(apim, sub)
@@ -497,7 +504,9 @@ class LiveCollector:
                  "'microsoft.cognitiveservices/accounts', 'microsoft.operationalinsights/workspaces')")
         if self.options.resource_group:
             query += f"\n| where resourceGroup =~ '{self.options.resource_group.replace(chr(39), '')}'"
-        query += "\n| project id, name, type, kind, location, resourceGroup, subscriptionId, sku, properties"
+        # tags: the owner of a per-team resource (https://learn.microsoft.com/en-us/azure/governance/resource-graph/
+        # concepts/query-language: `resources` rows carry `tags`)
+        query += "\n| project id, name, type, kind, location, resourceGroup, subscriptionId, sku, tags, properties"
         client = ResourceGraphClient(self.credential, **kw)
         rows: list[dict[str, Any]] = []
         skip: str | None = None
@@ -596,8 +605,11 @@ class LiveCollector:
             )
 
         def one_workspace(w: Any) -> tuple[Workspace, list[Api], list[Fragment]]:
-            """A workspace's own policy, APIs and fragments: the same reads, one level down."""
+            """A workspace's own policy, APIs, fragments, products, backends, named values, loggers and diagnostics:
+            the same reads, one level down (Microsoft.ApiManagement/service/workspaces/..., api-version 2024-05-01
+            as the SDK sends it)."""
             wid = f"{base}/workspaces/{w.name}"
+            ws_parts.append(self._workspace_entities(apim, rg, name, wid, w.name))
             policy = self._policy(f"{wid}/policies/policy", "workspace", f"workspace '{w.name}'",
                                   lambda: apim.workspace_policy.get(rg, name, w.name, "policy", format="rawxml"))
             raw_apis = self.listed(f"{wid}/apis", APIM_READ, lambda: apim.workspace_api.list_by_service(rg, name, w.name))
@@ -625,6 +637,7 @@ class LiveCollector:
             return Fragment(f.name, policy) if policy is not None else None
 
         api_diagnostics: list[Diagnostic] = []  # per-API diagnostics (the portal puts App Insights there)
+        ws_parts: list[_WorkspaceEntities] = []
         workers = self.options.max_workers
         with ThreadPoolExecutor(max_workers=workers) as lists, ThreadPoolExecutor(max_workers=workers) as items:
             global_policy = lists.submit(self._policy, f"{base}/policies/policy", "global", "global policy",
@@ -649,11 +662,7 @@ class LiveCollector:
                             None if nv.secret else nv.value, Origin(None, None, f"{base}/namedValues/{nv.name}", "named value"))
             for nv in raw["namedValues"].result()
         ]
-        backends = []
-        for b in raw["backends"].result():
-            pool_members = tuple(s.id for s in (getattr(getattr(b, "pool", None), "services", None) or []))
-            btype = "pool" if pool_members or str(getattr(b, "type_properties_type", "")).lower() == "pool" else "single"
-            backends.append(Backend(b.name, b.url or "", btype, pool_members, b.resource_id or ""))
+        backends = [_backend(b, None) for b in raw["backends"].result()]
         loggers = [Logger(lg.name, str(lg.logger_type or ""), lg.resource_id or "") for lg in raw["loggers"].result()]
         workspaces, more_apis, more_fragments = [], [], []
         for workspace, ws_apis, ws_fragments in map(one_workspace, raw_workspaces.result()):
@@ -661,13 +670,19 @@ class LiveCollector:
             more_apis += ws_apis
             more_fragments += ws_fragments
         apis, fragments = apis + tuple(more_apis), fragments + tuple(more_fragments)
-        diagnostics = raw_diagnostics.result() + sorted(api_diagnostics, key=lambda d: (d.api or "", d.name))
+        for part in ws_parts:
+            products += part.products
+            named += part.named_values
+            backends += part.backends
+            loggers += part.loggers
+        diagnostics = raw_diagnostics.result() + [d for part in ws_parts for d in part.diagnostics] + sorted(
+            api_diagnostics, key=lambda d: (d.workspace or "", d.api or "", d.name))
         self.note(f"service {name}: {len(apis)} API(s)")
         if self.options.tracker is not None:
             self.options.tracker.advance(f"{name}: {len(apis)} API(s)")
         return ApimService(name, rid, svc.location or "", global_policy.result(), tuple(workspaces), products, apis,
                            fragments, tuple(named), tuple(backends), tuple(loggers), tuple(diagnostics),
-                           Origin(None, None, rid, f"service '{name}'"))
+                           Origin(None, None, rid, f"service '{name}'"), tags_from(getattr(svc, "tags", None)))
 
     def _diagnostics(self, apim, rg: str, name: str, base: str, api: str | None = None,
                      workspace: str | None = None) -> list[Diagnostic]:
@@ -681,13 +696,15 @@ class LiveCollector:
         try:
             items = self._raw_list(apim, f"{base}/diagnostics?api-version={DIAGNOSTICS_LLM_API}")
             return [diagnostic_from_props(str(d.get("name", "")), d.get("properties") if isinstance(
-                d.get("properties"), dict) else {}, api, origin(str(d.get("name", "")))) for d in items]
+                d.get("properties"), dict) else {}, api, origin(str(d.get("name", ""))), workspace) for d in items]
         except Exception as exc:
             if _status(exc) != 400:  # anything but "api-version not supported here" is a real gap
                 self.gap(f"{base}/diagnostics", f"could not read {_short(base + '/diagnostics')}", exc, APIM_READ)
                 return []
         if api is not None and workspace is not None:
             sdk_list = lambda: apim.workspace_api_diagnostic.list_by_workspace(rg, name, workspace, api)  # noqa: E731
+        elif workspace is not None:
+            sdk_list = lambda: apim.workspace_diagnostic.list_by_workspace(rg, name, workspace)  # noqa: E731
         elif api is not None:
             sdk_list = lambda: apim.api_diagnostic.list_by_service(rg, name, api)  # noqa: E731
         else:
@@ -696,8 +713,33 @@ class LiveCollector:
         for d in self.listed(f"{base}/diagnostics", APIM_READ, sdk_list):
             props = {"loggerId": d.logger_id, "metrics": d.metrics,
                      "sampling": {"percentage": d.sampling.percentage} if d.sampling else None}
-            out.append(diagnostic_from_props(d.name, props, api, origin(d.name)))
+            out.append(diagnostic_from_props(d.name, props, api, origin(d.name), workspace))
         return out
+
+    def _workspace_entities(self, apim, rg: str, name: str, wid: str, ws: str) -> _WorkspaceEntities:
+        """A workspace's products (with their APIs and policy), backends, named values (never their secret
+        values), loggers and diagnostics, each marked with the workspace."""
+        products = []
+        for p in self.listed(f"{wid}/products", APIM_READ, lambda: apim.workspace_product.list_by_service(rg, name, ws)):
+            pid = f"{wid}/products/{p.name}"
+            links = self.listed(f"{pid}/apiLinks", APIM_READ,
+                                lambda p=p: apim.workspace_product_api_link.list_by_product(rg, name, ws, p.name))
+            policy = self._policy(f"{pid}/policies/policy", "product", f"product '{p.name}'", lambda p=p: (
+                apim.workspace_product_policy.get(rg, name, ws, p.name, "policy", format="rawxml")))
+            products.append(Product(p.name, p.display_name or p.name, p.subscription_required,
+                                    tuple(str(x.api_id or "").rstrip("/").rsplit("/", 1)[-1] for x in links), ws, policy,
+                                    Origin(None, None, pid, f"product '{p.name}'")))
+        named = [NamedValue.read(nv.name, nv.display_name or nv.name, bool(nv.secret), nv.key_vault is not None,
+                                 None if nv.secret else nv.value,
+                                 Origin(None, None, f"{wid}/namedValues/{nv.name}", "named value"), ws)
+                 for nv in self.listed(f"{wid}/namedValues", APIM_READ,
+                                       lambda: apim.workspace_named_value.list_by_service(rg, name, ws))]
+        backends = [_backend(b, ws) for b in self.listed(
+            f"{wid}/backends", APIM_READ, lambda: apim.workspace_backend.list_by_workspace(rg, name, ws))]
+        loggers = [Logger(lg.name, str(lg.logger_type or ""), lg.resource_id or "", ws) for lg in self.listed(
+            f"{wid}/loggers", APIM_READ, lambda: apim.workspace_logger.list_by_workspace(rg, name, ws))]
+        return _WorkspaceEntities(tuple(products), tuple(named), tuple(backends), tuple(loggers),
+                                  tuple(self._diagnostics(apim, rg, name, wid, None, ws)))
 
     def raw_pages(self, client, method: str, path: str, body: Any = None,
                   next_link: Callable[[Any], str | None] = lambda page: page.get("nextLink") or page.get(
@@ -744,14 +786,20 @@ class LiveCollector:
             rid = str(a.get("id", ""))
             deployments = self.read(rid, ACCOUNT_READ, lambda rid=rid: self._raw_list(
                 apim, f"{rid}/deployments?api-version={COGNITIVE_API}"), [])
+            projects: list[dict[str, Any]] = []
+            if str(a.get("kind", "")).lower() == "aiservices":  # only Foundry (AIServices) accounts hold projects
+                projects = self.read(f"{rid}/projects", ACCOUNT_READ, lambda rid=rid: self._raw_list(
+                    apim, f"{rid}/projects?api-version={PROJECTS_API}"), [])
             out.append(AiAccount(
                 rid, str(a.get("name", "")), str(a.get("kind", "")), str(a.get("location", "")), str(props.get("endpoint", "")),
                 props.get("disableLocalAuth") if isinstance(props.get("disableLocalAuth"), bool) else None,
                 props.get("publicNetworkAccess"), acls.get("defaultAction"),
-                tuple(Deployment(str(d.get("name", "")), str((d.get("properties") or {}).get("model", {}).get("name", "")),
-                                 str((d.get("properties") or {}).get("model", {}).get("version", "")),
-                                 str((d.get("sku") or {}).get("name", ""))) for d in deployments),
+                tuple(_deployment(d) for d in deployments),
                 Origin(None, None, rid, f"account '{a.get('name')}'"),
+                tags_from(a.get("tags")),
+                tuple(Project(str(pr.get("name", "")).rsplit("/", 1)[-1], str(pr.get("id", "")), tags_from(pr.get("tags")),
+                              Origin(None, None, str(pr.get("id", "")), f"project '{pr.get('name')}'"))
+                      for pr in projects if isinstance(pr, dict)),
             ))
         return out
 
@@ -789,6 +837,34 @@ class LiveCollector:
                         tuple(a for p in perms for a in (p.data_actions or [])),
                     )
         return out
+
+
+def _deployment(d: dict[str, Any]) -> Deployment:
+    """A deployment as the deployments list returns it: model, `sku.name`, `sku.capacity` (PTUs for a provisioned
+    SKU, thousands of tokens per minute otherwise) and tags (Deployments_List, azure-rest-api-specs
+    specification/cognitiveservices, stable/2024-10-01)."""
+    props = d.get("properties") if isinstance(d.get("properties"), dict) else {}
+    model = props.get("model") if isinstance(props.get("model"), dict) else {}
+    sku = d.get("sku") if isinstance(d.get("sku"), dict) else {}
+    capacity = sku.get("capacity")
+    return Deployment(str(d.get("name", "")), str(model.get("name", "")), str(model.get("version", "")),
+                      str(sku.get("name", "")), capacity if isinstance(capacity, int) and not isinstance(capacity, bool)
+                      else None, tags_from(d.get("tags")))
+
+
+@dataclass(frozen=True)
+class _WorkspaceEntities:
+    products: tuple[Product, ...]
+    named_values: tuple[NamedValue, ...]
+    backends: tuple[Backend, ...]
+    loggers: tuple[Logger, ...]
+    diagnostics: tuple[Diagnostic, ...]
+
+
+def _backend(b: Any, workspace: str | None) -> Backend:
+    pool_members = tuple(s.id for s in (getattr(getattr(b, "pool", None), "services", None) or []))
+    btype = "pool" if pool_members or str(getattr(b, "type_properties_type", "")).lower() == "pool" else "single"
+    return Backend(b.name, b.url or "", btype, pool_members, b.resource_id or "", workspace)
 
 
 def _picklable(value: Any) -> bool:

@@ -32,10 +32,13 @@ from ..estate import (
     NamedValue,
     Operation,
     Product,
+    Project,
     RoleAssignment,
     RoleDefinition,
     SourceInfo,
+    Tags,
     Workspace,
+    tags_from,
 )
 from ..policy.rawxml import read_policy
 from ..policy.tree import Origin, Policy
@@ -86,6 +89,7 @@ class _Svc:
     backends: list[Backend] = field(default_factory=list)
     loggers: list[Logger] = field(default_factory=list)
     diagnostics: list[Diagnostic] = field(default_factory=list)
+    tags: Tags = ()
 
 
 def _resources(module: Any, where: str, gaps: list[str], depth: int = 0) -> Iterator[dict[str, Any]]:
@@ -233,6 +237,7 @@ class _TerraformReader:
         services: dict[str, _Svc] = {}
         accounts: dict[str, dict[str, Any]] = {}
         deployments: dict[str, list[Deployment]] = defaultdict(list)
+        projects: dict[str, list[Project]] = defaultdict(list)
         settings: list[DiagnosticSetting] = []
         assignments: list[RoleAssignment] = []
         definitions: list[RoleDefinition] = []
@@ -262,6 +267,7 @@ class _TerraformReader:
                     s = services.setdefault(name, _Svc(name, rid))
                     s.resource_id, s.location = rid, as_str(v.get("location"))
                     s.origin = Origin(self.path, None, res.address, f"service '{name}'")
+                    s.tags = tags_from(v.get("tags"))
                     continue
                 if t.startswith("azurerm_api_management_"):
                     apim_declared = True
@@ -289,14 +295,28 @@ class _TerraformReader:
                             "Enabled" if as_bool(v["public_network_access_enabled"]) else "Disabled"),
                         network_default_action=as_str(acls.get("default_action")) or None,
                         origin=Origin(self.path, None, res.address, f"account '{name}'"),
+                        tags=tags_from(v.get("tags")),
                     )
+                elif t == "azurerm_cognitive_account_project" or (t == "azapi_resource" and as_str(
+                        v.get("type")).lower().startswith("microsoft.cognitiveservices/accounts/projects@")):
+                    # a Foundry project: azurerm's own resource, or AzAPI's (parent_id, tags beside the body)
+                    account = self.link(res, "cognitive_account_id" if t != "azapi_resource" else "parent_id",
+                                        "azurerm_cognitive_account")
+                    name = as_str(v.get("name")) or res.name
+                    body = v.get("body") if isinstance(v.get("body"), dict) else {}
+                    projects[account.lower()].append(Project(
+                        name, as_str(v.get("id")) or f"{account}/projects/{name}",
+                        tags_from(v.get("tags") or body.get("tags")), Origin(self.path, None, res.address,
+                                                                                f"project '{name}'")))
                 elif t == "azurerm_cognitive_deployment":
                     account = self.link(res, "cognitive_account_id", "azurerm_cognitive_account")
                     model = _block(v.get("model"))
                     sku = _block(v.get("sku")) or _block(v.get("scale"))
+                    capacity = sku.get("capacity")  # PTUs for a provisioned SKU
                     deployments[account.lower()].append(Deployment(
                         as_str(v.get("name")) or res.name, as_str(model.get("name")), as_str(model.get("version")),
                         as_str(sku.get("name") or sku.get("type")),
+                        capacity if isinstance(capacity, int) and not isinstance(capacity, bool) else None,
                     ))
                 elif t == "azurerm_monitor_diagnostic_setting":
                     settings.append(self._diag_setting(res))
@@ -326,7 +346,8 @@ class _TerraformReader:
             sources=(SourceInfo("terraform", self.path, carries),),
             services=tuple(_service(s) for s in services.values()),
             accounts=tuple(
-                AiAccount(**{**a, "deployments": tuple(deployments.get(a["resource_id"].lower(), ()))})
+                AiAccount(**{**a, "deployments": tuple(deployments.get(a["resource_id"].lower(), ())),
+                             "projects": tuple(projects.get(a["resource_id"].lower(), ()))})
                 for a in accounts.values()
             ),
             diagnostic_settings=tuple(settings),
@@ -459,7 +480,7 @@ def _service(s: _Svc) -> ApimService:
         name=s.name, resource_id=s.resource_id, location=s.location, global_policy=s.global_policy,
         workspaces=tuple(Workspace(w) for w in s.workspaces), products=tuple(products), apis=tuple(apis),
         fragments=tuple(s.fragments), named_values=tuple(s.named_values), backends=tuple(s.backends),
-        loggers=tuple(s.loggers), diagnostics=tuple(s.diagnostics), origin=s.origin,
+        loggers=tuple(s.loggers), diagnostics=tuple(s.diagnostics), origin=s.origin, tags=s.tags,
     )
 
 
