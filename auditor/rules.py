@@ -26,6 +26,7 @@ AREAS = {
     "RB": "Access for the reporting principal",
     "KQ": "Usage in Log Analytics",
     "BY": "Bypass",
+    "OW": "Ownership of LLM spend",
     "AU": "The audit's own health",
     "SEC": "Secrets",
 }

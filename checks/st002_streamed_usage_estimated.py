@@ -178,7 +178,7 @@ def _streamed_share(ctx: AuditContext, view: ApiView) -> str:
 
 
 def check(ctx: AuditContext):
-    for view in ctx.judged_llm_apis:
+    for view in ctx.judged_gateway_apis:
         estimated = []
         for ep in view.effective:
             if not _streamable(view, ep.operation):

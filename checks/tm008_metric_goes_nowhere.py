@@ -69,7 +69,7 @@ def _unread_logging(ctx: AuditContext, resource_id: str) -> bool:
 
 def check(ctx: AuditContext):
     by_service: dict[str, list] = {}
-    for view in ctx.llm_apis:
+    for view in ctx.gateway_apis:
         if any(token_metrics(ep.inbound) for ep in view.effective):
             by_service.setdefault(view.service.name, []).append(view)
     for service in ctx.estate.services:

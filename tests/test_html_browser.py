@@ -151,7 +151,7 @@ def test_chart_has_axis_values_and_a_legend_and_print_is_a4_landscape(browser, m
     axis = page.locator("svg.chart text.axis").evaluate_all("els => els.map(e => e.textContent)")
     assert "0" in axis and any(t.endswith(" B") for t in axis) and "tokens per day" in axis
     legend = page.locator("figcaption.legend").inner_text()
-    assert "attributed to a team" in legend and "unknown bucket" in legend and "not seen by the gateway" in legend
+    assert "attributed to a team" in legend and "unknown bucket" in legend and "not metered by the gateway" in legend
     pdf = page.pdf(prefer_css_page_size=True, print_background=True)
     sizes = {tuple(round(float(x)) for x in m) for m in re.findall(rb"/MediaBox \[0 0 ([\d.]+) ([\d.]+)\]", pdf)}
     assert sizes == {(842, 595)}  # A4 landscape, in points

@@ -10,6 +10,7 @@ from decimal import Decimal
 from typing import Any
 
 from .. import __version__
+from ..attribution.summary import attribution_dict
 from ..coverage import coverage
 from ..engine import AuditResult
 from ..findings import Finding
@@ -76,6 +77,7 @@ def result_dict(result: AuditResult, registry: Registry | None = None, generated
             "services": len(result.estate.services),
         },
         "coverage": coverage(ctx),
+        "attribution": attribution_dict(ctx),  # architecture, each deployment's path, money by path
         "scope": "statements" if result.estate.statement_level else "estate",
         "apis": [
             {
