@@ -36,7 +36,7 @@ RULE = Rule(
 
 
 def check(ctx: AuditContext):
-    for view in ctx.llm_apis:
+    for view in ctx.judged_gateway_apis:
         reported: set[tuple[int, str]] = set()
         for ep in view.effective:
             for metric, _path in token_metrics(ep.inbound):
