@@ -21,7 +21,7 @@ from aoai_audit.fix.prove import identities
 from aoai_audit.fix.run import run_fix
 from aoai_audit.fix.udiff import file_patch, secret_lines
 from aoai_audit.policy.rawxml import read_policy
-from aoai_audit.sources.apiops import looks_like_apiops
+from aoai_audit.sources.apiops_layout import looks_like_apiops
 from aoai_audit.sources.detect import load_paths
 from conftest import CORPUS, EXAMPLE, FIXTURES
 

@@ -81,7 +81,7 @@ def fix(paths, rules, mode, config_path, service_name):
         for path in write_fixed(result):
             _say(f"wrote {path}")
         sys.exit(0)
-    top = find_project_root(paths[0])
+    top = find_project_root(os.path.abspath(paths[0]))  # cached by argument: never by a relative spelling
     out = sys.stdout.buffer if hasattr(sys.stdout, "buffer") else None
     for path, (old, new) in changed.items():
         patch = file_patch(project_path(path, top), old, new, secret_lines(old))

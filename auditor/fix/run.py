@@ -17,7 +17,7 @@ from ..config import Settings
 from ..engine import AuditResult
 from ..policy.wellformed import RawXmlError
 from ..rules import Registry
-from ..sources.apiops import looks_like_apiops, service_name_for
+from ..sources.apiops_layout import looks_like_apiops, service_name_for
 from .edits import Edit, EditConflict, apply_edits
 from .iac import iac_statements
 from .model import Applied, Declined, FixResult, Identity, Option, Repair
