@@ -231,6 +231,21 @@ def _usage_view(usage: dict[str, Any] | None, summary: UsageSummary | None,
     }
 
 
+def _top_gaps(priced: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The dearest losses, one entry per set of tokens: gaps whose losses count the same tokens (the same
+    `overlap` key) are one entry that names them all, so no two figures of the list count a token twice over."""
+    out: list[dict[str, Any]] = []
+    seen: dict[str, dict[str, Any]] = {}
+    for f in priced:
+        key = f.get("overlap") or f["fingerprint"]
+        if key in seen:
+            seen[key]["same_tokens"].append(f)
+            continue
+        seen[key] = {**f, "same_tokens": []}
+        out.append(seen[key])
+    return out
+
+
 def _headline(usage: dict[str, Any] | None, by_path: dict[str, Any] | None = None) -> dict[str, Any] | None:
     """The first screen's money: what went to no team, as shares of tokens and of money, each with its base.
 
@@ -350,7 +365,8 @@ def build_model(result: AuditResult, registry: Registry, previous: dict[str, Any
     ]
     ranked = [f for area in areas for f in area["findings"]]
     ranked.sort(key=lambda f: order[f["fingerprint"]])
-    priced = [f for f in ranked if f["money"] and not f["suppressed_by"] and not f["in_baseline"]]
+    priced = [f for f in ranked if f["money"] and f["money"]["amount"] > 0 and not f["suppressed_by"]
+              and not f["in_baseline"]]
     all_chains = sorted(chains(doc), key=lambda row: -row["broken"])
     not_audited = [f for f in doc["findings"] if (f["not_audited"] or f["rule_id"].startswith("AU"))
                    and not f["suppressed_by"]]
@@ -374,7 +390,7 @@ def build_model(result: AuditResult, registry: Registry, previous: dict[str, Any
                       "findings": sum(sum(c.values()) for c in hidden.values())},
         "changes": _changes(previous, doc),
         "ranked": ranked,
-        "top_gaps": priced[:3],
+        "top_gaps": _top_gaps(priced)[:3],
         "headline": _headline(doc.get("usage"), (doc.get("attribution") or {}).get("money")),
         "no_usage": NO_USAGE,
         "not_evaluated": _not_evaluated(doc, rules_by_id),
