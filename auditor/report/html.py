@@ -13,6 +13,7 @@ import hashlib
 import re
 from collections import Counter, defaultdict
 from dataclasses import dataclass
+from decimal import Decimal
 from importlib import resources
 from typing import Any
 
@@ -22,7 +23,8 @@ from ..engine import AuditResult
 from ..exposure import NO_USAGE
 from ..policy.secrets import redact
 from ..rules import AREAS, Registry
-from ..usage.tally import UsageSummary
+from ..usage.ledger import ledger_rows
+from ..usage.tally import CONSUMER, OVER_METERED, UNKNOWN, UNMETERED, UsageSummary
 from .diff import diff_reports
 from .json_report import result_dict
 
@@ -205,15 +207,39 @@ def _chart(split: list[tuple[dt.date, int, int, int]], width: int = 720, height:
             "series": CHART_SERIES, "tallest": f"{tallest:,}"}
 
 
+ROW_NAMES = {UNKNOWN: "unknown bucket (no team)", UNMETERED: "not metered by the gateway (platform − gateway)",
+             OVER_METERED: "over-metered by the gateway (taken back)"}
+
+
+def _table_rows(summary: UsageSummary, centres: bool) -> list[dict[str, Any]]:
+    """The per-team table: the ledger's whole-token, whole-cent rows (the FOCUS file's rows, usage/ledger.py)
+    summed per team and per bucket, so the rows add up to the Total and each equals the FOCUS file's to the
+    cent; the gateway's over-metering is a negative row, never netted out of sight."""
+    groups: dict[tuple[str, str, str], dict[str, Any]] = {}
+    for r in ledger_rows(summary):
+        key = (r.bucket, r.dimension if r.bucket == CONSUMER else "", r.consumer if r.bucket == CONSUMER else "")
+        g = groups.setdefault(key, {"name": key[2] if r.bucket == CONSUMER else ROW_NAMES.get(r.bucket, r.bucket),
+                                    "bucket": r.bucket, "dimension": key[1] or "—", "tokens": 0, "cents": Decimal(0),
+                                    "unpriced": 0, "cost_centre": "", "owner": ""})
+        g["tokens"] += int(r.tokens)
+        g["cents"] += r.money
+        g["unpriced"] += 0 if r.priced else int(r.tokens)
+        if r.bucket == CONSUMER:
+            g["cost_centre"], g["owner"] = r.cost_centre or ("—" if centres else ""), r.owner
+    order = {CONSUMER: 0, UNKNOWN: 1, UNMETERED: 2, OVER_METERED: 3}
+    rows = sorted(groups.values(), key=lambda g: (order.get(g["bucket"], 4), -g["tokens"] if g["bucket"] == CONSUMER
+                                                  else 0, g["name"]))
+    for g in rows:
+        g["money"] = _fmt_money(float(g["cents"]), summary.currency)
+    return rows
+
+
 def _usage_view(usage: dict[str, Any] | None, summary: UsageSummary | None,
                 unknown_threshold: float) -> dict[str, Any] | None:
     if not usage or summary is None:
         return None
     cur = usage["currency"]
-    rows = [{"name": c["consumer"], "dimension": c["dimension"], "tokens": c["tokens"],
-             "money": _fmt_money(c["money"], cur), "unpriced": c["unpriced_tokens"],
-             "cost_centre": c["cost_centre"] or ("—" if usage["cost_centres"] is not None else ""),
-             "owner": c["owner"]} for c in usage["consumers"]]
+    rows = _table_rows(summary, usage["cost_centres"] is not None)
 
     def share(n: int) -> str:
         fraction = summary.token_share(n)
@@ -223,6 +249,8 @@ def _usage_view(usage: dict[str, Any] | None, summary: UsageSummary | None,
         **usage,
         "rows": rows,
         "total": summary.base.tokens,
+        "total_money": sum((r["cents"] for r in rows), Decimal(0)),
+        "total_unpriced": sum(r["unpriced"] for r in rows),
         "share": share,
         "money": lambda amount: _fmt_money(amount, cur),
         "chart": _chart(summary.daily_split()),
