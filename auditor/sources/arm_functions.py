@@ -39,7 +39,7 @@ from .arm_values import (
 
 # .NET composite formatting, as System.String.Format reads it (template-functions-string#format):
 # {index[,alignment][:formatString]}, with {{ and }} for literal braces.
-_ITEM = re.compile(r"\{\{|\}\}|\{\s*(\d+)\s*(?:,\s*(-?\d+)\s*)?(?::([^}]*))?\}")
+_ITEM = re.compile(r"\{\{|\}\}|\{\s*(\d+)\s*(?:,\s*(-?\d+)\s*)?(?::([^{}]*))?\}")  # no brace in a spec: linear
 
 
 def _format_number(value: Any, spec: str) -> str:

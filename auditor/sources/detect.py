@@ -115,7 +115,32 @@ def _peek_snapshot(path: str) -> bool:
 
 
 _LAYOUT_NAMES = ("policy.xml", "fragment.xml", "globalservicepolicy.xml")
-_POLICY_ROOT = re.compile(r"^\s*(?:<\?xml[^>]*\?>\s*)?(?:<!--.*?-->\s*)*<(?:policies|fragment)[\s>/]", re.S)
+_ROOT_NAMES = ("<policies", "<fragment")
+_SPACE = re.compile(r"\s*")
+
+
+def _policy_root(text: str) -> bool:
+    """Does the document's root element come first, after an XML declaration and comments? A scanner, not a
+    regex: `(?:<!--.*?-->\\s*)*` backtracked exponentially over a build file's 40 leading comments."""
+    i = _SPACE.match(text).end()  # type: ignore[union-attr]
+    if text.startswith("<?xml", i):
+        i = text.find("?>", i)
+        if i < 0:
+            return False
+        i += 2
+    while True:
+        i = _SPACE.match(text, i).end()  # type: ignore[union-attr]
+        if not text.startswith("<!--", i):
+            break
+        i = text.find("-->", i + 4)
+        if i < 0:
+            return False
+        i += 3
+    for name in _ROOT_NAMES:
+        if text.startswith(name, i):
+            after = text[i + len(name):i + len(name) + 1]
+            return after in (">", "/") or (after != "" and after.isspace())
+    return False
 
 
 def _is_policy_file(path: str) -> bool:
@@ -133,7 +158,7 @@ def _is_policy_file(path: str) -> bool:
         text = head.decode("utf-16", errors="ignore")
     else:
         text = head.decode("utf-8", errors="ignore")
-    return _POLICY_ROOT.match(text.lstrip("\ufeff")) is not None
+    return _policy_root(text.lstrip("\ufeff"))
 
 
 def _unsupported(path: str) -> CollectionGap | None:

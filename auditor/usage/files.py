@@ -10,7 +10,6 @@ import csv
 import datetime as dt
 import io
 import json
-import re
 from pathlib import Path
 from typing import Any
 
@@ -41,7 +40,12 @@ class UsageFileError(Exception):
 
 def _key(name: str) -> str:
     # the Log Analytics portal's CSV export suffixes datetime columns with their time zone: "day [UTC]"
-    name = re.sub(r"\s*\[(utc|local time)\]\s*$", "", name.strip().lstrip("\ufeff"), flags=re.I)
+    name = name.strip().lstrip("\ufeff").strip()
+    low = name.lower()
+    for zone in ("[utc]", "[local time]"):  # a suffix test, not `\s*\[..\]\s*$` (quadratic in a run of spaces)
+        if low.endswith(zone):
+            name = name[: -len(zone)]
+            break
     k = name.strip().lower().replace(" ", "_")
     return ALIASES.get(k, k)
 
