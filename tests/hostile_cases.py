@@ -23,11 +23,18 @@ POLICY = "apis/weather/policy.xml"  # the victim file inside a copy of the examp
 @dataclass(frozen=True)
 class Hostile:
     name: str
-    build: Callable[[Path], Path]  # writes the input under a temp dir, returns what to scan
+    build: Callable[[Path], Path | tuple[Path, list[str]]]  # writes the input under a temp dir, returns what
+    # to scan (and, as a pair, the options of the scan, e.g. `--prices FILE`)
     expect: str  # "AU002" / "AU001": a finding of that rule naming `where` (the gate fails: exit 1, or 2 when
-    # nothing else was read); "clean": read without AU002
+    # nothing else was read); "clean": read without AU002; "usage": exit 2 with one line naming `where`
     where: str = ""
     secret: str = ""  # text the input holds that must appear in no output
+
+
+def built(case: Hostile, tmp: Path) -> tuple[Path, list[str]]:
+    """What to scan and the options to scan it with."""
+    out = case.build(tmp)
+    return out if isinstance(out, tuple) else (out, [])
 
 
 # Runs the CLI in this process, then prints its own peak RSS (VmHWM: per process image, unlike ru_maxrss, which

@@ -147,11 +147,18 @@ def load_prices(path: str) -> PriceTable:
         raise PriceFileError(f"{path}: cannot read price file: {exc.strerror}") from None
     import yaml  # here, not at start-up (benchmarks/bench_startup.py)
 
-    try:
-        data = json.loads(text) if path.endswith(".json") else yaml.safe_load(text)
+    from ..bounded_yaml import load_yaml
+
+    try:  # the one bounded YAML reader: a 600-byte alias bomb here took 2.7 GB through the unbounded loader
+        data = json.loads(text) if path.endswith(".json") else load_yaml(text)
     except (json.JSONDecodeError, yaml.YAMLError) as exc:
         line = getattr(exc, "lineno", None) or (getattr(getattr(exc, "problem_mark", None), "line", -1) + 1)
-        raise PriceFileError(f"{path}:{line}: cannot parse price file: {exc}") from None
+        problem = (str(exc).splitlines() or [type(exc).__name__])[0]
+        raise PriceFileError(f"{path}{f':{line}' if line and line > 0 else ''}: cannot parse price file: {problem}"
+                             ) from None
+    except (ValueError, RecursionError) as exc:  # a number past Python's 4,300-digit limit, nesting too deep
+        problem = (str(exc).splitlines() or [type(exc).__name__])[0]
+        raise PriceFileError(f"{path}: cannot parse price file: {problem}") from None
     return table_from_data(data, path)
 
 

@@ -1,0 +1,110 @@
+"""Hostile input, round three (issue 25): each case names its class ("R3-1" regex backtracking, "R3-3" YAML, ...).
+
+`all_cases()` is every round; tests/test_hostile_inputs.py and scripts/hostile_table.py run them all, each in its
+own process with its time and peak memory bounded.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+
+from conftest import EXAMPLE
+from hostile_cases import ARM_BASE, GOOD, POLICY, YAML_BOMB, Hostile, _file, _policy, _tree, cases
+
+HUGE = "9" * 5_001  # past Python's 4,300-digit limit for int(str)
+
+
+def _repo_with(name: str, data: str) -> Callable[[Path], Path]:
+    """The example tree under repo/apim, plus an unrelated file at repo/NAME (`scan .` of a repository)."""
+    def build(tmp: Path) -> Path:
+        repo = tmp / "repo"
+        repo.mkdir()
+        shutil.copytree(EXAMPLE, repo / "apim")
+        (repo / name).write_text(data)
+        return repo
+    return build
+
+
+def _with_option(option: str, name: str, data: str) -> Callable[[Path], tuple[Path, list[str]]]:
+    """The example tree scanned with `option FILE`, FILE holding `data`."""
+    def build(tmp: Path) -> tuple[Path, list[str]]:
+        tree = _tree(tmp)
+        path = tmp / name
+        path.write_text(data)
+        return tree, [option, str(path)]
+    return build
+
+
+def _named_value(value: str) -> Callable[[Path], Path]:
+    return _file("named values/environment/namedValueInformation.json",
+                 json.dumps({"properties": {"displayName": "environment", "secret": False, "value": value}}))
+
+
+def _service_url(url: str) -> Callable[[Path], Path]:
+    return _file("apis/weather/apiInformation.json", json.dumps({"properties": {
+        "displayName": "Weather", "path": "weather", "protocols": ["https"], "serviceUrl": url,
+        "subscriptionRequired": True}}))
+
+
+HEX = [secrets.token_hex(20) for _ in range(40_000)]
+HEX_POLICY = ("<policies><inbound><base />" + "".join(f'<set-variable name="v" value="{h}" />' for h in HEX)
+              + "</inbound></policies>")  # 2.6 MB
+KEYS = "key-" * 1_500 + ": x"  # 6 KB, then what makes the credential-name pattern try every split
+# The bomb's top node in the place the reader turns into text (a model name, a consumer): str() of 9^8 lists.
+BOMB_HEAD = YAML_BOMB.split("paths:")[0]
+COST_CENTRES_BOMB = BOMB_HEAD + "cost_centres:\n  - consumer: *i\n    cost_centre: CC-1\n"
+PRICES_BOMB = BOMB_HEAD + "prices:\n  - model: *i\n    input: 1\n    output: 1\n"
+COLUMNS = "day,consumer,api," + "a" + " " * 20_000 + "b" + ",input_tokens,output_tokens\n2026-11-01,x,chat,1,2,3\n"
+USAGE_HUGE = json.dumps({"tables": [{"columns": [{"name": "day"}, {"name": "consumer"}, {"name": "input_tokens"}],
+                                     "rows": [["2026-11-01", "x", 1]]}]}).replace('1]]', HUGE + "]]")
+PRICES_HUGE = '{"currency": "USD", "prices": [{"model": "gpt-4o", "input": ' + HUGE + ', "output": 1}]}'
+PLAN_HUGE = '{"format_version": "1.2", "planned_values": {"root_module": {"resources": [{"values": {"n": ' + HUGE + "}}]}}}"
+ARM_HUGE = json.dumps({**ARM_BASE, "resources": []})[:-1] + ', "variables": {"n": ' + HUGE + "}}"
+API_HUGE = ('{"properties": {"displayName": "Weather", "path": "weather", "serviceUrl": "https://w.contoso.internal",'
+            ' "apiRevision": ' + HUGE + "}}")
+
+
+def round3() -> list[Hostile]:
+    return [
+        # 1. regex backtracking
+        Hostile("R3-1 a build.xml with 40 comment lines before its root (`scan .`)",
+                _repo_with("build.xml", "<!-- a comment line -->\n" * 40 + '<project name="x"/>'), "clean"),
+        Hostile("R3-1 a 6 KB comment of key-key-... in a policy",
+                _policy(GOOD.replace("<inbound>", f"<inbound><!-- {KEYS} -->")), "clean"),
+        Hostile("R3-1 a named value of key-key-...", _named_value(KEYS), "clean"),
+        Hostile("R3-1 a service URL of {{ and 6,000 spaces", _service_url("{{" + " " * 6_000), "clean"),
+        Hostile("R3-1 a usage CSV column name of 20,000 spaces", _with_option("--usage", "usage.csv", COLUMNS),
+                "clean"),
+        Hostile("R3-1 a 3 MB policy with 40,000 hex literals", _policy(HEX_POLICY), "clean", secret=HEX[-1]),
+        # 3. YAML that skipped the bounded reader
+        Hostile("R3-3 YAML alias bomb in --cost-centres", _with_option("--cost-centres", "cc.yaml", COST_CENTRES_BOMB),
+                "usage", "cc.yaml"),
+        Hostile("R3-3 YAML alias bomb in --prices", _with_option("--prices", "prices.yaml", PRICES_BOMB),
+                "usage", "prices.yaml"),
+        Hostile("R3-3 YAML alias bomb in --config", _with_option("--config", "aoai-audit.yaml", YAML_BOMB),
+                "usage", "aoai-audit.yaml"),
+        # 4. numbers past Python's 4,300-digit limit
+        Hostile("R3-4 a 5,001-digit number in an unrelated fixture.json (`scan .`)",
+                _repo_with("fixture.json", '{"n": ' + HUGE + "}"), "clean"),
+        Hostile("R3-4 a 5,001-digit number in apiInformation.json", _file("apis/weather/apiInformation.json", API_HUGE),
+                "AU002", "apis/weather/apiInformation.json"),
+        Hostile("R3-4 a 5,001-digit number in a Terraform plan", _repo_with("plan.json", PLAN_HUGE), "AU002",
+                "plan.json"),
+        Hostile("R3-4 a 5,001-digit number in an ARM template", _repo_with("azuredeploy.json", ARM_HUGE), "AU002",
+                "azuredeploy.json"),
+        Hostile("R3-4 a 5,001-digit number in a usage file", _with_option("--usage", "usage.json", USAGE_HUGE),
+                "usage", "usage.json"),
+        Hostile("R3-4 a 5,001-digit number in a --prices file", _with_option("--prices", "prices.json", PRICES_HUGE),
+                "usage", "prices.json"),
+    ]
+
+
+def all_cases() -> list[Hostile]:
+    return [*cases(), *round3()]
+
+
+__all__ = ["POLICY", "all_cases", "round3"]
