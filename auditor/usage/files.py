@@ -158,8 +158,11 @@ class DeploymentList(list):
 def _read_json(text: str, path: str) -> list[UsageRow]:
     try:
         data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise UsageFileError(f"{path}:{exc.lineno}: invalid JSON: {exc.msg}") from None
+    except (ValueError, RecursionError) as exc:  # syntax, nesting, a number past Python's digit limit
+        from ..json_input import describe, where
+
+        problem, line = describe(exc, text)
+        raise UsageFileError(f"{where(path, line)}: {problem}") from None
     if isinstance(data, dict) and isinstance(data.get("value"), list) and "timespan" not in data and all(
             isinstance(d, dict) and "/deployments/" in str(d.get("id", "")).lower() for d in data["value"]):
         return _deployments(data["value"], path)  # `az rest` of an account's deployments list

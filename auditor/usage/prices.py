@@ -157,8 +157,10 @@ def load_prices(path: str) -> PriceTable:
         raise PriceFileError(f"{path}{f':{line}' if line and line > 0 else ''}: cannot parse price file: {problem}"
                              ) from None
     except (ValueError, RecursionError) as exc:  # a number past Python's 4,300-digit limit, nesting too deep
-        problem = (str(exc).splitlines() or [type(exc).__name__])[0]
-        raise PriceFileError(f"{path}: cannot parse price file: {problem}") from None
+        from ..json_input import describe, where
+
+        problem, line = describe(exc, text)
+        raise PriceFileError(f"{where(path, line)}: cannot parse price file: {problem}") from None
     return table_from_data(data, path)
 
 
