@@ -4,6 +4,7 @@ or nothing could be audited."""
 from __future__ import annotations
 
 import codecs
+import contextlib
 import datetime as dt
 import gc
 import os
@@ -14,7 +15,7 @@ from dataclasses import replace
 import click
 
 from . import __version__
-from .config import FAIL_LEVELS, ConfigError, load_settings, unknown_rule_ids
+from .config import FAIL_LEVELS, ConfigError, Settings, load_settings, unknown_rule_ids
 from .report.escape import visible
 from .report.formats import FORMATS, ReportInputError, extension, renderer
 
@@ -201,10 +202,11 @@ class _ProgressBar:
         self.progress.update(self.task, advance=1, description=label, requests=self.counter_text())
 
 
-def _live_estate(live: dict, reader_principal: str | None, usage: dict | None = None, settings=None):
-    import contextlib
-
-    from .sources.live import LiveOptions, RequestCounter, collect_live
+@contextlib.contextmanager
+def _live_estate(live: dict, reader_principal: str | None, usage: dict | None = None):
+    """The live estate and, when a usage window applies, the reader of its usage (the usage phase calls it once
+    the context says which APIs to query); the connections stay open until the caller is done."""
+    from .sources.live import LiveOptions, RequestCounter, live_session
 
     def say(msg: str) -> None:
         click.echo(f"aoai-audit: {msg}", err=True)
@@ -219,31 +221,35 @@ def _live_estate(live: dict, reader_principal: str | None, usage: dict | None = 
         subscriptions=tuple(live["subscriptions"]), resource_group=live["resource_group"], apim=live["apim"],
         tenant=live["tenant"], cloud=live["cloud"], arm_endpoint=live["arm_endpoint"],
         reader_principal=reader_principal, progress=progress, all_subscriptions=live["all_subscriptions"],
-        usage_window=None if not usage or usage["no_usage"] else usage_window(
-            usage["window"], usage["date_from"], usage["date_to"]),
-        logs_endpoint=live.get("logs_endpoint") or live["arm_endpoint"], settings=settings, tracker=bar,
-        jobs=live.get("jobs"),
+        tracker=bar, jobs=live.get("jobs"),
     )
-    with bar or contextlib.nullcontext():
-        estate, counter = collect_live(options, on_start=counter_box.append if bar else None)
+    window = None if not usage or usage["no_usage"] else usage_window(usage["window"], usage["date_from"],
+                                                                       usage["date_to"])
+    with bar or contextlib.nullcontext(), live_session(options, counter_box.append if bar else None) as collector:
+        estate = collector.collect()
+        reader = None if window is None else collector.usage_reader(
+            window, live.get("logs_endpoint") or live["arm_endpoint"])
+        yield estate, reader
     if not live["quiet"]:
-        click.echo(f"aoai-audit: {counter.summary()}", err=True)
-    return estate
+        click.echo(f"aoai-audit: {collector.counter.summary()}", err=True)
 
 
-def _load(paths, live: dict, reader_principal: str | None = None, usage: dict | None = None, settings=None,
+@contextlib.contextmanager
+def _load(paths, live: dict, reader_principal: str | None = None, usage: dict | None = None,
           service_name: str | None = None):
+    """The estate to audit, and the live usage reader when usage is read live (None otherwise)."""
     if live["subscriptions"] or live["all_subscriptions"]:
         if paths:
             _fail("give PATHs or --subscription, not both")
-        return _live_estate(live, reader_principal, usage, settings)
+        with _live_estate(live, reader_principal, usage) as loaded:
+            yield loaded
+        return
     if not paths:
         _fail("give at least one PATH to audit (an APIOps folder, template, plan, policy file or snapshot), "
               "or --subscription ID to audit live")
     from .sources.detect import load_paths
 
-    return load_paths(list(paths), service_name)
-
+    yield load_paths(list(paths), service_name), None
 
 
 @main.command()
@@ -306,9 +312,9 @@ def scan(
             _fail(str(exc))
     try:
         usage = _usage_args(usage_files, no_usage, window, date_from, date_to, prices_file, cost_centres_file)
-        estate = _load(paths, live, settings.reader_principal, usage, settings, settings.service_name)
-        estate, settings = _apply_usage(estate, settings, usage)
-        result = run_audit(estate, registry, settings, known_baseline)
+        with _load(paths, live, settings.reader_principal, usage, settings.service_name) as (estate, live_usage):
+            estate, settings = _apply_usage(estate, settings, usage)
+            result = run_audit(estate, registry, settings, known_baseline, live_usage)
     except FileNotFoundError as exc:
         _fail(f"{exc.args[0]}: no such file or directory")
     finally:
@@ -407,7 +413,11 @@ def collect(paths, output, reader_principal, service_name, usage_files, no_usage
     from .snapshot import write_snapshot
 
     usage = _usage_args(usage_files, no_usage, window, date_from, date_to)
-    estate = _load(paths, live, reader_principal, usage, service_name=service_name)
+    with _load(paths, live, reader_principal, usage, service_name=service_name) as (estate, live_usage):
+        if live_usage is not None:
+            from .engine import with_live_usage
+
+            estate = with_live_usage(estate, Settings(), live_usage)
     estate, _ = _apply_usage(estate, None, usage)
     write_snapshot(estate, output)
     services = len(estate.services)
@@ -448,8 +458,8 @@ def kql(paths, window, date_from, date_to, config_path, service_name, **live):
     except ConfigError as exc:
         _fail(str(exc))
     start, end = usage_window(window, date_from, date_to)
-    estate = _load(paths, {**live, "quiet": True}, service_name=service_name or settings.service_name)
-    ctx = build_context(estate, settings)
+    with _load(paths, {**live, "quiet": True}, service_name=service_name or settings.service_name) as (estate, _):
+        ctx = build_context(estate, settings)
     queries = build_queries(estate, ctx.llm_apis, start, end)
     if not queries and not estate.accounts:
         _fail("no APIM service or Azure OpenAI account in " + (", ".join(paths) or "the subscriptions given"))

@@ -1,4 +1,5 @@
-"""What a check receives: the estate, resolved (effective policies, LLM verdicts) once for all checks."""
+"""What a check receives: the estate, resolved (effective policies, LLM verdicts) once for all checks, and the
+usage phase's summary (auditor/usage/phase.py), which the engine runs once after the context is built."""
 
 from __future__ import annotations
 
@@ -15,10 +16,10 @@ from .resolve.classify import classify
 from .resolve.effective import Facts, effective_policies, products_by_api
 from .resolve.views import ApiView, api_resource
 from .usage.kql import dimension_markers
-from .usage.prices import shipped_prices
-from .usage.score import UsageSummary, score_usage
+from .usage.phase import UsageScope
+from .usage.tally import UsageSummary
 
-__all__ = ["ApiView", "AuditContext", "api_resource", "build_context"]
+__all__ = ["ApiView", "AuditContext", "api_resource", "build_context", "usage_scope"]
 
 
 @dataclass(frozen=True)
@@ -26,20 +27,11 @@ class AuditContext:
     estate: Estate
     apis: tuple[ApiView, ...]
     settings: Settings
+    usage: UsageSummary | None = None  # set by the engine's usage phase; None: no usage was given
 
     @cached_property
     def llm_apis(self) -> tuple[ApiView, ...]:
         return tuple(v for v in self.apis if v.verdict.is_llm)
-
-    @cached_property
-    def usage(self) -> UsageSummary | None:
-        """Usage scored once for every KQ check and the report; None when no usage was given."""
-        if self.estate.usage is None:
-            return None
-        prices = self.settings.prices or shipped_prices()
-        accounts = {(v.service.name, v.api.name): api_accounts(v, self.estate.accounts) for v in self.llm_apis}
-        return score_usage(self.estate.usage, self.estate, prices, self.settings.cost_centres,
-                           dimension_markers(self.llm_apis), accounts)
 
     def location(self, origin: Origin | None, line: int | None = None) -> Location:
         if origin is None:
@@ -79,3 +71,10 @@ def build_context(estate: Estate, settings: Settings) -> AuditContext:
             verdict = classify(service, api, settings.llm_include, settings.llm_exclude, estate.accounts, facts)
             views.append(ApiView(service, api, verdict, effective, issues))
     return AuditContext(estate, tuple(views), settings)
+
+
+def usage_scope(ctx: AuditContext) -> UsageScope:
+    """What the usage phase needs from the resolved estate: the LLM APIs, the accounts behind each, and the
+    values each attribution dimension falls back to."""
+    llm = ctx.llm_apis
+    return UsageScope(llm, tuple(api_accounts(v, ctx.estate.accounts) for v in llm), dimension_markers(llm))

@@ -1,4 +1,5 @@
-"""Run the selected checks over a resolved estate; apply suppressions and a baseline; decide the gate."""
+"""The pipeline: resolve the estate once, run the usage phase once, run the selected checks, price the findings
+from the ledger; apply suppressions and a baseline; decide the gate."""
 
 from __future__ import annotations
 
@@ -10,13 +11,14 @@ from dataclasses import dataclass, field, replace
 
 from .analysis import forget_walks
 from .config import Settings
-from .context import AuditContext, build_context
+from .context import AuditContext, build_context, usage_scope
 from .estate import CARRIES_COST_CENTRES, CARRIES_ESTATE, CARRIES_PLATFORM_USAGE, CARRIES_USAGE, Estate
 from .exposure import price_findings, rank_key
 from .findings import Finding
 from .policy.secrets import redact
 from .project_root import find_project_root
 from .rules import Registry, Rule
+from .usage.phase import LiveUsage, run_usage
 
 log = logging.getLogger(__name__)
 
@@ -228,15 +230,32 @@ def _one_line(exc: BaseException) -> str:
     return redact(f"{type(exc).__name__}: {text}"[:300] if text else type(exc).__name__)
 
 
+def with_live_usage(estate: Estate, settings: Settings, live_usage: LiveUsage) -> Estate:
+    """The estate with its usage read live, for the LLM APIs its context resolves (what `collect` saves)."""
+    return live_usage(estate, usage_scope(build_context(estate, settings)))
+
+
+def prepare(estate: Estate, settings: Settings, live_usage: LiveUsage | None = None) -> AuditContext:
+    """What the checks receive: the context, built once, then the usage phase, run once on what it resolved."""
+    ctx = build_context(estate, settings)
+    scope = usage_scope(ctx)
+    if live_usage is not None:
+        estate = live_usage(estate, scope)
+    return replace(ctx, estate=estate, usage=run_usage(estate, scope, settings.prices, settings.cost_centres))
+
+
 def run_audit(
     estate: Estate,
     registry: Registry,
     settings: Settings,
     baseline: frozenset[str] = frozenset(),
+    live_usage: LiveUsage | None = None,
 ) -> AuditResult:
+    """`live_usage`: read the window's usage live once the context says which APIs to query (a live scan)."""
     if settings.reader_principal:
         estate = replace(estate, reader_principal=settings.reader_principal)
-    ctx = build_context(estate, settings)
+    ctx = prepare(estate, settings, live_usage)
+    estate = ctx.estate
     findings: list[Finding] = []
     not_evaluated = []
     crashed: list[CrashedCheck] = []

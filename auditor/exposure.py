@@ -1,6 +1,6 @@
 """Price each finding: the tokens and money that flowed through what it concerns in the usage window.
 
-Computed once, in the engine, from the ledger (auditor/ledger.py), so every report shows the same figure.
+Computed once, in the engine, from the ledger (auditor/usage/ledger.py), so every report shows the same figure.
 What a finding's money is depends on the kind of gap:
 - an attribution gap (token metric, dimension, caller identity, header) costs the part that went to no team:
   the unknown-bucket tokens of its API (or of every API of its service, or of the estate);
@@ -20,8 +20,8 @@ from decimal import Decimal
 
 from .context import AuditContext
 from .findings import Finding, Money
-from .ledger import CONSUMER, OVER_METERED, UNKNOWN, LedgerLine, ledger, total
-from .usage.score import cents
+from .usage.ledger import total
+from .usage.tally import CONSUMER, OVER_METERED, UNKNOWN, LedgerLine, cents
 
 UNATTRIBUTED, WHOLE = "unattributed", "whole"
 NO_USAGE = ("no usage given: findings are ranked by severity; add --usage FILE (the export of `aoai-audit kql`) "
@@ -97,7 +97,7 @@ def _price(f: Finding, kind: str, lines: Sequence[LedgerLine], apis: dict[str, s
 def price_findings(findings: Sequence[Finding], ctx: AuditContext,
                    kinds: dict[str, str] | None = None) -> list[Finding]:
     """Each finding with its exposure; unchanged when no usage was given."""
-    lines = ledger(ctx)
+    lines = ctx.usage.ledger if ctx.usage is not None else ()
     if not lines or ctx.usage is None:
         return list(findings)
     ceiling = total(lines)  # what the platform served (the lines add up to it, over-metering taken back)

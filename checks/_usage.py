@@ -5,7 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from aoai_audit.findings import Location, Money
-from aoai_audit.usage.score import Tally, UsageSummary, cents
+from aoai_audit.usage.tally import Tally, UsageSummary, cents
 
 LIVE_USAGE = "usage/live (Log Analytics queries, Azure Monitor platform metrics)"
 

@@ -6,7 +6,7 @@ from aoai_audit.context import AuditContext
 from aoai_audit.estate import CARRIES_USAGE
 from aoai_audit.findings import Severity
 from aoai_audit.rules import Rule
-from aoai_audit.usage.score import source_label
+from aoai_audit.usage.tally import source_label
 
 from . import _refs
 from ._usage import as_money, tally_text, tokens, usage_location

@@ -6,11 +6,11 @@ import json
 from decimal import Decimal
 
 from aoai_audit.exposure import scope
-from aoai_audit.ledger import UNKNOWN, UNMETERED, ledger, total
 from aoai_audit.report.json_report import render_json
 from aoai_audit.report.sarif import render_sarif
 from aoai_audit.report.text import render_text
-from aoai_audit.usage.score import cents
+from aoai_audit.usage.ledger import total
+from aoai_audit.usage.tally import UNKNOWN, UNMETERED, cents
 from conftest import EXAMPLE, audit
 from test_usage import example_result
 
@@ -21,7 +21,7 @@ def _by(result, rule_id, resource_end):
 
 def test_ledger_lines_add_up_to_the_platform_total(registry):
     result = example_result(registry)
-    lines = ledger(result.ctx)
+    lines = result.ctx.usage.ledger
     tokens, money = total(lines)
     usage = result.ctx.usage
     # exact fractions where the usage layer split rows across a served mix: equal to well below a token / a cent
@@ -34,7 +34,7 @@ def test_ledger_lines_add_up_to_the_platform_total(registry):
 
 def test_attribution_gaps_carry_their_apis_unattributed_money_and_logging_gaps_the_whole(registry):
     result = example_result(registry)
-    lines = ledger(result.ctx)
+    lines = result.ctx.usage.ledger
     legacy = [x for x in lines if x.bucket == UNKNOWN and x.api == "assistants-legacy"]
     hd002 = _by(result, "HD002", "apis/assistants-legacy")
     assert legacy and Decimal(str(hd002.money.amount)) == cents(sum(x.money or 0 for x in legacy)) > 0

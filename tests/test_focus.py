@@ -19,7 +19,7 @@ from aoai_audit.engine import run_audit
 from aoai_audit.report.focus import MANDATORY, render_focus
 from aoai_audit.sources.detect import load_paths
 from aoai_audit.usage.model import PLATFORM, UsageData, UsageRow
-from aoai_audit.usage.score import cents
+from aoai_audit.usage.tally import cents
 from conftest import ROOT
 from focus_validation import validate, why_unavailable
 from test_usage import example_result

@@ -14,9 +14,9 @@ import urllib.request
 import pytest
 
 from aoai_audit.config import Settings
-from aoai_audit.engine import run_audit
+from aoai_audit.engine import run_audit, with_live_usage
 from aoai_audit.sources.detect import load_paths
-from aoai_audit.sources.live import LiveOptions, collect_live, same_origin
+from aoai_audit.sources.live import LiveOptions, live_session, same_origin
 from conftest import EXAMPLE
 from fakearm import SUB, FakeARM, add_account, login_env, tenant_from_estate
 
@@ -41,8 +41,14 @@ def servers(monkeypatch):
         yield home, foreign
 
 
-def collect(home: FakeARM, **kw):
-    return collect_live(LiveOptions(subscriptions=(SUB,), arm_endpoint=home.base_url, client_kwargs=dict(FAST), **kw))[0]
+def collect(home: FakeARM, usage_window=None, logs_endpoint=None):
+    """The estate as `collect` reads it: with the window's usage read live when a window is given."""
+    options = LiveOptions(subscriptions=(SUB,), arm_endpoint=home.base_url, client_kwargs=dict(FAST))
+    with live_session(options) as collector:
+        estate = collector.collect()
+        if usage_window is None:
+            return estate
+        return with_live_usage(estate, Settings(), collector.usage_reader(usage_window, logs_endpoint))
 
 
 def _link(foreign: FakeARM, path: str) -> str:

@@ -43,12 +43,12 @@ from click.testing import CliRunner
 
 from aoai_audit.cli import main
 from aoai_audit.config import Settings
-from aoai_audit.engine import run_audit
+from aoai_audit.engine import run_audit, with_live_usage
 from aoai_audit.report.html import render_html
 from aoai_audit.report.json_report import render_json
 from aoai_audit.report.text import render_text
 from aoai_audit.sources.detect import load_paths
-from aoai_audit.sources.live import LiveOptions, collect_live
+from aoai_audit.sources.live import LiveOptions, live_session
 from aoai_audit.usage.files import load_usage_file
 from conftest import ROOT
 from example_usage import az_rest
@@ -134,9 +134,10 @@ def fake(monkeypatch):
 
 
 def _collect(srv, usage: bool = True):
-    options = LiveOptions(subscriptions=(SUB,), arm_endpoint=srv.base_url, client_kwargs=dict(FAST),
-                          usage_window=WINDOW if usage else None, logs_endpoint=srv.base_url)
-    return collect_live(options)[0]
+    options = LiveOptions(subscriptions=(SUB,), arm_endpoint=srv.base_url, client_kwargs=dict(FAST))
+    with live_session(options) as collector:
+        estate = collector.collect()
+        return with_live_usage(estate, Settings(), collector.usage_reader(WINDOW, srv.base_url)) if usage else estate
 
 
 def _figures(u) -> dict:

@@ -26,7 +26,8 @@ from aoai_audit.usage.kql import (
 )
 from aoai_audit.usage.model import UsageData, UsageRow
 from aoai_audit.usage.prices import load_prices, parse_meter, shipped_prices, table_from_retail_items
-from aoai_audit.usage.score import cents, score_usage
+from aoai_audit.usage.score import score_usage
+from aoai_audit.usage.tally import cents
 from fakekql import Evaluator, tokenize
 
 D1 = dt.date(2026, 11, 1)

@@ -12,8 +12,7 @@ import datetime as dt
 import pytest
 
 from aoai_audit.config import Settings
-from aoai_audit.context import build_context
-from aoai_audit.engine import run_audit
+from aoai_audit.engine import prepare, run_audit
 from aoai_audit.estate import (
     ALL_KINDS,
     AiAccount,
@@ -86,7 +85,7 @@ def placeholder_estate(p: str) -> Estate:
 @pytest.mark.parametrize("placeholder", PLACEHOLDERS)
 def test_every_check_accepts_placeholders(placeholder, registry):
     estate = placeholder_estate(placeholder)
-    ctx = build_context(estate, Settings(reader_principal=placeholder))
+    ctx = prepare(estate, Settings(reader_principal=placeholder))
     assert ctx.apis, "the estate has an API for the checks to look at"
     for check in registry.checks:
         list(check.run(ctx))  # raises on failure, naming the check in the traceback

@@ -25,7 +25,8 @@ from aoai_audit.usage.prices import (
     shipped_prices,
     table_from_retail_items,
 )
-from aoai_audit.usage.score import cents, score_usage
+from aoai_audit.usage.score import score_usage
+from aoai_audit.usage.tally import cents
 from conftest import EXAMPLE, ROOT
 
 USAGE = ROOT / "fixtures" / "example" / "usage.csv"

@@ -13,11 +13,11 @@ from click.testing import CliRunner
 import example_usage
 from aoai_audit.cli import main
 from aoai_audit.config import Settings
-from aoai_audit.engine import run_audit
+from aoai_audit.engine import run_audit, with_live_usage
 from aoai_audit.sources.detect import load_paths
-from aoai_audit.sources.live import LiveOptions, collect_live
+from aoai_audit.sources.live import LiveOptions, live_session
 from aoai_audit.usage.files import load_usage_file
-from aoai_audit.usage.score import cents
+from aoai_audit.usage.tally import cents
 from conftest import EXAMPLE, ROOT
 from fakearm import SUB, FakeARM, add_account, arm_error, login_env, tenant_from_estate
 
@@ -104,9 +104,10 @@ def test_billed_cost_is_read_beside_the_estimate_and_a_403_names_the_role(fake, 
 
 
 def live(srv):
-    options = LiveOptions(subscriptions=(SUB,), arm_endpoint=srv.base_url, client_kwargs=dict(FAST),
-                          usage_window=WINDOW, logs_endpoint=srv.base_url)
-    return collect_live(options)[0]
+    """The estate with the window's usage read live, as `collect` saves it."""
+    options = LiveOptions(subscriptions=(SUB,), arm_endpoint=srv.base_url, client_kwargs=dict(FAST))
+    with live_session(options) as collector:
+        return with_live_usage(collector.collect(), Settings(), collector.usage_reader(WINDOW, srv.base_url))
 
 
 def test_live_usage_gives_the_team_tokens_of_the_exported_file(fake, registry):
@@ -165,3 +166,36 @@ def test_metrics_the_principal_cannot_read_are_reported_not_skipped(fake, regist
     result = run_audit(estate, registry, Settings())
     gaps = [f for f in result.findings if f.rule_id == "AU001" and "Monitoring Reader" in f.message]
     assert len(gaps) == 1 and "contoso-aoai-" in gaps[0].resource
+
+
+def test_a_live_scan_resolves_the_estate_once_and_reads_usage_in_the_usage_phase(fake, registry, monkeypatch):
+    """The engine builds the context once; the live read gets what it resolved, and gives the money that
+    reading first and auditing after (what `collect` then `scan SNAPSHOT` does) gives."""
+    import aoai_audit.engine as engine
+
+    saved = run_audit(live(fake), registry, Settings())
+    built = []
+    real = engine.build_context
+    monkeypatch.setattr(engine, "build_context", lambda *a: built.append(a) or real(*a))
+    options = LiveOptions(subscriptions=(SUB,), arm_endpoint=fake.base_url, client_kwargs=dict(FAST))
+    with live_session(options) as collector:
+        result = run_audit(collector.collect(), registry, Settings(),
+                           live_usage=collector.usage_reader(WINDOW, fake.base_url))
+    assert len(built) == 1
+    assert result.ctx.usage.ledger and result.ctx.usage.ledger == saved.ctx.usage.ledger
+    assert [(f.rule_id, f.resource, f.message) for f in result.findings] == \
+        [(f.rule_id, f.resource, f.message) for f in saved.findings]
+
+
+def test_cli_live_scan_and_collect_then_scan_give_the_same_usage(fake, tmp_path):
+    window = ["--from", WINDOW[0].isoformat(), "--to", WINDOW[1].isoformat()]
+    live_args = ["--subscription", SUB, "--arm-endpoint", fake.base_url, "--quiet", *window]
+    scanned = CliRunner().invoke(main, ["scan", *live_args, "--format", "json", "--fail-on", "never"])
+    assert scanned.exit_code == 0, scanned.output
+    snap = tmp_path / "tenant.json"
+    collected = CliRunner().invoke(main, ["collect", *live_args, "-o", str(snap)])
+    assert collected.exit_code == 0, collected.output
+    again = CliRunner().invoke(main, ["scan", str(snap), "--format", "json", "--fail-on", "never"])
+    live_doc, snap_doc = json.loads(scanned.stdout), json.loads(again.stdout)
+    assert live_doc["usage"]["platform"]["tokens"] == 16_200_000_000
+    assert live_doc["usage"] == snap_doc["usage"]

@@ -6,8 +6,9 @@ specification/attributes/{datetime_format,numeric_format,unit_format,key_value_f
 carry the `x_` prefix (specification/supported_features/custom_columns.md).
 
 One row per day × bucket × consumer (team, with its cost centre and owner) × account × model: the rows are the
-ledger (auditor/ledger.py) and add up to the platform total: teams + unknown bucket + traffic the gateway
-never saw (− what it over-metered) = what the Azure OpenAI accounts served. The unknown bucket and the
+ledger's rows (auditor/usage/ledger.py: whole tokens and cents, rounded there, not here) and add up to the
+platform total: teams + unknown bucket + traffic the gateway never saw (− what it over-metered) = what the
+Azure OpenAI accounts served. The unknown bucket and the
 unmetered traffic are rows of their own. Costs are estimates from the price table (x_PricingBasis says how
 each row was priced); tokens with no price carry cost 0 with x_Priced=false, never a guessed price.
 """
@@ -18,16 +19,15 @@ import csv
 import datetime as dt
 import io
 import json
-from collections import defaultdict
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 
 from ..engine import AuditResult
-from ..ledger import CONSUMER, OVER_METERED, UNKNOWN, UNMETERED, LedgerLine, ledger
 from ..rules import Registry
+from ..usage.ledger import ledger_rows
+from ..usage.tally import CONSUMER, OVER_METERED, UNKNOWN, UNMETERED
 from .formats import ReportInputError
 
 FOCUS_VERSION = "1.2"
-CENT = Decimal("0.01")
 # The 21 columns FOCUS 1.2 makes Mandatory, then the Conditional and Recommended ones this data can fill (or
 # must state as null), then the custom x_ columns. Order: spec columns alphabetically, as the spec lists them.
 COLUMNS = (
@@ -80,49 +80,24 @@ def _number(value: Decimal) -> str:
     return text if "." in text else text + ".0"
 
 
-def _allocate(values: list[Decimal], target: Decimal, unit: Decimal) -> list[Decimal]:
-    """Round each value to `unit` so that the rounded values add up to `target` exactly (largest remainder):
-    the usage layer's lines split rows across a served mix in exact fractions; a file of cents and whole tokens
-    must still add up to the platform total it states."""
-    rounded = [v.quantize(unit, rounding=ROUND_HALF_UP) for v in values]
-    steps = int(((target - sum(rounded, Decimal(0))) / unit).to_integral_value())
-    order = sorted(range(len(values)), key=lambda i: (values[i] - rounded[i]) * (1 if steps > 0 else -1), reverse=True)
-    for i in order[:abs(steps)]:
-        rounded[i] += unit if steps > 0 else -unit
-    return rounded
-
-
-def _row_key(line: LedgerLine) -> tuple:
-    return (line.day, line.bucket, line.dimension, line.consumer, line.cost_centre, line.owner, line.account,
-            line.deployment, line.model, line.model_version, line.region, line.money is not None)
-
-
 def focus_rows(result: AuditResult) -> list[dict[str, str]]:
     """The export's rows, in a stable order; raises ReportInputError when the audit had no usage."""
     usage = result.ctx.usage
-    lines = ledger(result.ctx)
+    lines = usage.ledger if usage is not None else ()
     if usage is None or not lines:
         raise ReportInputError("--format focus needs usage: give --usage FILE (the export of `aoai-audit kql`) "
                                "or scan live; without it there is nothing to charge back")
     if usage.window is None and any(line.day is None for line in lines):
         raise ReportInputError("--format focus needs the usage window for window-wide figures")
-    groups: dict[tuple, list[LedgerLine]] = defaultdict(list)
-    for line in lines:
-        groups[_row_key(line)].append(line)
     accounts = {a.name.lower(): a for a in result.estate.accounts}
     services = sorted({s.name for s in result.estate.services})
     billing_id = "aoai-audit/" + ("+".join(services) or "estate")
     billing_name = "Azure OpenAI through API Management" + (f" ({', '.join(services)})" if services else "")
-    keys = sorted(groups, key=lambda k: (k[0] or dt.date.min, k[1] != CONSUMER, *(str(x) for x in k[1:])))
-    exact_tokens = [sum((m.tokens for m in groups[k]), Decimal(0)) for k in keys]
-    exact_money = [sum((m.money for m in groups[k] if m.money is not None), Decimal(0)) for k in keys]
-    base = usage.platform if usage.platform is not None else usage.gateway
-    all_tokens = _allocate(exact_tokens, Decimal(base.tokens), Decimal(1))
-    all_money = _allocate(exact_money, base.money.quantize(CENT, rounding=ROUND_HALF_UP), CENT)
     rows = []
-    for key, tokens, money in zip(keys, all_tokens, all_money, strict=True):
-        members = groups[key]
-        day, bucket, dimension, consumer, cost_centre, owner, account, deployment, model, version, region, priced = key
+    for row in ledger_rows(usage):
+        day, bucket, dimension, consumer, account, model, region = (row.day, row.bucket, row.dimension, row.consumer,
+                                                                    row.account, row.model, row.region)
+        tokens, money, priced = row.tokens, row.money, row.priced
         start, end = (day, day + dt.timedelta(days=1)) if day else (usage.window[0], usage.window[1] + dt.timedelta(days=1))
         period_start, period_end = _month(start)[0], _month(end - dt.timedelta(days=1))[1]
         acc = accounts.get(account.lower()) if account else None
@@ -136,12 +111,12 @@ def focus_rows(result: AuditResult) -> list[dict[str, str]]:
         if bucket == CONSUMER:
             tags[TAG_PREFIX + "consumer"] = consumer
             tags[TAG_PREFIX + "dimension"] = dimension
-        if cost_centre:
-            tags[TAG_PREFIX + "cost-centre"] = cost_centre
+        if row.cost_centre:
+            tags[TAG_PREFIX + "cost-centre"] = row.cost_centre
         usage_row = bucket != OVER_METERED
         # skuid.md / skupriceid.md: not null on Usage rows. The model as served (and the price table it was priced
         # from) stands for the SKU: aoai-audit's id, not Microsoft's meter id (docs/focus.md says how to join).
-        sku = "azure-openai/" + ("-".join(x for x in (model, version) if x) or "unidentified-model")
+        sku = "azure-openai/" + ("-".join(x for x in (model, row.model_version) if x) or "unidentified-model")
         sku_price = f"{sku}@{usage.price_source.rsplit('(as of ', 1)[-1].rstrip(')')}" if priced else f"{sku}@unpriced"
         cost = _number(money)
         rows.append({
@@ -168,10 +143,10 @@ def focus_rows(result: AuditResult) -> list[dict[str, str]]:
             "SubAccountId": subscription, "SubAccountName": "",
             "Tags": json.dumps(tags, ensure_ascii=False, sort_keys=True),
             "x_Bucket": bucket, "x_Tokens": _number(tokens), "x_Consumer": consumer, "x_ConsumerDimension": dimension,
-            "x_CostCentre": cost_centre, "x_Owner": owner, "x_Model": model, "x_ModelVersion": version,
-            "x_Deployment": deployment, "x_Apis": ", ".join(sorted({m.api for m in members if m.api})),
+            "x_CostCentre": row.cost_centre, "x_Owner": row.owner, "x_Model": model, "x_ModelVersion": row.model_version,
+            "x_Deployment": row.deployment, "x_Apis": ", ".join(row.apis),
             "x_Priced": "true" if priced else "false",
-            "x_PricingBasis": "; ".join(sorted({m.basis for m in members})),
+            "x_PricingBasis": "; ".join(row.bases),
             "x_PriceSource": usage.price_source, "x_FocusVersion": FOCUS_VERSION,
         })
     return rows

@@ -8,6 +8,7 @@ are pinned by hashes in a strict Content-Security-Policy, and nothing is loaded 
 from __future__ import annotations
 
 import base64
+import datetime as dt
 import hashlib
 import re
 from collections import Counter, defaultdict
@@ -21,6 +22,7 @@ from ..engine import AuditResult
 from ..exposure import NO_USAGE
 from ..policy.secrets import redact
 from ..rules import AREAS, Registry
+from ..usage.tally import UsageSummary
 from .diff import diff_reports
 from .json_report import result_dict
 
@@ -174,15 +176,12 @@ CHART_SERIES = (("bar-attr", "attributed to a team"), ("bar-unknown", "unknown b
                 ("bar-unmetered", "not seen by the gateway (platform − gateway)"))
 
 
-def _chart(daily: list[dict[str, Any]], width: int = 720, height: int = 180) -> dict[str, Any] | None:
-    """Stacked daily bars (attributed, unknown, unmetered) as plain SVG geometry with a token axis: no script."""
-    if not daily:
+def _chart(split: list[tuple[dt.date, int, int, int]], width: int = 720, height: int = 180) -> dict[str, Any] | None:
+    """Stacked daily bars (attributed, unknown, unmetered, as the summary splits each day) as plain SVG geometry
+    with a token axis: no script."""
+    if not split:
         return None
-    days = []
-    for d in daily:
-        gateway = d["attributed"] + d["unknown"]
-        unmetered = max(d["platform"] - gateway, 0)
-        days.append((d["day"], d["attributed"], d["unknown"], unmetered))
+    days = [(day.isoformat(), attributed, unknown, unmetered) for day, attributed, unknown, unmetered in split]
     tallest = max(a + u + m for _d, a, u, m in days) or 1
     step = _nice_step(tallest)
     top = step * -(-tallest // step)
@@ -206,26 +205,27 @@ def _chart(daily: list[dict[str, Any]], width: int = 720, height: int = 180) -> 
             "series": CHART_SERIES, "tallest": f"{tallest:,}"}
 
 
-def _usage_view(usage: dict[str, Any] | None, unknown_threshold: float) -> dict[str, Any] | None:
-    if not usage:
+def _usage_view(usage: dict[str, Any] | None, summary: UsageSummary | None,
+                unknown_threshold: float) -> dict[str, Any] | None:
+    if not usage or summary is None:
         return None
     cur = usage["currency"]
     rows = [{"name": c["consumer"], "dimension": c["dimension"], "tokens": c["tokens"],
              "money": _fmt_money(c["money"], cur), "unpriced": c["unpriced_tokens"],
              "cost_centre": c["cost_centre"] or ("—" if usage["cost_centres"] is not None else ""),
              "owner": c["owner"]} for c in usage["consumers"]]
-    total = usage["platform"]["tokens"] if usage["platform"] else usage["gateway"]["tokens"]
 
     def share(n: int) -> str:
-        return f"{n / total:.1%}" if total else "—"
+        fraction = summary.token_share(n)
+        return "—" if fraction is None else f"{fraction:.1%}"
 
     return {
         **usage,
         "rows": rows,
-        "total": total,
+        "total": summary.base.tokens,
         "share": share,
         "money": lambda amount: _fmt_money(amount, cur),
-        "chart": _chart(usage["daily"]),
+        "chart": _chart(summary.daily_split()),
         "mismatches": [r for r in usage["reconciliation"] if r["share"] > 0],
         "unknown_threshold": unknown_threshold,
     }
@@ -234,21 +234,14 @@ def _usage_view(usage: dict[str, Any] | None, unknown_threshold: float) -> dict[
 def _headline(usage: dict[str, Any] | None) -> dict[str, Any] | None:
     """The first screen's money: what went to no team, as shares of tokens and of money, each with its base.
 
-    Reads the usage block as auditor/usage writes it (its `share` and `share_of` when it states them), so the
-    figure is the one the text, Markdown and JSON reports and KQ001 give."""
+    Formats the usage block as auditor/usage/summary.py writes it (its `share`, `money_share` and `share_of`),
+    so the figure is the one the text, Markdown and JSON reports and KQ001 give."""
     if not usage:
         return None
     cur = usage["currency"]
     base = usage["platform"] or usage["gateway"]
     unknown = usage["unknown"]
-    share_of = usage.get("share_of") or ("gateway-metered tokens" if "share" in unknown else
-                                         ("platform tokens" if usage["platform"] else "gateway-metered tokens"))
-    token_share = unknown.get("share")
-    if token_share is None:
-        token_share = unknown["tokens"] / base["tokens"] if base["tokens"] else 0.0
-    money_share = unknown.get("money_share")
-    if money_share is None:
-        money_share = unknown["money"] / base["money"] if base["money"] else 0.0
+    share_of, token_share, money_share = usage["share_of"], unknown["share"], unknown["money_share"]
     low, high = unknown.get("money_low"), unknown.get("money_high")
     billed = usage.get("billed")
     return {
@@ -381,7 +374,7 @@ def build_model(result: AuditResult, registry: Registry, previous: dict[str, Any
         "no_usage": NO_USAGE,
         "not_evaluated": _not_evaluated(doc, rules_by_id),
         "services": sorted({a["service"] for a in doc["apis"]}),
-        "usage": _usage_view(doc.get("usage"), result.settings.unknown_share_threshold),
+        "usage": _usage_view(doc.get("usage"), result.ctx.usage, result.settings.unknown_share_threshold),
     }
 
 

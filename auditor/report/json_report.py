@@ -14,8 +14,8 @@ from ..coverage import coverage
 from ..engine import AuditResult
 from ..findings import Finding
 from ..rules import Registry
-from ..usage.score import cents
 from ..usage.summary import usage_dict
+from ..usage.tally import cents
 
 SCHEMA_VERSION = 1
 

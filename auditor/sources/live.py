@@ -20,7 +20,7 @@ from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from types import SimpleNamespace
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import urlsplit
 
 from ..estate import (
@@ -52,6 +52,9 @@ from ..policy.tree import Origin, Policy
 from .apiops import diagnostic_from_props
 from .pacing import SubscriptionPacers
 from .transport import shared_transport
+
+if TYPE_CHECKING:
+    from ..usage.phase import LiveUsage, UsageScope
 
 T = TypeVar("T")
 # one subscription's services, accounts, diagnostic settings, role assignments, role definitions by GUID
@@ -89,9 +92,6 @@ class LiveOptions:
     credential: Any = None  # injected by tests or embedding code; default DefaultAzureCredential
     client_kwargs: dict[str, Any] = field(default_factory=dict)  # e.g. retry knobs, connection_verify
     progress: Callable[[str], None] | None = None
-    usage_window: tuple[dt.date, dt.date] | None = None  # read usage for these days (inclusive); None: do not
-    logs_endpoint: str | None = None  # Log Analytics query endpoint (tests, sovereign clouds)
-    settings: Any = None  # classification overrides, so the usage queries see the same LLM APIs as the checks
     tracker: Any = None  # progress bar: .add(n) services to read, .advance(label) one done
     pacing: bool = True  # wait for ARM's read budget (remaining-reads header) instead of running into 429s
     jobs: int | None = None  # processes that read slices of the subscriptions; None: one per core (worker_processes)
@@ -379,8 +379,6 @@ class LiveCollector:
                             ALL_KINDS - {CARRIES_USAGE, CARRIES_READER}, identity=reader)
         estate = Estate((source,), tuple(services), tuple(accounts), tuple(settings), tuple(assignments),
                         tuple(definitions.values()), reader, (), "")
-        if self.options.usage_window:
-            estate = replace(estate, usage=self._usage(estate))
         return replace(estate, gaps=tuple(self.gaps))
 
     def _in_processes(self, subscriptions: list[str], reader: str | None, jobs: int) -> list[SubscriptionPart]:
@@ -393,7 +391,7 @@ class LiveCollector:
 
         slices = [subscriptions[i::jobs] for i in range(jobs)]  # round robin: large and small ones spread
         worker = replace(self.options, subscriptions=(), all_subscriptions=False, progress=None, tracker=None,
-                         settings=None, usage_window=None, jobs=1, reader_principal=reader,
+                         jobs=1, reader_principal=reader,
                          max_in_flight=max(1, self.options.max_in_flight // jobs))
         self.note(f"reading {len(subscriptions)} subscription(s) in {jobs} processes")
         by_sub: dict[str, SubscriptionPart] = {}
@@ -474,13 +472,19 @@ class LiveCollector:
         with ThreadPoolExecutor(max_workers=width) as pool:
             return list(pool.map(one_subscription, subscriptions))
 
-    def _usage(self, estate: Estate):
-        from ..config import Settings
-        from .usage_live import LOGS_ENDPOINTS, read_usage
+    def usage_reader(self, window: tuple[dt.date, dt.date], logs_endpoint: str | None = None) -> LiveUsage:
+        """The window's usage, read with this run's credential, pacing and request count once the pipeline has
+        resolved which APIs to query (auditor/usage/live.py); what it cannot read joins the estate's gaps."""
+        from ..usage.live import LOGS_ENDPOINTS, read_usage
 
-        start, end = self.options.usage_window
-        endpoint = self.options.logs_endpoint or LOGS_ENDPOINTS.get(self.options.cloud, LOGS_ENDPOINTS["AzureCloud"])
-        return read_usage(self, estate, self.options.settings or Settings(), start, end, endpoint)
+        endpoint = logs_endpoint or LOGS_ENDPOINTS.get(self.options.cloud, LOGS_ENDPOINTS["AzureCloud"])
+
+        def read(estate: Estate, scope: UsageScope) -> Estate:
+            before = len(self.gaps)
+            usage = read_usage(self, estate, scope, window[0], window[1], endpoint)
+            return replace(estate, usage=usage, gaps=estate.gaps + tuple(self.gaps[before:]))
+
+        return read
 
     def _discover(self, kw: dict[str, Any], subscriptions: list[str]) -> dict[str, dict[str, list[dict]]] | None:
         """One Resource Graph query for every subscription's services and accounts; None: use ARM list calls."""
@@ -807,14 +811,23 @@ def _read_slice(options: LiveOptions, reader: str | None):
     return parts, tuple(collector.gaps), collector.counter.statuses, collector.counter.throttle_wait, collector.pacer.waited
 
 
-def collect_live(options: LiveOptions, on_start: Callable[[RequestCounter], Any] | None = None,
-                 ) -> tuple[Estate, RequestCounter]:
+@contextlib.contextmanager
+def live_session(options: LiveOptions, on_start: Callable[[RequestCounter], Any] | None = None,
+                 ) -> Iterator[LiveCollector]:
+    """A collector whose connections stay open for the usage read that follows the estate's (usage_reader)."""
     collector = LiveCollector(options)
     if on_start is not None:
         on_start(collector.counter)
     try:
-        estate = collector.collect()
+        yield collector
     finally:
         collector.close()
-    collector.counter.paced = collector.pacer.waited
+        collector.counter.paced = collector.pacer.waited
+
+
+def collect_live(options: LiveOptions, on_start: Callable[[RequestCounter], Any] | None = None,
+                 ) -> tuple[Estate, RequestCounter]:
+    """The estate alone (no usage: that is read by the usage phase, through a session's usage_reader)."""
+    with live_session(options, on_start) as collector:
+        estate = collector.collect()
     return estate, collector.counter

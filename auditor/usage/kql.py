@@ -21,6 +21,7 @@ import urllib.parse
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from ..analysis import (
     Dimension,
@@ -33,8 +34,10 @@ from ..analysis import (
 from ..diagnostics import sends_category, settings_on
 from ..estate import ApimService, Estate
 from ..policy.tree import PolicyNode
-from ..resolve.views import ApiView
 from .model import LLM_LOG_SOURCE, TOKEN_METRICS_SOURCE
+
+if TYPE_CHECKING:  # the views come in resolved: this module resolves nothing
+    from ..resolve.views import ApiView
 
 # Names of the token metrics the policies emit, as they appear in AppMetrics (see docs/usage.md). The cached
 # and reasoning names are the preview categories of the current llm-emit-token-metric page (azure-facts.md

@@ -5,7 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from .score import Line, Tally, UsageSummary, cents, source_label
+from .tally import Line, Tally, UsageSummary, cents, source_label
 
 EXACT_PLACES = Decimal("0.000001")
 

@@ -12,7 +12,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from ..estate import Estate
-from ..usage.model import BilledCost
+from .model import BilledCost
 from .reader import LiveReader
 
 COST_API = "2023-03-01"

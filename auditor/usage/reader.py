@@ -1,4 +1,4 @@
-"""What the usage reads need from the live collector (sources/live.py), so they need not import it."""
+"""What the live usage reads (usage/live.py, usage/billed.py) need from the live collector, without importing it."""
 
 from __future__ import annotations
 

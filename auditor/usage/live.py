@@ -1,5 +1,6 @@
 """Read usage live: the generated KQL through LogsQueryClient, platform tokens through the metrics API, the
-billed cost through Cost Management. A source like the others: it reads, the scoring (usage/score.py) prices.
+billed cost through Cost Management. It reads; the scoring (usage/score.py) prices. Which APIs to query and
+which accounts stand behind them come in resolved (`UsageScope`): this module resolves nothing itself.
 
 Every query or read that fails becomes a gap (AU001) naming the resource and the role that would fix it;
 partial results are kept and reported as partial. A resource-context query without table access answers
@@ -15,17 +16,15 @@ from collections.abc import Iterable
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
-from ..context import build_context
 from ..estate import Estate
-from ..resolve.backends import api_accounts
-from ..usage.files import UsageFileError, row_from_mapping
-from ..usage.kql import PLATFORM_FILTER, PLATFORM_METRICS, PLATFORM_TOP, UsageQuery, build_queries
-from ..usage.model import PLATFORM, UsageData, UsageRow
 from .billed import read_billed_cost
+from .files import UsageFileError, row_from_mapping
+from .kql import PLATFORM_FILTER, PLATFORM_METRICS, PLATFORM_TOP, UsageQuery, build_queries
+from .model import PLATFORM, UsageData, UsageRow
 from .reader import LiveReader
 
 if TYPE_CHECKING:
-    from ..config import Settings
+    from .phase import UsageScope
 
 LOGS_ENDPOINTS = {
     "AzureCloud": "https://api.loganalytics.io",
@@ -88,14 +87,13 @@ def _run_query(collector: LiveReader, client: Any, query: UsageQuery, start: dt.
         return []
 
 
-def read_gateway_usage(collector: LiveReader, estate: Estate, settings: Settings, start: dt.date,
+def read_gateway_usage(collector: LiveReader, estate: Estate, scope: UsageScope, start: dt.date,
                        end: dt.date, endpoint: str) -> tuple[UsageData, list[tuple[UsageQuery, int]]]:
     """The gateway rows, and how many rows each query returned (to tell silent emptiness from no traffic)."""
-    ctx = build_context(estate, settings)
     client = _logs_client(collector, endpoint)
     rows: list[UsageRow] = []
     answered: list[tuple[UsageQuery, int]] = []
-    for query in build_queries(estate, ctx.llm_apis, start, end):
+    for query in build_queries(estate, scope.llm_apis, start, end):
         if not query.target:
             collector.gap(f"service/{query.service}", f"usage not read: {query.title} has no Application Insights "
                           "resource to query (the logger has no resourceId)", None,
@@ -161,10 +159,9 @@ def read_platform_usage(collector: LiveReader, estate: Estate, start: dt.date, e
     return UsageData(tuple(rows), (start, end), "live: Azure Monitor metrics")
 
 
-def silent_gaps(collector: LiveReader, estate: Estate, settings: Settings, answered: list[tuple[UsageQuery, int]],
+def silent_gaps(collector: LiveReader, estate: Estate, scope: UsageScope, answered: list[tuple[UsageQuery, int]],
                 platform: UsageData) -> None:
     """A query that returned nothing while the accounts behind its APIs served tokens: missing table access."""
-    ctx = build_context(estate, settings)
     served: dict[str, int] = defaultdict(int)
     by_name = {a.name.lower(): a.resource_id.lower() for a in estate.accounts}
     for row in platform.rows:
@@ -173,9 +170,9 @@ def silent_gaps(collector: LiveReader, estate: Estate, settings: Settings, answe
         if count:
             continue
         behind: set[str] = set()
-        for view in ctx.llm_apis:
+        for view, accounts in zip(scope.llm_apis, scope.accounts, strict=True):
             if view.service.name == query.service and view.api.name in query.apis:
-                behind |= api_accounts(view, estate.accounts)
+                behind |= accounts
         tokens = sum(served.get(a, 0) for a in behind)
         if tokens:
             collector.gap(query.target, f"{query.title} returned no rows while the platform metrics show "
@@ -183,11 +180,12 @@ def silent_gaps(collector: LiveReader, estate: Estate, settings: Settings, answe
                           None, TABLE_READ.format(tables=TABLES.get(query.kind, "usage"), target=query.target))
 
 
-def read_usage(collector: LiveReader, estate: Estate, settings: Settings, start: dt.date, end: dt.date,
+def read_usage(collector: LiveReader, estate: Estate, scope: UsageScope, start: dt.date, end: dt.date,
                endpoint: str) -> UsageData:
-    gateway, answered = read_gateway_usage(collector, estate, settings, start, end, endpoint)
+    """Gateway rows, platform rows and billed cost of the window; every failed read is a gap on the collector."""
+    gateway, answered = read_gateway_usage(collector, estate, scope, start, end, endpoint)
     platform = read_platform_usage(collector, estate, start, end)
-    silent_gaps(collector, estate, settings, answered, platform)
+    silent_gaps(collector, estate, scope, answered, platform)
     usage = UsageData(gateway.rows + platform.rows, (start, end), "live")
     if estate.accounts:
         usage = replace(usage, billed=read_billed_cost(collector, estate, start, end))
