@@ -25,7 +25,7 @@ AUDITED = {
     "classify.py": 13, "rules.py": 3, "arm_functions.py": 1, "arm_syntax.py": 2, "arm_values.py": 1,
     "detect.py": 1, "files.py": 1, "pacing.py": 1, "policy_files.py": 1, "kql.py": 1, "prices.py": 8,
     "_support.py": 1, "st001_usage_parse_ignores_streaming.py": 5, "st002_streamed_usage_estimated.py": 5,
-    "tm005_inconsistent_dimensions.py": 1, "tm010_unset_variable_dimension.py": 1,
+    "tm005_inconsistent_dimensions.py": 1, "tm010_unset_variable_dimension.py": 1, "json_input.py": 1,
 }
 _SITE = re.compile(r"re\.(?:compile|search|match|sub|findall|finditer|fullmatch|split)\(")
 
@@ -35,7 +35,7 @@ import secrets as rnd
 from aoai_audit.policy import secrets as S, rawxml
 from aoai_audit.policy.literals import replace_literals
 from aoai_audit.resolve import classify
-from aoai_audit import analysis, logs
+from aoai_audit import analysis, logs, json_input
 from aoai_audit.sources import detect, arm_syntax, arm_functions, files
 from aoai_audit.usage import files as usage_files
 from aoai_audit.checks import st001_usage_parse_ignores_streaming as st001, tm010_unset_variable_dimension as tm010
@@ -68,6 +68,8 @@ WORST = [
     ("ARM expression of 100,000 arguments (a copy per token)",
      "arm_syntax._tokenize('concat(' + '1,' * (N // 2) + '1)')"),
     ("JSON line index: strings never closed", "list(files._JSON_STRING.finditer('\"' + 'a' * N))"),
+    ("a digit run one short of the limit, many times (each run tried once)",
+     "json_input._LONG.search((b'1' * 4300 + b',') * 200)"),
     ("log scrubbing: authorization and spaces", "logs.redact_log_text('authorization:' + ' a' * (N // 2))"),
 ]
 CHILD_BOUND = 240  # seconds for every worst case together; the former patterns needed hours for the first one
