@@ -294,7 +294,7 @@ def run_audit(
     project_root = find_project_root(estate.root)
     gaps = frozenset(r.id for r in registry.rules if r.not_audited)
     findings = [replace(f, not_audited=True) if f.rule_id in gaps and not f.not_audited else f for f in findings]
-    roots = estate_roots(estate.sources, project_root)
+    roots = estate_roots(estate.sources, project_root, estate.services)
     findings = [f.with_fingerprint(project_root, estate_of(f, roots)) for f in findings]
     findings = list({f.fingerprint: f for f in findings}.values())
     known = frozenset(r.id for r in registry.rules) | frozenset(registry.failed)

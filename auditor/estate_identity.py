@@ -3,25 +3,34 @@
 Two APIOps extracts of one service (`prod/apimartifacts`, `dev/apimartifacts`) carry the same service name, so
 their findings had the same resource and the same fingerprint: the report kept one of each pair, and an inline
 suppression in dev hid prod's finding. A file-based estate's location relative to the repository root is
-therefore part of each of its findings' identity. Live and snapshot estates are not: ARM resource ids are
-unique across estates already.
+therefore part of its findings' identity when its name is not: an APIOps extract named after its folder, and
+any file-based estate whose service name another estate of the same scan also has. A service name given
+explicitly (`--service-name`, `apimServiceName`, a template's name) stays the identity on its own, so such an
+estate keeps its fingerprints when its folder moves. Live and snapshot estates never need it: ARM resource
+ids are unique across estates already.
 """
 
 from __future__ import annotations
 
 import os
 
-from .estate import SourceInfo
+from .estate import ApimService, SourceInfo
 from .findings import Finding
 from .project_root import project_path
 
 FILE_ESTATES = frozenset({"apiops", "arm", "terraform"})  # read from a folder or file the repository holds
+FOLDER_NAMED = "service name from the folder name"  # how an APIOps source's detail starts when it had no name
 
 
-def estate_roots(sources: tuple[SourceInfo, ...], project_root: str) -> list[tuple[str, str]]:
-    """(absolute location, identity) of each file-based estate, deepest first so a nested one wins."""
+def estate_roots(sources: tuple[SourceInfo, ...], project_root: str, services: tuple[ApimService, ...] = ()
+                 ) -> list[tuple[str, str]]:
+    """(absolute location, identity) of each file-based estate whose name does not identify it, deepest first so
+    a nested one wins."""
+    names = [s.name.lower() for s in services]
+    shared = len(names) != len(set(names))  # two estates of this scan hold a service of the same name
     roots = {os.path.abspath(s.location): project_path(s.location, project_root)
-             for s in sources if s.kind in FILE_ESTATES and s.location}
+             for s in sources if s.kind in FILE_ESTATES and s.location
+             and (shared or (s.kind == "apiops" and (s.detail or "").startswith(FOLDER_NAMED)))}
     return sorted(roots.items(), key=lambda r: len(r[0]), reverse=True)
 
 

@@ -65,7 +65,7 @@ def _tm001(doc, env):
 
 def test_two_extracts_of_one_service_keep_their_own_findings(tmp_path):
     repo = _two_estates(tmp_path)
-    proc, both = scan(".", cwd=repo)
+    _proc, both = scan(".", cwd=repo)
     prints = [f["fingerprint"] for f in both["findings"]]
     assert len(prints) == len(set(prints))
     prod, dev = _tm001(both, "prod"), _tm001(both, "dev")
@@ -86,6 +86,6 @@ def test_baselines_still_work_on_the_same_estate(tmp_path):
         f["fingerprint"] for f in both["findings"]}
     baseline = tmp_path / "baseline.json"
     baseline.write_text(json.dumps(alone))
-    proc, again = scan(".", "--baseline", str(baseline), cwd=repo)
+    _proc, again = scan(".", "--baseline", str(baseline), cwd=repo)
     fresh = [f for f in again["findings"] if not f["in_baseline"] and not f["suppressed_by"]]
     assert fresh and all("/dev/" in "/" + (f["location"]["path"] or f["resource"]) for f in fresh)

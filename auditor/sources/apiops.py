@@ -28,6 +28,7 @@ from ..estate import (
     SourceInfo,
     Workspace,
 )
+from ..estate_identity import FOLDER_NAMED
 from ..policy.tree import Origin
 from ..project_root import find_project_root, project_path
 from .files import Reader, as_bool, as_str, link_gap, outside, properties
@@ -111,7 +112,7 @@ def service_name_for(root: str, configured: str | None = None) -> tuple[str, str
     if configured:
         return configured, "service name from --service-name / the config file"
     name = os.path.basename(os.path.abspath(root))
-    return (name or "apim"), "service name from the folder name (set --service-name or apimServiceName in " \
+    return (name or "apim"), f"{FOLDER_NAMED} (set --service-name or apimServiceName in " \
         "configuration.extractor.yaml to keep fingerprints when the folder moves)"
 
 
