@@ -68,6 +68,23 @@ API_HUGE = ('{"properties": {"displayName": "Weather", "path": "weather", "servi
             ' "apiRevision": ' + HUGE + "}}")
 
 
+CUT_LLM_POLICY = "<policies><inbound><base /><llm-emit-token-metric"
+CHAT = "apis/chat-completions/policy.xml"
+
+
+def _broken_chat_with(option: str, data: str = "") -> Callable[[Path], tuple[Path, list[str]]]:
+    """The example with its LLM API's policy cut off, scanned with `option` (and a file holding `data`)."""
+    def build(tmp: Path) -> tuple[Path, list[str]]:
+        tree = _tree(tmp)
+        (tree / CHAT).write_text(CUT_LLM_POLICY)
+        if not data:
+            return tree, option.split(" ")
+        path = tmp / "aoai-audit.yaml"
+        path.write_text(data)
+        return tree, [option, str(path)]
+    return build
+
+
 def round3() -> list[Hostile]:
     return [
         # 1. regex backtracking
@@ -87,6 +104,11 @@ def round3() -> list[Hostile]:
                 "usage", "prices.yaml"),
         Hostile("R3-3 YAML alias bomb in --config", _with_option("--config", "aoai-audit.yaml", YAML_BOMB),
                 "usage", "aoai-audit.yaml"),
+        # 8. a gate that could be narrowed
+        Hostile("R3-8 --only TM001,TM002,HD001 with an LLM API's policy cut off",
+                _broken_chat_with("--only TM001,TM002,HD001"), "AU002", CHAT),
+        Hostile("R3-8 `skip: [AU001, AU002]` in a committed config", _broken_chat_with("--config", "skip: [AU001, AU002]\n"),
+                "AU002", CHAT),
         # 4. numbers past Python's 4,300-digit limit
         Hostile("R3-4 a 5,001-digit number in an unrelated fixture.json (`scan .`)",
                 _repo_with("fixture.json", '{"n": ' + HUGE + "}"), "clean"),
