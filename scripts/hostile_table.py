@@ -45,7 +45,8 @@ def main() -> None:
             au = [f for f in doc["findings"] if f["rule_id"] in ("AU001", "AU002")]
             hit = next((f for f in au if case.where and case.where in (f["location"]["path"] or "") + " " + f["message"]),
                        au[0] if au else None)
-            said = "read, no AU001/AU002" if hit is None else (
+            read = [s["location"] for s in doc.get("sources", []) if case.where and case.where in s["location"]]
+            said = ("read as " + ", ".join(read) if read else "read, no AU001/AU002") if hit is None else (
                 f"{Path(hit['location']['path'] or '').name}{':' + str(hit['location']['line']) if hit['location']['line'] else ''}"
                 f": {hit['message'][:90]}")
             errors = [line for line in proc.stderr.splitlines() if line and not line.startswith("PEAK_RSS_KB=")]

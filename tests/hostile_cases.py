@@ -26,7 +26,8 @@ class Hostile:
     build: Callable[[Path], Path | tuple[Path, list[str]]]  # writes the input under a temp dir, returns what
     # to scan (and, as a pair, the options of the scan, e.g. `--prices FILE`)
     expect: str  # "AU002" / "AU001": a finding of that rule naming `where` (the gate fails: exit 1, or 2 when
-    # nothing else was read); "clean": read without AU002; "usage": exit 2 with one line naming `where`
+    # nothing else was read); "clean": read without AU002; "usage": exit 2 with one line naming `where`;
+    # "source": read without AU002, as a source whose location holds `where`
     where: str = ""
     secret: str = ""  # text the input holds that must appear in no output
 

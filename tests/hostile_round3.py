@@ -7,6 +7,7 @@ own process with its time and peak memory bounded.
 from __future__ import annotations
 
 import json
+import os
 import secrets
 import shutil
 from collections.abc import Callable
@@ -85,6 +86,51 @@ def _broken_chat_with(option: str, data: str = "") -> Callable[[Path], tuple[Pat
     return build
 
 
+SVC = "Microsoft.ApiManagement/service"
+LLM_TEMPLATE = {**ARM_BASE, "resources": [
+    {"type": SVC, "apiVersion": "2024-05-01", "name": "apim-win", "location": "westeurope",
+     "properties": {"publisherEmail": "a@contoso.com", "publisherName": "c"}},
+    {"type": f"{SVC}/apis", "apiVersion": "2024-05-01", "name": "apim-win/chat",
+     "properties": {"path": "openai", "serviceUrl": "https://x.openai.azure.com/openai"}},
+    {"type": f"{SVC}/apis/policies", "apiVersion": "2024-05-01", "name": "apim-win/chat/policy",
+     "properties": {"format": "rawxml", "value": "<policies><inbound><base /></inbound></policies>"}}]}
+
+
+def _in_repo(rel: str, data: bytes) -> Callable[[Path], Path]:
+    """The example tree under repo/apim, plus a file at repo/REL (`scan .` of the repository)."""
+    def build(tmp: Path) -> Path:
+        repo = tmp / "repo"
+        repo.mkdir()
+        shutil.copytree(EXAMPLE, repo / "apim")
+        (repo / rel).parent.mkdir(parents=True, exist_ok=True)
+        (repo / rel).write_bytes(data)
+        return repo
+    return build
+
+
+DEEP = "d" * 250  # one folder name; 20 of them make a path past PATH_MAX (4,096)
+
+
+def _past_path_max(tmp: Path) -> Path:
+    """A policy 20 folders of 250 characters down: built with folder descriptors, as no path can name it."""
+    repo = tmp / "repo"
+    repo.mkdir()
+    shutil.copytree(EXAMPLE, repo / "apim")
+    fd = os.open(repo, os.O_RDONLY)
+    try:
+        for _ in range(20):
+            os.mkdir(DEEP, dir_fd=fd)
+            deeper = os.open(DEEP, os.O_RDONLY, dir_fd=fd)
+            os.close(fd)
+            fd = deeper
+        out = os.open("policy.xml", os.O_WRONLY | os.O_CREAT, 0o644, dir_fd=fd)
+        os.write(out, GOOD.encode())
+        os.close(out)
+    finally:
+        os.close(fd)
+    return repo
+
+
 def round3() -> list[Hostile]:
     return [
         # 1. regex backtracking
@@ -109,6 +155,18 @@ def round3() -> list[Hostile]:
                 _broken_chat_with("--only TM001,TM002,HD001"), "AU002", CHAT),
         Hostile("R3-8 `skip: [AU001, AU002]` in a committed config", _broken_chat_with("--config", "skip: [AU001, AU002]\n"),
                 "AU002", CHAT),
+        # 9. a folder walk that skipped inputs
+        Hostile("R3-9 a UTF-16 template (Windows PowerShell's `>`) in a scanned folder",
+                _in_repo("infra/azuredeploy.json", json.dumps(LLM_TEMPLATE, indent=2).encode("utf-16")), "source",
+                "infra/azuredeploy.json"),
+        Hostile("R3-9 a template whose $schema comes after a 6 KB metadata block",
+                _in_repo("infra/azuredeploy.json", json.dumps({"metadata": {"description": "x" * 6_000},
+                                                                 **LLM_TEMPLATE}).encode()), "source",
+                "infra/azuredeploy.json"),
+        Hostile("R3-9 a template below a folder that is itself an APIOps layout",
+                _in_repo("apim/templates/azuredeploy.json", json.dumps(LLM_TEMPLATE).encode()), "source",
+                "apim/templates/azuredeploy.json"),
+        Hostile("R3-9 a policy path longer than PATH_MAX", _past_path_max, "AU001", DEEP),
         # 4. numbers past Python's 4,300-digit limit
         Hostile("R3-4 a 5,001-digit number in an unrelated fixture.json (`scan .`)",
                 _repo_with("fixture.json", '{"n": ' + HUGE + "}"), "clean"),

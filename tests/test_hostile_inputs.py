@@ -60,6 +60,8 @@ def test_hostile_input(tmp_path, name):
         assert all("\n" not in f["message"] for f in named)
     if case.expect != "AU002":
         assert not au002, [f["message"] for f in au002]
+    if case.expect == "source":
+        assert any(case.where in s["location"] for s in doc["sources"]), doc["sources"]
     if case.secret:
         assert case.secret not in proc.stdout + proc.stderr
     if "apim" in str(doc["sources"][0]["location"]):

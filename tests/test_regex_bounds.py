@@ -23,7 +23,7 @@ AUDITED = {
     "analysis.py": 9, "cli.py": 2, "config.py": 1, "discovery.py": 2, "engine.py": 1, "exposure.py": 1,
     "logs.py": 2, "literals.py": 1, "rawxml.py": 14, "secrets.py": 33, "escape.py": 4, "html.py": 1,
     "classify.py": 13, "rules.py": 3, "arm_functions.py": 1, "arm_syntax.py": 2, "arm_values.py": 1,
-    "detect.py": 1, "files.py": 1, "pacing.py": 1, "policy_files.py": 1, "kql.py": 1, "prices.py": 8,
+    "sniff.py": 1, "files.py": 1, "pacing.py": 1, "policy_files.py": 1, "kql.py": 1, "prices.py": 8,
     "_support.py": 1, "st001_usage_parse_ignores_streaming.py": 5, "st002_streamed_usage_estimated.py": 5,
     "tm005_inconsistent_dimensions.py": 1, "tm010_unset_variable_dimension.py": 1, "json_input.py": 1,
 }
@@ -36,7 +36,7 @@ from aoai_audit.policy import secrets as S, rawxml
 from aoai_audit.policy.literals import replace_literals
 from aoai_audit.resolve import classify
 from aoai_audit import analysis, logs, json_input
-from aoai_audit.sources import detect, arm_syntax, arm_functions, files
+from aoai_audit.sources import detect, arm_syntax, arm_functions, files, sniff
 from aoai_audit.usage import files as usage_files
 from aoai_audit.checks import st001_usage_parse_ignores_streaming as st001, tm010_unset_variable_dimension as tm010
 N = 200_000
@@ -53,7 +53,7 @@ WORST = [
     ("4,000 short literals found by place", "lits = [f'p{i}' for i in range(4_000)];"
      "replace_literals(' '.join(lits) * 10, set(lits))"),
     ("high-entropy tokens, each with a URL look-back", "S.redact(' '.join(rnd.token_urlsafe(24) for _ in range(N // 30)))"),
-    ("policy root after 10,000 comments (was exponential)", "detect._policy_root('<!-- x -->\\n' * 10_000 + '<project/>')"),
+    ("policy root after 10,000 comments (was exponential)", "sniff.policy_root('<!-- x -->\\n' * 10_000 + '<project/>')"),
     ("named value: {{ then spaces (was cubic)", "classify._NAMED_VALUE.sub('', '{{' + ' ' * N)"),
     ("C# string literal never closed", "classify._CS_LITERAL.findall('\"' + 'a' * N)"),
     ("LLM path: models/ and no colon", "classify.LLM_PATHS.search('/models/' + 'a' * N)"),
@@ -97,11 +97,11 @@ def test_worst_cases_end():
 def test_the_rewritten_patterns_still_find_what_they_did():
     from aoai_audit.policy import secrets as S
     from aoai_audit.resolve import classify
-    from aoai_audit.sources import detect
+    from aoai_audit.sources import sniff
 
-    assert detect._policy_root('<?xml version="1.0"?>\n<!-- a -->\n<!-- b --> <policies>')
-    assert detect._policy_root("<fragment/>") and not detect._policy_root("<!-- x --><project/>")
-    assert not detect._policy_root("<policiesx>") and not detect._policy_root("<!-- never closed <policies>")
+    assert sniff.policy_root('<?xml version="1.0"?>\n<!-- a -->\n<!-- b --> <policies>')
+    assert sniff.policy_root("<fragment/>") and not sniff.policy_root("<!-- x --><project/>")
+    assert not sniff.policy_root("<policiesx>") and not sniff.policy_root("<!-- never closed <policies>")
     assert [m.group(1).strip() for m in classify._NAMED_VALUE.finditer("a{{ name }}b{x}")] == ["name"]
     hits = S.find_secrets('x.apiKey = "Zx9Qw3Er7Ty1Ui5Op"; cacheKey = "list-of-things-1"', S.COMMENT_PATTERNS)
     assert [h.secret for h in hits] == ["Zx9Qw3Er7Ty1Ui5Op"]
