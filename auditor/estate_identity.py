@@ -28,10 +28,22 @@ def estate_roots(sources: tuple[SourceInfo, ...], project_root: str, services: t
     a nested one wins."""
     names = [s.name.lower() for s in services]
     shared = len(names) != len(set(names))  # two estates of this scan hold a service of the same name
-    roots = {os.path.abspath(s.location): project_path(s.location, project_root)
-             for s in sources if s.kind in FILE_ESTATES and s.location
-             and (shared or (s.kind == "apiops" and (s.detail or "").startswith(FOLDER_NAMED)))}
+    roots = {}
+    for source in sources:
+        kind, location = _origin(source)
+        if kind in FILE_ESTATES and location and (shared or (kind == "apiops" and
+                                                             (source.detail or "").startswith(FOLDER_NAMED))):
+            roots[os.path.abspath(location)] = project_path(location, project_root)
     return sorted(roots.items(), key=lambda r: len(r[0]), reverse=True)
+
+
+def _origin(source: SourceInfo) -> tuple[str, str]:
+    """The kind and location of what was read: a snapshot's source keeps both (sources/snapshot.py writes
+    `snapshot of KIND` at `SNAPSHOT (LOCATION)`), so its findings keep the fingerprints of the run it saved."""
+    prefix = "snapshot of "
+    if source.kind.startswith(prefix) and source.location.endswith(")") and " (" in source.location:
+        return source.kind[len(prefix):], source.location[source.location.index(" (") + 2:-1]
+    return source.kind, source.location
 
 
 def estate_of_path(path: str | None, roots: list[tuple[str, str]]) -> str:

@@ -208,8 +208,9 @@ def load_snapshot_bytes(data: bytes, path: str) -> tuple[Estate, dict[str, Any]]
                             "this tool wrote")
     try:
         doc = json.loads(data)
-    except UnicodeDecodeError as exc:
-        raise SnapshotError(f"{path}: not valid JSON ({exc.args[0]})") from None
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        line = getattr(exc, "lineno", None)
+        raise SnapshotError(f"{path}{f':{line}' if line else ''}: not valid JSON ({exc.args[0]})") from None
     except (ValueError, RecursionError) as exc:  # syntax, nesting, a number past Python's digit limit
         from .json_input import describe, where
 
