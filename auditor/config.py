@@ -220,7 +220,7 @@ def load_settings(path: str | None) -> Settings:
     """Settings from a YAML file; a file of the wrong shape is one ConfigError naming the file and the key."""
     if not path:
         return Settings()
-    from .rules import RULE_ID  # with the rules, only when a config is read
+    from .findings import RULE_ID  # only when a config is read
 
     raw = read_yaml(path)
     if raw is None:

@@ -4,13 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .analysis import (
-    consumer_dimensions,
-    dimensions,
-    forwarded_attribution_headers,
-    token_metrics,
-)
+from .analysis import consumer_dimensions, dimensions, token_metrics
 from .context import ApiView, AuditContext
+from .headers import forwarded_attribution_headers
 
 
 @dataclass(frozen=True)

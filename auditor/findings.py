@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import hashlib
+import re
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from enum import Enum
 
 from .project_root import is_file_path, project_path
+
+# A rule id (TM001, SEC001): config and rules both read it, so it lives with the findings that carry it.
+RULE_ID = re.compile(r"^[A-Z]{2,5}[0-9]{3}$")
 
 
 class Severity(str, Enum):

@@ -12,13 +12,12 @@ from dataclasses import dataclass, field
 from types import ModuleType
 from typing import TYPE_CHECKING, Protocol
 
-from .findings import Finding, Location, Severity
+from .findings import RULE_ID, Finding, Location, Severity
 
 if TYPE_CHECKING:
     from .context import AuditContext
 
 ENTRY_POINT_GROUP = "aoai_audit.checks"
-RULE_ID = re.compile(r"^[A-Z]{2,5}[0-9]{3}$")
 AREAS = {
     "TM": "Token metrics",
     "HD": "Caller identity and attribution headers",

@@ -33,7 +33,8 @@ from results import publish  # noqa: E402
 from synth import write_estate  # noqa: E402
 
 from aoai_audit.sources.detect import load_paths  # noqa: E402
-from aoai_audit.sources.live import LiveOptions, collect_live, worker_processes  # noqa: E402
+from aoai_audit.sources.live.collector import collect_live  # noqa: E402
+from aoai_audit.sources.live.options import LiveOptions, worker_processes  # noqa: E402
 from fakearm import FakeARM, login_env, tenant_from_estate  # noqa: E402
 
 CHAIN = 6  # Resource Graph → service → API list page → operations → operation policy, plus the token

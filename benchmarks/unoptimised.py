@@ -22,8 +22,8 @@ import aoai_audit.analysis as analysis
 import aoai_audit.policy.rawxml as rawxml
 import aoai_audit.resolve.effective as effective
 import aoai_audit.rules as rules
-import aoai_audit.sources.arm as arm
-import aoai_audit.sources.terraform as terraform
+import aoai_audit.sources.arm.reader as arm_reader
+import aoai_audit.sources.terraform.stream as terraform_stream
 from aoai_audit.entry import main
 
 rawxml._PARSED_MAX = 0
@@ -33,8 +33,8 @@ analysis.REMEMBER = False
 effective.REMEMBER = False
 gc.freeze = lambda: None
 rules.FAST_DISCOVERY = False
-arm._share_strings = lambda _doc: None
-terraform.stream_show_json = lambda _path: None
+arm_reader._share_strings = lambda _doc: None
+terraform_stream.stream_show_json = lambda _path: None
 
 if __name__ == "__main__":
     main()

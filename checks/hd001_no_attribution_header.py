@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from aoai_audit.analysis import forwarded_attribution_headers
 from aoai_audit.context import AuditContext
 from aoai_audit.estate import CARRIES_POLICIES
 from aoai_audit.findings import Severity
+from aoai_audit.headers import forwarded_attribution_headers
 from aoai_audit.rules import Rule
 
 from . import _refs

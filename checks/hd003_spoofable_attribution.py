@@ -6,9 +6,6 @@ from aoai_audit.analysis import (
     assignments_before,
     dimensions,
     find,
-    forwarded_attribution_headers,
-    header_is_verified,
-    header_value,
     read_expression,
     resolve_variables,
     token_metrics,
@@ -16,6 +13,7 @@ from aoai_audit.analysis import (
 from aoai_audit.context import AuditContext
 from aoai_audit.estate import CARRIES_POLICIES
 from aoai_audit.findings import Severity
+from aoai_audit.headers import forwarded_attribution_headers, header_is_verified, header_value
 from aoai_audit.rules import Rule
 
 from . import _refs

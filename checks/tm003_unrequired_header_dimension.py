@@ -2,16 +2,11 @@
 
 from __future__ import annotations
 
-from aoai_audit.analysis import (
-    dimensions,
-    header_is_required,
-    headers_set_by_policy,
-    token_metrics,
-    unknown_markers,
-)
+from aoai_audit.analysis import dimensions, token_metrics, unknown_markers
 from aoai_audit.context import AuditContext
 from aoai_audit.estate import CARRIES_POLICIES
 from aoai_audit.findings import Severity
+from aoai_audit.headers import header_is_required, headers_set_by_policy
 from aoai_audit.rules import Rule
 
 from . import _refs

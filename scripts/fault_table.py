@@ -18,7 +18,8 @@ from aoai_audit.config import Settings  # noqa: E402
 from aoai_audit.engine import run_audit  # noqa: E402
 from aoai_audit.rules import load_registry  # noqa: E402
 from aoai_audit.sources.detect import load_paths  # noqa: E402
-from aoai_audit.sources.live import LiveOptions, collect_live  # noqa: E402
+from aoai_audit.sources.live.collector import collect_live  # noqa: E402
+from aoai_audit.sources.live.options import LiveOptions  # noqa: E402
 from fakearm import SUB, FakeARM, login_env, tenant_from_estate  # noqa: E402
 from fault_cases import cases  # noqa: E402
 from test_live_faults import KW  # noqa: E402

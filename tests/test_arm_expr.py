@@ -11,7 +11,8 @@ import os
 
 import pytest
 
-from aoai_audit.sources.arm_expr import Evaluator, Text, Unknown, render
+from aoai_audit.sources.arm.evaluator import Evaluator
+from aoai_audit.sources.arm.values import Text, Unknown, render
 from conftest import ROOT, audit
 
 RG = "/subscriptions/{subscription}/resourceGroups/{resourceGroup}"
@@ -212,10 +213,9 @@ def test_nested_outer_scope_reads_the_parent_parameters(tmp_path, registry):
 def _expressions():
     from hypothesis import strategies as st
 
-    from aoai_audit.sources.arm_expr import _LAZY
-    from aoai_audit.sources.arm_functions import FUNCTIONS
+    from aoai_audit.sources.arm.functions import FUNCTIONS, LAZY
 
-    names = sorted(set(FUNCTIONS) | set(_LAZY) | {"listKeys", "unknownThing"})
+    names = sorted(set(FUNCTIONS) | set(LAZY) | {"listKeys", "unknownThing"})
     leaf = (st.integers(-5, 5).map(str) | st.sampled_from(["'a'", "'{0}/x'", "''", "'https://h.openai.azure.com/'",
                                                           "true", "null", "parameters('name')", "parameters('n')",
                                                           "parameters('backends')", "variables('settings')",

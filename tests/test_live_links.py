@@ -16,7 +16,9 @@ import pytest
 from aoai_audit.config import Settings
 from aoai_audit.engine import run_audit, with_live_usage
 from aoai_audit.sources.detect import load_paths
-from aoai_audit.sources.live import LiveOptions, live_session, same_origin
+from aoai_audit.sources.live.collector import live_session
+from aoai_audit.sources.live.http import same_origin
+from aoai_audit.sources.live.options import LiveOptions
 from conftest import EXAMPLE
 from fakearm import SUB, FakeARM, add_account, login_env, tenant_from_estate
 

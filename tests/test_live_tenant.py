@@ -14,8 +14,9 @@ import yaml
 
 from aoai_audit.snapshot import snapshot_document
 from aoai_audit.sources.detect import load_paths
-from aoai_audit.sources.live import LiveOptions, collect_live
-from aoai_audit.sources.pacing import SubscriptionPacers
+from aoai_audit.sources.live.collector import collect_live
+from aoai_audit.sources.live.options import LiveOptions
+from aoai_audit.sources.live.pacing import SubscriptionPacers
 from conftest import EXAMPLE, ROOT
 from fakearm import FakeARM, login_env, tenant_from_estate
 

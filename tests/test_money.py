@@ -48,7 +48,8 @@ from aoai_audit.report.html import render_html
 from aoai_audit.report.json_report import render_json
 from aoai_audit.report.text import render_text
 from aoai_audit.sources.detect import load_paths
-from aoai_audit.sources.live import LiveOptions, live_session
+from aoai_audit.sources.live.collector import live_session
+from aoai_audit.sources.live.options import LiveOptions
 from aoai_audit.usage.files import load_usage_file
 from conftest import ROOT
 from example_usage import az_rest

@@ -6,8 +6,9 @@ import time
 
 import pytest
 
-from aoai_audit.policy.rawxml import MAX_DEPTH, read_policy, to_wellformed
+from aoai_audit.policy.rawxml import MAX_DEPTH, read_policy
 from aoai_audit.policy.secrets import REDACTED
+from aoai_audit.policy.wellformed import to_wellformed
 
 
 def parse(text, **kw):

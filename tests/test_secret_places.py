@@ -16,7 +16,8 @@ import sys
 import pytest
 
 from aoai_audit.policy.rawxml import read_policy
-from aoai_audit.policy.secrets import credential_name, high_entropy
+from aoai_audit.policy.secrets import credential_name
+from aoai_audit.policy.shapes import high_entropy
 from conftest import CORPUS, EXAMPLE, FIXTURES, ROOT
 
 # place -> (the secret, how the policy writes it). `{s}` is where the secret goes.

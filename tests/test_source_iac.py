@@ -9,7 +9,7 @@ import pytest
 
 from aoai_audit.config import Settings
 from aoai_audit.engine import run_audit
-from aoai_audit.sources.arm_expr import Evaluator
+from aoai_audit.sources.arm.evaluator import Evaluator
 from aoai_audit.sources.detect import load_paths
 from conftest import EXAMPLE, ROOT, audit
 
@@ -110,9 +110,9 @@ def test_arm_expressions(expression, expected):
 def test_arm_copy_loops_are_bounded_beyond_what_the_template_writes(tmp_path, monkeypatch):
     """Resources written out are bounded by the file's size and are all read (a 10,000-API template writes
     110,000); what copy loops add on top of them is capped, and the cap is a gap."""
-    import aoai_audit.sources.arm as arm
+    import aoai_audit.sources.arm.walk as walk
 
-    monkeypatch.setattr(arm, "MAX_RESOURCES", 5)
+    monkeypatch.setattr(walk, "MAX_RESOURCES", 5)
     svc = {"type": "Microsoft.ApiManagement/service", "apiVersion": "2024-05-01", "name": "s", "properties": {}}
     apis = [{"type": "Microsoft.ApiManagement/service/apis", "apiVersion": "2024-05-01", "name": f"s/api-{i}",
              "properties": {"path": f"p{i}"}} for i in range(8)]
@@ -182,7 +182,7 @@ def test_terraform_state_and_malformed(registry):
 def test_terraform_streamed_reads_as_the_whole_document(name, monkeypatch):
     """A plan is streamed (only planned_values/values and the configuration's references are built); the estate
     is the one the whole-document reader gives."""
-    import aoai_audit.sources.terraform as terraform
+    import aoai_audit.sources.terraform.stream as terraform
 
     path = str(ROOT / TF / name)
     doc = terraform.stream_show_json(path)

@@ -9,7 +9,8 @@ import pytest
 from aoai_audit.config import Settings
 from aoai_audit.engine import run_audit
 from aoai_audit.sources.detect import load_paths
-from aoai_audit.sources.live import LiveOptions, collect_live
+from aoai_audit.sources.live.collector import collect_live
+from aoai_audit.sources.live.options import LiveOptions
 from conftest import EXAMPLE
 from fakearm import READER, SUB, FakeARM, add_account, add_role, arm_error, login_env, tenant_from_estate
 

@@ -15,7 +15,8 @@ from aoai_audit.cli import main
 from aoai_audit.config import Settings
 from aoai_audit.engine import run_audit, with_live_usage
 from aoai_audit.sources.detect import load_paths
-from aoai_audit.sources.live import LiveOptions, live_session
+from aoai_audit.sources.live.collector import live_session
+from aoai_audit.sources.live.options import LiveOptions
 from aoai_audit.usage.files import load_usage_file
 from aoai_audit.usage.tally import cents
 from conftest import EXAMPLE, ROOT

@@ -6,20 +6,19 @@ Two kinds of evidence, used together (SECURITY.md lists both):
   password, `validate-jwt` keys, a credential field in a JSON body, a C# string assigned to a key-like name);
 - the SHAPE: connection-string keys, SAS signatures, JWTs, bearer tokens, provider key formats, and
   high-entropy literals (32+ hex characters, long mixed base64/base62 runs) wherever they stand.
-A cache key, a rate-limit counter key or a status `code` is a name in the policy language, not a place that
+The shapes are judged in shapes.py. A cache key, a rate-limit counter key or a status `code` is a name in the policy language, not a place that
 holds a credential: those are judged by shape alone.
 """
 
 from __future__ import annotations
 
 import bisect
-import math
 import re
-from collections import Counter
 from dataclasses import dataclass
 from functools import lru_cache
 
 from .literals import replace_literals
+from .shapes import CODE, GUID, TOKEN, credential_shaped, high_entropy, in_url_path
 
 REDACTED = "***redacted***"
 
@@ -189,71 +188,6 @@ STRONG_NAMES = frozenset({
 })
 
 
-# ------------------------------------------------------------------------------------------- shapes
-
-_TOKEN = re.compile(r"[A-Za-z0-9+/_-]{20,}={0,2}")
-_HEX = re.compile(r"[0-9a-fA-F]{32,}")
-_GUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
-_PIECES = re.compile(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])|[0-9]+")
-_CODE = re.compile(r"[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)+(?:\(.*)?")
-
-
-def _entropy(s: str) -> float:
-    counts = Counter(s)
-    n = len(s)
-    return -sum(c / n * math.log2(c / n) for c in counts.values())
-
-
-def _wordlike(s: str) -> bool:
-    """Written by a person: camelCase / PascalCase / kebab / path words (`jwtSignatureBase64UrlEncoded`,
-    `org/2001/XMLSchema-instance`). Generated strings break into pieces of one or two characters."""
-    pieces = _PIECES.findall(s)
-    return bool(pieces) and sum(map(len, pieces)) / len(pieces) >= 3.2
-
-
-def high_entropy(token: str) -> bool:
-    """A literal that looks generated rather than written: 32+ hex characters with letters and digits, or a
-    24+ character base64/base62 run mixing upper case, lower case and digits with near-random entropy.
-    Identifiers, paths, kebab-case names and GUIDs (ids, not secrets) do not qualify."""
-    t = token.strip("=")
-    if _HEX.fullmatch(t):
-        return any(c.isdigit() for c in t) and any(c.isalpha() for c in t) and _entropy(t) >= 3.0
-    if len(t) < 24 or _GUID.search(t) or _wordlike(t):
-        return False
-    if sum(c.isupper() for c in t) < 2 or sum(c.islower() for c in t) < 2 or sum(c.isdigit() for c in t) < 2:
-        return False
-    if t.count("-") + t.count("/") + t.count("_") > len(t) // 6:
-        return False
-    return _entropy(t) >= min(4.2, math.log2(len(t)) - 0.5)
-
-
-def credential_shaped(value: str) -> bool:
-    """A value that could be a credential rather than a word, a number, a code path or an identifier."""
-    s = value.strip()
-    if len(s) < 6 or s.isdigit() or s.lower() in ("true", "false", "null", "none", "fetch", "required"):
-        return False
-    if re.fullmatch(r"[a-z]+(?:[-_. ][a-z]+)*", s) or _CODE.fullmatch(s):
-        return False
-    has_digit = any(c.isdigit() for c in s)
-    if _wordlike(s) and not has_digit:
-        return False
-    return has_digit or bool(re.search(r"[+/=!#$%^&*~]", s)) or (any(c.isupper() for c in s[1:]) and
-                                                                 any(c.islower() for c in s))
-
-
-_WORD_START = re.compile(r"[^\s\"'<>()]*")
-
-
-def _in_url_path(text: str, start: int) -> bool:
-    """A token inside the path of a URL (`https://host/d599f1.../x`): ids, not credentials (query credentials
-    are found by name)."""
-    head = text[max(0, start - 300):start]
-    # the word ending here, found by matching the reversed head from its start: a `...$` search would try
-    # every start position (300 x 300 steps per token)
-    word = _WORD_START.match(head[::-1]).group(0)[::-1]  # type: ignore[union-attr]
-    return "://" in word and "?" not in word
-
-
 _KEYWORDS = ("accountkey", "sharedaccesskey", "password", "pwd", "sig=", "sharedaccesssignature", "eyj",
              "instrumentationkey", "bearer", "basic", "sk-", "key", "token", "secret", "code=", "akia", "asia",
              "gh", "xox", "aiza", "private", "auth", "sas", "signature", "passwd", "credential")
@@ -304,7 +238,7 @@ def _has_keyword(text: str) -> bool:
 
 def might_contain_secret(text: str) -> bool:
     """Cheap pre-check: every generic pattern needs one of these words, or a long token (case-insensitive)."""
-    return _has_keyword(text) or _TOKEN.search(text) is not None
+    return _has_keyword(text) or TOKEN.search(text) is not None
 
 
 @dataclass(frozen=True)
@@ -339,8 +273,8 @@ def find_secrets(text: str, patterns: tuple[_Pattern, ...] = (), entropy_reports
                 verdict = _judge(pattern, match)
                 if verdict:
                     add(*match.span(pattern.group), Hit(pattern.kind, match.group(pattern.group), verdict == "report"))
-    for match in _TOKEN.finditer(text):
-        if high_entropy(match.group(0)) and not _in_url_path(text, match.start()):
+    for match in TOKEN.finditer(text):
+        if high_entropy(match.group(0)) and not in_url_path(text, match.start()):
             add(*match.span(), Hit("high-entropy literal", match.group(0), entropy_reports))
     return [hit for _s, _e, hit in found]
 
@@ -358,13 +292,13 @@ def _judge(pattern: _Pattern, match: re.Match[str]) -> str | None:
     if not secret or not is_literal(secret) or REDACTED in secret:
         return None
     s = secret.strip()
-    if pattern.group and (s[:1] in "{@$[(%" or ("{" in s and "}" in s) or _CODE.fullmatch(s)):
+    if pattern.group and (s[:1] in "{@$[(%" or ("{" in s and "}" in s) or CODE.fullmatch(s)):
         return None  # an interpolation, a format placeholder or code: `sig={1}`, `password = result.Length`
     if pattern.name_group and not credential_name(match.group(pattern.name_group), url=True):
         return None
     if not pattern.weak:
         return "report"
-    if _GUID.fullmatch(s):
+    if GUID.fullmatch(s):
         return "redact"  # ids look like this far more often than keys do
     return "report" if credential_shaped(s) else None
 
@@ -395,7 +329,7 @@ def redact(text: str, extra: tuple[str, ...] | list[str] = (), shapes: bool = Tr
     if not shapes:
         return text
     text = _redact_with(text, PATTERNS)
-    return _TOKEN.sub(lambda m: REDACTED if high_entropy(m.group(0)) and not _in_url_path(m.string, m.start())
+    return TOKEN.sub(lambda m: REDACTED if high_entropy(m.group(0)) and not in_url_path(m.string, m.start())
                       else m.group(0), text)
 
 

@@ -21,6 +21,8 @@ FORMATS: dict[str, tuple[str, str, str]] = {
     "md": ("aoai_audit.report.markdown", "render_markdown", "md"),
     "junit": ("aoai_audit.report.junit", "render_junit", "xml"),
     "focus": ("aoai_audit.report.focus", "render_focus", "csv"),  # FOCUS 1.2 chargeback CSV (docs/focus.md)
+    # GitLab Code Quality (artifacts:reports:codequality); `.json` would collide with the JSON report's file name
+    "gitlab": ("aoai_audit.report.gitlab", "render_gitlab", "codequality.json"),
 }
 
 

@@ -72,15 +72,19 @@ def _json_estate(path: str, walked: bool = False) -> Estate:
 
 def _streamed_terraform(path: str) -> dict | None:
     try:
-        from .terraform import stream_show_json
+        from .terraform.stream import stream_show_json
     except ImportError:
         return None
     return stream_show_json(path)
 
 
+# Where each format's reader lives, relative to this package.
+_READERS = {"arm": "arm.reader", "terraform": "terraform.reader"}
+
+
 def _with_reader(module: str, func: str, path: str, doc: dict) -> Estate:
     try:
-        reader = getattr(import_module(f"{__package__}.{module}"), func)
+        reader = getattr(import_module(f"{__package__}.{_READERS[module]}"), func)
     except (ImportError, AttributeError):
         gap = CollectionGap("unparseable", path, f"not audited: this build has no {module} reader")
         return Estate(sources=(SourceInfo(module, path, frozenset()),), gaps=(gap,))

@@ -16,14 +16,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from .arm_functions import FUNCTIONS
-from .arm_syntax import Call, Lit, Prop, Unresolvable, parse
-from .arm_values import (
+from .functions import FUNCTIONS, LAZY
+from .syntax import Call, Lit, Prop, Unresolvable, parse
+from .values import (
     MAX_ITEMS,
-    RESOURCE_GROUP,
-    RESOURCE_GROUP_T,
-    SUBSCRIPTION,
-    SUBSCRIPTION_T,
     NeedsKnown,
     OpenObject,
     PropertyMissing,
@@ -32,30 +28,18 @@ from .arm_values import (
     absolute_id,
     as_text,
     get_property,
-    has_unknown,
     is_expression,
     is_unknown,
     label_of,
     literal,
     render,
     scalar,
-    text,
-    truth,
 )
 
-__all__ = ["RESOURCE_GROUP", "SUBSCRIPTION", "Evaluator", "OpenObject", "Text", "Unknown", "Unresolvable",
-           "is_expression", "is_unknown", "literal", "render", "text"]
+__all__ = ["Evaluator"]
 MAX_DEPTH = 48  # nested evaluation (variables of variables, outputs of modules); deeper is Unknown
 
 # ---------------------------------------------------------------------------------------- evaluator
-
-
-class _Lambda:
-    def __init__(self, names: list[str], body: Any, ev: Evaluator):
-        self.names, self.body, self.ev = names, body, ev
-
-    def __call__(self, *values: Any) -> Any:
-        return self.ev._with_locals(dict(zip(self.names, values, strict=False))).eval(self.body)
 
 
 class Evaluator:
@@ -162,7 +146,7 @@ class Evaluator:
 
     def _call(self, node: Call) -> Any:
         name, args = node.name, node.args
-        special = _LAZY.get(name)
+        special = LAZY.get(name)
         if special is not None:
             try:
                 return special(self, node)
@@ -266,180 +250,6 @@ class Evaluator:
             return value.label
         shown = str(value) if isinstance(value, (str, Text)) else as_text(value)
         return label_of(shown.rstrip("/").rsplit("/", 1)[-1].strip("{}"))
-
-
-# ------------------------------------------------------------------------------- lazy / scoped functions
-
-
-def _lazy_if(ev: Evaluator, node: Call) -> Any:
-    """if: only the chosen branch is evaluated (template-functions-logical#if)."""
-    if len(node.args) != 3:
-        raise Unresolvable("if() takes 3 arguments")
-    cond = truth(ev.eval(node.args[0]))
-    if cond is None:
-        return _either(ev.eval(node.args[1]), ev.eval(node.args[2]), label_of(node.src))
-    return ev.eval(node.args[1] if cond else node.args[2])
-
-
-def _either(yes: Any, no: Any, label: str) -> Any:
-    """The value of an `if` whose condition is unknown: what both branches agree on, objects key by key; where
-    one branch is a bare unknown (`if(empty(parameters('name')), <generated>, parameters('name'))`), that
-    unknown, so the placeholder names the input that decides (`{name}`)."""
-    if yes == no and not has_unknown(yes):
-        return yes
-    if isinstance(yes, dict) and isinstance(no, dict) and not isinstance(yes, OpenObject) \
-            and not isinstance(no, OpenObject) and yes.keys() == no.keys():
-        return {k: _either(yes[k], no[k], f"{label}.{k}") for k in yes}
-    if isinstance(yes, Unknown) and not yes.secret:
-        return yes
-    if isinstance(no, Unknown) and not no.secret:
-        return no
-    return Unknown(label)
-
-
-def _lazy_and_or(is_and: bool) -> Callable[[Evaluator, Call], Any]:
-    def apply(ev: Evaluator, node: Call) -> Any:
-        unknown = False
-        for arg in node.args:
-            value = truth(ev.eval(arg))
-            if value is None:
-                unknown = True
-            elif value is not is_and:
-                return not is_and
-        return Unknown(label_of(node.src)) if unknown else is_and
-
-    return apply
-
-
-def _lazy_not(ev: Evaluator, node: Call) -> Any:
-    value = truth(ev.eval(node.args[0])) if node.args else None
-    return Unknown(label_of(node.src)) if value is None else not value
-
-
-def _param_call(ev: Evaluator, node: Call) -> Any:
-    name = ev.eval(node.args[0]) if node.args else ""
-    return ev.parameter(name) if isinstance(name, str) else Unknown(label_of(node.src))
-
-
-def _var_call(ev: Evaluator, node: Call) -> Any:
-    name = ev.eval(node.args[0]) if node.args else ""
-    return ev.variable(name) if isinstance(name, str) else Unknown(label_of(node.src))
-
-
-def _copy_index(ev: Evaluator, node: Call) -> Any:
-    """copyIndex([loopName], [offset]) (template-functions-numeric#copyindex)."""
-    args = [ev.eval(a) for a in node.args]
-    loop, offset = "", 0
-    for a in args:
-        if isinstance(a, str):
-            loop = a.lower()
-        elif isinstance(a, int) and not isinstance(a, bool):
-            offset = a
-    if loop not in ev.copy:
-        return Unknown("copyIndex")
-    return ev.copy[loop] + offset
-
-
-def _reference(ev: Evaluator, node: Call) -> Any:
-    """reference(resourceName or id or symbolic name, [apiVersion], ['Full']) (template-functions-resource)."""
-    args = [ev.eval(a) for a in node.args]
-    if not args:
-        raise Unresolvable("reference() without a resource")
-    full = any(isinstance(a, str) and a.lower() == "full" for a in args[1:])
-    return ev.reference(args[0], full)
-
-
-def _lambda(ev: Evaluator, node: Call) -> Any:
-    """lambda('x', ['y',] body) (template-functions-lambda)."""
-    names = [ev.eval(a) for a in node.args[:-1]]
-    if not node.args or not all(isinstance(n, str) for n in names):
-        raise Unresolvable("lambda()")
-    return _Lambda(names, node.args[-1], ev)
-
-
-def _lambda_variables(ev: Evaluator, node: Call) -> Any:
-    name = ev.eval(node.args[0]) if node.args else None
-    if isinstance(name, str) and name in ev.locals:
-        return ev.locals[name]
-    return Unknown(label_of(node.src))
-
-
-def _higher_order(kind: str) -> Callable[[Evaluator, Call], Any]:
-    def apply(ev: Evaluator, node: Call) -> Any:
-        args = [ev.eval(a) for a in node.args]
-        items, fn = args[0], args[-1]
-        if not isinstance(fn, _Lambda):
-            raise Unresolvable(f"{kind}() needs a lambda")
-        if isinstance(items, dict) and kind == "mapvalues":
-            return {k: fn(v) for k, v in items.items()}
-        if not isinstance(items, list):
-            return Unknown(label_of(node.src))
-        if kind == "map":
-            return [fn(v, i) for i, v in enumerate(items)]
-        if kind == "filter":
-            kept = []
-            for i, v in enumerate(items):
-                verdict = truth(fn(v, i))
-                if verdict is None:
-                    return Unknown(label_of(node.src))
-                if verdict:
-                    kept.append(v)
-            return kept
-        if kind == "reduce":
-            acc = args[1]
-            for i, v in enumerate(items):
-                acc = fn(acc, v, i)
-            return acc
-        if kind == "toobject":
-            value_fn = args[2] if len(args) > 2 and isinstance(args[2], _Lambda) else None
-            keys = [fn(v) for v in items]
-            if has_unknown(keys):
-                return Unknown(label_of(node.src))
-            return {as_text(k): (value_fn(v) if value_fn else v) for k, v in zip(keys, items, strict=True)}
-        return Unknown(label_of(node.src))
-
-    return apply
-
-
-def _scope_object(label: str, known: dict[str, Any]) -> Callable[[Evaluator, Call], Any]:
-    """resourceGroup(), subscription(), tenant(), deployment(), environment(): what a deployment knows."""
-
-    def apply(ev: Evaluator, node: Call) -> Any:
-        return OpenObject(label, known)
-
-    return apply
-
-
-_LAZY: dict[str, Callable[[Evaluator, Call], Any]] = {
-    # logical: https://learn.microsoft.com/azure/azure-resource-manager/templates/template-functions-logical
-    "if": _lazy_if,
-    "and": _lazy_and_or(True),
-    "or": _lazy_and_or(False),
-    "not": _lazy_not,
-    # deployment: https://learn.microsoft.com/azure/azure-resource-manager/templates/template-functions-deployment
-    "parameters": _param_call,
-    "variables": _var_call,
-    "deployment": _scope_object("deployment()", {"name": Unknown("deployment().name")}),
-    "environment": _scope_object("environment()", {"name": Unknown("environment().name")}),
-    # numeric: https://learn.microsoft.com/azure/azure-resource-manager/templates/template-functions-numeric
-    "copyindex": _copy_index,
-    # resource: https://learn.microsoft.com/azure/azure-resource-manager/templates/template-functions-resource
-    "reference": _reference,
-    # scope: https://learn.microsoft.com/azure/azure-resource-manager/templates/template-functions-scope
-    "resourcegroup": _scope_object("resourceGroup()", {
-        "id": RESOURCE_GROUP_T, "name": Unknown("resourceGroup"), "location": Unknown("location")}),
-    "subscription": _scope_object("subscription()", {
-        "id": SUBSCRIPTION_T, "subscriptionId": Unknown("subscription"), "tenantId": Unknown("tenant")}),
-    "tenant": _scope_object("tenant()", {"tenantId": Unknown("tenant")}),
-    # lambda: https://learn.microsoft.com/azure/azure-resource-manager/templates/template-functions-lambda
-    "lambda": _lambda,
-    "lambdavariables": _lambda_variables,
-    "map": _higher_order("map"),
-    "filter": _higher_order("filter"),
-    "reduce": _higher_order("reduce"),
-    "toobject": _higher_order("toobject"),
-    "mapvalues": _higher_order("mapvalues"),
-}
 
 
 def _secure(spec: Any) -> bool:

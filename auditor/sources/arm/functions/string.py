@@ -1,7 +1,6 @@
-"""ARM template functions that need only their evaluated arguments, as Microsoft documents them.
-
-Each group cites its reference page. A function that cannot say anything about an unknown argument raises
-`NeedsKnown`; the evaluator then makes its result an `Unknown` labelled with the call.
+"""ARM string functions (and the ones Microsoft lists under both string and array: contains, empty, first, last,
+length, indexOf, lastIndexOf, skip, take), from their evaluated arguments.
+https://learn.microsoft.com/azure/azure-resource-manager/templates/template-functions-string
 """
 
 from __future__ import annotations
@@ -13,29 +12,22 @@ import urllib.parse
 from collections.abc import Callable
 from typing import Any
 
-from .arm_syntax import Call
-from .arm_values import (
-    MAX_ITEMS,
-    RESOURCE_GROUP_T,
-    SUBSCRIPTION_T,
+from ..syntax import Call
+from ..values import (
     NeedsKnown,
     OpenObject,
-    PropertyMissing,
     Text,
     Unknown,
     as_int,
     as_text,
-    compare,
-    equals,
-    get_property,
     is_unknown,
     label_of,
     need_known,
     render,
     scalar,
     text,
-    truth,
 )
+from .common import Eager, unknown_call
 
 # .NET composite formatting, as System.String.Format reads it (template-functions-string#format):
 # {index[,alignment][:formatString]}, with {{ and }} for literal braces.
@@ -318,101 +310,6 @@ def _json(args: list[Any], node: Call) -> Any:
     return json.loads(as_text(args[0]))
 
 
-def _bool(args: list[Any], node: Call) -> Any:
-    value = args[0]
-    need_known(value)
-    if isinstance(value, bool):
-        return value
-    if isinstance(value, int):
-        return value != 0
-    verdict = truth(value)
-    if verdict is None:
-        raise ValueError("bool()")
-    return verdict
-
-
-def _coalesce(args: list[Any], node: Call) -> Any:
-    """coalesce: the first non-null argument; empty strings, arrays and objects are not null."""
-    for value in args:
-        if isinstance(value, Unknown):
-            return Unknown(label_of(node.src))  # might be null: then a later argument would win
-        if value is not None:
-            return value
-    return None
-
-
-def _union(args: list[Any], node: Call) -> Any:
-    """union: objects merge (later keys win, nested objects merged), arrays keep distinct items in order."""
-    if all(isinstance(a, dict) for a in args):
-        out: dict[str, Any] = {}
-        for a in args:
-            for k, v in a.items():
-                if isinstance(v, dict) and isinstance(out.get(k), dict):
-                    out[k] = _union([out[k], v], node)
-                else:
-                    out[k] = v
-        return out
-    if all(isinstance(a, list) for a in args):
-        items: list[Any] = []
-        for a in args:
-            for v in a:
-                if v not in items:
-                    items.append(v)
-        return items
-    raise NeedsKnown
-
-
-def _intersection(args: list[Any], node: Call) -> Any:
-    need_known(*args)
-    if all(isinstance(a, dict) for a in args):
-        return {k: v for k, v in args[0].items() if all(k in a and a[k] == v for a in args[1:])}
-    if all(isinstance(a, list) for a in args):
-        out = []
-        for v in args[0]:
-            if all(v in a for a in args[1:]) and v not in out:
-                out.append(v)
-        return out
-    raise TypeError("intersection()")
-
-
-def _range(args: list[Any], node: Call) -> Any:
-    need_known(*args)
-    start, count = as_int(args[0]), as_int(args[1])
-    if not 0 <= count <= MAX_ITEMS:
-        raise NeedsKnown
-    return list(range(start, start + count))
-
-
-def _min_max(fn: Callable[..., Any]) -> Callable[[list[Any], Call], Any]:
-    def apply(args: list[Any], node: Call) -> Any:
-        values = args[0] if len(args) == 1 and isinstance(args[0], list) else args
-        need_known(*values)
-        return fn(as_int(v) for v in values)
-
-    return apply
-
-
-def _div(args: list[Any], node: Call) -> Any:
-    need_known(*args)
-    a, b = as_int(args[0]), as_int(args[1])
-    q = abs(a) // abs(b)
-    return q if (a >= 0) == (b > 0) else -q  # integer division truncates toward zero, as in .NET
-
-
-def _mod(args: list[Any], node: Call) -> Any:
-    need_known(*args)
-    a, b = as_int(args[0]), as_int(args[1])
-    return a - b * _div([a, b], node)
-
-
-def _numeric(fn: Callable[[int, int], int]) -> Callable[[list[Any], Call], Any]:
-    def apply(args: list[Any], node: Call) -> Any:
-        need_known(*args)
-        return fn(as_int(args[0]), as_int(args[1]))
-
-    return apply
-
-
 def _uri(args: list[Any], node: Call) -> Any:
     """uri(base, relative): combines as .NET's Uri(Uri, string) does (template-functions-string#uri)."""
     base, rel = args[0], args[1]
@@ -422,56 +319,6 @@ def _uri(args: list[Any], node: Call) -> Any:
         return text(base, rel)
     need_known(base)
     return urllib.parse.urljoin(as_text(base), as_text(rel))
-
-
-def _items(args: list[Any], node: Call) -> Any:
-    """items: an object as [{key, value}] sorted by key (template-functions-object#items)."""
-    value = args[0]
-    if isinstance(value, OpenObject) or not isinstance(value, dict):
-        raise NeedsKnown
-    return [{"key": k, "value": value[k]} for k in sorted(value, key=str.lower)]
-
-
-def _create_object(args: list[Any], node: Call) -> Any:
-    if len(args) % 2:
-        raise ValueError("createObject() needs pairs")
-    keys = args[0::2]
-    need_known(*keys)
-    return {as_text(k): v for k, v in zip(keys, args[1::2], strict=True)}
-
-
-def _resource_id(prefix: Any, kind: str = "resourceGroup") -> Callable[[list[Any], Call], Any]:
-    """resourceId([subscriptionId], [resourceGroupName], type, name1, name2...) (template-functions-resource)."""
-
-    def build(args: list[Any], node: Call) -> Any:
-        values = list(args)
-        # the type is the first argument holding a '/', e.g. 'Microsoft.Web/sites'
-        at = next((i for i, a in enumerate(values) if isinstance(a, str) and "/" in a), None)
-        if at is None:
-            raise NeedsKnown
-        scope = prefix
-        before = values[:at]
-        if kind == "resourceGroup" and len(before) == 2:
-            scope = text("/subscriptions/", before[0], "/resourceGroups/", before[1])
-        elif kind == "resourceGroup" and len(before) == 1:
-            scope = text(SUBSCRIPTION_T, "/resourceGroups/", before[0])
-        elif kind == "subscription" and len(before) == 1:
-            scope = text("/subscriptions/", before[0])
-        rtype, names = values[at], values[at + 1:]
-        segments = rtype.split("/")
-        namespace, types = segments[0], segments[1:]
-        pieces: list[Any] = [scope, "/providers/", namespace]
-        for t, n in zip(types, names, strict=False):
-            pieces += ["/", t, "/", n]
-        return text(*pieces)
-
-    return build
-
-
-def _extension_resource_id(args: list[Any], node: Call) -> Any:
-    return text(args[0], _resource_id("", "tenant")(args[1:], node))
-
-
 
 
 def _b64(args: list[Any], node: Call) -> Any:
@@ -504,29 +351,7 @@ def _deterministic(fn: str) -> Callable[[list[Any], Call], Any]:
     return apply
 
 
-def _try_get(args: list[Any], node: Call) -> Any:
-    value = args[0]
-    for key in args[1:]:
-        try:
-            value = get_property(value, key, node.src)
-        except PropertyMissing:
-            return None
-    return value
-
-
-def _flatten(args: list[Any], node: Call) -> Any:
-    value = args[0]
-    if not isinstance(value, list) or not all(isinstance(v, list) for v in value):
-        raise NeedsKnown
-    return [x for v in value for x in v]
-
-
-def _unknown_call(args: list[Any], node: Call) -> Any:
-    return Unknown(label_of(node.src))
-
-
-FUNCTIONS: dict[str, Callable[[list[Any], Call], Any]] = {
-    # string: https://learn.microsoft.com/azure/azure-resource-manager/templates/template-functions-string
+EAGER: dict[str, Eager] = {
     "base64": _b64,
     "base64tostring": _b64_to_string,
     "base64tojson": lambda a, n: json.loads(_b64_to_string(a, n)),
@@ -544,7 +369,7 @@ FUNCTIONS: dict[str, Callable[[list[Any], Call], Any]] = {
     "last": _first_last(True),
     "lastindexof": _index_of(True),
     "length": _length,
-    "newguid": _unknown_call,
+    "newguid": unknown_call,
     "padleft": _pad_left,
     "replace": _replace,
     "skip": _take_skip(False),
@@ -561,57 +386,4 @@ FUNCTIONS: dict[str, Callable[[list[Any], Call], Any]] = {
     "uricomponent": lambda a, n: (need_known(a[0]), urllib.parse.quote(as_text(a[0]), safe=""))[1],
     "uricomponenttostring": lambda a, n: (need_known(a[0]), urllib.parse.unquote(as_text(a[0])))[1],
     "join": lambda a, n: (need_known(*a), as_text(a[1]).join(as_text(x) for x in a[0]))[1],
-    # comparison: https://learn.microsoft.com/azure/azure-resource-manager/templates/template-functions-comparison
-    "coalesce": _coalesce,
-    "equals": lambda a, n: equals(a[0], a[1]),
-    "greater": lambda a, n: (need_known(a[0], a[1]), compare(a[0], a[1]) > 0)[1],
-    "greaterorequals": lambda a, n: (need_known(a[0], a[1]), compare(a[0], a[1]) >= 0)[1],
-    "less": lambda a, n: (need_known(a[0], a[1]), compare(a[0], a[1]) < 0)[1],
-    "lessorequals": lambda a, n: (need_known(a[0], a[1]), compare(a[0], a[1]) <= 0)[1],
-    # logical (the eager ones): bool, true, false
-    "bool": _bool,
-    "true": lambda a, n: True,
-    "false": lambda a, n: False,
-    # array: https://learn.microsoft.com/azure/azure-resource-manager/templates/template-functions-array
-    "array": lambda a, n: a[0] if isinstance(a[0], list) else [a[0]],
-    "createarray": lambda a, n: list(a),
-    "flatten": _flatten,
-    "intersection": _intersection,
-    "max": _min_max(max),
-    "min": _min_max(min),
-    "range": _range,
-    "union": _union,
-    "trygetfirst": lambda a, n: a[0][0] if isinstance(a[0], list) and a[0] else None,
-    # object: https://learn.microsoft.com/azure/azure-resource-manager/templates/template-functions-object
-    "createobject": _create_object,
-    "items": _items,
-    "null": lambda a, n: None,
-    "shallowmerge": lambda a, n: {k: v for d in a[0] for k, v in d.items()} if isinstance(a[0], list) else need_known(None),
-    "tryget": _try_get,
-    "objectkeys": lambda a, n: list(a[0]) if isinstance(a[0], dict) and not isinstance(a[0], OpenObject) else
-    _unknown_call(a, n),
-    # numeric: https://learn.microsoft.com/azure/azure-resource-manager/templates/template-functions-numeric
-    "add": _numeric(lambda x, y: x + y),
-    "sub": _numeric(lambda x, y: x - y),
-    "mul": _numeric(lambda x, y: x * y),
-    "div": _div,
-    "mod": _mod,
-    "int": lambda a, n: (need_known(a[0]), int(as_text(a[0])) if isinstance(a[0], str) else as_int(a[0]))[1],
-    "float": lambda a, n: (need_known(a[0]), float(as_text(a[0])))[1],
-    # resource: https://learn.microsoft.com/azure/azure-resource-manager/templates/template-functions-resource
-    "resourceid": _resource_id(RESOURCE_GROUP_T),
-    "subscriptionresourceid": _resource_id(SUBSCRIPTION_T, "subscription"),
-    "tenantresourceid": _resource_id("", "tenant"),
-    "managementgroupresourceid": lambda a, n: text(
-        "/providers/Microsoft.Management/managementGroups/", Unknown("managementGroup"),
-        _resource_id("", "tenant")(a[-2:] if len(a) >= 2 else a, n)),
-    "extensionresourceid": _extension_resource_id,
-    "pickzones": _unknown_call,
-    "providers": _unknown_call,
-    "references": _unknown_call,
-    # date: https://learn.microsoft.com/azure/azure-resource-manager/templates/template-functions-date
-    "utcnow": _unknown_call,
-    "datetimeadd": _unknown_call,
-    "datetimefromepoch": _unknown_call,
-    "datetimetoepoch": _unknown_call,
 }
