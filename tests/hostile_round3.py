@@ -131,6 +131,31 @@ def _past_path_max(tmp: Path) -> Path:
     return repo
 
 
+def _template(url: str, variables: dict | None = None) -> Callable[[Path], Path]:
+    """An ARM template whose LLM API's service URL is `url` (an expression), alone in a file."""
+    doc = json.loads(json.dumps(LLM_TEMPLATE))
+    doc["resources"][1]["properties"]["serviceUrl"] = url
+    if variables:
+        doc["variables"] = variables
+    return _single_json("azuredeploy.json", doc)
+
+
+def _single_json(name: str, doc: dict) -> Callable[[Path], Path]:
+    def build(tmp: Path) -> Path:
+        target = tmp / name
+        target.write_text(json.dumps(doc))
+        return target
+    return build
+
+
+DOUBLING = {"v0": "xx", **{f"v{i}": f"[concat(variables('v{i - 1}'), variables('v{i - 1}'))]" for i in range(1, 41)}}
+SHARED = {"a0": ["x" * 64], **{f"a{i}": [f"[variables('a{i - 1}')]", f"[variables('a{i - 1}')]"] for i in range(1, 41)}}
+LAMBDA_DOUBLING = ("[reduce(range(0, 40), 'xx', lambda('acc', 'i', "
+                   "concat(lambdaVariables('acc'), lambdaVariables('acc'))))]")
+LAMBDA_SQUARING = "[string(reduce(range(0, 60), 3, lambda('a', 'i', mul(lambdaVariables('a'), lambdaVariables('a')))))]"
+MANY_ARGS = "[concat(" + "'a'," * 800_000 + "'a')]"
+
+
 def round3() -> list[Hostile]:
     return [
         # 1. regex backtracking
@@ -143,6 +168,17 @@ def round3() -> list[Hostile]:
         Hostile("R3-1 a usage CSV column name of 20,000 spaces", _with_option("--usage", "usage.csv", COLUMNS),
                 "clean"),
         Hostile("R3-1 a 3 MB policy with 40,000 hex literals", _policy(HEX_POLICY), "clean", secret=HEX[-1]),
+        # 2. ARM expressions without resource bounds
+        Hostile("R3-2 padLeft('x', 2147483647)", _template("[padLeft('x', 2147483647)]"), "AU002", "not evaluated"),
+        Hostile("R3-2 format('{0,2147483647}', 'x')", _template("[format('{0,2147483647}', 'x')]"), "AU002",
+                "not evaluated"),
+        Hostile("R3-2 40 variables each doubling the previous", _template("[variables('v40')]", DOUBLING), "AU002",
+                "not evaluated"),
+        Hostile("R3-2 40 arrays each holding the previous twice, then string()",
+                _template("[string(variables('a40'))]", SHARED), "AU002", "not evaluated"),
+        Hostile("R3-2 doubling inside reduce", _template(LAMBDA_DOUBLING), "AU002", "not evaluated"),
+        Hostile("R3-2 mul(a, a) squared 60 times inside reduce", _template(LAMBDA_SQUARING), "AU002", "not evaluated"),
+        Hostile("R3-2 concat() of 800,000 arguments", _template(MANY_ARGS), "AU002", "not evaluated"),
         # 3. YAML that skipped the bounded reader
         Hostile("R3-3 YAML alias bomb in --cost-centres", _with_option("--cost-centres", "cc.yaml", COST_CENTRES_BOMB),
                 "usage", "cc.yaml"),
