@@ -156,6 +156,24 @@ LAMBDA_SQUARING = "[string(reduce(range(0, 60), 3, lambda('a', 'i', mul(lambdaVa
 MANY_ARGS = "[concat(" + "'a'," * 800_000 + "'a')]"
 
 
+USAGE_HEAD = "day,dimension,consumer,api,input_tokens,output_tokens,total_tokens,source\n"
+EUR_ONE_MODEL = "currency: EUR\nprices:\n  - {model: gpt-4o, input: '2.10', output: '8.40'}\n"
+METRICS_NUMBER = json.dumps({"timespan": "2026-11-01T00:00:00Z/2026-11-02T00:00:00Z", "value": [
+    {"id": "/subscriptions/s/resourceGroups/g/providers/Microsoft.CognitiveServices/accounts/a/providers/"
+           "Microsoft.Insights/metrics/InputTokens", "name": {"value": "InputTokens"}, "timeseries": 5}]})
+SKU_STRING = json.dumps({"value": [{"id": "/subscriptions/s/resourceGroups/g/providers/Microsoft.CognitiveServices/"
+                                          "accounts/a/deployments/d", "name": "d", "sku": "Standard",
+                                    "properties": {"model": {"name": "gpt-4o", "version": "2024-08-06"}}}]})
+
+
+def _usage(name: str, data: str, *extra: str) -> Callable[[Path], tuple[Path, list[str]]]:
+    """The example tree with a usage file (and more options)."""
+    def build(tmp: Path) -> tuple[Path, list[str]]:
+        tree, options = _with_option("--usage", name, data)(tmp)
+        return tree, options + list(extra)
+    return build
+
+
 def round3() -> list[Hostile]:
     return [
         # 1. regex backtracking
@@ -186,6 +204,19 @@ def round3() -> list[Hostile]:
                 "usage", "prices.yaml"),
         Hostile("R3-3 YAML alias bomb in --config", _with_option("--config", "aoai-audit.yaml", YAML_BOMB),
                 "usage", "aoai-audit.yaml"),
+        # 5. usage and money bounds
+        Hostile("R3-5 an EUR --prices override for one model beside the shipped USD prices",
+                _with_option("--prices", "eur.yaml", EUR_ONE_MODEL), "usage", "one currency per run"),
+        Hostile("R3-5 1e24 tokens on a usage row",
+                _usage("usage.csv", USAGE_HEAD + "2026-11-01,Team,a,chat-completions,1e24,1,1e24,gateway\n"),
+                "usage", "usage.csv:2"),
+        Hostile("R3-5 a usage row dated 9999-12-31",
+                _usage("usage.csv", USAGE_HEAD + "9999-12-31,Team,a,chat-completions,1,1,2,gateway\n"),
+                "usage", "usage.csv:2"),
+        Hostile("R3-5 a metrics export whose timeseries is a number", _usage("metrics.json", METRICS_NUMBER),
+                "usage", "timeseries"),
+        Hostile("R3-5 a deployments export whose sku is a string", _usage("deployments.json", SKU_STRING),
+                "usage", "sku"),
         # 8. a gate that could be narrowed
         Hostile("R3-8 --only TM001,TM002,HD001 with an LLM API's policy cut off",
                 _broken_chat_with("--only TM001,TM002,HD001"), "AU002", CHAT),

@@ -76,6 +76,8 @@ class PriceTable:
     currency: str = "USD"
     as_of: str = ""
     source: str = ""
+    complete: bool = False  # `replace_shipped: true`: this table alone prices the run
+    origin: str = ""  # the file it was read from
 
     def find(self, model: str, version: str, dtype: str, region: str) -> Price | None:
         m, v, t, r = model_key(model), version_key(version), deployment_type(dtype), (region or "").lower()
@@ -93,7 +95,16 @@ class PriceTable:
         return best[1] if best else None
 
     def overridden_by(self, other: PriceTable) -> PriceTable:
-        """Negotiated prices first: an override entry hides the shipped entry for the same key."""
+        """Negotiated prices first: an override entry hides the shipped entry for the same key. One currency per
+        run: an override in another currency than the prices it would sit beside is refused (relabelling the
+        shipped USD prices as EUR gave finance wrong amounts), unless it replaces them (`replace_shipped`)."""
+        if other.complete:
+            return other
+        if other.currency.upper() != self.currency.upper():
+            raise PriceFileError(
+                f"{other.origin or other.source}: prices in {other.currency}, but {self.origin or self.source} prices "
+                f"the other models in {self.currency}: one currency per run. Give prices in {self.currency}, or set "
+                "`replace_shipped: true` so that this file alone prices the run (models it lacks are unpriced, KQ004)")
         keys = {(p.model, p.version, p.deployment_type, p.region) for p in other.prices}
         kept = tuple(p for p in self.prices if (p.model, p.version, p.deployment_type, p.region) not in keys)
         return PriceTable(other.prices + kept, other.currency or self.currency, self.as_of,
@@ -136,8 +147,14 @@ def table_from_data(data: Any, origin: str) -> PriceTable:
             cached_input=None if cached is None else _decimal(cached, f"{where}.cached_input") * scale,
             source=str(item.get("source", "")),
         ))
-    return PriceTable(tuple(out), str(data.get("currency", "USD")), str(data.get("as_of", "")),
-                      str(data.get("source", origin)))
+    currency = str(data.get("currency", "USD")).strip().upper()
+    if len(currency) != 3 or not currency.isascii() or not currency.isalpha():
+        raise PriceFileError(f"{origin}: currency must be an ISO 4217 code such as USD or EUR, got {currency[:20]!r}")
+    complete = data.get("replace_shipped", False)
+    if not isinstance(complete, bool):
+        raise PriceFileError(f"{origin}: replace_shipped must be true or false, got {complete!r}"[:200])
+    return PriceTable(tuple(out), currency, str(data.get("as_of", "")), str(data.get("source", origin)), complete,
+                      origin)
 
 
 def load_prices(path: str) -> PriceTable:
