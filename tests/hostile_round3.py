@@ -174,6 +174,13 @@ def _usage(name: str, data: str, *extra: str) -> Callable[[Path], tuple[Path, li
     return build
 
 
+LEAK = "Zq7-" + secrets.token_urlsafe(12)  # fresh each run: a leak cannot be an accident of a fixed string
+UNPARSED_AUTH = ('<policies><inbound><base /><set-header name="Authorization" exists-action="override"><value>'
+                 f"{LEAK}</value></set-header>\n<set-header name=")
+SPLIT_BY_CDATA = ('<policies><inbound><base /><set-header name="api-key" exists-action="override"><value>'
+                  f"{LEAK[:8]}<![CDATA[{LEAK[8:]}]]></value></set-header></inbound></policies>")
+
+
 def round3() -> list[Hostile]:
     return [
         # 1. regex backtracking
@@ -217,6 +224,12 @@ def round3() -> list[Hostile]:
                 "usage", "timeseries"),
         Hostile("R3-5 a deployments export whose sku is a string", _usage("deployments.json", SKU_STRING),
                 "usage", "sku"),
+        # 7. secrets that escaped redaction (every place is in tests/test_secret_places.py)
+        Hostile("R3-7 Authorization in a policy that cannot be parsed", _policy(UNPARSED_AUTH), "AU002", POLICY,
+                secret=LEAK),
+        Hostile("R3-7 an api-key value split by CDATA", _policy(SPLIT_BY_CDATA), "clean", secret=LEAK[8:]),
+        Hostile("R3-7 user:pass@ in a service URL", _service_url(f"https://svc:{LEAK}@weather.contoso.internal/api"),
+                "clean", secret=LEAK),
         # 8. a gate that could be narrowed
         Hostile("R3-8 --only TM001,TM002,HD001 with an LLM API's policy cut off",
                 _broken_chat_with("--only TM001,TM002,HD001"), "AU002", CHAT),

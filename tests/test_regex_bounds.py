@@ -22,7 +22,7 @@ from conftest import ROOT
 AUDITED = {
     "analysis.py": 9, "scan.py": 1, "options.py": 1, "config.py": 1, "discovery.py": 2, "engine.py": 1,
     "exposure.py": 1, "findings.py": 1, "logs.py": 2, "literals.py": 1, "rawxml.py": 6, "wellformed.py": 8,
-    "secrets.py": 25, "shapes.py": 8, "escape.py": 4, "html.py": 1, "classify.py": 13, "rules.py": 2,
+    "secrets.py": 26, "places.py": 4, "shapes.py": 8, "escape.py": 4, "html.py": 1, "classify.py": 13, "rules.py": 2,
     "string.py": 1, "syntax.py": 2, "values.py": 1, "sniff.py": 1, "files.py": 1, "pacing.py": 1,
     "policy_files.py": 1, "kql.py": 1, "prices.py": 8, "_support.py": 1, "json_input.py": 1,
     "st001_usage_parse_ignores_streaming.py": 5, "st002_streamed_usage_estimated.py": 5,
@@ -33,7 +33,7 @@ _SITE = re.compile(r"re\.(?:compile|search|match|sub|findall|finditer|fullmatch|
 # name, then the statement run in the child (after WORST_SETUP); N is the size of the hostile run.
 WORST_SETUP = """
 import secrets as rnd
-from aoai_audit.policy import secrets as S, rawxml
+from aoai_audit.policy import secrets as S, rawxml, places
 from aoai_audit.policy.literals import replace_literals
 from aoai_audit.resolve import classify
 from aoai_audit import analysis, logs, json_input
@@ -73,6 +73,11 @@ WORST = [
     ("JSON line index: strings never closed", "list(files._JSON_STRING.finditer('\"' + 'a' * N))"),
     ("a digit run one short of the limit, many times (each run tried once)",
      "json_input._LONG.search((b'1' * 4300 + b',') * 200)"),
+    ("connection-string password never ended", "places.connection_password(';password=' * (N // 10))"),
+    ("expression literals, each looking back for its call", "places.expression_literals('@(' + '(\"a\", ' * (N // 6))"),
+    ("a secret split by comments, looked for in a long text",
+     "places.split_spelling('secret-value').sub('', '<!-- x -->s' * (N // 11))"),
+    ("URL userinfo: scheme and host, no colon", "S.redact('https://' + 'a' * N + '@ x://b')"),
     ("log scrubbing: authorization and spaces", "logs.redact_log_text('authorization:' + ' a' * (N // 2))"),
 ]
 CHILD_BOUND = 240  # seconds for every worst case together; the former patterns needed hours for the first one

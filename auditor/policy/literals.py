@@ -11,14 +11,15 @@ import re
 
 _FEW = 32
 _KEY = 8  # every literal of at least this length is found by its first 8 characters
-# a short literal counts only where it stands alone, so `<base />` survives a password "base"
-_BEFORE = frozenset("\"'>= \t\r\n\f\v")
+# a short literal counts only where it stands alone, so `<base />` survives a password "base" (after `;` too: the
+# end of `&quot;` around a literal of an expression in an attribute)
+_BEFORE = frozenset("\"'>=; \t\r\n\f\v")
 _AFTER = frozenset("\"'<&; \t\r\n\f\v")
 
 
 def replace_literals(text: str, literals: set[str] | frozenset[str], replacement: str = "***redacted***") -> str:
     """`text` with every literal (longest first where they overlap) replaced; literals shorter than 8
-    characters only where they stand alone (after a quote, `>`, `=` or space; before a quote, `<`, `&`, `;`,
+    characters only where they stand alone (after a quote, `>`, `=`, `;` or space; before a quote, `<`, `&`, `;`,
     space or the end)."""
     longs = sorted((s for s in literals if len(s) >= _KEY), key=len, reverse=True)
     shorts = sorted((s for s in literals if 0 < len(s) < _KEY), key=len, reverse=True)
@@ -31,7 +32,7 @@ def replace_literals(text: str, literals: set[str] | frozenset[str], replacement
         return text
     if len(shorts) <= _FEW:
         for secret in shorts:
-            text = re.sub(r"(?<=[\"'>=\s])" + re.escape(secret) + r"(?=[\"'<\s&;]|$)", replacement, text)
+            text = re.sub(r"(?<=[\"'>=;\s])" + re.escape(secret) + r"(?=[\"'<\s&;]|$)", replacement, text)
         return text
     return _short_replace(text, shorts, replacement)
 

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from .literals import replace_literals
+from .places import connection_password
 from .shapes import CODE, GUID, TOKEN, credential_shaped, high_entropy, in_url_path
 
 REDACTED = "***redacted***"
@@ -89,6 +90,7 @@ _CRED_WORDS = (r"(?:api[-_]?key|apikey|subscription[-_]?key|client[-_]?secret|se
 # 64 characters. Bounded and anchored at both ends of the run so a `key-key-key-...` run is tried once per
 # run, not once per word and split (the unbounded `[\w.-]*WORD[\w.-]*` was cubic in the run's length).
 _NAME = r"(?<![\w.-])(?=[\w.-]{0,64}?" + _CRED_WORDS + r")([\w.-]{1,128})(?![\w.-])"
+_ANY_NAME = r"(?<![\w.-])([\w.-]{1,128})(?![\w.-])"
 _VALUE_END = r"[^\"'<>\s&;,)}\]]"
 
 PATTERNS = (
@@ -110,6 +112,9 @@ PATTERNS = (
     _Pattern("OpenAI API key", re.compile(r"\bsk-(?:proj-|ant-)?[A-Za-z0-9_-]{20,}"), 0),
     _Pattern("provider access key", re.compile(r"\b(?:AKIA|ASIA)[0-9A-Z]{16}\b|\bgh[pousr]_[A-Za-z0-9]{30,}\b"
                                                r"|\bxox[abpr]-[A-Za-z0-9-]{10,}|\bAIza[0-9A-Za-z_-]{35}\b"), 0),
+    # user:password@ in a URL (a base-url, a service URL, a backend URL): RFC 3986 section 3.2.1 userinfo
+    _Pattern("credentials in a URL", re.compile(
+        r"(?i)\b[a-z][a-z0-9+.-]{0,20}://[^/\s:@\"'<>{}]{1,128}:([^/\s@\"'<>]{1,256})@"), 1),
     _Pattern("private key",
              re.compile(r"-----BEGIN [A-Z ]*PRIVATE KEY-----[\s\S]*?(?:-----END [A-Z ]*PRIVATE KEY-----|$)"), 0),
     # a credential query parameter in a URL: ?api-key= ?code= ?key= ?token= (`&amp;` in raw XML ends in `;`)
@@ -139,11 +144,13 @@ _RAW_XML_PATTERNS = (
         r"(?i)\b(?:password|client-secret|secret|api-key|subscription-key|access-key|sas-token|connection-string|body)"
         r"\s*=\s*[\"']([^\"']{4,})[\"']"), 1),
     _Pattern("credential element", re.compile(r"(?is)<key\b[^>]{0,300}>([^<]{4,})</key>"), 1),
+    # every credential-named header, query parameter and variable (Authorization, Cookie, api-key ...): any name,
+    # judged by credential_name() like a parsed policy's places, the value up to the next tag (closed or not)
     _Pattern("credential header value", re.compile(
-        r"(?is)name\s*=\s*[\"']" + _NAME + r"[\"'][^>]{0,300}>\s*<value>([^<]{4,})</value>"), 2, 1),
+        r"(?is)name\s*=\s*[\"']" + _ANY_NAME + r"[\"'][^>]{0,300}>\s*<value>([^<]{3,})"), 2, 1),
     _Pattern("credential variable", re.compile(
-        r"(?is)<set-variable\b[^>]{0,300}?name\s*=\s*[\"']" + _NAME + r"[\"'][^>]{0,300}?value\s*=\s*[\"']([^\"']{4,})"),
-        2, 1),
+        r"(?is)<set-variable\b[^>]{0,300}?name\s*=\s*[\"']" + _ANY_NAME + r"[\"'][^>]{0,300}?value\s*=\s*[\"']"
+        r"([^\"']{3,})"), 2, 1),
 )
 
 _PLACEHOLDER = re.compile(
@@ -193,7 +200,8 @@ _KEYWORDS = ("accountkey", "sharedaccesskey", "password", "pwd", "sig=", "shared
              "gh", "xox", "aiza", "private", "auth", "sas", "signature", "passwd", "credential")
 
 
-_CRED_SUBSTRINGS = ("key", "secret", "passw", "pwd", "token", "signature", "sas", "connection", "sig")
+_CRED_SUBSTRINGS = ("key", "secret", "passw", "pwd", "token", "signature", "sas", "connection", "sig", "authorization",
+                    "cookie", "credential", "passphrase")
 # What a pattern's text must contain before its regex runs (each group: one of its substrings, lower case):
 # a cheap substring test spares running every regex over every value.
 _NEEDS: dict[str, tuple[tuple[str, ...], ...]] = {
@@ -207,6 +215,7 @@ _NEEDS: dict[str, tuple[tuple[str, ...], ...]] = {
     "OpenAI API key": (("sk-",),),
     "provider access key": (("akia", "asia", "ghp_", "gho_", "ghu_", "ghs_", "ghr_", "xox", "aiza"),),
     "private key": (("private key",),),
+    "credentials in a URL": (("://",), ("@",)),
     "credential in a URL query": (("=",),),
 }
 _NAMED_NEEDS = (("=", ":", '",'), _CRED_SUBSTRINGS)
@@ -238,7 +247,7 @@ def _has_keyword(text: str) -> bool:
 
 def might_contain_secret(text: str) -> bool:
     """Cheap pre-check: every generic pattern needs one of these words, or a long token (case-insensitive)."""
-    return _has_keyword(text) or TOKEN.search(text) is not None
+    return _has_keyword(text) or ("@" in text and "://" in text) or TOKEN.search(text) is not None
 
 
 @dataclass(frozen=True)
@@ -345,8 +354,8 @@ def _spellings(extra) -> set[str]:
             continue
         for form in (s, _xml_escape(s, False), _xml_escape(s, True)):
             out.add(form)
-            if "\n" in form:
-                out.update(part.strip() for part in form.split("\n") if len(part.strip()) >= 3)
+            if any(c.isspace() for c in form):  # an attribute's newline or tab is a space once parsed
+                out.update(part for part in form.split() if len(part) >= 3)
     return out
 
 
@@ -369,6 +378,8 @@ def credential_kind(name: str, value: str) -> str | None:
     hits = find_patterns(value)
     if hits:
         return hits[0][0]
+    if connection_password(value) is not None:
+        return "a connection string password"
     if credential_name(name) and is_literal(value) and len(value.strip()) >= 8:
         return f"a plain value under a credential-like name '{name}'"
     return None
