@@ -31,11 +31,11 @@ def main() -> None:
         if words and not any(w in case.name for w in words):
             continue
         with tempfile.TemporaryDirectory() as tmp:
-            target, options = built(case, Path(tmp))
+            args, env = built(case, Path(tmp))
             start = time.monotonic()
             try:
-                proc = subprocess.run([sys.executable, "-c", MEASURED, "scan", str(target), "--format", "json",
-                                       *options], capture_output=True, text=True, cwd=ROOT, timeout=LIMIT)
+                proc = subprocess.run([sys.executable, "-c", MEASURED, "scan", *args, "--format", "json"], env=env,
+                                      capture_output=True, text=True, cwd=ROOT, timeout=LIMIT)
             except subprocess.TimeoutExpired:
                 print(f"| {case.name} | hang | killed after {LIMIT} s | - | >{LIMIT}s | - | - | - |", flush=True)
                 continue

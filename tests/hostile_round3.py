@@ -12,6 +12,7 @@ import secrets
 import shutil
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from conftest import EXAMPLE
 from hostile_cases import ARM_BASE, GOOD, POLICY, YAML_BOMB, Hostile, _file, _policy, _tree, cases
@@ -181,6 +182,23 @@ SPLIT_BY_CDATA = ('<policies><inbound><base /><set-header name="api-key" exists-
                   f"{LEAK[:8]}<![CDATA[{LEAK[8:]}]]></value></set-header></inbound></policies>")
 
 
+_SERVERS: list[Any] = []  # fake ARMs of live cases, stopped when the process ends
+
+
+def _live_huge_page(tmp: Path) -> tuple[None, list[str], dict[str, str]]:
+    """A live scan of the fake ARM (real SDK clients, loopback) whose API list page is 300 MB, streamed."""
+    import atexit
+
+    from aoai_audit.sources.detect import load_paths
+    from fakearm import SUB, FakeARM, login_env, tenant_from_estate
+
+    srv = FakeARM(tenant_from_estate(load_paths([str(EXAMPLE)]))).__enter__()
+    _SERVERS.append(srv)
+    atexit.register(srv.__exit__, None, None, None)
+    srv.inject("GET", r"/service/[^/]+/apis$", (200, {}, ("HUGE", 300 * 2**20)))
+    return None, ["--subscription", SUB, "--arm-endpoint", srv.base_url, "--no-usage"], login_env(srv)
+
+
 def round3() -> list[Hostile]:
     return [
         # 1. regex backtracking
@@ -247,6 +265,8 @@ def round3() -> list[Hostile]:
                 _in_repo("apim/templates/azuredeploy.json", json.dumps(LLM_TEMPLATE).encode()), "source",
                 "apim/templates/azuredeploy.json"),
         Hostile("R3-9 a policy path longer than PATH_MAX", _past_path_max, "AU001", DEEP),
+        # 10. live responses without a size bound
+        Hostile("R3-10 a 300 MB API list page from the (fake) ARM, live", _live_huge_page, "AU001", "/apis"),
         # 4. numbers past Python's 4,300-digit limit
         Hostile("R3-4 a 5,001-digit number in an unrelated fixture.json (`scan .`)",
                 _repo_with("fixture.json", '{"n": ' + HUGE + "}"), "clean"),
