@@ -57,8 +57,8 @@ def test_usage_values_are_range_checked_with_file_and_row(tmp_path, row, said):
     ({"timespan": "x", "value": [{"name": {"value": "InputTokens"}, "timeseries": [{"data": "x"}]}]},
      "timeseries[0].data is a string"),
     ({"value": [{"id": "/s/accounts/a/deployments/d", "sku": "Standard"}]}, "value[0].sku is a string"),
-    ({"tables": [{"columns": [{"name": "day"}], "rows": 3}]}, "tables[0].rows is a number"),
-    ({"tables": ["x"]}, "tables[0] is a string"),
+    ({"tables": [{"columns": [{"name": "day"}], "rows": 3}]}, "tables[0]: columns and rows must be lists"),
+    ({"tables": ["x"]}, "tables[0]: expected an object"),
 ])
 def test_rest_bodies_of_the_wrong_shape_are_usage_errors(tmp_path, doc, said):
     path = tmp_path / "export.json"

@@ -25,7 +25,7 @@ ENTRY_POINTS = {
     "prices.py": ("--prices", "prices.yaml"),
     "costcentres.py": ("--cost-centres", "cost-centres.yaml"),
     "spec.py": (None, "apis/weather/specification.yaml"),  # an API definition in an APIOps tree
-    "apiops.py": (None, "configuration.extractor.yaml"),  # read_yaml
+    "apiops_layout.py": (None, "configuration.extractor.yaml"),  # read_yaml
 }
 BOMB_HEAD = YAML_BOMB.split("paths:")[0]
 BOMBS = {
