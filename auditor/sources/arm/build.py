@@ -119,7 +119,7 @@ class ArmReader(TemplateWalker):
         for s in services.values():  # a product the template links APIs to without declaring it
             for key in s.product_apis:
                 s.products.setdefault(key, {"linked_only": True})
-        return build_estate("arm", self.path, str(Path(self.path).parent), parts, self.gaps, ARM,
+        return build_estate("arm", self.path, str(Path(self.path).parent), parts, self.gaps + self.bound_gaps(), ARM,
                             declares_apim=declares_apim, declares_service=self.declares_service)
 
     def _one(self, res: Resource, svc: Callable[[Resource], ServiceParts], parts: EstateParts) -> None:
