@@ -56,7 +56,8 @@ CASES = {
         # gpt-4o 2M×2.50 + 0.5M×10.00 = 5.00 + 5.00
         {AT: Z, BY: Z, SHARED: (2_500_000, "10.00"), NONE: Z}, (2_500_000, "10.00")),
     "workspaces": (
-        "APIM workspaces", set(), {"TM001", "TM002", "OW001", "OW002", "AU003"},
+        # KQ002 stays quiet: the map names the workspaces, so the API ID values need no entry of their own
+        "APIM workspaces", set(), {"TM001", "TM002", "OW001", "OW002", "AU003", "KQ002"},
         {AT: Z, BY: (12 * M, "2.70"), SHARED: Z, NONE: Z}, (12 * M, "2.70")),
     "ptu-shared-metered": (
         "shared APIM with a token metric", {"KQ003"}, {"KQ004", "TM001", "TM002", "OW001", "OW002", "AU003"},
