@@ -24,7 +24,8 @@ RULE = Rule(
         "nothing to measure."
     ),
     detection=(
-        "For each APIM service with LLM APIs: a diagnostic setting must send `GatewayLogs` and `GatewayLlmLogs` "
+        "For each APIM service with LLM APIs whose spend is attributed at the gateway (not a service that is one "
+        "team in front of accounts that team owns: that spend is attributed by resource): a diagnostic setting must send `GatewayLogs` and `GatewayLlmLogs` "
         "(or the `allLogs` group) to a Log Analytics workspace. Where the source carries APIM diagnostics, the "
         "`azuremonitor` diagnostic must not have `largeLanguageModel.logs` disabled. The two are judged apart: "
         "an APIOps extract carries the diagnostics but no diagnostic settings, so it is judged on LLM logging and "
@@ -58,7 +59,9 @@ CATEGORIES = ("GatewayLogs", "GatewayLlmLogs")
 
 
 def check(ctx: AuditContext):
-    services = {v.service.name: v.service for v in ctx.llm_apis}
+    # judged where spend is attributed at a gateway: a service that is one team in front of accounts that team owns
+    # is attributed by resource (docs/attribution.md), and its logs are not the chargeback's record
+    services = {v.service.name: v.service for v in ctx.gateway_apis}
     carries = ctx.estate.carries
     for service in services.values():
         resource = f"service/{service.name}"
@@ -97,7 +100,7 @@ def _llm_logging(ctx: AuditContext, service, resource: str):
     https://learn.microsoft.com/en-us/azure/api-management/workspaces-overview)."""
     monitor = [d for d in service.diagnostics if d.name.lower() == "azuremonitor"]
     service_diag = next((d for d in monitor if d.api is None and d.workspace is None), None)
-    views = [v for v in ctx.llm_apis if v.service.name == service.name]
+    views = [v for v in ctx.gateway_apis if v.service.name == service.name]
     inherited: dict[str | None, list[str]] = {}
     for view in views:
         api, ws = view.api.name, view.api.workspace

@@ -42,7 +42,8 @@ CASES = {
         # apim-alpha 4M×0.15 + 1M×0.60 = 1.20; apim-beta 6M×0.15 + 1M×0.60 = 1.50
         {AT: Z, BY: (12 * M, "2.70"), SHARED: Z, NONE: Z}, (12 * M, "2.70")),
     "per-team-apim-and-accounts": (
-        "per-team APIM and accounts", set(), {"TM001", "TM002", "HD001", "TM008", "OW001", "OW002", "AU003"},
+        "per-team APIM and accounts", set(), {"TM001", "TM002", "HD001", "HD003", "TM008", "DG002", "DG004", "OW001",
+                                              "OW002", "AU003"},
         # acct-alpha 1.20, acct-beta 1.50, each its team's by tag
         {AT: Z, BY: (12 * M, "2.70"), SHARED: Z, NONE: Z}, (12 * M, "2.70")),
     "per-team-deployments": (

@@ -71,3 +71,26 @@ def test_dg002_matches_an_apis_own_diagnostic_within_its_workspace(tmp_path):
                                       "service/apim-shared/workspaces/ws-beta"}
     (beta,) = [m for r, m in found if r.endswith("ws-beta")]
     assert "workspace 'ws-beta'" in beta and "chat-beta" in beta and "chat-alpha" not in beta
+
+
+def _blank_consumers(tmp_path: Path, name: str) -> Path:
+    target = _copy(tmp_path, name)
+    usage = target / "usage.csv"
+    rows = usage.read_text().splitlines()
+    out = [rows[0]] + [",".join(c if i != 3 or r.split(",")[1] != "gateway" else "" for i, c in enumerate(r.split(",")))
+                       for r in rows[1:]]
+    usage.write_text("\n".join(out) + "\n")
+    return target
+
+
+def test_kq001_counts_only_unknown_values_that_went_to_no_team(tmp_path):
+    """Gateway rows without a consumer value: on a shared gateway they went to no team (KQ001 with 2.25, the metered
+    part); behind per-team APIM instances each instance is its team, so nothing went to no team and no header policy
+    is asked for."""
+    shared = json.loads(scan(_blank_consumers(tmp_path / "a", "shared-apim-metric"))[1])
+    (kq001,) = [f for f in shared["findings"] if f["rule_id"] == "KQ001"]
+    assert kq001["tokens"] == 10_500_000 and kq001["money"]["amount"] == 2.25
+    per_team = json.loads(scan(_blank_consumers(tmp_path / "b", "per-team-apim-shared-account"))[1])
+    assert not [f for f in per_team["findings"] if f["rule_id"] == "KQ001"]
+    buckets = {b["bucket"]: b["money"] for b in per_team["attribution"]["money"]["buckets"]}
+    assert buckets["attributed by resource"] == 2.70
