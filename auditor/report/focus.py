@@ -25,7 +25,7 @@ from ..attribution.money import AT_GATEWAY, BY_RESOURCE_BUCKET, classify
 from ..engine import AuditResult
 from ..rules import Registry
 from ..usage.ledger import ledger_rows
-from ..usage.tally import CONSUMER, OVER_METERED, UNKNOWN, UNMETERED
+from ..usage.tally import CONSUMER, OVER_METERED, PTU_UNUSED, UNKNOWN, UNMETERED
 from .formats import ReportInputError
 
 FOCUS_VERSION = "1.2"
@@ -59,6 +59,7 @@ DESCRIBE = {
     UNKNOWN: "tokens that went to no team (unknown attribution bucket)",
     UNMETERED: "tokens the accounts served that no gateway metered",
     OVER_METERED: "gateway tokens above what the accounts reported (taken back so rows add up to the platform)",
+    PTU_UNUSED: "reserved PTU-hours of a provisioned deployment no team used (billed per deployed PTU-hour)",
 }
 
 
