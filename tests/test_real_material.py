@@ -30,20 +30,7 @@ def test_labels_cover_twenty_real_files():
     assert all((REAL / rel).is_file() for rel in ALL), "every labelled file is here"
 
 
-# Labels (issue 15) that count a managed-identity token for cognitiveservices.azure.com as making an LLM API;
-# RULES.md says an audience alone never does, and the classifier follows RULES.md since the precision work.
-# Until the labels' owner re-reads these files, the disagreement shows in every run (strict: it fails once the
-# tool and the labels agree, so this list cannot go stale).
-DISPUTED = "label counts the managed-identity audience as an LLM signal; RULES.md: an audience alone never makes one"
-KNOWN_DISAGREEMENTS = {
-    "apim-chargeback/policies/entra-jwt-policy.xml",
-    "openai-apim-lb/infra/modules/apim/policies/api_policy.xml",
-    "openai-apim-load-balancing/infra/policies/round-robin-policy.xml",
-}
-
-
-@pytest.mark.parametrize("rel", [pytest.param(rel, marks=pytest.mark.xfail(reason=DISPUTED, strict=True))
-                                 if rel in KNOWN_DISAGREEMENTS else rel for rel in sorted(ALL)])
+@pytest.mark.parametrize("rel", sorted(ALL))
 def test_real_file_matches_its_labels(rel, registry):
     wrong = check_file(REAL, rel, ALL[rel], registry)
     assert wrong == [], "\n".join(str(w) for w in wrong)
