@@ -30,6 +30,16 @@ AREAS = {
     "SEC": "Secrets",
 }
 DOCS_BASE = "https://github.com/aoai-audit/aoai-audit/blob/main/docs/rules"
+# The attribution chain of an LLM API, link by link, in the order money travels (the HTML report draws it): a rule
+# names in `Rule.chain_link` the link its findings break.
+CHAIN_LINKS: tuple[tuple[str, str], ...] = (
+    ("identity", "Caller identity"),
+    ("header", "Attribution header"),
+    ("dimension", "Metric dimension"),
+    ("destination", "Logs / metrics destination"),
+    ("price", "Price"),
+    ("cost_centre", "Cost centre"),
+)
 
 
 @dataclass(frozen=True)
@@ -49,6 +59,11 @@ class Rule:
     # Its findings say part of the estate was not audited (could not be read or parsed). They fail the gate at
     # every threshold but `never`, whatever the severity; no baseline or wildcard suppression hides them.
     not_audited: bool = False
+    chain_link: str | None = None  # the CHAIN_LINKS key its findings break; None: not a link of the chain
+
+    def __post_init__(self) -> None:
+        if self.chain_link is not None and self.chain_link not in dict(CHAIN_LINKS):
+            raise ValueError(f"rule {self.id}: chain_link {self.chain_link!r} is none of {', '.join(dict(CHAIN_LINKS))}")
 
     @property
     def area(self) -> str:

@@ -46,6 +46,7 @@ RULE = Rule(
 }""",
     references=(_refs.APIM_LOG_CATEGORIES, _refs.LLM_LOGS, _refs.DIAGNOSTIC_SETTINGS),
     requires=frozenset({CARRIES_DIAGNOSTIC_SETTINGS}),
+    chain_link="destination",
 )
 
 CATEGORIES = ("GatewayLogs", "GatewayLlmLogs")

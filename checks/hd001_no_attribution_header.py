@@ -32,6 +32,7 @@ RULE = Rule(
 </set-header>""",
     references=(_refs.SET_HEADER, _refs.AOAI_MONITORING, _refs.EXPRESSIONS),
     requires=frozenset({CARRIES_POLICIES}),
+    chain_link="header",
 )
 
 

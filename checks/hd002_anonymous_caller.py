@@ -34,6 +34,7 @@ RULE = Rule(
 </validate-azure-ad-token>""",
     references=(_refs.SUBSCRIPTIONS, _refs.VALIDATE_JWT, _refs.VALIDATE_AAD, _refs.VALIDATE_CLIENT_CERT),
     requires=frozenset({CARRIES_POLICIES, CARRIES_APIS}),
+    chain_link="identity",
 )
 
 

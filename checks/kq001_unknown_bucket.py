@@ -35,6 +35,7 @@ RULE = Rule(
     failed-check-error-message="x-team-id is required for chargeback" ignore-case="true" />""",
     references=(_refs.LLM_EMIT_TOKEN_METRIC, _refs.CHECK_HEADER, _refs.APP_INSIGHTS),
     requires=frozenset({CARRIES_USAGE}),
+    chain_link="cost_centre",
 )
 
 

@@ -30,6 +30,7 @@ prices:
   - {model: text-embedding-3-small, deployment_type: regional, region: eastus, input: "0.022", output: "0"}""",
     references=(_refs.RETAIL_PRICES_API,),
     requires=frozenset({CARRIES_USAGE}),
+    chain_link="price",
 )
 
 

@@ -34,6 +34,7 @@ RULE = Rule(
   --scope /subscriptions/<sub>/resourceGroups/<rg>/providers/Microsoft.Insights/components/<app-insights>""",
     references=(_refs.AZURE_RBAC_BUILTIN, _refs.APP_INSIGHTS),
     requires=frozenset({CARRIES_ROLES, CARRIES_READER}),
+    chain_link="destination",
 )
 
 

@@ -32,6 +32,7 @@ RULE = Rule(
   --scope /subscriptions/<sub>/resourceGroups/<rg>/providers/Microsoft.OperationalInsights/workspaces/<ws>""",
     references=(_refs.LOG_ANALYTICS_ACCESS, _refs.AZURE_RBAC_BUILTIN),
     requires=frozenset({CARRIES_ROLES, CARRIES_READER, CARRIES_DIAGNOSTIC_SETTINGS}),
+    chain_link="destination",
 )
 
 

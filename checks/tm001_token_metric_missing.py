@@ -40,6 +40,7 @@ RULE = Rule(
 </inbound>""",
     references=(_refs.LLM_EMIT_TOKEN_METRIC, _refs.AOAI_EMIT_TOKEN_METRIC, _refs.POLICIES_HOWTO),
     requires=frozenset({CARRIES_POLICIES}),
+    chain_link="dimension",
 )
 
 

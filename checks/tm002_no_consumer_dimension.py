@@ -34,6 +34,7 @@ RULE = Rule(
 </llm-emit-token-metric>""",
     references=(_refs.LLM_EMIT_TOKEN_METRIC, _refs.EXPRESSIONS),
     requires=frozenset({CARRIES_POLICIES}),
+    chain_link="dimension",
 )
 
 

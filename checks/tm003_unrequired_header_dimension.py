@@ -32,6 +32,7 @@ RULE = Rule(
               failed-check-error-message="x-team-id is required for cost attribution" ignore-case="true" />""",
     references=(_refs.CHECK_HEADER, _refs.LLM_EMIT_TOKEN_METRIC),
     requires=frozenset({CARRIES_POLICIES}),
+    chain_link="dimension",
 )
 
 

@@ -41,6 +41,7 @@ RULE = Rule(
 </llm-emit-token-metric>""",
     references=(_refs.LLM_EMIT_TOKEN_METRIC, _refs.EMIT_METRIC),
     requires=frozenset({CARRIES_POLICIES}),
+    chain_link="dimension",
 )
 
 

@@ -33,6 +33,7 @@ RULE = Rule(
 </inbound>""",
     references=(_refs.POLICIES_HOWTO, _refs.LLM_EMIT_TOKEN_METRIC),
     requires=frozenset({CARRIES_POLICIES}),
+    chain_link="dimension",
 )
 
 

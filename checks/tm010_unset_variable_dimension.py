@@ -40,6 +40,7 @@ RULE = Rule(
 </llm-emit-token-metric>""",
     references=(_refs.SET_VARIABLE, _refs.LLM_EMIT_TOKEN_METRIC),
     requires=frozenset({CARRIES_POLICIES}),
+    chain_link="dimension",
 )
 
 

@@ -12,6 +12,7 @@ import datetime as dt
 import hashlib
 import re
 from collections import Counter, defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass
 from importlib import resources
 from typing import Any
@@ -21,7 +22,7 @@ import jinja2
 from ..engine import AuditResult
 from ..exposure import NO_USAGE
 from ..policy.secrets import redact
-from ..rules import AREAS, Registry
+from ..rules import AREAS, CHAIN_LINKS, Registry, Rule
 from ..usage.tally import UsageSummary
 from .diff import diff_reports
 from .json_report import result_dict
@@ -32,17 +33,6 @@ EXCERPT_CONTEXT = 3
 # findings of each rule and the APIs with the most broken links, and says where the full list is.
 FINDINGS_PER_RULE = 100
 TABLE_ROWS = 1000
-
-# The attribution chain of an LLM API, link by link, and the rules whose findings break each link.
-CHAIN = (
-    ("identity", "Caller identity", ("HD002",)),
-    ("header", "Attribution header", ("HD001", "HD003")),
-    ("dimension", "Metric dimension", ("TM001", "TM002", "TM003", "TM006", "TM007", "TM009", "TM010")),
-    ("destination", "Logs / metrics destination", ("TM008", "DG002", "DG003", "DG004", "RB001", "RB003")),
-    ("price", "Price", ("KQ004",)),
-    ("cost_centre", "Cost centre", ("KQ001", "KQ002")),
-)
-
 
 @dataclass(frozen=True)
 class Link:
@@ -98,8 +88,15 @@ def _api_counts(counts: dict[str, Counter[str]], api: dict[str, Any]) -> Counter
     return counts.get(api["resource"], Counter()) + counts.get(f"service/{api['service']}", Counter())
 
 
-def chains(doc: dict[str, Any]) -> list[dict[str, Any]]:
+def chain(rules: Iterable[Rule]) -> list[tuple[str, str, tuple[str, ...]]]:
+    """The links of the attribution chain, each with the rules that declare it (`Rule.chain_link`), in rule order."""
+    ordered = list(rules)
+    return [(key, label, tuple(r.id for r in ordered if r.chain_link == key)) for key, label in CHAIN_LINKS]
+
+
+def chains(doc: dict[str, Any], rules: Iterable[Rule]) -> list[dict[str, Any]]:
     """Per LLM API: each link intact, broken (an active finding of its rules) or unknown (not evaluated)."""
+    links_of = chain(rules)
     selected = {r["id"] for r in doc["rules"]}
     not_evaluated = {n["rule_id"] for n in doc["not_evaluated"]}
     counts = _rule_counts(doc)
@@ -110,9 +107,9 @@ def chains(doc: dict[str, Any]) -> list[dict[str, Any]]:
             continue
         here = _api_counts(counts, api)
         links = []
-        for key, label, rules in CHAIN:
-            ids = sorted(r for r in rules if here[r])
-            evaluated = [r for r in rules if r in selected and r not in not_evaluated]
+        for key, label, ids_of in links_of:
+            ids = sorted(r for r in ids_of if here[r])
+            evaluated = [r for r in ids_of if r in selected and r not in not_evaluated]
             if ids:
                 links.append(Link(key, label, "broken", ", ".join(ids)))
             elif not evaluated:
@@ -346,7 +343,7 @@ def build_model(result: AuditResult, registry: Registry, previous: dict[str, Any
     ranked = [f for area in areas for f in area["findings"]]
     ranked.sort(key=lambda f: order[f["fingerprint"]])
     priced = [f for f in ranked if f["money"] and not f["suppressed_by"] and not f["in_baseline"]]
-    all_chains = sorted(chains(doc), key=lambda row: -row["broken"])
+    all_chains = sorted(chains(doc, registry.rules), key=lambda row: -row["broken"])
     not_audited = [f for f in doc["findings"] if (f["not_audited"] or f["rule_id"].startswith("AU"))
                    and not f["suppressed_by"]]
     matrix_rules = [r for r in doc["rules"] if not r["id"].startswith(("AU", "KQ"))]  # not per-API rules
@@ -359,7 +356,7 @@ def build_model(result: AuditResult, registry: Registry, previous: dict[str, Any
         "not_audited": not_audited,
         "suppressed": [f for f in doc["findings"] if f["suppressed_by"]],
         "chains": all_chains[:TABLE_ROWS],
-        "chain_labels": [label for _key, label, _rules in CHAIN],
+        "chain_labels": [label for _key, label in CHAIN_LINKS],
         "matrix_rules": matrix_rules,
         "matrix": matrix[:TABLE_ROWS],
         "table_rows": TABLE_ROWS,
