@@ -7,7 +7,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
-from aoai_audit.analysis import find
+from aoai_audit.analysis import Dimension, dimensions, find, token_metrics
 from aoai_audit.context import ApiView, AuditContext
 from aoai_audit.findings import Location
 from aoai_audit.policy.tree import Origin, Policy, PolicyNode
@@ -199,3 +199,27 @@ def refuses_streaming(nodes: tuple[PolicyNode, ...]) -> PolicyNode | None:
         ):
             return node
     return None
+
+
+@dataclass(frozen=True)
+class MetricSite:
+    """A token metric in the effective inbound policy of an LLM API, in one context (operation × product)."""
+
+    view: ApiView
+    inbound: tuple[PolicyNode, ...]
+    metric: PolicyNode
+
+    @property
+    def dimensions(self) -> list[Dimension]:
+        """Its dimensions with what their values are read from (memoised by analysis.dimensions)."""
+        return dimensions(self.metric, self.inbound)
+
+
+def metric_sites(ctx: AuditContext) -> Iterator[MetricSite]:
+    """Every token metric of every LLM API, context by context: the walk TM002, TM003, TM005 and TM010 share. A
+    metric an API reaches in several contexts comes once per context; a rule that reports it once per API keys
+    what it reported by `id(site.view)` and the node."""
+    for view in ctx.llm_apis:
+        for ep in view.effective:
+            for metric, _path in token_metrics(ep.inbound):
+                yield MetricSite(view, ep.inbound, metric)

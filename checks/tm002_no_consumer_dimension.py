@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from aoai_audit.analysis import consumer_dimensions, dimensions, token_metrics
+from aoai_audit.analysis import consumer_dimensions
 from aoai_audit.context import AuditContext
 from aoai_audit.estate import CARRIES_POLICIES
 from aoai_audit.findings import Severity
 from aoai_audit.rules import Rule
 
 from . import _refs
-from ._support import element_evidence
+from ._support import element_evidence, metric_sites
 
 RULE = Rule(
     id="TM002",
@@ -39,23 +39,22 @@ RULE = Rule(
 
 
 def check(ctx: AuditContext):
-    for view in ctx.llm_apis:
-        seen: set[int] = set()
-        for ep in view.effective:
-            for metric, _path in token_metrics(ep.inbound):
-                if id(metric) in seen:
-                    continue
-                seen.add(id(metric))
-                dims = dimensions(metric, ep.inbound)
-                if consumer_dimensions(dims):
-                    continue
-                names = ", ".join(d.name for d in dims) or "none"
-                yield RULE.finding(
-                    view.resource,
-                    f"LLM API '{view.api.display_name or view.api.name}': the token metric "
-                    f"(namespace '{metric.get('namespace') or 'API Management'}') has dimensions {names}, none of "
-                    "which identifies the caller; its tokens cannot be charged back to a team",
-                    location=ctx.location(metric.origin),
-                    evidence=[element_evidence(metric)] + [element_evidence(d.node) for d in dims[:6]],
-                    key=f"{metric.origin.scope}:{metric.get('namespace') or ''}",
-                )
+    seen: set[tuple[int, int]] = set()  # (API, metric): each metric once per API
+    for site in metric_sites(ctx):
+        view, metric = site.view, site.metric
+        if (id(view), id(metric)) in seen:
+            continue
+        seen.add((id(view), id(metric)))
+        dims = site.dimensions
+        if consumer_dimensions(dims):
+            continue
+        names = ", ".join(d.name for d in dims) or "none"
+        yield RULE.finding(
+            view.resource,
+            f"LLM API '{view.api.display_name or view.api.name}': the token metric "
+            f"(namespace '{metric.get('namespace') or 'API Management'}') has dimensions {names}, none of "
+            "which identifies the caller; its tokens cannot be charged back to a team",
+            location=ctx.location(metric.origin),
+            evidence=[element_evidence(metric)] + [element_evidence(d.node) for d in dims[:6]],
+            key=f"{metric.origin.scope}:{metric.get('namespace') or ''}",
+        )
