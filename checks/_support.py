@@ -9,9 +9,10 @@ from dataclasses import dataclass
 
 from aoai_audit.analysis import Dimension, dimensions, find, token_metrics
 from aoai_audit.context import ApiView, AuditContext
-from aoai_audit.findings import Location
+from aoai_audit.findings import Finding, Location
 from aoai_audit.policy.tree import Origin, Policy, PolicyNode
 from aoai_audit.resolve.effective import EffectivePolicy
+from aoai_audit.rules import Rule
 
 _STREAM_WORD = re.compile(r"stream", re.I)
 
@@ -109,6 +110,15 @@ class Group:
     @property
     def operations(self) -> list[str]:
         return list(dict.fromkeys(ep.operation for ep in self.eps if ep.operation))
+
+    @property
+    def calls(self) -> str:
+        """What fails, for a message: 'its calls' (the whole API) or 'operation(s) a, b'."""
+        return "its calls" if self.whole_api else ops_label(self.eps)
+
+    def finding(self, rule: Rule, message: str, location: Location, evidence: Iterable[str]) -> Finding:
+        """The group's one finding: on its resource (the API or an operation), in its product context."""
+        return rule.finding(self.resource, message, location=location, evidence=evidence, context=self.context)
 
 
 def group_failures(view: ApiView, failing: Iterable[EffectivePolicy]) -> list[Group]:

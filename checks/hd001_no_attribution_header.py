@@ -9,7 +9,7 @@ from aoai_audit.headers import forwarded_attribution_headers
 from aoai_audit.rules import Rule
 
 from . import _refs
-from ._support import chain_summary, group_failures, ops_label
+from ._support import chain_summary, group_failures
 
 RULE = Rule(
     id="HD001",
@@ -41,12 +41,10 @@ def check(ctx: AuditContext):
     for view in ctx.llm_apis:
         missing = [ep for ep in view.effective if not forwarded_attribution_headers(ep.sections, patterns)]
         for group in group_failures(view, missing):
-            what = "its calls" if group.whole_api else ops_label(group.eps)
-            yield RULE.finding(
-                group.resource,
+            yield group.finding(
+                RULE,
                 f"LLM API '{view.api.display_name or view.api.name}': no attribution header is set on the request "
-                f"forwarded to the backend for {what}{group.how}; backend logs cannot be joined to a caller",
+                f"forwarded to the backend for {group.calls}{group.how}; backend logs cannot be joined to a caller",
                 location=ctx.location(group.origin),
                 evidence=[chain_summary(group.eps[0]), "attribution headers looked for: " + ", ".join(patterns)],
-                context=group.context,
             )

@@ -9,7 +9,7 @@ from aoai_audit.findings import Severity
 from aoai_audit.rules import Rule
 
 from . import _refs
-from ._support import chain_summary, element_evidence, group_failures, ops_label, why_llm
+from ._support import chain_summary, element_evidence, group_failures, why_llm
 
 RULE = Rule(
     id="TM001",
@@ -61,12 +61,10 @@ def check(ctx: AuditContext):
                 element_evidence(n, f"<{n.tag}> is in a section other than inbound, where it never runs")
                 for n in dict.fromkeys(misplaced)
             ]
-            what = "its calls" if group.whole_api else ops_label(group.eps)
-            yield RULE.finding(
-                group.resource,
+            yield group.finding(
+                RULE,
                 f"LLM API '{view.api.display_name or view.api.name}': no effective token metric in the inbound "
-                f"policy for {what}{group.how}, so their tokens are attributed to no consumer",
+                f"policy for {group.calls}{group.how}, so their tokens are attributed to no consumer",
                 location=ctx.location(group.origin),
                 evidence=evidence,
-                context=group.context,
             )
