@@ -87,8 +87,9 @@ def _off(diag) -> bool | None:
 
 
 def _llm_logging(ctx: AuditContext, service, resource: str):
-    """LLM logging is set per API (azure-facts.md section 9): an API's azuremonitor diagnostic overrides the
-    service's; judge the effective setting of each LLM API."""
+    """LLM logging is set for all APIs or per API, and an API's azuremonitor diagnostic overrides the service's
+    (https://learn.microsoft.com/azure/api-management/api-management-howto-llm-logs); judge the effective setting
+    of each LLM API."""
     monitor = [d for d in service.diagnostics if d.name.lower() == "azuremonitor"]
     service_diag = next((d for d in monitor if d.api is None), None)
     apis = [v.api.name for v in ctx.llm_apis if v.service.name == service.name]

@@ -4,7 +4,8 @@ which accounts stand behind them come in resolved (`UsageScope`): this module re
 
 Every query or read that fails becomes a gap (AU001) naming the resource and the role that would fix it;
 partial results are kept and reported as partial. A resource-context query without table access answers
-200 with no rows (azure-facts.md section 9): an empty gateway result while the platform metrics show
+200 with no rows (https://learn.microsoft.com/azure/azure-monitor/logs/api/azure-resource-queries, "Table access
+and RBAC"): an empty gateway result while the platform metrics show
 traffic on the accounts behind those APIs is a gap naming the likely missing access, never zero usage.
 """
 
