@@ -54,3 +54,22 @@ def test_no_module_is_over_400_lines():
     assert len(sizes) > 100
     over = {path: n for path, n in sizes.items() if n > MAX_LINES}
     assert not over, f"split these modules (one job each, at most {MAX_LINES} lines): {over}"
+
+
+def test_the_rooms_depend_on_each_other_one_way():
+    """docs/architecture.md: sources never reach into the resolver, the context, the engine or the checks; a check
+    never imports another check; a report never imports a check."""
+    edges = _import_graph().graph()
+
+    def reaches(module: str, *rooms: str) -> list[str]:
+        return sorted(d for d in edges[module] if any(d == r or d.startswith(r + ".") for r in rooms))
+
+    for module in edges:
+        if module.startswith("aoai_audit.sources"):
+            assert not reaches(module, "aoai_audit.resolve", "aoai_audit.context", "aoai_audit.engine",
+                               "aoai_audit.checks"), module
+        if module.startswith("aoai_audit.report"):
+            assert not reaches(module, "aoai_audit.checks"), module
+        if module.startswith("aoai_audit.checks."):
+            rules = [d for d in reaches(module, "aoai_audit.checks") if not d.rsplit(".", 1)[-1].startswith("_")]
+            assert not rules, f"{module} imports another check: {rules}"
