@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .rules import CHAIN_LINKS, Rule
+from .rules import Rule
 
 
 def rule_markdown(rule: Rule) -> str:
@@ -14,10 +14,6 @@ def rule_markdown(rule: Rule) -> str:
             if rule.not_audited else " (fails the default CI gate)" if rule.severity.value == "high" else ""),
         f"- **Area**: {rule.area_title}",
         f"- **Needs**: {', '.join(sorted(rule.requires)) or 'nothing beyond the estate'}",
-    ]
-    if rule.chain_link:
-        lines.append(f"- **Breaks the chain at**: {dict(CHAIN_LINKS)[rule.chain_link]}")
-    lines += [
         "",
         "## Why it matters",
         "",
