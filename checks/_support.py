@@ -71,13 +71,17 @@ def ops_label(eps: list[EffectivePolicy]) -> str:
     return f"operation(s) {shown}"
 
 
-ALL_PRODUCTS = object()
+class AllProducts:
+    """The context 'whichever product the API is called through' (one instance, ALL_PRODUCTS)."""
+
+
+ALL_PRODUCTS = AllProducts()
 
 
 class Group:
     """Operations × product contexts that fail a rule the same way: reported as one finding."""
 
-    def __init__(self, view: ApiView, eps: list[EffectivePolicy], product: object, whole_api: bool):
+    def __init__(self, view: ApiView, eps: list[EffectivePolicy], product: str | None | AllProducts, whole_api: bool):
         self.view = view
         self.eps = eps
         self.product = product  # a product name, None (no product) or ALL_PRODUCTS
@@ -85,7 +89,7 @@ class Group:
 
     @property
     def context(self) -> str:
-        return "" if self.product is ALL_PRODUCTS else context_of(self.view, self.product)  # type: ignore[arg-type]
+        return "" if isinstance(self.product, AllProducts) else context_of(self.view, self.product)
 
     @property
     def how(self) -> str:
@@ -137,13 +141,15 @@ def group_failures(view: ApiView, failing: Iterable[EffectivePolicy]) -> list[Gr
     groups = []
     for pset, op_names in by_set.items():
         whole = len(op_names) == len(ops)
-        contexts = [ALL_PRODUCTS] if len(pset) == len(products) else [p for p in products if p in pset]
+        contexts: list[str | None | AllProducts] = (
+            [ALL_PRODUCTS] if len(pset) == len(products) else [p for p in products if p in pset])
         for product in contexts:
+            in_context = [q for q in products if q in pset] if isinstance(product, AllProducts) else [product]
             for op in ([None] if whole else op_names):
                 chosen = [
                     failed[(o, p)]
                     for o in (op_names if op is None else [op])
-                    for p in ([q for q in products if q in pset] if product is ALL_PRODUCTS else [product])
+                    for p in in_context
                     if (o, p) in failed
                 ]
                 groups.append(Group(view, chosen, product, whole))

@@ -97,7 +97,7 @@ def _llm_logging(ctx: AuditContext, service, resource: str):
     for api in apis:
         api_diag = next((d for d in monitor if d.api == api), None)
         explicit = _off(api_diag)
-        if explicit:
+        if api_diag is not None and explicit:
             yield RULE.finding(
                 f"{resource}/apis/{api}",
                 f"APIM service '{service.name}': the azuremonitor diagnostic of API {api} has LLM logging disabled",
@@ -106,7 +106,7 @@ def _llm_logging(ctx: AuditContext, service, resource: str):
             )
         elif explicit is None and _off(service_diag):
             inherited.append(api)
-    if inherited:
+    if inherited and service_diag is not None:  # (inherited only when the service's diagnostic turns it off)
         yield RULE.finding(
             resource,
             f"APIM service '{service.name}': the azuremonitor diagnostic has LLM logging disabled, and LLM API(s) "

@@ -56,8 +56,8 @@ def check(ctx: AuditContext):
         reported: set[tuple[str, str]] = set()
         for ep in view.effective:
             for i, step in enumerate(ep.chain):
-                if step.has_base("inbound") is not False:
-                    continue
+                if step.policy is None or step.has_base("inbound") is not False:
+                    continue  # (a step without a policy has no say: has_base is None)
                 lost = [(outer, m) for outer in ep.chain[:i] if (m := _own_metric(outer, fragments)) is not None]
                 if not lost:
                     continue
