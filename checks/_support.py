@@ -81,7 +81,7 @@ ALL_PRODUCTS = AllProducts()
 class Group:
     """Operations × product contexts that fail a rule the same way: reported as one finding."""
 
-    def __init__(self, view: ApiView, eps: list[EffectivePolicy], product: str | None | AllProducts, whole_api: bool):
+    def __init__(self, view: ApiView, eps: list[EffectivePolicy], product: str | AllProducts | None, whole_api: bool):
         self.view = view
         self.eps = eps
         self.product = product  # a product name, None (no product) or ALL_PRODUCTS
@@ -141,7 +141,7 @@ def group_failures(view: ApiView, failing: Iterable[EffectivePolicy]) -> list[Gr
     groups = []
     for pset, op_names in by_set.items():
         whole = len(op_names) == len(ops)
-        contexts: list[str | None | AllProducts] = (
+        contexts: list[str | AllProducts | None] = (
             [ALL_PRODUCTS] if len(pset) == len(products) else [p for p in products if p in pset])
         for product in contexts:
             in_context = [q for q in products if q in pset] if isinstance(product, AllProducts) else [product]
