@@ -15,6 +15,7 @@ import datetime as dt
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import replace
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from ..estate import Estate
@@ -126,8 +127,9 @@ def read_platform_usage(collector: LiveReader, estate: Estate, start: dt.date, e
             clients[sub] = MonitorManagementClient(collector.credential, sub, **collector.client_kwargs())
         monitor = clients[sub]
         collector.note(f"reading platform token metrics of {account.name}")
-        response = collector.read(account.resource_id, METRICS_READ, lambda m=monitor, a=account: m.metrics.list(
-            a.resource_id,
+        response = collector.read(account.resource_id, METRICS_READ, partial(
+            monitor.metrics.list,
+            account.resource_id,
             timespan=f"{first.isoformat()}/{last.isoformat()}",
             interval=dt.timedelta(days=1),
             metricnames=",".join(PLATFORM_METRICS),
@@ -156,7 +158,8 @@ def read_platform_usage(collector: LiveReader, estate: Estate, start: dt.date, e
                               f"the most one read asks for: the platform total may be cut", None, METRICS_READ)
         for (deployment, model, version, day), t in sorted(totals.items(), key=lambda kv: (kv[0][3], kv[0][:3])):
             rows.append(UsageRow(day=day, source=PLATFORM, model=model, model_version=version, deployment=deployment,
-                                 region=account.location, account=account.name, **t))
+                                 region=account.location, account=account.name,
+                                 **t))  # type: ignore[arg-type]  # t: the token columns, by UsageRow's field names
     return UsageData(tuple(rows), (start, end), "live: Azure Monitor metrics")
 
 

@@ -64,7 +64,9 @@ class Price:
     cached_input: Decimal | None = None
     source: str = ""
 
-    def cost(self, input_tokens: int, cached_input_tokens: int, output_tokens: int) -> Decimal:
+    def cost(self, input_tokens: Decimal | int, cached_input_tokens: Decimal | int, output_tokens: Decimal | int
+             ) -> Decimal:
+        """Money for these tokens; token counts may be fractional (a row split across models or consumers)."""
         cached = min(cached_input_tokens, input_tokens)
         cached_rate = self.cached_input if self.cached_input is not None else self.input
         return ((input_tokens - cached) * self.input + cached * cached_rate + output_tokens * self.output) / MILLION
