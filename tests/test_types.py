@@ -1,7 +1,7 @@
 """Types that tell the truth: mypy over the package as installed (scripts/typecheck.py) finds no error outside
 auditor/sources/, and no more inside it than the count that is left to fix (lower SOURCES_LEFT as they go, to 0).
 
-mypy over the whole package takes about 15 s cold on 2 cores and under 2 s with its cache (.mypy_cache/), so this
+mypy over the whole package takes 15-25 s cold on the shared 2 cores and under 2 s with its cache (.mypy_cache/), so this
 runs in the default suite."""
 
 from __future__ import annotations
