@@ -75,7 +75,9 @@ def test_installed_console_script_runs_outside_the_checkout(wheel, tmp_path):
     # environment's; the package itself comes only from the wheel.
     own_site = Path(subprocess.run([str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
                                    capture_output=True, text=True, check=True).stdout.strip())
-    deps = {sysconfig.get_paths()["purelib"], sysconfig.get_paths()["platlib"]}
+    # (a test environment made with --system-site-packages has its dependencies in the base interpreter's too)
+    deps = {sysconfig.get_paths()["purelib"], sysconfig.get_paths()["platlib"],
+            *(p for p in sys.path if p.endswith(("site-packages", "dist-packages")))}
     (own_site / "test-deps.pth").write_text("\n".join(sorted(deps)) + "\n")
     workdir = tmp_path / "elsewhere"
     workdir.mkdir()
