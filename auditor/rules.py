@@ -26,6 +26,7 @@ AREAS = {
     "RB": "Access for the reporting principal",
     "KQ": "Usage in Log Analytics",
     "BY": "Bypass",
+    "OW": "Ownership of LLM spend",
     "AU": "The audit's own health",
     "SEC": "Secrets",
 }
@@ -43,6 +44,15 @@ CHAIN_LINKS: tuple[tuple[str, str], ...] = (
 
 
 @dataclass(frozen=True)
+class Part:
+    """One requirement of a rule that a source may carry without the others: judged wherever its data is, so a
+    source carrying part of a rule's data is judged on that part, and the report says which part."""
+
+    what: str  # what is judged, e.g. "the azuremonitor diagnostic's LLM logging"
+    requires: frozenset[str]
+
+
+@dataclass(frozen=True)
 class Rule:
     """Everything a person needs to understand and fix a finding; docs are generated from it."""
 
@@ -55,6 +65,9 @@ class Rule:
     fix_snippet: str = ""  # policy or setting to paste
     references: tuple[tuple[str, str], ...] = ()  # (title, url) of the Azure docs it relies on
     requires: frozenset[str] = field(default_factory=frozenset)  # estate kinds it needs
+    # Requirements judged separately (on top of `requires`): the rule runs when any part's data is carried; the
+    # check judges the parts whose data is there, and the report lists the parts it could not judge.
+    parts: tuple[Part, ...] = ()
     notes: str = ""
     # Its findings say part of the estate was not audited (could not be read or parsed). They fail the gate at
     # every threshold but `never`, whatever the severity; no baseline or wildcard suppression hides them.

@@ -186,7 +186,7 @@ def statement_scopes(ctx: AuditContext) -> Iterator[StatementScope]:
     as written, by the rules that can judge a statement without the rest of the estate.
     """
     statement_level = ctx.estate.statement_level
-    for view in ctx.apis if statement_level else ctx.llm_apis:
+    for view in ctx.apis if statement_level else ctx.judged_gateway_apis:
         label = api_label(view) if view.verdict.is_llm else f"policy '{view.api.display_name or view.api.name}'"
         for ep in view.effective:
             nodes = tuple(n for section in ep.sections.values() for n in section)
@@ -231,11 +231,11 @@ class MetricSite:
         return dimensions(self.metric, self.inbound)
 
 
-def metric_sites(ctx: AuditContext) -> Iterator[MetricSite]:
-    """Every token metric of every LLM API, context by context: the walk TM002, TM003, TM005 and TM010 share. A
-    metric an API reaches in several contexts comes once per context; a rule that reports it once per API keys
-    what it reported by `id(site.view)` and the node."""
-    for view in ctx.llm_apis:
+def metric_sites(views: Iterable[ApiView]) -> Iterator[MetricSite]:
+    """Every token metric of these LLM APIs (usually `ctx.judged_gateway_apis`), context by context: the walk
+    TM002, TM003, TM005 and TM010 share. A metric an API reaches in several contexts comes once per context; a
+    rule that reports it once per API keys what it reported by `id(site.view)` and the node."""
+    for view in views:
         for ep in view.effective:
             for metric, _path in token_metrics(ep.inbound):
                 yield MetricSite(view, ep.inbound, metric)

@@ -33,12 +33,17 @@ RULE = Rule(
     references=(_refs.SET_HEADER, _refs.AOAI_MONITORING, _refs.EXPRESSIONS),
     requires=frozenset({CARRIES_POLICIES}),
     chain_link="header",
+    notes=(
+        "Judged by the attribution model (docs/attribution.md): evaluated on LLM APIs whose spend is meant to be "
+        "attributed at a gateway. Not fired on an LLM API of an APIM service or workspace that is one team (owner "
+        "tag or cost-centre map entry) in front of accounts that team owns: that spend is attributed by resource."
+    ),
 )
 
 
 def check(ctx: AuditContext):
     patterns = ctx.settings.attribution_headers
-    for view in ctx.llm_apis:
+    for view in ctx.judged_gateway_apis:
         missing = [ep for ep in view.effective if not forwarded_attribution_headers(ep.sections, patterns)]
         for group in group_failures(view, missing):
             yield group.finding(

@@ -39,7 +39,7 @@ RULE = Rule(
 
 
 def check(ctx: AuditContext):
-    for view in ctx.llm_apis:
+    for view in ctx.judged_llm_apis:
         if view.api.subscription_required is not False:
             continue
         anonymous = [ep for ep in view.effective if not caller_identity_checks(ep.inbound)]

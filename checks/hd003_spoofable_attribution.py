@@ -59,7 +59,7 @@ def _overridden(header: str, inbound: tuple, stop) -> bool:
 
 def check(ctx: AuditContext):
     patterns = ctx.settings.attribution_headers
-    for view in ctx.llm_apis:
+    for view in ctx.judged_llm_apis:
         reported: set[tuple[int, str]] = set()
         for ep in view.effective:
             inbound = ep.inbound

@@ -41,11 +41,16 @@ RULE = Rule(
     references=(_refs.LLM_EMIT_TOKEN_METRIC, _refs.AOAI_EMIT_TOKEN_METRIC, _refs.POLICIES_HOWTO),
     requires=frozenset({CARRIES_POLICIES}),
     chain_link="dimension",
+    notes=(
+        "Judged by the attribution model (docs/attribution.md): evaluated on LLM APIs whose spend is meant to be "
+        "attributed at a gateway. Not fired on an LLM API of an APIM service or workspace that is one team (owner "
+        "tag or cost-centre map entry) in front of accounts that team owns: that spend is attributed by resource."
+    ),
 )
 
 
 def check(ctx: AuditContext):
-    for view in ctx.llm_apis:
+    for view in ctx.judged_gateway_apis:
         missing = [ep for ep in view.effective if not token_metrics(ep.inbound)]
         for group in group_failures(view, missing):
             misplaced = [

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from aoai_audit.analysis import consumer_dimensions
+from aoai_audit.attribution import TEAM_GATEWAY
 from aoai_audit.context import AuditContext
 from aoai_audit.estate import CARRIES_POLICIES
 from aoai_audit.findings import Severity
@@ -35,12 +36,22 @@ RULE = Rule(
     references=(_refs.LLM_EMIT_TOKEN_METRIC, _refs.EXPRESSIONS),
     requires=frozenset({CARRIES_POLICIES}),
     chain_link="dimension",
+    notes=(
+        "Judged by the attribution model (docs/attribution.md). Satisfied where the APIM service or workspace is "
+        "itself one team (an owner tag or a cost-centre map entry on it): every data point carries the default "
+        "Service ID and Service Name dimensions (llm-emit-token-metric policy reference, 'Limits for custom "
+        "metrics'), and a workspace's APIs are its own, so the instance or workspace is the consumer. Not fired on "
+        "LLM APIs of a team's gateway in front of accounts that team owns: that spend is attributed by resource."
+    ),
 )
 
 
 def check(ctx: AuditContext):
     seen: set[tuple[int, int]] = set()  # (API, metric): each metric once per API
-    for site in metric_sites(ctx):
+    teams = {v.resource for v in ctx.judged_gateway_apis if ctx.attribution.role(v.resource) == TEAM_GATEWAY}
+    # the service or workspace is the team: the default Service ID / Service Name dimensions (every data point
+    # carries them) name it. https://learn.microsoft.com/en-us/azure/api-management/llm-emit-token-metric-policy
+    for site in metric_sites(view for view in ctx.judged_gateway_apis if view.resource not in teams):
         view, metric = site.view, site.metric
         if (id(view), id(metric)) in seen:
             continue

@@ -38,7 +38,7 @@ RULE = Rule(
 
 def check(ctx: AuditContext):
     reported: set[tuple[int, int, str]] = set()  # (API, dimension, header): each once per API
-    for site in metric_sites(ctx):
+    for site in metric_sites(ctx.judged_gateway_apis):
         view = site.view
         set_by_gateway = headers_set_by_policy(site.inbound, site.metric)
         for dim in site.dimensions:

@@ -68,7 +68,7 @@ def check(ctx: AuditContext):
     spellings: dict[str, dict[str, set[str]]] = defaultdict(lambda: defaultdict(set))  # norm -> name -> APIs
     by_source: dict[str, dict[str, set[str]]] = defaultdict(lambda: defaultdict(set))  # source -> name -> APIs
     first_location = None
-    for site in metric_sites(ctx):
+    for site in metric_sites(ctx.judged_gateway_apis):
         label = site.view.api.name
         first_location = first_location or site.metric.origin
         namespaces[site.metric.get("namespace") or DEFAULT_NAMESPACE].add(label)

@@ -51,7 +51,7 @@ def _own_metric(step, fragments: FragmentResolver):
 
 
 def check(ctx: AuditContext):
-    for view in ctx.llm_apis:
+    for view in ctx.judged_gateway_apis:
         fragments = FragmentResolver(view.service.fragments, view.api.workspace)
         reported: set[tuple[str, str]] = set()
         for ep in view.effective:

@@ -48,7 +48,7 @@ def _covers_all_branches(choose: PolicyNode) -> bool:
 
 
 def check(ctx: AuditContext):
-    for view in ctx.llm_apis:
+    for view in ctx.judged_gateway_apis:
         name = view.api.display_name or view.api.name
         seen: set[int] = set()
         for ep in view.effective:

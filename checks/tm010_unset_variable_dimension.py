@@ -46,7 +46,7 @@ RULE = Rule(
 
 def check(ctx: AuditContext):
     reported: set[tuple[int, int, str]] = set()  # (API, dimension, variable): each once per API
-    for site in metric_sites(ctx):
+    for site in metric_sites(ctx.judged_gateway_apis):
         view = site.view
         assigned = assignments_before(site.inbound, site.metric)
         for dim in site.dimensions:

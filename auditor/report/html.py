@@ -170,7 +170,7 @@ def _tokens_label(n: int) -> str:
 
 
 CHART_SERIES = (("bar-attr", "attributed to a team"), ("bar-unknown", "unknown bucket (no team)"),
-                ("bar-unmetered", "not seen by the gateway (platform − gateway)"))
+                ("bar-unmetered", "not metered by the gateway (platform − gateway)"))
 
 
 def _chart(split: list[tuple[dt.date, int, int, int]], width: int = 720, height: int = 180) -> dict[str, Any] | None:
@@ -228,7 +228,7 @@ def _usage_view(usage: dict[str, Any] | None, summary: UsageSummary | None,
     }
 
 
-def _headline(usage: dict[str, Any] | None) -> dict[str, Any] | None:
+def _headline(usage: dict[str, Any] | None, by_path: dict[str, Any] | None = None) -> dict[str, Any] | None:
     """The first screen's money: what went to no team, as shares of tokens and of money, each with its base.
 
     Formats the usage block as auditor/usage/summary.py writes it (its `share`, `money_share` and `share_of`),
@@ -238,6 +238,11 @@ def _headline(usage: dict[str, Any] | None) -> dict[str, Any] | None:
     cur = usage["currency"]
     base = usage["platform"] or usage["gateway"]
     unknown = usage["unknown"]
+    if by_path:  # the attribution model's two not-attributable buckets: what really went to no team
+        nt = by_path["went_to_no_team"]
+        unknown = {"tokens": nt["tokens"], "money": nt["money"],
+                   "share": nt["tokens"] / by_path["total"]["tokens"] if by_path["total"]["tokens"] else 0.0,
+                   "money_share": nt["money"] / by_path["total"]["money"] if by_path["total"]["money"] else 0.0}
     share_of, token_share, money_share = usage["share_of"], unknown["share"], unknown["money_share"]
     low, high = unknown.get("money_low"), unknown.get("money_high")
     billed = usage.get("billed")
@@ -367,7 +372,7 @@ def build_model(result: AuditResult, registry: Registry, previous: dict[str, Any
         "changes": _changes(previous, doc),
         "ranked": ranked,
         "top_gaps": priced[:3],
-        "headline": _headline(doc.get("usage")),
+        "headline": _headline(doc.get("usage"), (doc.get("attribution") or {}).get("money")),
         "no_usage": NO_USAGE,
         "not_evaluated": _not_evaluated(doc, rules_by_id),
         "services": sorted({a["service"] for a in doc["apis"]}),

@@ -7,6 +7,7 @@ import os
 from typing import Any
 
 from .. import __version__
+from ..attribution.summary import attribution_dict
 from ..docs import rule_markdown
 from ..engine import AuditResult
 from ..findings import Finding
@@ -102,6 +103,13 @@ def _invocation(result: AuditResult, index: dict[str, int]) -> dict:
     return out
 
 
+def _attribution(result: AuditResult) -> dict:
+    """The architecture and money by path as run properties (SARIF 2.1.0 §3.8 property bags)."""
+    doc = attribution_dict(result.ctx)
+    return {"architecture": doc["architecture"], "implication": doc["implication"], "parts": doc["parts"],
+            "moneyByPath": doc["money"]}
+
+
 def render_sarif(result: AuditResult, registry: Registry) -> str:
     rules = list(result.rules)
     for f in result.findings:  # a rule that only a plugin knows, or one crashed in loading
@@ -128,6 +136,7 @@ def render_sarif(result: AuditResult, registry: Registry) -> str:
         "columnKind": "unicodeCodePoints",
         "properties": {
             "notEvaluated": [{"ruleId": n.rule.id, "reason": n.reason} for n in result.not_evaluated],
+            "attribution": _attribution(result),
         },
     }
     doc = {"$schema": "https://json.schemastore.org/sarif-2.1.0.json", "version": "2.1.0", "runs": [run]}

@@ -13,7 +13,8 @@ How a gateway call is priced (stated in the report, `basis`):
    calls were served by in the LLM log that day (exact), else the served mix of the account(s) the API's
    backend names, from the platform metrics that day (else over the window), else the whole platform's
    mix. From a platform mix the figure is a point estimate with a range: every token at the cheapest
-   model that mix holds, to every token at the dearest.
+   model that mix holds, to every token at the dearest. Batch deployments never enter a mix: they serve
+   batch jobs at batch rates, not the live calls a gateway meters.
 Every allocation lands on a line (day × bucket × consumer × account × deployment × model): the reconciled
 figures the totals, the HTML, the JSON and the FOCUS export read. Per account, day and deployment:
 unmetered = platform − gateway when positive; the rest is over-metered (KQ003), so
@@ -30,7 +31,7 @@ from decimal import Decimal
 from ..estate import Estate
 from .costcentres import CostCentreMap
 from .model import LLM_LOG_SOURCE, UNKNOWN_VALUES, UsageData, UsageRow
-from .prices import PriceTable
+from .prices import BATCH_TYPES, PriceTable
 from .reconcile import reconcile
 from .served import Mix, Pricer, Served, price_range, served_key
 from .tally import (
@@ -88,6 +89,8 @@ class _Scorer:
             acc[1] += row.output_tokens
             acc[2] += row.total_tokens if not (row.input_tokens or row.output_tokens) else 0
             acc[3] += row.cached_input_tokens
+            if served.dtype in BATCH_TYPES:
+                continue  # batch jobs are not live calls: their models never price a gateway row (skus.py)
             self.day_mix[(row.day, served.account.lower())].add(served, row.input_tokens, row.output_tokens)
             self.window_mix[served.account.lower()].add(served, row.input_tokens, row.output_tokens)
 
