@@ -207,9 +207,10 @@ def parse_meter(name: str) -> tuple[str, str, str, str, bool] | None:
         return None
     if "batch" in parts:  # "gpt 4.1 Batch Inp glbl" (global batch), "... Batch Outp Data Zone" (data zone batch)
         parts.remove("batch")
-        dtype = {"global": "batch", "datazone": "datazone-batch"}.get(dtype)
-        if dtype is None:
+        batch = {"global": "batch", "datazone": "datazone-batch"}.get(dtype)
+        if batch is None:
             return None  # no regional batch deployment type exists: not a price this build can place
+        dtype = batch
     version = ""
     if len(parts) > 1 and re.fullmatch(r"\d{4}", parts[-1]):
         version = parts.pop()
