@@ -299,7 +299,7 @@ def run_audit(
     findings = list({f.fingerprint: f for f in findings}.values())
     known = frozenset(r.id for r in registry.rules) | frozenset(registry.failed)
     findings, warnings = apply_suppressions(findings, ctx, baseline, known)
-    findings = price_findings(findings, ctx)
+    findings = price_findings(findings, ctx, registry)
     findings.sort(key=rank_key)
     return AuditResult(
         ctx=ctx,

@@ -6,7 +6,7 @@ from aoai_audit.context import AuditContext
 from aoai_audit.estate import CARRIES_DIAGNOSTIC_SETTINGS, CARRIES_LOGGING
 from aoai_audit.findings import Severity
 from aoai_audit.gaps import unknown_for
-from aoai_audit.rules import Part, Rule
+from aoai_audit.rules import LOSS_NONE, RISK_THROUGH, Part, Rule, Stake
 
 from . import _refs
 from ._diagnostics import describe, sends_category, settings_on
@@ -16,6 +16,7 @@ RULE = Rule(
     id="DG002",
     title="Gateway and LLM logs not sent to Log Analytics",
     severity=Severity.HIGH,
+    stake=Stake(LOSS_NONE, RISK_THROUGH),
     rationale=(
         "`ApiManagementGatewayLlmLog` holds tokens per request and `ApiManagementGatewayLogs` holds who made it "
         "(API, product, subscription); joined on `CorrelationId` they are the per-call record of who spent "

@@ -8,7 +8,7 @@ from aoai_audit.analysis import assignments_before
 from aoai_audit.context import AuditContext
 from aoai_audit.estate import CARRIES_POLICIES
 from aoai_audit.findings import Severity
-from aoai_audit.rules import Rule
+from aoai_audit.rules import LOSS_UNKNOWN, Rule, Stake
 
 from . import _refs
 from ._support import element_evidence, metric_sites
@@ -22,6 +22,7 @@ RULE = Rule(
     id="TM010",
     title="Dimension reads a variable that is never set",
     severity=Severity.HIGH,
+    stake=Stake(LOSS_UNKNOWN),
     rationale=(
         "`context.Variables[\"x\"]` or `GetValueOrDefault(\"x\")` in a dimension value is empty (or the default) "
         "when no `set-variable` ran before it, typically after a rename or when the setting policy lives in a "
