@@ -12,7 +12,7 @@ import pytest
 
 from aoai_audit.docs import rule_markdown
 from aoai_audit.findings import Severity
-from aoai_audit.report.html import chain, chains
+from aoai_audit.report.chain import chain, chains
 from aoai_audit.rules import CHAIN_LINKS, Rule
 from conftest import ROOT
 
