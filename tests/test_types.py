@@ -14,7 +14,7 @@ import pytest
 
 from conftest import ROOT
 
-SOURCES_LEFT = 45  # mypy errors still in auditor/sources/ (the readers' untyped SDK and JSON plumbing), after main's merge
+SOURCES_LEFT = 47  # mypy errors still in auditor/sources/ (the readers' untyped SDK and JSON plumbing), after main's merge
 ERROR = re.compile(r"^(?P<path>[^:\s]+\.py):\d+: error: ", re.M)
 
 
