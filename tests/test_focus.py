@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import json
 import re
 import subprocess
 import sys
@@ -87,7 +88,11 @@ def test_rows_add_up_to_the_platform_total_with_the_unknown_and_unmetered_rows_o
         assert {r["x_CostCentre"] for r in mine} == {consumer.cost_centre or ""}
     # tokens without a price: cost 0, said so, never a guessed price
     unpriced = [r for r in rows if r["x_Priced"] == "false"]
-    assert unpriced and all(Decimal(r["BilledCost"]) == 0 and "not priced" in r["ChargeDescription"] for r in unpriced)
+    assert unpriced and all(Decimal(r["BilledCost"]) == 0 and r["ChargeDescription"].startswith("NOT PRICED")
+                            and Decimal(r["x_UnpricedTokens"]) == Decimal(r["x_Tokens"]) > 0
+                            and json.loads(r["Tags"])["aoai-audit/priced"] == "false" for r in unpriced)
+    # and no priced row claims unpriced tokens: a reader filtering on x_UnpricedTokens finds exactly these
+    assert all(Decimal(r["x_UnpricedTokens"]) == 0 for r in rows if r["x_Priced"] == "true")
 
 
 def test_one_row_per_day_team_account_model(example):
@@ -129,3 +134,37 @@ def test_without_usage_the_export_is_refused_in_one_line():
                            "--format", "focus"], cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert proc.returncode == 2 and proc.stdout == ""
     assert proc.stderr.strip().count("\n") == 0 and "--usage FILE" in proc.stderr
+
+
+ARM_ACCOUNT = re.compile(r"^/subscriptions/([^/]+)/resourceGroups/[^/]+/providers/Microsoft\.CognitiveServices/accounts/"
+                         r"([^/]+)$", re.I)
+
+
+def test_resource_id_is_the_full_arm_id_and_sub_account_the_subscription(example):
+    """ResourceId joins with Microsoft's own FOCUS cost export only as the account's full ARM id: the example's estate
+    is an APIOps extract without accounts, so the ids come from the platform metrics' metric ids."""
+    rows = example[2]
+    with_account = [r for r in rows if r["ResourceName"]]
+    assert with_account
+    for r in with_account:
+        m = ARM_ACCOUNT.match(r["ResourceId"])
+        assert m and m.group(2) == r["ResourceName"], r["ResourceId"]
+        assert r["SubAccountId"] == f"/subscriptions/{m.group(1)}"
+    assert all(r["ResourceId"] == r["SubAccountId"] == "" for r in rows if not r["ResourceName"])
+
+
+def test_an_account_no_input_identifies_gets_a_null_resource_id_never_a_bare_name(registry, tmp_path):
+    policy = tmp_path / "chat.xml"
+    policy.write_text('<policies><inbound><base /><llm-emit-token-metric namespace="u"><dimension name="Team" '
+                      'value="@(context.Request.Headers.GetValueOrDefault(&quot;x-team&quot;, &quot;&quot;))" />'
+                      "</llm-emit-token-metric></inbound></policies>")
+    day = dt.date(2026, 11, 1)
+    common = {"model": "gpt-4o", "model_version": "2024-08-06", "deployment": "gpt-4o", "deployment_type": "global",
+              "region": "eastus", "account": "acc"}
+    rows = (UsageRow(day, dimension="Team", consumer="a", input_tokens=800, output_tokens=200, **common),
+            UsageRow(day, source=PLATFORM, input_tokens=1_000, output_tokens=250, **common))
+    estate = replace(load_paths([str(policy)]), usage=UsageData(rows=rows, window=(day, day), origin="test"))
+    out = list(csv.DictReader(io.StringIO(render_focus(run_audit(estate, registry, Settings(llm_include=("*",))),
+                                                       registry))))
+    assert {r["ResourceName"] for r in out} == {"acc"}
+    assert {(r["ResourceId"], r["SubAccountId"]) for r in out} == {("", "")}

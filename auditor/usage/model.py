@@ -63,6 +63,16 @@ class DeploymentInfo:
     model: str = ""
     model_version: str = ""
     sku: str = ""
+    resource_id: str = ""  # the deployment's ARM id, when the list gave one
+
+
+@dataclass(frozen=True, slots=True)
+class AccountRef:
+    """An account's ARM id as a usage file gives it (a metrics body's metric ids, a deployments list's ids): what
+    the FOCUS export's ResourceId needs when the estate does not hold the account (an APIOps extract)."""
+
+    name: str
+    resource_id: str
 
 
 @dataclass(frozen=True)
@@ -74,6 +84,7 @@ class UsageData:
     notes: tuple[str, ...] = ()
     billed: tuple[BilledCost, ...] = ()  # empty: not read (no Cost Management access, or offline)
     deployments: tuple[DeploymentInfo, ...] = ()  # from an exported deployments list, for estates without accounts
+    accounts: tuple[AccountRef, ...] = ()  # account ids the usage files name
 
     def merge(self, other: UsageData) -> UsageData:
         windows = [w for w in (self.window, other.window) if w]
@@ -86,6 +97,7 @@ class UsageData:
             self.notes + other.notes,
             self.billed + other.billed,
             self.deployments + other.deployments,
+            tuple(dict.fromkeys(self.accounts + other.accounts)),
         )
 
     @property
