@@ -83,6 +83,8 @@ def render_markdown(result: AuditResult, registry: Registry) -> str:
             lines += [f"| went to no team (shared and unmetered + no owner) | {nt['tokens']:,} | {cur} {nt['money']:,.2f} |",
                       f"| **total** | {total['tokens']:,} | {cur} {total['money']:,.2f} |", ""]
         lines += _statement(doc["usage"]["statement"])
+        lines += [f"<sub>Usage note: {md_text(n)}.</sub>  " for n in doc["usage"]["notes"]] + (
+            [""] if doc["usage"]["notes"] else [])
     else:
         lines += [f"<sub>{md_text(NO_USAGE[0].upper() + NO_USAGE[1:])}.</sub>", ""]
     for c in doc["crashed_checks"]:

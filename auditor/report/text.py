@@ -63,6 +63,8 @@ def render_text(result: AuditResult, registry: Registry, color: bool = False, wi
             con.print(f"  money per team, down to the total ({_safe(st['total_of'])}):")
             for name, how, tokens, money in statement_cells(st):
                 con.print(f"    {_safe(name)}: {_safe(money)}, {tokens} tokens" + (f" · {_safe(how)}" if how else ""))
+        for note in result.ctx.usage.notes:
+            con.print(f"  usage note: {_safe(note)}", style="dim")
     else:
         con.print("  " + _safe(NO_USAGE))
     counts = {s: 0 for s in ("high", "medium", "low")}

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 
 from ..gaps import CollectionGap
@@ -99,6 +99,15 @@ class UsageData:
             self.deployments + other.deployments,
             tuple(dict.fromkeys(self.accounts + other.accounts)),
         )
+
+    def within(self, start: dt.date, end: dt.date) -> UsageData:
+        """The rows from `start` to `end` (inclusive) with the window set to it; a note counts the rows that fell
+        outside, so a report never states other days' money as the window's."""
+        kept = tuple(r for r in self.rows if start <= r.day <= end)
+        dropped = len(self.rows) - len(kept)
+        note = (f"{dropped:,} usage row(s) outside the window {start} to {end} were left out "
+                f"(the files hold {self.window[0]} to {self.window[1]})") if dropped and self.window else ""
+        return replace(self, rows=kept, window=(start, end), notes=self.notes + ((note,) if note else ()))
 
     @property
     def gateway(self) -> tuple[UsageRow, ...]:
