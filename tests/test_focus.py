@@ -28,6 +28,7 @@ from test_usage import example_result
 # Every column id FOCUS 1.2 defines (FOCUS_Spec tag v1.2, specification/columns/*.md "Column ID"): a column of the
 # export is one of these or a custom x_ column (specification/supported_features/custom_columns.md).
 FOCUS_12 = frozenset(["AvailabilityZone", "BilledCost", "BillingAccountId", "BillingAccountName", "BillingAccountType", "BillingCurrency", "BillingPeriodEnd", "BillingPeriodStart", "CapacityReservationId", "CapacityReservationStatus", "ChargeCategory", "ChargeClass", "ChargeDescription", "ChargeFrequency", "ChargePeriodEnd", "ChargePeriodStart", "CommitmentDiscountCategory", "CommitmentDiscountId", "CommitmentDiscountName", "CommitmentDiscountQuantity", "CommitmentDiscountStatus", "CommitmentDiscountType", "CommitmentDiscountUnit", "ConsumedQuantity", "ConsumedUnit", "ContractedCost", "ContractedUnitPrice", "EffectiveCost", "InvoiceId", "InvoiceIssuerName", "ListCost", "ListUnitPrice", "PricingCategory", "PricingCurrency", "PricingCurrencyContractedUnitPrice", "PricingCurrencyEffectiveCost", "PricingCurrencyListUnitPrice", "PricingQuantity", "PricingUnit", "ProviderName", "PublisherName", "RegionId", "RegionName", "ResourceId", "ResourceName", "ResourceType", "ServiceCategory", "ServiceName", "ServiceSubcategory", "SkuId", "SkuMeter", "SkuPriceDetails", "SkuPriceId", "SubAccountId", "SubAccountName", "SubAccountType", "Tags"])
+PLAIN_DECIMAL = re.compile(r"^-?\d+\.\d+$")  # no exponent, no thousands separator, no '+'
 UTC = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$")  # attributes/datetime_format.md
 
 
@@ -63,6 +64,8 @@ def test_columns_are_focus_12_ids_or_custom_and_mandatory_ones_are_filled(exampl
             assert row["ConsumedUnit"] == row["PricingUnit"] == "Tokens" and row["SkuId"] and row["SkuPriceId"]
             assert Decimal(row["ConsumedQuantity"]) == Decimal(row["PricingQuantity"]) > 0
         assert row["BilledCost"] == row["EffectiveCost"] == row["ListCost"] == row["ContractedCost"]
+        for col in ("BilledCost", "ConsumedQuantity", "PricingQuantity", "x_Tokens", "x_UnpricedTokens"):
+            assert row[col] == "" or PLAIN_DECIMAL.match(row[col]), (col, row[col])  # attributes/numeric_format.md
 
 
 def test_rows_add_up_to_the_platform_total_with_the_unknown_and_unmetered_rows_of_their_own(example):
@@ -149,8 +152,17 @@ def test_resource_id_is_the_full_arm_id_and_sub_account_the_subscription(example
     for r in with_account:
         m = ARM_ACCOUNT.match(r["ResourceId"])
         assert m and m.group(2) == r["ResourceName"], r["ResourceId"]
-        assert r["SubAccountId"] == f"/subscriptions/{m.group(1)}"
+        assert r["SubAccountId"] == f"/subscriptions/{m.group(1)}" and r["SubAccountName"] == m.group(1)
+        assert r["ResourceName"] == r["x_Account"] and r["ResourceType"]
     assert all(r["ResourceId"] == r["SubAccountId"] == "" for r in rows if not r["ResourceName"])
+
+
+def test_focus_12_nullability_the_validator_does_not_know(example):
+    """FOCUS 1.2 (FOCUS_Spec tag v1.2, specification/columns/{resourcename,resourcetype,subaccountname}.md):
+    ResourceName and ResourceType are null exactly when ResourceId is; SubAccountName exactly when SubAccountId is."""
+    for r in example[2]:
+        assert bool(r["ResourceName"]) == bool(r["ResourceType"]) == bool(r["ResourceId"]), r
+        assert bool(r["SubAccountName"]) == bool(r["SubAccountId"]), r
 
 
 def test_an_account_no_input_identifies_gets_a_null_resource_id_never_a_bare_name(registry, tmp_path):
@@ -166,5 +178,5 @@ def test_an_account_no_input_identifies_gets_a_null_resource_id_never_a_bare_nam
     estate = replace(load_paths([str(policy)]), usage=UsageData(rows=rows, window=(day, day), origin="test"))
     out = list(csv.DictReader(io.StringIO(render_focus(run_audit(estate, registry, Settings(llm_include=("*",))),
                                                        registry))))
-    assert {r["ResourceName"] for r in out} == {"acc"}
-    assert {(r["ResourceId"], r["SubAccountId"]) for r in out} == {("", "")}
+    assert {r["x_Account"] for r in out} == {"acc"}
+    assert {(r["ResourceId"], r["ResourceName"], r["ResourceType"], r["SubAccountId"]) for r in out} == {("", "", "", "")}

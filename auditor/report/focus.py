@@ -44,7 +44,7 @@ COLUMNS = (
     "ServiceCategory", "ServiceName", "ServiceSubcategory", "SkuId", "SkuMeter", "SkuPriceId", "SubAccountId",
     "SubAccountName", "Tags",
     "x_Bucket", "x_Tokens", "x_Consumer", "x_ConsumerDimension", "x_CostCentre", "x_Owner", "x_Model", "x_ModelVersion",
-    "x_Deployment", "x_Apis", "x_Priced", "x_PricingBasis", "x_PriceSource", "x_FocusVersion",
+    "x_Account", "x_Deployment", "x_Apis", "x_Priced", "x_PricingBasis", "x_PriceSource", "x_FocusVersion",
     "x_AttributionPath", "x_AttributedBy", "x_Line", "x_LineName", "x_UnpricedTokens",
 )
 MANDATORY = (  # FOCUS 1.2, Feature level "Mandatory"
@@ -167,15 +167,17 @@ def focus_rows(result: AuditResult) -> list[dict[str, str]]:
             "InvoiceIssuerName": "Microsoft", "ListCost": cost, "ListUnitPrice": "", "PricingCategory": "",
             "PricingQuantity": _number(tokens) if usage_row else "", "PricingUnit": TOKENS_UNIT if usage_row else "",
             "ProviderName": "Microsoft", "PublisherName": "Microsoft",
-            "RegionId": region, "RegionName": region, "ResourceId": rid, "ResourceName": account,
-            "ResourceType": "Azure OpenAI account" if account else "",
+            "RegionId": region, "RegionName": region, "ResourceId": rid, "ResourceName": account if rid else "",
+            "ResourceType": "Azure OpenAI account" if rid else "",  # resourcetype.md: null exactly when ResourceId is
             "ServiceCategory": "AI and Machine Learning", "ServiceName": "Azure OpenAI",
             "ServiceSubcategory": "Generative AI", "SkuId": sku if usage_row else "", "SkuMeter": model, "SkuPriceId": sku_price if usage_row else "",
-            "SubAccountId": subscription, "SubAccountName": "",
+            # subaccountname.md: not null when SubAccountId is not; no input carries the subscription's display
+            # name, so it is the subscription's id (docs/focus.md)
+            "SubAccountId": subscription, "SubAccountName": subscription.rsplit("/", 1)[-1],
             "Tags": json.dumps(tags, ensure_ascii=False, sort_keys=True),
             "x_Bucket": bucket, "x_Tokens": _number(tokens), "x_Consumer": consumer, "x_ConsumerDimension": dimension,
             "x_CostCentre": cost_centre, "x_Owner": row.owner, "x_Model": model, "x_ModelVersion": row.model_version,
-            "x_Deployment": row.deployment, "x_Apis": ", ".join(row.apis),
+            "x_Account": account, "x_Deployment": row.deployment, "x_Apis": ", ".join(row.apis),
             "x_Priced": "true" if priced else "false",
             "x_PricingBasis": "; ".join(row.bases),
             "x_PriceSource": usage.price_source, "x_FocusVersion": FOCUS_VERSION,
