@@ -31,6 +31,7 @@ LABELS = {UNKNOWN_LINE: "unknown bucket (metered, no team)", PASSED: "passed the
           NEVER: "never reached the gateway", OVER: "over-metered by the gateway (taken back)"}
 NO_TEAM_KINDS = (UNKNOWN_LINE, PASSED, NEVER)
 ZERO = Decimal(0)
+NO_CENTS = Decimal("0.00")
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,6 +125,7 @@ def statement(summary: UsageSummary, model: AttributionModel) -> Statement:
                            tuple(sorted(g["apis"])), tuple(sorted(g["accounts"])), tuple(sorted(g["models"])))
              for (kind, name, dimension), g in groups.items()]
     present = {ln.kind for ln in lines}
-    lines += [StatementLine(kind, LABELS[kind]) for kind in (UNKNOWN_LINE, PASSED, NEVER, OVER) if kind not in present]
+    lines += [StatementLine(kind, LABELS[kind], money=NO_CENTS) for kind in (UNKNOWN_LINE, PASSED, NEVER, OVER)
+              if kind not in present]
     lines.sort(key=lambda ln: (KINDS.index(ln.kind), -ln.tokens if ln.kind == TEAM else 0, ln.name, ln.dimension))
     return Statement(summary.currency, summary.base_label, tuple(lines))
