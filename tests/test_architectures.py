@@ -197,3 +197,30 @@ def test_the_workspaces_estate_as_an_apiops_extract_gives_the_same_verdict_and_m
     assert {b["bucket"]: (b["tokens"], f"{b['money']:.2f}") for b in doc["attribution"]["money"]["buckets"]} == buckets
     owners = {g["workspace"]: g["owner"] for g in doc["attribution"]["gateways"]}
     assert owners == {"ws-alpha": "CC-ALPHA", "ws-beta": "CC-BETA"}
+
+
+# the money statement's no-team lines where the architecture decides them (tokens, USD)
+STATEMENT = {
+    "shared-apim-no-metric": {"passed-gateway-unmetered": (12 * M, "2.70"), "never-reached-gateway": (0, "0.00")},
+    "shared-apim-metric": {"passed-gateway-unmetered": (0, "0.00"), "never-reached-gateway": (1_500_000, "0.45")},
+}
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_the_money_statement_adds_up_and_splits_what_went_to_no_team_by_where_it_was_lost(name):
+    doc = json.loads(scan(ARCH / name)[1])
+    st, money = doc["usage"]["statement"], doc["attribution"]["money"]
+    lines = st["lines"]
+    assert [ln["line"] for ln in lines if ln["line"] != "team"] == [
+        "unknown", "passed-gateway-unmetered", "never-reached-gateway", "over-metered"]
+    total = (sum(ln["tokens"] for ln in lines), sum(Decimal(ln["money"]) for ln in lines))
+    assert total == (st["total"]["tokens"], Decimal(st["total"]["money"])) == (PLATFORM[name][0], Decimal(PLATFORM[name][1]))
+    # what went to no team is the same figure the money by path states: the statement only says where it was lost
+    assert (st["went_to_no_team"]["tokens"], Decimal(st["went_to_no_team"]["money"])) == (
+        money["went_to_no_team"]["tokens"], Decimal(money["went_to_no_team"]["money_exact"]))
+    # an isolated resource's spend is its owner's line, never a line of no team
+    teams = sum(ln["tokens"] for ln in lines if ln["line"] == "team")
+    assert teams == CASES[name][3][AT][0] + CASES[name][3][BY][0]
+    for line, (tokens, usd) in STATEMENT.get(name, {}).items():
+        (ln,) = [x for x in lines if x["line"] == line]
+        assert (ln["tokens"], ln["money"]) == (tokens, usd), (name, ln)
