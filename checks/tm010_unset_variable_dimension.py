@@ -14,7 +14,7 @@ from . import _refs
 from ._support import element_evidence
 
 _VAR = re.compile(
-    r"Variables\s*\.\s*(?:GetValueOrDefault|TryGetValue|ContainsKey)\s*(?:<[^>()]*>)?\s*\(\s*\"([^\"]+)\"|"
+    r"Variables\s*\.\s*(?:GetValueOrDefault|TryGetValue|ContainsKey)\s*(?:<[^<>()]{0,200}>\s*)?\(\s*\"([^\"]+)\"|"
     r"Variables\s*\[\s*\"([^\"]+)\"\s*\]"
 )
 

@@ -114,6 +114,9 @@ class FakeARM:
                     self.close_connection = True
                     self.connection.close()
                     return
+                if isinstance(payload, tuple) and payload[0] == "HUGE":  # ("HUGE", bytes): a list page, streamed
+                    self._huge(status, headers, payload[1])
+                    return
                 if isinstance(payload, (dict, list)):
                     data = json.dumps(payload).encode()
                     headers.setdefault("Content-Type", "application/json; charset=utf-8")
@@ -127,6 +130,27 @@ class FakeARM:
                 self.send_header("Content-Length", str(len(data)))
                 self.end_headers()
                 self.wfile.write(data)
+
+            def _huge(self, status, headers, size):
+                """A valid JSON page of `size` bytes, written in chunks (never held whole), until the client
+                stops reading."""
+                head, tail = b'{"value": [], "padding": "', b'"}'
+                self.send_response(status)
+                for k, v in headers.items():
+                    self.send_header(k, v)
+                self.send_header("Content-Type", "application/json; charset=utf-8")
+                self.send_header("Content-Length", str(size))
+                self.end_headers()
+                chunk = b"a" * (1 << 20)
+                left = size - len(head) - len(tail)
+                try:
+                    self.wfile.write(head)
+                    while left > 0:
+                        self.wfile.write(chunk[:left])
+                        left -= len(chunk)
+                    self.wfile.write(tail)
+                except OSError:  # the client stopped reading: what a bounded reader does
+                    self.close_connection = True
 
             do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = _handle
 

@@ -107,3 +107,16 @@ def test_usage_naming_an_api_or_account_the_estate_does_not_have_is_a_warning(re
     result = _audit(EXAMPLE, registry, usage=replace(data, rows=(*data.rows, extra)))
     assert any(expected in w for w in result.warnings), result.warnings
     assert not _audit(EXAMPLE, registry).warnings  # the example as shipped names nothing the estate lacks
+
+
+def test_a_snapshot_of_the_estate_and_its_usage_keeps_the_fingerprints(tmp_path):
+    """The usage names the service in the snapshot as it did in the folder: same identity, same fingerprints."""
+    snap = tmp_path / "estate.json"
+    cli = [sys.executable, "-m", "aoai_audit.cli"]
+    subprocess.run([*cli, "collect", str(EXAMPLE), *USAGE_ARGS, "-o", str(snap)], check=True, capture_output=True,
+                   cwd=ROOT, timeout=300)
+    direct, again = (json.loads(subprocess.run([*cli, "scan", *src, "--format", "json"], capture_output=True, text=True,
+                                               cwd=ROOT, timeout=300).stdout)
+                     for src in ([str(EXAMPLE), *USAGE_ARGS], [str(snap)]))
+    assert sorted(f["fingerprint"] for f in again["findings"]) == sorted(f["fingerprint"] for f in direct["findings"])
+    assert again["usage"]["statement"] == direct["usage"]["statement"]

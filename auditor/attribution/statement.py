@@ -10,6 +10,7 @@ figures). Lines, in order:
 - passed the gateway unmetered: tokens an account served beyond what the gateway metered, on an account that an
   LLM API reaches without a token metric in every context (AttributionModel.unmetered_apis_to);
 - never reached the gateway: the same on accounts every gateway path to which is metered (direct callers);
+- unused PTU capacity (only where there is some): reserved PTU-hours no team used, spent but nobody's traffic;
 - over-metered: what the gateway metered above what the accounts served, a negative line taken back.
 """
 
@@ -20,15 +21,15 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from ..usage.ledger import LedgerRow, ledger_rows
-from ..usage.tally import CONSUMER, OVER_METERED, UNKNOWN, UNMETERED, UsageSummary
+from ..usage.tally import CONSUMER, OVER_METERED, PTU_UNUSED, UNKNOWN, UNMETERED, UsageSummary
 from .model import AttributionModel, Owner
-from .money import BY_RESOURCE_BUCKET, classify
+from .money import BY_RESOURCE_BUCKET, UNUSED_BUCKET, classify
 
-TEAM, UNKNOWN_LINE, PASSED, NEVER, OVER = (
-    "team", "unknown", "passed-gateway-unmetered", "never-reached-gateway", "over-metered")
-KINDS = (TEAM, UNKNOWN_LINE, PASSED, NEVER, OVER)
+TEAM, UNKNOWN_LINE, PASSED, NEVER, UNUSED, OVER = (
+    "team", "unknown", "passed-gateway-unmetered", "never-reached-gateway", "ptu-unused", "over-metered")
+KINDS = (TEAM, UNKNOWN_LINE, PASSED, NEVER, UNUSED, OVER)
 LABELS = {UNKNOWN_LINE: "unknown bucket (metered, no team)", PASSED: "passed the gateway unmetered",
-          NEVER: "never reached the gateway", OVER: "over-metered by the gateway (taken back)"}
+          NEVER: "never reached the gateway", UNUSED: UNUSED_BUCKET, OVER: "over-metered by the gateway (taken back)"}
 NO_TEAM_KINDS = (UNKNOWN_LINE, PASSED, NEVER)
 ZERO = Decimal(0)
 NO_CENTS = Decimal("0.00")
@@ -89,6 +90,8 @@ def line_of(row: LedgerRow, model: AttributionModel) -> tuple[str, str, str]:
     """(kind, name, dimension) of the statement line a ledger row belongs to: FOCUS's `x_Line` and every table."""
     if row.bucket == OVER_METERED:
         return OVER, LABELS[OVER], ""
+    if row.bucket == PTU_UNUSED:  # reserved hours nobody used: spent, but no one's traffic went anywhere
+        return UNUSED, LABELS[UNUSED], ""
     if row.bucket == CONSUMER:
         return TEAM, row.consumer, row.dimension
     owner = _owner(row, model)

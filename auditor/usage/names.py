@@ -3,8 +3,8 @@
 A usage row is matched to the estate by its service and API names (and its account): a row that names something
 the estate lacks is priced without its backend and reaches no API, so the report must say so (a warning in every
 format), never let the money move silently. One case is settled rather than warned about: an APIOps folder whose
-service name came only from the folder's own name (no extractor configuration, no --service-name) is renamed to
-the one service the gateway usage names, when the usage's API names are that folder's APIs. The usage's service
+service name came only from the folder's own name (no extractor configuration, no --service-name) takes the one
+service name the gateway usage gives (the same or another), when the usage's API names are that folder's APIs. The usage's service
 name was written by `aoai-audit kql` or read live from the service itself, so it outranks a folder that was copied
 or renamed (issue 26: the same estate under another folder name must give the same money and fingerprints).
 """
@@ -14,9 +14,8 @@ from __future__ import annotations
 from dataclasses import replace
 
 from ..estate import Estate
+from ..estate_identity import FOLDER_NAMED
 from .model import GATEWAY
-
-FOLDER_NAMED = "service name from the folder name"  # sources/apiops_layout.py service_name_for's detail
 
 
 def _shown(names: set[str], limit: int = 5) -> str:
@@ -32,22 +31,23 @@ def adopt_usage_service_name(estate: Estate) -> tuple[Estate, str | None]:
     if estate.usage is None:
         return estate, None
     named = {r.service for r in estate.usage.rows if r.source == GATEWAY and r.service}
-    have = {s.name.lower() for s in estate.services}
-    missing = {n for n in named if n.lower() not in have}
-    folder_sources = [s for s in estate.sources if s.kind == "apiops" and (s.detail or "").startswith(FOLDER_NAMED)]
-    if len(missing) != 1 or len(folder_sources) != 1 or len(estate.services) != 1:
+    # an APIOps folder, or a snapshot of one (sources/snapshot.py keeps the kind as "snapshot of apiops")
+    folder_sources = [s for s in estate.sources if s.kind in ("apiops", "snapshot of apiops")
+                      and (s.detail or "").startswith(FOLDER_NAMED)]
+    if len(named) != 1 or len(folder_sources) != 1 or len(estate.services) != 1:
         return estate, None
-    (usage_name,) = missing
+    (usage_name,) = named
     service = estate.services[0]
     apis = {r.api.lower() for r in estate.usage.rows if r.source == GATEWAY and r.service == usage_name and r.api}
     if not apis or not apis <= {a.name.lower() for a in service.apis}:
         return estate, None
+    # the usage names the service (the same name or another): the folder's name decides nothing, so the estate's
+    # identity is the service name, not the folder's place (estate_identity.py)
     note = (f"service name '{usage_name}' taken from the usage files, which name it and its APIs; the APIOps folder "
             f"is called '{service.name}' (set --service-name or apimServiceName in configuration.extractor.yaml to "
             "name it yourself)")
     sources = tuple(replace(s, detail=note) if s is folder_sources[0] else s for s in estate.sources)
-    usage = replace(estate.usage, notes=(*estate.usage.notes, note))
-    return replace(estate, services=(replace(service, name=usage_name),), sources=sources, usage=usage), note
+    return replace(estate, services=(replace(service, name=usage_name),), sources=sources), note
 
 
 def unmatched_names(estate: Estate, reached_accounts: frozenset[str] = frozenset()) -> list[str]:
