@@ -22,9 +22,11 @@ def _exact(amount: Decimal | None) -> str | None:
 
 
 def _tally(t: Tally | None, u: UsageSummary | None = None, money: Decimal | None = None) -> dict[str, Any] | None:
+    return None if t is None else _figures(t, u, money)
+
+
+def _figures(t: Tally, u: UsageSummary | None = None, money: Decimal | None = None) -> dict[str, Any]:
     """`money`: the figure in cents as the ledger's rows sum it (what every table and the FOCUS file show)."""
-    if t is None:
-        return None
     out: dict[str, Any] = {"tokens": t.tokens, "money": _money(t.money) if money is None else float(money),
                            "unpriced_tokens": t.unpriced_tokens, "money_low": _money(t.low), "money_high": _money(t.high)}
     if u is not None:  # one definition of a share everywhere: of `share_of`, in tokens and in money
@@ -69,7 +71,7 @@ def usage_dict(u: UsageSummary) -> dict[str, Any]:
         "share_of": u.base_label,
         "gateway": _tally(u.gateway, u, total if u.platform is None else gateway),
         "platform": _tally(u.platform, u, total),
-        "unknown": {**_tally(u.unknown, u, rows[(UNKNOWN,)]),
+        "unknown": {**_figures(u.unknown, u, rows[(UNKNOWN,)]),
                     "sources": [{"where": source_label(api, product), "api": api, "product": product, "tokens": n}
                                 for (api, product), n in u.unknown_sources.items()]},
         "unmetered": _tally(u.unmetered, u, rows[(UNMETERED,)]),
@@ -80,7 +82,7 @@ def usage_dict(u: UsageSummary) -> dict[str, Any]:
         "basis": dict(sorted(u.basis.items())),
         "files": list(u.files),
         "consumers": [
-            {"consumer": c.value, "dimension": c.dimension, **_tally(c.tally, u, rows[(CONSUMER, c.dimension, c.value)]),
+            {"consumer": c.value, "dimension": c.dimension, **_figures(c.tally, u, rows[(CONSUMER, c.dimension, c.value)]),
              "cost_centre": c.cost_centre,
              "owner": c.owner, "apis": dict(sorted(c.apis.items(), key=lambda kv: -kv[1]))}
             for c in u.consumers
