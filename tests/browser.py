@@ -12,6 +12,9 @@ ARGS = [
 ]
 
 
+PDFTOTEXT = shutil.which("pdftotext")
+
+
 def why_unavailable() -> str | None:
     try:
         import playwright.sync_api  # noqa: F401
@@ -22,8 +25,18 @@ def why_unavailable() -> str | None:
     return None
 
 
+def why_no_pdf_text() -> str | None:
+    """The print tests read the PDF back with poppler's pdftotext, as a reader's tools would."""
+    return why_unavailable() or (None if PDFTOTEXT else "no pdftotext (apt-get install poppler-utils)")
+
+
 def launch(playwright):
     return playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
+
+
+def print_pdf(page) -> bytes:
+    """The page as Chromium prints it: the report's own @page size (A4 landscape), backgrounds on."""
+    return page.pdf(prefer_css_page_size=True, print_background=True)
 
 
 # Every word of the matched elements that the browser set on more than one line. A "word" runs between spaces;
