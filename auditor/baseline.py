@@ -33,7 +33,10 @@ def load_baseline(path: str) -> frozenset[str]:
     except json.JSONDecodeError as exc:
         raise BaselineError(f"{path}:{exc.lineno}: baseline is not JSON: {exc.msg}") from None
     except (RecursionError, ValueError) as exc:  # nesting too deep, numbers too long
-        raise BaselineError(f"{path}: baseline is not usable JSON ({type(exc).__name__})") from None
+        from .json_input import describe, where
+
+        problem, line = describe(exc, Path(path).read_bytes())
+        raise BaselineError(f"{where(path, line)}: baseline is not usable JSON ({problem})") from None
     where = "findings"
     if isinstance(data, dict):
         if "findings" not in data:

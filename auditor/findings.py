@@ -62,18 +62,24 @@ class Finding:
     money: Money | None = None
     tokens: int | None = None
     money_basis: str = ""  # what the money and tokens are: which part of the traffic through the resource
+    at_risk: Money | None = None  # what merely flows through the resource: shown apart, never ranked or summed
+    at_risk_tokens: int | None = None
+    at_risk_basis: str = ""
+    overlap: str = ""  # the token set its loss counts: findings with the same key share those tokens
     suppressed_by: str | None = None  # reason, when a suppression applies
     in_baseline: bool = False
     fingerprint: str = ""
     not_audited: bool = False  # says part of the estate was not audited (its rule's `not_audited`): see engine
 
-    def with_fingerprint(self, project_root: str = "") -> Finding:
+    def with_fingerprint(self, project_root: str = "", estate: str = "") -> Finding:
         """Stable across runs, checkouts and spellings of the scanned path: a resource that is a file path (what
-        could not be read) counts relative to the repository root (see project_root.py)."""
+        could not be read) counts relative to the repository root (see project_root.py). `estate`, the file-based
+        estate's location relative to that root (estate_identity.py), keeps two extracts of one service apart."""
         resource = self.resource
         if project_root and is_file_path(resource):
             resource = project_path(resource, project_root)
-        key = "\x1f".join((self.rule_id, resource, self.context, self.key))
+        parts = (self.rule_id, resource, self.context, self.key) + ((estate,) if estate else ())
+        key = "\x1f".join(parts)
         return replace(self, fingerprint=hashlib.sha256(key.encode("utf-8", "surrogateescape")).hexdigest()[:16])
 
     @property

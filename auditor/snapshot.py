@@ -208,11 +208,14 @@ def load_snapshot_bytes(data: bytes, path: str) -> tuple[Estate, dict[str, Any]]
                             "this tool wrote")
     try:
         doc = json.loads(data)
-    except RecursionError:
-        raise SnapshotError(f"{path}: JSON nested too deeply") from None
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         line = getattr(exc, "lineno", None)
         raise SnapshotError(f"{path}{f':{line}' if line else ''}: not valid JSON ({exc.args[0]})") from None
+    except (ValueError, RecursionError) as exc:  # syntax, nesting, a number past Python's digit limit
+        from .json_input import describe, where
+
+        problem, line = describe(exc, data)
+        raise SnapshotError(f"{where(path, line)}: {problem}") from None
     if not isinstance(doc, dict) or MARKER not in doc:
         raise SnapshotError(f"{path}: not an aoai-audit snapshot (no '{MARKER}' key)")
     version = doc[MARKER]

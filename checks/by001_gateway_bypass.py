@@ -6,7 +6,7 @@ from aoai_audit.context import AuditContext
 from aoai_audit.estate import CARRIES_ACCOUNTS
 from aoai_audit.findings import Severity
 from aoai_audit.resolve.classify import hostname
-from aoai_audit.rules import Rule
+from aoai_audit.rules import LOSS_UNMETERED, RISK_SERVED, Rule, Stake
 
 from . import _refs
 from ._support import at
@@ -15,6 +15,7 @@ RULE = Rule(
     id="BY001",
     title="Azure OpenAI account can be called around the gateway",
     severity=Severity.HIGH,
+    stake=Stake(LOSS_UNMETERED, RISK_SERVED),
     rationale=(
         "Attribution happens at the gateway. An account that accepts its API keys over the public network can "
         "be called directly by anyone holding a key: those tokens are billed to the account and attributed to "

@@ -5,7 +5,7 @@ from __future__ import annotations
 from aoai_audit.context import AuditContext
 from aoai_audit.estate import CARRIES_LOGGING
 from aoai_audit.findings import Severity
-from aoai_audit.rules import Rule
+from aoai_audit.rules import LOSS_NONE, RISK_THROUGH, Rule, Stake
 
 from . import _refs
 from ._support import at
@@ -14,6 +14,7 @@ RULE = Rule(
     id="DG004",
     title="Gateway logs are sampled",
     severity=Severity.MEDIUM,
+    stake=Stake(LOSS_NONE, RISK_THROUGH),
     rationale=(
         "A diagnostic that samples 25% of requests logs a quarter of the calls: per-caller figures built from "
         "those logs undercount every team by a different, random amount, and small consumers can disappear "
@@ -21,7 +22,8 @@ RULE = Rule(
     ),
     detection=(
         "APIM diagnostics (service-level or per API) of services with LLM APIs whose sampling percentage is "
-        "below 100."
+        "below 100; LLM APIs whose spend is attributed by resource (a team's own gateway and accounts) are not "
+        "judged."
     ),
     fix="Log every request on LLM APIs (fixed sampling at 100%).",
     fix_snippet="""\"sampling\": { \"samplingType\": \"fixed\", \"percentage\": 100 }""",
@@ -32,7 +34,7 @@ RULE = Rule(
 
 def check(ctx: AuditContext):
     llm_by_service: dict[str, set[str]] = {}
-    for view in ctx.llm_apis:
+    for view in ctx.gateway_apis:  # spend attributed by resource does not need per-caller logs (docs/attribution.md)
         llm_by_service.setdefault(view.service.name, set()).add(view.api.name)
     for service in ctx.estate.services:
         llm = llm_by_service.get(service.name)

@@ -6,7 +6,7 @@ from aoai_audit.context import AuditContext
 from aoai_audit.estate import CARRIES_POLICIES
 from aoai_audit.findings import Severity
 from aoai_audit.headers import forwarded_attribution_headers
-from aoai_audit.rules import Rule
+from aoai_audit.rules import LOSS_UNKNOWN, Rule, Stake
 
 from . import _refs
 from ._support import chain_summary, group_failures, ops_label
@@ -15,6 +15,7 @@ RULE = Rule(
     id="HD001",
     title="No attribution header forwarded to the backend",
     severity=Severity.MEDIUM,
+    stake=Stake(LOSS_UNKNOWN),
     rationale=(
         "Azure OpenAI's own diagnostic logs and any downstream accounting only see the request the gateway "
         "forwards. Without a header naming the caller (team, application or subscription) on that request, "

@@ -14,7 +14,7 @@ from aoai_audit.context import AuditContext
 from aoai_audit.estate import CARRIES_POLICIES
 from aoai_audit.findings import Severity
 from aoai_audit.headers import forwarded_attribution_headers, header_is_verified, header_value
-from aoai_audit.rules import Rule
+from aoai_audit.rules import LOSS_UNKNOWN, Rule, Stake
 
 from . import _refs
 from ._support import element_evidence
@@ -23,13 +23,15 @@ RULE = Rule(
     id="HD003",
     title="Attribution taken from a header the caller can forge",
     severity=Severity.MEDIUM,
+    stake=Stake(LOSS_UNKNOWN),
     rationale=(
         "A team id read from a request header is whatever the caller typed. Unless the gateway derives it from "
         "the authenticated identity or checks it against that identity, any caller can put another team's id in "
         "the header and bill its tokens to them; the chargeback is then a matter of trust, not of record."
     ),
     detection=(
-        "Token-metric dimensions and forwarded attribution headers of LLM APIs whose value reads a request header "
+        "Token-metric dimensions and forwarded attribution headers of LLM APIs attributed at a gateway (not a team's "
+        "own gateway in front of accounts it owns: no header bills another team there) whose value reads a request header "
         "(directly or through `set-variable`) are checked for a binding to the caller's identity in the effective "
         "inbound policy: the header validated as a token (`validate-jwt header-name=...`), or a condition or "
         "expression comparing it with the subscription, user, product or a JWT claim. A header the gateway "
@@ -58,7 +60,7 @@ def _overridden(header: str, inbound: tuple, stop) -> bool:
 
 def check(ctx: AuditContext):
     patterns = ctx.settings.attribution_headers
-    for view in ctx.judged_llm_apis:
+    for view in ctx.judged_gateway_apis:  # spend attributed by resource: no header can bill another team
         reported: set[tuple[int, str]] = set()
         for ep in view.effective:
             inbound = ep.inbound

@@ -6,7 +6,7 @@ from aoai_audit.attribution import NO_OWNER
 from aoai_audit.context import AuditContext
 from aoai_audit.estate import CARRIES_ACCOUNTS
 from aoai_audit.findings import Severity
-from aoai_audit.rules import Rule
+from aoai_audit.rules import LOSS_COST, Rule, Stake
 
 from . import _refs
 from ._ownership import grouped
@@ -15,6 +15,7 @@ RULE = Rule(
     id="OW001",
     title="LLM account or deployment has no known owner",
     severity=Severity.HIGH,
+    stake=Stake(LOSS_COST),
     rationale=(
         "Azure bills an Azure OpenAI / AI Services account as a whole. When neither a tag, nor the cost-centre map, "
         "nor a gateway's token metric says whose calls it served, its whole cost goes to no team: the chargeback "

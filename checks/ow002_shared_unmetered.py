@@ -6,7 +6,7 @@ from aoai_audit.attribution import SHARED
 from aoai_audit.context import AuditContext
 from aoai_audit.estate import CARRIES_ACCOUNTS
 from aoai_audit.findings import Severity
-from aoai_audit.rules import Rule
+from aoai_audit.rules import LOSS_COST, Rule, Stake
 
 from . import _refs
 from ._ownership import grouped
@@ -15,6 +15,7 @@ RULE = Rule(
     id="OW002",
     title="Deployment shared by several projects or gateways with no meter telling them apart",
     severity=Severity.HIGH,
+    stake=Stake(LOSS_COST),
     rationale=(
         "Foundry projects in one AIServices account are billed as the account, and several APIM instances (or "
         "workspaces) that each are one team reach one account's deployments with nothing on the bill that says "

@@ -60,7 +60,8 @@ RULE = Rule(
 # `Body?.As<JObject>(true)`, `Body.As<JObject>(preserveContent: true)`, `JObject.Parse(Body.As<string>(...))`,
 # `JsonConvert.DeserializeObject(...)`, with the parsed body kept in a variable for later statements.
 # Policy expressions: https://learn.microsoft.com/azure/api-management/api-management-policy-expressions
-_RESPONSE_BODY_AS = r"Response\s*\??\s*\.\s*Body\s*\??\s*\.\s*As\s*<\s*"
+# `\s*(?:\?\s*)?` and not `\s*\??\s*`: two stars around an optional mark split a run of spaces every way
+_RESPONSE_BODY_AS = r"Response\s*(?:\?\s*)?\.\s*Body\s*(?:\?\s*)?\.\s*As\s*<\s*"
 _BODY_AS_JSON = re.compile(_RESPONSE_BODY_AS + r"(?:Newtonsoft\.Json\.Linq\.)?(?:JObject|JToken|JArray)\s*>", re.I)
 _BODY_AS_TEXT = re.compile(_RESPONSE_BODY_AS + r"(?:System\.)?string\s*>", re.I)
 _PARSE = re.compile(

@@ -165,6 +165,7 @@ def _version_advice(versions: list[str], asks: bool, gated: bool) -> str:
 
 
 def _streamed_share(ctx: AuditContext, view: ApiView) -> str:
+    """The streamed share of the API's gateway tokens, stated only where usage shows streamed calls."""
     usage = ctx.estate.usage
     if usage is None:
         return ""
@@ -174,6 +175,8 @@ def _streamed_share(ctx: AuditContext, view: ApiView) -> str:
     if not total:
         return ""
     streamed = sum(r.streamed_tokens for r in rows)
+    if not streamed:  # token metrics do not say which calls streamed: none seen is not "0% streamed"
+        return ""
     return f" ({streamed:,} of its {total:,} gateway tokens in the window, {streamed / total:.1%}, were streamed)"
 
 

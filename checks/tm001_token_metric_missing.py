@@ -6,7 +6,7 @@ from aoai_audit.analysis import TOKEN_METRIC_TAGS, token_metrics
 from aoai_audit.context import AuditContext
 from aoai_audit.estate import CARRIES_POLICIES
 from aoai_audit.findings import Severity
-from aoai_audit.rules import Rule
+from aoai_audit.rules import LOSS_UNKNOWN, Rule, Stake
 
 from . import _refs
 from ._support import chain_summary, element_evidence, group_failures, ops_label, why_llm
@@ -15,6 +15,7 @@ RULE = Rule(
     id="TM001",
     title="LLM API operation has no effective token metric",
     severity=Severity.HIGH,
+    stake=Stake(LOSS_UNKNOWN),
     rationale=(
         "Without `llm-emit-token-metric` (or the older `azure-openai-emit-token-metric`) in the effective "
         "inbound policy, the gateway never records who consumed the tokens of these calls. Azure bills the "

@@ -7,7 +7,7 @@ from aoai_audit.attribution import TEAM_GATEWAY
 from aoai_audit.context import AuditContext
 from aoai_audit.estate import CARRIES_POLICIES
 from aoai_audit.findings import Severity
-from aoai_audit.rules import Rule
+from aoai_audit.rules import LOSS_UNKNOWN, Rule, Stake
 
 from . import _refs
 from ._support import element_evidence
@@ -16,6 +16,7 @@ RULE = Rule(
     id="TM002",
     title="Token metric has no consumer dimension",
     severity=Severity.HIGH,
+    stake=Stake(LOSS_UNKNOWN),
     rationale=(
         "Tokens are counted, but every data point carries only dimensions such as API ID, Location or a "
         "deployment name. Nothing says who made the call, so the metric cannot be split by team and the "

@@ -7,7 +7,7 @@ from aoai_audit.context import AuditContext
 from aoai_audit.estate import CARRIES_POLICIES
 from aoai_audit.findings import Severity
 from aoai_audit.resolve.effective import FragmentResolver
-from aoai_audit.rules import Rule
+from aoai_audit.rules import LOSS_UNKNOWN, Rule, Stake
 
 from . import _refs
 from ._support import section_origin
@@ -16,6 +16,7 @@ RULE = Rule(
     id="TM007",
     title="Missing <base/> drops an inherited token metric",
     severity=Severity.HIGH,
+    stake=Stake(LOSS_UNKNOWN),
     rationale=(
         "A section without `<base/>` replaces everything the outer scopes put there. When the token metric "
         "lives at global, workspace, product or API scope, one operation or API that leaves out `<base/>` in "

@@ -6,7 +6,7 @@ from aoai_audit.analysis import token_metrics
 from aoai_audit.context import AuditContext
 from aoai_audit.estate import CARRIES_LOGGING, CARRIES_POLICIES, ApimService, Diagnostic
 from aoai_audit.findings import Severity
-from aoai_audit.rules import Rule
+from aoai_audit.rules import LOSS_NONE, RISK_THROUGH, Rule, Stake
 
 from . import _refs
 
@@ -14,6 +14,7 @@ RULE = Rule(
     id="TM008",
     title="Token metrics go nowhere (no Application Insights custom metrics)",
     severity=Severity.HIGH,
+    stake=Stake(LOSS_NONE, RISK_THROUGH),
     rationale=(
         "The token-metric policies only send data to Application Insights, and only when the service (or the "
         "API) has an `applicationinsights` diagnostic whose logger is an Application Insights logger and whose "

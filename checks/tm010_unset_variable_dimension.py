@@ -8,13 +8,13 @@ from aoai_audit.analysis import assignments_before, dimensions, token_metrics
 from aoai_audit.context import AuditContext
 from aoai_audit.estate import CARRIES_POLICIES
 from aoai_audit.findings import Severity
-from aoai_audit.rules import Rule
+from aoai_audit.rules import LOSS_UNKNOWN, Rule, Stake
 
 from . import _refs
 from ._support import element_evidence
 
 _VAR = re.compile(
-    r"Variables\s*\.\s*(?:GetValueOrDefault|TryGetValue|ContainsKey)\s*(?:<[^>()]*>)?\s*\(\s*\"([^\"]+)\"|"
+    r"Variables\s*\.\s*(?:GetValueOrDefault|TryGetValue|ContainsKey)\s*(?:<[^<>()]{0,200}>\s*)?\(\s*\"([^\"]+)\"|"
     r"Variables\s*\[\s*\"([^\"]+)\"\s*\]"
 )
 
@@ -22,6 +22,7 @@ RULE = Rule(
     id="TM010",
     title="Dimension reads a variable that is never set",
     severity=Severity.HIGH,
+    stake=Stake(LOSS_UNKNOWN),
     rationale=(
         "`context.Variables[\"x\"]` or `GetValueOrDefault(\"x\")` in a dimension value is empty (or the default) "
         "when no `set-variable` ran before it, typically after a rename or when the setting policy lives in a "

@@ -10,6 +10,7 @@ import pytest
 
 from aoai_audit.attribution.summary import money_of
 from aoai_audit.report.html import render_html
+from aoai_audit.usage.tally import cents
 from browser import launch, why_unavailable
 from conftest import EXAMPLE, audit
 
@@ -81,9 +82,13 @@ def test_hostile_content_stays_inert(browser, registry, tmp_path):
     path = tmp_path / "hostile.html"
     path.write_text(render_html(audit(estate, registry), registry))
     page, events = open_report(browser, path)
-    page.wait_for_timeout(200)
     assert events["dialogs"] == [] and events["requests"] == [path.as_uri()]
+    # nothing that could run later either (no timed wait for it): no image, no handler, no script holds the text
     assert page.locator("img").count() == 0
+    handlers = page.evaluate("() => [...document.querySelectorAll('*')].flatMap(e => [...e.attributes])"
+                             ".filter(a => a.name.startsWith('on')).map(a => a.value)")
+    scripts = page.evaluate("() => [...document.scripts].map(s => s.textContent)")
+    assert not [h for h in handlers if "alert" in h] and not [s for s in scripts if "alert(" in s]
     assert "<script>alert" in page.locator("body").inner_text()  # shown as text, not run
 
 
@@ -107,8 +112,8 @@ def _page(browser, path, width, height):
 def test_first_screen_is_the_verdict_and_the_money_that_went_to_no_team(browser, money_report):
     result, path = money_report
     page = _page(browser, path, 1280, 800)
-    # the headline's "went to no team" is the two not-attributable buckets of money by path (auditor/attribution)
-    money = f"USD {money_of(result.ctx).no_team.money:,.2f}"
+    # what went to no team: the attribution model's two not-attributable buckets (docs/attribution.md)
+    money = f"USD {cents(money_of(result.ctx).no_team.money):,.2f}"
     for selector, text in (("[data-gate]", "FAILED"), ("[data-unattributed]", money)):
         box = page.locator(selector).bounding_box()
         assert box and box["y"] >= 0 and box["y"] + box["height"] <= 800, (selector, box)

@@ -27,11 +27,14 @@ BY_RESOURCE_BUCKET = "attributed by resource"
 SHARED_BUCKET = "not attributable: shared and unmetered"
 NO_OWNER_BUCKET = "not attributable: no owner"
 OVER_BUCKET = "over-metered at the gateway (taken back)"
+# Reserved PTU-hours on days a provisioned deployment served no token (auditor/usage/ptu_money.py): spent, used by no
+# team; a line of its own, beside the four paths (not "went to no team": nobody's traffic went anywhere).
+UNUSED_BUCKET = "unused PTU capacity (reserved hours no team used)"
 BUCKETS = (AT_GATEWAY, BY_RESOURCE_BUCKET, SHARED_BUCKET, NO_OWNER_BUCKET)
 NO_TEAM = (SHARED_BUCKET, NO_OWNER_BUCKET)
 ZERO = Decimal(0)
 # usage buckets (auditor/usage/tally.py, auditor/usage/ledger.py)
-_CONSUMER, _UNKNOWN, _UNMETERED, _OVER = "consumer", "unknown", "unmetered", "over-metered"
+_CONSUMER, _UNKNOWN, _UNMETERED, _OVER, _PTU_UNUSED = "consumer", "unknown", "unmetered", "over-metered", "ptu-unused"
 _SEEN = {_UNKNOWN: "metered with no consumer value (unknown bucket)",
          _UNMETERED: "not metered by any gateway (platform − gateway)", _CONSUMER: "metered, owner unknown"}
 
@@ -48,7 +51,7 @@ class Share:
 
 @dataclass(frozen=True)
 class MoneyByPath:
-    buckets: tuple[Share, ...]  # the four of BUCKETS, in that order, then the over-metered line when there is one
+    buckets: tuple[Share, ...]  # the four of BUCKETS, in that order, then the unused PTU and over-metered lines if any
     by_resource: tuple[Share, ...]  # the "attributed by resource" bucket by what attributes it
     notes: tuple[str, ...]
     no_team_parts: tuple[Share, ...] = ()  # the two no-team buckets by what the gateway saw of them
@@ -76,6 +79,8 @@ def _where(line, path: DeploymentPath | None) -> tuple[str, str]:
     bucket = line.bucket
     if bucket == _OVER:
         return OVER_BUCKET, ""
+    if bucket == _PTU_UNUSED:
+        return UNUSED_BUCKET, ""
     if path is None:
         return (AT_GATEWAY, "") if bucket == _CONSUMER else (
             (SHARED_BUCKET, "") if bucket == _UNKNOWN else (NO_OWNER_BUCKET, ""))
@@ -105,11 +110,12 @@ def classify(line, model: AttributionModel) -> tuple[str, str, DeploymentPath | 
 
 
 def money_by_path(lines: Iterable, model: AttributionModel) -> MoneyByPath:
-    sums: dict[str, list[Decimal]] = {b: [ZERO, ZERO, ZERO] for b in (*BUCKETS, OVER_BUCKET)}
+    sums: dict[str, list[Decimal]] = {b: [ZERO, ZERO, ZERO] for b in (*BUCKETS, UNUSED_BUCKET, OVER_BUCKET)}
     ways: dict[str, list[Decimal]] = {}
     parts: dict[str, list[Decimal]] = {}
     unknown_accounts: set[str] = set()
-    for line in lines:
+    seen = list(lines)
+    for line in seen:
         bucket, how, path = classify(line, model)
         if path is None and line.bucket != _OVER and (line.account or line.deployment):
             unknown_accounts.add(line.account or line.deployment)
@@ -127,6 +133,8 @@ def money_by_path(lines: Iterable, model: AttributionModel) -> MoneyByPath:
             else:
                 target[1] += line.money
     shares = [Share(b, *sums[b]) for b in BUCKETS]
+    if sums[UNUSED_BUCKET][1] or sums[UNUSED_BUCKET][2] or any(ln.bucket == _PTU_UNUSED for ln in seen):
+        shares.append(Share(UNUSED_BUCKET, *sums[UNUSED_BUCKET]))
     if sums[OVER_BUCKET][0] or sums[OVER_BUCKET][1]:
         shares.append(Share(OVER_BUCKET, *sums[OVER_BUCKET]))
     notes = []

@@ -25,7 +25,7 @@ from ..attribution.money import AT_GATEWAY, BY_RESOURCE_BUCKET, classify
 from ..engine import AuditResult
 from ..rules import Registry
 from ..usage.ledger import ledger_rows
-from ..usage.tally import CONSUMER, OVER_METERED, UNKNOWN, UNMETERED
+from ..usage.tally import CONSUMER, OVER_METERED, PTU_UNUSED, UNKNOWN, UNMETERED
 from .formats import ReportInputError
 
 FOCUS_VERSION = "1.2"
@@ -59,6 +59,7 @@ DESCRIBE = {
     UNKNOWN: "tokens that went to no team (unknown attribution bucket)",
     UNMETERED: "tokens the accounts served that no gateway metered",
     OVER_METERED: "gateway tokens above what the accounts reported (taken back so rows add up to the platform)",
+    PTU_UNUSED: "reserved PTU-hours of a provisioned deployment no team used (billed per deployed PTU-hour)",
 }
 
 
@@ -162,9 +163,30 @@ def focus_rows(result: AuditResult) -> list[dict[str, str]]:
     return rows
 
 
+# Columns this module fills with numbers it formats itself (a negative one starts with "-" and stays a number).
+NUMERIC = frozenset({"BilledCost", "ContractedCost", "EffectiveCost", "ListCost", "ConsumedQuantity",
+                     "PricingQuantity", "x_Tokens"})
+# OWASP, CSV Injection (https://owasp.org/www-community/attacks/CSV_Injection): a cell that begins with
+# = + - @ tab or carriage return is a formula to Excel and LibreOffice; prefix it with a single quote. The
+# full-width forms are included (spreadsheets in East Asian locales read them as the ASCII ones), and so is a
+# leading quote itself, so that dropping one leading quote always gives back the original value.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\uff1d", "\uff0b", "\uff0d", "\uff20", "'")
+
+
+def neutralise(value: str) -> str:
+    """A text cell as a spreadsheet shows it, never runs it; `recover` gives the value back."""
+    return "'" + value if value.startswith(FORMULA_STARTS) else value
+
+
+def recover(cell: str) -> str:
+    """The original value of a neutralised text cell (docs/focus.md, "Formula injection")."""
+    return cell[1:] if cell.startswith("'") else cell
+
+
 def render_focus(result: AuditResult, registry: Registry) -> str:
     out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=COLUMNS, lineterminator="\n")
+    writer = csv.DictWriter(out, fieldnames=COLUMNS, lineterminator="\n")  # RFC 4180 quoting of , " and newlines
     writer.writeheader()
-    writer.writerows(focus_rows(result))
+    # consumer values come from a caller-sent header, cost centres and owners from a map: none reaches a cell raw
+    writer.writerows({k: v if k in NUMERIC else neutralise(v) for k, v in row.items()} for row in focus_rows(result))
     return out.getvalue()

@@ -8,11 +8,11 @@ are pinned by hashes in a strict Content-Security-Policy, and nothing is loaded 
 from __future__ import annotations
 
 import base64
-import datetime as dt
 import hashlib
 import re
 from collections import Counter, defaultdict
 from dataclasses import dataclass
+from decimal import Decimal
 from importlib import resources
 from typing import Any
 
@@ -21,7 +21,9 @@ import jinja2
 from ..engine import AuditResult
 from ..exposure import NO_USAGE
 from ..rules import AREAS, Registry
-from ..usage.tally import UsageSummary
+from ..usage.ledger import ledger_rows
+from ..usage.tally import CONSUMER, OVER_METERED, UNKNOWN, UNMETERED, UsageSummary
+from .chart import chart
 from .diff import diff_reports
 from .excerpt import excerpt, policy_lines
 from .json_report import result_dict
@@ -140,51 +142,31 @@ def _fmt_money(amount: float | None, currency: str) -> str:
     return "—" if amount is None else f"{currency} {amount:,.2f}"
 
 
-def _nice_step(top: int, ticks: int = 4) -> int:
-    """A round axis step (1, 2 or 5 × 10^n) so that `ticks` steps cover the tallest bar."""
-    raw = max(top / ticks, 1)
-    power = 10 ** (len(str(int(raw))) - 1)
-    return next(m * power for m in (1, 2, 5, 10) if m * power >= raw)
+ROW_NAMES = {UNKNOWN: "unknown bucket (no team)", UNMETERED: "not metered by the gateway (platform − gateway)",
+             OVER_METERED: "over-metered by the gateway (taken back)"}
 
 
-def _tokens_label(n: int) -> str:
-    for size, unit in ((10**9, "B"), (10**6, "M"), (10**3, "k")):
-        if n >= size:
-            return f"{n / size:,.1f}".rstrip("0").rstrip(".") + f" {unit}"
-    return f"{n:,}"
-
-
-CHART_SERIES = (("bar-attr", "attributed to a team"), ("bar-unknown", "unknown bucket (no team)"),
-                ("bar-unmetered", "not metered by the gateway (platform − gateway)"))
-
-
-def _chart(split: list[tuple[dt.date, int, int, int]], width: int = 720, height: int = 180) -> dict[str, Any] | None:
-    """Stacked daily bars (attributed, unknown, unmetered, as the summary splits each day) as plain SVG geometry
-    with a token axis: no script."""
-    if not split:
-        return None
-    days = [(day.isoformat(), attributed, unknown, unmetered) for day, attributed, unknown, unmetered in split]
-    tallest = max(a + u + m for _d, a, u, m in days) or 1
-    step = _nice_step(tallest)
-    top = step * -(-tallest // step)
-    left = 64  # room for the axis values
-    plot = width - left
-    slot = plot / len(days)
-    bar = max(min(slot * 0.7, 48), 1)
-    bars = []
-    for i, (day, attributed, unknown, unmetered) in enumerate(days):
-        x, y = left + i * slot + (slot - bar) / 2, float(height)
-        for (cls, label), value in zip(CHART_SERIES, (attributed, unknown, unmetered), strict=True):
-            h = value / top * height
-            y -= h
-            if value:
-                bars.append({"x": round(x, 1), "y": round(y, 1), "w": round(bar, 1), "h": round(h, 1), "cls": cls,
-                             "title": f"{day}: {value:,} tokens, {label}"})
-    ticks = [{"y": round(height - v / top * height, 1), "text": _tokens_label(v)} for v in range(0, top + 1, step)]
-    every = max(1, len(days) // 8)
-    labels = [{"x": round(left + i * slot + slot / 2, 1), "text": days[i][0][5:]} for i in range(0, len(days), every)]
-    return {"width": width, "height": height, "left": left, "bars": bars, "labels": labels, "ticks": ticks,
-            "series": CHART_SERIES, "tallest": f"{tallest:,}"}
+def _table_rows(summary: UsageSummary, centres: bool) -> list[dict[str, Any]]:
+    """The per-team table: the ledger's whole-token, whole-cent rows (the FOCUS file's rows, usage/ledger.py)
+    summed per team and per bucket, so the rows add up to the Total and each equals the FOCUS file's to the
+    cent; the gateway's over-metering is a negative row, never netted out of sight."""
+    groups: dict[tuple[str, str, str], dict[str, Any]] = {}
+    for r in ledger_rows(summary):
+        key = (r.bucket, r.dimension if r.bucket == CONSUMER else "", r.consumer if r.bucket == CONSUMER else "")
+        g = groups.setdefault(key, {"name": key[2] if r.bucket == CONSUMER else ROW_NAMES.get(r.bucket, r.bucket),
+                                    "bucket": r.bucket, "dimension": key[1] or "—", "tokens": 0, "cents": Decimal(0),
+                                    "unpriced": 0, "cost_centre": "", "owner": ""})
+        g["tokens"] += int(r.tokens)
+        g["cents"] += r.money
+        g["unpriced"] += 0 if r.priced else int(r.tokens)
+        if r.bucket == CONSUMER:
+            g["cost_centre"], g["owner"] = r.cost_centre or ("—" if centres else ""), r.owner
+    order = {CONSUMER: 0, UNKNOWN: 1, UNMETERED: 2, OVER_METERED: 3}
+    rows = sorted(groups.values(), key=lambda g: (order.get(g["bucket"], 4), -g["tokens"] if g["bucket"] == CONSUMER
+                                                  else 0, g["name"]))
+    for g in rows:
+        g["money"] = _fmt_money(float(g["cents"]), summary.currency)
+    return rows
 
 
 def _usage_view(usage: dict[str, Any] | None, summary: UsageSummary | None,
@@ -192,10 +174,7 @@ def _usage_view(usage: dict[str, Any] | None, summary: UsageSummary | None,
     if not usage or summary is None:
         return None
     cur = usage["currency"]
-    rows = [{"name": c["consumer"], "dimension": c["dimension"], "tokens": c["tokens"],
-             "money": _fmt_money(c["money"], cur), "unpriced": c["unpriced_tokens"],
-             "cost_centre": c["cost_centre"] or ("—" if usage["cost_centres"] is not None else ""),
-             "owner": c["owner"]} for c in usage["consumers"]]
+    rows = _table_rows(summary, usage["cost_centres"] is not None)
 
     def share(n: int) -> str:
         fraction = summary.token_share(n)
@@ -205,12 +184,29 @@ def _usage_view(usage: dict[str, Any] | None, summary: UsageSummary | None,
         **usage,
         "rows": rows,
         "total": summary.base.tokens,
+        "total_money": sum((r["cents"] for r in rows), Decimal(0)),
+        "total_unpriced": sum(r["unpriced"] for r in rows),
         "share": share,
         "money": lambda amount: _fmt_money(amount, cur),
-        "chart": _chart(summary.daily_split()),
+        "chart": chart(summary.daily_split()),
         "mismatches": [r for r in usage["reconciliation"] if r["share"] > 0],
         "unknown_threshold": unknown_threshold,
     }
+
+
+def _top_gaps(priced: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The dearest losses, one entry per set of tokens: gaps whose losses count the same tokens (the same
+    `overlap` key) are one entry that names them all, so no two figures of the list count a token twice over."""
+    out: list[dict[str, Any]] = []
+    seen: dict[str, dict[str, Any]] = {}
+    for f in priced:
+        key = f.get("overlap") or f["fingerprint"]
+        if key in seen:
+            seen[key]["same_tokens"].append(f)
+            continue
+        seen[key] = {**f, "same_tokens": []}
+        out.append(seen[key])
+    return out
 
 
 def _headline(usage: dict[str, Any] | None, by_path: dict[str, Any] | None = None) -> dict[str, Any] | None:
@@ -333,7 +329,8 @@ def build_model(result: AuditResult, registry: Registry, previous: dict[str, Any
     ]
     ranked = [f for area in areas for f in area["findings"]]
     ranked.sort(key=lambda f: order[f["fingerprint"]])
-    priced = [f for f in ranked if f["money"] and not f["suppressed_by"] and not f["in_baseline"]]
+    priced = [f for f in ranked if f["money"] and f["money"]["amount"] > 0 and not f["suppressed_by"]
+              and not f["in_baseline"]]
     all_chains = sorted(chains(doc), key=lambda row: -row["broken"])
     not_audited = [f for f in doc["findings"] if (f["not_audited"] or f["rule_id"].startswith("AU"))
                    and not f["suppressed_by"]]
@@ -357,7 +354,7 @@ def build_model(result: AuditResult, registry: Registry, previous: dict[str, Any
                       "findings": sum(sum(c.values()) for c in hidden.values())},
         "changes": _changes(previous, doc),
         "ranked": ranked,
-        "top_gaps": priced[:3],
+        "top_gaps": _top_gaps(priced)[:3],
         "headline": _headline(doc.get("usage"), (doc.get("attribution") or {}).get("money")),
         "no_usage": NO_USAGE,
         "not_evaluated": _not_evaluated(doc, rules_by_id),

@@ -43,7 +43,11 @@ def finding_dict(f: Finding, registry: Registry | None) -> dict[str, Any]:
         "docs_url": rule.docs_url if rule else "",
         "tokens": f.tokens,
         "money": money_dict(f),
-        "money_basis": f.money_basis,  # what the tokens and money are (auditor/exposure.py)
+        "money_basis": f.money_basis,  # what the tokens and money are: the loss (auditor/exposure.py)
+        "at_risk": None if f.at_risk_tokens is None else {
+            "tokens": f.at_risk_tokens, "money": None if f.at_risk is None else float(cents(Decimal(str(f.at_risk.amount)))),
+            "basis": f.at_risk_basis},
+        "overlap": f.overlap,  # findings with the same key count the same tokens: their losses do not add up
         "fingerprint": f.fingerprint,
         "suppressed_by": f.suppressed_by,
         "in_baseline": f.in_baseline,

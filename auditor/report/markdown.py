@@ -13,9 +13,21 @@ TOP = 15
 
 
 def _cell(text: str) -> str:
-    """The tool's own text (rule metadata) in a table cell: no pipes, no newlines, no HTML; Markdown kept."""
+    """The tool's own text (rule metadata) in a table cell: no pipes, no newlines, no HTML; Markdown kept.
+
+    Inside a code span an entity is shown as written (GFM decodes none there), so `<base/>` stays as it is: a
+    code span never becomes HTML. Outside, `<` and `>` are entities. Pipes are escaped everywhere (GFM tables)."""
     text = " ".join(visible(text, keep="\n").split())
-    return text.replace("\\", "\\\\").replace("|", "\\|").replace("<", "&lt;").replace(">", "&gt;")
+    parts = text.split("`")
+    if len(parts) % 2 == 0:  # an unpaired backtick: no code span at all
+        parts = [text.replace("`", "\\`")]
+    out = []
+    for i, part in enumerate(parts):
+        if i % 2:
+            out.append(part.replace("|", "\\|"))
+        else:
+            out.append(part.replace("\\", "\\\\").replace("|", "\\|").replace("<", "&lt;").replace(">", "&gt;"))
+    return "`".join(out)
 
 
 def _money(f: dict) -> str:

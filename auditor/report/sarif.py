@@ -72,7 +72,10 @@ def _result(f: Finding, index: dict[str, int], project_root: str) -> dict:
         "properties": {"evidence": [_portable(e, project_root) for e in f.evidence]} if f.evidence else {},
     }
     if f.tokens is not None or f.money is not None:  # what the gap puts at stake (auditor/exposure.py)
-        result["properties"].update({"tokens": f.tokens, "money": money_dict(f), "moneyBasis": f.money_basis})
+        result["properties"].update({"tokens": f.tokens, "money": money_dict(f), "moneyBasis": f.money_basis,
+                                     "atRisk": {"tokens": f.at_risk_tokens, "money": None if f.at_risk is None else
+                                                float(f.at_risk.amount), "basis": f.at_risk_basis}
+                                     if f.at_risk_tokens is not None else None})
     if f.rule_id in index:
         result["ruleIndex"] = index[f.rule_id]
     if f.suppressed_by:

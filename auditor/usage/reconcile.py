@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterable, Mapping
 from decimal import Decimal
 
 from .model import UsageRow
-from .prices import model_key
+from .prices import BATCH_TYPES, model_key
 from .served import Pricer, Served, served_key
 from .tally import UNMETERED, ZERO, Line, Reconciliation, Tally
 
@@ -59,7 +59,7 @@ def reconcile(lines: Iterable[Line], platform_served: Mapping[tuple[dt.date, Ser
         if tokens > 0:
             fake = UsageRow(day=day, api="", product="")
             add_line(fake, UNMETERED, "", "", s, max(di, ZERO), max(pc - gc, ZERO), max(do, ZERO) + total_only,
-                       up, up, up, "platform metrics")
+                       up, up, up, "platform metrics" + (" at batch rates" if s.dtype in BATCH_TYPES else ""))
         diffs.append((tokens, money_diff, platform_money is None))
     for key, (gi, _gc, go, gm) in gateway.items():  # gateway tokens on models the platform never reported
         if key in seen:

@@ -30,8 +30,10 @@ from decimal import Decimal
 
 from ..estate import Estate
 from .costcentres import CostCentreMap
+from .fill import fill
 from .model import LLM_LOG_SOURCE, UNKNOWN_VALUES, UsageData, UsageRow
 from .prices import BATCH_TYPES, PriceTable
+from .ptu_money import PROVISIONED_TYPE, PtuMoney, price_ptu, ptu_deployments
 from .reconcile import reconcile
 from .served import Mix, Pricer, Served, price_range, served_key
 from .tally import (
@@ -43,6 +45,7 @@ from .tally import (
     PLATFORM_MIX,
     TOTAL_ONLY,
     UNKNOWN,
+    UNMETERED,
     ZERO,
     Consumer,
     Line,
@@ -71,6 +74,7 @@ class _Scorer:
         self.day_mix: dict[tuple[dt.date, str], Mix] = defaultdict(Mix)  # (day, account) → mix
         self.window_mix: dict[str, Mix] = defaultdict(Mix)
         self.api_mix: dict[tuple[str, str, dt.date | None], Mix] = defaultdict(lambda: Mix(basis=API_LOG_MIX))
+        self.filled: dict[int, Mix] = {}  # id(row) → its mix, reweighted to what the cells served (fill.py)
         self.usage = usage
 
     def _account_name(self, rid: str) -> str:
@@ -133,6 +137,29 @@ class _Scorer:
             counted.append(row)
         return counted, dropped
 
+    def plan(self, counted: list[UsageRow]) -> None:
+        """Reweight the platform-derived mixes of the rows without a model so that, together, they fill what each
+        model served that day before any is over-filled (fill.py); rows naming their model take theirs first."""
+        capacity: dict[tuple[dt.date, Served], list[Decimal]] = {
+            key: [Decimal(v[0]), Decimal(v[1])] for key, v in self.platform_served.items()}
+        split = []
+        for row in counted:
+            if not (row.input_tokens or row.output_tokens):
+                continue
+            served = self.pricer.served(row)
+            if served.model:
+                cap = capacity.get((row.day, served))
+                if cap is not None:
+                    cap[0] = max(cap[0] - row.input_tokens, ZERO)
+                    cap[1] = max(cap[1] - row.output_tokens, ZERO)
+                continue
+            mix = self.mix_for(row)
+            if mix is not None and mix.basis in (ACCOUNT_MIX, PLATFORM_MIX):
+                split.append((row, mix.serving(row.output_tokens)))
+        mixes = fill([(r.day, m, r.input_tokens, r.output_tokens) for r, m in split],
+                     {k: (v[0], v[1]) for k, v in capacity.items()})
+        self.filled = {id(r): m for (r, _m), m in zip(split, mixes, strict=True)}
+
     def place(self, row: UsageRow, bucket: str, consumer: str, dimension: str) -> tuple[Decimal | None, Decimal,
                                                                                           Decimal, int, str]:
         """Allocate a gateway row to lines; its money (None when nothing of it is priced), range, unpriced tokens
@@ -150,7 +177,7 @@ class _Scorer:
         if served.model:
             parts, basis, rng = [(served, Decimal(i), Decimal(c), Decimal(o))], EXACT, None
         else:
-            mix = self.mix_for(row)
+            mix = self.filled.get(id(row)) or self.mix_for(row)
             mix = mix.serving(o) if mix is not None else None
             if mix is None:
                 self.line(row, bucket, consumer, dimension, served, Decimal(i), Decimal(c), Decimal(o), None, None,
@@ -191,6 +218,38 @@ class _Scorer:
             setattr(line, attr, None if value is None or current is None else current + value)
 
 
+def _absorb_ptu(ptu: PtuMoney, scorer: _Scorer, consumers: dict[tuple[str, str], Consumer], gateway: Tally,
+                unknown: Tally, unmetered: Tally | None, platform: Tally | None) -> Tally | None:
+    """Move the reserved cost the PTU lines took into the tallies that counted those tokens as unpriced, and the
+    platform total to every reserved hour; the unused days as a tally of their own (None when there are none)."""
+    for line, money in ptu.priced:
+        tokens = round(line.tokens)
+        if line.bucket == UNMETERED:
+            targets = [unmetered] if unmetered is not None else []
+        elif line.bucket == UNKNOWN:
+            targets = [unknown, gateway]
+        else:
+            consumer = consumers.get((line.dimension, line.consumer))
+            targets = [gateway] + ([consumer.tally] if consumer is not None else [])
+        for t in targets:
+            t.money += money
+            t.low += money
+            t.high += money
+            t.unpriced_tokens = max(t.unpriced_tokens - tokens, 0)
+    if platform is not None and ptu.priced_deployments:
+        served = sum((sum(v[:3]) for (_day, s), v in scorer.platform_served.items() if s.dtype == PROVISIONED_TYPE
+                      and (s.account.lower(), s.deployment.lower()) in ptu.priced_deployments), 0)
+        platform.money += ptu.reserved
+        platform.low += ptu.reserved
+        platform.high += ptu.reserved
+        platform.unpriced_tokens = max(platform.unpriced_tokens - served, 0)
+    if not ptu.unused:
+        return None
+    idle = Tally()
+    for line in ptu.unused:
+        idle.add(0, line.money)
+    return idle
+
 
 def score_usage(
     usage: UsageData,
@@ -211,6 +270,7 @@ def score_usage(
             daily[row.day]["platform"] += row.tokens
 
     counted, dropped = scorer.counted_gateway()
+    scorer.plan(counted)
     if dropped:
         notes.append(f"{dropped:,} tokens in the LLM log were not counted again: the same calls were metered by "
                      "token metrics (precedence: token metrics, which carry the team; the LLM log gives the model)")
@@ -265,6 +325,10 @@ def score_usage(
         platform, unmetered, over, reconciliation = reconcile(list(scorer.lines.values()), scorer.platform_served,
                                                               scorer.pricer, scorer.line)
 
+    ptu = price_ptu(scorer.lines.values(), ptu_deployments(scorer.pricer.accounts.values()), prices.ptu, usage.window)
+    ptu_unused = _absorb_ptu(ptu, scorer, consumers, gateway, unknown, unmetered, platform)
+    notes.extend(ptu.notes)
+
     centres: dict[str, Tally] | None = None
     unmapped: list[Consumer] = []
     ordered = sorted(consumers.values(), key=lambda c: (-c.tally.tokens, c.value))
@@ -279,8 +343,8 @@ def score_usage(
 
     pricer = scorer.pricer
     unpriced_list = sorted(
-        (Unpriced(m, v, t, r, e["gateway"] or e["platform"], e["reason"], "gateway" if e["gateway"] else "platform")
-         for (m, v, t, r), e in pricer.missing.items()),
+        [*(Unpriced(m, v, t, r, e["gateway"] or e["platform"], e["reason"], "gateway" if e["gateway"] else "platform")
+           for (m, v, t, r), e in pricer.missing.items() if t != PROVISIONED_TYPE), *ptu.unpriced],
         key=lambda u: (-u.tokens, u.model),
     )
     files = tuple(o for o in usage.origin.split(" + ") if o and not o.startswith("live"))
@@ -303,7 +367,7 @@ def score_usage(
         unmapped=unmapped,
         notes=notes,
         billed={b.account: (Decimal(str(b.amount)), b.currency) for b in usage.billed},
-        lines=sorted(scorer.lines.values(), key=lambda ln: (ln.day, ln.bucket, ln.dimension, ln.consumer, ln.account,
+        lines=sorted([*scorer.lines.values(), *ptu.unused], key=lambda ln: (ln.day, ln.bucket, ln.dimension, ln.consumer, ln.account,
                                                             ln.deployment, ln.model, ln.api)),
         unmetered=unmetered,
         over_metered=over,
@@ -311,4 +375,5 @@ def score_usage(
         cached_input_tokens=cached,
         reasoning_tokens=reasoning,
         files=files,
+        ptu_unused=ptu_unused,
     )
