@@ -6,6 +6,7 @@ import datetime as dt
 import os
 import re
 import sys
+from typing import NoReturn
 
 import click
 
@@ -20,7 +21,7 @@ def rules_option(value: tuple[str, ...]) -> tuple[str, ...]:
 
 
 
-def fail(message: str) -> None:
+def fail(message: str) -> NoReturn:
     from ..engine import EXIT_USAGE
 
     click.echo(f"aoai-audit: error: {message}", err=True)

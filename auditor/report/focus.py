@@ -83,6 +83,15 @@ def _number(value: Decimal) -> str:
     return text if "." in text else text + ".0"
 
 
+def _span(day: dt.date | None, window: tuple[dt.date, dt.date] | None) -> tuple[dt.date, dt.date]:
+    """The days a row covers, end exclusive: its own day, or the whole window for a window-wide figure."""
+    if day:
+        return day, day + dt.timedelta(days=1)
+    if window is None:
+        raise ReportInputError("--format focus needs the usage window for window-wide figures")
+    return window[0], window[1] + dt.timedelta(days=1)
+
+
 def focus_rows(result: AuditResult) -> list[dict[str, str]]:
     """The export's rows, in a stable order; raises ReportInputError when the audit had no usage."""
     usage = result.ctx.usage
@@ -101,7 +110,7 @@ def focus_rows(result: AuditResult) -> list[dict[str, str]]:
         day, bucket, dimension, consumer, account, model, region = (row.day, row.bucket, row.dimension, row.consumer,
                                                                     row.account, row.model, row.region)
         tokens, money, priced = row.tokens, row.money, row.priced
-        start, end = (day, day + dt.timedelta(days=1)) if day else (usage.window[0], usage.window[1] + dt.timedelta(days=1))
+        start, end = _span(day, usage.window)
         period_start, period_end = _month(start)[0], _month(end - dt.timedelta(days=1))[1]
         acc = accounts.get(account.lower()) if account else None
         rid = acc.resource_id if acc is not None and acc.resource_id else (account or "")

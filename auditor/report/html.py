@@ -9,9 +9,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import re
 from collections import Counter, defaultdict
-from dataclasses import dataclass
 from decimal import Decimal
 from importlib import resources
 from typing import Any
@@ -20,9 +18,10 @@ import jinja2
 
 from ..engine import AuditResult
 from ..exposure import NO_USAGE
-from ..rules import AREAS, Registry
+from ..rules import AREAS, CHAIN_LINKS, Registry
 from ..usage.ledger import ledger_rows
 from ..usage.tally import CONSUMER, OVER_METERED, UNKNOWN, UNMETERED, UsageSummary
+from .chain import chains, rule_matrix
 from .chart import chart
 from .diff import diff_reports
 from .excerpt import excerpt, policy_lines
@@ -34,109 +33,6 @@ SEVERITIES = ("high", "medium", "low")
 # findings of each rule and the APIs with the most broken links, and says where the full list is.
 FINDINGS_PER_RULE = 100
 TABLE_ROWS = 1000
-
-# The attribution chain of an LLM API, link by link, and the rules whose findings break each link.
-CHAIN = (
-    ("identity", "Caller identity", ("HD002",)),
-    ("header", "Attribution header", ("HD001", "HD003")),
-    ("dimension", "Metric dimension", ("TM001", "TM002", "TM003", "TM006", "TM007", "TM009", "TM010")),
-    ("destination", "Logs / metrics destination", ("TM008", "DG002", "DG003", "DG004", "RB001", "RB003")),
-    ("price", "Price", ("KQ004",)),
-    ("cost_centre", "Cost centre", ("KQ001", "KQ002")),
-)
-
-
-@dataclass(frozen=True)
-class Link:
-    key: str
-    label: str
-    status: str  # intact, broken, unknown
-    why: str
-
-
-_API_RESOURCE = re.compile(r"^(service/[^/]+(?:/workspaces/[^/]+)?/apis/[^/]+)")
-
-
-def _rule_counts(doc: dict[str, Any]) -> dict[str, Counter[str]]:
-    """Active findings per API resource and per service resource, rule id → count: one pass over the findings,
-    so the per-API tables cost APIs × rules, not APIs × findings."""
-    counts: dict[str, Counter[str]] = defaultdict(Counter)
-    for f in doc["findings"]:
-        if f["suppressed_by"]:
-            continue
-        r = f["resource"]
-        m = _API_RESOURCE.match(r)
-        if m:
-            counts[m.group(1)][f["rule_id"]] += 1
-        elif r.startswith("service/") and r.count("/") == 1:
-            counts[r][f["rule_id"]] += 1
-    return counts
-
-
-def _usage_counts(doc: dict[str, Any], counts: dict[str, Counter[str]]) -> None:
-    """KQ findings are about usage, not a resource: charge them to the APIs the usage names (the APIs that feed
-    the unknown bucket, the APIs an unmapped consumer called), so the chain shows where money goes missing."""
-    usage = doc.get("usage")
-    if not usage:
-        return
-    active = {f["rule_id"] for f in doc["findings"] if not f["suppressed_by"]}
-    by_name: dict[str, list[str]] = defaultdict(list)
-    for api in doc["apis"]:
-        by_name[api["api"]].append(api["resource"])
-    if "KQ001" in active:
-        for source in usage["unknown"]["sources"]:
-            for resource in by_name.get(source["api"], []):
-                counts[resource]["KQ001"] += 1
-    if "KQ002" in active:
-        for consumer in usage["consumers"]:
-            if consumer["cost_centre"] is None and usage["cost_centres"] is not None:
-                for api in consumer["apis"]:
-                    for resource in by_name.get(api, []):
-                        counts[resource]["KQ002"] += 1
-
-
-def _api_counts(counts: dict[str, Counter[str]], api: dict[str, Any]) -> Counter[str]:
-    """Findings on the API (and its operations) plus those on its whole service."""
-    return counts.get(api["resource"], Counter()) + counts.get(f"service/{api['service']}", Counter())
-
-
-def chains(doc: dict[str, Any]) -> list[dict[str, Any]]:
-    """Per LLM API: each link intact, broken (an active finding of its rules) or unknown (not evaluated)."""
-    selected = {r["id"] for r in doc["rules"]}
-    not_evaluated = {n["rule_id"] for n in doc["not_evaluated"]}
-    counts = _rule_counts(doc)
-    _usage_counts(doc, counts)
-    rows = []
-    for api in doc["apis"]:
-        if not api["is_llm"]:
-            continue
-        here = _api_counts(counts, api)
-        links = []
-        for key, label, rules in CHAIN:
-            ids = sorted(r for r in rules if here[r])
-            evaluated = [r for r in rules if r in selected and r not in not_evaluated]
-            if ids:
-                links.append(Link(key, label, "broken", ", ".join(ids)))
-            elif not evaluated:
-                links.append(Link(key, label, "unknown", "not evaluated: needs data this input does not carry"))
-            else:
-                links.append(Link(key, label, "intact", "checked by " + ", ".join(evaluated)))
-        rows.append({"api": api, "links": links, "broken": sum(link.status == "broken" for link in links)})
-    return rows
-
-
-def _matrix(doc: dict[str, Any], rules: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    not_evaluated = {n["rule_id"] for n in doc["not_evaluated"]}
-    counts = _rule_counts(doc)
-    rows = []
-    for api in doc["apis"]:
-        if not api["is_llm"]:
-            continue
-        here = _api_counts(counts, api)
-        cells = ["n/a" if rule["id"] in not_evaluated else here[rule["id"]] for rule in rules]
-        rows.append({"api": api, "cells": cells})
-    return rows
-
 
 def _fmt_money(amount: float | None, currency: str) -> str:
     return "—" if amount is None else f"{currency} {amount:,.2f}"
@@ -331,11 +227,11 @@ def build_model(result: AuditResult, registry: Registry, previous: dict[str, Any
     ranked.sort(key=lambda f: order[f["fingerprint"]])
     priced = [f for f in ranked if f["money"] and f["money"]["amount"] > 0 and not f["suppressed_by"]
               and not f["in_baseline"]]
-    all_chains = sorted(chains(doc), key=lambda row: -row["broken"])
+    all_chains = sorted(chains(doc, registry.rules), key=lambda row: -row["broken"])
     not_audited = [f for f in doc["findings"] if (f["not_audited"] or f["rule_id"].startswith("AU"))
                    and not f["suppressed_by"]]
     matrix_rules = [r for r in doc["rules"] if not r["id"].startswith(("AU", "KQ"))]  # not per-API rules
-    matrix = _matrix(doc, matrix_rules)
+    matrix = rule_matrix(doc, matrix_rules)
     return {
         "doc": doc,
         "severities": SEVERITIES,
@@ -344,7 +240,7 @@ def build_model(result: AuditResult, registry: Registry, previous: dict[str, Any
         "not_audited": not_audited,
         "suppressed": [f for f in doc["findings"] if f["suppressed_by"]],
         "chains": all_chains[:TABLE_ROWS],
-        "chain_labels": [label for _key, label, _rules in CHAIN],
+        "chain_labels": [label for _key, label in CHAIN_LINKS],
         "matrix_rules": matrix_rules,
         "matrix": matrix[:TABLE_ROWS],
         "table_rows": TABLE_ROWS,

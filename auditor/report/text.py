@@ -96,10 +96,10 @@ def render_text(result: AuditResult, registry: Registry, color: bool = False, wi
         con.print(f"suppressed ({len(suppressed)}):", style="dim")
         for f in suppressed:
             indented(con, f"{f.rule_id} {f.resource}: by {f.suppressed_by}", "dim")
-    for n in result.not_evaluated:
-        con.print(f"not evaluated: {n.rule.id} ({_safe(n.reason)})", style="dim")
-    for n in result.partly_evaluated:
-        con.print(f"partly evaluated: {n.rule.id} ({_safe(n.reason)})", style="dim")
+    for skipped in result.not_evaluated:
+        con.print(f"not evaluated: {skipped.rule.id} ({_safe(skipped.reason)})", style="dim")
+    for partly in result.partly_evaluated:
+        con.print(f"partly evaluated: {partly.rule.id} ({_safe(partly.reason)})", style="dim")
     for w in result.warnings:
         con.print(f"warning: {_safe(w)}", style="yellow")
     code = result.exit_code()

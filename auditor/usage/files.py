@@ -109,8 +109,9 @@ def row_from_mapping(raw: dict[str, Any], where: str) -> UsageRow:
         source=source,
         dimension=text["dimension"],
         consumer=consumer,
-        **{c: text[c] for c in TEXT_COLUMNS if c not in ("source", "dimension", "consumer")},
-        **tokens,
+        # the text and token columns are UsageRow's own fields, by name; each value was read as its field's type
+        **{c: text[c] for c in TEXT_COLUMNS if c not in ("source", "dimension", "consumer")},  # type: ignore[arg-type]
+        **tokens,  # type: ignore[arg-type]
     )
 
 
@@ -153,8 +154,8 @@ def _metrics_rows(data: dict[str, Any], path: str) -> list[UsageRow]:
                 acc = totals.setdefault(key, {})
                 acc[column] = acc.get(column, 0) + _tokens(point.get("total"), at, "total")
     return [UsageRow(day=day, source=PLATFORM, account=account, deployment=dep, model=model, model_version=ver,
-                     region=region, **t) for (account, dep, model, ver, day), t in sorted(totals.items(),
-                                                                                      key=lambda kv: (kv[0][4], kv[0][:4]))]
+                     region=region, **t)  # type: ignore[arg-type]  # t: the token columns, by field name
+            for (account, dep, model, ver, day), t in sorted(totals.items(), key=lambda kv: (kv[0][4], kv[0][:4]))]
 
 
 def _list(value: Any, where: str) -> list[Any]:

@@ -20,8 +20,10 @@ def _exact(amount: Decimal | None) -> str | None:
 
 
 def _tally(t: Tally | None, u: UsageSummary | None = None) -> dict[str, Any] | None:
-    if t is None:
-        return None
+    return None if t is None else _figures(t, u)
+
+
+def _figures(t: Tally, u: UsageSummary | None = None) -> dict[str, Any]:
     out: dict[str, Any] = {"tokens": t.tokens, "money": _money(t.money), "unpriced_tokens": t.unpriced_tokens,
                            "money_low": _money(t.low), "money_high": _money(t.high)}
     if u is not None:  # one definition of a share everywhere: of `share_of`, in tokens and in money
@@ -50,7 +52,7 @@ def usage_dict(u: UsageSummary) -> dict[str, Any]:
         "share_of": u.base_label,
         "gateway": _tally(u.gateway, u),
         "platform": _tally(u.platform, u),
-        "unknown": {**_tally(u.unknown, u),
+        "unknown": {**_figures(u.unknown, u),
                     "sources": [{"where": source_label(api, product), "api": api, "product": product, "tokens": n}
                                 for (api, product), n in u.unknown_sources.items()]},
         "unmetered": _tally(u.unmetered, u),
@@ -61,7 +63,7 @@ def usage_dict(u: UsageSummary) -> dict[str, Any]:
         "basis": dict(sorted(u.basis.items())),
         "files": list(u.files),
         "consumers": [
-            {"consumer": c.value, "dimension": c.dimension, **_tally(c.tally, u), "cost_centre": c.cost_centre,
+            {"consumer": c.value, "dimension": c.dimension, **_figures(c.tally, u), "cost_centre": c.cost_centre,
              "owner": c.owner, "apis": dict(sorted(c.apis.items(), key=lambda kv: -kv[1]))}
             for c in u.consumers
         ],
