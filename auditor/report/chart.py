@@ -1,4 +1,4 @@
-"""The usage chart of the HTML report: stacked daily bars as plain SVG geometry, with a token axis and no script.
+"""The daily usage chart of the HTML report as plain SVG geometry: stacked bars and a token axis, no script.
 
 The page's CSS sets the label size; at phone width the figure keeps a minimum width and scrolls in its own box,
 so axis labels stay legible instead of shrinking with the drawing.
@@ -28,7 +28,7 @@ CHART_SERIES = (("bar-attr", "attributed to a team"), ("bar-unknown", "unknown b
                 ("bar-unmetered", "not metered by the gateway (platform − gateway)"))
 
 
-def chart(split: list[tuple[dt.date, int, int, int]], width: int = 720, height: int = 180) -> dict[str, Any] | None:
+def daily_chart(split: list[tuple[dt.date, int, int, int]], width: int = 720, height: int = 180) -> dict[str, Any] | None:
     """Stacked daily bars (attributed, unknown, unmetered, as the summary splits each day) as plain SVG geometry
     with a token axis: no script."""
     if not split:
