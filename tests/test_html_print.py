@@ -19,7 +19,7 @@ from browser import PDFTOTEXT, launch, print_pdf, why_no_pdf_text
 
 pytestmark = pytest.mark.skipif(why_no_pdf_text() is not None, reason=why_no_pdf_text() or "")
 
-# The example printed to 38 A4 pages before the print layout (issue 26); 13 after. The bound leaves room for a
+# The example printed to 38 A4 pages before the print layout (issue 26); 14 after (main of 2026-12-06). The bound leaves room for a
 # few more lines per finding, not for the evidence, the rationale or the matrix to come back into the flow.
 MAX_PAGES = 16
 XHTML = "{http://www.w3.org/1999/xhtml}"
