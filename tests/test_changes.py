@@ -30,6 +30,7 @@ def test_html_lists_new_fixed_and_changed_by_rule_and_resource_and_the_money_cha
     assert gone["rule_id"] == "TM006"
     html = render_html(result, registry, previous=old)
     section = html[html.index('id="changes"'):html.index("</section>", html.index('id="changes"'))]
+    section = section.replace("<wbr>", "")  # a path's line-break hints (report/wrap.py) are not part of its text
     rows = re.findall(r'<tr data-change="(\w+)"><td[^>]*>\w+</td><td>([^<]+)</td><td><code>([^<]+)</code>', section)
     assert ("new", dropped["rule_id"], dropped["resource"]) in rows
     assert ("fixed", "TM006", "service/x/apis/gone") in rows

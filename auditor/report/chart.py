@@ -1,4 +1,8 @@
-"""The daily usage chart of the HTML report as plain SVG geometry: stacked bars and a token axis, no script."""
+"""The daily usage chart of the HTML report as plain SVG geometry: stacked bars and a token axis, no script.
+
+The page's CSS sets the label size; at phone width the figure keeps a minimum width and scrolls in its own box,
+so axis labels stay legible instead of shrinking with the drawing.
+"""
 
 from __future__ import annotations
 

@@ -20,38 +20,20 @@ from ..attribution.model import AttributionModel
 from ..attribution.statement import TEAM, Statement, statement
 from ..engine import AuditResult
 from ..exposure import NO_USAGE
-from ..policy.secrets import redact
 from ..rules import AREAS, CHAIN_LINKS, Registry
 from ..usage.tally import UsageSummary
 from .chain import chains, rule_matrix
 from .chart import daily_chart
 from .diff import diff_reports
+from .excerpt import excerpt, policy_lines
 from .json_report import result_dict
+from .wrap import break_after_slashes
 
 SEVERITIES = ("high", "medium", "low")
-EXCERPT_CONTEXT = 3
 # A report must open and filter smoothly in a browser at 10,000 APIs: past these, the page shows the first
 # findings of each rule and the APIs with the most broken links, and says where the full list is.
 FINDINGS_PER_RULE = 100
 TABLE_ROWS = 1000
-
-def _excerpts(result: AuditResult) -> dict[str, list[str]]:
-    """Policy text by file path, for policies that are whole files (not strings inside JSON). The text was
-    redacted when read; each shown line passes the same redactor again (`_excerpt`)."""
-    out: dict[str, list[str]] = {}
-    for _resource, policy in result.ctx.policies():
-        origin = policy.origin
-        if origin.path and origin.line is None and policy.text:
-            out.setdefault(origin.path, policy.text.splitlines())
-    return out
-
-
-def _excerpt(lines: list[str] | None, line: int | None) -> list[dict[str, Any]]:
-    if not lines or not line or line > len(lines):
-        return []
-    start, end = max(1, line - EXCERPT_CONTEXT), min(len(lines), line + EXCERPT_CONTEXT)
-    return [{"n": n, "text": redact(lines[n - 1]), "hit": n == line} for n in range(start, end + 1)]
-
 
 def _fmt_money(amount: float | None, currency: str) -> str:
     return "—" if amount is None else f"{currency} {amount:,.2f}"
@@ -195,6 +177,7 @@ def _environment() -> jinja2.Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
+    env.filters["paths"] = break_after_slashes
     return env
 
 
@@ -205,7 +188,7 @@ def _load_template(name: str) -> str:
 def build_model(result: AuditResult, registry: Registry, previous: dict[str, Any] | None = None) -> dict[str, Any]:
     doc = result_dict(result, registry)
     rules_by_id = {c.rule.id: c.rule for c in registry.checks}
-    excerpts = _excerpts(result)
+    excerpts = policy_lines(result)
     groups: dict[str, list[dict[str, Any]]] = defaultdict(list)
     shown: Counter[str] = Counter()
     hidden: dict[str, Counter[str]] = defaultdict(Counter)
@@ -221,7 +204,7 @@ def build_model(result: AuditResult, registry: Registry, previous: dict[str, Any
         item["area"] = area
         item["rationale"] = rule.rationale if rule else ""
         item["fix_snippet"] = rule.fix_snippet if rule else ""
-        item["excerpt"] = _excerpt(excerpts.get(f["location"]["path"] or ""), f["location"]["line"])
+        item["excerpt"] = excerpt(excerpts.get(f["location"]["path"] or ""), f["location"]["line"])
         groups[area].append(item)
     areas = [
         {"key": key, "title": AREAS.get(key, key), "findings": groups[key],
