@@ -51,7 +51,8 @@ def _fingerprints(args: list[str], out: str) -> dict[str, str]:
 
     result = CliRunner().invoke(main, [*args, "--format", "json", "-o", out])
     assert result.exit_code in (0, 1), result.output
-    findings = json.loads(open(out, encoding="utf-8").read())["findings"]
+    with open(out, encoding="utf-8") as fh:
+        findings = json.load(fh)["findings"]
     return {f["rule_id"]: (f["resource"], f["fingerprint"]) for f in findings if f["rule_id"] in ("TM001", "HD001")}
 
 
