@@ -139,7 +139,7 @@ def _from_json(tp: Any, raw: Any, where: str) -> Any:
         return _from_json(inner[0], raw, where)
     if tp is Policy:
         return _policy_from_json(raw, where)
-    if dataclasses.is_dataclass(tp):
+    if isinstance(tp, type) and dataclasses.is_dataclass(tp):
         if not isinstance(raw, dict):
             raise SnapshotError(f"{where}: expected an object for {tp.__name__}, found {type(raw).__name__}")
         hints = _hints(tp)

@@ -54,6 +54,7 @@ RULE = Rule(
         Part("diagnostic settings sending GatewayLogs and GatewayLlmLogs", frozenset({CARRIES_DIAGNOSTIC_SETTINGS})),
         Part("the azuremonitor diagnostic's LLM logging (largeLanguageModel)", frozenset({CARRIES_LOGGING})),
     ),
+    chain_link="destination",
 )
 
 CATEGORIES = ("GatewayLogs", "GatewayLlmLogs")
@@ -94,10 +95,11 @@ def _off(diag) -> bool | None:
 
 
 def _llm_logging(ctx: AuditContext, service, resource: str):
-    """LLM logging is set per API (azure-facts.md section 9): an API's azuremonitor diagnostic overrides the
-    service's; judge the effective setting of each LLM API. An API belongs to its workspace: only a diagnostic of
-    the same workspace and API name is its own (two workspaces may each hold an API `chat`), and a workspace's own
-    azuremonitor diagnostic stands before the service's for its APIs (workspace-level entities:
+    """LLM logging is set for all APIs or per API, and an API's azuremonitor diagnostic overrides the service's
+    (https://learn.microsoft.com/azure/api-management/api-management-howto-llm-logs); judge the effective setting
+    of each LLM API. An API belongs to its workspace: only a diagnostic of the same workspace and API name is its
+    own (two workspaces may each hold an API `chat`), and a workspace's own azuremonitor diagnostic stands before
+    the service's for its APIs (workspace-level entities:
     https://learn.microsoft.com/en-us/azure/api-management/workspaces-overview)."""
     monitor = [d for d in service.diagnostics if d.name.lower() == "azuremonitor"]
     service_diag = next((d for d in monitor if d.api is None and d.workspace is None), None)
@@ -107,7 +109,7 @@ def _llm_logging(ctx: AuditContext, service, resource: str):
         api, ws = view.api.name, view.api.workspace
         api_diag = next((d for d in monitor if d.api == api and d.workspace == ws), None)
         explicit = _off(api_diag)
-        if explicit:
+        if api_diag is not None and explicit:
             where = f"{resource}/workspaces/{ws}/apis/{api}" if ws else f"{resource}/apis/{api}"
             yield RULE.finding(
                 where,

@@ -29,6 +29,7 @@ RULE = Rule(
     fix_snippet="""\"sampling\": { \"samplingType\": \"fixed\", \"percentage\": 100 }""",
     references=(_refs.APIM_MONITOR, _refs.APP_INSIGHTS),
     requires=frozenset({CARRIES_LOGGING}),
+    chain_link="destination",
 )
 
 

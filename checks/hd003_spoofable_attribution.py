@@ -46,6 +46,7 @@ RULE = Rule(
 </llm-emit-token-metric>""",
     references=(_refs.EXPRESSIONS, _refs.VALIDATE_JWT, _refs.VALIDATE_AAD, _refs.LLM_EMIT_TOKEN_METRIC),
     requires=frozenset({CARRIES_POLICIES}),
+    chain_link="header",
 )
 
 

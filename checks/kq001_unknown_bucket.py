@@ -10,7 +10,7 @@ from aoai_audit.context import AuditContext
 from aoai_audit.estate import CARRIES_USAGE
 from aoai_audit.findings import Severity
 from aoai_audit.rules import Rule
-from aoai_audit.usage.tally import UNKNOWN, Tally, source_label
+from aoai_audit.usage.tally import UNKNOWN, Tally, UsageSummary, source_label
 
 from . import _refs
 from ._usage import as_money, tally_text, tokens, usage_location
@@ -41,18 +41,19 @@ RULE = Rule(
     failed-check-error-message="x-team-id is required for chargeback" ignore-case="true" />""",
     references=(_refs.LLM_EMIT_TOKEN_METRIC, _refs.CHECK_HEADER, _refs.APP_INSIGHTS),
     requires=frozenset({CARRIES_USAGE}),
+    chain_link="cost_centre",
 )
 
 
-def _no_team(ctx: AuditContext):
+def _no_team(ctx: AuditContext, usage: UsageSummary) -> tuple[Tally, list[tuple[str, int]]]:
     """The unknown bucket as the attribution model sees it: unknown-value tokens on a resource one team owns (its
     own gateway, account, deployment or workspace) are that team's, not "no team"; the rest went to no team."""
-    usage = ctx.usage
     lines = [ln for ln in usage.ledger if ln.bucket == UNKNOWN]
     kept = [ln for ln in lines if classify(ln, ctx.attribution)[0] in NO_TEAM]
     if len(kept) == len(lines):
         return usage.unknown, [(source_label(a, p), n) for (a, p), n in list(usage.unknown_sources.items())[:5]]
-    tally, sources = Tally(), defaultdict(Decimal)
+    tally = Tally()
+    sources: defaultdict[tuple[str, str], Decimal] = defaultdict(Decimal)
     for ln in kept:
         tally.add(round(ln.tokens), ln.money)
         sources[(ln.api, ln.product)] += ln.tokens
@@ -65,7 +66,7 @@ def check(ctx: AuditContext):
     if usage is None or not usage.gateway.tokens:
         return
     threshold = ctx.settings.unknown_share_threshold
-    unknown, top = _no_team(ctx)
+    unknown, top = _no_team(ctx, usage)
     share = usage.share(unknown)
     if share <= threshold:
         return

@@ -35,6 +35,7 @@ RULE = Rule(
     owner: hr-platform@contoso.com""",
     references=(_refs.COST_ALLOCATION, _refs.SUBSCRIPTIONS),
     requires=frozenset({CARRIES_USAGE, CARRIES_COST_CENTRES}),
+    chain_link="cost_centre",
 )
 
 

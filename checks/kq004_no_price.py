@@ -36,6 +36,7 @@ ptu:
   - {deployment_type: ProvisionedManaged, region: brazilsouth, hourly: "2.00"}""",
     references=(_refs.RETAIL_PRICES_API, _refs.PTU_BILLING),
     requires=frozenset({CARRIES_USAGE}),
+    chain_link="price",
 )
 
 

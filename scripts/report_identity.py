@@ -63,6 +63,7 @@ def main(out_dir: str) -> int:
                 f = out / f"{safe}.{fmt}"
                 if f.exists():
                     data = f.read_bytes().replace(str(ROOT).encode(), b"<ROOT>").replace(tmp.encode(), b"<TMP>")
+                    data = data.replace(tmp.replace("_", "\\_").encode(), b"<TMP>")  # as Markdown escapes it
                     f.write_bytes(VOLATILE.sub(lambda m: b"<volatile>", data))
     return 0
 

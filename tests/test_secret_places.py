@@ -18,7 +18,7 @@ import pytest
 from aoai_audit.policy.rawxml import read_policy
 from aoai_audit.policy.secrets import credential_name
 from aoai_audit.policy.shapes import high_entropy
-from conftest import CORPUS, EXAMPLE, FIXTURES, ROOT
+from conftest import CORPUS, EXAMPLE, FIXTURES, ROOT, SCAN_FORMATS
 
 # place -> (the secret, how the policy writes it). `{s}` is where the secret goes.
 PLACES = {
@@ -169,7 +169,7 @@ def test_a_credential_in_every_place_reaches_no_output_and_no_snapshot(tmp_path)
     out = tmp_path / "out"
     cmd = [sys.executable, "-m", "aoai_audit.cli", "--log-level", "debug", "scan", str(tree), str(arm), str(plan),
            "--output-dir", str(out)]
-    for fmt in ("text", "json", "sarif", "html", "md", "junit"):
+    for fmt in SCAN_FORMATS:
         cmd += ["--format", fmt]
     proc = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT)
     assert proc.returncode in (1, 2) and "Traceback" not in proc.stderr, proc.stderr[-2000:]

@@ -15,7 +15,7 @@ from __future__ import annotations
 import bisect
 import re
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import lru_cache, partial
 
 from .literals import replace_literals
 from .places import connection_password
@@ -318,7 +318,7 @@ def _redact_with(text: str, patterns: tuple[_Pattern, ...]) -> str:
         if not _wanted(pattern, low):
             continue
         if pattern.group:
-            text = pattern.regex.sub(lambda m, p=pattern: _sub_group(m, p), text)
+            text = pattern.regex.sub(partial(_sub_group, pattern=pattern), text)
         else:
             text = pattern.regex.sub(REDACTED, text)
     return text

@@ -242,7 +242,7 @@ class _Classifier:
         return out[:1]
 
     def backend_service_reasons(self, nodes: list[PolicyNode], node: PolicyNode) -> list[str]:
-        reasons = []
+        reasons: list[str] = []
         for attr in ("backend-id", "base-url"):
             value = (node.get(attr) or "").strip()
             if value.startswith("@"):

@@ -60,7 +60,9 @@ class Price:
     cached_input: Decimal | None = None
     source: str = ""
 
-    def cost(self, input_tokens: int, cached_input_tokens: int, output_tokens: int) -> Decimal:
+    def cost(self, input_tokens: Decimal | int, cached_input_tokens: Decimal | int, output_tokens: Decimal | int
+             ) -> Decimal:
+        """Money for these tokens; token counts may be fractional (a row split across models or consumers)."""
         cached = min(cached_input_tokens, input_tokens)
         cached_rate = self.cached_input if self.cached_input is not None else self.input
         return ((input_tokens - cached) * self.input + cached * cached_rate + output_tokens * self.output) / MILLION
@@ -231,9 +233,10 @@ def parse_meter(name: str) -> tuple[str, str, str, str, bool] | None:
         return None
     if "batch" in parts:  # "gpt 4.1 Batch Inp glbl" (global batch), "... Batch Outp Data Zone" (data zone batch)
         parts.remove("batch")
-        dtype = {"global": "batch", "datazone": "datazone-batch"}.get(dtype)
-        if dtype is None:
+        batch = {"global": "batch", "datazone": "datazone-batch"}.get(dtype)
+        if batch is None:
             return None  # no regional batch deployment type exists: not a price this build can place
+        dtype = batch
     version = ""
     if len(parts) > 1 and re.fullmatch(r"\d{4}", parts[-1]):
         version = parts.pop()

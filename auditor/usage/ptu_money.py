@@ -126,9 +126,9 @@ def price_ptu(lines: Iterable[Line], deployments: tuple[PtuDeployment, ...], pri
         days = _days(window, by_day)
         for day in days:
             day_lines = by_day.get(day, [])
-            tokens = sum((ln.tokens for ln in day_lines), ZERO)
+            served = sum((ln.tokens for ln in day_lines), ZERO)
             out.reserved += day_cost
-            if not tokens:
+            if not served:
                 idle += 1
                 out.unused.append(Line(day, PTU_UNUSED, "", "", dep.account, dep.deployment, dep.model, dep.version,
                                        PROVISIONED_TYPE, dep.region, money=day_cost, low=day_cost, high=day_cost,
@@ -136,7 +136,7 @@ def price_ptu(lines: Iterable[Line], deployments: tuple[PtuDeployment, ...], pri
                                              f"{price.hourly} per PTU-hour on a day it served no token"))
                 continue
             for ln in day_lines:
-                share = day_cost * ln.tokens / tokens
+                share = day_cost * ln.tokens / served
                 out.priced.append((ln, share))
                 ln.money = ln.low = ln.high = share
                 ln.basis = basis(dep, price)
