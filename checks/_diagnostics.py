@@ -20,4 +20,5 @@ def describe(setting: DiagnosticSetting) -> str:
     logs = [log.category or f"group {log.category_group}" for log in setting.logs if log.enabled] or ["no logs"]
     metrics = "metrics on" if sends_metrics(setting) else "metrics off"
     where = f"workspace {setting.workspace_id}" if setting.workspace_id else "no Log Analytics workspace"
-    return f"setting '{setting.name}': {', '.join(logs)}; {metrics}; {where}"
+    who = setting.origin.scope if setting.origin.scope.startswith("every ") else f"setting '{setting.name}'"
+    return f"{who}: {', '.join(logs)}; {metrics}; {where}"

@@ -9,7 +9,7 @@ from aoai_audit.attribution import DeploymentPath
 from aoai_audit.context import AuditContext
 from aoai_audit.findings import Location
 
-from ._support import at
+from ._support import at, named
 
 
 def grouped(ctx: AuditContext, failing: Callable[[DeploymentPath], bool]
@@ -25,7 +25,8 @@ def grouped(ctx: AuditContext, failing: Callable[[DeploymentPath], bool]
             continue
         where = at(origins[account], account) if account in origins else Location(resource_id=account)
         if len(bad) == len(deps) and len({d.reason for d in bad}) == 1:
-            label = f"account '{bad[0].account}'" + (
+            label = (named("account", bad[0].account, origins[account]) if account in origins else
+                     f"account '{bad[0].account}'") + (
                 f" (deployment(s) {', '.join(d.deployment for d in bad)})" if bad[0].deployment else "")
             yield bad[0].account_id or account, label, tuple(bad), where
             continue

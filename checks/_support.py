@@ -156,6 +156,15 @@ def group_failures(view: ApiView, failing: Iterable[EffectivePolicy]) -> list[Gr
     return groups
 
 
+def named(kind: str, name: str, origin: Origin, qualifier: str = "") -> str:
+    """`Azure OpenAI account 'x'`, or, for what a copy loop whose count the deployment decides creates, the
+    source's own wording: "Every Azure OpenAI account the copy loop 'x' creates (if any)" (arm/build.py `looped`)."""
+    lead = f"{qualifier} " if qualifier else ""
+    if origin.scope.startswith("every "):
+        return f"Every {lead}{origin.scope[len('every '):]}"
+    return f"{lead}{kind} '{name}'"
+
+
 def at(origin: Origin, resource_id: str) -> Location:
     """A finding's location: the declaring file and line when known, and the Azure resource id always."""
     return Location(origin.path, origin.line, origin.resource_id or resource_id)

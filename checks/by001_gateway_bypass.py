@@ -9,7 +9,7 @@ from aoai_audit.resolve.classify import hostname
 from aoai_audit.rules import LOSS_UNMETERED, RISK_SERVED, Rule, Stake
 
 from . import _refs
-from ._support import at
+from ._support import at, named
 
 RULE = Rule(
     id="BY001",
@@ -62,14 +62,15 @@ def check(ctx: AuditContext):
                                                                         for h in gateway_hosts)
         state = (f"disableLocalAuth {'unset' if account.disable_local_auth is None else 'false'}, public network "
                  f"access {account.public_network_access or 'default (enabled)'}")
+        who = named("account", account.name, account.origin, "Azure OpenAI")
         if behind:
-            message = (f"Azure OpenAI account '{account.name}' behind the gateway accepts API keys from the public "
+            message = (f"{who} behind the gateway accepts API keys from the public "
                        f"network ({state}); calls made directly pass no gateway and are attributed to no one")
         else:
             # no gateway to go around: what is at risk is the keys, not the attribution (the attribution model
             # says how this account's spend reaches a team)
             how = "; ".join(sorted({f"{d.path}" + (f" ({d.owner.how})" if d.owner else "") for d in paths}))
-            message = (f"Azure OpenAI account '{account.name}' has no gateway in front and accepts API keys from the "
+            message = (f"{who} has no gateway in front and accepts API keys from the "
                        f"public network ({state}): anyone holding a key can spend on it from anywhere. This is not an "
                        f"attribution gap (its spend: {how or 'no path known'}); it is spend no one approved")
         yield RULE.finding(account.resource_id, message, location=at(account.origin, account.resource_id))

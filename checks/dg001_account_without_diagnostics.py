@@ -10,7 +10,7 @@ from aoai_audit.rules import LOSS_NONE, RISK_SERVED, Rule, Stake
 
 from . import _refs
 from ._diagnostics import describe, sends_any_log, sends_metrics, settings_on
-from ._support import at
+from ._support import at, named
 
 RULE = Rule(
     id="DG001",
@@ -73,7 +73,7 @@ def check(ctx: AuditContext):
             )
         yield RULE.finding(
             account.resource_id,
-            f"Azure OpenAI account '{account.name}' {why}; its own usage cannot be queried or reconciled",
+            f"{named('account', account.name, account.origin, 'Azure OpenAI')} {why}; its own usage cannot be queried or reconciled",
             location=at(account.origin, account.resource_id),
             evidence=[describe(s) for s in settings],
         )

@@ -59,6 +59,8 @@ def check_file(real: Path, rel: str, labels: dict[str, list[str]], registry=None
         if hits:
             wrong.append(Wrong(rel, f"must_not_fire {rule}", f"fired: {hits[0].message[:120]}"))
     verdicts = {v.api.name: v.verdict for v in result.ctx.apis}
+    for v in result.ctx.apis:  # a loose file's API is named by its project path; labels name it by its stem
+        verdicts.setdefault(v.api.name.rsplit("/", 1)[-1], v.verdict)
     for api in labels.get("llm_apis", []):
         verdict = verdicts.get(api)
         if verdict is None or not verdict.is_llm:

@@ -69,7 +69,7 @@ def test_config_suppression_with_reason_and_expiry(tmp_path):
     cfg = tmp_path / "cfg.yaml"
     cfg.write_text(
         "suppressions:\n"
-        "  - rule: TM001\n    resource: 'service/files/apis/chat'\n    reason: migrating next sprint\n    expires: 2999-01-01\n"
+        "  - rule: TM001\n    resource: 'service/files/apis/tests/fixtures/rules/TM001/fires/chat'\n    reason: migrating next sprint\n    expires: 2999-01-01\n"
     )
     proc = run("scan", f"{F}/TM001/fires/chat.policy.xml", "--config", str(cfg), "--format", "json")
     doc = json.loads(proc.stdout)
@@ -182,7 +182,7 @@ def test_third_party_check_is_discovered_and_runs(tmp_path):
     assert "ACME001" in run("rules", env=env).stdout
     proc = run("scan", f"{F}/TM001/passes", "--format", "json", env=env)
     doc = json.loads(proc.stdout)
-    assert ("ACME001", "ACME saw chat") in {(f["rule_id"], f["message"]) for f in doc["findings"]}
+    assert ("ACME001", f"ACME saw {F}/TM001/passes/chat") in {(f["rule_id"], f["message"]) for f in doc["findings"]}
 
 
 def test_broken_plugin_fails_the_gate_closed(tmp_path):

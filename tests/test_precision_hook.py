@@ -39,3 +39,36 @@ def test_hooks_still_fail_closed_on_a_broken_policy(tmp_path, monkeypatch):
     assert result.exit_code == 2 and "nothing to audit" not in result.output, result.output
     result = CliRunner().invoke(main, _hook_args("aoai-audit"))
     assert result.exit_code == 2, result.output
+
+
+_LLM_POLICY = """<policies><inbound><base />
+<set-backend-service base-url="https://contoso.openai.azure.com/openai" /></inbound>
+<backend><base /></backend><outbound><base /></outbound><on-error><base /></on-error></policies>"""
+
+
+def _fingerprints(args: list[str], out: str) -> dict[str, str]:
+    import json
+
+    result = CliRunner().invoke(main, [*args, "--format", "json", "-o", out])
+    assert result.exit_code in (0, 1), result.output
+    with open(out, encoding="utf-8") as fh:
+        findings = json.load(fh)["findings"]
+    return {f["rule_id"]: (f["resource"], f["fingerprint"]) for f in findings if f["rule_id"] in ("TM001", "HD001")}
+
+
+def test_both_hooks_name_a_loose_policy_file_the_same(tmp_path, monkeypatch):
+    """The resource name of a loose policy file is its path from the project root, whichever hook scans it and
+    whatever is passed with it, so a finding keeps one fingerprint (issue 24, item 9)."""
+    (tmp_path / ".git").mkdir()
+    (tmp_path / "service" / "policies").mkdir(parents=True)
+    (tmp_path / "service" / "policies" / "chat.xml").write_text(_LLM_POLICY)
+    (tmp_path / "other").mkdir()
+    (tmp_path / "other" / "echo.policy.xml").write_text("<policies><inbound><base /></inbound></policies>")
+    monkeypatch.chdir(tmp_path)
+    whole = _fingerprints(_hook_args("aoai-audit"), str(tmp_path / "a.json"))
+    alone = _fingerprints([*_hook_args("aoai-audit-files"), "service/policies/chat.xml"], str(tmp_path / "b.json"))
+    paired = _fingerprints([*_hook_args("aoai-audit-files"), "service/policies/chat.xml", "other/echo.policy.xml"],
+                           str(tmp_path / "c.json"))
+    assert whole and "TM001" in whole
+    assert whole == alone == paired
+    assert "service/policies/chat" in whole["TM001"][0]

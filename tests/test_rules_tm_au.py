@@ -8,36 +8,37 @@ from conftest import ROOT, RULE_FIXTURES, audit
 
 F = "tests/fixtures/rules"
 
-# rule -> (expected (resource, location path, line) in fires/)
+# rule -> (expected (resource, location path, line) in fires/); a loose file's resource is its path from the
+# project root (issue 24 item 9)
 EXPECTED = {
     "TM001": {
-        ("service/files/apis/chat", f"{F}/TM001/fires/chat.policy.xml", 2),
-        ("service/files/apis/outbound-only", f"{F}/TM001/fires/outbound-only.policy.xml", 2),
+        (f"service/files/apis/{F}/TM001/fires/chat", f"{F}/TM001/fires/chat.policy.xml", 2),
+        (f"service/files/apis/{F}/TM001/fires/outbound-only", f"{F}/TM001/fires/outbound-only.policy.xml", 2),
     },
-    "TM002": {("service/files/apis/chat", f"{F}/TM002/fires/chat.policy.xml", 5)},
-    "TM003": {("service/files/apis/chat", f"{F}/TM003/fires/chat.policy.xml", 7)},
-    "TM004": {("service/files/apis/chat", f"{F}/TM004/fires/chat.policy.xml", 5)},
-    "TM006": {("service/files/apis/chat", f"{F}/TM006/fires/chat.policy.xml", 5)},
+    "TM002": {(f"service/files/apis/{F}/TM002/fires/chat", f"{F}/TM002/fires/chat.policy.xml", 5)},
+    "TM003": {(f"service/files/apis/{F}/TM003/fires/chat", f"{F}/TM003/fires/chat.policy.xml", 7)},
+    "TM004": {(f"service/files/apis/{F}/TM004/fires/chat", f"{F}/TM004/fires/chat.policy.xml", 5)},
+    "TM006": {(f"service/files/apis/{F}/TM006/fires/chat", f"{F}/TM006/fires/chat.policy.xml", 5)},
     "TM007": {("service/apim/apis/chat/operations/embeddings", f"{F}/TM007/fires/apim/apis/chat/operations/embeddings/policy.xml", 2)},
     "TM008": {("service/apim", f"{F}/TM008/fires/apim/diagnostics/applicationinsights/diagnosticInformation.json", None)},
-    "TM009": {("service/files/apis/chat", f"{F}/TM009/fires/chat.policy.xml", 7)},
-    "TM010": {("service/files/apis/chat", f"{F}/TM010/fires/chat.policy.xml", 8)},
+    "TM009": {(f"service/files/apis/{F}/TM009/fires/chat", f"{F}/TM009/fires/chat.policy.xml", 7)},
+    "TM010": {(f"service/files/apis/{F}/TM010/fires/chat", f"{F}/TM010/fires/chat.policy.xml", 8)},
     "AU003": {("estate", None, None)},
-    "HD001": {("service/files/apis/chat", f"{F}/HD001/fires/chat.policy.xml", 2)},
+    "HD001": {(f"service/files/apis/{F}/HD001/fires/chat", f"{F}/HD001/fires/chat.policy.xml", 2)},
     "HD002": {("service/apim/apis/chat", f"{F}/HD002/fires/apim/apis/chat/apiInformation.json", None)},
     "HD003": {
-        ("service/files/apis/chat", f"{F}/HD003/fires/chat.policy.xml", 10),
-        ("service/files/apis/chat", f"{F}/HD003/fires/chat.policy.xml", 12),
+        (f"service/files/apis/{F}/HD003/fires/chat", f"{F}/HD003/fires/chat.policy.xml", 10),
+        (f"service/files/apis/{F}/HD003/fires/chat", f"{F}/HD003/fires/chat.policy.xml", 12),
     },
-    "ST001": {("service/files/apis/chat", f"{F}/ST001/fires/chat.policy.xml", 14)},
+    "ST001": {(f"service/files/apis/{F}/ST001/fires/chat", f"{F}/ST001/fires/chat.policy.xml", 14)},
     "ST002": {
-        ("service/files/apis/chat", f"{F}/ST002/fires/chat.policy.xml", 2),
-        ("service/files/apis/include-usage", f"{F}/ST002/fires/include-usage.policy.xml", 2),
-        ("service/files/apis/old-version", f"{F}/ST002/fires/old-version.policy.xml", 2),
+        (f"service/files/apis/{F}/ST002/fires/chat", f"{F}/ST002/fires/chat.policy.xml", 2),
+        (f"service/files/apis/{F}/ST002/fires/include-usage", f"{F}/ST002/fires/include-usage.policy.xml", 2),
+        (f"service/files/apis/{F}/ST002/fires/old-version", f"{F}/ST002/fires/old-version.policy.xml", 2),
     },
     "SEC001": {
-        ("service/files/apis/chat", f"{F}/SEC001/fires/chat.policy.xml", 9),
-        ("service/files/apis/chat", f"{F}/SEC001/fires/chat.policy.xml", 18),
+        (f"service/files/apis/{F}/SEC001/fires/chat", f"{F}/SEC001/fires/chat.policy.xml", 9),
+        (f"service/files/apis/{F}/SEC001/fires/chat", f"{F}/SEC001/fires/chat.policy.xml", 18),
     },
 }
 
@@ -118,7 +119,7 @@ def test_au002_reports_file_and_line_and_missing_fragment(registry):
 def test_unparseable_policy_fails_closed(registry):
     """The broken policy had the only token metric: the audit must not assume it is there."""
     result = audit(f"{F}/AU002/fires/broken.policy.xml", registry)
-    assert ("AU002", "service/files/apis/broken") in {(f.rule_id, f.resource) for f in result.findings}
+    assert ("AU002", f"service/files/apis/{F}/AU002/fires/broken") in {(f.rule_id, f.resource) for f in result.findings}
     assert result.exit_code() in (1, 2)
 
 

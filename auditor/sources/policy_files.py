@@ -11,15 +11,20 @@ import re
 
 from ..estate import CARRIES_POLICIES, Api, ApimService, Estate, Fragment, SourceInfo
 from ..policy.tree import Origin
+from ..project_root import find_project_root, project_path
 from .files import Reader
 
 SERVICE = "files"
 _STEM = re.compile(r"(\.policy)?\.xml$", re.I)
 
 
-def _name(path: str, root: str) -> str:
-    rel = os.path.relpath(path, root) if os.path.isdir(root) else os.path.basename(path)
-    return _STEM.sub("", rel).replace(os.sep, "/")
+def _name(path: str) -> str:
+    """The file's path relative to the project root (git top level), without `.policy.xml`: the same whichever
+    hook scans it and whatever other files are passed with it, so its fingerprints are stable (issue 24 item 9)."""
+    rel = project_path(path, find_project_root(path))
+    if rel.startswith("../"):  # outside the project (cannot happen for a file under it): its name alone
+        rel = os.path.basename(path)
+    return _STEM.sub("", rel)
 
 
 def read_policy_files(paths: list[str], root: str, confine: bool = False) -> Estate:
@@ -29,7 +34,7 @@ def read_policy_files(paths: list[str], root: str, confine: bool = False) -> Est
     apis = []
     fragments = []
     for path in paths:
-        name = _name(path, root)
+        name = _name(path)
         policy = reader.read_policy(path, "api", f"policy file '{name}'", f"service/{SERVICE}/apis/{name}")
         if policy is None:
             continue

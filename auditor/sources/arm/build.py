@@ -91,7 +91,7 @@ class ArmReader(TemplateWalker):
         return self.line_of(name) if isinstance(name, str) else None
 
     def origin(self, res: Resource, label: str) -> Origin:
-        return Origin(self.path, self._line_of_resource(res), self.resource_id(res), label)
+        return Origin(self.path, self._line_of_resource(res), self.resource_id(res), looped(res, label))
 
     def build(self) -> Estate:
         parts = EstateParts()
@@ -146,7 +146,7 @@ class ArmReader(TemplateWalker):
                                   if "/providers/" in t else RESOURCE_GROUP)
             assignments.append(RoleAssignment(
                 absolute(scope), as_str(p.get("roleDefinitionId")), as_str(p.get("principalId")),
-                as_str(p.get("principalType")), Origin(self.path, self._line_of_resource(res), None, "role assignment"),
+                as_str(p.get("principalType")), Origin(self.path, self._line_of_resource(res), None, looped(res, "role assignment")),
             ))
             return
         if t == "microsoft.authorization/roledefinitions":
@@ -274,11 +274,19 @@ class ArmReader(TemplateWalker):
         return DiagnosticSetting(
             target, name, absolute(workspace) if workspace else None, entries("logs"), entries("metrics"),
             as_str(p.get("logAnalyticsDestinationType")) or None, Origin(self.path, self._line_of_resource(res), None,
-                                                                         f"diagnostic setting '{name}'"),
+                                                                         looped(res, f"diagnostic setting '{name}'")),
         )
 
     def _ev(self, value: Any) -> str:
         return self.ev.string(value) if value is not None else ""
+
+
+def looped(res: Resource, label: str) -> str:
+    """A resource standing for every instance of a copy loop whose count the deployment decides is named so:
+    "every account the copy loop 'x' creates (if any)" (a count of 0 deploys nothing; copy-resources)."""
+    if not res.loop:
+        return label
+    return f"every {label.split(chr(39), 1)[0].strip()} the copy loop '{res.loop}' creates (if any)"
 
 
 def _api_fields(p: ServiceParts, key: Key, draft: dict[str, Any]) -> dict[str, Any]:

@@ -68,6 +68,8 @@ class Evaluator:
         self.references = references if references is not None else {}
         self.symbols = symbols if symbols is not None else {}
         self.copy: dict[str, int] = {}
+        self.loop: str | None = None  # set in the one symbolic instance of a loop whose count the deployment decides
+        self.defaults = True  # False: a parameter nobody passed is the deployment's to decide (`undecided`)
         self.locals: dict[str, Any] = {}
         self._memo: dict[tuple[str, str], Any] = {}
         self._busy: set[tuple[str, str]] = set()
@@ -83,6 +85,21 @@ class Evaluator:
         """The evaluator inside one iteration of a copy loop (`copyIndex()` / `copyIndex(name)`)."""
         other = self._clone()
         other.copy = {**self.copy, name.lower(): index, "": index}
+        return other
+
+    def symbolic(self, name: str) -> Evaluator:
+        """The one representative instance of copy loop `name` whose count only the deployment knows: `copyIndex()`
+        is an unknown placeholder, so what varies per instance reads as `{aiServicesConfig(copyIndex()).name}`."""
+        other = self._clone()
+        other.loop = name
+        return other
+
+    def undecided(self) -> Evaluator:
+        """This evaluator with every parameter nobody passed left to the deployment (a parameters file may set
+        it), not read from its `defaultValue`: what it still knows, the template itself decides."""
+        other = self._clone()
+        other.defaults = False
+        other._memo, other._busy = {}, set()
         return other
 
     def _with_locals(self, values: dict[str, Any]) -> Evaluator:
@@ -213,8 +230,8 @@ class Evaluator:
                 return Unknown(f"{name} (secure)")
             if passed is not None:
                 raw, outer = passed
-                return outer.value(raw)
-            if isinstance(spec, dict) and "defaultValue" in spec:
+                return (outer if self.defaults else outer.undecided()).value(raw)
+            if isinstance(spec, dict) and "defaultValue" in spec and self.defaults:
                 return self.value(spec["defaultValue"])
             return Unknown(name)
 

@@ -22,16 +22,27 @@ class Resource:
     scope: str | None = None  # extension resources: the resource id they attach to
     ev: Evaluator = field(default_factory=Evaluator)  # the expressions of the template that declares it
     existing: bool = False  # `existing: true`: referenced, not deployed by this template
+    loop: str | None = None  # stands for every instance, if any, of this copy loop (its count is the deployment's)
+
+
+def _known_count(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= MAX_ITEMS
 
 
 def instances(res: dict[str, Any], ev: Evaluator) -> list[Evaluator]:
-    """One evaluator per copy of a resource loop (copy-resources); the loop unexpanded when its count is unknown."""
+    """One evaluator per copy of a resource loop (copy-resources).
+
+    A loop whose count the deployment decides (unknown, or 0 only because an array parameter nobody passed
+    defaults to `[]`, as compiled samples driven by a parameters file are) is evaluated once, symbolically: what
+    it would create is judged as "every instance, if any". A count of 0 is allowed and deploys nothing
+    (https://learn.microsoft.com/azure/azure-resource-manager/templates/copy-resources), so no more is claimed.
+    """
     loop = res.get("copy")
     if not isinstance(loop, dict) or not isinstance(loop.get("name"), str):
         return [ev]
     count = ev.value(loop.get("count"))
-    if not isinstance(count, int) or isinstance(count, bool) or not 0 <= count <= MAX_ITEMS:
-        return [ev]
+    if not _known_count(count) or (count == 0 and not _known_count(ev.undecided().value(loop.get("count")))):
+        return [ev.symbolic(loop["name"])]
     return [ev.with_copy(loop["name"], i) for i in range(count)]
 
 

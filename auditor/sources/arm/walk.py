@@ -147,7 +147,8 @@ class TemplateWalker:
             names = split_name(name)
         full_type = full_type.lower()
         scope = ev.string(res["scope"]) if isinstance(res.get("scope"), str) else None
-        item = Resource(full_type, names, props, res, address, scope, ev, existing=res.get("existing") is True)
+        item = Resource(full_type, names, props, res, address, scope, ev, existing=res.get("existing") is True,
+                        loop=ev.loop)
         provider = self._provider(item)
         if provider is not None:
             self.references[self.resource_id(item).lower()] = provider
