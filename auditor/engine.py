@@ -19,6 +19,7 @@ from .findings import Finding
 from .policy.secrets import redact
 from .project_root import find_project_root
 from .rules import Registry, Rule
+from .usage.names import adopt_usage_service_name, unmatched_names
 from .usage.phase import LiveUsage, run_usage
 
 log = logging.getLogger(__name__)
@@ -263,8 +264,11 @@ def run_audit(
     """`live_usage`: read the window's usage live once the context says which APIs to query (a live scan)."""
     if settings.reader_principal:
         estate = replace(estate, reader_principal=settings.reader_principal)
+    estate, _renamed = adopt_usage_service_name(estate)  # a folder's name never decides what usage matches
     ctx = prepare(estate, settings, live_usage)
     estate = ctx.estate
+    reached = frozenset(a for _api, accounts in ctx.attribution.api_reach for a in accounts)
+    usage_warnings = unmatched_names(estate, reached) if ctx.usage is not None else []
     findings: list[Finding] = []
     not_evaluated = []
     partly: list[NotEvaluated] = []
@@ -318,7 +322,7 @@ def run_audit(
         rules=tuple(selected),
         not_evaluated=tuple(not_evaluated),
         partly_evaluated=tuple(partly),
-        warnings=tuple(warnings) + registry.errors,
+        warnings=tuple(warnings) + tuple(usage_warnings) + registry.errors,
         unloaded=tuple(r for r in registry.failed if settings.selects(r)),
         project_root=project_root,
         crashed=tuple(crashed),

@@ -247,6 +247,38 @@ def test_the_readme_table_is_what_the_tests_assert():
     assert listed == set(CASES), f"situations without a row: {listed ^ set(CASES)}"
 
 
+
+# the money statement's no-team lines where the architecture decides them (tokens, USD)
+STATEMENT = {
+    "shared-apim-no-metric": {"passed-gateway-unmetered": (12 * M, "2.70"), "never-reached-gateway": (0, "0.00")},
+    "shared-apim-metric": {"passed-gateway-unmetered": (0, "0.00"), "never-reached-gateway": (1_500_000, "0.45")},
+}
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_the_money_statement_adds_up_and_splits_what_went_to_no_team_by_where_it_was_lost(name):
+    doc = json.loads(scan(ARCH / name)[1])
+    st, money = doc["usage"]["statement"], doc["attribution"]["money"]
+    lines = st["lines"]
+    unused = ["ptu-unused"] if UNUSED in CASES[name][3] else []
+    assert [ln["line"] for ln in lines if ln["line"] != "team"] == [
+        "unknown", "passed-gateway-unmetered", "never-reached-gateway", *unused, "over-metered"]
+    total = (sum(ln["tokens"] for ln in lines), sum(Decimal(ln["money"]) for ln in lines))
+    assert total == (st["total"]["tokens"], Decimal(st["total"]["money"])) == (PLATFORM[name][0], Decimal(PLATFORM[name][1]))
+    # what went to no team is the same figure the money by path states: the statement only says where it was lost
+    assert (st["went_to_no_team"]["tokens"], Decimal(st["went_to_no_team"]["money"])) == (
+        money["went_to_no_team"]["tokens"], Decimal(money["went_to_no_team"]["money_exact"]))
+    # an isolated resource's spend is its owner's line, never a line of no team
+    teams = sum(ln["tokens"] for ln in lines if ln["line"] == "team")
+    assert teams == CASES[name][3].get(AT, Z)[0] + CASES[name][3].get(BY, Z)[0]
+    if unused:  # reserved hours nobody used: the money by path's own line, to the cent
+        (ln,) = [x for x in lines if x["line"] == "ptu-unused"]
+        assert (ln["tokens"], ln["money"]) == CASES[name][3][UNUSED]
+    for line, (tokens, usd) in STATEMENT.get(name, {}).items():
+        (ln,) = [x for x in lines if x["line"] == line]
+        assert (ln["tokens"], ln["money"]) == (tokens, usd), (name, ln)
+
+
 if __name__ == "__main__":  # rewrite the README's table from CASES
     text = README.read_text(encoding="utf-8")
     before, rest = text.split(TABLE_BEGIN, 1)

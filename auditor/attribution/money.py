@@ -1,8 +1,9 @@
 """Money by how it was attributed: each ledger line lands in one bucket by the path of its deployment.
 
-Pure. The lines are the one ledger (auditor/usage/ledger.py), so the buckets add up to what the ledger adds up to: the
-platform total when platform figures were given (teams + unknown + unmetered − over-metered), else what the
-gateway metered. "Went to no team" is the last two buckets, labelled as such.
+Pure. The lines are the one ledger's rows in whole tokens and cents (auditor/usage/ledger.py ledger_rows, the
+rows the money statement and the FOCUS file sum), so each bucket is a sum of cents and the buckets add up to the
+ledger's total: the platform's when platform figures were given (teams + unknown + unmetered − over-metered),
+else what the gateway metered. "Went to no team" is the last two buckets, labelled as such.
 
 A line lands by its bucket in the usage (consumer, unknown, unmetered) and the path of its account/deployment:
 - a consumer line (a gateway value named a consumer) is attributed at the gateway, unless the deployment is
@@ -11,7 +12,9 @@ A line lands by its bucket in the usage (consumer, unknown, unmetered) and the p
 - an unmetered line (platform − gateway): isolated by resource with a known owner → that owner; several team
   gateways over one account, or a shared gateway → shared and unmetered (passed the gateway unmetered, or called
   the shared account directly); no owner → no owner;
-- a line whose deployment the estate does not hold: consumer lines at the gateway, the rest no owner.
+- a line whose deployment the estate does not hold: consumer lines at the gateway; unmetered lines on an account a
+  shared gateway's LLM API reaches without a token metric: shared and unmetered (passed the gateway unmetered);
+  the rest no owner.
 """
 
 from __future__ import annotations
@@ -105,6 +108,10 @@ def classify(line, model: AttributionModel) -> tuple[str, str, DeploymentPath | 
         unit = model.gateway_of_api(line.api)
         if unit is not None and unit.owner is not None:
             return BY_RESOURCE_BUCKET, "workspace" if unit.workspace else "service", None
+    if path is None and line.bucket == _UNMETERED:
+        units = [model.gateway_of_api(api.rsplit("/", 1)[-1]) for api in model.unmetered_apis_to(line.account)]
+        if units and any(u is None or u.owner is None for u in units):
+            return SHARED_BUCKET, "", None  # an account the estate does not hold, behind a shared unmetered API
     bucket, how = _where(line, path)
     return bucket, how, path
 
@@ -128,7 +135,7 @@ def money_by_path(lines: Iterable, model: AttributionModel) -> MoneyByPath:
             if target is None:
                 continue
             target[0] += tokens
-            if line.money is None:
+            if line.money is None or not getattr(line, "priced", True):
                 target[2] += tokens
             else:
                 target[1] += line.money

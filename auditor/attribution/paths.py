@@ -174,5 +174,6 @@ def build_model(estate: Estate, llm_views: tuple[ApiView, ...], owner_tags: tupl
         owned = bool(reached) and all(d.path == BY_RESOURCE and d.owner is not None for d in reached)
         roles.append((v.resource, OWNED if owned else TEAM_GATEWAY))
     model = AttributionModel(tuple(deployments), units, name_architecture(tuple(deployments), units),
-                             tuple(roles), tuple(owner_tags))
+                             tuple(roles), tuple(owner_tags),
+                             tuple((r, frozenset(a.lower() for a in accts)) for r, accts in reach.items()))
     return model

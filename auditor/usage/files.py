@@ -19,6 +19,7 @@ from .model import (
     LLM_LOG_SOURCE,
     PLATFORM,
     TOKEN_METRICS_SOURCE,
+    AccountRef,
     DeploymentInfo,
     UsageData,
     UsageRow,
@@ -127,6 +128,7 @@ def _metrics_rows(data: dict[str, Any], path: str) -> list[UsageRow]:
     model, version) and day, InputTokens and OutputTokens; the account is named by each metric's id."""
     region = str(data.get("resourceregion") or "")
     totals: dict[tuple[str, str, str, str, dt.date], dict[str, int]] = {}
+    ids: dict[str, str] = {}
     for i, metric in enumerate(data["value"]):
         where = f"{path}: value[{i}]"
         if not isinstance(metric, dict):
@@ -138,6 +140,8 @@ def _metrics_rows(data: dict[str, Any], path: str) -> list[UsageRow]:
         mid = str(metric.get("id") or "")
         account = mid.split("/providers/Microsoft.Insights/metrics", 1)[0].rstrip("/").rsplit("/", 1)[-1] if \
             "/accounts/" in mid.lower() else ""
+        if _account_id(mid):
+            ids[account] = _account_id(mid)
         for j, series in enumerate(_list(metric.get("timeseries"), f"{where}.timeseries")):
             if not isinstance(series, dict):
                 raise UsageFileError(f"{where}.timeseries[{j}] is {_kind(series)}, expected an object")
@@ -153,9 +157,31 @@ def _metrics_rows(data: dict[str, Any], path: str) -> list[UsageRow]:
                        meta.get("modelversion", ""), day)
                 acc = totals.setdefault(key, {})
                 acc[column] = acc.get(column, 0) + _tokens(point.get("total"), at, "total")
-    return [UsageRow(day=day, source=PLATFORM, account=account, deployment=dep, model=model, model_version=ver,
-                     region=region, **t)  # type: ignore[arg-type]  # t: the token columns, by field name
-            for (account, dep, model, ver, day), t in sorted(totals.items(), key=lambda kv: (kv[0][4], kv[0][:4]))]
+    return MetricRows([UsageRow(day=day, source=PLATFORM, account=account, deployment=dep, model=model,
+                                model_version=ver, region=region, **t)  # type: ignore[arg-type]  # t: the token columns, by field name
+                       for (account, dep, model, ver, day), t in sorted(totals.items(),
+                                                                        key=lambda kv: (kv[0][4], kv[0][:4]))],
+                      ids)
+
+
+class MetricRows(list):
+    """Platform rows read from a metrics body, with the account ids its metric ids name."""
+
+    def __init__(self, rows: list[UsageRow], ids: dict[str, str]) -> None:
+        super().__init__(rows)
+        self.ids = ids
+
+
+def _account_id(resource_id: str) -> str:
+    """The account's ARM id out of a metric's or deployment's id ('…/accounts/NAME/providers/…', '…/deployments/…'):
+    https://learn.microsoft.com/rest/api/monitor/metrics/list (Metric.id) and
+    https://learn.microsoft.com/rest/api/aiservices/accountmanagement/deployments/list (Deployment.id)."""
+    parts = resource_id.strip().split("/")
+    shape = [p.lower() for p in parts[:8]]
+    if len(parts) < 9 or shape[:2] != ["", "subscriptions"] or shape[3] != "resourcegroups" or shape[5:8] != [
+            "providers", "microsoft.cognitiveservices", "accounts"] or not all(parts[i] for i in (2, 4, 8)):
+        return ""
+    return "/".join(parts[:9])
 
 
 def _list(value: Any, where: str) -> list[Any]:
@@ -183,7 +209,8 @@ def _deployments(items: list[dict[str, Any]], path: str) -> DeploymentList:
             raise UsageFileError(f"{path}: value[{i}].properties.model is not an object")
         account = str(d.get("id", "")).split("/deployments/")[0].rstrip("/").rsplit("/", 1)[-1]
         out.append(DeploymentInfo(account, str(d.get("name", "")), str(model.get("name", "")),
-                                  str(model.get("version", "")), str((d.get("sku") or {}).get("name", ""))))
+                                  str(model.get("version", "")), str((d.get("sku") or {}).get("name", "")),
+                                  str(d.get("id", ""))))
     return DeploymentList(out)
 
 
@@ -232,11 +259,14 @@ def load_usage_file(path: str) -> UsageData:
     if isinstance(rows, DeploymentList):
         if not rows:
             raise UsageFileError(f"{path}: an empty deployments list")
-        return UsageData(origin=path, deployments=tuple(rows))
+        ids = {d.account: _account_id(d.resource_id) for d in rows if _account_id(d.resource_id)}
+        return UsageData(origin=path, deployments=tuple(rows),
+                         accounts=tuple(AccountRef(n, i) for n, i in sorted(ids.items())))
     if not rows:
         raise UsageFileError(f"{path}: no usage rows")
     days = [r.day for r in rows]
-    return UsageData(rows=tuple(rows), window=(min(days), max(days)), origin=path)
+    refs = tuple(AccountRef(n, i) for n, i in sorted(getattr(rows, "ids", {}).items()))
+    return UsageData(rows=tuple(rows), window=(min(days), max(days)), origin=path, accounts=refs)
 
 
 def _table_rows(tables: list[Any], path: str) -> list[dict[str, Any]]:
