@@ -143,8 +143,7 @@ def _trim(args: list[Any], node: Call) -> Any:
         if isinstance(parts[-1], str):
             parts[-1] = parts[-1].rstrip()
         return text(*parts)
-    need_known(value)
-    return as_text(value).strip()
+    return as_text(known(value)).strip()
 
 
 def _starts_ends(end: bool) -> Callable[[list[Any], Call], Any]:
