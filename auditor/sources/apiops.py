@@ -30,6 +30,7 @@ from ..estate import (
 from ..policy.tree import Origin
 from .apiops_layout import service_name_for
 from .files import Reader, as_bool, as_str, link_gap, outside, properties
+from .json_shape import obj
 
 SPEC_FILES = ("specification.yaml", "specification.yml", "specification.json")
 MAX_SPEC_BYTES = 16 * 1024 * 1024
@@ -226,7 +227,7 @@ class _ApiopsReader:
         result = []
         for name in _subdirs(os.path.join(base, "backends"), self.io):
             props = self.info(os.path.join(base, "backends", name), "backendInformation.json")
-            pool = props.get("pool") if isinstance(props.get("pool"), dict) else {}
+            pool = obj(props.get("pool"))
             members = tuple(
                 as_str(s.get("id")).rstrip("/").rsplit("/", 1)[-1]
                 for s in pool.get("services", []) if isinstance(s, dict)
@@ -319,7 +320,7 @@ class _ApiopsReader:
 def diagnostic_from_props(name: str, props: dict, api: str | None, origin: Origin, workspace: str | None = None
                           ) -> Diagnostic:
     """APIM diagnostic entity fields, the same in APIOps information files, ARM and REST."""
-    sampling = props.get("sampling") if isinstance(props.get("sampling"), dict) else {}
+    sampling = obj(props.get("sampling"))
     percentage = sampling.get("percentage")
     llm = props.get("largeLanguageModel") if isinstance(props.get("largeLanguageModel"), dict) else None
     return Diagnostic(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from decimal import Decimal
-from typing import Any
+from typing import Any, overload
 
 from .ledger import ledger_rows
 from .tally import CONSUMER, OVER_METERED, UNKNOWN, UNMETERED, Line, Tally, UsageSummary, cents, source_label
@@ -19,6 +19,14 @@ def _money(amount: Decimal | None) -> float | None:
 def _exact(amount: Decimal | None) -> str | None:
     """Money of one line before rounding, so a sum of lines rounds to the same cent as the totals."""
     return None if amount is None else str(amount.quantize(EXACT_PLACES))
+
+
+@overload
+def _tally(t: Tally, u: UsageSummary | None = None, money: Decimal | None = None) -> dict[str, Any]: ...
+@overload
+def _tally(t: None, u: UsageSummary | None = None, money: Decimal | None = None) -> None: ...
+@overload
+def _tally(t: Tally | None, u: UsageSummary | None = None, money: Decimal | None = None) -> dict[str, Any] | None: ...
 
 
 def _tally(t: Tally | None, u: UsageSummary | None = None, money: Decimal | None = None) -> dict[str, Any] | None:

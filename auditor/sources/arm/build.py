@@ -30,6 +30,7 @@ from ...policy.tree import Origin, Policy, unknown_policy
 from ..apiops import diagnostic_from_props
 from ..assemble import Dialect, EstateParts, Key, ServiceParts, build_estate
 from ..files import as_bool, as_str
+from ..json_shape import arr, obj
 from ..spec import operations_from_spec
 from .resources import APIM, LLM_ACCOUNT_KINDS, Resource, absolute, account_properties
 from .values import RESOURCE_GROUP, Text, Unknown, is_expression, is_unknown
@@ -150,7 +151,7 @@ class ArmReader(TemplateWalker):
             ))
             return
         if t == "microsoft.authorization/roledefinitions":
-            perms = p.get("permissions") if isinstance(p.get("permissions"), list) else []
+            perms = arr(p.get("permissions"))
 
             def gather(key: str) -> tuple[str, ...]:
                 return tuple(a for perm in perms if isinstance(perm, dict) for a in perm.get(key) or [] if isinstance(a, str))
@@ -163,7 +164,7 @@ class ArmReader(TemplateWalker):
             if res.existing or (kind and not kind.startswith("{") and kind.lower() not in LLM_ACCOUNT_KINDS):
                 return  # referenced only, or not an Azure OpenAI / AI Services account (as the live source reads)
             rid = self.resource_id(res)
-            acls = p.get("networkAcls") if isinstance(p.get("networkAcls"), dict) else {}
+            acls = obj(p.get("networkAcls"))
             accounts[rid.lower()] = dict(
                 resource_id=rid, name=n[0], kind=kind, location=self._ev(res.raw.get("location")),
                 endpoint=as_str(p.get("endpoint")) or str(account_properties(res)["endpoint"]),
@@ -182,7 +183,7 @@ class ArmReader(TemplateWalker):
             return
         if t == "microsoft.cognitiveservices/accounts/deployments":
             parent = self.resource_id(Resource("microsoft.cognitiveservices/accounts", n[:1], {}, {}, "")).lower()
-            model = p.get("model") if isinstance(p.get("model"), dict) else {}
+            model = obj(p.get("model"))
             sku = res.ev.resolve(res.raw.get("sku"))
             sku = sku if isinstance(sku, dict) else {}
             capacity = res.ev.resolve(sku.get("capacity"))  # PTUs for a provisioned SKU
@@ -194,15 +195,15 @@ class ArmReader(TemplateWalker):
         if not t.startswith(APIM):
             return
         kinds = t[len(APIM):].strip("/").split("/") if t != APIM else []
-        parts = svc(res)
+        service = svc(res)
         ws: str | None = None
         if kinds[:1] == ["workspaces"] and len(n) >= 2:
             ws = n[1]
             if len(kinds) == 1:
-                parts.workspaces.setdefault(ws, None)
+                service.workspaces.setdefault(ws, None)
                 return
             kinds, n = kinds[1:], [n[0], *n[2:]]
-        self._apim(parts, kinds, n, p, res, ws)
+        self._apim(service, kinds, n, p, res, ws)
 
     def _apim(self, parts: ServiceParts, kinds: list[str], n: list[str], p: dict, res: Resource, ws: str | None):
         if not kinds:
@@ -250,7 +251,7 @@ class ArmReader(TemplateWalker):
                 as_str(p.get("value")) or None, self.origin(res, f"named value '{n[1]}'"),
             ))
         elif k == "backends":
-            pool = p.get("pool") if isinstance(p.get("pool"), dict) else {}
+            pool = obj(p.get("pool"))
             members = tuple(as_str(m.get("id")) for m in pool.get("services") or [] if isinstance(m, dict))
             btype = "pool" if as_str(p.get("type")).lower() == "pool" or members else "single"
             parts.backends.append(Backend(n[1], as_str(p.get("url")), btype, members, as_str(p.get("resourceId"))))
@@ -263,7 +264,7 @@ class ArmReader(TemplateWalker):
 
     def _diag_setting(self, target: str, name: str, p: dict, res: Resource) -> DiagnosticSetting:
         def entries(key: str) -> tuple[LogSetting, ...]:
-            items = p.get(key) if isinstance(p.get(key), list) else []
+            items = arr(p.get(key))
             return tuple(
                 LogSetting(as_str(i.get("category")) or None, as_str(i.get("categoryGroup")) or None,
                            as_bool(i.get("enabled")) is not False)

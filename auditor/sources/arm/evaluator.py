@@ -243,7 +243,7 @@ class Evaluator:
             loop = next((c for c in copies if isinstance(c, dict) and str(c.get("name", "")).lower() == name.lower()),
                         None) if isinstance(copies, list) else None
             if loop is not None:  # copy-variables: an array built from `input`
-                return self._copy_list([loop]).get(loop.get("name"), Unknown(name))
+                return self._copy_list([loop]).get(str(loop.get("name", "")), Unknown(name))
             raw = next((v for k, v in self.variables.items() if k.lower() == name.lower() and k != "copy"), None)
             return Unknown(name) if raw is None and name not in self.variables else self.value(raw)
 

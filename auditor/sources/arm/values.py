@@ -11,8 +11,9 @@ import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
+_T = TypeVar("_T")
 SUBSCRIPTION = "/subscriptions/{subscription}"
 RESOURCE_GROUP = SUBSCRIPTION + "/resourceGroups/{resourceGroup}"
 MAX_ITEMS = 1000  # largest range()/copy expanded; above it the value is Unknown
@@ -138,6 +139,12 @@ class NeedsKnown(Exception):
 def need_known(*values: Any) -> None:
     if any(has_unknown(v) for v in values):
         raise NeedsKnown
+
+
+def known(value: _T, *others: Any) -> _T:
+    """`value`, once it and `others` are known (else NeedsKnown): for a function that is one expression."""
+    need_known(value, *others)
+    return value
 
 
 def get_property(value: Any, key: Any, src: str) -> Any:

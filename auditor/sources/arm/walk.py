@@ -12,6 +12,7 @@ from typing import Any
 
 from ...estate import CollectionGap
 from ..files import JsonStringLines
+from ..json_shape import obj
 from .bounds import Budget
 from .evaluator import Evaluator
 from .resources import Resource, account_properties, canonical, instances, split_name
@@ -80,7 +81,8 @@ class TemplateWalker:
         key = (id(template), id(ev))  # a module in a copy loop: one declaration per iteration
         if key in self._declared:
             return self._declared[key]
-        self._declared[key] = declared = []
+        declared: list[Resource] = []
+        self._declared[key] = declared
         again = id(template) in self._templates
         self._templates.add(id(template))
         resources = template.get("resources", [])
@@ -165,7 +167,7 @@ class TemplateWalker:
                     return None
                 inner = self._inner_ev(item)
                 self._declare_template(template, f"{item.address}.properties.template.", inner)
-                raw = template.get("outputs") if isinstance(template.get("outputs"), dict) else {}
+                raw = obj(template.get("outputs"))
                 values = {k: {"type": o.get("type"), "value": inner.value(o.get("value"))}
                           for k, o in raw.items() if isinstance(o, dict)}
                 props = OpenObject(f"reference({item.names[-1]})", {"outputs": values})
@@ -190,7 +192,7 @@ class TemplateWalker:
         cached = self._inner.get(key)
         if cached is not None:
             return cached
-        template = item.props.get("template") if isinstance(item.props.get("template"), dict) else {}
+        template = obj(item.props.get("template"))
         options = item.props.get("expressionEvaluationOptions")
         scope = options.get("scope") if isinstance(options, dict) else None
         if isinstance(scope, str) and scope.lower() == "inner":

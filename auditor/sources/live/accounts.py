@@ -7,6 +7,7 @@ from typing import Any
 
 from ...estate import AiAccount, Deployment, Project, tags_from
 from ...policy.tree import Origin
+from ..json_shape import obj
 from .session import LiveSession
 
 ACCOUNT_READ = "Reader on the Azure OpenAI account"
@@ -61,9 +62,9 @@ def _deployment(d: dict[str, Any]) -> Deployment:
     """A deployment as the deployments list returns it: model, `sku.name`, `sku.capacity` (PTUs for a provisioned
     SKU, thousands of tokens per minute otherwise) and tags (Deployments_List, azure-rest-api-specs
     specification/cognitiveservices, stable/2024-10-01)."""
-    props = d.get("properties") if isinstance(d.get("properties"), dict) else {}
-    model = props.get("model") if isinstance(props.get("model"), dict) else {}
-    sku = d.get("sku") if isinstance(d.get("sku"), dict) else {}
+    props = obj(d.get("properties"))
+    model = obj(props.get("model"))
+    sku = obj(d.get("sku"))
     capacity = sku.get("capacity")
     return Deployment(str(d.get("name", "")), str(model.get("name", "")), str(model.get("version", "")),
                       str(sku.get("name", "")), capacity if isinstance(capacity, int) and not isinstance(capacity, bool)

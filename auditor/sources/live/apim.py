@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from ...estate import (
@@ -24,6 +25,7 @@ from ...estate import (
 from ...policy.rawxml import read_policy
 from ...policy.tree import Origin, Policy
 from ..apiops import diagnostic_from_props
+from ..json_shape import obj
 from .http import drain, short_id, status_of
 from .session import LiveSession
 
@@ -79,7 +81,7 @@ def read_service(s: LiveSession, apim, svc: Any) -> ApimService:
         ops = []
         for op in s.listed(f"{api_id}/operations", APIM_READ, list_ops):
             policy_of_op = _policy(s, f"{api_id}/operations/{op.name}/policies/policy", "operation",
-                                        f"operation '{op.name}'", lambda op=op: op_policy(op.name))
+                                        f"operation '{op.name}'", partial(op_policy, op.name))
             ops.append(Operation(op.name, op.method or "", op.url_template or "", op.display_name or "", policy_of_op))
         return Api(
             name=a.name, display_name=a.display_name or a.name, path=a.path or "", service_url=a.service_url or "",
@@ -102,7 +104,7 @@ def read_service(s: LiveSession, apim, svc: Any) -> ApimService:
         for f in s.listed(f"{wid}/policyFragments", APIM_READ,
                              lambda: apim.workspace_policy_fragment.list_by_service(rg, name, w.name)):
             fpol = _policy(s, f"{wid}/policyFragments/{f.name}", "fragment", f"fragment '{f.name}'",
-                                lambda f=f: apim.workspace_policy_fragment.get(rg, name, w.name, f.name, format="rawxml"))
+                                partial(apim.workspace_policy_fragment.get, rg, name, w.name, f.name, format="rawxml"))
             if fpol is not None:
                 fragments.append(Fragment(f.name, fpol, w.name))
         return Workspace(w.name, policy), apis, fragments
@@ -137,10 +139,12 @@ def read_service(s: LiveSession, apim, svc: Any) -> ApimService:
         raw_diagnostics = lists.submit(read_diagnostics, s, apim, rg, name, base)
         raw_workspaces = lists.submit(s.read, f"{base}/workspaces", APIM_READ,
                                       lambda: drain(apim.workspace.list_by_service(rg, name), s.arm), [], True)
-        apis = items.map(one_api, raw["apis"].result())
-        products = items.map(one_product, raw["products"].result())
-        fragments = items.map(one_fragment, raw["policyFragments"].result())
-        apis, products, fragments = tuple(apis), tuple(products), tuple(f for f in fragments if f is not None)
+        # All three mapped before any is drained, so their items are read side by side.
+        api_items = items.map(one_api, raw["apis"].result())
+        product_items = items.map(one_product, raw["products"].result())
+        fragment_items = items.map(one_fragment, raw["policyFragments"].result())
+        apis, products = tuple(api_items), tuple(product_items)
+        fragments = tuple(f for f in fragment_items if f is not None)
     named = [
         NamedValue.read(nv.name, nv.display_name or nv.name, bool(nv.secret), nv.key_vault is not None,
                         None if nv.secret else nv.value, Origin(None, None, f"{base}/namedValues/{nv.name}", "named value"))
@@ -180,8 +184,7 @@ def read_diagnostics(s: LiveSession, apim, rg: str, name: str, base: str, api: s
 
     try:
         items = s.raw_list(apim, f"{base}/diagnostics?api-version={DIAGNOSTICS_LLM_API}")
-        return [diagnostic_from_props(str(d.get("name", "")), d.get("properties") if isinstance(
-            d.get("properties"), dict) else {}, api, origin(str(d.get("name", ""))), workspace) for d in items]
+        return [diagnostic_from_props(str(d.get("name", "")), obj(d.get("properties")), api, origin(str(d.get("name", ""))), workspace) for d in items]
     except Exception as exc:
         if status_of(exc) != 400:  # anything but "api-version not supported here" is a real gap
             s.gap(f"{base}/diagnostics", f"could not read {short_id(base + '/diagnostics')}", exc, APIM_READ)
@@ -214,13 +217,20 @@ class WorkspaceEntities:
 def workspace_entities(s: LiveSession, apim, rg: str, name: str, wid: str, ws: str) -> WorkspaceEntities:
     """A workspace's products (with their APIs and policy), backends, named values (never their secret
     values), loggers and diagnostics, each marked with the workspace."""
+    # Each call bound to its product by a closure, the client's attribute still looked up inside the read (a
+    # client without it is a gap, as any failed read).
+    def links_of(product: str) -> Callable[[], Any]:
+        return lambda: apim.workspace_product_api_link.list_by_product(rg, name, ws, product)
+
+    def policy_of(product: str) -> Callable[[], Any]:
+        return lambda: apim.workspace_product_policy.get(rg, name, ws, product, "policy", format="rawxml")
+
     products = []
     for p in s.listed(f"{wid}/products", APIM_READ, lambda: apim.workspace_product.list_by_service(rg, name, ws)):
         pid = f"{wid}/products/{p.name}"
         links = s.listed(f"{pid}/apiLinks", APIM_READ,
-                         lambda p=p: apim.workspace_product_api_link.list_by_product(rg, name, ws, p.name))
-        policy = _policy(s, f"{pid}/policies/policy", "product", f"product '{p.name}'", lambda p=p: (
-            apim.workspace_product_policy.get(rg, name, ws, p.name, "policy", format="rawxml")))
+                         links_of(p.name))
+        policy = _policy(s, f"{pid}/policies/policy", "product", f"product '{p.name}'", policy_of(p.name))
         products.append(Product(p.name, p.display_name or p.name, p.subscription_required,
                                 tuple(str(x.api_id or "").rstrip("/").rsplit("/", 1)[-1] for x in links), ws, policy,
                                 Origin(None, None, pid, f"product '{p.name}'")))

@@ -3,6 +3,8 @@ principal's role assignments with the definitions they grant."""
 
 from __future__ import annotations
 
+from functools import partial
+
 from ...estate import DiagnosticSetting, LogSetting, RoleAssignment, RoleDefinition
 from ...policy.tree import Origin
 from .session import LiveSession
@@ -38,7 +40,7 @@ def role_assignments(s: LiveSession, auth, sub: str, principal: str, definitions
         guid = ra.role_definition_id.rstrip("/").rsplit("/", 1)[-1].lower()
         if guid not in definitions:
             rd = s.read(ra.role_definition_id, ROLES_READ,
-                           lambda rid=ra.role_definition_id: auth.role_definitions.get_by_id(rid), None)
+                           partial(auth.role_definitions.get_by_id, ra.role_definition_id), None)
             if rd is not None:
                 perms = rd.permissions or []
                 definitions[guid] = RoleDefinition(

@@ -137,10 +137,11 @@ class SubscriptionPacers:
     """
 
     def __init__(self, enabled: bool = True, max_in_flight: int = 64, clock: Clock = SYSTEM_CLOCK,
-                 **pacer_options: float):
+                 refill_per_second: float = 25.0, low_water: int = 12):
         self.enabled = enabled
         self.clock = clock
-        self._options = pacer_options
+        self._refill = refill_per_second
+        self._low_water = low_water
         self._pacers: dict[str, ReadPacer] = {}
         self._lock = threading.Lock()
         self._slots = threading.BoundedSemaphore(max(1, max_in_flight))
@@ -152,7 +153,8 @@ class SubscriptionPacers:
         with self._lock:
             pacer = self._pacers.get(key)
             if pacer is None:
-                pacer = self._pacers[key] = ReadPacer(enabled=self.enabled, clock=self.clock, **self._options)
+                pacer = self._pacers[key] = ReadPacer(self._refill, self._low_water, enabled=self.enabled,
+                                                                  clock=self.clock)
             return pacer
 
     def before_request(self, url: str) -> None:

@@ -53,7 +53,7 @@ def shared_transport(pool_size: int, **connection: Any) -> Any:
                     self._env[key] = settings
             return {**settings, "proxies": dict(settings["proxies"])}
 
-        def send(self, request, **kwargs):  # type: ignore[no-untyped-def]
+        def send(self, request, **kwargs):
             """Every body streamed and read to MAX_BODY at most, then handed on as if read whole."""
             streamed = kwargs.get("stream", False)
             kwargs["stream"] = True
@@ -94,7 +94,7 @@ def _bounded_stream(response: Any, url: str) -> Any:
     read = raw.read
     seen = [0]
 
-    def bounded(amt=None, *args, **kwargs):  # type: ignore[no-untyped-def]
+    def bounded(amt=None, *args, **kwargs):
         data = read(amt, *args, **kwargs)
         seen[0] += len(data or b"")
         if seen[0] > MAX_BODY:

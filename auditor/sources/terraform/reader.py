@@ -32,6 +32,7 @@ from ...policy.rawxml import read_policy
 from ...policy.tree import Origin, Policy, unknown_policy
 from ..assemble import Dialect, EstateParts, Key, ServiceParts, build_estate
 from ..files import JsonStringLines, as_bool, as_str
+from ..json_shape import arr, obj
 from .plan import (
     SENSITIVE,
     PlanResource,
@@ -67,7 +68,7 @@ class TerraformReader:
             config_refs(config.get("root_module"), "", refs)
         values = self.doc.get("planned_values") if isinstance(self.doc.get("planned_values"), dict) else None
         if values is None:
-            values = self.doc.get("values") if isinstance(self.doc.get("values"), dict) else {}
+            values = obj(self.doc.get("values"))
         out = []
         for item in resources_of(values.get("root_module"), "root_module", messages):
             address = as_str(item.get("address")) or f"{item['type']}.{as_str(item.get('name'))}"
@@ -169,9 +170,9 @@ class TerraformReader:
                     continue
                 if t.startswith("azurerm_api_management_"):
                     apim_declared = True
-                    s = svc_of(res)
-                    if s is not None:
-                        self._apim(s, res)
+                    owner = svc_of(res)
+                    if owner is not None:
+                        self._apim(owner, res)
                 elif t == "azapi_resource" and as_str(v.get("type")).lower().startswith(
                         "microsoft.apimanagement/service/backends@"):
                     # backends (and pools, which azurerm cannot declare) written with the AzAPI provider
@@ -201,7 +202,7 @@ class TerraformReader:
                     account = self.link(res, "cognitive_account_id" if t != "azapi_resource" else "parent_id",
                                         "azurerm_cognitive_account")
                     name = as_str(v.get("name")) or res.name
-                    body = v.get("body") if isinstance(v.get("body"), dict) else {}
+                    body = obj(v.get("body"))
                     parts.projects[account.lower()].append(Project(
                         name, as_str(v.get("id")) or f"{account}/projects/{name}",
                         tags_from(v.get("tags") or body.get("tags")), Origin(self.path, None, res.address,
@@ -225,7 +226,7 @@ class TerraformReader:
                         as_str(v.get("principal_type")), Origin(self.path, None, res.address, "role assignment"),
                     ))
                 elif t == "azurerm_role_definition":
-                    perms = v.get("permissions") if isinstance(v.get("permissions"), list) else []
+                    perms = arr(v.get("permissions"))
 
                     def gather(key: str, perms: list = perms) -> tuple[str, ...]:
                         return tuple(a for p in perms if isinstance(p, dict) for a in (p.get(key) or []) if isinstance(a, str))
@@ -302,9 +303,9 @@ class TerraformReader:
 
     def _diag_setting(self, res: PlanResource) -> DiagnosticSetting:
         v = res.values
-        logs = v.get("enabled_log") if isinstance(v.get("enabled_log"), list) else []
-        legacy = v.get("log") if isinstance(v.get("log"), list) else []
-        metrics = v.get("metric") if isinstance(v.get("metric"), list) else []
+        logs = arr(v.get("enabled_log"))
+        legacy = arr(v.get("log"))
+        metrics = arr(v.get("metric"))
         entries = tuple(
             LogSetting(as_str(b.get("category")) or None, as_str(b.get("category_group")) or None,
                        as_bool(b.get("enabled")) is not False)

@@ -11,8 +11,8 @@ from ..values import (
     Unknown,
     compare,
     equals,
+    known,
     label_of,
-    need_known,
 )
 from .common import Eager
 
@@ -30,8 +30,8 @@ def _coalesce(args: list[Any], node: Call) -> Any:
 EAGER: dict[str, Eager] = {
     "coalesce": _coalesce,
     "equals": lambda a, n: equals(a[0], a[1]),
-    "greater": lambda a, n: (need_known(a[0], a[1]), compare(a[0], a[1]) > 0)[1],
-    "greaterorequals": lambda a, n: (need_known(a[0], a[1]), compare(a[0], a[1]) >= 0)[1],
-    "less": lambda a, n: (need_known(a[0], a[1]), compare(a[0], a[1]) < 0)[1],
-    "lessorequals": lambda a, n: (need_known(a[0], a[1]), compare(a[0], a[1]) <= 0)[1],
+    "greater": lambda a, n: compare(known(a[0], a[1]), a[1]) > 0,
+    "greaterorequals": lambda a, n: compare(known(a[0], a[1]), a[1]) >= 0,
+    "less": lambda a, n: compare(known(a[0], a[1]), a[1]) < 0,
+    "lessorequals": lambda a, n: compare(known(a[0], a[1]), a[1]) <= 0,
 }

@@ -12,6 +12,7 @@ from ..values import (
     Unknown,
     as_int,
     as_text,
+    known,
     need_known,
 )
 from .common import Eager, Evaluator, Lazy
@@ -58,8 +59,8 @@ EAGER: dict[str, Eager] = {
     "mul": _numeric(lambda x, y: x * y),
     "div": _div,
     "mod": _mod,
-    "int": lambda a, n: (need_known(a[0]), int(as_text(a[0])) if isinstance(a[0], str) else as_int(a[0]))[1],
-    "float": lambda a, n: (need_known(a[0]), float(as_text(a[0])))[1],
+    "int": lambda a, n: int(as_text(known(a[0]))) if isinstance(a[0], str) else as_int(known(a[0])),
+    "float": lambda a, n: float(as_text(known(a[0]))),
 }
 
 LAZY: dict[str, Lazy] = {

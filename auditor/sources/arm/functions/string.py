@@ -22,6 +22,7 @@ from ..values import (
     as_int,
     as_text,
     is_unknown,
+    known,
     label_of,
     need_known,
     render,
@@ -142,8 +143,7 @@ def _trim(args: list[Any], node: Call) -> Any:
         if isinstance(parts[-1], str):
             parts[-1] = parts[-1].rstrip()
         return text(*parts)
-    need_known(value)
-    return as_text(value).strip()
+    return as_text(known(value)).strip()
 
 
 def _starts_ends(end: bool) -> Callable[[list[Any], Call], Any]:
@@ -369,7 +369,7 @@ EAGER: dict[str, Eager] = {
     "concat": _concat,
     "contains": _contains,
     "datauri": _data_uri,
-    "datauritostring": lambda a, n: (need_known(a[0]), _b64_to_string([as_text(a[0]).split(",", 1)[-1]], n))[1],
+    "datauritostring": lambda a, n: _b64_to_string([as_text(known(a[0])).split(",", 1)[-1]], n),
     "empty": _empty,
     "endswith": _starts_ends(True),
     "first": _first_last(False),
@@ -394,7 +394,7 @@ EAGER: dict[str, Eager] = {
     "trim": _trim,
     "uniquestring": _deterministic("uniqueString"),
     "uri": _uri,
-    "uricomponent": lambda a, n: (need_known(a[0]), urllib.parse.quote(as_text(a[0]), safe=""))[1],
-    "uricomponenttostring": lambda a, n: (need_known(a[0]), urllib.parse.unquote(as_text(a[0])))[1],
-    "join": lambda a, n: (need_known(*a), as_text(a[1]).join(as_text(x) for x in a[0]))[1],
+    "uricomponent": lambda a, n: urllib.parse.quote(as_text(known(a[0])), safe=""),
+    "uricomponenttostring": lambda a, n: urllib.parse.unquote(as_text(known(a[0]))),
+    "join": lambda a, n: as_text(known(a[1], *a)).join(as_text(x) for x in a[0]),
 }
