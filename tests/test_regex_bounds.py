@@ -22,7 +22,7 @@ from conftest import ROOT
 AUDITED = {
     "analysis.py": 9, "scan.py": 1, "options.py": 1, "config.py": 1, "discovery.py": 2, "engine.py": 1,
     "exposure.py": 1, "findings.py": 1, "logs.py": 2, "literals.py": 1, "rawxml.py": 6, "wellformed.py": 8,
-    "secrets.py": 26, "places.py": 4, "shapes.py": 8, "escape.py": 4, "html.py": 1, "classify.py": 14, "rules.py": 2,
+    "secrets.py": 26, "places.py": 4, "shapes.py": 8, "escape.py": 4, "chain.py": 1, "classify.py": 14, "rules.py": 2,
     "string.py": 1, "syntax.py": 2, "values.py": 1, "sniff.py": 1, "files.py": 1, "pacing.py": 1,
     "policy_files.py": 1, "kql.py": 1, "prices.py": 8, "_support.py": 1, "json_input.py": 1,
     "st001_usage_parse_ignores_streaming.py": 5, "st002_streamed_usage_estimated.py": 6,
