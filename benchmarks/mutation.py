@@ -1,0 +1,398 @@
+"""Mutation score of the rules and the money path (opt-in, never in CI): which changes to the logic no test notices.
+
+An auditor that gates CI must not pass a gap because a comparison flipped. This script applies mutmut's operators
+one at a time to the product logic (comparison flips, `and`/`or` swaps, arithmetic swaps, constant changes,
+`break`/`continue` swaps, return values, string changes, `not` removed), in memory: the mutated module is compiled
+from the changed syntax tree and served by an import hook inside the pytest process, so no file in the tree is
+ever rewritten. Each mutant runs only against the tests that executed its line (a coverage run whose context is
+the pytest node id), fastest first, stopping at the first failure, with a per-mutant timeout.
+
+    python benchmarks/mutation.py map                 # coverage run of the suite: line → tests (once per tree)
+    python benchmarks/mutation.py run [--sample 300] [--per-module 8] [--seed 29] [--only checks/by001*]
+    python benchmarks/mutation.py list --only checks/tm002*   # the mutants, without running them
+
+Not mutated (prose, not logic): docstrings, the literal text of f-string messages, the `RULE = Rule(...)`
+metadata, annotations. Tests run in a subprocess (the CLI, the wheel) do not see the mutant, and the coverage map
+does not see them either; a mutant no in-process test executes counts as surviving. Mutants listed in
+benchmarks/mutation_equivalent.txt (path, source line, mutation, reason; tab-separated) change no behaviour and
+are left out of the score. Results: benchmarks/results-mutation.md (the table) and benchmarks/.work/mutation/.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ast
+import copy
+import fnmatch
+import importlib.abc
+import importlib.util
+import json
+import os
+import random
+import subprocess
+import sys
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+WORK = ROOT / "benchmarks" / ".work" / "mutation"
+EQUIVALENT = ROOT / "benchmarks" / "mutation_equivalent.txt"
+RESULTS = ROOT / "benchmarks" / "results-mutation.md"
+TARGETS = ("checks/*.py", "auditor/resolve/*.py", "auditor/usage/*.py", "auditor/attribution/*.py",
+           "auditor/exposure.py", "auditor/money*.py")
+MAP_IGNORE = ("tests/test_wheel.py", "tests/test_html_browser.py", "tests/test_startup.py")
+ENV = "AOAI_MUTANT"  # "<relative path>:<index>" in the pytest process that must see the mutant
+
+_CMP = {ast.Eq: ast.NotEq, ast.NotEq: ast.Eq, ast.Lt: ast.LtE, ast.LtE: ast.Lt, ast.Gt: ast.GtE,
+        ast.GtE: ast.Gt, ast.In: ast.NotIn, ast.NotIn: ast.In, ast.Is: ast.IsNot, ast.IsNot: ast.Is}
+_BIN = {ast.Add: ast.Sub, ast.Sub: ast.Add, ast.Mult: ast.Div, ast.Div: ast.Mult, ast.FloorDiv: ast.Div,
+        ast.Mod: ast.Div, ast.Pow: ast.Mult, ast.BitOr: ast.BitAnd, ast.BitAnd: ast.BitOr}
+_SYM = {ast.Eq: "==", ast.NotEq: "!=", ast.Lt: "<", ast.LtE: "<=", ast.Gt: ">", ast.GtE: ">=", ast.In: "in",
+        ast.NotIn: "not in", ast.Is: "is", ast.IsNot: "is not", ast.Add: "+", ast.Sub: "-", ast.Mult: "*",
+        ast.Div: "/", ast.FloorDiv: "//", ast.Mod: "%", ast.Pow: "**", ast.BitOr: "|", ast.BitAnd: "&",
+        ast.And: "and", ast.Or: "or"}
+
+
+# ---- mutants ----------------------------------------------------------------------------------------------------
+def module_name(rel: str) -> str:
+    parts = rel[:-3].split("/")
+    if parts[0] == "checks":
+        parts = ["aoai_audit", "checks", *parts[1:]]
+    else:
+        parts = ["aoai_audit", *parts[1:]]
+    return ".".join(p for p in parts if p != "__init__")
+
+
+def _skipped(tree: ast.Module) -> set[int]:
+    """ids of nodes that hold prose, not logic: docstrings, f-string text, RULE metadata, annotations."""
+    skip: set[int] = set()
+    for node in ast.walk(tree):
+        body = getattr(node, "body", None)
+        if isinstance(body, list) and body and isinstance(body[0], ast.Expr) \
+                and isinstance(body[0].value, ast.Constant) and isinstance(body[0].value.value, str):
+            skip.add(id(body[0].value))
+        if isinstance(node, ast.JoinedStr):
+            skip.update(id(v) for v in node.values if isinstance(v, ast.Constant))
+        if isinstance(node, ast.Assign) and any(isinstance(t, ast.Name) and t.id == "RULE" for t in node.targets):
+            skip.update(id(n) for n in ast.walk(node))
+        for ann in (getattr(node, "annotation", None), getattr(node, "returns", None)):
+            if ann is not None:
+                skip.update(id(n) for n in ast.walk(ann))
+        if isinstance(node, ast.ImportFrom):
+            skip.update(id(n) for n in ast.walk(node))
+    return skip
+
+
+def _sites(tree: ast.Module):
+    """Every mutation site in a fixed order: (node, field or index, description, statement line span)."""
+    skip = _skipped(tree)
+    bodies = [(f.body[0].lineno, f.end_lineno) for f in ast.walk(tree)
+              if isinstance(f, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)) and isinstance(f.body, list)]
+    for stmt in ast.walk(tree):
+        if not isinstance(stmt, ast.stmt):
+            continue
+        # a statement outside every function runs at import, before any test's context: 0 = "the whole module"
+        inside = any(a <= stmt.lineno <= b for a, b in bodies)
+        span = (stmt.lineno if inside else 0, stmt.lineno)
+        children = [stmt] + [n for f in _own_fields(stmt) for n in ast.walk(f)]
+        for node in children:
+            if id(node) in skip:
+                continue
+            line = (getattr(node, "lineno", stmt.lineno), span[0])
+            if isinstance(node, ast.Compare):
+                for i, op in enumerate(node.ops):
+                    yield node, ("cmp", i), f"{_SYM[type(op)]} → {_SYM[_CMP[type(op)]]}", line
+            elif isinstance(node, ast.BoolOp):
+                yield node, ("bool", 0), f"{_SYM[type(node.op)]} → {'or' if isinstance(node.op, ast.And) else 'and'}", line
+            elif isinstance(node, (ast.BinOp, ast.AugAssign)) and type(node.op) in _BIN:
+                yield node, ("bin", 0), f"{_SYM[type(node.op)]} → {_SYM[_BIN[type(node.op)]]}", line
+            elif isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.Not):
+                yield node, ("not", 0), "not x → x", line
+            elif isinstance(node, ast.Constant) and type(node.value) in (bool, int, float, str) \
+                    and not (isinstance(node.value, str) and " " in node.value):  # a sentence is prose
+                yield node, ("const", 0), f"{node.value!r} → {_changed(node.value)!r}", line
+            elif isinstance(node, ast.Break):
+                yield node, ("flow", 0), "break → continue", line
+            elif isinstance(node, ast.Continue):
+                yield node, ("flow", 0), "continue → break", line
+            elif isinstance(node, ast.Return) and node.value is not None \
+                    and not (isinstance(node.value, ast.Constant) and node.value.value is None):
+                yield node, ("return", 0), "return x → return None", line
+
+
+def _own_fields(stmt: ast.stmt):
+    """The expressions a statement holds itself (not the nested statements, which are sites of their own)."""
+    for _name, value in ast.iter_fields(stmt):
+        for item in value if isinstance(value, list) else [value]:
+            if isinstance(item, ast.expr) or isinstance(item, (ast.keyword, ast.comprehension, ast.arguments,
+                                                                ast.withitem, ast.excepthandler)):
+                if not isinstance(item, ast.excepthandler):
+                    yield item
+
+
+def _changed(value):
+    if isinstance(value, bool):
+        return not value
+    if isinstance(value, (int, float)):
+        return value + 1
+    return "XX" + value + "XX" if value else "XX"
+
+
+def _apply(node: ast.AST, where: tuple[str, int]):
+    kind, i = where
+    if kind == "cmp":
+        node.ops[i] = _CMP[type(node.ops[i])]()
+    elif kind == "bool":
+        node.op = ast.Or() if isinstance(node.op, ast.And) else ast.And()
+    elif kind == "bin":
+        node.op = _BIN[type(node.op)]()
+    elif kind == "const":
+        node.value = _changed(node.value)
+    elif kind == "return":
+        node.value = ast.Constant(None)
+
+
+def _negate_removed(tree: ast.Module, index: int) -> ast.Module:
+    """Apply site `index`; `not x → x` and the flow swaps replace the node in its parent."""
+    target = list(_sites(tree))[index]
+    node, where = target[0], target[1]
+    if where[0] not in ("not", "flow"):
+        _apply(node, where)
+        return tree
+    new = node.operand if where[0] == "not" else (ast.Continue() if isinstance(node, ast.Break) else ast.Break())
+    for parent in ast.walk(tree):
+        for field, value in ast.iter_fields(parent):
+            if value is node:
+                setattr(parent, field, new)
+            elif isinstance(value, list) and any(v is node for v in value):
+                value[[j for j, v in enumerate(value) if v is node][0]] = new
+    ast.copy_location(new, node)
+    return tree
+
+
+@dataclass
+class Mutant:
+    path: str
+    index: int
+    line: int
+    stmt_line: int
+    mutation: str
+    source: str
+    status: str = "pending"  # killed | survived | timeout | equivalent | error
+    tests: int = 0
+    seconds: float = 0.0
+    reason: str = ""
+
+
+def mutants_of(rel: str) -> list[Mutant]:
+    text = (ROOT / rel).read_text()
+    lines = text.splitlines()
+    tree = ast.parse(text)
+    return [Mutant(rel, i, line, stmt, desc, lines[line - 1].strip())
+            for i, (_node, _where, desc, (line, stmt)) in enumerate(_sites(tree))]
+
+
+def mutated_code(rel: str, index: int):
+    text = (ROOT / rel).read_text()
+    tree = _negate_removed(ast.parse(text), index)
+    return compile(ast.fix_missing_locations(copy.deepcopy(tree)), str(ROOT / rel), "exec")
+
+
+def target_files(only: list[str]) -> list[str]:
+    files = sorted({p.relative_to(ROOT).as_posix() for pat in TARGETS for p in ROOT.glob(pat)})
+    files = [f for f in files if not f.endswith("__init__.py")]
+    return [f for f in files if not only or any(fnmatch.fnmatch(f, o) for o in only)]
+
+
+# ---- inside pytest: the import hook and the coverage contexts --------------------------------------------------
+class _MutantFinder(importlib.abc.MetaPathFinder, importlib.abc.Loader):
+    def __init__(self, rel: str, index: int):
+        self.rel, self.index, self.name = rel, index, module_name(rel)
+
+    def find_spec(self, fullname, path, target=None):
+        if fullname != self.name:
+            return None
+        return importlib.util.spec_from_loader(fullname, self, origin=str(ROOT / self.rel))
+
+    def create_module(self, spec):
+        return None
+
+    def exec_module(self, module):
+        module.__file__ = str(ROOT / self.rel)
+        exec(mutated_code(self.rel, self.index), module.__dict__)
+
+
+if os.environ.get(ENV):  # loaded with `-p mutation`: serve the mutant before anything imports the original
+    _rel, _, _idx = os.environ[ENV].rpartition(":")
+    sys.meta_path.insert(0, _MutantFinder(_rel, int(_idx)))
+
+
+def pytest_runtest_setup(item):  # coverage context = the test's node id (what `pytest-cov --cov-context` does)
+    import coverage
+
+    cov = coverage.Coverage.current()
+    if cov is not None:
+        cov.switch_context(item.nodeid)
+
+
+def pytest_runtest_logreport(report):
+    if os.environ.get("AOAI_MUTATION_DURATIONS"):
+        with open(os.environ["AOAI_MUTATION_DURATIONS"], "a") as out:
+            out.write(json.dumps([report.nodeid, report.duration]) + "\n")
+
+
+# ---- the driver --------------------------------------------------------------------------------------------------
+def _pytest_env(extra: dict[str, str]) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k != ENV}
+    env["PYTHONPATH"] = os.pathsep.join([str(ROOT / "benchmarks"), env.get("PYTHONPATH", "")]).rstrip(os.pathsep)
+    env.update(extra)
+    return env
+
+
+def build_map(args) -> None:
+    WORK.mkdir(parents=True, exist_ok=True)
+    rc = WORK / "coveragerc"
+    rc.write_text("[run]\ndata_file = " + str(WORK / "coverage.db") + "\ninclude =\n"
+                  + "".join(f"    {ROOT / p}\n" for p in TARGETS))
+    durations = WORK / "durations.jsonl"
+    durations.unlink(missing_ok=True)
+    cmd = [sys.executable, "-m", "coverage", "run", f"--rcfile={rc}", "-m", "pytest", "-q", "-p", "mutation",
+           "-p", "no:cacheprovider", *[f"--ignore={i}" for i in MAP_IGNORE], *args.pytest_args]
+    print("mapping:", " ".join(cmd), flush=True)
+    subprocess.run(["nice", "-n", "10", *cmd], cwd=ROOT, env=_pytest_env({"AOAI_MUTATION_DURATIONS": str(durations)}))
+    import coverage
+
+    data = coverage.CoverageData(basename=str(WORK / "coverage.db"))
+    data.read()
+    seconds: dict[str, float] = {}
+    for row in durations.read_text().splitlines():
+        nodeid, took = json.loads(row)
+        seconds[nodeid] = seconds.get(nodeid, 0.0) + took
+    lines = {}
+    for filename in data.measured_files():
+        rel = Path(filename).resolve().relative_to(ROOT).as_posix()
+        lines[rel] = {str(n): sorted(c for c in ctxs if c) for n, ctxs in data.contexts_by_lineno(filename).items()}
+    (WORK / "map.json").write_text(json.dumps({"lines": lines, "seconds": seconds}))
+    print(f"map: {len(lines)} files, {len(seconds)} tests → {WORK / 'map.json'}")
+
+
+def load_equivalents() -> dict[tuple[str, str, str], str]:
+    out = {}
+    for row in EQUIVALENT.read_text().splitlines() if EQUIVALENT.exists() else []:
+        if row.strip() and not row.startswith("#"):
+            path, source, mutation, reason = row.split("\t")
+            out[(path, source, mutation)] = reason
+    return out
+
+
+def select(args) -> list[Mutant]:
+    everything = [m for f in target_files(args.only) for m in mutants_of(f)]
+    rng = random.Random(args.seed)
+    if args.per_module:
+        chosen = []
+        for f in dict.fromkeys(m.path for m in everything):
+            mine = [m for m in everything if m.path == f]
+            chosen += rng.sample(mine, min(args.per_module, len(mine)))
+    else:
+        chosen = rng.sample(everything, min(args.sample, len(everything)))
+    print(f"{len(everything)} mutants in {len(target_files(args.only))} modules; sampled {len(chosen)} "
+          f"(seed {args.seed}, {'up to %d per module' % args.per_module if args.per_module else 'uniform'})")
+    return sorted(chosen, key=lambda m: (m.path, m.index))
+
+
+def run_one(m: Mutant, covering: dict, seconds: dict, args) -> None:
+    nodeids = set()
+    for n in range(m.stmt_line, m.line + 1) if m.stmt_line else covering:  # import-time code: the module's tests
+        nodeids.update(covering.get(str(n), []))
+    if not nodeids:
+        m.status, m.reason = "survived", "no in-process test executes this line"
+        return
+    ordered = sorted(nodeids, key=lambda t: (seconds.get(t, 1.0), t))[: args.max_tests]
+    m.tests = len(ordered)
+    budget = args.timeout + 3 * sum(seconds.get(t, 1.0) for t in ordered)
+    cmd = ["nice", "-n", "10", sys.executable, "-m", "pytest", "-x", "-q", "-p", "mutation", "-p", "no:cacheprovider",
+           "--no-header", "-p", "no:randomly", *ordered]
+    start = time.monotonic()
+    try:
+        done = subprocess.run(cmd, cwd=ROOT, env=_pytest_env({ENV: f"{m.path}:{m.index}"}), capture_output=True,
+                              text=True, timeout=budget)
+    except subprocess.TimeoutExpired:
+        m.status, m.seconds = "timeout", round(time.monotonic() - start, 1)
+        return
+    m.seconds = round(time.monotonic() - start, 1)
+    if done.returncode == 0:
+        m.status = "survived"
+    elif done.returncode in (1, 2, 3):
+        m.status = "killed"
+    else:
+        m.status, m.reason = "error", (done.stdout + done.stderr).strip().splitlines()[-1:][0][:200]
+
+
+def report(mutants: list[Mutant], args) -> str:
+    rows, totals = [], {"killed": 0, "scored": 0}
+    for path in dict.fromkeys(m.path for m in mutants):
+        mine = [m for m in mutants if m.path == path]
+        killed = sum(m.status in ("killed", "timeout") for m in mine)
+        scored = sum(m.status in ("killed", "timeout", "survived") for m in mine)
+        totals["killed"] += killed
+        totals["scored"] += scored
+        equiv = sum(m.status == "equivalent" for m in mine)
+        score = f"{100 * killed / scored:.0f}%" if scored else "—"
+        rows.append(f"| `{path}` | {len(mine)} | {killed} | {scored - killed} | {equiv} | {score} |")
+    overall = f"{100 * totals['killed'] / totals['scored']:.1f}%" if totals["scored"] else "—"
+    out = [f"Sample: {len(mutants)} mutants (seed {args.seed}, "
+           f"{'up to %d per module' % args.per_module if args.per_module else 'uniform %d' % args.sample}), "
+           f"timeout {args.timeout}s + 3× the tests' time, at most {args.max_tests} covering tests each. "
+           f"Overall: {totals['killed']}/{totals['scored']} = {overall} (equivalents left out).", "",
+           "| module | sampled | killed | survived | equivalent | score |", "|---|---:|---:|---:|---:|---:|", *rows,
+           "", "Survivors (path, source line, mutation; tab-separated like mutation_equivalent.txt):", ""]
+    out += [f"    {m.path}:{m.line}\t{m.source}\t{m.mutation}" + (f"\t({m.reason})" if m.reason else "")
+            for m in mutants if m.status == "survived"]
+    errors = [m for m in mutants if m.status == "error"]
+    if errors:
+        out += ["", "Errors (not scored):", *[f"    {m.path}:{m.line} {m.mutation}: {m.reason}" for m in errors]]
+    return "\n".join(out)
+
+
+def run(args) -> None:
+    mapping = json.loads((WORK / "map.json").read_text())
+    equivalents = load_equivalents()
+    mutants = select(args)
+    for n, m in enumerate(mutants, 1):
+        reason = equivalents.get((m.path, m.source, m.mutation))
+        if reason:
+            m.status, m.reason = "equivalent", reason
+        else:
+            run_one(m, mapping["lines"].get(m.path, {}), mapping["seconds"], args)
+        print(f"[{n}/{len(mutants)}] {m.status:10} {m.path}:{m.line} {m.mutation} ({m.tests} tests, {m.seconds}s)",
+              flush=True)
+        (WORK / f"{args.name}.json").write_text(json.dumps([asdict(x) for x in mutants]))
+    text = report(mutants, args)
+    print(text)
+    (WORK / f"{args.name}.md").write_text(text + "\n")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("command", choices=("map", "run", "list"))
+    parser.add_argument("--only", nargs="*", default=[], help="module globs, e.g. checks/by001*")
+    parser.add_argument("--sample", type=int, default=300, help="uniform sample over every mutant")
+    parser.add_argument("--per-module", type=int, default=0, help="instead: up to N per module, uniform in each")
+    parser.add_argument("--seed", type=int, default=29)
+    parser.add_argument("--timeout", type=float, default=30.0, help="seconds per mutant, plus 3× its tests' time")
+    parser.add_argument("--max-tests", type=int, default=60, help="the N fastest covering tests run per mutant")
+    parser.add_argument("--name", default="last", help="results file stem under benchmarks/.work/mutation/")
+    parser.add_argument("pytest_args", nargs="*", help="map: extra pytest arguments (after --)")
+    args = parser.parse_args()
+    if args.command == "map":
+        build_map(args)
+    elif args.command == "list":
+        for m in select(args):
+            print(f"{m.path}:{m.line}\t{m.source}\t{m.mutation}")
+    else:
+        run(args)
+
+
+if __name__ == "__main__":
+    main()
