@@ -8,6 +8,7 @@ ever rewritten. Each mutant runs only against the tests that executed its line (
 the pytest node id), fastest first, stopping at the first failure, with a per-mutant timeout.
 
     python benchmarks/mutation.py map                 # coverage run of the suite: line → tests (once per tree)
+    python benchmarks/mutation.py map --add -- tests/test_branches_rules.py   # merge new tests into the map
     python benchmarks/mutation.py run [--sample 300] [--per-module 8] [--seed 29] [--only checks/by001*]
     python benchmarks/mutation.py list --only checks/tm002*   # the mutants, without running them
 
@@ -125,10 +126,8 @@ def _own_fields(stmt: ast.stmt):
     """The expressions a statement holds itself (not the nested statements, which are sites of their own)."""
     for _name, value in ast.iter_fields(stmt):
         for item in value if isinstance(value, list) else [value]:
-            if isinstance(item, ast.expr) or isinstance(item, (ast.keyword, ast.comprehension, ast.arguments,
-                                                                ast.withitem, ast.excepthandler)):
-                if not isinstance(item, ast.excepthandler):
-                    yield item
+            if isinstance(item, (ast.expr, ast.keyword, ast.comprehension, ast.arguments, ast.withitem)):
+                yield item
 
 
 def _changed(value):
@@ -166,7 +165,7 @@ def _negate_removed(tree: ast.Module, index: int) -> ast.Module:
             if value is node:
                 setattr(parent, field, new)
             elif isinstance(value, list) and any(v is node for v in value):
-                value[[j for j, v in enumerate(value) if v is node][0]] = new
+                value[next(j for j, v in enumerate(value) if v is node)] = new
     ast.copy_location(new, node)
     return tree
 
@@ -257,6 +256,7 @@ def build_map(args) -> None:
                   + "".join(f"    {ROOT / p}\n" for p in TARGETS))
     durations = WORK / "durations.jsonl"
     durations.unlink(missing_ok=True)
+    (WORK / "coverage.db").unlink(missing_ok=True)
     cmd = [sys.executable, "-m", "coverage", "run", f"--rcfile={rc}", "-m", "pytest", "-q", "-p", "mutation",
            "-p", "no:cacheprovider", *[f"--ignore={i}" for i in MAP_IGNORE], *args.pytest_args]
     print("mapping:", " ".join(cmd), flush=True)
@@ -269,10 +269,15 @@ def build_map(args) -> None:
     for row in durations.read_text().splitlines():
         nodeid, took = json.loads(row)
         seconds[nodeid] = seconds.get(nodeid, 0.0) + took
-    lines = {}
+    lines: dict[str, dict[str, list[str]]] = {}
+    if args.add:  # merge the tests just mapped into the existing map (new test files, without a full re-run)
+        old = json.loads((WORK / "map.json").read_text())
+        lines, seconds = old["lines"], {**old["seconds"], **seconds}
     for filename in data.measured_files():
         rel = Path(filename).resolve().relative_to(ROOT).as_posix()
-        lines[rel] = {str(n): sorted(c for c in ctxs if c) for n, ctxs in data.contexts_by_lineno(filename).items()}
+        mine = lines.setdefault(rel, {})
+        for n, ctxs in data.contexts_by_lineno(filename).items():
+            mine[str(n)] = sorted(set(mine.get(str(n), [])) | {c for c in ctxs if c})
     (WORK / "map.json").write_text(json.dumps({"lines": lines, "seconds": seconds}))
     print(f"map: {len(lines)} files, {len(seconds)} tests → {WORK / 'map.json'}")
 
@@ -286,6 +291,10 @@ def load_equivalents() -> dict[tuple[str, str, str], str]:
     return out
 
 
+def _how(args) -> str:
+    return f"up to {args.per_module} per module" if args.per_module else f"uniform {args.sample}"
+
+
 def select(args) -> list[Mutant]:
     everything = [m for f in target_files(args.only) for m in mutants_of(f)]
     rng = random.Random(args.seed)
@@ -297,7 +306,7 @@ def select(args) -> list[Mutant]:
     else:
         chosen = rng.sample(everything, min(args.sample, len(everything)))
     print(f"{len(everything)} mutants in {len(target_files(args.only))} modules; sampled {len(chosen)} "
-          f"(seed {args.seed}, {'up to %d per module' % args.per_module if args.per_module else 'uniform'})")
+          f"(seed {args.seed}, {_how(args)})")
     return sorted(chosen, key=lambda m: (m.path, m.index))
 
 
@@ -342,7 +351,7 @@ def report(mutants: list[Mutant], args) -> str:
         rows.append(f"| `{path}` | {len(mine)} | {killed} | {scored - killed} | {equiv} | {score} |")
     overall = f"{100 * totals['killed'] / totals['scored']:.1f}%" if totals["scored"] else "—"
     out = [f"Sample: {len(mutants)} mutants (seed {args.seed}, "
-           f"{'up to %d per module' % args.per_module if args.per_module else 'uniform %d' % args.sample}), "
+           f"{_how(args)}), "
            f"timeout {args.timeout}s + 3× the tests' time, at most {args.max_tests} covering tests each. "
            f"Overall: {totals['killed']}/{totals['scored']} = {overall} (equivalents left out).", "",
            "| module | sampled | killed | survived | equivalent | score |", "|---|---:|---:|---:|---:|---:|", *rows,
@@ -382,6 +391,7 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=29)
     parser.add_argument("--timeout", type=float, default=30.0, help="seconds per mutant, plus 3× its tests' time")
     parser.add_argument("--max-tests", type=int, default=60, help="the N fastest covering tests run per mutant")
+    parser.add_argument("--add", action="store_true", help="map: merge the given tests into the existing map")
     parser.add_argument("--name", default="last", help="results file stem under benchmarks/.work/mutation/")
     parser.add_argument("pytest_args", nargs="*", help="map: extra pytest arguments (after --)")
     args = parser.parse_args()
