@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import json
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
-from conftest import audit
+from aoai_audit.config import Settings
+from aoai_audit.engine import run_audit
+from aoai_audit.sources.detect import load_paths
+from aoai_audit.usage.files import load_usage_file
+from conftest import EXAMPLE, ROOT, audit
 
 BACKEND = '<set-backend-service base-url="https://contoso.openai.azure.com/openai" />'
 METRIC = '<llm-emit-token-metric namespace="llm-usage"><dimension name="Subscription ID" /></llm-emit-token-metric>'
@@ -188,3 +194,81 @@ def test_tm007_api_level_policy_without_base_loses_the_global_metric(tmp_path, r
 
 def test_tm007_api_level_policy_with_base_passes(tmp_path, registry):
     assert findings(_apiops(tmp_path, "<base />\n" + BACKEND), registry, "TM007") == []
+
+
+# ---- BY001: each exemption on its own, and the account named -------------------------------------------------------
+def _by001(tmp_path, registry, **account):
+    doc = json.loads((ROOT / "tests/fixtures/rules/live-estates/BY001.json").read_text())
+    doc["estate"]["accounts"][0].update(account)
+    path = tmp_path / "estate.json"
+    path.write_text(json.dumps(doc))
+    result = audit(str(path), registry, only=("BY001",))
+    assert "BY001" not in {n.rule.id for n in result.not_evaluated}
+    return [f for f in result.findings if f.rule_id == "BY001"]
+
+
+@pytest.mark.parametrize("exemption", [
+    {"disable_local_auth": True},
+    {"public_network_access": "Disabled"},
+    {"public_network_access": "disabled"},
+    {"network_default_action": "Deny"},
+    {"network_default_action": "deny"},
+])
+def test_by001_each_exemption_alone_passes(tmp_path, registry, exemption):
+    assert _by001(tmp_path, registry, **exemption) == []
+
+
+@pytest.mark.parametrize(("account", "says"), [
+    ({}, "disableLocalAuth unset, public network access Enabled"),
+    ({"disable_local_auth": False, "network_default_action": "Allow"}, "disableLocalAuth false, public network access Enabled"),
+    ({"public_network_access": None}, "public network access default (enabled)"),
+])
+def test_by001_open_account_is_named_with_its_settings(tmp_path, registry, account, says):
+    (f,) = _by001(tmp_path, registry, **account)
+    assert f.resource.endswith("/accounts/aoai-eastus")
+    assert "account 'aoai-eastus' behind the gateway" in f.message and says in f.message
+
+
+def test_by001_account_no_api_calls_is_not_said_to_be_behind_the_gateway(tmp_path, registry):
+    (f,) = _by001(tmp_path, registry, name="aoai-other", endpoint="https://aoai-other.openai.azure.com/")
+    assert "account 'aoai-other' accepts" in f.message
+
+
+# ---- KQ001: the threshold itself, and where the unknown tokens came from -------------------------------------------
+HEADER = ("day,dimension,consumer,api,product,input_tokens,cached_input_tokens,output_tokens,reasoning_tokens,"
+          "total_tokens,source,gateway_source,service\n")
+
+
+def _usage_audit(tmp_path, registry, rows: list[tuple[str, str, int]], **settings):
+    """Gateway rows (consumer, api, total tokens) on one day, audited with the example estate."""
+    path = tmp_path / "usage.csv"
+    path.write_text(HEADER + "".join(f"2026-11-01,Team,{c},{api},,{n},0,0,0,{n},gateway,token-metrics,contoso-apim\n"
+                                     for c, api, n in rows))
+    estate = replace(load_paths([str(EXAMPLE)]), usage=load_usage_file(str(path)))
+    return [f for f in run_audit(estate, registry, Settings(only=("KQ001",), **settings)).findings if f.rule_id == "KQ001"]
+
+
+def test_kq001_exactly_at_the_threshold_passes_and_one_token_above_fires(tmp_path, registry):
+    assert _usage_audit(tmp_path, registry, [("team-a", "chat", 950), ("", "chat", 50)]) == []
+    (f,) = _usage_audit(tmp_path, registry, [("team-a", "chat", 949), ("", "chat", 51)])
+    assert f.message.startswith("5.1% of gateway-metered tokens (51 tokens") and f.tokens == 51
+    assert "api 'chat'" in f.message
+
+
+def test_kq001_threshold_is_the_settings(tmp_path, registry):
+    rows = [("team-a", "chat", 900), ("", "chat", 100)]
+    assert _usage_audit(tmp_path, registry, rows, unknown_share_threshold=0.10) == []
+    assert len(_usage_audit(tmp_path, registry, rows, unknown_share_threshold=0.09)) == 1
+
+
+def test_kq001_names_the_three_largest_sources_and_lists_five(tmp_path, registry):
+    rows = [("team-a", "chat", 100)] + [("", f"api{n}", 10 * n) for n in range(1, 8)]  # api7 largest, then api6...
+    (f,) = _usage_audit(tmp_path, registry, rows)
+    assert f.tokens == 280 and "most came from api 'api7', api 'api6', api 'api5'" in f.message
+    listed = [e for e in f.evidence if e.startswith("api '")]
+    assert listed == ["api 'api7': 70 tokens", "api 'api6': 60 tokens", "api 'api5': 50 tokens",
+                      "api 'api4': 40 tokens", "api 'api3': 30 tokens"]
+
+
+def test_kq001_without_gateway_tokens_says_nothing(tmp_path, registry):
+    assert _usage_audit(tmp_path, registry, [("", "chat", 0)]) == []
