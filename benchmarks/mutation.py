@@ -368,10 +368,16 @@ def run(args) -> None:
     mapping = json.loads((WORK / "map.json").read_text())
     equivalents = load_equivalents()
     mutants = select(args)
+    saved = WORK / f"{args.name}.json"
+    done = {(d["path"], d["index"], d["source"], d["mutation"]): d for d in
+            (json.loads(saved.read_text()) if args.resume and saved.exists() else []) if d["status"] != "pending"}
     for n, m in enumerate(mutants, 1):
         reason = equivalents.get((m.path, m.source, m.mutation))
+        before = done.get((m.path, m.index, m.source, m.mutation))
         if reason:
             m.status, m.reason = "equivalent", reason
+        elif before is not None and before["status"] != "equivalent":  # --resume: a run that was stopped
+            m.status, m.tests, m.seconds, m.reason = before["status"], before["tests"], before["seconds"], before["reason"]
         else:
             run_one(m, mapping["lines"].get(m.path, {}), mapping["seconds"], args)
         print(f"[{n}/{len(mutants)}] {m.status:10} {m.path}:{m.line} {m.mutation} ({m.tests} tests, {m.seconds}s)",
@@ -391,6 +397,7 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=29)
     parser.add_argument("--timeout", type=float, default=30.0, help="seconds per mutant, plus 3× its tests' time")
     parser.add_argument("--max-tests", type=int, default=60, help="the N fastest covering tests run per mutant")
+    parser.add_argument("--resume", action="store_true", help="run: keep the results of a stopped run of --name")
     parser.add_argument("--add", action="store_true", help="map: merge the given tests into the existing map")
     parser.add_argument("--name", default="last", help="results file stem under benchmarks/.work/mutation/")
     parser.add_argument("pytest_args", nargs="*", help="map: extra pytest arguments (after --)")
