@@ -1,0 +1,114 @@
+"""Usage scoring branch by branch, against figures computed by hand in each test (issue 29).
+
+Prices here are the test's own round numbers (per 1M tokens), so every expected figure is arithmetic on the
+literals written below, never a value the scorer produced.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+from aoai_audit.estate import Estate
+from aoai_audit.usage.model import UsageData, UsageRow
+from aoai_audit.usage.prices import Price, PriceTable
+from aoai_audit.usage.score import score_usage
+from aoai_audit.usage.tally import ACCOUNT_MIX, EXACT, UNMETERED
+
+D1, D2, D3 = dt.date(2026, 11, 1), dt.date(2026, 11, 2), dt.date(2026, 11, 3)
+# gpt-4o: 2 in, 1 cached, 8 out; mini: 0.5 in, 2 out (per 1M tokens)
+PRICES = PriceTable((
+    Price("gpt-4o", "", "global", "*", Decimal(2), Decimal(8), Decimal(1)),
+    Price("gpt-4o-mini", "", "global", "*", Decimal("0.5"), Decimal(2)),
+), currency="EUR")
+API = {("apim", "chat"): frozenset({"acc"})}
+ON_ACC = {"model": "gpt-4o", "deployment": "gpt-4o", "account": "acc"}  # a gateway row the platform reconciles
+
+
+def score(*rows: UsageRow, api_accounts=None):
+    days = [r.day for r in rows]
+    return score_usage(UsageData(rows=rows, window=(min(days), max(days)), origin="test"), Estate(), PRICES,
+                       api_accounts=api_accounts)
+
+
+def platform(day, model, i, o, account="acc"):
+    return UsageRow(day, source="platform", model=model, deployment=model, account=account, deployment_type="global",
+                    input_tokens=i, output_tokens=o)
+
+
+def gateway(day, consumer, i, o, *, model="", cached=0, api="chat", **more):
+    return UsageRow(day, dimension="Team", consumer=consumer, service="apim", api=api, model=model,
+                    deployment_type="global" if model else "", input_tokens=i, cached_input_tokens=cached,
+                    output_tokens=o, **more)
+
+
+def test_price_of_a_row_with_its_model_counts_cached_input_at_the_cached_rate():
+    # 800k × 2 + 200k × 1 + 500k × 8 = 1.6 + 0.2 + 4.0 = 5.80
+    u = score(gateway(D1, "team-a", 1_000_000, 500_000, model="gpt-4o", cached=200_000))
+    (team,) = u.consumers
+    assert team.value == "team-a" and team.tally.tokens == 1_500_000 and team.tally.money == Decimal("5.8")
+    assert u.basis == {EXACT: 1_500_000}
+
+
+def test_cached_beyond_input_is_capped_and_no_cached_rate_means_the_input_rate():
+    assert PRICES.prices[0].cost(100, 300, 0) == Decimal(100) / 1_000_000  # all 100 cached at 1
+    assert PRICES.prices[1].cost(1_000_000, 400_000, 0) == Decimal("0.5")  # mini has no cached rate
+
+
+def test_same_day_served_mix_is_preferred_over_the_windows():
+    # day 1 the account served gpt-4o only, day 2 mini only: a day-2 row without a model is mini's:
+    # 1M × 0.5 + 100k × 2 = 0.70; the window's mix would blend both
+    u = score(platform(D1, "gpt-4o", 1_000_000, 100_000), platform(D2, "gpt-4o-mini", 1_000_000, 100_000),
+              gateway(D2, "team-a", 1_000_000, 100_000), api_accounts=API)
+    (team,) = u.consumers
+    assert team.tally.money == Decimal("0.7") and team.tally.low == team.tally.high == Decimal("0.7")
+    assert u.basis == {ACCOUNT_MIX: 1_100_000}
+
+
+def test_a_day_without_platform_figures_takes_the_windows_mix_with_its_range():
+    # window mix 50/50 in and out: 500k × 2 + 50k × 8 + 500k × 0.5 + 50k × 2 = 1.0 + 0.4 + 0.25 + 0.1 = 1.75;
+    # range: all at mini 0.5 + 0.2 = 0.70, all at gpt-4o 2.0 + 0.8 = 2.80
+    u = score(platform(D1, "gpt-4o", 1_000_000, 100_000), platform(D2, "gpt-4o-mini", 1_000_000, 100_000),
+              gateway(D3, "team-a", 1_000_000, 100_000), api_accounts=API)
+    (team,) = u.consumers
+    assert (team.tally.money, team.tally.low, team.tally.high) == (Decimal("1.75"), Decimal("0.7"), Decimal("2.8"))
+
+
+def test_unknown_share_is_the_unknown_over_the_platform_total_and_the_daily_split_adds_up():
+    # platform 2,000 tokens; gateway: team 1,000 + unknown 500 ("unknown" and empty); unmetered 500
+    u = score(platform(D1, "gpt-4o", 1_600, 400),
+              gateway(D1, "team-a", 800, 200, **ON_ACC),
+              gateway(D1, "unknown", 200, 50, **ON_ACC),
+              gateway(D1, "", 200, 50, api="other", **ON_ACC))
+    assert u.unknown.tokens == 500 and u.base_label == "platform tokens" and u.unknown_share == 0.25
+    assert u.unknown_sources == {("chat", ""): 250, ("other", ""): 250}
+    assert u.daily_split() == [(D1, 1_000, 500, 500)]
+    assert u.unmetered.tokens == 500 and u.over_metered.tokens == 0
+    unmetered = [x for x in u.lines if x.bucket == UNMETERED]
+    assert sum(x.input_tokens + x.output_tokens for x in unmetered) == 500
+
+
+def test_gateway_metering_more_than_the_platform_is_over_metered_never_negative():
+    # platform 1,000; gateway 1,500 on the same model: over-metered 500, nothing unmetered
+    u = score(platform(D1, "gpt-4o", 800, 200), gateway(D1, "team-a", 1_200, 300, **ON_ACC))
+    assert u.over_metered.tokens == 500 and u.unmetered.tokens == 0
+    (rec,) = u.reconciliation
+    assert (rec.account, rec.gateway_tokens, rec.platform_tokens) == ("acc", 1_500, 1_000)
+    assert u.daily_split() == [(D1, 1_500, 0, 0)]
+
+
+def test_unpriced_tokens_of_one_model_are_totalled_over_repeated_rows():
+    u = score(gateway(D1, "a", 100, 10, model="mystery"), gateway(D2, "b", 200, 20, model="mystery"),
+              gateway(D1, "c", 1_000_000, 0, model="gpt-4o"))
+    (miss,) = u.unpriced
+    assert (miss.model, miss.tokens, miss.reason) == ("mystery", 330, "no price in the table")
+    assert u.gateway.unpriced_tokens == 330 and u.gateway.money == Decimal(2)
+
+
+def test_llm_log_rows_metered_by_token_metrics_are_not_counted_twice():
+    metric = gateway(D1, "team-a", 1_000, 0, gateway_source="token-metrics")
+    log = gateway(D1, "team-a", 1_000, 0, model="gpt-4o", gateway_source="llm-log")
+    u = score(metric, log)
+    assert u.gateway.tokens == 1_000 and any("1,000 tokens in the LLM log were not counted again" in n for n in u.notes)
+    # the LLM log still gives the API's model: the metric row is priced at gpt-4o, 1,000 × 2 / 1M
+    assert u.gateway.money == Decimal("0.002")
