@@ -9,6 +9,8 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
+from aoai_audit.config import Settings
+from aoai_audit.engine import run_audit
 from aoai_audit.estate import Estate
 from aoai_audit.usage.model import UsageData, UsageRow
 from aoai_audit.usage.prices import Price, PriceTable
@@ -112,3 +114,37 @@ def test_llm_log_rows_metered_by_token_metrics_are_not_counted_twice():
     assert u.gateway.tokens == 1_000 and any("1,000 tokens in the LLM log were not counted again" in n for n in u.notes)
     # the LLM log still gives the API's model: the metric row is priced at gpt-4o, 1,000 × 2 / 1M
     assert u.gateway.money == Decimal("0.002")
+
+
+# ---- KQ003: figures, direction and threshold, per account ----------------------------------------------------------
+def kq003(registry, *rows: UsageRow, **settings):
+    days = [r.day for r in rows]
+    estate = Estate(usage=UsageData(rows=rows, window=(min(days), max(days)), origin="usage.csv"))
+    result = run_audit(estate, registry, Settings(only=("KQ003",), **settings))
+    assert "KQ003" not in {n.rule.id for n in result.not_evaluated}
+    return [f for f in result.findings if f.rule_id == "KQ003"]
+
+
+def test_kq003_platform_above_the_gateway_names_account_figures_and_direction(registry):
+    # day 1: platform 2,000, gateway 1,000 (50%); day 2: platform 3,000, gateway 2,000 (33.3%): 2,000 missing
+    (f,) = kq003(registry, platform(D1, "gpt-4o", 1_600, 400), gateway(D1, "a", 800, 200, **ON_ACC),
+                 platform(D2, "gpt-4o", 2_400, 600), gateway(D2, "a", 1_600, 400, **ON_ACC))
+    assert f.resource == "usage/reconciliation/acc" and f.tokens == 2_000
+    assert f.message == ("account 'acc': the platform reported 2,000 tokens more than the gateway metered on 2 day(s) "
+                         "(2026-11-01, 2026-11-02)")
+    assert f.evidence == ("2026-11-01: gateway 1,000, platform 2,000 (50.0%)",
+                          "2026-11-02: gateway 2,000, platform 3,000 (33.3%)")
+
+
+def test_kq003_gateway_above_the_platform_says_less_than(registry):
+    (f,) = kq003(registry, platform(D1, "gpt-4o", 800, 200), gateway(D1, "a", 1_200, 300, **ON_ACC))
+    assert f.tokens == 500 and "reported 500 tokens less than the gateway metered on 1 day(s) (2026-11-01)" in f.message
+
+
+def test_kq003_at_the_threshold_passes_and_above_it_fires_only_on_that_day(registry):
+    # day 1: 1,000 vs 950 = 5.0% (not above); day 2: 1,000 vs 940 = 6.0%
+    (f,) = kq003(registry, platform(D1, "gpt-4o", 1_000, 0), gateway(D1, "a", 950, 0, **ON_ACC),
+                 platform(D2, "gpt-4o", 1_000, 0), gateway(D2, "a", 940, 0, **ON_ACC))
+    assert f.tokens == 60 and "on 1 day(s) (2026-11-02)" in f.message
+    assert kq003(registry, platform(D1, "gpt-4o", 1_000, 0), gateway(D1, "a", 940, 0, **ON_ACC),
+                 reconciliation_threshold=0.06) == []
