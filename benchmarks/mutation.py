@@ -44,6 +44,9 @@ TARGETS = ("checks/*.py", "auditor/resolve/*.py", "auditor/usage/*.py", "auditor
            "auditor/exposure.py", "auditor/money*.py")
 MAP_IGNORE = ("tests/test_wheel.py", "tests/test_html_browser.py", "tests/test_startup.py")
 ENV = "AOAI_MUTANT"  # "<relative path>:<index>" in the pytest process that must see the mutant
+# The tree that is mutated and tested: this checkout, or (`--tree REV`) a commit's files extracted under WORK, so a
+# score can be measured on main while this checkout changes.
+SRC = Path(os.environ.get("AOAI_MUTANT_ROOT", ROOT))
 
 _CMP = {ast.Eq: ast.NotEq, ast.NotEq: ast.Eq, ast.Lt: ast.LtE, ast.LtE: ast.Lt, ast.Gt: ast.GtE,
         ast.GtE: ast.Gt, ast.In: ast.NotIn, ast.NotIn: ast.In, ast.Is: ast.IsNot, ast.IsNot: ast.Is}
@@ -185,7 +188,7 @@ class Mutant:
 
 
 def mutants_of(rel: str) -> list[Mutant]:
-    text = (ROOT / rel).read_text()
+    text = (SRC / rel).read_text()
     lines = text.splitlines()
     tree = ast.parse(text)
     return [Mutant(rel, i, line, stmt, desc, lines[line - 1].strip())
@@ -193,13 +196,13 @@ def mutants_of(rel: str) -> list[Mutant]:
 
 
 def mutated_code(rel: str, index: int):
-    text = (ROOT / rel).read_text()
+    text = (SRC / rel).read_text()
     tree = _negate_removed(ast.parse(text), index)
-    return compile(ast.fix_missing_locations(copy.deepcopy(tree)), str(ROOT / rel), "exec")
+    return compile(ast.fix_missing_locations(copy.deepcopy(tree)), str(SRC / rel), "exec")
 
 
 def target_files(only: list[str]) -> list[str]:
-    files = sorted({p.relative_to(ROOT).as_posix() for pat in TARGETS for p in ROOT.glob(pat)})
+    files = sorted({p.relative_to(SRC).as_posix() for pat in TARGETS for p in SRC.glob(pat)})
     files = [f for f in files if not f.endswith("__init__.py")]
     return [f for f in files if not only or any(fnmatch.fnmatch(f, o) for o in only)]
 
@@ -212,13 +215,13 @@ class _MutantFinder(importlib.abc.MetaPathFinder, importlib.abc.Loader):
     def find_spec(self, fullname, path, target=None):
         if fullname != self.name:
             return None
-        return importlib.util.spec_from_loader(fullname, self, origin=str(ROOT / self.rel))
+        return importlib.util.spec_from_loader(fullname, self, origin=str(SRC / self.rel))
 
     def create_module(self, spec):
         return None
 
     def exec_module(self, module):
-        module.__file__ = str(ROOT / self.rel)
+        module.__file__ = str(SRC / self.rel)
         exec(mutated_code(self.rel, self.index), module.__dict__)
 
 
@@ -244,23 +247,43 @@ def pytest_runtest_logreport(report):
 # ---- the driver --------------------------------------------------------------------------------------------------
 def _pytest_env(extra: dict[str, str]) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if k != ENV}
-    env["PYTHONPATH"] = os.pathsep.join([str(ROOT / "benchmarks"), env.get("PYTHONPATH", "")]).rstrip(os.pathsep)
+    paths = [str(ROOT / "benchmarks")] + ([str(SRC / "_import")] if SRC != ROOT else [])
+    env["PYTHONPATH"] = os.pathsep.join([*paths, env.get("PYTHONPATH", "")]).rstrip(os.pathsep)
+    env["AOAI_MUTANT_ROOT"] = str(SRC)
     env.update(extra)
     return env
+
+
+def extract_tree(rev: str) -> Path:
+    """`rev`'s files under WORK, importable as aoai_audit ahead of this checkout's editable install (the import
+    system's path finder comes before setuptools' editable finder), its tests reading its own fixtures."""
+    tree = WORK / f"tree-{rev.replace('/', '_')}"
+    if not tree.exists():
+        tree.mkdir(parents=True)
+        archive = subprocess.run(["git", "archive", rev], cwd=ROOT, capture_output=True, check=True).stdout
+        subprocess.run(["tar", "-x", "-C", str(tree)], input=archive, check=True)
+        (tree / "_import").mkdir()
+        (tree / "_import" / "aoai_audit").symlink_to(tree / "auditor")
+        (tree / "auditor" / "checks").symlink_to(tree / "checks")
+        (tree / "auditor" / "report_templates").symlink_to(tree / "report_templates")
+    shared = tree.parent / "shared"  # tests find the corpus beside the repository (ROOT.parent / "shared")
+    if not shared.exists():
+        shared.symlink_to(ROOT.parent / "shared")
+    return tree
 
 
 def build_map(args) -> None:
     WORK.mkdir(parents=True, exist_ok=True)
     rc = WORK / "coveragerc"
     rc.write_text("[run]\ndata_file = " + str(WORK / "coverage.db") + "\ninclude =\n"
-                  + "".join(f"    {ROOT / p}\n" for p in TARGETS))
+                  + "".join(f"    {SRC / p}\n" for p in TARGETS))
     durations = WORK / "durations.jsonl"
     durations.unlink(missing_ok=True)
     (WORK / "coverage.db").unlink(missing_ok=True)
     cmd = [sys.executable, "-m", "coverage", "run", f"--rcfile={rc}", "-m", "pytest", "-q", "-p", "mutation",
            "-p", "no:cacheprovider", *[f"--ignore={i}" for i in MAP_IGNORE], *args.pytest_args]
     print("mapping:", " ".join(cmd), flush=True)
-    subprocess.run(["nice", "-n", "10", *cmd], cwd=ROOT, env=_pytest_env({"AOAI_MUTATION_DURATIONS": str(durations)}))
+    subprocess.run(["nice", "-n", "10", *cmd], cwd=SRC, env=_pytest_env({"AOAI_MUTATION_DURATIONS": str(durations)}))
     import coverage
 
     data = coverage.CoverageData(basename=str(WORK / "coverage.db"))
@@ -274,7 +297,7 @@ def build_map(args) -> None:
         old = json.loads((WORK / "map.json").read_text())
         lines, seconds = old["lines"], {**old["seconds"], **seconds}
     for filename in data.measured_files():
-        rel = Path(filename).resolve().relative_to(ROOT).as_posix()
+        rel = Path(filename).resolve().relative_to(SRC.resolve()).as_posix()
         mine = lines.setdefault(rel, {})
         for n, ctxs in data.contexts_by_lineno(filename).items():
             mine[str(n)] = sorted(set(mine.get(str(n), [])) | {c for c in ctxs if c})
@@ -324,7 +347,7 @@ def run_one(m: Mutant, covering: dict, seconds: dict, args) -> None:
            "--no-header", "-p", "no:randomly", *ordered]
     start = time.monotonic()
     try:
-        done = subprocess.run(cmd, cwd=ROOT, env=_pytest_env({ENV: f"{m.path}:{m.index}"}), capture_output=True,
+        done = subprocess.run(cmd, cwd=SRC, env=_pytest_env({ENV: f"{m.path}:{m.index}"}), capture_output=True,
                               text=True, timeout=budget)
     except subprocess.TimeoutExpired:
         m.status, m.seconds = "timeout", round(time.monotonic() - start, 1)
@@ -397,11 +420,15 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=29)
     parser.add_argument("--timeout", type=float, default=30.0, help="seconds per mutant, plus 3× its tests' time")
     parser.add_argument("--max-tests", type=int, default=60, help="the N fastest covering tests run per mutant")
+    parser.add_argument("--tree", help="mutate and test this commit's files (e.g. main), not the checkout")
     parser.add_argument("--resume", action="store_true", help="run: keep the results of a stopped run of --name")
     parser.add_argument("--add", action="store_true", help="map: merge the given tests into the existing map")
     parser.add_argument("--name", default="last", help="results file stem under benchmarks/.work/mutation/")
     parser.add_argument("pytest_args", nargs="*", help="map: extra pytest arguments (after --)")
     args = parser.parse_args()
+    global SRC
+    if args.tree:
+        SRC = extract_tree(args.tree)
     if args.command == "map":
         build_map(args)
     elif args.command == "list":
