@@ -25,11 +25,11 @@ import argparse
 import ast
 import copy
 import fnmatch
+import hashlib
 import importlib.abc
 import importlib.util
 import json
 import os
-import random
 import subprocess
 import sys
 import time
@@ -320,14 +320,22 @@ def _how(args) -> str:
 
 def select(args) -> list[Mutant]:
     everything = [m for f in target_files(args.only) for m in mutants_of(f)]
-    rng = random.Random(args.seed)
+    # Uniform and stable: each mutant's rank is a seeded hash of what it is (module, source line, mutation, which
+    # of its identical twins), not of its position, so an edit elsewhere does not reshuffle the sample and a
+    # before/after pair measures the same mutants wherever the code did not change.
+    seen: dict[tuple[str, str, str], int] = {}
+    ranked = []
+    for m in everything:
+        twin = seen[(m.path, m.source, m.mutation)] = seen.get((m.path, m.source, m.mutation), -1) + 1
+        key = f"{args.seed}|{m.path}|{m.source}|{m.mutation}|{twin}".encode()
+        ranked.append((hashlib.sha256(key).hexdigest(), m))
+    ranked.sort(key=lambda hm: hm[0])
     if args.per_module:
         chosen = []
         for f in dict.fromkeys(m.path for m in everything):
-            mine = [m for m in everything if m.path == f]
-            chosen += rng.sample(mine, min(args.per_module, len(mine)))
+            chosen += [m for _h, m in ranked if m.path == f][: args.per_module]
     else:
-        chosen = rng.sample(everything, min(args.sample, len(everything)))
+        chosen = [m for _h, m in ranked[: args.sample]]
     print(f"{len(everything)} mutants in {len(target_files(args.only))} modules; sampled {len(chosen)} "
           f"(seed {args.seed}, {_how(args)})")
     return sorted(chosen, key=lambda m: (m.path, m.index))
