@@ -265,6 +265,7 @@ def test_kq001_names_the_three_largest_sources_and_lists_five(tmp_path, registry
     rows = [("team-a", "chat", 100)] + [("", f"api{n}", 10 * n) for n in range(1, 8)]  # api7 largest, then api6...
     (f,) = _usage_audit(tmp_path, registry, rows)
     assert f.tokens == 280 and "most came from api 'api7', api 'api6', api 'api5'" in f.message
+    assert f.location.path == str(tmp_path / "usage.csv")
     listed = [e for e in f.evidence if e.startswith("api '")]
     assert listed == ["api 'api7': 70 tokens", "api 'api6': 60 tokens", "api 'api5': 50 tokens",
                       "api 'api4': 40 tokens", "api 'api3': 30 tokens"]
@@ -272,3 +273,8 @@ def test_kq001_names_the_three_largest_sources_and_lists_five(tmp_path, registry
 
 def test_kq001_without_gateway_tokens_says_nothing(tmp_path, registry):
     assert _usage_audit(tmp_path, registry, [("", "chat", 0)]) == []
+
+
+def test_kq001_names_a_source_without_an_api(tmp_path, registry):
+    (f,) = _usage_audit(tmp_path, registry, [("team-a", "chat", 10), ("", "", 90)])
+    assert "most came from api '?'" in f.message

@@ -12,6 +12,7 @@ from decimal import Decimal
 from aoai_audit.config import Settings
 from aoai_audit.engine import run_audit
 from aoai_audit.estate import Estate
+from aoai_audit.usage.costcentres import CostCentre, CostCentreMap
 from aoai_audit.usage.model import UsageData, UsageRow
 from aoai_audit.usage.prices import Price, PriceTable
 from aoai_audit.usage.score import score_usage
@@ -27,10 +28,10 @@ API = {("apim", "chat"): frozenset({"acc"})}
 ON_ACC = {"model": "gpt-4o", "deployment": "gpt-4o", "account": "acc"}  # a gateway row the platform reconciles
 
 
-def score(*rows: UsageRow, api_accounts=None):
+def score(*rows: UsageRow, api_accounts=None, cost_centres=None):
     days = [r.day for r in rows]
     return score_usage(UsageData(rows=rows, window=(min(days), max(days)), origin="test"), Estate(), PRICES,
-                       api_accounts=api_accounts)
+                       cost_centres=cost_centres, api_accounts=api_accounts)
 
 
 def platform(day, model, i, o, account="acc"):
@@ -85,7 +86,10 @@ def test_unknown_share_is_the_unknown_over_the_platform_total_and_the_daily_spli
     assert u.unknown.tokens == 500 and u.base_label == "platform tokens" and u.unknown_share == 0.25
     assert u.unknown_sources == {("chat", ""): 250, ("other", ""): 250}
     assert u.daily_split() == [(D1, 1_000, 500, 500)]
-    assert u.unmetered.tokens == 500 and u.over_metered.tokens == 0
+    assert u.unmetered.tokens == 500 and u.over_metered.tokens == 0 and u.platform.tokens == 2_000
+    # money: platform 1,600 × 2 + 400 × 8 = 0.0064; gateway 1,200 × 2 + 300 × 8 = 0.0048; unmetered 0.0016
+    assert (u.platform.money, u.gateway.money, u.unmetered.money) == (Decimal("0.0064"), Decimal("0.0048"),
+                                                                       Decimal("0.0016"))
     unmetered = [x for x in u.lines if x.bucket == UNMETERED]
     assert sum(x.input_tokens + x.output_tokens for x in unmetered) == 500
 
@@ -94,6 +98,8 @@ def test_gateway_metering_more_than_the_platform_is_over_metered_never_negative(
     # platform 1,000; gateway 1,500 on the same model: over-metered 500, nothing unmetered
     u = score(platform(D1, "gpt-4o", 800, 200), gateway(D1, "team-a", 1_200, 300, **ON_ACC))
     assert u.over_metered.tokens == 500 and u.unmetered.tokens == 0
+    # platform 800 × 2 + 200 × 8 = 0.0032; gateway 1,200 × 2 + 300 × 8 = 0.0048: 0.0016 over, nothing unmetered
+    assert (u.over_metered.money, u.unmetered.money) == (Decimal("0.0016"), Decimal(0))
     (rec,) = u.reconciliation
     assert (rec.account, rec.gateway_tokens, rec.platform_tokens) == ("acc", 1_500, 1_000)
     assert u.daily_split() == [(D1, 1_500, 0, 0)]
@@ -129,7 +135,7 @@ def test_kq003_platform_above_the_gateway_names_account_figures_and_direction(re
     # day 1: platform 2,000, gateway 1,000 (50%); day 2: platform 3,000, gateway 2,000 (33.3%): 2,000 missing
     (f,) = kq003(registry, platform(D1, "gpt-4o", 1_600, 400), gateway(D1, "a", 800, 200, **ON_ACC),
                  platform(D2, "gpt-4o", 2_400, 600), gateway(D2, "a", 1_600, 400, **ON_ACC))
-    assert f.resource == "usage/reconciliation/acc" and f.tokens == 2_000
+    assert f.resource == "usage/reconciliation/acc" and f.tokens == 2_000 and f.location.path == "usage.csv"
     assert f.message == ("account 'acc': the platform reported 2,000 tokens more than the gateway metered on 2 day(s) "
                          "(2026-11-01, 2026-11-02)")
     assert f.evidence == ("2026-11-01: gateway 1,000, platform 2,000 (50.0%)",
@@ -148,3 +154,27 @@ def test_kq003_at_the_threshold_passes_and_above_it_fires_only_on_that_day(regis
     assert f.tokens == 60 and "on 1 day(s) (2026-11-02)" in f.message
     assert kq003(registry, platform(D1, "gpt-4o", 1_000, 0), gateway(D1, "a", 940, 0, **ON_ACC),
                  reconciliation_threshold=0.06) == []
+
+
+def test_a_consumers_rows_add_up_per_api_and_map_to_its_cost_centre():
+    centres = CostCentreMap((CostCentre("consumer", "team-*", "CC-1", "ops"), CostCentre("api", "other", "CC-2")))
+    u = score(gateway(D1, "team-a", 100, 0, model="gpt-4o"), gateway(D2, "team-a", 300, 0, model="gpt-4o"),
+              gateway(D1, "team-a", 50, 0, model="gpt-4o", api="other"), gateway(D1, "solo", 10, 0, model="gpt-4o"),
+              cost_centres=centres)
+    team, solo = u.consumers
+    assert (team.value, team.tally.tokens, team.apis) == ("team-a", 450, {"chat": 400, "other": 50})
+    assert (team.cost_centre, team.owner) == ("CC-1", "ops")
+    assert solo.cost_centre is None and [c.value for c in u.unmapped] == ["solo"]
+    # 450 × 2 / 1M = 0.0009 under CC-1
+    assert {k: (t.tokens, t.money) for k, t in u.cost_centres.items()} == {"CC-1": (450, Decimal("0.0009"))}
+
+
+def test_notes_say_when_input_is_priced_in_full_and_when_gateway_usage_is_empty():
+    cached_known = score(gateway(D1, "a", 100, 0, model="gpt-4o", cached=10))
+    assert not any("without a cached count" in n for n in cached_known.notes)
+    no_cached = score(gateway(D1, "a", 100, 0, model="gpt-4o"))
+    assert any("without a cached count" in n for n in no_cached.notes)
+    only_platform = score(platform(D1, "gpt-4o", 100, 0))
+    assert any("gateway usage is unknown, not zero" in n for n in only_platform.notes)
+    both = score(platform(D1, "gpt-4o", 100, 0), gateway(D1, "a", 100, 0, **ON_ACC))
+    assert not any("gateway usage is unknown" in n for n in both.notes)
