@@ -278,3 +278,11 @@ def test_kq001_without_gateway_tokens_says_nothing(tmp_path, registry):
 def test_kq001_names_a_source_without_an_api(tmp_path, registry):
     (f,) = _usage_audit(tmp_path, registry, [("team-a", "chat", 10), ("", "", 90)])
     assert "most came from api '?'" in f.message
+
+
+def test_st001_a_multi_statement_expression_in_an_attribute_is_read(tmp_path, registry):
+    attr = ('<set-variable name="usage" value="@{ var u = context.Response.Body.As&lt;JObject&gt;(true)[&quot;usage&quot;];'
+            ' return u.ToString(); }" />')
+    path = policy(tmp_path, METRIC, outbound=attr)
+    (f,) = findings(path, registry, "ST001")
+    assert "<set-variable>" in f.message and f.location.line == line_of(path, 'name="usage"')
