@@ -13,6 +13,7 @@ from aoai_audit.usage.prices import (
     parse_meter,
     table_from_data,
     table_from_retail_items,
+    table_to_data,
 )
 
 
@@ -88,3 +89,11 @@ def test_a_zero_price_is_a_price_and_model_keys_normalise():
     (p,) = table_from_data({"prices": [{"model": "m", "input": 0, "output": 0}]}, "p").prices
     assert p.input == 0 and p.region == "*"
     assert model_key("  GPT_4o  mini ") == "gpt-4o-mini"
+
+
+def test_a_written_price_table_has_plain_numbers_and_reads_back_the_same(tmp_path):
+    table = table_from_data({"prices": [{"model": "m", "input": 10, "output": "2.50", "cached_input": 100}]}, "p")
+    data = table_to_data(table)
+    (p,) = data["prices"]
+    assert (p["input"], p["output"], p["cached_input"]) == ("10", "2.5", "100")
+    assert table_from_data(data, "again").prices[0].input == Decimal(10)

@@ -16,6 +16,7 @@ from aoai_audit.usage.costcentres import CostCentre, CostCentreMap
 from aoai_audit.usage.model import UsageData, UsageRow
 from aoai_audit.usage.prices import Price, PriceTable
 from aoai_audit.usage.score import score_usage
+from aoai_audit.usage.summary import headline, usage_dict
 from aoai_audit.usage.tally import ACCOUNT_MIX, EXACT, UNMETERED
 
 D1, D2, D3 = dt.date(2026, 11, 1), dt.date(2026, 11, 2), dt.date(2026, 11, 3)
@@ -178,3 +179,44 @@ def test_notes_say_when_input_is_priced_in_full_and_when_gateway_usage_is_empty(
     assert any("gateway usage is unknown, not zero" in n for n in only_platform.notes)
     both = score(platform(D1, "gpt-4o", 100, 0), gateway(D1, "a", 100, 0, **ON_ACC))
     assert not any("gateway usage is unknown" in n for n in both.notes)
+
+
+# ---- the usage block of the JSON report and the headline, on figures computed by hand ------------------------------
+def test_usage_dict_and_headline_state_the_hand_computed_figures():
+    # platform 2,000,000 (1.6M in, 0.4M out of gpt-4o = 3.2 + 3.2 = 6.40); gateway: team-a 1.0M (0.8M/0.2M = 3.20),
+    # unknown 0.5M (0.4M/0.1M = 1.60); unmetered 0.5M, 1.60
+    u = score(platform(D1, "gpt-4o", 1_600_000, 400_000), gateway(D1, "team-a", 800_000, 200_000, **ON_ACC),
+              gateway(D1, "", 400_000, 100_000, **ON_ACC))
+    d = usage_dict(u)
+    assert d["window"] == {"from": "2026-11-01", "to": "2026-11-01"} and d["currency"] == "EUR"
+    assert d["share_of"] == "platform tokens"
+    assert d["platform"] == {"tokens": 2_000_000, "money": 6.4, "unpriced_tokens": 0, "money_low": 6.4,
+                             "money_high": 6.4, "share": 1.0, "money_share": 1.0}
+    assert (d["unknown"]["tokens"], d["unknown"]["money"], d["unknown"]["share"]) == (500_000, 1.6, 0.25)
+    assert d["unknown"]["sources"] == [{"where": "api 'chat'", "api": "chat", "product": "", "tokens": 500_000}]
+    assert (d["unmetered"]["tokens"], d["unmetered"]["money"]) == (500_000, 1.6)
+    (team,) = d["consumers"]
+    assert (team["consumer"], team["tokens"], team["money"], team["share"], team["apis"]) == (
+        "team-a", 1_000_000, 3.2, 0.5, {"chat": 1_000_000})
+    assert d["daily"] == [{"day": "2026-11-01", "attributed": 1_000_000, "unknown": 500_000, "platform": 2_000_000}]
+    (rec,) = d["reconciliation"]
+    assert (rec["account"], rec["gateway_tokens"], rec["platform_tokens"], rec["difference"], rec["share"]) == (
+        "acc", 1_500_000, 2_000_000, 500_000, 0.25)
+    team_line = next(x for x in d["lines"] if x["consumer"] == "team-a")
+    assert (team_line["input_tokens"], team_line["output_tokens"], team_line["money"]) == ("800000", "200000", "3.200000")
+    assert headline(d) == ("usage 2026-11-01 to 2026-11-01: 2,000,000 platform tokens (EUR 6.40); 25.0% of platform "
+                           "tokens (500,000 tokens, EUR 1.60) went to no team; 25.0% of platform tokens (500,000 tokens, "
+                           "EUR 1.60) was not seen by the gateway")
+
+
+def test_headline_without_platform_figures_is_a_share_of_the_gateway_with_range_and_unpriced():
+    u = score(platform(D1, "gpt-4o", 1_000_000, 100_000, account="a1"),
+              platform(D1, "gpt-4o-mini", 1_000_000, 100_000, account="a1"),
+              gateway(D2, "", 1_000_000, 100_000), gateway(D2, "t", 10, 0, model="mystery"))
+    d = usage_dict(u)
+    d["platform"] = None  # as when only the gateway was read
+    d["share_of"] = "gateway-metered tokens"
+    d["unmetered"] = None
+    # the unknown row on a day without platform figures: the platform-wide window mix, 0.70..2.80
+    assert headline(d).endswith("(1,100,000 tokens, EUR 1.75, range EUR 0.70..2.80) went to no team")
+    assert "(EUR 1.75, +10 tokens unpriced)" in headline(d)
