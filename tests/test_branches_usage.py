@@ -220,3 +220,20 @@ def test_headline_without_platform_figures_is_a_share_of_the_gateway_with_range_
     # the unknown row on a day without platform figures: the platform-wide window mix, 0.70..2.80
     assert headline(d).endswith("(1,100,000 tokens, EUR 1.75, range EUR 0.70..2.80) went to no team")
     assert "(EUR 1.75, +10 tokens unpriced)" in headline(d)
+
+
+# ---- KQ004: one finding per unpriced model, its tokens totalled over every row ---------------------------------------
+def test_kq004_totals_repeated_rows_and_names_model_version_type_region(registry):
+    rows = (UsageRow(D1, consumer="a", model="mystery", model_version="2025-01-01", deployment_type="global",
+                     region="eastus", input_tokens=100, output_tokens=10),
+            UsageRow(D2, consumer="b", model="mystery", model_version="2025-01-01", deployment_type="global",
+                     region="eastus", input_tokens=200, output_tokens=20),
+            platform(D1, "riddle", 7_000, 0))
+    estate = Estate(usage=UsageData(rows=rows, window=(D1, D2), origin="usage.csv"))
+    found = sorted((f for f in run_audit(estate, registry, Settings(only=("KQ004",))).findings if f.rule_id == "KQ004"),
+                   key=lambda f: f.tokens)
+    gateway_gap, platform_gap = found
+    assert gateway_gap.tokens == 330 and gateway_gap.resource == "usage/prices/mystery"
+    assert gateway_gap.message.startswith("330 metered tokens of mystery 2025-01-01 (global, eastus) could not be priced")
+    assert platform_gap.tokens == 7_000
+    assert platform_gap.message.startswith("7,000 platform-reported tokens of riddle (global) could not be priced")
