@@ -58,3 +58,36 @@ def test_dg001_logs_and_metrics_to_the_workspace_pass(tmp_path, registry):
 
 def test_dg001_logs_in_one_setting_and_metrics_in_another_both_reach_log_analytics(tmp_path, registry):
     assert dg001(tmp_path, registry, setting("logs", metrics=False), setting("metrics", logs=False)) == []
+
+
+# ---- RB001: metrics where the token metrics live, judged on effective actions ---------------------------------------
+SUB = "/subscriptions/00000000-0000-0000-0000-000000000001"
+INSIGHTS = f"{SUB}/resourceGroups/rg-ai/providers/Microsoft.Insights/components/contoso-ai"
+MONITORING_READER = f"{SUB}/providers/Microsoft.Authorization/roleDefinitions/43d0d8ad-25c7-4714-9337-8ba259a9fe05"
+
+
+def rb001(tmp_path, registry, *, add=(), gaps=()):
+    doc = json.loads((ROOT / f"{F}/RB001.json").read_text())
+    doc["estate"]["role_assignments"] += [
+        {"scope": scope, "role_definition_id": MONITORING_READER, "principal_id": doc["estate"]["reader_principal"],
+         "principal_type": "ServicePrincipal", "origin": {}} for scope in add]
+    doc["estate"]["gaps"] = list(gaps)
+    path = tmp_path / "estate.json"
+    path.write_text(json.dumps(doc))
+    result = audit(str(path), registry, only=("RB001",))
+    return [f for f in result.findings if f.rule_id == "RB001"]
+
+
+def test_rb001_names_the_metric_home_it_cannot_read(tmp_path, registry):
+    (f,) = rb001(tmp_path, registry)
+    assert f.resource == INSIGHTS and "cannot read metrics on contoso-ai" in f.message
+    assert "11111111-2222-3333-4444-555555555555" in f.message
+
+
+@pytest.mark.parametrize("scope", [INSIGHTS, f"{SUB}/resourceGroups/rg-ai", SUB])
+def test_rb001_monitoring_reader_at_or_above_the_home_passes(tmp_path, registry, scope):
+    assert rb001(tmp_path, registry, add=[scope]) == []
+
+
+def test_rb001_monitoring_reader_on_another_resource_group_does_not_count(tmp_path, registry):
+    assert len(rb001(tmp_path, registry, add=[f"{SUB}/resourceGroups/rg-other"])) == 1
