@@ -11,6 +11,7 @@ the pytest node id), fastest first, stopping at the first failure, with a per-mu
     python benchmarks/mutation.py map --add -- tests/test_branches_rules.py   # merge new tests into the map
     python benchmarks/mutation.py run [--sample 300] [--per-module 8] [--seed 29] [--only checks/by001*]
     python benchmarks/mutation.py list --only checks/tm002*   # the mutants, without running them
+    python benchmarks/mutation.py report --name before        # a saved run, scored with today's equivalents
 
 Not mutated (prose, not logic): docstrings, the literal text of f-string messages, the `RULE = Rule(...)`
 metadata, annotations. Tests run in a subprocess (the CLI, the wheel) do not see the mutant, and the coverage map
@@ -426,7 +427,7 @@ def run(args) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("command", choices=("map", "run", "list"))
+    parser.add_argument("command", choices=("map", "run", "list", "report"))
     parser.add_argument("--only", nargs="*", default=[], help="module globs, e.g. checks/by001*")
     parser.add_argument("--sample", type=int, default=300, help="uniform sample over every mutant")
     parser.add_argument("--per-module", type=int, default=0, help="instead: up to N per module, uniform in each")
@@ -444,6 +445,13 @@ def main() -> None:
         SRC = extract_tree(args.tree)
     if args.command == "map":
         build_map(args)
+    elif args.command == "report":  # a saved run scored again with the current list of equivalents
+        equivalents = load_equivalents()
+        mutants = [Mutant(**d) for d in json.loads((WORK / f"{args.name}.json").read_text())]
+        for m in mutants:
+            if (m.path, m.source, m.mutation) in equivalents:
+                m.status, m.reason = "equivalent", equivalents[(m.path, m.source, m.mutation)]
+        print(report(mutants, args))
     elif args.command == "list":
         for m in select(args):
             print(f"{m.path}:{m.line}\t{m.source}\t{m.mutation}")
