@@ -286,3 +286,44 @@ def test_st001_a_multi_statement_expression_in_an_attribute_is_read(tmp_path, re
     path = policy(tmp_path, METRIC, outbound=attr)
     (f,) = findings(path, registry, "ST001")
     assert "<set-variable>" in f.message and f.location.line == line_of(path, 'name="usage"')
+
+
+# ---- TM009: a metric inside a branch, and every branch covered -------------------------------------------------------
+def _choose(when_metric: bool, otherwise: str | None) -> str:
+    inner = METRIC if when_metric else "<set-header name='a'><value>b</value></set-header>"
+    tail = f"<otherwise>{otherwise}</otherwise>" if otherwise is not None else ""
+    return f'<choose><when condition="@(context.Request.Headers.ContainsKey(&quot;x-big&quot;))">{inner}</when>{tail}</choose>'
+
+
+def test_tm009_metric_only_in_a_when_names_the_condition(tmp_path, registry):
+    path = policy(tmp_path, _choose(True, None))
+    (f,) = findings(path, registry, "TM009")
+    assert 'runs only when @(context.Request.Headers.ContainsKey("x-big"))' in f.message
+    assert f.location.line == line_of(path, "<choose>")
+
+
+def test_tm009_metric_only_in_otherwise_says_otherwise(tmp_path, registry):
+    (f,) = findings(policy(tmp_path, _choose(False, METRIC)), registry, "TM009")
+    assert "runs only when otherwise;" in f.message
+
+
+def test_tm009_metric_in_every_branch_with_an_otherwise_passes(tmp_path, registry):
+    assert findings(policy(tmp_path, _choose(True, METRIC)), registry, "TM009") == []
+
+
+def test_tm009_metric_in_when_and_an_empty_otherwise_fires(tmp_path, registry):
+    assert len(findings(policy(tmp_path, _choose(True, "")), registry, "TM009")) == 1
+
+
+def test_tm009_metric_in_some_operations_names_the_count_and_the_rest(tmp_path, registry):
+    api = tmp_path / "apim" / "apis" / "chat"
+    api.mkdir(parents=True)
+    (api / "apiInformation.json").write_text(
+        '{"properties": {"displayName": "Chat", "path": "chat", "serviceUrl": "https://contoso.openai.azure.com/openai",'
+        ' "subscriptionRequired": true}}')
+    (api / "policy.xml").write_text(f"<policies><inbound><base />{BACKEND}</inbound></policies>")
+    for name, inbound in (("a-metered", "<base />" + METRIC), ("b-plain", "<base />"), ("c-plain", "<base />")):
+        (api / "operations" / name).mkdir(parents=True)
+        (api / "operations" / name / "policy.xml").write_text(f"<policies><inbound>{inbound}</inbound></policies>")
+    (f,) = findings(tmp_path / "apim", registry, "TM009")
+    assert "LLM API 'Chat': 1 of 3 operations emit the token metric; not metered: b-plain, c-plain" == f.message
