@@ -326,4 +326,46 @@ def test_tm009_metric_in_some_operations_names_the_count_and_the_rest(tmp_path, 
         (api / "operations" / name).mkdir(parents=True)
         (api / "operations" / name / "policy.xml").write_text(f"<policies><inbound>{inbound}</inbound></policies>")
     (f,) = findings(tmp_path / "apim", registry, "TM009")
-    assert "LLM API 'Chat': 1 of 3 operations emit the token metric; not metered: b-plain, c-plain" == f.message
+    assert f.message == "LLM API 'Chat': 1 of 3 operations emit the token metric; not metered: b-plain, c-plain"
+
+
+# ---- TM008: where a token metric is stored, each way it is not -------------------------------------------------------
+def _tm008(tmp_path, registry, *, logger_type="applicationInsights", diag="applicationinsights", metrics=None,
+           api_metrics=None):
+    import shutil
+
+    service = tmp_path / "apim"
+    shutil.copytree(ROOT / "tests/fixtures/rules/TM008/passes/apim", service)
+    (service / "loggers/appinsights/loggerInformation.json").write_text(json.dumps(
+        {"properties": {"loggerType": logger_type, "resourceId": "/subscriptions/0/resourceGroups/rg/x"}}))
+    shutil.rmtree(service / "diagnostics")
+    props = {"loggerId": "/loggers/appinsights", **({"metrics": metrics} if metrics is not None else {})}
+    if diag:
+        (service / "diagnostics" / diag).mkdir(parents=True)
+        (service / "diagnostics" / diag / "diagnosticInformation.json").write_text(json.dumps({"properties": props}))
+    if api_metrics is not None:
+        folder = service / "apis/chat/diagnostics/applicationinsights"
+        folder.mkdir(parents=True)
+        (folder / "diagnosticInformation.json").write_text(json.dumps(
+            {"properties": {"loggerId": "/loggers/appinsights", "metrics": api_metrics}}))
+    return findings(service, registry, "TM008")
+
+
+@pytest.mark.parametrize(("settings", "says"), [
+    ({"metrics": False}, "diagnostic 'applicationinsights' has metrics false"),
+    ({}, "diagnostic 'applicationinsights' has metrics not set (defaults to false)"),
+    ({"diag": "azuremonitor", "metrics": True}, "there is no service-level applicationinsights diagnostic"),
+    ({"logger_type": "azureEventHub", "metrics": True}, "the service has no Application Insights logger; "
+                                                         "diagnostic 'applicationinsights' uses logger 'appinsights', "
+                                                         "not an Application Insights logger"),
+    ({"metrics": False, "api_metrics": False}, "diagnostic 'applicationinsights' has metrics false"),
+])
+def test_tm008_each_way_the_metric_goes_nowhere(tmp_path, registry, settings, says):
+    (f,) = _tm008(tmp_path, registry, **settings)
+    assert f.resource == "service/apim" and f.message.startswith("token metrics of 1 LLM API(s) (chat) are emitted")
+    assert f.message.endswith(says)
+
+
+@pytest.mark.parametrize("settings", [{"metrics": True}, {"metrics": False, "api_metrics": True}])
+def test_tm008_service_or_api_diagnostic_with_metrics_passes(tmp_path, registry, settings):
+    assert _tm008(tmp_path, registry, **settings) == []
