@@ -369,3 +369,54 @@ def test_tm008_each_way_the_metric_goes_nowhere(tmp_path, registry, settings, sa
 @pytest.mark.parametrize("settings", [{"metrics": True}, {"metrics": False, "api_metrics": True}])
 def test_tm008_service_or_api_diagnostic_with_metrics_passes(tmp_path, registry, settings):
     assert _tm008(tmp_path, registry, **settings) == []
+
+
+# ---- TM005: namespaces, spellings and one source under two names, across APIs ---------------------------------------
+def _metric(namespace: str | None, *dims: str) -> str:
+    ns = f' namespace="{namespace}"' if namespace else ""
+    return f"<llm-emit-token-metric{ns}>{''.join(dims)}</llm-emit-token-metric>"
+
+
+def _dim(name: str, header: str | None = None, value: str | None = None) -> str:
+    if header:
+        value = f"@(context.Request.Headers.GetValueOrDefault(&quot;{header}&quot;, &quot;&quot;))"
+    return f'<dimension name="{name}"' + (f' value="{value}"' if value else "") + " />"
+
+
+def tm005(tmp_path, registry, a: str, b: str):
+    policy(tmp_path, a, name="api-a")
+    policy(tmp_path, b, name="api-b")
+    return sorted((f.key, f.message) for f in findings(tmp_path, registry, "TM005"))
+
+
+def test_tm005_two_namespaces_are_named_with_their_apis(tmp_path, registry):
+    sub = _dim("Subscription ID")
+    assert tm005(tmp_path, registry, _metric("llm", sub), _metric(None, sub)) == [
+        ("namespace", "token metrics are emitted into 2 namespaces: 'API Management' in api-b; 'llm' in api-a")]
+
+
+@pytest.mark.parametrize(("one", "two"), [("Team", "team_id"), ("TeamId", "Team-Id"), ("Team", "TEAM")])
+def test_tm005_one_dimension_spelled_two_ways(tmp_path, registry, one, two):
+    found = tm005(tmp_path, registry, _metric("llm", _dim(one, "x-team")), _metric("llm", _dim(two, "x-team")))
+    assert [m for k, m in found if k.startswith("name:")] == [
+        f"one dimension is spelled 2 ways: '{min(one, two)}' in api-{'a' if min(one, two) == one else 'b'}; "
+        f"'{max(one, two)}' in api-{'b' if max(one, two) == two else 'a'}"]
+
+
+def test_tm005_one_header_published_under_two_names(tmp_path, registry):
+    found = tm005(tmp_path, registry, _metric("llm", _dim("Team", "x-team")), _metric("llm", _dim("Owner", "x-team")))
+    assert found == [("source:header x-team",
+                      "header x-team is published under different dimension names: 'Owner' in api-b; 'Team' in api-a")]
+
+
+def test_tm005_one_expression_published_under_two_names(tmp_path, registry):
+    value = "@(context.Variables.GetValueOrDefault&lt;string&gt;(&quot;t&quot;))"
+    found = tm005(tmp_path, registry, _metric("llm", _dim("Team", value=value)), _metric("llm", _dim("Unit", value=value)))
+    assert [k for k, _m in found] == ['source:expression @(context.Variables.GetValueOrDefault<string>("t"))']
+
+
+def test_tm005_short_names_are_not_stripped_to_nothing_and_literals_are_no_source(tmp_path, registry):
+    # "Id" and "Key" stay themselves (fewer than 3 letters after stripping); a literal value is not a source
+    found = tm005(tmp_path, registry, _metric("llm", _dim("Id", value="a"), _dim("Key", value="a")),
+                  _metric("llm", _dim("Id", value="a"), _dim("Key", value="a")))
+    assert found == []
