@@ -420,3 +420,35 @@ def test_tm005_short_names_are_not_stripped_to_nothing_and_literals_are_no_sourc
     found = tm005(tmp_path, registry, _metric("llm", _dim("Id", value="a"), _dim("Key", value="a")),
                   _metric("llm", _dim("Id", value="a"), _dim("Key", value="a")))
     assert found == []
+
+
+# ---- TM010: the variable a dimension reads, set before, after or never ------------------------------------------------
+def _var_metric(read: str) -> str:
+    return f'<llm-emit-token-metric><dimension name="Team" value="@({read})" /></llm-emit-token-metric>'
+
+
+SET_T = '<set-variable name="t" value="a" />'
+
+
+@pytest.mark.parametrize("read", ['context.Variables[&quot;t&quot;]',
+                                  'context.Variables.GetValueOrDefault&lt;string&gt;(&quot;t&quot;, &quot;&quot;)'])
+def test_tm010_variable_never_set_is_named(tmp_path, registry, read):
+    path = policy(tmp_path, _var_metric(read))
+    (f,) = findings(path, registry, "TM010")
+    assert "dimension 'Team' reads variable 't'" in f.message and f.key == "Team:t"
+    assert f.location.line == line_of(path, "<llm-emit-token-metric")
+
+
+def test_tm010_set_after_the_metric_is_too_late_and_before_it_passes(tmp_path, registry):
+    read = 'context.Variables[&quot;t&quot;]'
+    late, early = tmp_path / "late", tmp_path / "early"
+    late.mkdir()
+    early.mkdir()
+    assert len(findings(policy(late, _var_metric(read) + SET_T), registry, "TM010")) == 1
+    assert findings(policy(early, SET_T + _var_metric(read)), registry, "TM010") == []
+
+
+def test_tm010_an_output_variable_of_another_policy_counts_as_set(tmp_path, registry):
+    jwt = '<validate-azure-ad-token tenant-id="t" output-token-variable-name="jwt" />'
+    read = '((Jwt)context.Variables[&quot;jwt&quot;]).Claims.GetValueOrDefault(&quot;azp&quot;, &quot;&quot;)'
+    assert findings(policy(tmp_path, jwt + _var_metric(read)), registry, "TM010") == []
