@@ -91,3 +91,48 @@ def test_rb001_monitoring_reader_at_or_above_the_home_passes(tmp_path, registry,
 
 def test_rb001_monitoring_reader_on_another_resource_group_does_not_count(tmp_path, registry):
     assert len(rb001(tmp_path, registry, add=[f"{SUB}/resourceGroups/rg-other"])) == 1
+
+
+# ---- DG004: sampling below 100%, per service or per LLM API ---------------------------------------------------------
+def dg004(tmp_path, registry, diagnostics):
+    doc = json.loads((ROOT / f"{F}/DG004.json").read_text())
+    doc["estate"]["services"][0]["diagnostics"] = diagnostics
+    path = tmp_path / "estate.json"
+    path.write_text(json.dumps(doc))
+    return [f for f in audit(str(path), registry, only=("DG004",)).findings if f.rule_id == "DG004"]
+
+
+def _diag(pct, api=None):
+    return {"name": "azuremonitor", "logger_id": "azuremonitor", "sampling_percentage": pct, "api": api, "origin": {}}
+
+
+def test_dg004_service_sampling_below_100_names_the_figure(tmp_path, registry):
+    (f,) = dg004(tmp_path, registry, [_diag(99.5)])
+    assert f.resource == "service/contoso-apim" and "logs 99.5% of requests for every API" in f.message
+
+
+@pytest.mark.parametrize("pct", [100.0, None])
+def test_dg004_full_or_unset_sampling_passes(tmp_path, registry, pct):
+    assert dg004(tmp_path, registry, [_diag(pct)]) == []
+
+
+def test_dg004_api_sampling_counts_only_for_an_llm_api(tmp_path, registry):
+    (f,) = dg004(tmp_path, registry, [_diag(10, api="chat"), _diag(10, api="not-an-llm-api")])
+    assert f.resource == "service/contoso-apim/apis/chat" and "logs 10% of requests for API 'chat'" in f.message
+
+
+# ---- DG003: the legacy AzureDiagnostics table, for APIM settings only ------------------------------------------------
+def dg003(tmp_path, registry, **setting):
+    doc = json.loads((ROOT / f"{F}/DG003.json").read_text())
+    doc["estate"]["diagnostic_settings"][0].update(setting)
+    path = tmp_path / "estate.json"
+    path.write_text(json.dumps(doc))
+    return [f for f in audit(str(path), registry, only=("DG003",)).findings if f.rule_id == "DG003"]
+
+
+def test_dg003_names_setting_and_service_and_passes_when_dedicated_or_not_to_a_workspace(tmp_path, registry):
+    (f,) = dg003(tmp_path, registry, destination_type=None)
+    assert "on APIM service 'contoso-apim' writes to AzureDiagnostics" in f.message
+    assert dg003(tmp_path, registry, destination_type="dedicated") == []
+    assert dg003(tmp_path, registry, destination_type=None, workspace_id=None) == []
+    assert dg003(tmp_path, registry, destination_type=None, resource_id=ACCOUNT) == []
