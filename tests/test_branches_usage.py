@@ -237,3 +237,20 @@ def test_kq004_totals_repeated_rows_and_names_model_version_type_region(registry
     assert gateway_gap.message.startswith("330 metered tokens of mystery 2025-01-01 (global, eastus) could not be priced")
     assert platform_gap.tokens == 7_000
     assert platform_gap.message.startswith("7,000 platform-reported tokens of riddle (global) could not be priced")
+
+
+# ---- KQ002: an unmapped consumer, its figures and its three largest APIs ---------------------------------------------
+def test_kq002_names_consumer_dimension_figures_and_apis_by_size(registry):
+    rows = tuple(gateway(D1, "stray", n, 0, model="gpt-4o", api=api)
+                 for api, n in (("a", 100_000), ("b", 400_000), ("c", 300_000), ("d", 200_000))) + (
+        gateway(D1, "team-x", 5, 0, model="gpt-4o"), UsageRow(D1, consumer="nodim", total_tokens=7))
+    estate = Estate(usage=UsageData(rows=rows, window=(D1, D1), origin="usage.csv"))
+    centres = CostCentreMap((CostCentre("consumer", "team-*", "CC-1"),))
+    result = run_audit(estate, registry, Settings(only=("KQ002",), cost_centres=centres))
+    found = {f.resource: f for f in result.findings if f.rule_id == "KQ002"}
+    assert set(found) == {"usage/consumers/Team/stray", "usage/consumers/-/nodim"}
+    stray = found["usage/consumers/Team/stray"]
+    assert stray.message.startswith("consumer 'stray' (Team) used 1,000,000 tokens") and stray.tokens == 1_000_000
+    assert stray.message.endswith("through b, c, d and has no cost centre")
+    assert found["usage/consumers/-/nodim"].message.startswith("consumer 'nodim' (no dimension) used 7 tokens")
+    assert "through unknown APIs" in found["usage/consumers/-/nodim"].message
