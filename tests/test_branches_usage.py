@@ -241,9 +241,9 @@ def test_kq004_totals_repeated_rows_and_names_model_version_type_region(registry
 
 # ---- KQ002: an unmapped consumer, its figures and its three largest APIs ---------------------------------------------
 def test_kq002_names_consumer_dimension_figures_and_apis_by_size(registry):
-    rows = tuple(gateway(D1, "stray", n, 0, model="gpt-4o", api=api)
-                 for api, n in (("a", 100_000), ("b", 400_000), ("c", 300_000), ("d", 200_000))) + (
-        gateway(D1, "team-x", 5, 0, model="gpt-4o"), UsageRow(D1, consumer="nodim", total_tokens=7))
+    stray = [gateway(D1, "stray", n, 0, model="gpt-4o", api=api)
+             for api, n in (("a", 100_000), ("b", 400_000), ("c", 300_000), ("d", 200_000))]
+    rows = (*stray, gateway(D1, "team-x", 5, 0, model="gpt-4o"), UsageRow(D1, consumer="nodim", total_tokens=7))
     estate = Estate(usage=UsageData(rows=rows, window=(D1, D1), origin="usage.csv"))
     centres = CostCentreMap((CostCentre("consumer", "team-*", "CC-1"),))
     result = run_audit(estate, registry, Settings(only=("KQ002",), cost_centres=centres))
