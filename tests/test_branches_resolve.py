@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from aoai_audit.estate import Api, ApimService, Fragment, Operation, Product
+from aoai_audit.estate import AiAccount, Api, ApimService, Backend, Fragment, Operation, Product
 from aoai_audit.policy.rawxml import read_policy
+from aoai_audit.resolve.backends import _account_for, _backend_accounts, _by_url, _named
 from aoai_audit.resolve.effective import (
     MAX_EXPANDED_NODES,
     FragmentResolver,
@@ -98,3 +99,46 @@ def test_base_places_the_outer_scope_where_it_stands(api_inbound, tags):
     (ep,), issues = effective_policies(service, api)
     assert [n.tag for n in ep.inbound] == tags and not issues
     assert (ep.operation, ep.product) == ("op", None)
+
+
+# ---- which accounts a backend reaches -------------------------------------------------------------------------------
+RID = "/subscriptions/s/resourceGroups/rg/providers/Microsoft.CognitiveServices/accounts/"
+EUS = AiAccount(RID + "aoai-eus", "aoai-eus", endpoint="https://custom-eus.openai.azure.com/")
+WEU = AiAccount(RID + "aoai-weu", "aoai-weu")
+
+
+@pytest.mark.parametrize(("ref", "expected"), [
+    (RID + "AOAI-EUS/", EUS),                                 # its resource id, any case
+    ("https://management.azure.com" + RID + "aoai-weu", WEU),  # an ARM URL of the account
+    (RID + "aoai-gone", None),
+    ("https://custom-eus.openai.azure.com/openai", EUS),      # its endpoint host
+    ("aoai-weu.openai.azure.com", WEU),                       # a host without a scheme, named like the account
+    ("@(context.Variables[\"url\"])", None),                  # an expression picks the backend: unknown
+    ("", None),
+])
+def test_account_for(ref, expected):
+    assert _account_for(ref, (EUS, WEU)) is expected
+
+
+@pytest.mark.parametrize(("ref", "name"), [
+    (RID + "Elsewhere/", "elsewhere"), ("https://acct.cognitiveservices.azure.com/x", "acct"),
+    ("https://acct.services.ai.azure.com", "acct"), ("https://acct.openai.azure.us", "acct"),
+    ("https://acct.openai.azure.cn", "acct"), ("https://example.com/openai", ""), ("", ""),
+])
+def test_named_account_outside_the_estate(ref, name):
+    assert _named(ref) == name
+
+
+def test_a_pool_reaches_its_members_accounts_to_a_bounded_depth():
+    service = ApimService("apim", backends=(
+        Backend("pool", backend_type="pool", pool_members=("/backends/eus", "weu-by-id", "outside", "loop")),
+        Backend("eus", url="https://custom-eus.openai.azure.com/openai"),
+        Backend("weu-by-id", resource_id=RID + "aoai-weu"),
+        Backend("outside", url="https://other.openai.azure.com/openai"),
+        Backend("loop", backend_type="pool", pool_members=("loop",)),
+    ))
+    assert _backend_accounts(service, "pool", (EUS, WEU)) == {RID.lower() + "aoai-eus", RID.lower() + "aoai-weu",
+                                                              "other"}
+    assert _backend_accounts(service, "missing", (EUS, WEU)) == set()
+    assert _by_url("https://aoai-weu.openai.azure.com", (EUS, WEU)) == {RID.lower() + "aoai-weu"}
+    assert _by_url("https://example.com", (EUS, WEU)) == set()
