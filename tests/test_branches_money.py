@@ -6,13 +6,22 @@ figure below is arithmetic on the literals of this file, never a value the code 
 
 from __future__ import annotations
 
+import datetime as dt
 from decimal import Decimal
 
 import pytest
 
+from aoai_audit.estate import Estate
 from aoai_audit.exposure import UNATTRIBUTED, WHOLE, _price, _sum, at_stake, rank_key, scope
 from aoai_audit.findings import Finding, Money, Severity
+from aoai_audit.usage.ledger import _allocate, build_ledger
+from aoai_audit.usage.model import UsageData, UsageRow
+from aoai_audit.usage.prices import Price, PriceTable
+from aoai_audit.usage.score import score_usage
 from aoai_audit.usage.tally import CONSUMER, OVER_METERED, UNKNOWN, UNMETERED, LedgerLine
+
+D1 = dt.date(2026, 11, 1)
+PRICES = PriceTable((Price("gpt-4o", "", "global", "*", Decimal(2), Decimal(8)),))
 
 ACCOUNT = "/subscriptions/s/resourceGroups/rg/providers/Microsoft.CognitiveServices/accounts/aoai-eus"
 NO_CAP = (Decimal(10**12), Decimal(10**9))
@@ -115,3 +124,28 @@ def test_at_stake_line_and_rank():
     assert at_stake(Finding("X", Severity.LOW, "d", "m", tokens=5)) == "no price · 5 tokens at stake"
     assert at_stake(none) == ""
     assert sorted([none, cheap, dear], key=rank_key) == [dear, cheap, none]
+
+
+# ---- the ledger: the over-metered line and rows that add up to the cent -----------------------------------------------
+def test_allocate_rounds_so_the_rows_add_up_largest_remainder_first():
+    cent = Decimal("0.01")
+    assert _allocate([Decimal("0.333"), Decimal("0.333"), Decimal("0.334")], Decimal("1.00"), cent) == [
+        Decimal("0.33"), Decimal("0.33"), Decimal("0.34")]
+    # rounding half up overshoots: the step back is taken from the first of the equal remainders
+    assert _allocate([Decimal("0.335"), Decimal("0.335")], Decimal("0.67"), cent) == [Decimal("0.33"), Decimal("0.34")]
+    assert _allocate([Decimal("2.4"), Decimal("2.4"), Decimal("2.2")], Decimal(7), Decimal(1)) == [
+        Decimal(3), Decimal(2), Decimal(2)]
+
+
+def test_over_metering_is_one_negative_ledger_line_of_no_one():
+    # platform 800 in + 200 out of gpt-4o, gateway 1,200 + 300: 500 tokens and 0.0016 (at 2 in, 8 out) over
+    summary = score_usage(UsageData(rows=(
+        UsageRow(D1, source="platform", model="gpt-4o", deployment="d", account="acc", deployment_type="global",
+                 input_tokens=800, output_tokens=200),
+        UsageRow(D1, dimension="Team", consumer="team-a", model="gpt-4o", deployment="d", account="acc",
+                 deployment_type="global", input_tokens=1_200, output_tokens=300)), window=(D1, D1), origin="t"),
+        Estate(), PRICES)
+    over = [x for x in build_ledger(summary) if x.bucket == OVER_METERED]
+    assert [(x.day, x.consumer, x.dimension, x.account, x.model, x.tokens, x.money) for x in over] == [
+        (None, "", "", "", "", Decimal(-500), Decimal("-0.0016"))]
+    assert sum(x.tokens for x in build_ledger(summary)) == 1_000  # the platform total
