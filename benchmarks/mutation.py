@@ -297,6 +297,8 @@ def build_map(args) -> None:
     if args.add:  # merge the tests just mapped into the existing map (new test files, without a full re-run)
         old = json.loads((WORK / "map.json").read_text())
         lines, seconds = old["lines"], {**old["seconds"], **seconds}
+        if args.since:
+            lines = {rel: _moved(rel, by_line, args.since) for rel, by_line in lines.items()}
     for filename in data.measured_files():
         rel = Path(filename).resolve().relative_to(SRC.resolve()).as_posix()
         mine = lines.setdefault(rel, {})
@@ -304,6 +306,30 @@ def build_map(args) -> None:
             mine[str(n)] = sorted(set(mine.get(str(n), [])) | {c for c in ctxs if c})
     (WORK / "map.json").write_text(json.dumps({"lines": lines, "seconds": seconds}))
     print(f"map: {len(lines)} files, {len(seconds)} tests → {WORK / 'map.json'}")
+
+
+def _moved(rel: str, by_line: dict[str, list[str]], since: str) -> dict[str, list[str]]:
+    """A map made on commit `since`, carried to this tree's line numbers: equal lines keep their tests, a changed
+    block takes the tests of the block it replaced."""
+    import difflib
+
+    shown = subprocess.run(["git", "show", f"{since}:{rel}"], cwd=ROOT, capture_output=True, text=True)
+    if shown.returncode != 0:
+        return {}
+    old, new = shown.stdout.splitlines(), (SRC / rel).read_text().splitlines()
+    if old == new:
+        return by_line
+    out: dict[str, list[str]] = {}
+    for tag, i1, i2, j1, j2 in difflib.SequenceMatcher(None, old, new, autojunk=False).get_opcodes():
+        if tag == "equal":
+            for k in range(i2 - i1):
+                if str(i1 + k + 1) in by_line:
+                    out[str(j1 + k + 1)] = by_line[str(i1 + k + 1)]
+        elif j2 > j1:
+            tests = sorted({t for n in range(i1 + 1, i2 + 1) for t in by_line.get(str(n), [])})
+            for n in range(j1 + 1, j2 + 1):
+                out[str(n)] = tests
+    return out
 
 
 def load_equivalents() -> dict[tuple[str, str, str], str]:
@@ -449,6 +475,7 @@ def main() -> None:
     parser.add_argument("--tree", help="mutate and test this commit's files (e.g. main), not the checkout")
     parser.add_argument("--resume", action="store_true", help="run: keep the results of a stopped run of --name")
     parser.add_argument("--add", action="store_true", help="map: merge the given tests into the existing map")
+    parser.add_argument("--since", help="map --add: the existing map was made on this commit; move its lines")
     parser.add_argument("--name", default="last", help="results file stem under benchmarks/.work/mutation/")
     parser.add_argument("pytest_args", nargs="*", help="map: extra pytest arguments (after --)")
     args = parser.parse_args()
