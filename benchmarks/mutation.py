@@ -478,7 +478,7 @@ def main() -> None:
     parser.add_argument("--since", help="map --add: the existing map was made on this commit; move its lines")
     parser.add_argument("--name", default="last", help="results file stem under benchmarks/.work/mutation/")
     parser.add_argument("pytest_args", nargs="*", help="map: extra pytest arguments (after --)")
-    args = parser.parse_args()
+    args = parser.parse_intermixed_args()
     global SRC
     if args.tree:
         SRC = extract_tree(args.tree)
