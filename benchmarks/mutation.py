@@ -429,7 +429,7 @@ def report(mutants: list[Mutant], args) -> str:
 
 def collected() -> set[str]:
     """The test ids the tree holds now: a map may name tests since renamed, which pytest would refuse to run."""
-    done = subprocess.run([sys.executable, "-m", "pytest", "--collect-only", "-q", "-p", "no:cacheprovider",
+    done = subprocess.run([sys.executable, "-m", "pytest", "--collect-only", "-o", "addopts=", "-q", "-p", "no:cacheprovider",
                            *[f"--ignore={i}" for i in MAP_IGNORE]], cwd=SRC, env=_pytest_env({}),
                           capture_output=True, text=True)
     return {line.strip() for line in done.stdout.splitlines() if "::" in line}
@@ -438,6 +438,8 @@ def collected() -> set[str]:
 def run(args) -> None:
     mapping = json.loads((WORK / "map.json").read_text())
     present = collected()
+    if not present:
+        raise SystemExit("pytest collected no tests in the tree: nothing to run the mutants against")
     for lines in mapping["lines"].values():
         for n, tests in lines.items():
             lines[n] = [t for t in tests if t in present]
