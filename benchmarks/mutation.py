@@ -435,6 +435,43 @@ def collected() -> set[str]:
     return {line.strip() for line in done.stdout.splitlines() if "::" in line}
 
 
+def _saved(name: str) -> list[Mutant]:
+    equivalents = load_equivalents()
+    mutants = [Mutant(**d) for d in json.loads((WORK / f"{name}.json").read_text())]
+    for m in mutants:
+        if (m.path, m.source, m.mutation) in equivalents:
+            m.status, m.reason = "equivalent", equivalents[(m.path, m.source, m.mutation)]
+    return mutants
+
+
+def _score(mine: list[Mutant]) -> tuple[int, int]:
+    return (sum(m.status in ("killed", "timeout") for m in mine),
+            sum(m.status in ("killed", "timeout", "survived") for m in mine))
+
+
+def compare(first: list[Mutant], second: list[Mutant], a: str, b: str) -> str:
+    """Two runs side by side per module: killed/scored and the score (equivalents and errors left out)."""
+    out = [f"| module | {a} | {b} |", "|---|---:|---:|"]
+    paths = sorted({m.path for m in first} | {m.path for m in second})
+    cells = {}
+    for path in paths:
+        row = []
+        for run in (first, second):
+            killed, scored = _score([m for m in run if m.path == path])
+            row.append(f"{killed}/{scored} = {100 * killed / scored:.0f}%" if scored else "—")
+        cells[path] = row
+        out.append(f"| `{path}` | {row[0]} | {row[1]} |")
+    for label, prefix in (("checks/", "checks/"), ("auditor/resolve/", "auditor/resolve/"),
+                          ("auditor/usage/", "auditor/usage/"), ("auditor/exposure.py", "auditor/exposure.py"),
+                          ("all", "")):
+        row = []
+        for run in (first, second):
+            killed, scored = _score([m for m in run if m.path.startswith(prefix)])
+            row.append(f"{killed}/{scored} = {100 * killed / scored:.1f}%" if scored else "—")
+        out.append(f"| **{label}** | {row[0]} | {row[1]} |")
+    return "\n".join(out)
+
+
 def run(args) -> None:
     mapping = json.loads((WORK / "map.json").read_text())
     present = collected()
@@ -475,6 +512,7 @@ def main() -> None:
     parser.add_argument("--timeout", type=float, default=30.0, help="seconds per mutant, plus 3× its tests' time")
     parser.add_argument("--max-tests", type=int, default=60, help="the N fastest covering tests run per mutant")
     parser.add_argument("--tree", help="mutate and test this commit's files (e.g. main), not the checkout")
+    parser.add_argument("--compare", help="report: a second saved run, shown beside --name per module")
     parser.add_argument("--resume", action="store_true", help="run: keep the results of a stopped run of --name")
     parser.add_argument("--add", action="store_true", help="map: merge the given tests into the existing map")
     parser.add_argument("--since", help="map --add: the existing map was made on this commit; move its lines")
@@ -487,12 +525,9 @@ def main() -> None:
     if args.command == "map":
         build_map(args)
     elif args.command == "report":  # a saved run scored again with the current list of equivalents
-        equivalents = load_equivalents()
-        mutants = [Mutant(**d) for d in json.loads((WORK / f"{args.name}.json").read_text())]
-        for m in mutants:
-            if (m.path, m.source, m.mutation) in equivalents:
-                m.status, m.reason = "equivalent", equivalents[(m.path, m.source, m.mutation)]
-        print(report(mutants, args))
+        print(report(_saved(args.name), args))
+        if args.compare:
+            print("\n" + compare(_saved(args.compare), _saved(args.name), args.compare, args.name))
     elif args.command == "list":
         for m in select(args):
             print(f"{m.path}:{m.line}\t{m.source}\t{m.mutation}")
