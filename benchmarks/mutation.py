@@ -365,7 +365,7 @@ def select(args) -> list[Mutant]:
         chosen = [m for _h, m in ranked[: args.sample]]
     print(f"{len(everything)} mutants in {len(target_files(args.only))} modules; sampled {len(chosen)} "
           f"(seed {args.seed}, {_how(args)})")
-    return sorted(chosen, key=lambda m: (m.path, m.index))
+    return chosen  # in rank order: a run stopped early has measured a uniform sample of its own
 
 
 def run_one(m: Mutant, covering: dict, seconds: dict, args) -> None:
@@ -449,9 +449,17 @@ def _score(mine: list[Mutant]) -> tuple[int, int]:
             sum(m.status in ("killed", "timeout", "survived") for m in mine))
 
 
+def done_prefix(mutants: list[Mutant]) -> int:
+    """How many mutants, in rank order, a (possibly stopped) run has measured without a gap."""
+    return next((i for i, m in enumerate(mutants) if m.status == "pending"), len(mutants))
+
+
 def compare(first: list[Mutant], second: list[Mutant], a: str, b: str) -> str:
-    """Two runs side by side per module: killed/scored and the score (equivalents and errors left out)."""
-    out = [f"| module | {a} | {b} |", "|---|---:|---:|"]
+    """Two runs side by side per module: killed/scored and the score (equivalents and errors left out), each on
+    its first K mutants in rank order, K what both runs measured (a uniform sample of size K)."""
+    k = min(done_prefix(first), done_prefix(second))
+    first, second = first[:k], second[:k]
+    out = [f"The first {k} mutants of each run in rank order.", "", f"| module | {a} | {b} |", "|---|---:|---:|"]
     paths = sorted({m.path for m in first} | {m.path for m in second})
     cells = {}
     for path in paths:
