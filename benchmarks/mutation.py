@@ -5,7 +5,8 @@ one at a time to the product logic (comparison flips, `and`/`or` swaps, arithmet
 `break`/`continue` swaps, return values, string changes, `not` removed), in memory: the mutated module is compiled
 from the changed syntax tree and served by an import hook inside the pytest process, so no file in the tree is
 ever rewritten. Each mutant runs only against the tests that executed its line (a coverage run whose context is
-the pytest node id), fastest first, stopping at the first failure, with a per-mutant timeout.
+the pytest node id), fastest first, stopping at the first failure, with a per-mutant timeout (retried once; a
+timeout on a loaded machine says nothing either way, so it is listed and not scored).
 
     python benchmarks/mutation.py map                 # coverage run of the suite: line → tests (once per tree)
     python benchmarks/mutation.py map --add -- tests/test_branches_rules.py   # merge new tests into the map
@@ -405,8 +406,8 @@ def report(mutants: list[Mutant], args) -> str:
     rows, totals = [], {"killed": 0, "scored": 0}
     for path in dict.fromkeys(m.path for m in mutants):
         mine = [m for m in mutants if m.path == path]
-        killed = sum(m.status in ("killed", "timeout") for m in mine)
-        scored = sum(m.status in ("killed", "timeout", "survived") for m in mine)
+        killed = sum(m.status == "killed" for m in mine)
+        scored = sum(m.status in ("killed", "survived") for m in mine)
         totals["killed"] += killed
         totals["scored"] += scored
         equiv = sum(m.status == "equivalent" for m in mine)
@@ -421,9 +422,10 @@ def report(mutants: list[Mutant], args) -> str:
            "", "Survivors (path, source line, mutation; tab-separated like mutation_equivalent.txt):", ""]
     out += [f"    {m.path}:{m.line}\t{m.source}\t{m.mutation}" + (f"\t({m.reason})" if m.reason else "")
             for m in mutants if m.status == "survived"]
-    errors = [m for m in mutants if m.status == "error"]
-    if errors:
-        out += ["", "Errors (not scored):", *[f"    {m.path}:{m.line} {m.mutation}: {m.reason}" for m in errors]]
+    errors = [m for m in mutants if m.status in ("error", "timeout")]
+    if errors:  # a timeout on a loaded machine says nothing either way: not scored, run again with --resume
+        out += ["", "Errors and timeouts (not scored):",
+                *[f"    {m.status} {m.path}:{m.line} {m.mutation} {m.reason}" for m in errors]]
     return "\n".join(out)
 
 
@@ -445,8 +447,7 @@ def _saved(name: str) -> list[Mutant]:
 
 
 def _score(mine: list[Mutant]) -> tuple[int, int]:
-    return (sum(m.status in ("killed", "timeout") for m in mine),
-            sum(m.status in ("killed", "timeout", "survived") for m in mine))
+    return (sum(m.status == "killed" for m in mine), sum(m.status in ("killed", "survived") for m in mine))
 
 
 def done_prefix(mutants: list[Mutant]) -> int:
