@@ -12,7 +12,17 @@ import datetime as dt
 import shlex
 import urllib.parse
 
-from aoai_audit.usage.kql import _comment, _window, kql_string, platform_metrics_command, platform_metrics_url
+from aoai_audit.estate import ApimService
+from aoai_audit.usage.kql import (
+    _comment,
+    _window,
+    gateway_metrics_query,
+    kql_string,
+    metric_uses,
+    platform_metrics_command,
+    platform_metrics_url,
+)
+from conftest import audit
 
 ACCOUNT = "/subscriptions/s/resourceGroups/rg 1/providers/Microsoft.CognitiveServices/accounts/aoai-eus"
 
@@ -42,3 +52,23 @@ def test_platform_metrics_read_per_day_per_deployment_model_and_version():
         "$filter": "ModelDeploymentName eq '*' and ModelName eq '*' and ModelVersion eq '*'", "top": "5000"}
     assert shlex.split(platform_metrics_command(ACCOUNT, dt.date(2026, 11, 1), dt.date(2026, 11, 2))) == [
         "az", "rest", "--method", "get", "--url", url]
+
+
+def _uses(tmp_path, registry, *dims: str):
+    path = tmp_path / "chat.policy.xml"
+    path.write_text('<policies><inbound><base /><set-backend-service base-url="https://contoso.openai.azure.com/openai" />'
+                    "<llm-emit-token-metric>" + "".join(f'<dimension name="{d}" />' for d in dims)
+                    + "</llm-emit-token-metric></inbound></policies>")
+    (use,) = metric_uses(audit(str(path), registry, only=("TM001",)).ctx.llm_apis).values()
+    return use
+
+
+def test_the_query_reads_the_api_and_product_only_where_the_metric_carries_them(tmp_path, registry):
+    bare = _uses(tmp_path, registry, "Subscription ID")
+    assert (bare.has_api_dimension, bare.has_product_dimension, bare.apis) == (False, False, {"chat": "Subscription ID"})
+    full = _uses(tmp_path, registry, "Subscription ID", "API ID", "Product ID")
+    assert (full.has_api_dimension, full.has_product_dimension) == (True, True)
+    day = dt.date(2026, 11, 1)
+    assert 'tostring(Properties["API ID"])' not in gateway_metrics_query(ApimService("files"), bare, day, day).text
+    text = gateway_metrics_query(ApimService("files"), full, day, day).text
+    assert 'tostring(Properties["API ID"])' in text and 'tostring(Properties["Product ID"])' in text

@@ -254,3 +254,11 @@ def test_kq002_names_consumer_dimension_figures_and_apis_by_size(registry):
     assert stray.message.endswith("through b, c, d and has no cost centre")
     assert found["usage/consumers/-/nodim"].message.startswith("consumer 'nodim' (no dimension) used 7 tokens")
     assert "through unknown APIs" in found["usage/consumers/-/nodim"].message
+
+
+def test_an_unmetered_line_belongs_to_no_consumer_on_the_platforms_deployment():
+    u = score(platform(D1, "gpt-4o", 1_600, 400), gateway(D1, "team-a", 800, 200, **ON_ACC))
+    (line,) = [x for x in u.lines if x.bucket == UNMETERED]
+    assert (line.consumer, line.dimension, line.api, line.product, line.account, line.deployment, line.model) == (
+        "", "", "", "", "acc", "gpt-4o", "gpt-4o")
+    assert (line.input_tokens, line.output_tokens, line.money) == (800, 200, Decimal("0.0032"))
