@@ -8,6 +8,8 @@ import pytest
 
 from aoai_audit.usage.prices import (
     PriceFileError,
+    RefreshError,
+    _allowed_endpoint,
     load_prices,
     model_key,
     parse_meter,
@@ -97,3 +99,16 @@ def test_a_written_price_table_has_plain_numbers_and_reads_back_the_same(tmp_pat
     (p,) = data["prices"]
     assert (p["input"], p["output"], p["cached_input"]) == ("10", "2.5", "100")
     assert table_from_data(data, "again").prices[0].input == Decimal(10)
+
+
+@pytest.mark.parametrize(("endpoint", "allowed"), [
+    ("https://prices.azure.com/api/retail/prices", True), ("http://127.0.0.1:8080/prices", True),
+    ("http://localhost/prices", True), ("http://[::1]:9/prices", True), ("http://prices.azure.com/api", False),
+    ("file:///etc/passwd", False), ("ftp://127.0.0.1/prices", False),
+])
+def test_the_retail_prices_endpoint_is_https_or_loopback_http(endpoint, allowed):
+    if allowed:
+        _allowed_endpoint(endpoint)
+    else:
+        with pytest.raises(RefreshError, match="must be an https URL"):
+            _allowed_endpoint(endpoint)
