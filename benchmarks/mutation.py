@@ -9,7 +9,7 @@ the pytest node id), fastest first, stopping at the first failure, with a per-mu
 timeout on a loaded machine says nothing either way, so it is listed and not scored).
 
     python benchmarks/mutation.py map                 # coverage run of the suite: line → tests (once per tree)
-    python benchmarks/mutation.py map --add -- tests/test_branches_rules.py   # merge new tests into the map
+    python benchmarks/mutation.py map --add --since REV tests/test_branches_x.py   # new tests into a map made on REV
     python benchmarks/mutation.py run [--sample 300] [--per-module 8] [--seed 29] [--only checks/by001*]
     python benchmarks/mutation.py list --only checks/tm002*   # the mutants, without running them
     python benchmarks/mutation.py report --name before        # a saved run, scored with today's equivalents
@@ -24,234 +24,34 @@ are left out of the score. Results: benchmarks/results-mutation.md (the table) a
 from __future__ import annotations
 
 import argparse
-import ast
-import copy
-import fnmatch
 import hashlib
-import importlib.abc
-import importlib.util
 import json
 import os
 import subprocess
 import sys
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-WORK = ROOT / "benchmarks" / ".work" / "mutation"
-EQUIVALENT = ROOT / "benchmarks" / "mutation_equivalent.txt"
-RESULTS = ROOT / "benchmarks" / "results-mutation.md"
-TARGETS = ("checks/*.py", "auditor/resolve/*.py", "auditor/usage/*.py", "auditor/attribution/*.py",
-           "auditor/exposure.py", "auditor/money*.py")
-MAP_IGNORE = ("tests/test_wheel.py", "tests/test_html_browser.py", "tests/test_startup.py")
-ENV = "AOAI_MUTANT"  # "<relative path>:<index>" in the pytest process that must see the mutant
-# The tree that is mutated and tested: this checkout, or (`--tree REV`) a commit's files extracted under WORK, so a
-# score can be measured on main while this checkout changes.
-SRC = Path(os.environ.get("AOAI_MUTANT_ROOT", ROOT))
-
-_CMP = {ast.Eq: ast.NotEq, ast.NotEq: ast.Eq, ast.Lt: ast.LtE, ast.LtE: ast.Lt, ast.Gt: ast.GtE,
-        ast.GtE: ast.Gt, ast.In: ast.NotIn, ast.NotIn: ast.In, ast.Is: ast.IsNot, ast.IsNot: ast.Is}
-_BIN = {ast.Add: ast.Sub, ast.Sub: ast.Add, ast.Mult: ast.Div, ast.Div: ast.Mult, ast.FloorDiv: ast.Div,
-        ast.Mod: ast.Div, ast.Pow: ast.Mult, ast.BitOr: ast.BitAnd, ast.BitAnd: ast.BitOr}
-_SYM = {ast.Eq: "==", ast.NotEq: "!=", ast.Lt: "<", ast.LtE: "<=", ast.Gt: ">", ast.GtE: ">=", ast.In: "in",
-        ast.NotIn: "not in", ast.Is: "is", ast.IsNot: "is not", ast.Add: "+", ast.Sub: "-", ast.Mult: "*",
-        ast.Div: "/", ast.FloorDiv: "//", ast.Mod: "%", ast.Pow: "**", ast.BitOr: "|", ast.BitAnd: "&",
-        ast.And: "and", ast.Or: "or"}
+import mutants as mut
+from mutants import (
+    ENV,
+    EQUIVALENT,
+    MAP_IGNORE,
+    ROOT,
+    TARGETS,
+    WORK,
+    Mutant,
+    mutants_of,
+    target_files,
+)
 
 
-# ---- mutants ----------------------------------------------------------------------------------------------------
-def module_name(rel: str) -> str:
-    parts = rel[:-3].split("/")
-    if parts[0] == "checks":
-        parts = ["aoai_audit", "checks", *parts[1:]]
-    else:
-        parts = ["aoai_audit", *parts[1:]]
-    return ".".join(p for p in parts if p != "__init__")
-
-
-def _skipped(tree: ast.Module) -> set[int]:
-    """ids of nodes that hold prose, not logic: docstrings, f-string text, RULE metadata, annotations."""
-    skip: set[int] = set()
-    for node in ast.walk(tree):
-        body = getattr(node, "body", None)
-        if isinstance(body, list) and body and isinstance(body[0], ast.Expr) \
-                and isinstance(body[0].value, ast.Constant) and isinstance(body[0].value.value, str):
-            skip.add(id(body[0].value))
-        if isinstance(node, ast.JoinedStr):
-            skip.update(id(v) for v in node.values if isinstance(v, ast.Constant))
-        if isinstance(node, ast.Assign) and any(isinstance(t, ast.Name) and t.id == "RULE" for t in node.targets):
-            skip.update(id(n) for n in ast.walk(node))
-        for ann in (getattr(node, "annotation", None), getattr(node, "returns", None)):
-            if ann is not None:
-                skip.update(id(n) for n in ast.walk(ann))
-        if isinstance(node, ast.ImportFrom):
-            skip.update(id(n) for n in ast.walk(node))
-    return skip
-
-
-def _sites(tree: ast.Module):
-    """Every mutation site in a fixed order: (node, field or index, description, statement line span)."""
-    skip = _skipped(tree)
-    bodies = [(f.body[0].lineno, f.end_lineno) for f in ast.walk(tree)
-              if isinstance(f, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)) and isinstance(f.body, list)]
-    for stmt in ast.walk(tree):
-        if not isinstance(stmt, ast.stmt):
-            continue
-        # a statement outside every function runs at import, before any test's context: 0 = "the whole module"
-        inside = any(a <= stmt.lineno <= b for a, b in bodies)
-        span = (stmt.lineno if inside else 0, stmt.lineno)
-        children = [stmt] + [n for f in _own_fields(stmt) for n in ast.walk(f)]
-        for node in children:
-            if id(node) in skip:
-                continue
-            line = (getattr(node, "lineno", stmt.lineno), span[0])
-            if isinstance(node, ast.Compare):
-                for i, op in enumerate(node.ops):
-                    yield node, ("cmp", i), f"{_SYM[type(op)]} → {_SYM[_CMP[type(op)]]}", line
-            elif isinstance(node, ast.BoolOp):
-                yield node, ("bool", 0), f"{_SYM[type(node.op)]} → {'or' if isinstance(node.op, ast.And) else 'and'}", line
-            elif isinstance(node, (ast.BinOp, ast.AugAssign)) and type(node.op) in _BIN:
-                yield node, ("bin", 0), f"{_SYM[type(node.op)]} → {_SYM[_BIN[type(node.op)]]}", line
-            elif isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.Not):
-                yield node, ("not", 0), "not x → x", line
-            elif isinstance(node, ast.Constant) and type(node.value) in (bool, int, float, str) \
-                    and not (isinstance(node.value, str) and " " in node.value):  # a sentence is prose
-                yield node, ("const", 0), f"{node.value!r} → {_changed(node.value)!r}", line
-            elif isinstance(node, ast.Break):
-                yield node, ("flow", 0), "break → continue", line
-            elif isinstance(node, ast.Continue):
-                yield node, ("flow", 0), "continue → break", line
-            elif isinstance(node, ast.Return) and node.value is not None \
-                    and not (isinstance(node.value, ast.Constant) and node.value.value is None):
-                yield node, ("return", 0), "return x → return None", line
-
-
-def _own_fields(stmt: ast.stmt):
-    """The expressions a statement holds itself (not the nested statements, which are sites of their own)."""
-    for _name, value in ast.iter_fields(stmt):
-        for item in value if isinstance(value, list) else [value]:
-            if isinstance(item, (ast.expr, ast.keyword, ast.comprehension, ast.arguments, ast.withitem)):
-                yield item
-
-
-def _changed(value):
-    if isinstance(value, bool):
-        return not value
-    if isinstance(value, (int, float)):
-        return value + 1
-    return "XX" + value + "XX" if value else "XX"
-
-
-def _apply(node: ast.AST, where: tuple[str, int]):
-    kind, i = where
-    if kind == "cmp":
-        node.ops[i] = _CMP[type(node.ops[i])]()
-    elif kind == "bool":
-        node.op = ast.Or() if isinstance(node.op, ast.And) else ast.And()
-    elif kind == "bin":
-        node.op = _BIN[type(node.op)]()
-    elif kind == "const":
-        node.value = _changed(node.value)
-    elif kind == "return":
-        node.value = ast.Constant(None)
-
-
-def _negate_removed(tree: ast.Module, index: int) -> ast.Module:
-    """Apply site `index`; `not x → x` and the flow swaps replace the node in its parent."""
-    target = list(_sites(tree))[index]
-    node, where = target[0], target[1]
-    if where[0] not in ("not", "flow"):
-        _apply(node, where)
-        return tree
-    new = node.operand if where[0] == "not" else (ast.Continue() if isinstance(node, ast.Break) else ast.Break())
-    for parent in ast.walk(tree):
-        for field, value in ast.iter_fields(parent):
-            if value is node:
-                setattr(parent, field, new)
-            elif isinstance(value, list) and any(v is node for v in value):
-                value[next(j for j, v in enumerate(value) if v is node)] = new
-    ast.copy_location(new, node)
-    return tree
-
-
-@dataclass
-class Mutant:
-    path: str
-    index: int
-    line: int
-    stmt_line: int
-    mutation: str
-    source: str
-    status: str = "pending"  # killed | survived | timeout | equivalent | error
-    tests: int = 0
-    seconds: float = 0.0
-    reason: str = ""
-
-
-def mutants_of(rel: str) -> list[Mutant]:
-    text = (SRC / rel).read_text()
-    lines = text.splitlines()
-    tree = ast.parse(text)
-    return [Mutant(rel, i, line, stmt, desc, lines[line - 1].strip())
-            for i, (_node, _where, desc, (line, stmt)) in enumerate(_sites(tree))]
-
-
-def mutated_code(rel: str, index: int):
-    text = (SRC / rel).read_text()
-    tree = _negate_removed(ast.parse(text), index)
-    return compile(ast.fix_missing_locations(copy.deepcopy(tree)), str(SRC / rel), "exec")
-
-
-def target_files(only: list[str]) -> list[str]:
-    files = sorted({p.relative_to(SRC).as_posix() for pat in TARGETS for p in SRC.glob(pat)})
-    files = [f for f in files if not f.endswith("__init__.py")]
-    return [f for f in files if not only or any(fnmatch.fnmatch(f, o) for o in only)]
-
-
-# ---- inside pytest: the import hook and the coverage contexts --------------------------------------------------
-class _MutantFinder(importlib.abc.MetaPathFinder, importlib.abc.Loader):
-    def __init__(self, rel: str, index: int):
-        self.rel, self.index, self.name = rel, index, module_name(rel)
-
-    def find_spec(self, fullname, path, target=None):
-        if fullname != self.name:
-            return None
-        return importlib.util.spec_from_loader(fullname, self, origin=str(SRC / self.rel))
-
-    def create_module(self, spec):
-        return None
-
-    def exec_module(self, module):
-        module.__file__ = str(SRC / self.rel)
-        exec(mutated_code(self.rel, self.index), module.__dict__)
-
-
-if os.environ.get(ENV):  # loaded with `-p mutation`: serve the mutant before anything imports the original
-    _rel, _, _idx = os.environ[ENV].rpartition(":")
-    sys.meta_path.insert(0, _MutantFinder(_rel, int(_idx)))
-
-
-def pytest_runtest_setup(item):  # coverage context = the test's node id (what `pytest-cov --cov-context` does)
-    import coverage
-
-    cov = coverage.Coverage.current()
-    if cov is not None:
-        cov.switch_context(item.nodeid)
-
-
-def pytest_runtest_logreport(report):
-    if os.environ.get("AOAI_MUTATION_DURATIONS"):
-        with open(os.environ["AOAI_MUTATION_DURATIONS"], "a") as out:
-            out.write(json.dumps([report.nodeid, report.duration]) + "\n")
-
-
-# ---- the driver --------------------------------------------------------------------------------------------------
 def _pytest_env(extra: dict[str, str]) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if k != ENV}
-    paths = [str(ROOT / "benchmarks")] + ([str(SRC / "_import")] if SRC != ROOT else [])
+    paths = [str(ROOT / "benchmarks")] + ([str(mut.SRC / "_import")] if mut.SRC != ROOT else [])
     env["PYTHONPATH"] = os.pathsep.join([*paths, env.get("PYTHONPATH", "")]).rstrip(os.pathsep)
-    env["AOAI_MUTANT_ROOT"] = str(SRC)
+    env["AOAI_MUTANT_ROOT"] = str(mut.SRC)
     env.update(extra)
     return env
 
@@ -278,14 +78,14 @@ def build_map(args) -> None:
     WORK.mkdir(parents=True, exist_ok=True)
     rc = WORK / "coveragerc"
     rc.write_text("[run]\ndata_file = " + str(WORK / "coverage.db") + "\ninclude =\n"
-                  + "".join(f"    {SRC / p}\n" for p in TARGETS))
+                  + "".join(f"    {mut.SRC / p}\n" for p in TARGETS))
     durations = WORK / "durations.jsonl"
     durations.unlink(missing_ok=True)
     (WORK / "coverage.db").unlink(missing_ok=True)
-    cmd = [sys.executable, "-m", "coverage", "run", f"--rcfile={rc}", "-m", "pytest", "-q", "-p", "mutation",
+    cmd = [sys.executable, "-m", "coverage", "run", f"--rcfile={rc}", "-m", "pytest", "-q", "-p", "mutants",
            "-p", "no:cacheprovider", *[f"--ignore={i}" for i in MAP_IGNORE], *args.pytest_args]
     print("mapping:", " ".join(cmd), flush=True)
-    subprocess.run(["nice", "-n", "10", *cmd], cwd=SRC, env=_pytest_env({"AOAI_MUTATION_DURATIONS": str(durations)}))
+    subprocess.run(["nice", "-n", "10", *cmd], cwd=mut.SRC, env=_pytest_env({"AOAI_MUTATION_DURATIONS": str(durations)}))
     import coverage
 
     data = coverage.CoverageData(basename=str(WORK / "coverage.db"))
@@ -301,7 +101,7 @@ def build_map(args) -> None:
         if args.since:
             lines = {rel: _moved(rel, by_line, args.since) for rel, by_line in lines.items()}
     for filename in data.measured_files():
-        rel = Path(filename).resolve().relative_to(SRC.resolve()).as_posix()
+        rel = Path(filename).resolve().relative_to(mut.SRC.resolve()).as_posix()
         mine = lines.setdefault(rel, {})
         for n, ctxs in data.contexts_by_lineno(filename).items():
             mine[str(n)] = sorted(set(mine.get(str(n), [])) | {c for c in ctxs if c})
@@ -317,7 +117,7 @@ def _moved(rel: str, by_line: dict[str, list[str]], since: str) -> dict[str, lis
     shown = subprocess.run(["git", "show", f"{since}:{rel}"], cwd=ROOT, capture_output=True, text=True)
     if shown.returncode != 0:
         return {}
-    old, new = shown.stdout.splitlines(), (SRC / rel).read_text().splitlines()
+    old, new = shown.stdout.splitlines(), (mut.SRC / rel).read_text().splitlines()
     if old == new:
         return by_line
     out: dict[str, list[str]] = {}
@@ -379,13 +179,13 @@ def run_one(m: Mutant, covering: dict, seconds: dict, args) -> None:
     ordered = sorted(nodeids, key=lambda t: (seconds.get(t, 1.0), t))[: args.max_tests]
     m.tests = len(ordered)
     budget = args.timeout + 3 * sum(seconds.get(t, 1.0) for t in ordered)
-    cmd = ["nice", "-n", "10", sys.executable, "-m", "pytest", "-x", "-q", "-p", "mutation", "-p", "no:cacheprovider",
+    cmd = ["nice", "-n", "10", sys.executable, "-m", "pytest", "-x", "-q", "-p", "mutants", "-p", "no:cacheprovider",
            "--no-header", "-p", "no:randomly", *ordered]
     start = time.monotonic()
     done = None
     for attempt in (budget, 3 * budget):  # a loaded machine is slow, a mutant that loops is slow every time
         try:
-            done = subprocess.run(cmd, cwd=SRC, env=_pytest_env({ENV: f"{m.path}:{m.index}"}), capture_output=True,
+            done = subprocess.run(cmd, cwd=mut.SRC, env=_pytest_env({ENV: f"{m.path}:{m.index}"}), capture_output=True,
                                   text=True, timeout=attempt)
             break
         except subprocess.TimeoutExpired:
@@ -432,7 +232,7 @@ def report(mutants: list[Mutant], args) -> str:
 def collected() -> set[str]:
     """The test ids the tree holds now: a map may name tests since renamed, which pytest would refuse to run."""
     done = subprocess.run([sys.executable, "-m", "pytest", "--collect-only", "-o", "addopts=", "-q", "-p", "no:cacheprovider",
-                           *[f"--ignore={i}" for i in MAP_IGNORE]], cwd=SRC, env=_pytest_env({}),
+                           *[f"--ignore={i}" for i in MAP_IGNORE]], cwd=mut.SRC, env=_pytest_env({}),
                           capture_output=True, text=True)
     return {line.strip() for line in done.stdout.splitlines() if "::" in line}
 
@@ -499,7 +299,8 @@ def run(args) -> None:
         before = done.get((m.path, m.index, m.source, m.mutation))
         if reason:
             m.status, m.reason = "equivalent", reason
-        elif before is not None and before["status"] not in ("equivalent", "timeout"):  # --resume: a stopped run
+        elif before is not None and before["status"] not in ("equivalent", "timeout") and not (
+                args.rerun_survivors and before["status"] == "survived"):  # --resume: a stopped run
             m.status, m.tests, m.seconds, m.reason = before["status"], before["tests"], before["seconds"], before["reason"]
         else:
             run_one(m, mapping["lines"].get(m.path, {}), mapping["seconds"], args)
@@ -522,15 +323,16 @@ def main() -> None:
     parser.add_argument("--max-tests", type=int, default=60, help="the N fastest covering tests run per mutant")
     parser.add_argument("--tree", help="mutate and test this commit's files (e.g. main), not the checkout")
     parser.add_argument("--compare", help="report: a second saved run, shown beside --name per module")
+    parser.add_argument("--rerun-survivors", action="store_true",
+                        help="run --resume: run the survivors of --name again (after new tests were mapped)")
     parser.add_argument("--resume", action="store_true", help="run: keep the results of a stopped run of --name")
     parser.add_argument("--add", action="store_true", help="map: merge the given tests into the existing map")
     parser.add_argument("--since", help="map --add: the existing map was made on this commit; move its lines")
     parser.add_argument("--name", default="last", help="results file stem under benchmarks/.work/mutation/")
     parser.add_argument("pytest_args", nargs="*", help="map: extra pytest arguments (after --)")
     args = parser.parse_intermixed_args()
-    global SRC
     if args.tree:
-        SRC = extract_tree(args.tree)
+        mut.SRC = extract_tree(args.tree)
     if args.command == "map":
         build_map(args)
     elif args.command == "report":  # a saved run scored again with the current list of equivalents
