@@ -31,6 +31,11 @@ DEFAULT_ATTRIBUTION_HEADERS = (
     "x-user-id",
 )
 FAIL_LEVELS = ("high", "medium", "low", "never")
+# Tag names that name the team owning an account, deployment, APIM service or workspace (auditor/attribution),
+# compared with case, '-', '_', '.' and spaces ignored; configurable as `owner_tags`. A team or a cost centre
+# names who pays; "owner" is left out on purpose: the Cloud Adoption Framework's tagging guide uses it for a
+# person (https://learn.microsoft.com/en-us/azure/cloud-adoption-framework/ready/azure-best-practices/resource-tagging).
+DEFAULT_OWNER_TAGS = ("team", "team-name", "owner-team", "cost-center", "cost-centre", "business-unit", "chargeback")
 
 
 class ConfigError(Exception):
@@ -57,6 +62,7 @@ class Settings:
     llm_include: tuple[str, ...] = ()
     llm_exclude: tuple[str, ...] = ()
     attribution_headers: tuple[str, ...] = DEFAULT_ATTRIBUTION_HEADERS
+    owner_tags: tuple[str, ...] = DEFAULT_OWNER_TAGS
     suppressions: tuple[SuppressionRule, ...] = ()
     unknown_share_threshold: float = 0.05
     reconciliation_threshold: float = 0.05
@@ -213,7 +219,7 @@ def read_yaml(path: str) -> Any:
 
 
 KEYS = ("fail_on", "only", "skip", "llm_apis", "attribution_headers", "suppressions", "thresholds", "reader_principal",
-        "service_name")
+        "service_name", "owner_tags")
 
 
 def load_settings(path: str | None) -> Settings:
@@ -254,6 +260,7 @@ def load_settings(path: str | None) -> Settings:
         )
     thresholds = _mapping(raw.get("thresholds"), f"{path}: thresholds", ("unknown_share", "reconciliation"))
     headers = _str_list(raw.get("attribution_headers"), f"{path}: attribution_headers")
+    owner_tags = tuple(t.strip() for t in _str_list(raw.get("owner_tags"), f"{path}: owner_tags") if t.strip())
     principal = raw.get("reader_principal")
     return Settings(
         fail_on=fail_on,
@@ -262,6 +269,7 @@ def load_settings(path: str | None) -> Settings:
         llm_include=_str_list(llm.get("include"), f"{path}: llm_apis.include"),
         llm_exclude=_str_list(llm.get("exclude"), f"{path}: llm_apis.exclude"),
         attribution_headers=tuple(h.lower() for h in headers) or DEFAULT_ATTRIBUTION_HEADERS,
+        owner_tags=owner_tags or DEFAULT_OWNER_TAGS,
         suppressions=tuple(suppressions),
         unknown_share_threshold=_share(thresholds.get("unknown_share"), f"{path}: thresholds.unknown_share", 0.05),
         reconciliation_threshold=_share(thresholds.get("reconciliation"), f"{path}: thresholds.reconciliation", 0.05),

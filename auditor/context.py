@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cached_property
 
+from .attribution import OWNED, AttributionModel, build_model
 from .config import Settings
 from .estate import Estate
 from .findings import Location
@@ -27,11 +28,29 @@ class AuditContext:
     estate: Estate
     apis: tuple[ApiView, ...]
     settings: Settings
+    attribution: AttributionModel  # computed once, before any check (auditor/attribution)
     usage: UsageSummary | None = None  # set by the engine's usage phase; None: no usage was given
 
     @cached_property
     def llm_apis(self) -> tuple[ApiView, ...]:
         return tuple(v for v in self.apis if v.verdict.is_llm)
+
+    @cached_property
+    def judged_llm_apis(self) -> tuple[ApiView, ...]:
+        """LLM APIs whose policies are all known: the ones the policy rules judge (unknown is not none)."""
+        return tuple(v for v in self.llm_apis if v.policy_known)
+
+    @cached_property
+    def gateway_apis(self) -> tuple[ApiView, ...]:
+        """LLM APIs whose spend is meant to be attributed at a gateway: what TM*, HD001 and ST* judge. An API of a
+        gateway that is one team, in front of accounts that team owns, is attributed by resource instead."""
+        return tuple(v for v in self.llm_apis if self.attribution.role(v.resource) != OWNED)
+
+    @cached_property
+    def judged_gateway_apis(self) -> tuple[ApiView, ...]:
+        """Gateway-attributed LLM APIs whose policies are all known: what the policy rules (TM*, HD001, ST*)
+        judge. Unknown is not none, and spend attributed by resource is not the gateway's to meter."""
+        return tuple(v for v in self.gateway_apis if v.policy_known)
 
     def location(self, origin: Origin | None, line: int | None = None) -> Location:
         if origin is None:
@@ -70,7 +89,9 @@ def build_context(estate: Estate, settings: Settings) -> AuditContext:
             effective, issues = effective_policies(service, api, index, facts)
             verdict = classify(service, api, settings.llm_include, settings.llm_exclude, estate.accounts, facts)
             views.append(ApiView(service, api, verdict, effective, issues))
-    return AuditContext(estate, tuple(views), settings)
+    llm = tuple(v for v in views if v.verdict.is_llm)
+    model = build_model(estate, llm, settings.owner_tags, settings.cost_centres)
+    return AuditContext(estate, tuple(views), settings, model)
 
 
 def usage_scope(ctx: AuditContext) -> UsageScope:

@@ -13,7 +13,8 @@ def rule_markdown(rule: Rule) -> str:
             " (says part of the estate was not audited: fails the gate at every `--fail-on` but `never`)"
             if rule.not_audited else " (fails the default CI gate)" if rule.severity.value == "high" else ""),
         f"- **Area**: {rule.area_title}",
-        f"- **Needs**: {', '.join(sorted(rule.requires)) or 'nothing beyond the estate'}",
+        f"- **Needs**: {', '.join(sorted(rule.requires)) or 'nothing beyond the estate'}" + "".join(
+            f"; judges {p.what} where the input carries {', '.join(sorted(p.requires))}" for p in rule.parts),
         "",
         "## Why it matters",
         "",

@@ -48,6 +48,7 @@ class AuditResult:
     findings: tuple[Finding, ...]
     rules: tuple[Rule, ...]  # the rules that were selected
     not_evaluated: tuple[NotEvaluated, ...] = ()
+    partly_evaluated: tuple[NotEvaluated, ...] = ()  # rules judged on part of their requirements: the rest, why
     warnings: tuple[str, ...] = ()
     unloaded: tuple[str, ...] = ()  # selected rules whose check failed to load: the audit is incomplete
     crashed: tuple[CrashedCheck, ...] = ()  # selected checks that raised: the audit is incomplete
@@ -258,6 +259,7 @@ def run_audit(
     estate = ctx.estate
     findings: list[Finding] = []
     not_evaluated = []
+    partly: list[NotEvaluated] = []
     crashed: list[CrashedCheck] = []
     selected = []
     carries = estate.carries | ({CARRIES_COST_CENTRES} if settings.cost_centres is not None else set())
@@ -267,6 +269,13 @@ def run_audit(
             continue
         selected.append(rule)
         missing = sorted(rule.requires - carries)
+        if rule.parts and not missing:
+            unjudged = [p for p in rule.parts if not p.requires <= carries]
+            if len(unjudged) == len(rule.parts):
+                missing = sorted(set().union(*(p.requires - carries for p in unjudged)))
+            elif unjudged:
+                partly.append(NotEvaluated(rule, "; ".join(
+                    f"{p.what} not judged (needs {', '.join(sorted(p.requires - carries))})" for p in unjudged)))
         if missing == [CARRIES_ESTATE]:
             not_evaluated.append(NotEvaluated(rule, STATEMENT_LEVEL))
             continue
@@ -290,13 +299,14 @@ def run_audit(
     findings = list({f.fingerprint: f for f in findings}.values())
     known = frozenset(r.id for r in registry.rules) | frozenset(registry.failed)
     findings, warnings = apply_suppressions(findings, ctx, baseline, known)
-    findings = price_findings(findings, ctx)
+    findings = price_findings(findings, ctx, registry)
     findings.sort(key=rank_key)
     return AuditResult(
         ctx=ctx,
         findings=tuple(findings),
         rules=tuple(selected),
         not_evaluated=tuple(not_evaluated),
+        partly_evaluated=tuple(partly),
         warnings=tuple(warnings) + registry.errors,
         unloaded=tuple(r for r in registry.failed if settings.selects(r)),
         project_root=project_root,

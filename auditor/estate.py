@@ -7,7 +7,7 @@ policy text is redacted at read time.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from .gaps import CollectionGap
 from .policy.secrets import REDACTED, credential_kind, redact
@@ -134,6 +134,7 @@ class NamedValue:
     value: str | None = None  # None whenever secret; redacted when it looks like a credential
     exposed: str | None = None  # why a non-secret value looks like a credential (SEC001)
     origin: Origin = field(default_factory=Origin)
+    workspace: str | None = None  # a workspace's own named value: visible to that workspace's policies only
 
     @classmethod
     def read(
@@ -144,6 +145,7 @@ class NamedValue:
         key_vault: bool = False,
         value: str | None = None,
         origin: Origin | None = None,
+        workspace: str | None = None,
     ) -> NamedValue:
         """Build from source data: drop secret values, redact credential-like plain ones and say why."""
         exposed = None
@@ -153,7 +155,7 @@ class NamedValue:
             exposed = credential_kind(display_name or name, value)
             if exposed:
                 value = REDACTED
-        return cls(name, display_name or name, secret, key_vault, value or None, exposed, origin or Origin())
+        return cls(name, display_name or name, secret, key_vault, value or None, exposed, origin or Origin(), workspace)
 
 
 @dataclass(frozen=True, slots=True)
@@ -208,6 +210,23 @@ class ApimService:
     diagnostics: tuple[Diagnostic, ...] = ()
     origin: Origin = field(default_factory=Origin)
     tags: Tags = ()
+
+    def scoped(self, workspace: str | None) -> ApimService:
+        """The service as an API in `workspace` (None: a service-level API) sees it: a workspace's backends and
+        named values are its own and shadow the service's of the same name; another workspace's are invisible
+        ("Each workspace contains APIs, products, subscriptions, named values, and related resources",
+        https://learn.microsoft.com/en-us/azure/api-management/workspaces-overview). A service with no
+        workspace-scoped entities is returned as it is."""
+        if not any(b.workspace for b in self.backends) and not any(n.workspace for n in self.named_values):
+            return self
+
+        def visible(items: tuple, key) -> tuple:
+            own = [i for i in items if workspace is not None and i.workspace == workspace]
+            names = {key(i) for i in own}
+            return tuple(own + [i for i in items if i.workspace is None and key(i) not in names])
+
+        return replace(self, backends=visible(self.backends, lambda b: b.name.lower()),
+                       named_values=visible(self.named_values, lambda n: n.name.lower()))
 
 
 @dataclass(frozen=True, slots=True)

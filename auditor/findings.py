@@ -62,6 +62,10 @@ class Finding:
     money: Money | None = None
     tokens: int | None = None
     money_basis: str = ""  # what the money and tokens are: which part of the traffic through the resource
+    at_risk: Money | None = None  # what merely flows through the resource: shown apart, never ranked or summed
+    at_risk_tokens: int | None = None
+    at_risk_basis: str = ""
+    overlap: str = ""  # the token set its loss counts: findings with the same key share those tokens
     suppressed_by: str | None = None  # reason, when a suppression applies
     in_baseline: bool = False
     fingerprint: str = ""

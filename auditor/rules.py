@@ -26,10 +26,39 @@ AREAS = {
     "RB": "Access for the reporting principal",
     "KQ": "Usage in Log Analytics",
     "BY": "Bypass",
+    "OW": "Ownership of LLM spend",
     "AU": "The audit's own health",
     "SEC": "Secrets",
 }
 DOCS_BASE = "https://github.com/aoai-audit/aoai-audit/blob/main/docs/rules"
+
+
+# Which figure prices a finding (auditor/exposure.py). Loss: what the gap sent to no team in the window.
+LOSS_UNKNOWN = "unknown"  # gateway tokens through the resource that landed in the unknown bucket
+LOSS_UNMETERED = "unmetered"  # what the resource's accounts served that no gateway metered
+LOSS_COST = "cost"  # everything the account or deployment cost (no team is charged for any of it)
+LOSS_NONE = "none"  # the gap lost nothing by itself in the window: 0 (what it puts at risk is shown apart)
+# At risk: what merely flows through the resource, shown apart from the loss, never ranked.
+RISK_THROUGH = "through"  # everything the gateway metered through the resource's APIs
+RISK_SERVED = "served"  # everything the account served
+
+
+@dataclass(frozen=True)
+class Stake:
+    """The figures a rule's findings carry, declared in the rule's own metadata: the loss ranks the gaps; what is
+    at risk is said beside it and never added to anything."""
+
+    loss: str = LOSS_NONE
+    at_risk: str | None = None
+
+
+@dataclass(frozen=True)
+class Part:
+    """One requirement of a rule that a source may carry without the others: judged wherever its data is, so a
+    source carrying part of a rule's data is judged on that part, and the report says which part."""
+
+    what: str  # what is judged, e.g. "the azuremonitor diagnostic's LLM logging"
+    requires: frozenset[str]
 
 
 @dataclass(frozen=True)
@@ -45,10 +74,14 @@ class Rule:
     fix_snippet: str = ""  # policy or setting to paste
     references: tuple[tuple[str, str], ...] = ()  # (title, url) of the Azure docs it relies on
     requires: frozenset[str] = field(default_factory=frozenset)  # estate kinds it needs
+    # Requirements judged separately (on top of `requires`): the rule runs when any part's data is carried; the
+    # check judges the parts whose data is there, and the report lists the parts it could not judge.
+    parts: tuple[Part, ...] = ()
     notes: str = ""
     # Its findings say part of the estate was not audited (could not be read or parsed). They fail the gate at
     # every threshold but `never`, whatever the severity; no baseline or wildcard suppression hides them.
     not_audited: bool = False
+    stake: Stake | None = None  # how exposure.py prices its findings; None: not priced (or it prices itself)
 
     @property
     def area(self) -> str:

@@ -76,3 +76,15 @@ COST_ALLOCATION = (
     "Create and manage Azure cost allocation rules",
     "https://learn.microsoft.com/azure/cost-management-billing/costs/allocate-costs",
 )
+RESOURCE_TAGS = (
+    "Use tags to organize your Azure resources (tags are not inherited by child resources)",
+    "https://learn.microsoft.com/azure/azure-resource-manager/management/tag-resources",
+)
+TAG_INHERITANCE = (
+    "Group and allocate costs using tag inheritance (Cost Management)",
+    "https://learn.microsoft.com/azure/cost-management-billing/costs/enable-tag-inheritance",
+)
+FOUNDRY_COSTS = (
+    "Plan and manage costs for Azure AI Foundry (projects are billed as their resource)",
+    "https://learn.microsoft.com/azure/ai-foundry/how-to/costs-plan-manage",
+)

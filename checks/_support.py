@@ -170,7 +170,7 @@ def statement_scopes(ctx: AuditContext) -> Iterator[StatementScope]:
     as written, by the rules that can judge a statement without the rest of the estate.
     """
     statement_level = ctx.estate.statement_level
-    for view in ctx.apis if statement_level else ctx.llm_apis:
+    for view in ctx.apis if statement_level else ctx.judged_gateway_apis:
         label = api_label(view) if view.verdict.is_llm else f"policy '{view.api.display_name or view.api.name}'"
         for ep in view.effective:
             nodes = tuple(n for section in ep.sections.values() for n in section)

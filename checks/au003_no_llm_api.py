@@ -9,7 +9,7 @@ from aoai_audit.rules import Rule
 
 RULE = Rule(
     id="AU003",
-    title="No LLM API found",
+    title="No LLM API and no AI account found",
     severity=Severity.HIGH,
     rationale=(
         "An audit of cost attribution that found no LLM API has checked nothing: the wrong folder was scanned, "
@@ -19,8 +19,10 @@ RULE = Rule(
     detection=(
         "No API in anything scanned was classified as an LLM API (by Azure OpenAI / AI Services / Foundry / "
         "OpenAI-compatible backend URL, backend entity, `set-backend-service`, LLM policies or OpenAI-style "
-        "operations). Evaluated whenever the inputs describe an estate (APIOps folder, ARM or Terraform JSON, "
-        "snapshot, live), including one with AI accounts and no API Management at all. Loose policy and fragment "
+        "operations) AND the estate holds no Azure OpenAI / AI Services account. An estate of accounts without "
+        "API Management (per-team accounts, Foundry projects) is not empty: its spend is judged by the attribution "
+        "model and the OW rules. Evaluated whenever the inputs describe an estate (APIOps folder, ARM or Terraform "
+        "JSON, snapshot, live). Loose policy and fragment "
         "files scanned on their own (the pre-commit hook on a changed file) are a statement-level audit: each "
         "statement is checked with the rules that can judge it alone, and AU003 is listed as not evaluated, "
         "because one file cannot show whether the estate serves LLM APIs."
@@ -35,23 +37,12 @@ llm_apis:
 
 
 def check(ctx: AuditContext):
-    if ctx.llm_apis:
-        return
+    if ctx.llm_apis or ctx.estate.accounts:
+        return  # accounts without a gateway are an estate to judge (attribution model, OW rules), not an empty one
     apis = len(ctx.apis)
     sources = ", ".join(f"{s.kind} {s.location}" for s in ctx.estate.sources) or "no source"
-    accounts = ctx.estate.accounts
-    fronted = ""
-    if accounts:
-        names = ", ".join(f"'{a.name}'" for a in accounts[:3]) + (f" and {len(accounts) - 3} more" if len(accounts) > 3 else "")
-        fronted = (
-            f"; {len(accounts)} Azure OpenAI / AI Services account(s) ({names}) were found with no API Management "
-            "API in front of them in what was scanned, so their usage cannot be attributed to teams"
-            if not ctx.estate.services else
-            f"; {len(accounts)} Azure OpenAI / AI Services account(s) ({names}) were found but no API was "
-            "recognised as calling them"
-        )
     yield RULE.finding(
         "estate",
-        f"no LLM API found among {apis} API(s) read from {sources}{fronted}; nothing about LLM cost attribution "
-        "was checked",
+        f"no LLM API and no Azure OpenAI / AI Services account found among {apis} API(s) read from {sources}; "
+        "nothing about LLM cost attribution was checked",
     )

@@ -6,7 +6,7 @@ from aoai_audit.context import AuditContext
 from aoai_audit.estate import CARRIES_ACCOUNTS
 from aoai_audit.findings import Severity
 from aoai_audit.resolve.classify import hostname
-from aoai_audit.rules import Rule
+from aoai_audit.rules import LOSS_UNMETERED, RISK_SERVED, Rule, Stake
 
 from . import _refs
 from ._support import at
@@ -15,10 +15,13 @@ RULE = Rule(
     id="BY001",
     title="Azure OpenAI account can be called around the gateway",
     severity=Severity.HIGH,
+    stake=Stake(LOSS_UNMETERED, RISK_SERVED),
     rationale=(
         "Attribution happens at the gateway. An account that accepts its API keys over the public network can "
         "be called directly by anyone holding a key: those tokens are billed to the account and attributed to "
-        "no one, however good the gateway policies are."
+        "no one, however good the gateway policies are. Where no gateway is in front (teams call their own "
+        "accounts), there is nothing to go around: the finding then says what is really at risk, keys that let "
+        "anyone holding one spend on the account from anywhere, and is not an attribution gap."
     ),
     detection=(
         "An Azure OpenAI / AI Services account with local (key) authentication enabled (`disableLocalAuth` not "
@@ -53,12 +56,20 @@ def check(ctx: AuditContext):
         if (account.network_default_action or "").lower() == "deny":
             continue
         host = hostname(account.endpoint)
-        behind = bool(host and host in gateway_hosts) or any(account.name.lower() + "." in h for h in gateway_hosts)
-        where = "behind the gateway " if behind else ""
-        yield RULE.finding(
-            account.resource_id,
-            f"Azure OpenAI account '{account.name}' {where}accepts API keys from the public network "
-            f"(disableLocalAuth {'unset' if account.disable_local_auth is None else 'false'}, public network access "
-            f"{account.public_network_access or 'default (enabled)'}); calls made directly are attributed to no one",
-            location=at(account.origin, account.resource_id),
-        )
+        paths = ctx.attribution.of_account(account.resource_id or account.name)
+        gateway = any(d.gateways for d in paths)
+        behind = gateway or bool(host and host in gateway_hosts) or any(account.name.lower() + "." in h
+                                                                        for h in gateway_hosts)
+        state = (f"disableLocalAuth {'unset' if account.disable_local_auth is None else 'false'}, public network "
+                 f"access {account.public_network_access or 'default (enabled)'}")
+        if behind:
+            message = (f"Azure OpenAI account '{account.name}' behind the gateway accepts API keys from the public "
+                       f"network ({state}); calls made directly pass no gateway and are attributed to no one")
+        else:
+            # no gateway to go around: what is at risk is the keys, not the attribution (the attribution model
+            # says how this account's spend reaches a team)
+            how = "; ".join(sorted({f"{d.path}" + (f" ({d.owner.how})" if d.owner else "") for d in paths}))
+            message = (f"Azure OpenAI account '{account.name}' has no gateway in front and accepts API keys from the "
+                       f"public network ({state}): anyone holding a key can spend on it from anywhere. This is not an "
+                       f"attribution gap (its spend: {how or 'no path known'}); it is spend no one approved")
+        yield RULE.finding(account.resource_id, message, location=at(account.origin, account.resource_id))

@@ -6,7 +6,7 @@ from aoai_audit.context import AuditContext
 from aoai_audit.estate import CARRIES_ACCOUNTS
 from aoai_audit.findings import Severity
 from aoai_audit.gaps import unknown_for
-from aoai_audit.rules import Rule
+from aoai_audit.rules import LOSS_NONE, RISK_SERVED, Rule, Stake
 
 from . import _refs
 from ._diagnostics import describe, sends_any_log, sends_metrics, settings_on
@@ -16,6 +16,7 @@ RULE = Rule(
     id="DG001",
     title="Azure OpenAI account sends no logs and metrics to Log Analytics",
     severity=Severity.MEDIUM,
+    stake=Stake(LOSS_NONE, RISK_SERVED),
     rationale=(
         "The account's own request logs and platform token metrics are the ground truth the gateway's figures "
         "are reconciled against (KQ003), and the only record of calls that bypass the gateway. Without a "

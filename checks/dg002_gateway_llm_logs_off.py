@@ -6,7 +6,7 @@ from aoai_audit.context import AuditContext
 from aoai_audit.estate import CARRIES_DIAGNOSTIC_SETTINGS, CARRIES_LOGGING
 from aoai_audit.findings import Severity
 from aoai_audit.gaps import unknown_for
-from aoai_audit.rules import Rule
+from aoai_audit.rules import LOSS_NONE, RISK_THROUGH, Part, Rule, Stake
 
 from . import _refs
 from ._diagnostics import describe, sends_category, settings_on
@@ -16,6 +16,7 @@ RULE = Rule(
     id="DG002",
     title="Gateway and LLM logs not sent to Log Analytics",
     severity=Severity.HIGH,
+    stake=Stake(LOSS_NONE, RISK_THROUGH),
     rationale=(
         "`ApiManagementGatewayLlmLog` holds tokens per request and `ApiManagementGatewayLogs` holds who made it "
         "(API, product, subscription); joined on `CorrelationId` they are the per-call record of who spent "
@@ -26,8 +27,11 @@ RULE = Rule(
     detection=(
         "For each APIM service with LLM APIs: a diagnostic setting must send `GatewayLogs` and `GatewayLlmLogs` "
         "(or the `allLogs` group) to a Log Analytics workspace. Where the source carries APIM diagnostics, the "
-        "`azuremonitor` diagnostic must not have `largeLanguageModel.logs` disabled. A service whose diagnostic "
-        "settings could not be read is left to AU001/AU002 (unknown is not none)."
+        "`azuremonitor` diagnostic must not have `largeLanguageModel.logs` disabled. The two are judged apart: "
+        "an APIOps extract carries the diagnostics but no diagnostic settings, so it is judged on LLM logging and "
+        "the report says the settings were not. A service whose diagnostic settings could not be read, or whose "
+        "Azure resource id is unknown, is left unjudged on them (unknown is not none; AU001/AU002 report a "
+        "failed read)."
     ),
     fix="Send GatewayLogs and GatewayLlmLogs to Log Analytics (resource-specific tables) and enable LLM logging.",
     fix_snippet="""{
@@ -45,7 +49,10 @@ RULE = Rule(
   }
 }""",
     references=(_refs.APIM_LOG_CATEGORIES, _refs.LLM_LOGS, _refs.DIAGNOSTIC_SETTINGS),
-    requires=frozenset({CARRIES_DIAGNOSTIC_SETTINGS}),
+    parts=(
+        Part("diagnostic settings sending GatewayLogs and GatewayLlmLogs", frozenset({CARRIES_DIAGNOSTIC_SETTINGS})),
+        Part("the azuremonitor diagnostic's LLM logging (largeLanguageModel)", frozenset({CARRIES_LOGGING})),
+    ),
 )
 
 CATEGORIES = ("GatewayLogs", "GatewayLlmLogs")
@@ -53,32 +60,30 @@ CATEGORIES = ("GatewayLogs", "GatewayLlmLogs")
 
 def check(ctx: AuditContext):
     services = {v.service.name: v.service for v in ctx.llm_apis}
+    carries = ctx.estate.carries
     for service in services.values():
         resource = f"service/{service.name}"
-        if not service.resource_id:
-            yield RULE.finding(
-                resource,
-                f"APIM service '{service.name}': its Azure resource id is unknown, so its diagnostic settings "
-                "could not be matched; gateway logging not verified",
-                location=at(service.origin, ""),
-                key="no-resource-id",
-            )
-            continue
-        settings = [s for s in settings_on(ctx.estate, service.resource_id) if s.workspace_id]
-        missing = [c for c in CATEGORIES if not any(sends_category(s, c) for s in settings)]
-        # settings that could not be read are unknown, not missing: AU001/AU002 reports the failed read
-        if missing and not unknown_for(ctx.estate.gaps, service.resource_id, "diagnosticSettings", service.origin.path):
-            yield RULE.finding(
-                resource,
-                f"APIM service '{service.name}' fronts LLM APIs but no diagnostic setting in what was scanned sends "
-                f"{' and '.join(missing)} to Log Analytics; per-call token usage cannot be attributed (a setting "
-                "declared in another template is seen only when that template is scanned together with this one)",
-                location=at(service.origin, service.resource_id),
-                evidence=[describe(s) for s in settings_on(ctx.estate, service.resource_id)] or ["no diagnostic settings"],
-                key="categories",
-            )
-        if CARRIES_LOGGING in ctx.estate.carries:
+        if CARRIES_DIAGNOSTIC_SETTINGS in carries and service.resource_id:
+            # no resource id: its settings cannot be told apart, so they are unknown, not missing (nothing said)
+            yield from _categories(ctx, service, resource)
+        if CARRIES_LOGGING in carries:
             yield from _llm_logging(ctx, service, resource)
+
+
+def _categories(ctx: AuditContext, service, resource: str):
+    settings = [s for s in settings_on(ctx.estate, service.resource_id) if s.workspace_id]
+    missing = [c for c in CATEGORIES if not any(sends_category(s, c) for s in settings)]
+    # settings that could not be read are unknown, not missing: AU001/AU002 reports the failed read
+    if missing and not unknown_for(ctx.estate.gaps, service.resource_id, "diagnosticSettings", service.origin.path):
+        yield RULE.finding(
+            resource,
+            f"APIM service '{service.name}' fronts LLM APIs but no diagnostic setting in what was scanned sends "
+            f"{' and '.join(missing)} to Log Analytics; per-call token usage cannot be attributed (a setting "
+            "declared in another template is seen only when that template is scanned together with this one)",
+            location=at(service.origin, service.resource_id),
+            evidence=[describe(s) for s in settings_on(ctx.estate, service.resource_id)] or ["no diagnostic settings"],
+            key="categories",
+        )
 
 
 def _off(diag) -> bool | None:
@@ -89,7 +94,7 @@ def _llm_logging(ctx: AuditContext, service, resource: str):
     """LLM logging is set per API (azure-facts.md section 9): an API's azuremonitor diagnostic overrides the
     service's; judge the effective setting of each LLM API."""
     monitor = [d for d in service.diagnostics if d.name.lower() == "azuremonitor"]
-    service_diag = next((d for d in monitor if d.api is None), None)
+    service_diag = next((d for d in monitor if d.api is None and d.workspace is None), None)
     apis = [v.api.name for v in ctx.llm_apis if v.service.name == service.name]
     inherited = []
     for api in apis:

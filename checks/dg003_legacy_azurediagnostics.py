@@ -5,7 +5,7 @@ from __future__ import annotations
 from aoai_audit.context import AuditContext
 from aoai_audit.estate import CARRIES_DIAGNOSTIC_SETTINGS
 from aoai_audit.findings import Severity
-from aoai_audit.rules import Rule
+from aoai_audit.rules import LOSS_NONE, RISK_THROUGH, Rule, Stake
 
 from . import _refs
 from ._support import at
@@ -14,6 +14,7 @@ RULE = Rule(
     id="DG003",
     title="APIM logs go to the legacy AzureDiagnostics table",
     severity=Severity.LOW,
+    stake=Stake(LOSS_NONE, RISK_THROUGH),
     rationale=(
         "Without `logAnalyticsDestinationType: Dedicated`, API Management logs land in `AzureDiagnostics`, a "
         "wide shared table with truncated, renamed columns, instead of `ApiManagementGatewayLogs` and "

@@ -5,7 +5,7 @@ from __future__ import annotations
 from aoai_audit.context import AuditContext
 from aoai_audit.estate import CARRIES_LOGGING
 from aoai_audit.findings import Severity
-from aoai_audit.rules import Rule
+from aoai_audit.rules import LOSS_NONE, RISK_THROUGH, Rule, Stake
 
 from . import _refs
 from ._support import at
@@ -14,6 +14,7 @@ RULE = Rule(
     id="DG004",
     title="Gateway logs are sampled",
     severity=Severity.MEDIUM,
+    stake=Stake(LOSS_NONE, RISK_THROUGH),
     rationale=(
         "A diagnostic that samples 25% of requests logs a quarter of the calls: per-caller figures built from "
         "those logs undercount every team by a different, random amount, and small consumers can disappear "

@@ -6,7 +6,7 @@ from aoai_audit.context import AuditContext
 from aoai_audit.estate import CARRIES_POLICIES
 from aoai_audit.findings import Severity
 from aoai_audit.headers import forwarded_attribution_headers
-from aoai_audit.rules import Rule
+from aoai_audit.rules import LOSS_UNKNOWN, Rule, Stake
 
 from . import _refs
 from ._support import chain_summary, group_failures, ops_label
@@ -15,6 +15,7 @@ RULE = Rule(
     id="HD001",
     title="No attribution header forwarded to the backend",
     severity=Severity.MEDIUM,
+    stake=Stake(LOSS_UNKNOWN),
     rationale=(
         "Azure OpenAI's own diagnostic logs and any downstream accounting only see the request the gateway "
         "forwards. Without a header naming the caller (team, application or subscription) on that request, "
@@ -32,12 +33,17 @@ RULE = Rule(
 </set-header>""",
     references=(_refs.SET_HEADER, _refs.AOAI_MONITORING, _refs.EXPRESSIONS),
     requires=frozenset({CARRIES_POLICIES}),
+    notes=(
+        "Judged by the attribution model (docs/attribution.md): evaluated on LLM APIs whose spend is meant to be "
+        "attributed at a gateway. Not fired on an LLM API of an APIM service or workspace that is one team (owner "
+        "tag or cost-centre map entry) in front of accounts that team owns: that spend is attributed by resource."
+    ),
 )
 
 
 def check(ctx: AuditContext):
     patterns = ctx.settings.attribution_headers
-    for view in ctx.llm_apis:
+    for view in ctx.judged_gateway_apis:
         missing = [ep for ep in view.effective if not forwarded_attribution_headers(ep.sections, patterns)]
         for group in group_failures(view, missing):
             what = "its calls" if group.whole_api else ops_label(group.eps)

@@ -6,7 +6,7 @@ from aoai_audit.context import AuditContext
 from aoai_audit.estate import CARRIES_APIS, CARRIES_POLICIES
 from aoai_audit.findings import Severity
 from aoai_audit.headers import caller_identity_checks
-from aoai_audit.rules import Rule
+from aoai_audit.rules import LOSS_UNKNOWN, Rule, Stake
 
 from . import _refs
 from ._support import chain_summary, group_failures, ops_label
@@ -15,6 +15,7 @@ RULE = Rule(
     id="HD002",
     title="LLM API identifies no caller",
     severity=Severity.HIGH,
+    stake=Stake(LOSS_UNKNOWN),
     rationale=(
         "With subscriptions not required and no token validation, the gateway knows nothing about the caller: "
         "no subscription, no user, no claim. Every token on this API is anonymous and lands in the unattributed "
@@ -38,7 +39,7 @@ RULE = Rule(
 
 
 def check(ctx: AuditContext):
-    for view in ctx.llm_apis:
+    for view in ctx.judged_llm_apis:
         if view.api.subscription_required is not False:
             continue
         anonymous = [ep for ep in view.effective if not caller_identity_checks(ep.inbound)]

@@ -14,7 +14,7 @@ from aoai_audit.context import AuditContext
 from aoai_audit.estate import CARRIES_POLICIES
 from aoai_audit.findings import Severity
 from aoai_audit.headers import forwarded_attribution_headers, header_is_verified, header_value
-from aoai_audit.rules import Rule
+from aoai_audit.rules import LOSS_UNKNOWN, Rule, Stake
 
 from . import _refs
 from ._support import element_evidence
@@ -23,6 +23,7 @@ RULE = Rule(
     id="HD003",
     title="Attribution taken from a header the caller can forge",
     severity=Severity.MEDIUM,
+    stake=Stake(LOSS_UNKNOWN),
     rationale=(
         "A team id read from a request header is whatever the caller typed. Unless the gateway derives it from "
         "the authenticated identity or checks it against that identity, any caller can put another team's id in "
@@ -58,7 +59,7 @@ def _overridden(header: str, inbound: tuple, stop) -> bool:
 
 def check(ctx: AuditContext):
     patterns = ctx.settings.attribution_headers
-    for view in ctx.llm_apis:
+    for view in ctx.judged_llm_apis:
         reported: set[tuple[int, str]] = set()
         for ep in view.effective:
             inbound = ep.inbound

@@ -32,8 +32,9 @@ RULE = Rule(
         "and cannot be reconciled per call with the platform's own token counts."
     ),
     detection=(
-        "An LLM API with operations that can stream (chat/completions, completions, responses, messages, or a "
-        "wildcard operation; embeddings, images and audio cannot) whose effective inbound policy does not refuse "
+        "An LLM API with operations that can stream (a POST, or any-method, operation on chat/completions, "
+        "completions, responses, messages or a wildcard path; GET and DELETE, model listings, files, batches, "
+        "embeddings, images and audio cannot) whose effective inbound policy does not refuse "
         "streamed requests (a `<when>` on `stream` that returns a response). Asking for the usage chunk does not "
         "silence it. The api-version the backend is called with is read from the policy (`set-query-parameter "
         "name=\"api-version\"`, a `rewrite-uri` template): it decides whether the usage chunk can be asked for "
@@ -64,15 +65,37 @@ RULE = Rule(
     requires=frozenset({CARRIES_POLICIES}),
 )
 
-_CANNOT_STREAM = re.compile(r"(^|/)(embeddings|images/generations|audio/(transcriptions|translations|speech))(/|$|\?)", re.I)
+# Operations whose response can be a stream: a POST that creates a completion. Chat completions, completions
+# and responses take `stream: true` (https://learn.microsoft.com/azure/ai-foundry/openai/reference); so do
+# Anthropic messages and Gemini streamGenerateContent. Listings (GET /models), retrievals and deletions (GET or
+# DELETE /responses/{id}), files, batches, fine-tuning, embeddings, images and audio never stream.
+_COMPLETION_LIKE = re.compile(
+    r"(^|/)(chat/completions|completions|responses|v1/messages|messages)/?$|:streamGenerateContent$", re.I)
+_WILDCARD = re.compile(r"(^|/)(\*|\{\*[^}]*\})$")  # `/*`, `/{*path}`: any path, so any of the above
+_POSTING = ("POST", "", "*")  # the method; "" where the source does not say, "*" for any method
 _VERSION_IN_URI = re.compile(r"api-version=([A-Za-z0-9.\-]+)", re.I)
 _INCLUDE_USAGE = re.compile(r"include_usage", re.I)
 _API_VERSION = re.compile(r"api-version", re.I)
 
 
-def _can_stream(url_templates: list[str]) -> bool:
-    """Unknown operations are taken as able to stream; only known non-streaming endpoints are not."""
-    return not url_templates or any(not _CANNOT_STREAM.search(u) for u in url_templates)
+def _path(template: str) -> str:
+    return template.split("?", 1)[0].rstrip("/")
+
+
+def can_stream(method: str, template: str) -> bool:
+    """A POST (or any-method) operation on a completion-like path or a wildcard path."""
+    path = _path(template)
+    return method.upper() in _POSTING and bool(_COMPLETION_LIKE.search(path) or _WILDCARD.search(path))
+
+
+def _streamable(view: ApiView, operation: str | None) -> bool:
+    """Whether calls in this context can stream. An operation is judged by its method and path; an API whose
+    operations the source does not carry is judged by its definition's paths, and can stream when nothing says."""
+    if operation is not None:
+        op = next((o for o in view.api.operations if o.name == operation), None)
+        return op is None or not op.url_template or can_stream(op.method, op.url_template)
+    paths = list(view.api.spec_paths)
+    return not paths or any(can_stream("", p) for p in paths)
 
 
 def api_versions(nodes: tuple) -> list[str]:
@@ -142,6 +165,7 @@ def _version_advice(versions: list[str], asks: bool, gated: bool) -> str:
 
 
 def _streamed_share(ctx: AuditContext, view: ApiView) -> str:
+    """The streamed share of the API's gateway tokens, stated only where usage shows streamed calls."""
     usage = ctx.estate.usage
     if usage is None:
         return ""
@@ -151,23 +175,23 @@ def _streamed_share(ctx: AuditContext, view: ApiView) -> str:
     if not total:
         return ""
     streamed = sum(r.streamed_tokens for r in rows)
+    if not streamed:  # token metrics do not say which calls streamed: none seen is not "0% streamed"
+        return ""
     return f" ({streamed:,} of its {total:,} gateway tokens in the window, {streamed / total:.1%}, were streamed)"
 
 
 def check(ctx: AuditContext):
-    for view in ctx.llm_apis:
-        ops = {op.name: op.url_template for op in view.api.operations}
+    for view in ctx.judged_gateway_apis:
         estimated = []
         for ep in view.effective:
-            urls = [ops.get(ep.operation) or ""] if ep.operation else list(view.api.spec_paths)
-            if not _can_stream([u for u in urls if u]):
+            if not _streamable(view, ep.operation):
                 continue
             if refuses_streaming(ep.sections.get("inbound", ())) is not None:
                 continue
             estimated.append(ep)
         share = _streamed_share(ctx, view)
         for group in group_failures(view, estimated):
-            what = "its streamed calls" if group.whole_api else f"streamed calls to {ops_label(group.eps)}"
+            what = f"streamed calls to {_streaming_ops(view, group.eps)}" if view.api.operations else "its streamed calls"
             sent = [ep.sections.get("inbound", ()) + ep.sections.get("backend", ()) for ep in group.eps]
             versions = list(dict.fromkeys(v for nodes in sent for v in api_versions(nodes)))
             asked = [asks_for_usage(nodes) for nodes in sent]
@@ -180,3 +204,14 @@ def check(ctx: AuditContext):
                 evidence=[chain_summary(group.eps[0])],
                 context=group.context,
             )
+
+
+def _streaming_ops(view: ApiView, eps: list) -> str:
+    """The operations that can stream, as `POST /chat/completions (chat)`; the API when its operations are unknown."""
+    ops = {o.name: o for o in view.api.operations}
+    named = [ops[n] for n in dict.fromkeys(ep.operation for ep in eps if ep.operation) if n in ops]
+    if not named:
+        return ops_label(eps)
+    shown = [f"{o.method or 'any method'} {o.url_template or '?'} ({o.display_name or o.name})" for o in named[:5]]
+    more = f" and {len(named) - 5} more" if len(named) > 5 else ""
+    return f"operation(s) {', '.join(shown)}{more}"

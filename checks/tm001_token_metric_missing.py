@@ -6,7 +6,7 @@ from aoai_audit.analysis import TOKEN_METRIC_TAGS, token_metrics
 from aoai_audit.context import AuditContext
 from aoai_audit.estate import CARRIES_POLICIES
 from aoai_audit.findings import Severity
-from aoai_audit.rules import Rule
+from aoai_audit.rules import LOSS_UNKNOWN, Rule, Stake
 
 from . import _refs
 from ._support import chain_summary, element_evidence, group_failures, ops_label, why_llm
@@ -15,6 +15,7 @@ RULE = Rule(
     id="TM001",
     title="LLM API operation has no effective token metric",
     severity=Severity.HIGH,
+    stake=Stake(LOSS_UNKNOWN),
     rationale=(
         "Without `llm-emit-token-metric` (or the older `azure-openai-emit-token-metric`) in the effective "
         "inbound policy, the gateway never records who consumed the tokens of these calls. Azure bills the "
@@ -40,11 +41,16 @@ RULE = Rule(
 </inbound>""",
     references=(_refs.LLM_EMIT_TOKEN_METRIC, _refs.AOAI_EMIT_TOKEN_METRIC, _refs.POLICIES_HOWTO),
     requires=frozenset({CARRIES_POLICIES}),
+    notes=(
+        "Judged by the attribution model (docs/attribution.md): evaluated on LLM APIs whose spend is meant to be "
+        "attributed at a gateway. Not fired on an LLM API of an APIM service or workspace that is one team (owner "
+        "tag or cost-centre map entry) in front of accounts that team owns: that spend is attributed by resource."
+    ),
 )
 
 
 def check(ctx: AuditContext):
-    for view in ctx.llm_apis:
+    for view in ctx.judged_gateway_apis:
         missing = [ep for ep in view.effective if not token_metrics(ep.inbound)]
         for group in group_failures(view, missing):
             misplaced = {

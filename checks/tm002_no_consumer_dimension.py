@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from aoai_audit.analysis import consumer_dimensions, dimensions, token_metrics
+from aoai_audit.attribution import TEAM_GATEWAY
 from aoai_audit.context import AuditContext
 from aoai_audit.estate import CARRIES_POLICIES
 from aoai_audit.findings import Severity
-from aoai_audit.rules import Rule
+from aoai_audit.rules import LOSS_UNKNOWN, Rule, Stake
 
 from . import _refs
 from ._support import element_evidence
@@ -15,6 +16,7 @@ RULE = Rule(
     id="TM002",
     title="Token metric has no consumer dimension",
     severity=Severity.HIGH,
+    stake=Stake(LOSS_UNKNOWN),
     rationale=(
         "Tokens are counted, but every data point carries only dimensions such as API ID, Location or a "
         "deployment name. Nothing says who made the call, so the metric cannot be split by team and the "
@@ -34,11 +36,22 @@ RULE = Rule(
 </llm-emit-token-metric>""",
     references=(_refs.LLM_EMIT_TOKEN_METRIC, _refs.EXPRESSIONS),
     requires=frozenset({CARRIES_POLICIES}),
+    notes=(
+        "Judged by the attribution model (docs/attribution.md). Satisfied where the APIM service or workspace is "
+        "itself one team (an owner tag or a cost-centre map entry on it): every data point carries the default "
+        "Service ID and Service Name dimensions (llm-emit-token-metric policy reference, 'Limits for custom "
+        "metrics'), and a workspace's APIs are its own, so the instance or workspace is the consumer. Not fired on "
+        "LLM APIs of a team's gateway in front of accounts that team owns: that spend is attributed by resource."
+    ),
 )
 
 
 def check(ctx: AuditContext):
-    for view in ctx.llm_apis:
+    for view in ctx.judged_gateway_apis:
+        if ctx.attribution.role(view.resource) == TEAM_GATEWAY:
+            # the service or workspace is the team: the default Service ID / Service Name dimensions (every data
+            # point carries them) name it. https://learn.microsoft.com/en-us/azure/api-management/llm-emit-token-metric-policy
+            continue
         seen: set[int] = set()
         for ep in view.effective:
             for metric, _path in token_metrics(ep.inbound):

@@ -7,7 +7,7 @@ from aoai_audit.context import AuditContext
 from aoai_audit.estate import CARRIES_POLICIES
 from aoai_audit.findings import Severity
 from aoai_audit.headers import header_is_required, headers_set_by_policy
-from aoai_audit.rules import Rule
+from aoai_audit.rules import LOSS_UNKNOWN, Rule, Stake
 
 from . import _refs
 from ._support import element_evidence
@@ -16,6 +16,7 @@ RULE = Rule(
     id="TM003",
     title="Dimension depends on a header nobody has to send",
     severity=Severity.MEDIUM,
+    stake=Stake(LOSS_UNKNOWN),
     rationale=(
         "When a dimension's value comes from a request header that callers may omit, every call without it "
         "is recorded with an empty or default value: an \"unknown\" bucket that finance cannot assign."
@@ -36,7 +37,7 @@ RULE = Rule(
 
 
 def check(ctx: AuditContext):
-    for view in ctx.llm_apis:
+    for view in ctx.judged_gateway_apis:
         reported: set[tuple[int, str]] = set()
         for ep in view.effective:
             for metric, _path in token_metrics(ep.inbound):

@@ -67,7 +67,7 @@ def check(ctx: AuditContext):
     spellings: dict[str, dict[str, set[str]]] = defaultdict(lambda: defaultdict(set))  # norm -> name -> APIs
     by_source: dict[str, dict[str, set[str]]] = defaultdict(lambda: defaultdict(set))  # source -> name -> APIs
     first_location = None
-    for view in ctx.llm_apis:
+    for view in ctx.judged_gateway_apis:
         label = view.api.name
         for ep in view.effective:
             for metric, _ in token_metrics(ep.inbound):

@@ -7,7 +7,7 @@ from aoai_audit.context import AuditContext
 from aoai_audit.estate import CARRIES_POLICIES
 from aoai_audit.findings import Severity
 from aoai_audit.resolve.effective import FragmentResolver
-from aoai_audit.rules import Rule
+from aoai_audit.rules import LOSS_UNKNOWN, Rule, Stake
 
 from . import _refs
 from ._support import section_origin
@@ -16,6 +16,7 @@ RULE = Rule(
     id="TM007",
     title="Missing <base/> drops an inherited token metric",
     severity=Severity.HIGH,
+    stake=Stake(LOSS_UNKNOWN),
     rationale=(
         "A section without `<base/>` replaces everything the outer scopes put there. When the token metric "
         "lives at global, workspace, product or API scope, one operation or API that leaves out `<base/>` in "
@@ -50,7 +51,7 @@ def _own_metric(step, fragments: FragmentResolver):
 
 
 def check(ctx: AuditContext):
-    for view in ctx.llm_apis:
+    for view in ctx.judged_gateway_apis:
         fragments = FragmentResolver(view.service.fragments, view.api.workspace)
         reported: set[tuple[str, str]] = set()
         for ep in view.effective:

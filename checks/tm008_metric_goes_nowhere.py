@@ -6,7 +6,7 @@ from aoai_audit.analysis import token_metrics
 from aoai_audit.context import AuditContext
 from aoai_audit.estate import CARRIES_LOGGING, CARRIES_POLICIES, ApimService, Diagnostic
 from aoai_audit.findings import Severity
-from aoai_audit.rules import Rule
+from aoai_audit.rules import LOSS_NONE, RISK_THROUGH, Rule, Stake
 
 from . import _refs
 
@@ -14,6 +14,7 @@ RULE = Rule(
     id="TM008",
     title="Token metrics go nowhere (no Application Insights custom metrics)",
     severity=Severity.HIGH,
+    stake=Stake(LOSS_NONE, RISK_THROUGH),
     rationale=(
         "The token-metric policies only send data to Application Insights, and only when the service (or the "
         "API) has an `applicationinsights` diagnostic whose logger is an Application Insights logger and whose "
@@ -49,6 +50,8 @@ def _receives(service: ApimService, diag: Diagnostic, ai_loggers: set[str]) -> s
     """None when this diagnostic receives custom metrics, else why not."""
     if diag.name.lower() != "applicationinsights":
         return f"diagnostic '{diag.name}' is not the applicationinsights diagnostic"
+    if not _logger_name(diag.logger_id):  # say what is there: no loggerId is not "logger ''"
+        return f"diagnostic '{diag.name}' names no logger (no loggerId), so nothing receives its metrics"
     if _logger_name(diag.logger_id) not in ai_loggers:
         return f"diagnostic '{diag.name}' uses logger '{_logger_name(diag.logger_id)}', not an Application Insights logger"
     if diag.metrics is not True:
@@ -67,7 +70,7 @@ def _unread_logging(ctx: AuditContext, resource_id: str) -> bool:
 
 def check(ctx: AuditContext):
     by_service: dict[str, list] = {}
-    for view in ctx.llm_apis:
+    for view in ctx.gateway_apis:
         if any(token_metrics(ep.inbound) for ep in view.effective):
             by_service.setdefault(view.service.name, []).append(view)
     for service in ctx.estate.services:
@@ -77,7 +80,7 @@ def check(ctx: AuditContext):
         if _unread_logging(ctx, service.resource_id):
             continue  # loggers or diagnostics could not be read: unknown, not missing (AU001 reports the read)
         ai_loggers = {lg.name for lg in service.loggers if lg.logger_type.lower() == "applicationinsights"}
-        service_diags = [d for d in service.diagnostics if d.api is None]
+        service_diags = [d for d in service.diagnostics if d.api is None and d.workspace is None]
         problems: list[str] = []
         if not ai_loggers:
             problems.append("the service has no Application Insights logger")
@@ -91,7 +94,9 @@ def check(ctx: AuditContext):
         for view in views:
             if service_ok:
                 continue
-            api_diags = [d for d in service.diagnostics if d.api == view.api.name]
+            ws = view.api.workspace  # a workspace API: its own diagnostics and its workspace's (workspaces/{ws}/diagnostics)
+            api_diags = [d for d in service.diagnostics if d.workspace == ws and d.api in (view.api.name, *(
+                (None,) if ws else ()))]
             if not any(_receives(service, d, ai_loggers) is None for d in api_diags):
                 missing.append(view)
         if not missing:

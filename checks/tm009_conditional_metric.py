@@ -7,7 +7,7 @@ from aoai_audit.context import AuditContext
 from aoai_audit.estate import CARRIES_POLICIES
 from aoai_audit.findings import Severity
 from aoai_audit.policy.tree import PolicyNode
-from aoai_audit.rules import Rule
+from aoai_audit.rules import LOSS_UNKNOWN, Rule, Stake
 
 from . import _refs
 from ._support import by_product, element_evidence
@@ -16,6 +16,7 @@ RULE = Rule(
     id="TM009",
     title="Token metric emitted only conditionally",
     severity=Severity.MEDIUM,
+    stake=Stake(LOSS_UNKNOWN),
     rationale=(
         "A token metric inside a `<when>` branch meters only the calls that take that branch; a metric in some "
         "operations of an API meters only those. The rest of the traffic is billed to the Azure OpenAI "
@@ -47,7 +48,7 @@ def _covers_all_branches(choose: PolicyNode) -> bool:
 
 
 def check(ctx: AuditContext):
-    for view in ctx.llm_apis:
+    for view in ctx.judged_gateway_apis:
         name = view.api.display_name or view.api.name
         seen: set[int] = set()
         for ep in view.effective:

@@ -8,7 +8,7 @@ from aoai_audit.analysis import assignments_before, dimensions, token_metrics
 from aoai_audit.context import AuditContext
 from aoai_audit.estate import CARRIES_POLICIES
 from aoai_audit.findings import Severity
-from aoai_audit.rules import Rule
+from aoai_audit.rules import LOSS_UNKNOWN, Rule, Stake
 
 from . import _refs
 from ._support import element_evidence
@@ -22,6 +22,7 @@ RULE = Rule(
     id="TM010",
     title="Dimension reads a variable that is never set",
     severity=Severity.HIGH,
+    stake=Stake(LOSS_UNKNOWN),
     rationale=(
         "`context.Variables[\"x\"]` or `GetValueOrDefault(\"x\")` in a dimension value is empty (or the default) "
         "when no `set-variable` ran before it, typically after a rename or when the setting policy lives in a "
@@ -44,7 +45,7 @@ RULE = Rule(
 
 
 def check(ctx: AuditContext):
-    for view in ctx.llm_apis:
+    for view in ctx.judged_gateway_apis:
         reported: set[tuple[int, str]] = set()
         for ep in view.effective:
             for metric, _ in token_metrics(ep.inbound):

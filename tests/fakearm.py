@@ -410,7 +410,8 @@ def tenant_from_estate(estate, sub: str = SUB, rg: str = RG) -> dict[str, Any]:
     for svc in estate.services:
         sid = f"{sub_path}/resourceGroups/{rg}/providers/Microsoft.ApiManagement/service/{svc.name}"
         services.append(res(sid, "Microsoft.ApiManagement/service", {"publisherEmail": "a@b.c", "publisherName": "x"},
-                            location=svc.location or "eastus", sku={"name": "Developer", "capacity": 1}))
+                            location=svc.location or "eastus", sku={"name": "Developer", "capacity": 1},
+                            **({"tags": dict(svc.tags)} if svc.tags else {})))
         cols[f"{sub_path}/resourceGroups/{rg}/providers/Microsoft.ApiManagement/service"] = list(services)
         if svc.global_policy:
             policy(f"{sid}/policies/policy", svc.global_policy)
@@ -424,7 +425,7 @@ def tenant_from_estate(estate, sub: str = SUB, rg: str = RG) -> dict[str, Any]:
             if api.policy:
                 policy(f"{aid}/policies/policy", api.policy)
             cols[f"{aid}/diagnostics"] = [_diagnostic(f"{aid}/diagnostics/{d.name}", d)
-                                          for d in svc.diagnostics if d.api == api.name]
+                                          for d in svc.diagnostics if d.api == api.name and d.workspace == api.workspace]
             ops = cols.setdefault(f"{aid}/operations", [])
             for op in api.operations:
                 oid = f"{aid}/operations/{op.name}"
@@ -432,13 +433,17 @@ def tenant_from_estate(estate, sub: str = SUB, rg: str = RG) -> dict[str, Any]:
                     "displayName": op.display_name or op.name, "method": op.method or "POST", "urlTemplate": op.url_template or "/"}))
                 if op.policy:
                     policy(f"{oid}/policies/policy", op.policy)
-        products = cols.setdefault(f"{sid}/products", [])
+        cols.setdefault(f"{sid}/products", [])
         for product in svc.products:
-            pid = f"{sid}/products/{product.name}"
-            products.append(res(pid, "Microsoft.ApiManagement/service/products", {
+            scope = f"{sid}/workspaces/{product.workspace}" if product.workspace else sid
+            pid = f"{scope}/products/{product.name}"
+            cols.setdefault(f"{scope}/products", []).append(res(pid, "Microsoft.ApiManagement/service/products", {
                 "displayName": product.display_name, "subscriptionRequired": product.subscription_required, "state": "published"}))
             cols[f"{pid}/apis"] = [res(f"{pid}/apis/{a}", "Microsoft.ApiManagement/service/products/apis",
                                        {"displayName": a, "path": a, "protocols": ["https"]}) for a in product.apis]
+            # a workspace product lists its APIs as links (workspaces/products/apiLinks, ProductApiLinkContract)
+            cols[f"{pid}/apiLinks"] = [res(f"{pid}/apiLinks/{a}-link", "Microsoft.ApiManagement/service/workspaces/"
+                                           "products/apiLinks", {"apiId": f"{scope}/apis/{a}"}) for a in product.apis]
             if product.policy:
                 policy(f"{pid}/policies/policy", product.policy)
         cols.setdefault(f"{sid}/policyFragments", [])
@@ -448,26 +453,31 @@ def tenant_from_estate(estate, sub: str = SUB, rg: str = RG) -> dict[str, Any]:
             body = res(fid, "Microsoft.ApiManagement/service/policyFragments", {"format": "rawxml", "value": frag.policy.text})
             cols.setdefault(f"{scope}/policyFragments", []).append(body)
             items[fid] = body
-        cols[f"{sid}/namedValues"] = [
-            res(f"{sid}/namedValues/{nv.name}", "Microsoft.ApiManagement/service/namedValues",
-                {"displayName": nv.display_name, "secret": nv.secret, **({} if nv.secret else {"value": nv.value})})
-            for nv in svc.named_values
-        ]
-        cols[f"{sid}/backends"] = [
-            res(f"{sid}/backends/{b.name}", "Microsoft.ApiManagement/service/backends",
-                {"url": b.url, "protocol": "http"} if b.backend_type != "pool" else
-                {"type": "Pool", "pool": {"services": [{"id": m} for m in b.pool_members]}})
-            for b in svc.backends
-        ]
-        cols[f"{sid}/loggers"] = [res(f"{sid}/loggers/{lg.name}", "Microsoft.ApiManagement/service/loggers",
-                                      {"loggerType": lg.logger_type, "resourceId": lg.resource_id or None}) for lg in svc.loggers]
-        cols[f"{sid}/diagnostics"] = [_diagnostic(f"{sid}/diagnostics/{d.name}", d) for d in svc.diagnostics
-                                      if d.api is None]
+        for ws in (None, *(w.name for w in svc.workspaces)):
+            scope = f"{sid}/workspaces/{ws}" if ws else sid
+            cols[f"{scope}/namedValues"] = [
+                res(f"{scope}/namedValues/{nv.name}", "Microsoft.ApiManagement/service/namedValues",
+                    {"displayName": nv.display_name, "secret": nv.secret, **({} if nv.secret else {"value": nv.value})})
+                for nv in svc.named_values if nv.workspace == ws
+            ]
+            cols[f"{scope}/backends"] = [
+                res(f"{scope}/backends/{b.name}", "Microsoft.ApiManagement/service/backends",
+                    {"url": b.url, "protocol": "http", **({"resourceId": b.resource_id} if b.resource_id else {})}
+                    if b.backend_type != "pool" else
+                    {"type": "Pool", "pool": {"services": [{"id": m} for m in b.pool_members]}})
+                for b in svc.backends if b.workspace == ws
+            ]
+            cols[f"{scope}/loggers"] = [res(f"{scope}/loggers/{lg.name}", "Microsoft.ApiManagement/service/loggers",
+                                            {"loggerType": lg.logger_type, "resourceId": lg.resource_id or None})
+                                        for lg in svc.loggers if lg.workspace == ws]
+            cols[f"{scope}/diagnostics"] = [_diagnostic(f"{scope}/diagnostics/{d.name}", d) for d in svc.diagnostics
+                                            if d.api is None and d.workspace == ws]
         cols[f"{sid}/workspaces"] = [res(f"{sid}/workspaces/{w.name}", "Microsoft.ApiManagement/service/workspaces",
                                          {"displayName": w.name}) for w in svc.workspaces]
         for w in svc.workspaces:
             cols.setdefault(f"{sid}/workspaces/{w.name}/apis", [])
             cols.setdefault(f"{sid}/workspaces/{w.name}/policyFragments", [])
+            cols.setdefault(f"{sid}/workspaces/{w.name}/products", [])
             if w.policy:
                 policy(f"{sid}/workspaces/{w.name}/policies/policy", w.policy)
         cols[f"{sid}/providers/Microsoft.Insights/diagnosticSettings"] = []
@@ -478,18 +488,30 @@ def tenant_from_estate(estate, sub: str = SUB, rg: str = RG) -> dict[str, Any]:
 
 def add_account(tenant: dict[str, Any], name: str, *, local_auth: bool, public: str, sub: str = SUB, rg: str = RG,
                 diagnostics: bool = True, location: str = "eastus",
-                deployments: tuple[tuple[str, str, str, str], ...] = (("gpt-4o", "gpt-4o", "2024-11-20", "GlobalStandard"),),
-                ) -> str:
-    """An Azure OpenAI account with its deployments (name, model, version, sku)."""
+                deployments: tuple[tuple, ...] = (("gpt-4o", "gpt-4o", "2024-11-20", "GlobalStandard"),),
+                kind: str = "OpenAI", tags: dict[str, str] | None = None,
+                projects: tuple[tuple[str, dict[str, str]], ...] = ()) -> str:
+    """An Azure OpenAI / AI Services account with its deployments (name, model, version, sku[, capacity[, tags]])
+    and, for kind AIServices, its Foundry projects (name, tags), in the REST shapes of accounts, Deployments_List
+    and Projects_List."""
     rid = f"/subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.CognitiveServices/accounts/{name}"
     cols = tenant["collections"]
     cols.setdefault(f"/subscriptions/{sub}/providers/Microsoft.CognitiveServices/accounts", []).append({
-        "id": rid, "name": name, "type": "Microsoft.CognitiveServices/accounts", "kind": "OpenAI", "location": location,
+        "id": rid, "name": name, "type": "Microsoft.CognitiveServices/accounts", "kind": kind, "location": location,
+        **({"tags": tags} if tags else {}),
         "properties": {"endpoint": f"https://{name}.openai.azure.com/", "disableLocalAuth": not local_auth,
                        "publicNetworkAccess": public}})
-    cols[f"{rid}/deployments"] = [{"id": f"{rid}/deployments/{d}", "name": d, "sku": {"name": sku},
-                                   "properties": {"model": {"format": "OpenAI", "name": model, "version": version}}}
-                                  for d, model, version, sku in deployments]
+    cols[f"{rid}/deployments"] = [
+        {"id": f"{rid}/deployments/{d[0]}", "name": d[0],
+         "sku": {"name": d[3], **({"capacity": d[4]} if len(d) > 4 and d[4] is not None else {})},
+         **({"tags": d[5]} if len(d) > 5 and d[5] else {}),
+         "properties": {"model": {"format": "OpenAI", "name": d[1], "version": d[2]}}}
+        for d in deployments]
+    if kind.lower() == "aiservices":
+        cols[f"{rid}/projects"] = [
+            {"id": f"{rid}/projects/{p}", "name": f"{name}/{p}", "type": "Microsoft.CognitiveServices/accounts/projects",
+             "location": location, **({"tags": t} if t else {}), "identity": {"type": "SystemAssigned"},
+             "properties": {"displayName": p, "isDefault": i == 0}} for i, (p, t) in enumerate(projects)]
     ws = f"/subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.OperationalInsights/workspaces/law"
     cols[f"{rid}/providers/Microsoft.Insights/diagnosticSettings"] = [{
         "id": f"{rid}/providers/microsoft.insights/diagnosticSettings/to-law", "name": "to-law",

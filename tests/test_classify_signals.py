@@ -39,7 +39,7 @@ POOL = (
         (_service(*POOL), _api('<set-backend-service backend-id="pool" />'), (),
          "pool 'pool' member backend 'aoai-0': contoso-0.openai.azure.com is an Azure OpenAI endpoint"),
         (_service(*POOL), _api('<set-backend-service backend-id="@(context.Request.Headers.GetValueOrDefault("x-r","") == "eu" ? "aoai-1" : "other")" />'),
-         (), "backend 'aoai-1': contoso-1.services.ai.azure.com is an Azure AI Foundry endpoint"),
+         (), "backend 'aoai-1': contoso-1.services.ai.azure.com is an Azure AI Foundry host and /models is a model-inference path"),
         (_service(), _api('<set-backend-service base-url="@(context.Variables.GetValueOrDefault<string>("r") == "us" ? "https://a-us.openai.azure.com/openai" : "https://a-eu.openai.azure.com/openai")" />'),
          (), 'expression literal "https://a-us.openai.azure.com/openai"'),
         (_service(), _api('<set-variable name="urls" value="@(new [] {"https://x.openai.azure.com/"})" />'
@@ -51,11 +51,14 @@ POOL = (
         (_service(), _api("", "https://acct.cognitiveservices.azure.com/openai"),
          (AiAccount("/subscriptions/s/rg/acct", "acct", "AIServices", endpoint="https://acct.cognitiveservices.azure.com/"),),
          "endpoint of account 'acct' (kind AIServices)"),
-        (_service(), _api('<authentication-managed-identity resource="https://cognitiveservices.azure.com/" />'), (),
-         "managed-identity token for https://cognitiveservices.azure.com"),
+        (_service(), _api('<rewrite-uri template="/openai/deployments/gpt-4o/chat/completions" />'), (),
+         "forwards to /openai/deployments/gpt-4o/chat/completions, a model-inference path"),
+        (_service(), _api("", "https://acct.openai.azure.com/"),
+         (AiAccount("/subscriptions/s/rg/acct", "acct", "OpenAI", endpoint="https://acct.openai.azure.com/"),),
+         "endpoint of account 'acct' (kind OpenAI)"),
     ],
     ids=["pool-members", "backend-id-expression", "base-url-expression", "variables", "named-value", "declared-account",
-         "managed-identity"],
+         "rewrite-uri", "openai-account"],
 )
 def test_llm_signal_and_its_reason(service, api, accounts, why):
     verdict = classify(service, api, accounts=accounts)
@@ -76,8 +79,17 @@ def test_llm_signal_and_its_reason(service, api, accounts, why):
         (_service(), _api("", "https://speech.cognitiveservices.azure.com/"),
          (AiAccount("/subscriptions/s/rg/speech", "speech", "SpeechServices", endpoint="https://speech.cognitiveservices.azure.com/"),)),
         (_service(), _api('<authentication-managed-identity resource="https://storage.azure.com/" />'), ()),
+        # an audience every Azure AI service accepts, or a host family alone, never makes one (RULES.md "LLM API")
+        (_service(), _api('<authentication-managed-identity resource="https://cognitiveservices.azure.com/" />'), ()),
+        (_service(), _api('<authentication-managed-identity resource="https://ai.azure.com" />'), ()),
+        (_service(), _api("", "https://acct.cognitiveservices.azure.com/"), ()),
+        (_service(Backend("b", "https://acct.services.ai.azure.com/")), _api('<set-backend-service backend-id="b" />'), ()),
+        # an AIServices account is multi-service: without an inference path it is not known to be LLM
+        (_service(), _api("", "https://acct.cognitiveservices.azure.com/"),
+         (AiAccount("/subscriptions/s/rg/acct", "acct", "AIServices", endpoint="https://acct.cognitiveservices.azure.com/"),)),
     ],
-    ids=["pool-of-crm", "non-llm-literal", "secret-named-value", "speech-account", "storage-audience"],
+    ids=["pool-of-crm", "non-llm-literal", "secret-named-value", "speech-account", "storage-audience",
+         "cognitiveservices-audience", "ai-azure-audience", "ai-services-host", "foundry-host", "aiservices-account-no-path"],
 )
 def test_no_llm_signal(service, api, accounts):
     verdict = classify(service, api, accounts=accounts)

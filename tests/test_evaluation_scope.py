@@ -21,10 +21,13 @@ def rules_of(result, *ids):
     return [f for f in result.findings if f.rule_id in ids]
 
 
-def test_landing_zone_without_apim_fails_the_gate_with_au003(registry):
+def test_landing_zone_without_apim_is_judged_by_ownership_not_au003(registry):
+    """Issue 23: an estate with an AI account and no APIM is not an empty view (no AU003); its untagged account
+    has no owner (OW001, high), so the gate still fails, for the right reason."""
     result = audit(str(SCOPE / "landing-zone.json"), registry)
-    (au003,) = rules_of(result, "AU003")
-    assert "contoso-aoai-eastus" in au003.message and "no API Management API in front" in au003.message
+    assert not rules_of(result, "AU003")
+    (ow001,) = rules_of(result, "OW001")
+    assert "contoso-aoai-eastus" in ow001.message and "no owner is known" in ow001.message
     assert result.exit_code() == 1
 
 

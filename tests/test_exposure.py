@@ -44,15 +44,22 @@ def test_attribution_gaps_carry_their_apis_unattributed_money_and_logging_gaps_t
     chat = [x for x in lines if x.bucket == UNKNOWN and x.api == "chat-completions"]
     assert tm007.tokens == round(sum(x.tokens for x in chat))
     assert Decimal(str(tm007.money.amount)) == cents(sum(x.money or 0 for x in chat))
-    # a service-wide logging gap: everything the gateway metered through the service's APIs, but never more
-    # money than the platform served (the example's gateway over-metered: KQ003)
+    # a service-wide logging gap lost nothing by itself in the window: 0, with what flows through its APIs
+    # said apart as "at risk" (never ranked); that is the gateway's figure, which can never exceed the platform's
     tm008 = _by(result, "TM008", "service/contoso-apim")
     usage = result.ctx.usage
-    assert tm008.tokens == usage.gateway.tokens
-    assert usage.gateway.money > usage.platform.money
-    assert Decimal(str(tm008.money.amount)) == cents(usage.platform.money) and "capped" in tm008.money_basis
+    assert tm008.tokens == 0 and tm008.money is not None and tm008.money.amount == 0
+    assert tm008.at_risk_tokens == usage.gateway.tokens
+    assert Decimal(str(tm008.at_risk.amount)) == cents(usage.gateway.money) <= cents(usage.platform.money)
+    assert "no price" in tm008.at_risk_basis  # the unpriced embeddings are said, not priced at zero
     assert all(Decimal(str(f.money.amount)) <= cents(usage.platform.money) for f in result.findings if f.money)
-    assert "no price" in tm008.money_basis  # the unpriced embeddings are said, not priced at zero
+    assert all(Decimal(str(f.at_risk.amount)) <= cents(usage.platform.money) for f in result.findings if f.at_risk)
+    # the rule says which figure applies, in its own metadata
+    assert registry.rule("TM008").stake.loss == "none" and registry.rule("TM001").stake.loss == "unknown"
+    # gaps that lose the same tokens say so (one overlap key), so no list adds them up
+    same = {f.overlap for f in result.findings if f.resource.startswith("service/contoso-apim/apis/chat-completions")
+            and f.money and f.money.amount > 0}
+    assert len(same) == 1
     # an API the gateway never metered: no figure, and the reason, never a zero
     tm001 = _by(result, "TM001", "apis/embeddings-search")
     assert tm001.money is None and tm001.tokens is None and "no usage was metered" in tm001.money_basis
@@ -86,7 +93,7 @@ def test_every_output_carries_the_same_figure(registry):
     sarif = json.loads(render_sarif(result, registry))["runs"][0]["results"]
     props = next(r["properties"] for r in sarif if r["partialFingerprints"]["aoaiAuditFinding/v1"] == hd002.fingerprint)
     assert props["money"] == row["money"] and props["tokens"] == row["tokens"] and props["moneyBasis"]
-    assert f"USD {hd002.money.amount:,.2f} · {hd002.tokens:,} tokens at stake" in render_text(result, registry, width=300)
+    assert f"USD {hd002.money.amount:,.2f} · {hd002.tokens:,} tokens lost" in render_text(result, registry, width=300)
 
 
 def test_scope_reads_api_service_and_account_resources():

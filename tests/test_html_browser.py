@@ -8,7 +8,9 @@ import shutil
 
 import pytest
 
+from aoai_audit.attribution.summary import money_of
 from aoai_audit.report.html import render_html
+from aoai_audit.usage.tally import cents
 from browser import launch, why_unavailable
 from conftest import EXAMPLE, audit
 
@@ -106,7 +108,8 @@ def _page(browser, path, width, height):
 def test_first_screen_is_the_verdict_and_the_money_that_went_to_no_team(browser, money_report):
     result, path = money_report
     page = _page(browser, path, 1280, 800)
-    money = f"USD {result.ctx.usage.unknown.money:,.2f}"
+    # what went to no team: the attribution model's two not-attributable buckets (docs/attribution.md)
+    money = f"USD {cents(money_of(result.ctx).no_team.money):,.2f}"
     for selector, text in (("[data-gate]", "FAILED"), ("[data-unattributed]", money)):
         box = page.locator(selector).bounding_box()
         assert box and box["y"] >= 0 and box["y"] + box["height"] <= 800, (selector, box)
@@ -151,7 +154,7 @@ def test_chart_has_axis_values_and_a_legend_and_print_is_a4_landscape(browser, m
     axis = page.locator("svg.chart text.axis").evaluate_all("els => els.map(e => e.textContent)")
     assert "0" in axis and any(t.endswith(" B") for t in axis) and "tokens per day" in axis
     legend = page.locator("figcaption.legend").inner_text()
-    assert "attributed to a team" in legend and "unknown bucket" in legend and "not seen by the gateway" in legend
+    assert "attributed to a team" in legend and "unknown bucket" in legend and "not metered by the gateway" in legend
     pdf = page.pdf(prefer_css_page_size=True, print_background=True)
     sizes = {tuple(round(float(x)) for x in m) for m in re.findall(rb"/MediaBox \[0 0 ([\d.]+) ([\d.]+)\]", pdf)}
     assert sizes == {(842, 595)}  # A4 landscape, in points

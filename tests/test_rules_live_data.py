@@ -71,8 +71,12 @@ def test_live_rules_are_not_evaluated_on_apiops(registry):
     """An APIOps folder carries no accounts, settings or roles: listed as not evaluated, never as passed."""
     result = audit("fixtures/example/contoso-apim", registry)
     missing = {n.rule.id for n in result.not_evaluated}
-    assert {"DG001", "DG002", "DG003", "RB001", "RB002", "RB003", "RB004", "RB005", "BY001"} <= missing
+    assert {"DG001", "DG003", "RB001", "RB002", "RB003", "RB004", "RB005", "BY001"} <= missing
     assert "DG004" not in missing  # APIM diagnostics are in the APIOps tree
+    # DG002 is judged on the part the tree carries (the azuremonitor diagnostic), and says what it did not judge
+    assert "DG002" not in missing
+    (partly,) = [n for n in result.partly_evaluated if n.rule.id == "DG002"]
+    assert "diagnostic settings sending GatewayLogs and GatewayLlmLogs not judged (needs diagnostic-settings)" in partly.reason
 
 
 def test_fixtures_are_current(tmp_path, monkeypatch):

@@ -61,8 +61,10 @@ def test_arm_flat_names_links_and_nested_deployment():
     assert [a.name for a in svc.apis] == ["completions"]
     assert [(p.name, p.apis) for p in svc.products] == [("team-a", ("completions",))]  # apiLinks by apiId
     assert [f.name for f in svc.fragments] == ["metrics"]  # from the inner-scoped nested deployment
-    (gap,) = estate.gaps
-    assert "xml-link" in gap.message and "not audited" in gap.message and gap.line == 55
+    # the linked global policy is declared but unknown: a policy with no text, whose error AU002 reports
+    assert estate.gaps == ()
+    assert svc.global_policy.document is None and svc.global_policy.origin.line == 55
+    assert "xml-link" in svc.global_policy.error.message and "not audited" in svc.global_policy.error.message
 
 
 def test_arm_symbolic_resources():
@@ -82,10 +84,14 @@ def test_arm_wrong_types_are_gaps_not_crashes(registry):
     assert result.exit_code() == 1
 
 
-def test_arm_gate_on_missing_token_metric(registry):
+def test_arm_gate_on_unknown_global_policy(registry):
+    """The global policy is a link: whether it emits the token metric is unknown, so TM001 says nothing (unknown
+    is not none) and the AU002 on the link fails the gate."""
     result = audit(f"{ARM}/flat.json", registry)
-    (tm001,) = [f for f in result.findings if f.rule_id == "TM001"]
-    assert tm001.resource == "service/gw/apis/completions" and tm001.location.path.endswith("flat.json")
+    assert not [f for f in result.findings if f.rule_id in ("TM001", "HD001", "ST002")]
+    (au002,) = [f for f in result.findings if f.rule_id == "AU002"]
+    assert "xml-link" in au002.message and au002.location.path.endswith("flat.json") and au002.location.line == 55
+    assert result.exit_code() == 1
 
 
 @pytest.mark.parametrize(

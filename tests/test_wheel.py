@@ -58,7 +58,7 @@ def test_wheel_holds_every_module_template_and_data_file(wheel):
     entry_points = next(n for n in members if n.endswith(".dist-info/entry_points.txt"))
     text = zipfile.ZipFile(wheel).read(entry_points).decode()
     for line in text.splitlines():
-        if "=" in line and line.strip().startswith(("TM", "HD", "ST", "SEC", "DG", "RB", "KQ", "BY", "AU", "aoai-audit")):
+        if "=" in line and line.strip().startswith(("TM", "HD", "ST", "SEC", "DG", "RB", "KQ", "BY", "OW", "AU", "aoai-audit")):
             module = line.split("=", 1)[1].strip().split(":")[0]
             assert module.replace(".", "/") + ".py" in members, line
 

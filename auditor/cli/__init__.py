@@ -13,6 +13,7 @@ import click
 from .. import __version__
 from .catalogue import docs, explain, list_rules, prices
 from .commands import collect, diff, kql
+from .fix import fix
 from .scan import scan
 
 
@@ -27,5 +28,5 @@ def main(log_level: str) -> None:
     configure(log_level)
 
 
-for command in (scan, diff, collect, kql, prices, list_rules, explain, docs):
+for command in (scan, fix, diff, collect, kql, prices, list_rules, explain, docs):
     main.add_command(command)

@@ -66,7 +66,13 @@ def collect(paths, output, reader_principal, service_name, usage_files, no_usage
     write_snapshot(estate, output)
     services = len(estate.services)
     apis = sum(len(s.apis) for s in estate.services)
-    click.echo(f"aoai-audit: wrote {output}: {services} service(s), {apis} API(s), {len(estate.gaps)} gap(s)", err=True)
+    from ..engine import run_audit
+    from ..rules import load_registry
+
+    # what `scan SNAPSHOT` will report with the default rules and settings: the count a reader expects here
+    findings = len(run_audit(estate, load_registry(), Settings()).active)
+    click.echo(f"aoai-audit: wrote {output}: {services} service(s), {apis} API(s), {findings} finding(s) with the "
+               f"default rules, {len(estate.gaps)} part(s) that could not be read", err=True)
 
 
 

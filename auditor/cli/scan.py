@@ -50,13 +50,22 @@ codecs.register_error(_FFFD, lambda exc: ("\ufffd", exc.end))
 @click.option("--reader-principal", help="Object id of the identity that produces chargeback data (RB rules).")
 @service_name_option
 @click.option("--color/--no-color", default=None, help="Colour the text output (default: when a terminal).")
+@click.option("--nothing-ok", is_flag=True, help="Exit 0 with 'nothing to audit' when the paths hold no API "
+              "Management artefact (the pre-commit hooks).")
 @usage_options
 def scan(
     paths, formats, outputs, output_dir, fail_on, config_path, baseline, only, skip, llm_include, llm_exclude,
-    previous, reader_principal, service_name, color, usage_files, no_usage, window, date_from, date_to, prices_file,
-    cost_centres_file, **live,
+    previous, reader_principal, service_name, color, nothing_ok, usage_files, no_usage, window, date_from, date_to,
+    prices_file, cost_centres_file, **live,
 ):
     """Audit an estate: APIOps folders, ARM/Bicep JSON, Terraform JSON, policy files, snapshots, or live Azure."""
+    if nothing_ok:
+        from ..hook import NOTHING, apim_paths
+
+        given, paths = paths, tuple(apim_paths(paths))
+        if given and not paths:
+            click.echo(NOTHING.format(where=", ".join(given)), err=True)
+            sys.exit(0)
     # The estate is a large acyclic tree of frozen objects, and the imports below (engine, every check) make
     # tens of thousands of objects: the cycle collector only costs time here (re-enabled after the audit).
     gc.disable()
@@ -101,6 +110,11 @@ def scan(
     finally:
         gc.freeze()  # move the estate to the permanent generation: the reports after this never walk it again
         gc.enable()
+    if result.saw_nothing and nothing_ok and not result.estate.gaps:
+        from ..hook import NOTHING
+
+        click.echo(NOTHING.format(where=", ".join(paths)), err=True)
+        sys.exit(0)
     targets = outputs_for(formats, outputs, output_dir)
     try:
         _write_reports(result, registry, targets, color, previous)

@@ -141,3 +141,10 @@ class Policy:
     document: PolicyDocument | None = None
     error: ParseError | None = None
     format: str = "rawxml"  # as declared by the source: rawxml, xml, xml-link, unknown
+
+
+def unknown_policy(scope: str, message: str, *, path: str | None = None, line: int | None = None,
+                   resource_id: str | None = None, label: str = "") -> Policy:
+    """A policy the source declares but cannot know the text of (a deploy-time parameter, a link, a value known
+    after apply): AU002 reports it once, and the rules that need its statements say nothing about its API."""
+    return Policy(scope, Origin(path, line, resource_id, label or scope), "", None, ParseError(message, line), "unknown")

@@ -242,3 +242,14 @@ def _copy_attr_value(text: str, i: int, quote: str, out: list[str]) -> int:
         out.append(_escape(text[i:end], quote))
         i = start = end
     raise RawXmlError("attribute value is not closed", _line_at(text, value_start))
+
+
+def tag_end(text: str, i: int) -> int:
+    """Index after the tag that starts at text[i] ('<'), attribute values and expressions in them skipped as the
+    gateway reads them (a `>` or `"` inside `@(...)` does not end the tag). Raises RawXmlError."""
+    return _copy_tag(text, i, [])
+
+
+def text_end(text: str, i: int) -> int:
+    """Index of the next markup '<' after text[i], expressions in the text skipped (`@(a < b)` is text)."""
+    return _copy_text(text, i, [])

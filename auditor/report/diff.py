@@ -45,12 +45,32 @@ def load_report(path: str) -> dict[str, Any]:
         raise DiffError(f"{path}:{exc.lineno}: not valid JSON ({exc.msg})") from None
     if not isinstance(doc, dict) or not isinstance(doc.get("findings"), list):
         raise DiffError(f"{path}: not an aoai-audit JSON report (no findings list)")
+    for i, finding in enumerate(doc["findings"]):
+        _check_finding(path, i, finding)
     return doc
+
+
+# What a diff reads of each finding (json_report.finding_dict writes them): text, or absent/null where optional.
+_REQUIRED = ("fingerprint", "rule_id", "severity", "resource", "message")
+_OPTIONAL = ("context", "suppressed_by")
+
+
+def _check_finding(path: str, i: int, finding: Any) -> None:
+    """One line naming the file and the key, as config and baseline files get, instead of a KeyError later."""
+    if not isinstance(finding, dict):
+        raise DiffError(f"{path}: findings[{i}]: expected an object, got {type(finding).__name__}")
+    for key in _REQUIRED:
+        if not isinstance(finding.get(key), str):
+            got = "nothing" if key not in finding else type(finding[key]).__name__
+            raise DiffError(f"{path}: findings[{i}].{key}: expected text, got {got}")
+    for key in _OPTIONAL:
+        if finding.get(key) is not None and not isinstance(finding[key], str):
+            raise DiffError(f"{path}: findings[{i}].{key}: expected text or null, got {type(finding[key]).__name__}")
 
 
 def diff_reports(old: dict[str, Any], new: dict[str, Any]) -> RunDiff:
     def active(doc):
-        return {f["fingerprint"]: f for f in doc["findings"] if isinstance(f, dict) and not f.get("suppressed_by")}
+        return {f["fingerprint"]: f for f in doc["findings"] if not f.get("suppressed_by")}
 
     before, after = active(old), active(new)
     changed = tuple((before[k], after[k]) for k in sorted(before.keys() & after.keys())

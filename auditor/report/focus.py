@@ -21,6 +21,7 @@ import io
 import json
 from decimal import Decimal
 
+from ..attribution.money import AT_GATEWAY, BY_RESOURCE_BUCKET, classify
 from ..engine import AuditResult
 from ..rules import Registry
 from ..usage.ledger import ledger_rows
@@ -43,6 +44,7 @@ COLUMNS = (
     "SubAccountName", "Tags",
     "x_Bucket", "x_Tokens", "x_Consumer", "x_ConsumerDimension", "x_CostCentre", "x_Owner", "x_Model", "x_ModelVersion",
     "x_Deployment", "x_Apis", "x_Priced", "x_PricingBasis", "x_PriceSource", "x_FocusVersion",
+    "x_AttributionPath", "x_AttributedBy",
 )
 MANDATORY = (  # FOCUS 1.2, Feature level "Mandatory"
     "BilledCost", "BillingAccountId", "BillingAccountName", "BillingCurrency", "BillingPeriodEnd",
@@ -55,7 +57,7 @@ TAG_PREFIX = "aoai-audit/"  # tags.md: provider-defined tag keys carry a provide
 DESCRIBE = {
     CONSUMER: "tokens charged to {who}",
     UNKNOWN: "tokens that went to no team (unknown attribution bucket)",
-    UNMETERED: "tokens the accounts served that the gateway never metered",
+    UNMETERED: "tokens the accounts served that no gateway metered",
     OVER_METERED: "gateway tokens above what the accounts reported (taken back so rows add up to the platform)",
 }
 
@@ -107,12 +109,19 @@ def focus_rows(result: AuditResult) -> list[dict[str, str]]:
         who = f"{consumer} ({dimension})" if dimension else consumer
         description = DESCRIBE[bucket].format(who=who) + (f", {model}" if model else "") + (
             f" on {account}" if account else "") + ("" if priced else "; not priced (no price in the table)")
-        tags = {TAG_PREFIX + "bucket": bucket}
+        cost_centre = row.cost_centre
+        path_bucket, how, path = classify(row, result.ctx.attribution)
+        if path_bucket == BY_RESOURCE_BUCKET and path is not None and path.owner is not None and not cost_centre:
+            cost_centre = path.owner.team  # isolated by resource: the owner tag or map entry names who pays
+            description += f"; attributed by resource to {path.owner.team} ({path.owner.how})"
+        elif path_bucket != AT_GATEWAY and path is not None:
+            description += f"; {path_bucket}: {path.reason}"
+        tags = {TAG_PREFIX + "bucket": bucket, TAG_PREFIX + "attribution-path": path_bucket}
         if bucket == CONSUMER:
             tags[TAG_PREFIX + "consumer"] = consumer
             tags[TAG_PREFIX + "dimension"] = dimension
-        if row.cost_centre:
-            tags[TAG_PREFIX + "cost-centre"] = row.cost_centre
+        if cost_centre:
+            tags[TAG_PREFIX + "cost-centre"] = cost_centre
         usage_row = bucket != OVER_METERED
         # skuid.md / skupriceid.md: not null on Usage rows. The model as served (and the price table it was priced
         # from) stands for the SKU: aoai-audit's id, not Microsoft's meter id (docs/focus.md says how to join).
@@ -143,11 +152,12 @@ def focus_rows(result: AuditResult) -> list[dict[str, str]]:
             "SubAccountId": subscription, "SubAccountName": "",
             "Tags": json.dumps(tags, ensure_ascii=False, sort_keys=True),
             "x_Bucket": bucket, "x_Tokens": _number(tokens), "x_Consumer": consumer, "x_ConsumerDimension": dimension,
-            "x_CostCentre": row.cost_centre, "x_Owner": row.owner, "x_Model": model, "x_ModelVersion": row.model_version,
+            "x_CostCentre": cost_centre, "x_Owner": row.owner, "x_Model": model, "x_ModelVersion": row.model_version,
             "x_Deployment": row.deployment, "x_Apis": ", ".join(row.apis),
             "x_Priced": "true" if priced else "false",
             "x_PricingBasis": "; ".join(row.bases),
             "x_PriceSource": usage.price_source, "x_FocusVersion": FOCUS_VERSION,
+            "x_AttributionPath": path_bucket, "x_AttributedBy": how,
         })
     return rows
 

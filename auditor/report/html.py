@@ -13,6 +13,7 @@ import hashlib
 import re
 from collections import Counter, defaultdict
 from dataclasses import dataclass
+from decimal import Decimal
 from importlib import resources
 from typing import Any
 
@@ -22,7 +23,8 @@ from ..engine import AuditResult
 from ..exposure import NO_USAGE
 from ..policy.secrets import redact
 from ..rules import AREAS, Registry
-from ..usage.tally import UsageSummary
+from ..usage.ledger import ledger_rows
+from ..usage.tally import CONSUMER, OVER_METERED, UNKNOWN, UNMETERED, UsageSummary
 from .diff import diff_reports
 from .json_report import result_dict
 
@@ -173,7 +175,7 @@ def _tokens_label(n: int) -> str:
 
 
 CHART_SERIES = (("bar-attr", "attributed to a team"), ("bar-unknown", "unknown bucket (no team)"),
-                ("bar-unmetered", "not seen by the gateway (platform − gateway)"))
+                ("bar-unmetered", "not metered by the gateway (platform − gateway)"))
 
 
 def _chart(split: list[tuple[dt.date, int, int, int]], width: int = 720, height: int = 180) -> dict[str, Any] | None:
@@ -205,15 +207,39 @@ def _chart(split: list[tuple[dt.date, int, int, int]], width: int = 720, height:
             "series": CHART_SERIES, "tallest": f"{tallest:,}"}
 
 
+ROW_NAMES = {UNKNOWN: "unknown bucket (no team)", UNMETERED: "not metered by the gateway (platform − gateway)",
+             OVER_METERED: "over-metered by the gateway (taken back)"}
+
+
+def _table_rows(summary: UsageSummary, centres: bool) -> list[dict[str, Any]]:
+    """The per-team table: the ledger's whole-token, whole-cent rows (the FOCUS file's rows, usage/ledger.py)
+    summed per team and per bucket, so the rows add up to the Total and each equals the FOCUS file's to the
+    cent; the gateway's over-metering is a negative row, never netted out of sight."""
+    groups: dict[tuple[str, str, str], dict[str, Any]] = {}
+    for r in ledger_rows(summary):
+        key = (r.bucket, r.dimension if r.bucket == CONSUMER else "", r.consumer if r.bucket == CONSUMER else "")
+        g = groups.setdefault(key, {"name": key[2] if r.bucket == CONSUMER else ROW_NAMES.get(r.bucket, r.bucket),
+                                    "bucket": r.bucket, "dimension": key[1] or "—", "tokens": 0, "cents": Decimal(0),
+                                    "unpriced": 0, "cost_centre": "", "owner": ""})
+        g["tokens"] += int(r.tokens)
+        g["cents"] += r.money
+        g["unpriced"] += 0 if r.priced else int(r.tokens)
+        if r.bucket == CONSUMER:
+            g["cost_centre"], g["owner"] = r.cost_centre or ("—" if centres else ""), r.owner
+    order = {CONSUMER: 0, UNKNOWN: 1, UNMETERED: 2, OVER_METERED: 3}
+    rows = sorted(groups.values(), key=lambda g: (order.get(g["bucket"], 4), -g["tokens"] if g["bucket"] == CONSUMER
+                                                  else 0, g["name"]))
+    for g in rows:
+        g["money"] = _fmt_money(float(g["cents"]), summary.currency)
+    return rows
+
+
 def _usage_view(usage: dict[str, Any] | None, summary: UsageSummary | None,
                 unknown_threshold: float) -> dict[str, Any] | None:
     if not usage or summary is None:
         return None
     cur = usage["currency"]
-    rows = [{"name": c["consumer"], "dimension": c["dimension"], "tokens": c["tokens"],
-             "money": _fmt_money(c["money"], cur), "unpriced": c["unpriced_tokens"],
-             "cost_centre": c["cost_centre"] or ("—" if usage["cost_centres"] is not None else ""),
-             "owner": c["owner"]} for c in usage["consumers"]]
+    rows = _table_rows(summary, usage["cost_centres"] is not None)
 
     def share(n: int) -> str:
         fraction = summary.token_share(n)
@@ -223,6 +249,8 @@ def _usage_view(usage: dict[str, Any] | None, summary: UsageSummary | None,
         **usage,
         "rows": rows,
         "total": summary.base.tokens,
+        "total_money": sum((r["cents"] for r in rows), Decimal(0)),
+        "total_unpriced": sum(r["unpriced"] for r in rows),
         "share": share,
         "money": lambda amount: _fmt_money(amount, cur),
         "chart": _chart(summary.daily_split()),
@@ -231,7 +259,22 @@ def _usage_view(usage: dict[str, Any] | None, summary: UsageSummary | None,
     }
 
 
-def _headline(usage: dict[str, Any] | None) -> dict[str, Any] | None:
+def _top_gaps(priced: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The dearest losses, one entry per set of tokens: gaps whose losses count the same tokens (the same
+    `overlap` key) are one entry that names them all, so no two figures of the list count a token twice over."""
+    out: list[dict[str, Any]] = []
+    seen: dict[str, dict[str, Any]] = {}
+    for f in priced:
+        key = f.get("overlap") or f["fingerprint"]
+        if key in seen:
+            seen[key]["same_tokens"].append(f)
+            continue
+        seen[key] = {**f, "same_tokens": []}
+        out.append(seen[key])
+    return out
+
+
+def _headline(usage: dict[str, Any] | None, by_path: dict[str, Any] | None = None) -> dict[str, Any] | None:
     """The first screen's money: what went to no team, as shares of tokens and of money, each with its base.
 
     Formats the usage block as auditor/usage/summary.py writes it (its `share`, `money_share` and `share_of`),
@@ -241,6 +284,11 @@ def _headline(usage: dict[str, Any] | None) -> dict[str, Any] | None:
     cur = usage["currency"]
     base = usage["platform"] or usage["gateway"]
     unknown = usage["unknown"]
+    if by_path:  # the attribution model's two not-attributable buckets: what really went to no team
+        nt = by_path["went_to_no_team"]
+        unknown = {"tokens": nt["tokens"], "money": nt["money"],
+                   "share": nt["tokens"] / by_path["total"]["tokens"] if by_path["total"]["tokens"] else 0.0,
+                   "money_share": nt["money"] / by_path["total"]["money"] if by_path["total"]["money"] else 0.0}
     share_of, token_share, money_share = usage["share_of"], unknown["share"], unknown["money_share"]
     low, high = unknown.get("money_low"), unknown.get("money_high")
     billed = usage.get("billed")
@@ -345,7 +393,8 @@ def build_model(result: AuditResult, registry: Registry, previous: dict[str, Any
     ]
     ranked = [f for area in areas for f in area["findings"]]
     ranked.sort(key=lambda f: order[f["fingerprint"]])
-    priced = [f for f in ranked if f["money"] and not f["suppressed_by"] and not f["in_baseline"]]
+    priced = [f for f in ranked if f["money"] and f["money"]["amount"] > 0 and not f["suppressed_by"]
+              and not f["in_baseline"]]
     all_chains = sorted(chains(doc), key=lambda row: -row["broken"])
     not_audited = [f for f in doc["findings"] if (f["not_audited"] or f["rule_id"].startswith("AU"))
                    and not f["suppressed_by"]]
@@ -369,8 +418,8 @@ def build_model(result: AuditResult, registry: Registry, previous: dict[str, Any
                       "findings": sum(sum(c.values()) for c in hidden.values())},
         "changes": _changes(previous, doc),
         "ranked": ranked,
-        "top_gaps": priced[:3],
-        "headline": _headline(doc.get("usage")),
+        "top_gaps": _top_gaps(priced)[:3],
+        "headline": _headline(doc.get("usage"), (doc.get("attribution") or {}).get("money")),
         "no_usage": NO_USAGE,
         "not_evaluated": _not_evaluated(doc, rules_by_id),
         "services": sorted({a["service"] for a in doc["apis"]}),

@@ -10,6 +10,7 @@ from decimal import Decimal
 from typing import Any
 
 from .. import __version__
+from ..attribution.summary import attribution_dict
 from ..coverage import coverage
 from ..engine import AuditResult
 from ..findings import Finding
@@ -42,7 +43,11 @@ def finding_dict(f: Finding, registry: Registry | None) -> dict[str, Any]:
         "docs_url": rule.docs_url if rule else "",
         "tokens": f.tokens,
         "money": money_dict(f),
-        "money_basis": f.money_basis,  # what the tokens and money are (auditor/exposure.py)
+        "money_basis": f.money_basis,  # what the tokens and money are: the loss (auditor/exposure.py)
+        "at_risk": None if f.at_risk_tokens is None else {
+            "tokens": f.at_risk_tokens, "money": None if f.at_risk is None else float(cents(Decimal(str(f.at_risk.amount)))),
+            "basis": f.at_risk_basis},
+        "overlap": f.overlap,  # findings with the same key count the same tokens: their losses do not add up
         "fingerprint": f.fingerprint,
         "suppressed_by": f.suppressed_by,
         "in_baseline": f.in_baseline,
@@ -76,6 +81,7 @@ def result_dict(result: AuditResult, registry: Registry | None = None, generated
             "services": len(result.estate.services),
         },
         "coverage": coverage(ctx),
+        "attribution": attribution_dict(ctx),  # architecture, each deployment's path, money by path
         "scope": "statements" if result.estate.statement_level else "estate",
         "apis": [
             {
@@ -92,6 +98,8 @@ def result_dict(result: AuditResult, registry: Registry | None = None, generated
         ],
         "rules": [{"id": r.id, "title": r.title, "severity": r.severity.value} for r in result.rules],
         "not_evaluated": [{"rule_id": n.rule.id, "reason": n.reason} for n in result.not_evaluated],
+        **({"partly_evaluated": [{"rule_id": n.rule.id, "reason": n.reason} for n in result.partly_evaluated]}
+           if result.partly_evaluated else {}),
         "crashed_checks": [{"rule_id": c.rule.id, "error": c.error} for c in result.crashed],
         "usage": usage_dict(ctx.usage) if ctx.usage is not None else None,
         "findings": [finding_dict(f, registry) for f in result.findings],

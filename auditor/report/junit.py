@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections import defaultdict
 from xml.etree import ElementTree as ET
 
+from ..attribution.summary import attribution_dict
 from ..engine import AuditResult
 from ..rules import Registry
 from .escape import visible
@@ -65,6 +66,7 @@ def render_junit(result: AuditResult, registry: Registry) -> str:
         for key, value in counts.items():
             suite.set(key, str(value))
             totals[key] += value
+    _attribution_suite(suites, result)
     if result.warnings:  # expired suppressions, inline ones without a reason: not tests, but never silent
         notes = ET.SubElement(suites, "testsuite", name="aoai-audit warnings", tests="0", failures="0", errors="0",
                               skipped="0")
@@ -73,6 +75,24 @@ def render_junit(result: AuditResult, registry: Registry) -> str:
         suites.set(key, str(value))
     ET.indent(suites)
     return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(suites, encoding="unicode") + "\n"
+
+
+def _attribution_suite(suites: ET.Element, result: AuditResult) -> None:
+    """The architecture and money by path as JUnit properties (no tests: a header, as CI tabs show it)."""
+    doc = attribution_dict(result.ctx)
+    suite = ET.SubElement(suites, "testsuite", name="aoai-audit attribution", tests="0", failures="0", errors="0",
+                          skipped="0")
+    props = ET.SubElement(suite, "properties")
+    items = [("architecture", doc["architecture"]), ("implication", doc["implication"])]
+    if doc["money"]:
+        m = doc["money"]
+        items += [(f"money: {b['bucket']}", f"{m['currency']} {b['money']:.2f} ({b['tokens']} tokens)")
+                  for b in m["buckets"]]
+        nt = m["went_to_no_team"]
+        items.append(("money: went to no team", f"{m['currency']} {nt['money']:.2f} ({nt['tokens']} tokens)"))
+        items.append(("money: total", f"{m['currency']} {m['total']['money']:.2f} ({m['total']['tokens']} tokens)"))
+    for name, value in items:
+        ET.SubElement(props, "property", name=_x(name), value=_x(value))
 
 
 def _detail(f, fix: str) -> str:

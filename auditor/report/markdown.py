@@ -13,9 +13,21 @@ TOP = 15
 
 
 def _cell(text: str) -> str:
-    """The tool's own text (rule metadata) in a table cell: no pipes, no newlines, no HTML; Markdown kept."""
+    """The tool's own text (rule metadata) in a table cell: no pipes, no newlines, no HTML; Markdown kept.
+
+    Inside a code span an entity is shown as written (GFM decodes none there), so `<base/>` stays as it is: a
+    code span never becomes HTML. Outside, `<` and `>` are entities. Pipes are escaped everywhere (GFM tables)."""
     text = " ".join(visible(text, keep="\n").split())
-    return text.replace("\\", "\\\\").replace("|", "\\|").replace("<", "&lt;").replace(">", "&gt;")
+    parts = text.split("`")
+    if len(parts) % 2 == 0:  # an unpaired backtick: no code span at all
+        parts = [text.replace("`", "\\`")]
+    out = []
+    for i, part in enumerate(parts):
+        if i % 2:
+            out.append(part.replace("|", "\\|"))
+        else:
+            out.append(part.replace("\\", "\\\\").replace("|", "\\|").replace("<", "&lt;").replace(">", "&gt;"))
+    return "`".join(out)
 
 
 def _money(f: dict) -> str:
@@ -45,9 +57,19 @@ def render_markdown(result: AuditResult, registry: Registry) -> str:
         f"| attribution header forwarded | {cov['llm_apis_forwarding_attribution_header']}/{cov['llm_apis']} |",
         "",
     ]
+    lines += [f"**Architecture: {md_text(doc['attribution']['architecture'])}.** "
+              f"{md_text(doc['attribution']['implication'])}", ""]
     if doc.get("usage"):
-        line = headline(doc["usage"])
+        line = headline(doc["usage"], doc["attribution"]["money"])
         lines += [f"**{md_text(line[0].upper() + line[1:])}**", ""]
+        money = doc["attribution"]["money"]
+        if money:
+            cur = money["currency"]
+            lines += ["| money by path | tokens | money |", "|---|---:|---:|"]
+            lines += [f"| {md_text(b['bucket'])} | {b['tokens']:,} | {cur} {b['money']:,.2f} |" for b in money["buckets"]]
+            nt, total = money["went_to_no_team"], money["total"]
+            lines += [f"| went to no team (shared and unmetered + no owner) | {nt['tokens']:,} | {cur} {nt['money']:,.2f} |",
+                      f"| **total** | {total['tokens']:,} | {cur} {total['money']:,.2f} |", ""]
     else:
         lines += [f"<sub>{md_text(NO_USAGE[0].upper() + NO_USAGE[1:])}.</sub>", ""]
     for c in doc["crashed_checks"]:
@@ -83,4 +105,6 @@ def render_markdown(result: AuditResult, registry: Registry) -> str:
     if doc["not_evaluated"]:
         ids = ", ".join(md_text(n["rule_id"]) for n in doc["not_evaluated"])
         lines += ["", f"<sub>Not evaluated for these inputs: {ids}.</sub>"]
+    for n in doc.get("partly_evaluated", ()):
+        lines += ["", f"<sub>Partly evaluated: {md_text(n['rule_id'])}: {md_text(n['reason'])}.</sub>"]
     return "\n".join(lines) + "\n"

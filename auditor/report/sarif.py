@@ -6,6 +6,7 @@ import json
 import os
 
 from .. import __version__
+from ..attribution.summary import attribution_dict
 from ..docs import rule_markdown
 from ..engine import AuditResult
 from ..findings import Finding
@@ -71,7 +72,10 @@ def _result(f: Finding, index: dict[str, int], project_root: str) -> dict:
         "properties": {"evidence": [_portable(e, project_root) for e in f.evidence]} if f.evidence else {},
     }
     if f.tokens is not None or f.money is not None:  # what the gap puts at stake (auditor/exposure.py)
-        result["properties"].update({"tokens": f.tokens, "money": money_dict(f), "moneyBasis": f.money_basis})
+        result["properties"].update({"tokens": f.tokens, "money": money_dict(f), "moneyBasis": f.money_basis,
+                                     "atRisk": {"tokens": f.at_risk_tokens, "money": None if f.at_risk is None else
+                                                float(f.at_risk.amount), "basis": f.at_risk_basis}
+                                     if f.at_risk_tokens is not None else None})
     if f.rule_id in index:
         result["ruleIndex"] = index[f.rule_id]
     if f.suppressed_by:
@@ -101,6 +105,13 @@ def _invocation(result: AuditResult, index: dict[str, int]) -> dict:
     return out
 
 
+def _attribution(result: AuditResult) -> dict:
+    """The architecture and money by path as run properties (SARIF 2.1.0 §3.8 property bags)."""
+    doc = attribution_dict(result.ctx)
+    return {"architecture": doc["architecture"], "implication": doc["implication"], "parts": doc["parts"],
+            "moneyByPath": doc["money"]}
+
+
 def render_sarif(result: AuditResult, registry: Registry) -> str:
     rules = list(result.rules)
     for f in result.findings:  # a rule that only a plugin knows, or one crashed in loading
@@ -127,6 +138,7 @@ def render_sarif(result: AuditResult, registry: Registry) -> str:
         "columnKind": "unicodeCodePoints",
         "properties": {
             "notEvaluated": [{"ruleId": n.rule.id, "reason": n.reason} for n in result.not_evaluated],
+            "attribution": _attribution(result),
         },
     }
     doc = {"$schema": "https://json.schemastore.org/sarif-2.1.0.json", "version": "2.1.0", "runs": [run]}

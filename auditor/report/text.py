@@ -9,6 +9,7 @@ from rich.markup import escape
 from rich.padding import Padding
 from rich.text import Text
 
+from ..attribution.summary import architecture_line, attribution_dict, money_line
 from ..coverage import coverage
 from ..engine import AuditResult
 from ..exposure import NO_USAGE, at_stake
@@ -46,8 +47,11 @@ def render_text(result: AuditResult, registry: Registry, color: bool = False, wi
         f"{cov['llm_apis']} · consumer dimension {cov['llm_apis_with_consumer_dimension']}/{cov['llm_apis']} · "
         f"attribution header {cov['llm_apis_forwarding_attribution_header']}/{cov['llm_apis']}"
     )
+    attribution = attribution_dict(result.ctx)
+    con.print("  " + _safe(architecture_line(attribution)))
     if result.ctx.usage is not None:
-        con.print("  " + _safe(headline(usage_dict(result.ctx.usage))))
+        con.print("  " + _safe(headline(usage_dict(result.ctx.usage), attribution["money"])))
+        con.print("  " + _safe(money_line(attribution)))
     else:
         con.print("  " + _safe(NO_USAGE))
     counts = {s: 0 for s in ("high", "medium", "low")}
@@ -94,6 +98,8 @@ def render_text(result: AuditResult, registry: Registry, color: bool = False, wi
             indented(con, f"{f.rule_id} {f.resource}: by {f.suppressed_by}", "dim")
     for n in result.not_evaluated:
         con.print(f"not evaluated: {n.rule.id} ({_safe(n.reason)})", style="dim")
+    for n in result.partly_evaluated:
+        con.print(f"partly evaluated: {n.rule.id} ({_safe(n.reason)})", style="dim")
     for w in result.warnings:
         con.print(f"warning: {_safe(w)}", style="yellow")
     code = result.exit_code()

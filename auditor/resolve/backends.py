@@ -93,13 +93,14 @@ def api_accounts(view: ApiView, accounts: tuple[AiAccount, ...]) -> frozenset[st
     accounts in the estate, else the account name the backend's URL or resource id gives."""
     found: set[str] = set()
     backend_set = False
+    service = view.service.scoped(view.api.workspace)  # a workspace API's backend-id names its workspace's backend
     for ep in view.effective:
         for node, _path in walk(ep.inbound):
             if node.tag != "set-backend-service":
                 continue
             backend_set = True
             if node.get("backend-id"):
-                found |= _backend_accounts(view.service, node.get("backend-id") or "", accounts)
+                found |= _backend_accounts(service, node.get("backend-id") or "", accounts)
             elif node.get("base-url"):
                 found |= _by_url(node.get("base-url") or "", accounts)
     if not backend_set and view.api.service_url:

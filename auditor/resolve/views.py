@@ -27,6 +27,12 @@ class ApiView:
     def resource(self) -> str:
         return api_resource(self.service, self.api)
 
+    @property
+    def policy_known(self) -> bool:
+        """Every policy on the API's way in was read: none is a deploy-time value, a link or unparseable. A rule
+        that judges policy statements says nothing about an API where one is unknown (AU002 reports it)."""
+        return all(step.policy is None or step.policy.document is not None for ep in self.effective for step in ep.chain)
+
     def operation_resource(self, operation: str | None) -> str:
         return f"{self.resource}/operations/{operation}" if operation else self.resource
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 import os
 from dataclasses import replace
 
-from ..config import ConfigError, read_yaml
 from ..estate import (
     CARRIES_APIS,
     CARRIES_LOGGING,
@@ -29,22 +28,12 @@ from ..estate import (
     Workspace,
 )
 from ..policy.tree import Origin
-from ..project_root import find_project_root, project_path
+from .apiops_layout import service_name_for
 from .files import Reader, as_bool, as_str, link_gap, outside, properties
 
-MARKERS = ("apis", "products", "policy fragments", "policyFragments", "named values", "namedValues", "backends")
 SPEC_FILES = ("specification.yaml", "specification.yml", "specification.json")
 MAX_SPEC_BYTES = 16 * 1024 * 1024
 CARRIES = frozenset({CARRIES_POLICIES, CARRIES_APIS, CARRIES_LOGGING})
-
-
-def looks_like_apiops(path: str) -> bool:
-    if not os.path.isdir(path):
-        return False
-    names = set(os.listdir(path))
-    return bool(names & set(MARKERS)) and (
-        "apis" in names or "products" in names or "policy.xml" in names or bool(names & set(MARKERS[2:]))
-    )
 
 
 def _subdirs(path: str, reader: Reader | None = None) -> list[str]:
@@ -71,48 +60,6 @@ def _first_dir(root: str, *names: str) -> str | None:
         if os.path.isdir(p):
             return p
     return None
-
-
-EXTRACTOR_CONFIGS = ("configuration.extractor.yaml", "configuration.extractor.yml")
-SERVICE_NAME_KEYS = ("apimServiceName", "API_MANAGEMENT_SERVICE_NAME", "serviceName")
-
-
-def _extractor_service_name(root: str) -> tuple[str, str] | None:
-    """The service name the APIOps extractor configuration gives, from the artefact folder up to the repository
-    root: (name, file). The extractor takes API_MANAGEMENT_SERVICE_NAME as a setting (Azure/apiops docs, "Tools -
-    Extractor"); configuration files that carry it use `apimServiceName` as the publisher's do."""
-    top = find_project_root(root)
-    folder = os.path.abspath(root)
-    while True:
-        for name in EXTRACTOR_CONFIGS:
-            path = os.path.join(folder, name)
-            if os.path.isfile(path):
-                try:
-                    data = read_yaml(path)  # bounded in size and aliases, like the tool's own config
-                except ConfigError:
-                    data = None  # not the extractor's: the name comes from elsewhere, and the report says so
-                if isinstance(data, dict):
-                    for key in SERVICE_NAME_KEYS:
-                        if isinstance(data.get(key), str) and data[key].strip():
-                            return data[key].strip(), project_path(path, top)
-        parent = os.path.dirname(folder)
-        if folder == top or parent == folder:
-            return None
-        folder = parent
-
-
-def service_name_for(root: str, configured: str | None = None) -> tuple[str, str]:
-    """The APIM service an APIOps folder holds, and where that name came from (said in the report): the
-    extractor's configuration, then --service-name / `service_name:` in the config file, then the folder's
-    name. Fingerprints contain it, so a baseline survives a renamed or differently spelled folder."""
-    found = _extractor_service_name(root)
-    if found:
-        return found[0], f"service name from the extractor configuration {found[1]}"
-    if configured:
-        return configured, "service name from --service-name / the config file"
-    name = os.path.basename(os.path.abspath(root))
-    return (name or "apim"), "service name from the folder name (set --service-name or apimServiceName in " \
-        "configuration.extractor.yaml to keep fingerprints when the folder moves)"
 
 
 class _ApiopsReader:
@@ -240,19 +187,22 @@ class _ApiopsReader:
             )
         return tuple(result)
 
+    def _prefix(self, workspace: str | None) -> str:
+        return f"service/{self.service}" + (f"/workspaces/{workspace}" if workspace else "")
+
     def fragments(self, base: str, workspace: str | None) -> tuple[Fragment, ...]:
         folder = _first_dir(base, "policy fragments", "policyFragments", "policy-fragments")
         result = []
         for name in _subdirs(folder, self.io) if folder else []:
             fdir = os.path.join(folder, name)  # type: ignore[arg-type]
-            policy = self.policy(fdir, "fragment", f"fragment '{name}'", f"service/{self.service}/policyFragments/{name}")
+            policy = self.policy(fdir, "fragment", f"fragment '{name}'", f"{self._prefix(workspace)}/policyFragments/{name}")
             if policy is None:
                 policy = self.policy(fdir, "fragment", f"fragment '{name}'", "", filename="fragment.xml")
             if policy is not None:
                 result.append(Fragment(name, policy, workspace))
         return tuple(result)
 
-    def named_values(self, base: str) -> tuple[NamedValue, ...]:
+    def named_values(self, base: str, workspace: str | None = None) -> tuple[NamedValue, ...]:
         folder = _first_dir(base, "named values", "namedValues", "named-values")
         result = []
         for name in _subdirs(folder, self.io) if folder else []:
@@ -267,11 +217,12 @@ class _ApiopsReader:
                     key_vault,
                     as_str(props.get("value")) or None,
                     Origin(os.path.join(folder, name, "namedValueInformation.json"), None, None, f"named value '{name}'"),  # type: ignore[arg-type]
+                    workspace,
                 )
             )
         return tuple(result)
 
-    def backends(self, base: str) -> tuple[Backend, ...]:
+    def backends(self, base: str, workspace: str | None = None) -> tuple[Backend, ...]:
         result = []
         for name in _subdirs(os.path.join(base, "backends"), self.io):
             props = self.info(os.path.join(base, "backends", name), "backendInformation.json")
@@ -287,48 +238,62 @@ class _ApiopsReader:
                     backend_type="pool" if members or as_str(props.get("type")).lower() == "pool" else "single",
                     pool_members=members,
                     resource_id=as_str(props.get("resourceId")),
+                    workspace=workspace,
                 )
             )
         return tuple(result)
 
-    def loggers(self, base: str) -> tuple[Logger, ...]:
+    def loggers(self, base: str, workspace: str | None = None) -> tuple[Logger, ...]:
         result = []
         for name in _subdirs(os.path.join(base, "loggers"), self.io):
             props = self.info(os.path.join(base, "loggers", name), "loggerInformation.json")
             # `credentials` holds instrumentation keys / connection strings: never read into the estate
-            result.append(Logger(name, as_str(props.get("loggerType")), as_str(props.get("resourceId"))))
+            result.append(Logger(name, as_str(props.get("loggerType")), as_str(props.get("resourceId")), workspace))
         return tuple(result)
 
-    def diagnostics(self, folder: str, api: str | None) -> tuple[Diagnostic, ...]:
+    def diagnostics(self, folder: str, api: str | None, workspace: str | None = None) -> tuple[Diagnostic, ...]:
         result = []
         for name in _subdirs(os.path.join(folder, "diagnostics"), self.io):
             path = os.path.join(folder, "diagnostics", name, "diagnosticInformation.json")
             props = self.info(os.path.dirname(path), "diagnosticInformation.json")
-            result.append(diagnostic_from_props(name, props, api, Origin(path, None, None, f"diagnostic '{name}'")))
+            result.append(diagnostic_from_props(name, props, api, Origin(path, None, None, f"diagnostic '{name}'"),
+                                                workspace))
         return tuple(result)
 
     # ------------------------------------------------------------------ whole service
 
     def read(self) -> ApimService:
+        """The service and, under `workspaces/<ws>/`, each workspace's own entities, read like the service's and
+        marked with their workspace. The workspace policy is `workspaces/<ws>/policy.xml`, where the extractor's
+        `{name}.xml` rule puts a workspace's policy (Resource.FileSystem.cs GetPolicyFile)."""
         root = self.root
         workspaces = []
         ws_apis: list[Api] = []
         ws_products: list[Product] = []
         ws_fragments: list[Fragment] = []
+        ws_named: list[NamedValue] = []
+        ws_backends: list[Backend] = []
+        ws_loggers: list[Logger] = []
+        ws_diagnostics: list[Diagnostic] = []
         for ws in _subdirs(os.path.join(root, "workspaces"), self.io):
             wdir = os.path.join(root, "workspaces", ws)
             workspaces.append(
-                Workspace(ws, self.policy(wdir, "workspace", f"workspace '{ws}'", f"service/{self.service}/workspaces/{ws}"))
+                Workspace(ws, self.policy(wdir, "workspace", f"workspace '{ws}'", self._prefix(ws)))
             )
             ws_apis.extend(self.apis(wdir, ws))
             ws_products.extend(self.products(wdir, ws))
             ws_fragments.extend(self.fragments(wdir, ws))
+            ws_named.extend(self.named_values(wdir, ws))
+            ws_backends.extend(self.backends(wdir, ws))
+            ws_loggers.extend(self.loggers(wdir, ws))
+            ws_diagnostics.extend(self.diagnostics(wdir, None, ws))
         apis = self.apis(root, None) + tuple(ws_apis)
         api_diagnostics = tuple(
             d
             for api in apis
             for d in self.diagnostics(
-                os.path.join(root, *(("workspaces", api.workspace) if api.workspace else ()), "apis", api.name), api.name
+                os.path.join(root, *(("workspaces", api.workspace) if api.workspace else ()), "apis", api.name), api.name,
+                api.workspace,
             )
         )
         global_path = next(
@@ -343,15 +308,16 @@ class _ApiopsReader:
             products=self.products(root, None) + tuple(ws_products),
             apis=apis,
             fragments=self.fragments(root, None) + tuple(ws_fragments),
-            named_values=self.named_values(root),
-            backends=self.backends(root),
-            loggers=self.loggers(root),
-            diagnostics=self.diagnostics(root, None) + api_diagnostics,
+            named_values=self.named_values(root) + tuple(ws_named),
+            backends=self.backends(root) + tuple(ws_backends),
+            loggers=self.loggers(root) + tuple(ws_loggers),
+            diagnostics=self.diagnostics(root, None) + tuple(ws_diagnostics) + api_diagnostics,
             origin=Origin(root, None, None, "service"),
         )
 
 
-def diagnostic_from_props(name: str, props: dict, api: str | None, origin: Origin) -> Diagnostic:
+def diagnostic_from_props(name: str, props: dict, api: str | None, origin: Origin, workspace: str | None = None
+                          ) -> Diagnostic:
     """APIM diagnostic entity fields, the same in APIOps information files, ARM and REST."""
     sampling = props.get("sampling") if isinstance(props.get("sampling"), dict) else {}
     percentage = sampling.get("percentage")
@@ -364,6 +330,7 @@ def diagnostic_from_props(name: str, props: dict, api: str | None, origin: Origi
         sampling_percentage=float(percentage) if isinstance(percentage, (int, float)) else None,
         llm_logging=as_str(llm.get("logs")) or None if llm else None,
         origin=origin,
+        workspace=workspace,
     )
 
 

@@ -29,9 +29,11 @@ from ..estate import (
     NamedValue,
     Operation,
     Product,
+    Project,
     RoleAssignment,
     RoleDefinition,
     SourceInfo,
+    Tags,
     Workspace,
 )
 from ..policy.tree import Origin, Policy
@@ -61,6 +63,7 @@ class ServiceParts:
     backends: list[Backend] = field(default_factory=list)
     loggers: list[Logger] = field(default_factory=list)
     diagnostics: list[Diagnostic] = field(default_factory=list)
+    tags: Tags = ()  # the service's Azure tags (an owner's cost centre, team)
 
 
 @dataclass
@@ -70,6 +73,7 @@ class EstateParts:
     services: dict[str, ServiceParts] = field(default_factory=dict)
     accounts: dict[str, dict[str, Any]] = field(default_factory=dict)
     deployments: dict[str, list[Deployment]] = field(default_factory=lambda: defaultdict(list))
+    projects: dict[str, list[Project]] = field(default_factory=lambda: defaultdict(list))  # account id (lower) → Foundry projects
     settings: list[DiagnosticSetting] = field(default_factory=list)
     assignments: list[RoleAssignment] = field(default_factory=list)
     definitions: list[RoleDefinition] = field(default_factory=list)
@@ -119,6 +123,7 @@ def build_service(p: ServiceParts, dialect: Dialect) -> ApimService:
         loggers=tuple(p.loggers),
         diagnostics=tuple(p.diagnostics),
         origin=p.origin,
+        tags=p.tags,
     )
 
 
@@ -133,7 +138,8 @@ def build_estate(kind: str, path: str, root: str, parts: EstateParts, gaps: list
         sources=(SourceInfo(kind, path, carries),),
         services=tuple(build_service(p, dialect) for p in services),
         accounts=tuple(
-            AiAccount(**{**a, "deployments": tuple(parts.deployments.get(a["resource_id"].lower(), ()))})
+            AiAccount(**{**a, "deployments": tuple(parts.deployments.get(a["resource_id"].lower(), ())),
+                         "projects": tuple(parts.projects.get(a["resource_id"].lower(), ()))})
             for a in parts.accounts.values()
         ),
         diagnostic_settings=tuple(parts.settings),

@@ -148,7 +148,8 @@ def _unsupported(path: str) -> CollectionGap | None:
 
 
 def _directory(root: str, service_name: str | None = None) -> Estate:
-    from .apiops import looks_like_apiops, read_apiops  # a folder only: the pre-commit hook passes files
+    from .apiops import read_apiops  # a folder only: the pre-commit hook passes files
+    from .apiops_layout import looks_like_apiops
 
     if looks_like_apiops(root):
         return read_apiops(root, service_name)  # reads nothing outside root either (files.Reader)
@@ -189,6 +190,15 @@ def _directory(root: str, service_name: str | None = None) -> Estate:
     if not estate.sources:
         estate = estate.merge(Estate(sources=(SourceInfo("directory", root, frozenset()),)))
     return estate
+
+
+def is_apim_file(path: str) -> bool:
+    """A file the folder walk would read: a policy by layout or root element, or a candidate template, plan or
+    snapshot (the pre-commit hooks skip every other file they are given)."""
+    low = path.lower()
+    if low.endswith(POLICY_SUFFIXES):
+        return _is_policy_file(path)
+    return low.endswith(JSON_SUFFIXES) and _is_candidate_json(path)
 
 
 def _is_candidate_json(path: str) -> bool:

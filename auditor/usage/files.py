@@ -162,11 +162,7 @@ def _read_json(text: str, path: str) -> list[UsageRow]:
     if isinstance(data, dict) and isinstance(data.get("value"), list) and "timespan" in data:
         return _metrics_rows(data, path)  # `az rest` / `az monitor metrics list` output: the metrics REST body
     if isinstance(data, dict) and isinstance(data.get("tables"), list):  # a Log Analytics REST response
-        rows: list[dict[str, Any]] = []
-        for table in data["tables"]:
-            names = [c.get("name") for c in table.get("columns", [])]
-            rows.extend(dict(zip(names, r, strict=False)) for r in table.get("rows", []))
-        data = rows
+        data = _table_rows(data["tables"], path)
     elif isinstance(data, dict):
         data = data.get("rows")
     if not isinstance(data, list):
@@ -198,3 +194,26 @@ def load_usage_file(path: str) -> UsageData:
         raise UsageFileError(f"{path}: no usage rows")
     days = [r.day for r in rows]
     return UsageData(rows=tuple(rows), window=(min(days), max(days)), origin=path)
+
+
+def _table_rows(tables: list[Any], path: str) -> list[dict[str, Any]]:
+    """Rows of a Log Analytics query response (tables of columns and rows), each shape checked so a wrong one is
+    one line naming the file and the key. https://learn.microsoft.com/azure/azure-monitor/logs/api/response-format"""
+    rows: list[dict[str, Any]] = []
+    for t, table in enumerate(tables):
+        where = f"{path}: tables[{t}]"
+        if not isinstance(table, dict):
+            raise UsageFileError(f"{where}: expected an object with columns and rows")
+        columns, values = table.get("columns", []), table.get("rows", [])
+        if not isinstance(columns, list) or not isinstance(values, list):
+            raise UsageFileError(f"{where}: columns and rows must be lists")
+        names = []
+        for c, column in enumerate(columns):
+            if not isinstance(column, dict) or not isinstance(column.get("name"), str):
+                raise UsageFileError(f"{where}.columns[{c}]: expected an object with a text name")
+            names.append(column["name"])
+        for r, row in enumerate(values):
+            if not isinstance(row, list):
+                raise UsageFileError(f"{where}.rows[{r}]: expected a list of values")
+            rows.append(dict(zip(names, row, strict=False)))
+    return rows

@@ -60,6 +60,12 @@ class LedgerRow:
     apis: tuple[str, ...]  # the APIs its lines came through, sorted
     bases: tuple[str, ...]  # how its lines were priced, sorted
 
+    @property
+    def api(self) -> str:
+        """One API the row came through: what the attribution model classifies a gateway row by when its account
+        is not in the estate (auditor/attribution/money.py classify)."""
+        return self.apis[0] if self.apis else ""
+
 
 def _allocate(values: list[Decimal], target: Decimal, unit: Decimal) -> list[Decimal]:
     """Round each value to `unit` so that the rounded values add up to `target` exactly (largest remainder):

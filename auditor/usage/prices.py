@@ -14,24 +14,20 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
+from .ptu import PtuPrice, PtuPriceError, ptu_from_data, ptu_from_retail_items, ptu_to_data
+from .skus import SKUS
+
 RETAIL_PRICES_URL = "https://prices.azure.com/api/retail/prices"
 MILLION = Decimal(1_000_000)
 
-# Deployment SKU (ARM `sku.name` of a deployment) → the price table's deployment type.
-SKU_TYPES = {
-    "globalstandard": "global",
-    "globalbatch": "batch",
-    "datazonestandard": "datazone",
-    "datazonebatch": "batch",
-    "standard": "regional",
-    "provisionedmanaged": "provisioned",
-    "globalprovisionedmanaged": "provisioned",
-    "datazoneprovisionedmanaged": "provisioned",
-    "developertier": "developer",
-}
+# Deployment SKU (ARM `sku.name` of a deployment) → the price table's deployment type (skus.py says how each
+# SKU is billed). "batch" is global batch; data zone batch has rows of its own. Provisioned SKUs are priced per
+# PTU-hour (ptu.py), never per token: their token rows stay unpriced.
+SKU_TYPES = {name: cls.price_type or "provisioned" for name, cls in SKUS.items()}
 TYPE_ALIASES = {"dz": "datazone", "dzone": "datazone", "glbl": "global", "gl": "global", "regnl": "regional",
-                "rgnl": "regional"}  # the abbreviations meter names use
-TYPES = ("global", "datazone", "regional", "batch", "provisioned", "developer")
+                "rgnl": "regional", "globalbatch": "batch", "datazonebatch": "datazone-batch"}  # meter abbreviations
+TYPES = ("global", "datazone", "regional", "batch", "datazone-batch", "provisioned", "developer")
+BATCH_TYPES = ("batch", "datazone-batch")
 
 
 class PriceFileError(Exception):
@@ -76,6 +72,7 @@ class PriceTable:
     currency: str = "USD"
     as_of: str = ""
     source: str = ""
+    ptu: tuple[PtuPrice, ...] = ()  # PTU-hour prices of provisioned deployments (ptu.py)
 
     def find(self, model: str, version: str, dtype: str, region: str) -> Price | None:
         m, v, t, r = model_key(model), version_key(version), deployment_type(dtype), (region or "").lower()
@@ -96,8 +93,10 @@ class PriceTable:
         """Negotiated prices first: an override entry hides the shipped entry for the same key."""
         keys = {(p.model, p.version, p.deployment_type, p.region) for p in other.prices}
         kept = tuple(p for p in self.prices if (p.model, p.version, p.deployment_type, p.region) not in keys)
+        ptu_keys = {(p.scope, p.region) for p in other.ptu}
+        ptu = other.ptu + tuple(p for p in self.ptu if (p.scope, p.region) not in ptu_keys)
         return PriceTable(other.prices + kept, other.currency or self.currency, self.as_of,
-                          f"{other.source} over {self.source}")
+                          f"{other.source} over {self.source}", ptu)
 
 
 def _decimal(value: Any, where: str) -> Decimal:
@@ -141,8 +140,12 @@ def table_from_data(data: Any, origin: str) -> PriceTable:
             cached_input=None if cached is None else _decimal(cached, f"{where}.cached_input") * scale,
             source=str(item.get("source", "")),
         ))
+    try:
+        ptu = ptu_from_data(data.get("ptu"), origin)
+    except PtuPriceError as exc:
+        raise PriceFileError(str(exc)) from None
     return PriceTable(tuple(out), str(data.get("currency", "USD")), str(data.get("as_of", "")),
-                      str(data.get("source", origin)))
+                      str(data.get("source", origin)), ptu)
 
 
 def load_prices(path: str) -> PriceTable:
@@ -205,9 +208,11 @@ def parse_meter(name: str) -> tuple[str, str, str, str, bool] | None:
         parts.pop(0)
     if any(p in _NOT_TOKENS for p in parts):
         return None
-    if "batch" in parts:
+    if "batch" in parts:  # "gpt 4.1 Batch Inp glbl" (global batch), "... Batch Outp Data Zone" (data zone batch)
         parts.remove("batch")
-        dtype = "batch"
+        dtype = {"global": "batch", "datazone": "datazone-batch"}.get(dtype)
+        if dtype is None:
+            return None  # no regional batch deployment type exists: not a price this build can place
     version = ""
     if len(parts) > 1 and re.fullmatch(r"\d{4}", parts[-1]):
         version = parts.pop()
@@ -252,7 +257,8 @@ def table_from_retail_items(items: list[dict[str, Any]], as_of: str) -> PriceTab
         if "input" in p and "output" in p:
             prices.append(Price(model, version, dtype, region, p["input"], p["output"], p.get("cached_input"),
                                 f"Retail Prices API {as_of}: " + ", ".join(sorted(set(p["meters"])))))
-    return PriceTable(tuple(prices), "USD", as_of, f"Azure Retail Prices API, {as_of}")
+    return PriceTable(tuple(prices), "USD", as_of, f"Azure Retail Prices API, {as_of}",
+                      ptu_from_retail_items(items, as_of))
 
 
 RETAIL_FILTERS = (
@@ -331,6 +337,7 @@ def table_to_data(table: PriceTable) -> dict[str, Any]:
              "output": _plain(p.output)}
             for p in table.prices
         ],
+        "ptu": ptu_to_data(table.ptu),
     }
 
 

@@ -13,7 +13,8 @@ How a gateway call is priced (stated in the report, `basis`):
    calls were served by in the LLM log that day (exact), else the served mix of the account(s) the API's
    backend names, from the platform metrics that day (else over the window), else the whole platform's
    mix. From a platform mix the figure is a point estimate with a range: every token at the cheapest
-   model that mix holds, to every token at the dearest.
+   model that mix holds, to every token at the dearest. Batch deployments never enter a mix: they serve
+   batch jobs at batch rates, not the live calls a gateway meters.
 Every allocation lands on a line (day × bucket × consumer × account × deployment × model): the reconciled
 figures the totals, the HTML, the JSON and the FOCUS export read. Per account, day and deployment:
 unmetered = platform − gateway when positive; the rest is over-metered (KQ003), so
@@ -29,8 +30,9 @@ from decimal import Decimal
 
 from ..estate import Estate
 from .costcentres import CostCentreMap
+from .fill import fill
 from .model import LLM_LOG_SOURCE, UNKNOWN_VALUES, UsageData, UsageRow
-from .prices import PriceTable
+from .prices import BATCH_TYPES, PriceTable
 from .reconcile import reconcile
 from .served import Mix, Pricer, Served, price_range, served_key
 from .tally import (
@@ -70,6 +72,7 @@ class _Scorer:
         self.day_mix: dict[tuple[dt.date, str], Mix] = defaultdict(Mix)  # (day, account) → mix
         self.window_mix: dict[str, Mix] = defaultdict(Mix)
         self.api_mix: dict[tuple[str, str, dt.date | None], Mix] = defaultdict(lambda: Mix(basis=API_LOG_MIX))
+        self.filled: dict[int, Mix] = {}  # id(row) → its mix, reweighted to what the cells served (fill.py)
         self.usage = usage
 
     def _account_name(self, rid: str) -> str:
@@ -88,6 +91,8 @@ class _Scorer:
             acc[1] += row.output_tokens
             acc[2] += row.total_tokens if not (row.input_tokens or row.output_tokens) else 0
             acc[3] += row.cached_input_tokens
+            if served.dtype in BATCH_TYPES:
+                continue  # batch jobs are not live calls: their models never price a gateway row (skus.py)
             self.day_mix[(row.day, served.account.lower())].add(served, row.input_tokens, row.output_tokens)
             self.window_mix[served.account.lower()].add(served, row.input_tokens, row.output_tokens)
 
@@ -130,6 +135,29 @@ class _Scorer:
             counted.append(row)
         return counted, dropped
 
+    def plan(self, counted: list[UsageRow]) -> None:
+        """Reweight the platform-derived mixes of the rows without a model so that, together, they fill what each
+        model served that day before any is over-filled (fill.py); rows naming their model take theirs first."""
+        capacity: dict[tuple[dt.date, Served], list[Decimal]] = {
+            key: [Decimal(v[0]), Decimal(v[1])] for key, v in self.platform_served.items()}
+        split = []
+        for row in counted:
+            if not (row.input_tokens or row.output_tokens):
+                continue
+            served = self.pricer.served(row)
+            if served.model:
+                cap = capacity.get((row.day, served))
+                if cap is not None:
+                    cap[0] = max(cap[0] - row.input_tokens, ZERO)
+                    cap[1] = max(cap[1] - row.output_tokens, ZERO)
+                continue
+            mix = self.mix_for(row)
+            if mix is not None and mix.basis in (ACCOUNT_MIX, PLATFORM_MIX):
+                split.append((row, mix.serving(row.output_tokens)))
+        mixes = fill([(r.day, m, r.input_tokens, r.output_tokens) for r, m in split],
+                     {k: (v[0], v[1]) for k, v in capacity.items()})
+        self.filled = {id(r): m for (r, _m), m in zip(split, mixes, strict=True)}
+
     def place(self, row: UsageRow, bucket: str, consumer: str, dimension: str) -> tuple[Decimal | None, Decimal,
                                                                                           Decimal, int, str]:
         """Allocate a gateway row to lines; its money (None when nothing of it is priced), range, unpriced tokens
@@ -147,7 +175,7 @@ class _Scorer:
         if served.model:
             parts, basis, rng = [(served, Decimal(i), Decimal(c), Decimal(o))], EXACT, None
         else:
-            mix = self.mix_for(row)
+            mix = self.filled.get(id(row)) or self.mix_for(row)
             mix = mix.serving(o) if mix is not None else None
             if mix is None:
                 self.line(row, bucket, consumer, dimension, served, Decimal(i), Decimal(c), Decimal(o), None, None,
@@ -208,6 +236,7 @@ def score_usage(
             daily[row.day]["platform"] += row.tokens
 
     counted, dropped = scorer.counted_gateway()
+    scorer.plan(counted)
     if dropped:
         notes.append(f"{dropped:,} tokens in the LLM log were not counted again: the same calls were metered by "
                      "token metrics (precedence: token metrics, which carry the team; the LLM log gives the model)")

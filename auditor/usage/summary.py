@@ -101,17 +101,29 @@ def _unpriced(t: dict[str, Any]) -> str:
     return f", +{t['unpriced_tokens']:,} tokens unpriced" if t["unpriced_tokens"] else ""
 
 
-def headline(usage: dict[str, Any]) -> str:
-    """One line for the text and Markdown reports: the figure finance asks for first, every share labelled."""
+def headline(usage: dict[str, Any], by_path: dict[str, Any] | None = None) -> str:
+    """One line for the text and Markdown reports: the figure finance asks for first, every share labelled.
+
+    With the attribution model's money by path (auditor/attribution), "went to no team" is its two not-attributable
+    buckets (shared and unmetered + no owner), so traffic that passed a gateway without a metric, and accounts no
+    team owns, count; without it, the gateway's unknown bucket and what the gateway did not meter."""
     cur = usage["currency"]
     base = usage["platform"] or usage["gateway"]
     window = f" {usage['window']['from']} to {usage['window']['to']}" if usage["window"] else ""
+    head = f"usage{window}: {base['tokens']:,} {usage['share_of']} ({cur} {base['money']:,.2f}{_unpriced(base)}); "
+    if by_path:
+        nt, total = by_path["went_to_no_team"], by_path["total"]
+        share = nt["tokens"] / total["tokens"] if total["tokens"] else 0.0
+        shared, owner = (next(b for b in by_path["buckets"] if b["bucket"].endswith(k))
+                         for k in ("shared and unmetered", "no owner"))
+        return head + (f"{share:.1%} of {usage['share_of']} ({nt['tokens']:,} tokens, {cur} {nt['money']:,.2f}) went to "
+                       f"no team: shared and unmetered {cur} {shared['money']:,.2f} ({shared['tokens']:,} tokens), no "
+                       f"owner {cur} {owner['money']:,.2f} ({owner['tokens']:,} tokens)")
     unknown = usage["unknown"]
-    text = (f"usage{window}: {base['tokens']:,} {usage['share_of']} ({cur} {base['money']:,.2f}{_unpriced(base)}); "
-            f"{unknown['share']:.1%} of {usage['share_of']} ({unknown['tokens']:,} tokens, {cur} {unknown['money']:,.2f}"
-            f"{_range(cur, unknown)}{_unpriced(unknown)}) went to no team")
+    text = head + (f"{unknown['share']:.1%} of {usage['share_of']} ({unknown['tokens']:,} tokens, {cur} {unknown['money']:,.2f}"
+                   f"{_range(cur, unknown)}{_unpriced(unknown)}) went to no team")
     unmetered = usage.get("unmetered")
     if unmetered and unmetered["tokens"]:
         text += (f"; {unmetered['share']:.1%} of {usage['share_of']} ({unmetered['tokens']:,} tokens, {cur} {unmetered['money']:,.2f}"
-                 f"{_unpriced(unmetered)}) was not seen by the gateway")
+                 f"{_unpriced(unmetered)}) was not metered by the gateway")
     return text

@@ -12,7 +12,6 @@ from typing import Any
 
 from ...estate import (
     Backend,
-    CollectionGap,
     Deployment,
     DiagnosticSetting,
     Estate,
@@ -21,11 +20,13 @@ from ...estate import (
     LogSetting,
     NamedValue,
     Operation,
+    Project,
     RoleAssignment,
     RoleDefinition,
+    tags_from,
 )
 from ...policy.rawxml import read_policy
-from ...policy.tree import Origin, Policy
+from ...policy.tree import Origin, Policy, unknown_policy
 from ..apiops import diagnostic_from_props
 from ..assemble import Dialect, EstateParts, Key, ServiceParts, build_estate
 from ..files import as_bool, as_str
@@ -45,12 +46,10 @@ class ArmReader(TemplateWalker):
         fmt = ev.string(res.props.get("format")).lower() or "xml"
         value = res.props.get("value", res.props.get("policyContent"))
         rid = self.resource_id(res)
-        if fmt.endswith("-link"):
-            self.gaps.append(CollectionGap(
-                "unparseable", self.path, f"{label}: policy is a link ({fmt}) to {ev.string(value)}; the linked "
-                "policy was not audited (export it inline, e.g. with format rawxml)", self._line_of_resource(res),
-            ))
-            return None
+        if fmt.endswith("-link"):  # declared but unknown: AU002 once, and its API's policy rules stay silent
+            return unknown_policy(scope, f"policy is a link ({fmt}) to {ev.string(value)}; the linked policy was not "
+                                  "audited (export it inline, e.g. with format rawxml)", path=self.path,
+                                  line=self._line_of_resource(res), resource_id=rid, label=label)
         if not isinstance(value, str):
             self.gap(f"policy value is {type(value).__name__}, expected a string", label, self._line_of_resource(res))
             return None
@@ -58,10 +57,12 @@ class ArmReader(TemplateWalker):
         if is_expression(value):
             evaluated = ev.value(value)
             resolved = evaluated if isinstance(evaluated, str) else str(evaluated) if is_unknown(evaluated) else ""
-            if isinstance(evaluated, Unknown) or not resolved.lstrip().startswith("<"):
-                what = f"comes from {evaluated}, which only the deployment knows" if isinstance(evaluated, Unknown) \
-                    else "is not policy XML once evaluated"
-                self.gap(f"policy text {what}; not audited", label, self._line_of_resource(res))
+            if isinstance(evaluated, Unknown):  # a deploy-time value: unknown, not absent
+                return unknown_policy(scope, f"policy text comes from {evaluated}, which only the deployment knows; "
+                                      "not audited", path=self.path, line=self._line_of_resource(res),
+                                      resource_id=rid, label=label)
+            if not resolved.lstrip().startswith("<"):
+                self.gap("policy text is not policy XML once evaluated; not audited", label, self._line_of_resource(res))
                 return None
             # text built by replace()/format() (unknown parts or not): point at the literal it came from
             parts = evaluated.parts if isinstance(evaluated, Text) else (resolved,)
@@ -170,15 +171,25 @@ class ArmReader(TemplateWalker):
                 public_network_access=as_str(p.get("publicNetworkAccess")) or None,
                 network_default_action=as_str(acls.get("defaultAction")) or None,
                 origin=self.origin(res, f"account '{n[0]}'"),
+                tags=tags_from(res.ev.resolve(res.raw.get("tags"))),
             )
+            return
+        if t == "microsoft.cognitiveservices/accounts/projects":
+            # a Foundry project: grouped inside its AIServices account, billed as the account
+            parent = self.resource_id(Resource("microsoft.cognitiveservices/accounts", n[:1], {}, {}, "")).lower()
+            parts.projects[parent].append(Project(n[-1], self.resource_id(res), tags_from(res.ev.resolve(
+                res.raw.get("tags"))), self.origin(res, f"project '{n[-1]}'")))
             return
         if t == "microsoft.cognitiveservices/accounts/deployments":
             parent = self.resource_id(Resource("microsoft.cognitiveservices/accounts", n[:1], {}, {}, "")).lower()
             model = p.get("model") if isinstance(p.get("model"), dict) else {}
             sku = res.ev.resolve(res.raw.get("sku"))
             sku = sku if isinstance(sku, dict) else {}
-            deployments[parent].append(Deployment(n[-1], as_str(model.get("name")), as_str(model.get("version")),
-                                                  as_str(sku.get("name"))))
+            capacity = res.ev.resolve(sku.get("capacity"))  # PTUs for a provisioned SKU
+            deployments[parent].append(Deployment(
+                n[-1], as_str(model.get("name")), as_str(model.get("version")), as_str(sku.get("name")),
+                capacity if isinstance(capacity, int) and not isinstance(capacity, bool) else None,
+                tags_from(res.ev.resolve(res.raw.get("tags")))))
             return
         if not t.startswith(APIM):
             return
@@ -198,6 +209,7 @@ class ArmReader(TemplateWalker):
             self.declares_service = True
             parts.location = self._ev(res.raw.get("location"))
             parts.origin = self.origin(res, f"service '{n[0]}'")
+            parts.tags = tags_from(res.ev.resolve(res.raw.get("tags")))
             return
         k = "/".join(kinds)
         if k == "policies":

@@ -4,13 +4,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from ...estate import AiAccount, Deployment
+from ...estate import AiAccount, Deployment, Project, tags_from
 from ...policy.tree import Origin
 from .session import LiveSession
 
 ACCOUNT_READ = "Reader on the Azure OpenAI account"
 
 COGNITIVE_API = "2024-10-01"
+# Foundry projects (Microsoft.CognitiveServices/accounts/projects) exist from api-version 2025-04-01-preview; 2025-06-01
+# is the first stable one (azure-rest-api-specs specification/cognitiveservices, stable/2025-06-01). Projects group
+# work inside an AIServices account; usage is billed to the account
+# (https://learn.microsoft.com/en-us/azure/ai-foundry/concepts/architecture).
+PROJECTS_API = "2025-06-01"
 
 
 
@@ -31,13 +36,32 @@ def accounts_from(s: LiveSession, apim, raw: list[dict[str, Any]]) -> list[AiAcc
         rid = str(a.get("id", ""))
         deployments = s.read(rid, ACCOUNT_READ, lambda rid=rid: s.raw_list(
             apim, f"{rid}/deployments?api-version={COGNITIVE_API}"), [])
+        projects: list[dict[str, Any]] = []
+        if str(a.get("kind", "")).lower() == "aiservices":  # only Foundry (AIServices) accounts hold projects
+            projects = s.read(f"{rid}/projects", ACCOUNT_READ, lambda rid=rid: s.raw_list(
+                apim, f"{rid}/projects?api-version={PROJECTS_API}"), [])
         out.append(AiAccount(
             rid, str(a.get("name", "")), str(a.get("kind", "")), str(a.get("location", "")), str(props.get("endpoint", "")),
             props.get("disableLocalAuth") if isinstance(props.get("disableLocalAuth"), bool) else None,
             props.get("publicNetworkAccess"), acls.get("defaultAction"),
-            tuple(Deployment(str(d.get("name", "")), str((d.get("properties") or {}).get("model", {}).get("name", "")),
-                             str((d.get("properties") or {}).get("model", {}).get("version", "")),
-                             str((d.get("sku") or {}).get("name", ""))) for d in deployments),
+            tuple(_deployment(d) for d in deployments),
             Origin(None, None, rid, f"account '{a.get('name')}'"),
+            tags_from(a.get("tags")),
+            tuple(Project(str(pr.get("name", "")).rsplit("/", 1)[-1], str(pr.get("id", "")), tags_from(pr.get("tags")),
+                          Origin(None, None, str(pr.get("id", "")), f"project '{pr.get('name')}'"))
+                  for pr in projects if isinstance(pr, dict)),
         ))
     return out
+
+
+def _deployment(d: dict[str, Any]) -> Deployment:
+    """A deployment as the deployments list returns it: model, `sku.name`, `sku.capacity` (PTUs for a provisioned
+    SKU, thousands of tokens per minute otherwise) and tags (Deployments_List, azure-rest-api-specs
+    specification/cognitiveservices, stable/2024-10-01)."""
+    props = d.get("properties") if isinstance(d.get("properties"), dict) else {}
+    model = props.get("model") if isinstance(props.get("model"), dict) else {}
+    sku = d.get("sku") if isinstance(d.get("sku"), dict) else {}
+    capacity = sku.get("capacity")
+    return Deployment(str(d.get("name", "")), str(model.get("name", "")), str(model.get("version", "")),
+                      str(sku.get("name", "")), capacity if isinstance(capacity, int) and not isinstance(capacity, bool)
+                      else None, tags_from(d.get("tags")))

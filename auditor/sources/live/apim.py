@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from typing import Any
 
 from ...estate import (
@@ -18,6 +19,7 @@ from ...estate import (
     Operation,
     Product,
     Workspace,
+    tags_from,
 )
 from ...policy.rawxml import read_policy
 from ...policy.tree import Origin, Policy
@@ -87,8 +89,11 @@ def read_service(s: LiveSession, apim, svc: Any) -> ApimService:
         )
 
     def one_workspace(w: Any) -> tuple[Workspace, list[Api], list[Fragment]]:
-        """A workspace's own policy, APIs and fragments: the same reads, one level down."""
+        """A workspace's own policy, APIs, fragments, products, backends, named values, loggers and diagnostics:
+        the same reads, one level down (Microsoft.ApiManagement/service/workspaces/..., api-version 2024-05-01
+        as the SDK sends it)."""
         wid = f"{base}/workspaces/{w.name}"
+        ws_parts.append(workspace_entities(s, apim, rg, name, wid, w.name))
         policy = _policy(s, f"{wid}/policies/policy", "workspace", f"workspace '{w.name}'",
                               lambda: apim.workspace_policy.get(rg, name, w.name, "policy", format="rawxml"))
         raw_apis = s.listed(f"{wid}/apis", APIM_READ, lambda: apim.workspace_api.list_by_service(rg, name, w.name))
@@ -116,6 +121,7 @@ def read_service(s: LiveSession, apim, svc: Any) -> ApimService:
         return Fragment(f.name, policy) if policy is not None else None
 
     api_diagnostics: list[Diagnostic] = []  # per-API diagnostics (the portal puts App Insights there)
+    ws_parts: list[WorkspaceEntities] = []
     workers = s.options.max_workers
     with ThreadPoolExecutor(max_workers=workers) as lists, ThreadPoolExecutor(max_workers=workers) as items:
         global_policy = lists.submit(_policy, s, f"{base}/policies/policy", "global", "global policy",
@@ -140,11 +146,7 @@ def read_service(s: LiveSession, apim, svc: Any) -> ApimService:
                         None if nv.secret else nv.value, Origin(None, None, f"{base}/namedValues/{nv.name}", "named value"))
         for nv in raw["namedValues"].result()
     ]
-    backends = []
-    for b in raw["backends"].result():
-        pool_members = tuple(s.id for s in (getattr(getattr(b, "pool", None), "services", None) or []))
-        btype = "pool" if pool_members or str(getattr(b, "type_properties_type", "")).lower() == "pool" else "single"
-        backends.append(Backend(b.name, b.url or "", btype, pool_members, b.resource_id or ""))
+    backends = [backend_of(b, None) for b in raw["backends"].result()]
     loggers = [Logger(lg.name, str(lg.logger_type or ""), lg.resource_id or "") for lg in raw["loggers"].result()]
     workspaces, more_apis, more_fragments = [], [], []
     for workspace, ws_apis, ws_fragments in map(one_workspace, raw_workspaces.result()):
@@ -152,13 +154,19 @@ def read_service(s: LiveSession, apim, svc: Any) -> ApimService:
         more_apis += ws_apis
         more_fragments += ws_fragments
     apis, fragments = apis + tuple(more_apis), fragments + tuple(more_fragments)
-    diagnostics = raw_diagnostics.result() + sorted(api_diagnostics, key=lambda d: (d.api or "", d.name))
+    for part in ws_parts:
+        products += part.products
+        named += part.named_values
+        backends += part.backends
+        loggers += part.loggers
+    diagnostics = raw_diagnostics.result() + [d for part in ws_parts for d in part.diagnostics] + sorted(
+        api_diagnostics, key=lambda d: (d.workspace or "", d.api or "", d.name))
     s.note(f"service {name}: {len(apis)} API(s)")
     if s.options.tracker is not None:
         s.options.tracker.advance(f"{name}: {len(apis)} API(s)")
     return ApimService(name, rid, svc.location or "", global_policy.result(), tuple(workspaces), products, apis,
                        fragments, tuple(named), tuple(backends), tuple(loggers), tuple(diagnostics),
-                       Origin(None, None, rid, f"service '{name}'"))
+                       Origin(None, None, rid, f"service '{name}'"), tags_from(getattr(svc, "tags", None)))
 
 
 def read_diagnostics(s: LiveSession, apim, rg: str, name: str, base: str, api: str | None = None,
@@ -173,13 +181,15 @@ def read_diagnostics(s: LiveSession, apim, rg: str, name: str, base: str, api: s
     try:
         items = s.raw_list(apim, f"{base}/diagnostics?api-version={DIAGNOSTICS_LLM_API}")
         return [diagnostic_from_props(str(d.get("name", "")), d.get("properties") if isinstance(
-            d.get("properties"), dict) else {}, api, origin(str(d.get("name", "")))) for d in items]
+            d.get("properties"), dict) else {}, api, origin(str(d.get("name", ""))), workspace) for d in items]
     except Exception as exc:
         if status_of(exc) != 400:  # anything but "api-version not supported here" is a real gap
             s.gap(f"{base}/diagnostics", f"could not read {short_id(base + '/diagnostics')}", exc, APIM_READ)
             return []
     if api is not None and workspace is not None:
         sdk_list = lambda: apim.workspace_api_diagnostic.list_by_workspace(rg, name, workspace, api)  # noqa: E731
+    elif workspace is not None:
+        sdk_list = lambda: apim.workspace_diagnostic.list_by_workspace(rg, name, workspace)  # noqa: E731
     elif api is not None:
         sdk_list = lambda: apim.api_diagnostic.list_by_service(rg, name, api)  # noqa: E731
     else:
@@ -188,5 +198,46 @@ def read_diagnostics(s: LiveSession, apim, rg: str, name: str, base: str, api: s
     for d in s.listed(f"{base}/diagnostics", APIM_READ, sdk_list):
         props = {"loggerId": d.logger_id, "metrics": d.metrics,
                  "sampling": {"percentage": d.sampling.percentage} if d.sampling else None}
-        out.append(diagnostic_from_props(d.name, props, api, origin(d.name)))
+        out.append(diagnostic_from_props(d.name, props, api, origin(d.name), workspace))
     return out
+
+
+@dataclass(frozen=True)
+class WorkspaceEntities:
+    products: tuple[Product, ...]
+    named_values: tuple[NamedValue, ...]
+    backends: tuple[Backend, ...]
+    loggers: tuple[Logger, ...]
+    diagnostics: tuple[Diagnostic, ...]
+
+
+def workspace_entities(s: LiveSession, apim, rg: str, name: str, wid: str, ws: str) -> WorkspaceEntities:
+    """A workspace's products (with their APIs and policy), backends, named values (never their secret
+    values), loggers and diagnostics, each marked with the workspace."""
+    products = []
+    for p in s.listed(f"{wid}/products", APIM_READ, lambda: apim.workspace_product.list_by_service(rg, name, ws)):
+        pid = f"{wid}/products/{p.name}"
+        links = s.listed(f"{pid}/apiLinks", APIM_READ,
+                         lambda p=p: apim.workspace_product_api_link.list_by_product(rg, name, ws, p.name))
+        policy = _policy(s, f"{pid}/policies/policy", "product", f"product '{p.name}'", lambda p=p: (
+            apim.workspace_product_policy.get(rg, name, ws, p.name, "policy", format="rawxml")))
+        products.append(Product(p.name, p.display_name or p.name, p.subscription_required,
+                                tuple(str(x.api_id or "").rstrip("/").rsplit("/", 1)[-1] for x in links), ws, policy,
+                                Origin(None, None, pid, f"product '{p.name}'")))
+    named = [NamedValue.read(nv.name, nv.display_name or nv.name, bool(nv.secret), nv.key_vault is not None,
+                             None if nv.secret else nv.value,
+                             Origin(None, None, f"{wid}/namedValues/{nv.name}", "named value"), ws)
+             for nv in s.listed(f"{wid}/namedValues", APIM_READ,
+                                lambda: apim.workspace_named_value.list_by_service(rg, name, ws))]
+    backends = [backend_of(b, ws) for b in s.listed(
+        f"{wid}/backends", APIM_READ, lambda: apim.workspace_backend.list_by_workspace(rg, name, ws))]
+    loggers = [Logger(lg.name, str(lg.logger_type or ""), lg.resource_id or "", ws) for lg in s.listed(
+        f"{wid}/loggers", APIM_READ, lambda: apim.workspace_logger.list_by_workspace(rg, name, ws))]
+    return WorkspaceEntities(tuple(products), tuple(named), tuple(backends), tuple(loggers),
+                             tuple(read_diagnostics(s, apim, rg, name, wid, None, ws)))
+
+
+def backend_of(b: Any, workspace: str | None) -> Backend:
+    pool_members = tuple(m.id for m in (getattr(getattr(b, "pool", None), "services", None) or []))
+    btype = "pool" if pool_members or str(getattr(b, "type_properties_type", "")).lower() == "pool" else "single"
+    return Backend(b.name, b.url or "", btype, pool_members, b.resource_id or "", workspace)

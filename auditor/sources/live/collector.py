@@ -138,7 +138,8 @@ class LiveCollector(LiveSession):
             auth = AuthorizationManagementClient(self.credential, sub, **kw)
             mine = discovered.get(sub.lower(), {}) if discovered is not None else None
             if mine is not None:
-                found = [SimpleNamespace(id=r.get("id", ""), name=r.get("name", ""), location=r.get("location", ""))
+                found = [SimpleNamespace(id=r.get("id", ""), name=r.get("name", ""), location=r.get("location", ""),
+                                         tags=r.get("tags"))
                          for r in mine.get("microsoft.apimanagement/service", [])]
                 found = [s for s in found if not self.options.apim or s.name == self.options.apim]
             else:
@@ -190,7 +191,9 @@ class LiveCollector(LiveSession):
                  "'microsoft.cognitiveservices/accounts', 'microsoft.operationalinsights/workspaces')")
         if self.options.resource_group:
             query += f"\n| where resourceGroup =~ '{self.options.resource_group.replace(chr(39), '')}'"
-        query += "\n| project id, name, type, kind, location, resourceGroup, subscriptionId, sku, properties"
+        # tags: the owner of a per-team resource (https://learn.microsoft.com/en-us/azure/governance/resource-graph/
+        # concepts/query-language: `resources` rows carry `tags`)
+        query += "\n| project id, name, type, kind, location, resourceGroup, subscriptionId, sku, tags, properties"
         client = ResourceGraphClient(self.credential, **kw)
         rows: list[dict[str, Any]] = []
         skip: str | None = None

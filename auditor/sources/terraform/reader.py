@@ -23,11 +23,13 @@ from ...estate import (
     LogSetting,
     NamedValue,
     Operation,
+    Project,
     RoleAssignment,
     RoleDefinition,
+    tags_from,
 )
 from ...policy.rawxml import read_policy
-from ...policy.tree import Origin, Policy
+from ...policy.tree import Origin, Policy, unknown_policy
 from ..assemble import Dialect, EstateParts, Key, ServiceParts, build_estate
 from ..files import JsonStringLines, as_bool, as_str
 from .plan import (
@@ -123,10 +125,12 @@ class TerraformReader:
             line = self.lines.line_of(xml)
             return read_policy(xml, scope=scope, path=self.path if line else None, resource_id=res.address,
                                label=label, fmt=fmt, embedded_at=line)
-        if isinstance(link, str) and link:
-            self.gap(f"{label}: policy is a link (xml_link {link}); the linked policy was not audited", res.address)
-        elif xml is None and "xml_content" not in res.values:
-            self.gap(f"{label}: policy content is unknown until apply; not audited", res.address)
+        if isinstance(link, str) and link:  # declared but unknown: AU002 once, its API's policy rules silent
+            return unknown_policy(scope, f"policy is a link (xml_link {link}); the linked policy was not audited",
+                                  resource_id=res.address, label=label)
+        if xml is None and "xml_content" not in res.values:
+            return unknown_policy(scope, "policy content is unknown until apply; not audited",
+                                  resource_id=res.address, label=label)
         return None
 
     # ------------------------------------------------------------------------------ building
@@ -161,6 +165,7 @@ class TerraformReader:
                     s = services.setdefault(name, ServiceParts(name, rid))
                     s.resource_id, s.location = rid, as_str(v.get("location"))
                     s.origin = Origin(self.path, None, res.address, f"service '{name}'")
+                    s.tags = tags_from(v.get("tags"))
                     continue
                 if t.startswith("azurerm_api_management_"):
                     apim_declared = True
@@ -188,14 +193,28 @@ class TerraformReader:
                             "Enabled" if as_bool(v["public_network_access_enabled"]) else "Disabled"),
                         network_default_action=as_str(acls.get("default_action")) or None,
                         origin=Origin(self.path, None, res.address, f"account '{name}'"),
+                        tags=tags_from(v.get("tags")),
                     )
+                elif t == "azurerm_cognitive_account_project" or (t == "azapi_resource" and as_str(
+                        v.get("type")).lower().startswith("microsoft.cognitiveservices/accounts/projects@")):
+                    # a Foundry project: azurerm's own resource, or AzAPI's (parent_id, tags beside the body)
+                    account = self.link(res, "cognitive_account_id" if t != "azapi_resource" else "parent_id",
+                                        "azurerm_cognitive_account")
+                    name = as_str(v.get("name")) or res.name
+                    body = v.get("body") if isinstance(v.get("body"), dict) else {}
+                    parts.projects[account.lower()].append(Project(
+                        name, as_str(v.get("id")) or f"{account}/projects/{name}",
+                        tags_from(v.get("tags") or body.get("tags")), Origin(self.path, None, res.address,
+                                                                                f"project '{name}'")))
                 elif t == "azurerm_cognitive_deployment":
                     account = self.link(res, "cognitive_account_id", "azurerm_cognitive_account")
                     model = block(v.get("model"))
                     sku = block(v.get("sku")) or block(v.get("scale"))
+                    capacity = sku.get("capacity")  # PTUs for a provisioned SKU
                     deployments[account.lower()].append(Deployment(
                         as_str(v.get("name")) or res.name, as_str(model.get("name")), as_str(model.get("version")),
                         as_str(sku.get("name") or sku.get("type")),
+                        capacity if isinstance(capacity, int) and not isinstance(capacity, bool) else None,
                     ))
                 elif t == "azurerm_monitor_diagnostic_setting":
                     settings.append(self._diag_setting(res))
