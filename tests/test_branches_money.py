@@ -9,11 +9,18 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
-import pytest
-
 from aoai_audit.estate import Estate
-from aoai_audit.exposure import UNATTRIBUTED, WHOLE, _price, _sum, at_stake, rank_key, scope
+from aoai_audit.exposure import _price, _sum, at_stake, rank_key, scope
 from aoai_audit.findings import Finding, Money, Severity
+from aoai_audit.rules import (
+    LOSS_COST,
+    LOSS_NONE,
+    LOSS_UNKNOWN,
+    LOSS_UNMETERED,
+    RISK_SERVED,
+    RISK_THROUGH,
+    Stake,
+)
 from aoai_audit.usage.ledger import _allocate, build_ledger
 from aoai_audit.usage.model import UsageData, UsageRow
 from aoai_audit.usage.prices import Price, PriceTable
@@ -24,11 +31,11 @@ D1 = dt.date(2026, 11, 1)
 PRICES = PriceTable((Price("gpt-4o", "", "global", "*", Decimal(2), Decimal(8)),))
 
 ACCOUNT = "/subscriptions/s/resourceGroups/rg/providers/Microsoft.CognitiveServices/accounts/aoai-eus"
-NO_CAP = (Decimal(10**12), Decimal(10**9))
 
 
-def line(bucket: str, tokens: int, money: str | None, *, api="chat", account="aoai-eus") -> LedgerLine:
-    return LedgerLine(None, bucket, "team-a" if bucket == CONSUMER else "", "Team", account, "gpt-4o", "gpt-4o",
+def line(bucket: str, tokens: int, money: str | None, *, api="chat", account="aoai-eus", deployment="gpt-4o"
+         ) -> LedgerLine:
+    return LedgerLine(None, bucket, "team-a" if bucket == CONSUMER else "", "Team", account, deployment, "gpt-4o",
                       "2024-11-20", "eastus", Decimal(tokens), None if money is None else Decimal(money), "exact",
                       api=api)
 
@@ -41,60 +48,61 @@ LINES = [
     line(CONSUMER, 1_000, "2.50"),
     line(UNKNOWN, 400, "1.00"),
     line(UNKNOWN, 100, None),  # unpriced
-    line(CONSUMER, 7_000, "9.99", api="other"),
+    line(CONSUMER, 7_000, "9.99", api="other", deployment="mini"),
     line(UNMETERED, 300, "0.75", api=""),
     line(OVER_METERED, 50, "0.10", api=""),
     line(CONSUMER, 9_999, "99.00", account="aoai-weu", api="weu-chat"),
 ]
 APIS = {"apim": {"chat", "other"}}
+EUR = "EUR"
 
 
-@pytest.mark.parametrize("rule_id", ["BY001", "DG001"])
-def test_an_account_finding_costs_everything_the_account_served_but_not_the_over_metering(rule_id):
-    # aoai-eus: 1,000 + 400 + 100 + 7,000 + 300 = 8,800 tokens (the 50 over-metered excluded, aoai-weu excluded);
-    # money 2.50 + 1.00 + 9.99 + 0.75 = 14.24, 100 tokens unpriced
-    priced = _price(finding(rule_id, ACCOUNT), WHOLE, LINES, APIS, "EUR", NO_CAP)
-    assert priced.tokens == 8_800 and priced.money == Money(Decimal("14.24"), "EUR")
-    assert "account 'aoai-eus'" in priced.money_basis and "(100 of the tokens have no price)" in priced.money_basis
+def price(rule_id: str, resource: str, stake: Stake, lines=LINES) -> Finding:
+    return _price(finding(rule_id, resource), stake, lines, APIS, EUR)
 
 
-def test_an_account_finding_of_an_attribution_rule_carries_no_figure():
-    f = finding("TM002", ACCOUNT)
-    assert _price(f, UNATTRIBUTED, LINES, APIS, "EUR", NO_CAP) is f
+def test_a_bypass_loses_what_the_account_served_unmetered_and_risks_all_it_served():
+    # loss: the unmetered line of aoai-eus, 300 tokens, 0.75; at risk: aoai-eus without the over-metering:
+    # 1,000 + 400 + 100 + 7,000 + 300 = 8,800 tokens, 2.50 + 1.00 + 9.99 + 0.75 = 14.24 (100 unpriced)
+    f = price("BY001", ACCOUNT, Stake(LOSS_UNMETERED, RISK_SERVED))
+    assert (f.tokens, f.money) == (300, Money(Decimal("0.75"), EUR)) and "account 'aoai-eus'" in f.money_basis
+    assert (f.at_risk_tokens, f.at_risk) == (8_800, Money(Decimal("14.24"), EUR))
+    assert "(100 of the tokens have no price)" in f.at_risk_basis
 
 
-def test_an_attribution_gap_costs_the_unknown_bucket_of_its_api():
-    # api chat, unknown: 400 + 100 tokens, money 1.00 (100 unpriced)
-    priced = _price(finding("TM002", "service/apim/apis/chat"), UNATTRIBUTED, LINES, APIS, "USD", NO_CAP)
-    assert priced.tokens == 500 and priced.money == Money(Decimal("1.00"), "USD")
-    assert "api 'chat'" in priced.money_basis and "(100 of the tokens" in priced.money_basis
+def test_a_logging_gap_on_an_account_loses_nothing_and_risks_all_it_served():
+    f = price("DG001", ACCOUNT, Stake(LOSS_NONE, RISK_SERVED))
+    assert (f.tokens, f.money, f.overlap) == (0, Money(Decimal(0), EUR), "")
+    assert (f.at_risk_tokens, f.at_risk) == (8_800, Money(Decimal("14.24"), EUR))
 
 
-def test_a_logging_gap_on_a_service_costs_everything_through_its_apis():
-    # chat + other, consumer and unknown: 1,000 + 400 + 100 + 7,000 = 8,500; 2.50 + 1.00 + 9.99 = 13.49
-    priced = _price(finding("DG002", "service/apim"), WHOLE, LINES, APIS, "USD", NO_CAP)
-    assert priced.tokens == 8_500 and priced.money == Money(Decimal("13.49"), "USD")
-    assert "service 'apim'" in priced.money_basis
+def test_an_owner_gap_costs_the_account_or_only_its_deployment():
+    whole = price("OW001", ACCOUNT, Stake(LOSS_COST))
+    assert (whole.tokens, whole.money) == (8_800, Money(Decimal("14.24"), EUR)) and whole.at_risk_tokens is None
+    # deployment mini: the 7,000 tokens of api other, 9.99
+    mini = price("OW002", ACCOUNT + "/deployments/mini", Stake(LOSS_COST))
+    assert (mini.tokens, mini.money) == (7_000, Money(Decimal("9.99"), EUR)) and "deployment 'mini'" in mini.money_basis
 
 
-def test_a_service_finding_for_an_api_nothing_metered_says_so_and_carries_no_figure():
-    priced = _price(finding("TM001", "service/apim/apis/silent"), UNATTRIBUTED, LINES, APIS, "USD", NO_CAP)
-    assert priced.tokens is None and priced.money is None and "api 'silent'" in priced.money_basis
+def test_an_attribution_gap_loses_the_unknown_bucket_of_its_api_and_nothing_on_an_account():
+    # api chat, unknown: 400 + 100 tokens, 1.00 (100 unpriced)
+    f = price("TM002", "service/apim/apis/chat", Stake(LOSS_UNKNOWN))
+    assert (f.tokens, f.money) == (500, Money(Decimal("1.00"), EUR)) and f.at_risk_tokens is None
+    assert "api 'chat'" in f.money_basis and "(100 of the tokens have no price)" in f.money_basis
+    assert price("TM002", ACCOUNT, Stake(LOSS_UNKNOWN)).money == Money(Decimal(0), EUR)
 
 
-def test_the_cap_is_the_platform_total_in_tokens_and_money():
-    # everything through api chat: 1,500 tokens, 3.50; capped at 1,200 tokens and 3.00
-    priced = _price(finding("DG002", "service/apim/apis/chat"), WHOLE, LINES, APIS, "USD",
-                    (Decimal(1_200), Decimal("3.00")))
-    assert priced.tokens == 1_200 and priced.money == Money(Decimal("3.00"), "USD") and "capped" in priced.money_basis
-    # only the money above the cap: tokens stay
-    priced = _price(finding("DG002", "service/apim/apis/chat"), WHOLE, LINES, APIS, "USD",
-                    (Decimal(1_500), Decimal("3.49")))
-    assert priced.tokens == 1_500 and priced.money == Money(Decimal("3.49"), "USD")
-    # exactly at the cap: not capped
-    priced = _price(finding("DG002", "service/apim/apis/chat"), WHOLE, LINES, APIS, "USD",
-                    (Decimal(1_500), Decimal("3.50")))
-    assert priced.money == Money(Decimal("3.50"), "USD") and "capped" not in priced.money_basis
+def test_a_service_logging_gap_risks_everything_through_its_apis():
+    # chat + other, consumer and unknown: 1,000 + 400 + 100 + 7,000 = 8,500 tokens; 2.50 + 1.00 + 9.99 = 13.49
+    f = price("DG002", "service/apim", Stake(LOSS_NONE, RISK_THROUGH))
+    assert f.money == Money(Decimal(0), EUR)
+    assert (f.at_risk_tokens, f.at_risk) == (8_500, Money(Decimal("13.49"), EUR))
+    assert "service 'apim'" in f.at_risk_basis
+
+
+def test_an_api_nothing_was_metered_through_says_so_and_carries_no_figure():
+    f = price("TM001", "service/apim/apis/silent", Stake(LOSS_UNKNOWN))
+    assert f.tokens is None and f.money is None and "api 'silent'" in f.money_basis
 
 
 def test_sum_counts_unpriced_tokens_positive_and_all_unpriced_is_no_money():
@@ -104,14 +112,15 @@ def test_sum_counts_unpriced_tokens_positive_and_all_unpriced_is_no_money():
 
 
 def test_a_resource_outside_the_estate_paths_is_left_unpriced():
-    f = finding("DG001", "usage/unknown")
-    assert scope(f.resource) is None and _price(f, WHOLE, LINES, APIS, "USD", NO_CAP) is f
+    f = price("DG001", "usage/unknown", Stake(LOSS_NONE, RISK_SERVED))
+    assert scope(f.resource) is None and f.tokens == 0 and f.at_risk_tokens is None
 
 
-def test_scope_reads_service_workspace_api_and_account():
+def test_scope_reads_service_workspace_api_account_and_deployment():
     assert scope("service/apim/workspaces/ws/apis/chat/operations/x") == ("apim", "chat", None)
     assert scope("service/apim") == ("apim", None, None)
     assert scope(ACCOUNT + "/") == ("", None, "aoai-eus")
+    assert scope(ACCOUNT + "/deployments/d1") == ("", "d1", "aoai-eus")
 
 
 def test_at_stake_line_and_rank():
@@ -119,10 +128,13 @@ def test_at_stake_line_and_rank():
                    money_basis="why")
     cheap = Finding("TM001", Severity.HIGH, "b", "m", money=Money(Decimal("0.01"), "USD"))
     none = Finding("TM003", Severity.HIGH, "c", "m")
-    assert at_stake(dear) == "USD 12.50 · 1,234,567 tokens at stake: why"
+    assert at_stake(dear) == "USD 12.50 · 1,234,567 tokens lost: why"
     assert at_stake(cheap) == "USD 0.01 at stake"
     assert at_stake(Finding("X", Severity.LOW, "d", "m", tokens=5)) == "no price · 5 tokens at stake"
     assert at_stake(none) == ""
+    risky = Finding("DG002", Severity.LOW, "e", "m", money=Money(Decimal(0), "USD"), tokens=0, money_basis="none",
+                    at_risk=Money(Decimal("3.5"), "USD"), at_risk_tokens=1_000, at_risk_basis="all of it")
+    assert at_stake(risky) == "USD 0.00 · 0 tokens lost: none; at risk (not lost): USD 3.50 · 1,000 tokens, all of it"
     assert sorted([none, cheap, dear], key=rank_key) == [dear, cheap, none]
 
 

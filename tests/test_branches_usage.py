@@ -206,7 +206,7 @@ def test_usage_dict_and_headline_state_the_hand_computed_figures():
     assert (team_line["input_tokens"], team_line["output_tokens"], team_line["money"]) == ("800000", "200000", "3.200000")
     assert headline(d) == ("usage 2026-11-01 to 2026-11-01: 2,000,000 platform tokens (EUR 6.40); 25.0% of platform "
                            "tokens (500,000 tokens, EUR 1.60) went to no team; 25.0% of platform tokens (500,000 tokens, "
-                           "EUR 1.60) was not seen by the gateway")
+                           "EUR 1.60) was not metered by the gateway")
 
 
 def test_headline_without_platform_figures_is_a_share_of_the_gateway_with_range_and_unpriced():
