@@ -111,6 +111,8 @@ def test_unpriced_tokens_of_one_model_are_totalled_over_repeated_rows():
               gateway(D1, "c", 1_000_000, 0, model="gpt-4o"))
     (miss,) = u.unpriced
     assert (miss.model, miss.tokens, miss.reason) == ("mystery", 330, "no price in the table")
+    assert usage_dict(u)["unpriced"] == [{"model": "mystery", "version": "", "deployment_type": "global", "region": "",
+                                          "tokens": 330, "source": "gateway", "reason": "no price in the table"}]
     assert u.gateway.unpriced_tokens == 330 and u.gateway.money == Decimal(2)
 
 
