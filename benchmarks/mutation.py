@@ -133,6 +133,20 @@ def _moved(rel: str, by_line: dict[str, list[str]], since: str) -> dict[str, lis
     return out
 
 
+def _twins(mutants: list[Mutant]) -> dict[int, int]:
+    """id(mutant) → which of the identical mutants (same module, source line and mutation) it is, by index."""
+    groups: dict[tuple[str, str, str], list[Mutant]] = {}
+    for m in mutants:
+        groups.setdefault((m.path, m.source, m.mutation), []).append(m)
+    return {id(m): n for group in groups.values() for n, m in enumerate(sorted(group, key=lambda x: x.index))}
+
+
+def equivalent_reason(m: Mutant, twin: int, equivalents: dict[tuple[str, str, str], str]) -> str | None:
+    """A listed equivalent: `mutation [twin N]` names one of identical mutants on a line, `mutation` all of them."""
+    return (equivalents.get((m.path, m.source, f"{m.mutation} [twin {twin}]"))
+            or equivalents.get((m.path, m.source, m.mutation)))
+
+
 def load_equivalents() -> dict[tuple[str, str, str], str]:
     out = {}
     for row in EQUIVALENT.read_text().splitlines() if EQUIVALENT.exists() else []:
@@ -240,9 +254,15 @@ def collected() -> set[str]:
 def _saved(name: str) -> list[Mutant]:
     equivalents = load_equivalents()
     mutants = [Mutant(**d) for d in json.loads((WORK / f"{name}.json").read_text())]
+    everything = {f: mutants_of(f) for f in {m.path for m in mutants} if (mut.SRC / f).exists()}
+    twins = {}
+    for f, mine in everything.items():
+        numbered = _twins(mine)
+        twins.update({(f, m.index): numbered[id(m)] for m in mine})
     for m in mutants:
-        if (m.path, m.source, m.mutation) in equivalents:
-            m.status, m.reason = "equivalent", equivalents[(m.path, m.source, m.mutation)]
+        reason = equivalent_reason(m, twins.get((m.path, m.index), 0), equivalents)
+        if reason:
+            m.status, m.reason = "equivalent", reason
     return mutants
 
 
@@ -294,8 +314,13 @@ def run(args) -> None:
     saved = WORK / f"{args.name}.json"
     done = {(d["path"], d["index"], d["source"], d["mutation"]): d for d in
             (json.loads(saved.read_text()) if args.resume and saved.exists() else []) if d["status"] != "pending"}
+    twins = {}
+    for f in {m.path for m in mutants}:
+        mine = mutants_of(f)
+        numbered = _twins(mine)
+        twins.update({(f, x.index): numbered[id(x)] for x in mine})
     for n, m in enumerate(mutants, 1):
-        reason = equivalents.get((m.path, m.source, m.mutation))
+        reason = equivalent_reason(m, twins[(m.path, m.index)], equivalents)
         before = done.get((m.path, m.index, m.source, m.mutation))
         if reason:
             m.status, m.reason = "equivalent", reason
