@@ -10,6 +10,7 @@ from aoai_audit.usage.prices import (
     PriceFileError,
     RefreshError,
     _allowed_endpoint,
+    deployment_type,
     load_prices,
     model_key,
     parse_meter,
@@ -112,3 +113,11 @@ def test_the_retail_prices_endpoint_is_https_or_loopback_http(endpoint, allowed)
     else:
         with pytest.raises(RefreshError, match="must be an https URL"):
             _allowed_endpoint(endpoint)
+
+
+@pytest.mark.parametrize(("written", "kind"), [
+    ("gl", "global"), ("GLBL", "global"), ("dz", "datazone"), ("DZone", "datazone"), ("regnl", "regional"),
+    ("rgnl", "regional"), ("Global Batch", "batch"), ("datazone_batch", "datazone-batch"), ("", ""),
+])
+def test_deployment_type_aliases(written, kind):
+    assert deployment_type(written) == kind

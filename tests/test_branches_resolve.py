@@ -6,13 +6,14 @@ import pytest
 
 from aoai_audit.estate import AiAccount, Api, ApimService, Backend, Fragment, Operation, Product
 from aoai_audit.policy.rawxml import read_policy
-from aoai_audit.resolve.backends import _account_for, _backend_accounts, _by_url, _named
+from aoai_audit.resolve.backends import _account_for, _backend_accounts, _by_url, _named, api_accounts
 from aoai_audit.resolve.effective import (
     MAX_EXPANDED_NODES,
     FragmentResolver,
     effective_policies,
     product_contexts,
 )
+from conftest import audit
 
 
 def names(contexts) -> list[str | None]:
@@ -142,3 +143,27 @@ def test_a_pool_reaches_its_members_accounts_to_a_bounded_depth():
     assert _backend_accounts(service, "missing", (EUS, WEU)) == set()
     assert _by_url("https://aoai-weu.openai.azure.com", (EUS, WEU)) == {RID.lower() + "aoai-weu"}
     assert _by_url("https://example.com", (EUS, WEU)) == set()
+
+
+@pytest.mark.parametrize(("url", "llm"), [
+    ("https://api.mistral.ai/v1", True), ("https://api.deepseek.com", True), ("https://api.groq.com/openai/v1", True),
+    ("https://api.together.xyz/v1", True), ("https://api.example.com/v1", False),
+])
+def test_openai_compatible_hosts_make_an_llm_api(tmp_path, registry, url, llm):
+    path = tmp_path / "chat.policy.xml"
+    path.write_text(f'<policies><inbound><base /><set-backend-service base-url="{url}" /></inbound></policies>')
+    views = audit(str(path), registry, only=("TM001",)).ctx.apis
+    assert [v.verdict.is_llm for v in views] == [llm]
+    if llm:
+        assert any("OpenAI-compatible" in r for r in views[0].verdict.reasons)
+
+
+def test_the_accounts_an_api_reaches_by_base_url_or_backend_id_and_the_scope_steps(tmp_path, registry):
+    path = tmp_path / "chat.policy.xml"
+    path.write_text('<policies><inbound><base /><set-backend-service base-url="https://aoai-weu.openai.azure.com/openai" />'
+                    "</inbound></policies>")
+    (view,) = audit(str(path), registry, only=("TM001",)).ctx.llm_apis
+    assert api_accounts(view, (EUS, WEU)) == frozenset({RID.lower() + "aoai-weu"})
+    assert api_accounts(view, ()) == frozenset({"aoai-weu"})
+    (ep,) = view.effective
+    assert ep.step("api").name == "chat" and ep.step("global").scope == "global" and ep.step("product") is None

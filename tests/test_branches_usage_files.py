@@ -99,3 +99,8 @@ def test_a_log_analytics_response_and_a_rows_object_read_alike(tmp_path):
         load_usage_file(write(tmp_path, "r.json", json.dumps(rows))).rows
     with pytest.raises(UsageFileError, match="rows\\[0\\] is not an object"):
         load_usage_file(write(tmp_path, "bad.json", '{"rows": [1]}'))
+
+
+def test_a_value_column_is_the_consumer_and_a_timestamp_the_day(tmp_path):
+    (row,) = load_usage_file(write(tmp_path, "v.csv", "timestamp,value,total_tokens\n2026-11-02 13:00,ops,9\n")).rows
+    assert (row.day, row.consumer, row.total_tokens) == (dt.date(2026, 11, 2), "ops", 9)
