@@ -302,7 +302,7 @@ def compare(first: list[Mutant], second: list[Mutant], a: str, b: str) -> str:
 
 
 def run(args) -> None:
-    mapping = json.loads((WORK / "map.json").read_text())
+    mapping = json.loads((WORK / f"{args.map}.json").read_text())
     present = collected()
     if not present:
         raise SystemExit("pytest collected no tests in the tree: nothing to run the mutants against")
@@ -347,6 +347,7 @@ def main() -> None:
     parser.add_argument("--timeout", type=float, default=30.0, help="seconds per mutant, plus 3× its tests' time")
     parser.add_argument("--max-tests", type=int, default=60, help="the N fastest covering tests run per mutant")
     parser.add_argument("--tree", help="mutate and test this commit's files (e.g. main), not the checkout")
+    parser.add_argument("--map", default="map", help="run: the line → tests map to read (benchmarks/.work/mutation/)")
     parser.add_argument("--compare", help="report: a second saved run, shown beside --name per module")
     parser.add_argument("--rerun-survivors", action="store_true",
                         help="run --resume: run the survivors of --name again (after new tests were mapped)")
