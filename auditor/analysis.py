@@ -38,15 +38,15 @@ BUILTIN_DIMENSIONS = {
 CONSUMER_BUILTINS = {norm_dimension(n) for n in ("Product ID", "User ID", "Subscription ID")}
 
 _HEADER_READ = re.compile(
-    r"Headers\s*\.\s*(?:GetValueOrDefault|TryGetValue|ContainsKey)\s*(?:<[^>()]*>)?\s*\(\s*\"([^\"]+)\"|"
+    r"Headers\s*\.\s*(?:GetValueOrDefault|TryGetValue|ContainsKey)\s*(?:<[^<>()]{0,200}>\s*)?\(\s*\"([^\"]+)\"|"
     r"Headers\s*\[\s*\"([^\"]+)\"\s*\]",
     re.I,
 )
 _VAR_READ = re.compile(
-    r"Variables\s*\.\s*(?:GetValueOrDefault|TryGetValue|ContainsKey)\s*(?:<[^>()]*>)?\s*\(\s*\"([^\"]+)\"|"
+    r"Variables\s*\.\s*(?:GetValueOrDefault|TryGetValue|ContainsKey)\s*(?:<[^<>()]{0,200}>\s*)?\(\s*\"([^\"]+)\"|"
     r"Variables\s*\[\s*\"([^\"]+)\"\s*\]"
 )
-_DEFAULT_ARG = re.compile(r"GetValueOrDefault\s*(?:<[^>()]*>)?\s*\(\s*\"[^\"]+\"\s*,\s*\"([^\"]*)\"")
+_DEFAULT_ARG = re.compile(r"GetValueOrDefault\s*(?:<[^<>()]{0,200}>\s*)?\(\s*\"[^\"]+\"\s*,\s*\"([^\"]*)\"")
 _COALESCE_DEFAULT = re.compile(r"\?\?\s*\"([^\"]*)\"")
 _IDENTITY = (
     (re.compile(r"context\s*\.\s*Subscription\b"), "the APIM subscription"),

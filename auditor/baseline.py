@@ -33,21 +33,24 @@ def load_baseline(path: str) -> frozenset[str]:
     except json.JSONDecodeError as exc:
         raise BaselineError(f"{path}:{exc.lineno}: baseline is not JSON: {exc.msg}") from None
     except (RecursionError, ValueError) as exc:  # nesting too deep, numbers too long
-        raise BaselineError(f"{path}: baseline is not usable JSON ({type(exc).__name__})") from None
-    where = "findings"
+        from .json_input import describe, where
+
+        problem, line = describe(exc, Path(path).read_bytes())
+        raise BaselineError(f"{where(path, line)}: baseline is not usable JSON ({problem})") from None
+    part = "findings"
     if isinstance(data, dict):
         if "findings" not in data:
             raise BaselineError(f"{path}: findings: missing (expected the JSON report of an earlier run)")
         items = data["findings"]
     else:
-        items, where = data, "(top level)"
+        items, part = data, "(top level)"
     if not isinstance(items, list):
-        raise BaselineError(f"{path}: {where}: expected a list of findings, got {_kind(items)}")
+        raise BaselineError(f"{path}: {part}: expected a list of findings, got {_kind(items)}")
     fingerprints = set()
     for i, item in enumerate(items):
         fingerprint = item.get("fingerprint") if isinstance(item, dict) else item
         if not isinstance(fingerprint, str) or not fingerprint.strip():
-            key = f"{where}[{i}]" + (".fingerprint" if isinstance(item, dict) else "")
+            key = f"{part}[{i}]" + (".fingerprint" if isinstance(item, dict) else "")
             raise BaselineError(f"{path}: {key}: expected a fingerprint string, got {_kind(fingerprint)}")
         fingerprints.add(fingerprint.strip())
     return frozenset(fingerprints)

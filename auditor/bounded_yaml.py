@@ -35,7 +35,7 @@ def loader_class(dates_as_text: bool = False) -> type:
             super().__init__(stream)
             self._weights: dict[int, int] = {}
 
-        def compose_node(self, parent, index):  # type: ignore[no-untyped-def]
+        def compose_node(self, parent, index):
             node = super().compose_node(parent, index)
             weight = self._weights.get(id(node))
             if weight is None:  # a new node (an alias returns its anchor's node, already weighed)

@@ -13,11 +13,13 @@ from .analysis import forget_walks
 from .config import Settings
 from .context import AuditContext, build_context, usage_scope
 from .estate import CARRIES_COST_CENTRES, CARRIES_ESTATE, CARRIES_PLATFORM_USAGE, CARRIES_USAGE, Estate
+from .estate_identity import estate_of, estate_of_path, estate_roots
 from .exposure import price_findings, rank_key
 from .findings import Finding
 from .policy.secrets import redact
 from .project_root import find_project_root
 from .rules import Registry, Rule
+from .usage.names import adopt_usage_service_name, unmatched_names
 from .usage.phase import LiveUsage, run_usage
 
 log = logging.getLogger(__name__)
@@ -143,6 +145,7 @@ class InlineSuppression:
     rule_ids: tuple[str, ...]
     reason: str
     where: str  # path:line of the policy (or its resource id)
+    estate: str = ""  # the file-based estate that holds the policy (estate_identity.py): covers nothing in another
 
 
 def _policy_place(origin, line: int | None) -> str:
@@ -152,7 +155,8 @@ def _policy_place(origin, line: int | None) -> str:
     return origin.resource_id or origin.scope or "?"
 
 
-def inline_suppressions(ctx: AuditContext, known: frozenset[str]) -> tuple[list[InlineSuppression], list[str]]:
+def inline_suppressions(ctx: AuditContext, known: frozenset[str], roots: list[tuple[str, str]] | None = None
+                        ) -> tuple[list[InlineSuppression], list[str]]:
     """The inline suppressions that apply, and a warning for each that does not (no reason, unknown rule id)."""
     found, warnings = [], []
     for resource, policy in ctx.policies():
@@ -172,7 +176,8 @@ def inline_suppressions(ctx: AuditContext, known: frozenset[str]) -> tuple[list[
                 warnings.append(f"inline suppression of {', '.join(rules)} at {where} gives no reason, so it is not "
                                 f"applied; write <!-- aoai-audit: ignore {rules[0]} why it is acceptable -->")
                 continue
-            found.append(InlineSuppression(resource, rules, s.reason.strip(), where))
+            found.append(InlineSuppression(resource, rules, s.reason.strip(), where,
+                                           estate_of_path(policy.origin.path, roots or [])))
     return found, warnings
 
 
@@ -186,11 +191,14 @@ _GLOB = re.compile(r"[*?\[]")
 
 
 def apply_suppressions(
-    findings: list[Finding], ctx: AuditContext, baseline: frozenset[str], known: frozenset[str] = frozenset()
+    findings: list[Finding], ctx: AuditContext, baseline: frozenset[str], known: frozenset[str] = frozenset(),
+    roots: list[tuple[str, str]] | None = None,
 ) -> tuple[list[Finding], list[str]]:
     """Mark what suppressions and the baseline hide. A finding that says part of the estate was not audited
-    is hidden only by a config suppression naming its rule and its exact resource (with a reason)."""
-    inline, warnings = inline_suppressions(ctx, known or frozenset(f.rule_id for f in findings))
+    is hidden only by a config suppression naming its rule and its exact resource (with a reason). An inline
+    suppression covers its own estate only (`roots`: estate_identity.estate_roots)."""
+    roots = roots or []
+    inline, warnings = inline_suppressions(ctx, known or frozenset(f.rule_id for f in findings), roots)
     by_resource: dict[str, list[InlineSuppression]] = {}
     for s in inline:
         by_resource.setdefault(s.resource, []).append(s)
@@ -208,8 +216,9 @@ def apply_suppressions(
         reason = None
         if not f.not_audited:
             owners = {f.resource, _owner(f.resource)}
+            estate = estate_of(f, roots)
             for s in (s for owner in sorted(owners) for s in by_resource.get(owner, ())):
-                if f.rule_id in s.rule_ids:
+                if f.rule_id in s.rule_ids and s.estate == estate:
                     reason = f"inline at {s.where}: {s.reason}"
                     break
         if reason is None:
@@ -255,8 +264,11 @@ def run_audit(
     """`live_usage`: read the window's usage live once the context says which APIs to query (a live scan)."""
     if settings.reader_principal:
         estate = replace(estate, reader_principal=settings.reader_principal)
+    estate, _renamed = adopt_usage_service_name(estate)  # a folder's name never decides what usage matches
     ctx = prepare(estate, settings, live_usage)
     estate = ctx.estate
+    reached = frozenset(a for _api, accounts in ctx.attribution.api_reach for a in accounts)
+    usage_warnings = unmatched_names(estate, reached) if ctx.usage is not None else []
     findings: list[Finding] = []
     not_evaluated = []
     partly: list[NotEvaluated] = []
@@ -265,7 +277,7 @@ def run_audit(
     carries = estate.carries | ({CARRIES_COST_CENTRES} if settings.cost_centres is not None else set())
     for check in registry.checks:
         rule = check.rule
-        if not settings.selects(rule.id):
+        if not settings.selects(rule.id) and not rule.not_audited:  # what could not be read always fails the gate
             continue
         selected.append(rule)
         missing = sorted(rule.requires - carries)
@@ -295,10 +307,13 @@ def run_audit(
     project_root = find_project_root(estate.root)
     gaps = frozenset(r.id for r in registry.rules if r.not_audited)
     findings = [replace(f, not_audited=True) if f.rule_id in gaps and not f.not_audited else f for f in findings]
-    findings = [f.with_fingerprint(project_root) for f in findings]
+    roots = estate_roots(estate.sources, project_root, estate.services)
+    findings = [f.with_fingerprint(project_root, estate_of(f, roots)) for f in findings]
     findings = list({f.fingerprint: f for f in findings}.values())
     known = frozenset(r.id for r in registry.rules) | frozenset(registry.failed)
-    findings, warnings = apply_suppressions(findings, ctx, baseline, known)
+    findings, warnings = apply_suppressions(findings, ctx, baseline, known, roots)
+    warnings += [f"{r.id} cannot be left out by --only, --skip or a config `skip`: what could not be read fails "
+                 "the gate whatever is selected" for r in registry.rules if r.not_audited and r.id in settings.skip]
     findings = price_findings(findings, ctx, registry)
     findings.sort(key=rank_key)
     return AuditResult(
@@ -307,7 +322,7 @@ def run_audit(
         rules=tuple(selected),
         not_evaluated=tuple(not_evaluated),
         partly_evaluated=tuple(partly),
-        warnings=tuple(warnings) + registry.errors,
+        warnings=tuple(warnings) + tuple(usage_warnings) + registry.errors,
         unloaded=tuple(r for r in registry.failed if settings.selects(r)),
         project_root=project_root,
         crashed=tuple(crashed),

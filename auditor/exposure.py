@@ -151,6 +151,7 @@ def _at_risk(f: Finding, stake: Stake, lines: Sequence[LedgerLine], apis: dict[s
 def _price(f: Finding, stake: Stake, lines: Sequence[LedgerLine], apis: dict[str, set[str]], currency: str,
            model: AttributionModel | None = None) -> Finding:
     loss = _loss(f, stake, lines, apis, model)
+    money: Money | None
     if isinstance(loss, str):
         return replace(f, money_basis=loss)
     if loss is None:  # nothing lost by itself in the window: 0, with what it puts at risk said apart

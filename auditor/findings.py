@@ -71,13 +71,15 @@ class Finding:
     fingerprint: str = ""
     not_audited: bool = False  # says part of the estate was not audited (its rule's `not_audited`): see engine
 
-    def with_fingerprint(self, project_root: str = "") -> Finding:
+    def with_fingerprint(self, project_root: str = "", estate: str = "") -> Finding:
         """Stable across runs, checkouts and spellings of the scanned path: a resource that is a file path (what
-        could not be read) counts relative to the repository root (see project_root.py)."""
+        could not be read) counts relative to the repository root (see project_root.py). `estate`, the file-based
+        estate's location relative to that root (estate_identity.py), keeps two extracts of one service apart."""
         resource = self.resource
         if project_root and is_file_path(resource):
             resource = project_path(resource, project_root)
-        key = "\x1f".join((self.rule_id, resource, self.context, self.key))
+        parts = (self.rule_id, resource, self.context, self.key) + ((estate,) if estate else ())
+        key = "\x1f".join(parts)
         return replace(self, fingerprint=hashlib.sha256(key.encode("utf-8", "surrogateescape")).hexdigest()[:16])
 
     @property

@@ -12,8 +12,8 @@ from dataclasses import dataclass
 
 from .estate import Estate, RoleAssignment, RoleDefinition
 
-# Built-in roles the checks reason about (ids and actions: ../shared/notes/azure-facts.md §6 and the
-# Azure built-in roles reference). Custom roles come from the estate.
+# Built-in roles the checks reason about, ids and actions as Microsoft's built-in roles reference lists them
+# (https://learn.microsoft.com/azure/role-based-access-control/built-in-roles). Custom roles come from the estate.
 _SUPPORT = "Microsoft.Support/*"
 BUILTIN_ROLES = {
     r.id: r

@@ -31,6 +31,16 @@ AREAS = {
     "SEC": "Secrets",
 }
 DOCS_BASE = "https://github.com/aoai-audit/aoai-audit/blob/main/docs/rules"
+# The attribution chain of an LLM API, link by link, in the order money travels (the HTML report draws it): a rule
+# names in `Rule.chain_link` the link its findings break.
+CHAIN_LINKS: tuple[tuple[str, str], ...] = (
+    ("identity", "Caller identity"),
+    ("header", "Attribution header"),
+    ("dimension", "Metric dimension"),
+    ("destination", "Logs / metrics destination"),
+    ("price", "Price"),
+    ("cost_centre", "Cost centre"),
+)
 
 
 # Which figure prices a finding (auditor/exposure.py). Loss: what the gap sent to no team in the window.
@@ -82,6 +92,11 @@ class Rule:
     # every threshold but `never`, whatever the severity; no baseline or wildcard suppression hides them.
     not_audited: bool = False
     stake: Stake | None = None  # how exposure.py prices its findings; None: not priced (or it prices itself)
+    chain_link: str | None = None  # the CHAIN_LINKS key its findings break; None: not a link of the chain
+
+    def __post_init__(self) -> None:
+        if self.chain_link is not None and self.chain_link not in dict(CHAIN_LINKS):
+            raise ValueError(f"rule {self.id}: chain_link {self.chain_link!r} is none of {', '.join(dict(CHAIN_LINKS))}")
 
     @property
     def area(self) -> str:

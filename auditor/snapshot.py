@@ -139,7 +139,7 @@ def _from_json(tp: Any, raw: Any, where: str) -> Any:
         return _from_json(inner[0], raw, where)
     if tp is Policy:
         return _policy_from_json(raw, where)
-    if dataclasses.is_dataclass(tp):
+    if isinstance(tp, type) and dataclasses.is_dataclass(tp):
         if not isinstance(raw, dict):
             raise SnapshotError(f"{where}: expected an object for {tp.__name__}, found {type(raw).__name__}")
         hints = _hints(tp)
@@ -208,11 +208,14 @@ def load_snapshot_bytes(data: bytes, path: str) -> tuple[Estate, dict[str, Any]]
                             "this tool wrote")
     try:
         doc = json.loads(data)
-    except RecursionError:
-        raise SnapshotError(f"{path}: JSON nested too deeply") from None
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         line = getattr(exc, "lineno", None)
         raise SnapshotError(f"{path}{f':{line}' if line else ''}: not valid JSON ({exc.args[0]})") from None
+    except (ValueError, RecursionError) as exc:  # syntax, nesting, a number past Python's digit limit
+        from .json_input import describe, where
+
+        problem, line = describe(exc, data)
+        raise SnapshotError(f"{where(path, line)}: {problem}") from None
     if not isinstance(doc, dict) or MARKER not in doc:
         raise SnapshotError(f"{path}: not an aoai-audit snapshot (no '{MARKER}' key)")
     version = doc[MARKER]

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable, Iterator
+
 from aoai_audit.context import AuditContext
+from aoai_audit.findings import Finding, Location
 from aoai_audit.gaps import unknown_for
 from aoai_audit.roles import Access, covers, subscription_of
+from aoai_audit.rules import Rule
 
 
 def access(ctx: AuditContext) -> Access:
@@ -51,3 +55,18 @@ def access_unknown(ctx: AuditContext, acc: Access, resource_id: str) -> bool:
         acc.role(a) is None and covers(a.scope, resource_id) and a.role_definition_id.rstrip("/").lower() in unread_roles
         for a in acc.assignments
     )
+
+
+def lacking(ctx: AuditContext, targets: Iterable[str], allowed: Callable[[Access, str], bool]) -> Iterator[tuple[Access, str]]:
+    """The targets the reader principal may not read as `allowed` asks, each with its access: the loop of RB001,
+    RB002, RB003 and RB005. A target whose access cannot be judged is skipped (unknown is not none: AU001 names
+    the failed read)."""
+    acc = access(ctx)
+    for target in targets:
+        if not allowed(acc, target) and not access_unknown(ctx, acc, target):
+            yield acc, target
+
+
+def lacking_finding(rule: Rule, acc: Access, target: str, message: str) -> Finding:
+    """An RB finding on the resource the principal cannot read, with what it holds as evidence."""
+    return rule.finding(target, message, location=Location(resource_id=target), evidence=[acc.describe()])

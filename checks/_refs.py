@@ -88,3 +88,7 @@ FOUNDRY_COSTS = (
     "Plan and manage costs for Azure AI Foundry (projects are billed as their resource)",
     "https://learn.microsoft.com/azure/ai-foundry/how-to/costs-plan-manage",
 )
+PTU_BILLING = (
+    "Provisioned throughput (PTU) billing: billed hourly per deployed PTU, used or not",
+    "https://learn.microsoft.com/en-us/azure/ai-foundry/openai/how-to/provisioned-throughput-onboarding",
+)

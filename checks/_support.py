@@ -7,11 +7,12 @@ from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
-from aoai_audit.analysis import find
+from aoai_audit.analysis import Dimension, dimensions, find, token_metrics
 from aoai_audit.context import ApiView, AuditContext
-from aoai_audit.findings import Location
+from aoai_audit.findings import Finding, Location
 from aoai_audit.policy.tree import Origin, Policy, PolicyNode
 from aoai_audit.resolve.effective import EffectivePolicy
+from aoai_audit.rules import Rule
 
 _STREAM_WORD = re.compile(r"stream", re.I)
 
@@ -70,13 +71,17 @@ def ops_label(eps: list[EffectivePolicy]) -> str:
     return f"operation(s) {shown}"
 
 
-ALL_PRODUCTS = object()
+class AllProducts:
+    """The context 'whichever product the API is called through' (one instance, ALL_PRODUCTS)."""
+
+
+ALL_PRODUCTS = AllProducts()
 
 
 class Group:
     """Operations × product contexts that fail a rule the same way: reported as one finding."""
 
-    def __init__(self, view: ApiView, eps: list[EffectivePolicy], product: object, whole_api: bool):
+    def __init__(self, view: ApiView, eps: list[EffectivePolicy], product: str | AllProducts | None, whole_api: bool):
         self.view = view
         self.eps = eps
         self.product = product  # a product name, None (no product) or ALL_PRODUCTS
@@ -84,7 +89,7 @@ class Group:
 
     @property
     def context(self) -> str:
-        return "" if self.product is ALL_PRODUCTS else context_of(self.view, self.product)  # type: ignore[arg-type]
+        return "" if isinstance(self.product, AllProducts) else context_of(self.view, self.product)
 
     @property
     def how(self) -> str:
@@ -110,6 +115,15 @@ class Group:
     def operations(self) -> list[str]:
         return list(dict.fromkeys(ep.operation for ep in self.eps if ep.operation))
 
+    @property
+    def calls(self) -> str:
+        """What fails, for a message: 'its calls' (the whole API) or 'operation(s) a, b'."""
+        return "its calls" if self.whole_api else ops_label(self.eps)
+
+    def finding(self, rule: Rule, message: str, location: Location, evidence: Iterable[str]) -> Finding:
+        """The group's one finding: on its resource (the API or an operation), in its product context."""
+        return rule.finding(self.resource, message, location=location, evidence=evidence, context=self.context)
+
 
 def group_failures(view: ApiView, failing: Iterable[EffectivePolicy]) -> list[Group]:
     """Fold failing (operation, product) pairs into as few findings as stay truthful."""
@@ -127,13 +141,15 @@ def group_failures(view: ApiView, failing: Iterable[EffectivePolicy]) -> list[Gr
     groups = []
     for pset, op_names in by_set.items():
         whole = len(op_names) == len(ops)
-        contexts = [ALL_PRODUCTS] if len(pset) == len(products) else [p for p in products if p in pset]
+        contexts: list[str | AllProducts | None] = (
+            [ALL_PRODUCTS] if len(pset) == len(products) else [p for p in products if p in pset])
         for product in contexts:
+            in_context = [q for q in products if q in pset] if isinstance(product, AllProducts) else [product]
             for op in ([None] if whole else op_names):
                 chosen = [
                     failed[(o, p)]
                     for o in (op_names if op is None else [op])
-                    for p in ([q for q in products if q in pset] if product is ALL_PRODUCTS else [product])
+                    for p in in_context
                     if (o, p) in failed
                 ]
                 groups.append(Group(view, chosen, product, whole))
@@ -199,3 +215,27 @@ def refuses_streaming(nodes: tuple[PolicyNode, ...]) -> PolicyNode | None:
         ):
             return node
     return None
+
+
+@dataclass(frozen=True)
+class MetricSite:
+    """A token metric in the effective inbound policy of an LLM API, in one context (operation × product)."""
+
+    view: ApiView
+    inbound: tuple[PolicyNode, ...]
+    metric: PolicyNode
+
+    @property
+    def dimensions(self) -> list[Dimension]:
+        """Its dimensions with what their values are read from (memoised by analysis.dimensions)."""
+        return dimensions(self.metric, self.inbound)
+
+
+def metric_sites(views: Iterable[ApiView]) -> Iterator[MetricSite]:
+    """Every token metric of these LLM APIs (usually `ctx.judged_gateway_apis`), context by context: the walk
+    TM002, TM003, TM005 and TM010 share. A metric an API reaches in several contexts comes once per context; a
+    rule that reports it once per API keys what it reported by `id(site.view)` and the node."""
+    for view in views:
+        for ep in view.effective:
+            for metric, _path in token_metrics(ep.inbound):
+                yield MetricSite(view, ep.inbound, metric)

@@ -25,7 +25,8 @@ RULE = Rule(
         "nothing to measure."
     ),
     detection=(
-        "For each APIM service with LLM APIs: a diagnostic setting must send `GatewayLogs` and `GatewayLlmLogs` "
+        "For each APIM service with LLM APIs whose spend is attributed at the gateway (not a service that is one "
+        "team in front of accounts that team owns: that spend is attributed by resource): a diagnostic setting must send `GatewayLogs` and `GatewayLlmLogs` "
         "(or the `allLogs` group) to a Log Analytics workspace. Where the source carries APIM diagnostics, the "
         "`azuremonitor` diagnostic must not have `largeLanguageModel.logs` disabled. The two are judged apart: "
         "an APIOps extract carries the diagnostics but no diagnostic settings, so it is judged on LLM logging and "
@@ -53,13 +54,16 @@ RULE = Rule(
         Part("diagnostic settings sending GatewayLogs and GatewayLlmLogs", frozenset({CARRIES_DIAGNOSTIC_SETTINGS})),
         Part("the azuremonitor diagnostic's LLM logging (largeLanguageModel)", frozenset({CARRIES_LOGGING})),
     ),
+    chain_link="destination",
 )
 
 CATEGORIES = ("GatewayLogs", "GatewayLlmLogs")
 
 
 def check(ctx: AuditContext):
-    services = {v.service.name: v.service for v in ctx.llm_apis}
+    # judged where spend is attributed at a gateway: a service that is one team in front of accounts that team owns
+    # is attributed by resource (docs/attribution.md), and its logs are not the chargeback's record
+    services = {v.service.name: v.service for v in ctx.gateway_apis}
     carries = ctx.estate.carries
     for service in services.values():
         resource = f"service/{service.name}"
@@ -91,29 +95,45 @@ def _off(diag) -> bool | None:
 
 
 def _llm_logging(ctx: AuditContext, service, resource: str):
-    """LLM logging is set per API (azure-facts.md section 9): an API's azuremonitor diagnostic overrides the
-    service's; judge the effective setting of each LLM API."""
+    """LLM logging is set for all APIs or per API, and an API's azuremonitor diagnostic overrides the service's
+    (https://learn.microsoft.com/azure/api-management/api-management-howto-llm-logs); judge the effective setting
+    of each LLM API. An API belongs to its workspace: only a diagnostic of the same workspace and API name is its
+    own (two workspaces may each hold an API `chat`), and a workspace's own azuremonitor diagnostic stands before
+    the service's for its APIs (workspace-level entities:
+    https://learn.microsoft.com/en-us/azure/api-management/workspaces-overview)."""
     monitor = [d for d in service.diagnostics if d.name.lower() == "azuremonitor"]
     service_diag = next((d for d in monitor if d.api is None and d.workspace is None), None)
-    apis = [v.api.name for v in ctx.llm_apis if v.service.name == service.name]
-    inherited = []
-    for api in apis:
-        api_diag = next((d for d in monitor if d.api == api), None)
+    views = [v for v in ctx.gateway_apis if v.service.name == service.name]
+    inherited: dict[str | None, list[str]] = {}
+    for view in views:
+        api, ws = view.api.name, view.api.workspace
+        api_diag = next((d for d in monitor if d.api == api and d.workspace == ws), None)
         explicit = _off(api_diag)
-        if explicit:
+        if api_diag is not None and explicit:
+            where = f"{resource}/workspaces/{ws}/apis/{api}" if ws else f"{resource}/apis/{api}"
             yield RULE.finding(
-                f"{resource}/apis/{api}",
-                f"APIM service '{service.name}': the azuremonitor diagnostic of API {api} has LLM logging disabled",
+                where,
+                f"APIM service '{service.name}'" + (f" workspace '{ws}'" if ws else "") +
+                f": the azuremonitor diagnostic of API {api} has LLM logging disabled",
                 location=at(api_diag.origin, service.resource_id),
-                key=f"llm-logging:{api}",
+                key=f"llm-logging:{ws}/{api}" if ws else f"llm-logging:{api}",
             )
-        elif explicit is None and _off(service_diag):
-            inherited.append(api)
-    if inherited:
+            continue
+        if explicit is not None:
+            continue
+        ws_diag = next((d for d in monitor if d.api is None and ws and d.workspace == ws), None)
+        if _off(ws_diag) is not None:
+            if _off(ws_diag):
+                inherited.setdefault(ws, []).append(api)
+        elif _off(service_diag):
+            inherited.setdefault(None, []).append(api)
+    for ws, apis in inherited.items():
+        diag = next(d for d in monitor if d.api is None and d.workspace == ws)
         yield RULE.finding(
-            resource,
-            f"APIM service '{service.name}': the azuremonitor diagnostic has LLM logging disabled, and LLM API(s) "
-            f"{', '.join(inherited)} do not enable it for themselves",
-            location=at(service_diag.origin, service.resource_id),
-            key="llm-logging:",
+            f"{resource}/workspaces/{ws}" if ws else resource,
+            f"APIM service '{service.name}'" + (f" workspace '{ws}'" if ws else "") +
+            f": the azuremonitor diagnostic has LLM logging disabled, and LLM API(s) {', '.join(apis)} do not "
+            "enable it for themselves",
+            location=at(diag.origin, service.resource_id),
+            key=f"llm-logging:{ws}/" if ws else "llm-logging:",
         )

@@ -34,6 +34,7 @@ RULE = Rule(
 }""",
     references=(_refs.DIAGNOSTIC_SETTINGS, _refs.APIM_MONITOR),
     requires=frozenset({CARRIES_DIAGNOSTIC_SETTINGS}),
+    chain_link="destination",
 )
 
 

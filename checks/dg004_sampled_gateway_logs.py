@@ -22,18 +22,20 @@ RULE = Rule(
     ),
     detection=(
         "APIM diagnostics (service-level or per API) of services with LLM APIs whose sampling percentage is "
-        "below 100."
+        "below 100; LLM APIs whose spend is attributed by resource (a team's own gateway and accounts) are not "
+        "judged."
     ),
     fix="Log every request on LLM APIs (fixed sampling at 100%).",
     fix_snippet="""\"sampling\": { \"samplingType\": \"fixed\", \"percentage\": 100 }""",
     references=(_refs.APIM_MONITOR, _refs.APP_INSIGHTS),
     requires=frozenset({CARRIES_LOGGING}),
+    chain_link="destination",
 )
 
 
 def check(ctx: AuditContext):
     llm_by_service: dict[str, set[str]] = {}
-    for view in ctx.llm_apis:
+    for view in ctx.gateway_apis:  # spend attributed by resource does not need per-caller logs (docs/attribution.md)
         llm_by_service.setdefault(view.service.name, set()).add(view.api.name)
     for service in ctx.estate.services:
         llm = llm_by_service.get(service.name)

@@ -9,7 +9,7 @@ from aoai_audit.headers import forwarded_attribution_headers
 from aoai_audit.rules import LOSS_UNKNOWN, Rule, Stake
 
 from . import _refs
-from ._support import chain_summary, group_failures, ops_label
+from ._support import chain_summary, group_failures
 
 RULE = Rule(
     id="HD001",
@@ -33,6 +33,7 @@ RULE = Rule(
 </set-header>""",
     references=(_refs.SET_HEADER, _refs.AOAI_MONITORING, _refs.EXPRESSIONS),
     requires=frozenset({CARRIES_POLICIES}),
+    chain_link="header",
     notes=(
         "Judged by the attribution model (docs/attribution.md): evaluated on LLM APIs whose spend is meant to be "
         "attributed at a gateway. Not fired on an LLM API of an APIM service or workspace that is one team (owner "
@@ -46,12 +47,10 @@ def check(ctx: AuditContext):
     for view in ctx.judged_gateway_apis:
         missing = [ep for ep in view.effective if not forwarded_attribution_headers(ep.sections, patterns)]
         for group in group_failures(view, missing):
-            what = "its calls" if group.whole_api else ops_label(group.eps)
-            yield RULE.finding(
-                group.resource,
+            yield group.finding(
+                RULE,
                 f"LLM API '{view.api.display_name or view.api.name}': no attribution header is set on the request "
-                f"forwarded to the backend for {what}{group.how}; backend logs cannot be joined to a caller",
+                f"forwarded to the backend for {group.calls}{group.how}; backend logs cannot be joined to a caller",
                 location=ctx.location(group.origin),
                 evidence=[chain_summary(group.eps[0]), "attribution headers looked for: " + ", ".join(patterns)],
-                context=group.context,
             )

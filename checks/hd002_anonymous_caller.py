@@ -9,7 +9,7 @@ from aoai_audit.headers import caller_identity_checks
 from aoai_audit.rules import LOSS_UNKNOWN, Rule, Stake
 
 from . import _refs
-from ._support import chain_summary, group_failures, ops_label
+from ._support import chain_summary, group_failures
 
 RULE = Rule(
     id="HD002",
@@ -35,6 +35,7 @@ RULE = Rule(
 </validate-azure-ad-token>""",
     references=(_refs.SUBSCRIPTIONS, _refs.VALIDATE_JWT, _refs.VALIDATE_AAD, _refs.VALIDATE_CLIENT_CERT),
     requires=frozenset({CARRIES_POLICIES, CARRIES_APIS}),
+    chain_link="identity",
 )
 
 
@@ -44,12 +45,10 @@ def check(ctx: AuditContext):
             continue
         anonymous = [ep for ep in view.effective if not caller_identity_checks(ep.inbound)]
         for group in group_failures(view, anonymous):
-            what = "its calls" if group.whole_api else ops_label(group.eps)
-            yield RULE.finding(
-                group.resource,
+            yield group.finding(
+                RULE,
                 f"LLM API '{view.api.display_name or view.api.name}': subscription not required and no token or "
-                f"certificate validation for {what}{group.how}; every call is anonymous",
+                f"certificate validation for {group.calls}{group.how}; every call is anonymous",
                 location=ctx.location(view.api.origin),
                 evidence=["subscriptionRequired: false", chain_summary(group.eps[0])],
-                context=group.context,
             )

@@ -30,7 +30,8 @@ RULE = Rule(
         "the header and bill its tokens to them; the chargeback is then a matter of trust, not of record."
     ),
     detection=(
-        "Token-metric dimensions and forwarded attribution headers of LLM APIs whose value reads a request header "
+        "Token-metric dimensions and forwarded attribution headers of LLM APIs attributed at a gateway (not a team's "
+        "own gateway in front of accounts it owns: no header bills another team there) whose value reads a request header "
         "(directly or through `set-variable`) are checked for a binding to the caller's identity in the effective "
         "inbound policy: the header validated as a token (`validate-jwt header-name=...`), or a condition or "
         "expression comparing it with the subscription, user, product or a JWT claim. A header the gateway "
@@ -45,6 +46,7 @@ RULE = Rule(
 </llm-emit-token-metric>""",
     references=(_refs.EXPRESSIONS, _refs.VALIDATE_JWT, _refs.VALIDATE_AAD, _refs.LLM_EMIT_TOKEN_METRIC),
     requires=frozenset({CARRIES_POLICIES}),
+    chain_link="header",
 )
 
 
@@ -59,7 +61,7 @@ def _overridden(header: str, inbound: tuple, stop) -> bool:
 
 def check(ctx: AuditContext):
     patterns = ctx.settings.attribution_headers
-    for view in ctx.judged_llm_apis:
+    for view in ctx.judged_gateway_apis:  # spend attributed by resource: no header can bill another team
         reported: set[tuple[int, str]] = set()
         for ep in view.effective:
             inbound = ep.inbound

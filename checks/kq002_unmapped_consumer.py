@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from aoai_audit.attribution.money import AT_GATEWAY, classify
 from aoai_audit.context import AuditContext
 from aoai_audit.estate import CARRIES_COST_CENTRES, CARRIES_USAGE
 from aoai_audit.findings import Severity
 from aoai_audit.rules import Rule
+from aoai_audit.usage.tally import CONSUMER
 
 from . import _refs
 from ._usage import as_money, tally_text, usage_location
@@ -20,7 +22,10 @@ RULE = Rule(
     ),
     detection=(
         "Every attributed consumer in gateway usage (not the unknown bucket, see KQ001) is looked up in the "
-        "`--cost-centres` map by its value, then its product, then its API. One finding per consumer left over."
+        "`--cost-centres` map by its value, then its product, then its API. One finding per consumer left over "
+        "whose spend is meant to be attributed at the gateway: a consumer whose tokens the attribution model "
+        "attributes by resource (an account, deployment, APIM service or workspace one team owns, through a tag or "
+        "the map) already has its payer, so the consumer value needs no entry of its own."
     ),
     fix="Add the consumer (or its product) to the cost-centre map with an owner.",
     fix_snippet="""cost_centres:
@@ -30,6 +35,7 @@ RULE = Rule(
     owner: hr-platform@contoso.com""",
     references=(_refs.COST_ALLOCATION, _refs.SUBSCRIPTIONS),
     requires=frozenset({CARRIES_USAGE, CARRIES_COST_CENTRES}),
+    chain_link="cost_centre",
 )
 
 
@@ -37,7 +43,10 @@ def check(ctx: AuditContext):
     usage = ctx.usage
     if usage is None:
         return
+    at_gateway = _at_gateway_consumers(ctx)
     for consumer in usage.unmapped:
+        if (consumer.dimension, consumer.value) not in at_gateway:
+            continue  # its spend is attributed by resource: the owner of the resource pays it
         apis = ", ".join(sorted(consumer.apis, key=lambda a: -consumer.apis[a])[:3]) or "unknown APIs"
         yield RULE.finding(
             f"usage/consumers/{consumer.dimension or '-'}/{consumer.value}",
@@ -48,3 +57,11 @@ def check(ctx: AuditContext):
             money=as_money(consumer.tally, usage.currency),
             key=f"{consumer.dimension}:{consumer.value}",
         )
+
+
+def _at_gateway_consumers(ctx: AuditContext) -> set[tuple[str, str]]:
+    """(dimension, value) of the consumers with at least one ledger line the attribution model attributes at the
+    gateway; a consumer whose every line lands by resource is someone else's to map."""
+    lines = ctx.usage.ledger if ctx.usage is not None else ()
+    return {(ln.dimension, ln.consumer) for ln in lines
+            if ln.bucket == CONSUMER and classify(ln, ctx.attribution)[0] == AT_GATEWAY}

@@ -21,15 +21,22 @@ RULE = Rule(
     detection=(
         "Each usage row is priced by model, version, deployment type (global, data zone, regional) and region "
         "from the price table (shipped, refreshed with `aoai-audit prices refresh`, or `--prices FILE`). Rows "
-        "with no match, or with only a total where input and output are priced apart, fire once per model."
+        "with no match, or with only a total where input and output are priced apart, fire once per model. A "
+        "provisioned (PTU) deployment is billed per deployed PTU-hour, never per token: it fires when its PTU "
+        "count was not read or no PTU-hour price is known for its type and region, naming its PTU count."
     ),
-    fix="Refresh the price table, or add the model (negotiated prices too) to a `--prices` override file.",
+    fix=("Refresh the price table, or add the missing price (negotiated or reserved prices too) to a `--prices` "
+         "override file: a per-token row under `prices:` for a token-billed deployment, a PTU-hour row under "
+         "`ptu:` for a provisioned one."),
     fix_snippet="""currency: USD
 per: 1M
 prices:
-  - {model: text-embedding-3-small, deployment_type: regional, region: eastus, input: "0.022", output: "0"}""",
-    references=(_refs.RETAIL_PRICES_API,),
+  - {model: text-embedding-3-small, deployment_type: regional, region: eastus, input: "0.022", output: "0"}
+ptu:
+  - {deployment_type: ProvisionedManaged, region: brazilsouth, hourly: "2.00"}""",
+    references=(_refs.RETAIL_PRICES_API, _refs.PTU_BILLING),
     requires=frozenset({CARRIES_USAGE}),
+    chain_link="price",
 )
 
 

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 from aoai_audit.context import AuditContext
 from aoai_audit.estate import CARRIES_READER, CARRIES_ROLES
-from aoai_audit.findings import Location, Severity
+from aoai_audit.findings import Finding, Severity
 from aoai_audit.roles import METRICS_READ
 from aoai_audit.rules import Rule
 
 from . import _refs
-from ._access import access, access_unknown, metric_homes
+from ._access import lacking, lacking_finding, metric_homes
 
 RULE = Rule(
     id="RB001",
@@ -34,20 +36,14 @@ RULE = Rule(
   --scope /subscriptions/<sub>/resourceGroups/<rg>/providers/Microsoft.Insights/components/<app-insights>""",
     references=(_refs.AZURE_RBAC_BUILTIN, _refs.APP_INSIGHTS),
     requires=frozenset({CARRIES_ROLES, CARRIES_READER}),
+    chain_link="destination",
 )
 
 
-def check(ctx: AuditContext):
-    acc = access(ctx)
-    homes = metric_homes(ctx)
-    if not homes:
-        return
-    denied = [h for h in homes if not acc.can(METRICS_READ, h) and not access_unknown(ctx, acc, h)]
-    for home in denied:
-        yield RULE.finding(
-            home,
+def check(ctx: AuditContext) -> Iterator[Finding]:
+    for acc, home in lacking(ctx, metric_homes(ctx), lambda acc, home: acc.can(METRICS_READ, home)):
+        yield lacking_finding(
+            RULE, acc, home,
             f"reader principal {acc.principal} cannot read metrics on {home.rsplit('/', 1)[-1]} "
             f"(no role grants {METRICS_READ} there); token metrics cannot be collected for chargeback",
-            location=Location(resource_id=home),
-            evidence=[acc.describe()],
         )

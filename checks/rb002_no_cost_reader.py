@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 from aoai_audit.context import AuditContext
 from aoai_audit.estate import CARRIES_READER, CARRIES_ROLES
-from aoai_audit.findings import Location, Severity
+from aoai_audit.findings import Finding, Severity
 from aoai_audit.roles import COST_READ
 from aoai_audit.rules import Rule
 
 from . import _refs
-from ._access import access, access_unknown, subscriptions
+from ._access import lacking, lacking_finding, subscriptions
 
 RULE = Rule(
     id="RB002",
@@ -34,15 +36,10 @@ RULE = Rule(
 )
 
 
-def check(ctx: AuditContext):
-    acc = access(ctx)
-    for sub in subscriptions(ctx):
-        if acc.can(COST_READ, sub) or access_unknown(ctx, acc, sub):
-            continue
-        yield RULE.finding(
-            sub,
+def check(ctx: AuditContext) -> Iterator[Finding]:
+    for acc, sub in lacking(ctx, subscriptions(ctx), lambda acc, sub: acc.can(COST_READ, sub)):
+        yield lacking_finding(
+            RULE, acc, sub,
             f"reader principal {acc.principal} cannot read Cost Management data for {sub}; billed cost cannot be "
             "set beside the attributed usage",
-            location=Location(resource_id=sub),
-            evidence=[acc.describe()],
         )

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 from aoai_audit.context import AuditContext
 from aoai_audit.estate import CARRIES_DIAGNOSTIC_SETTINGS, CARRIES_READER, CARRIES_ROLES
-from aoai_audit.findings import Location, Severity
+from aoai_audit.findings import Finding, Severity
 from aoai_audit.roles import LOGS_QUERY
 from aoai_audit.rules import Rule
 
 from . import _refs
-from ._access import access, access_unknown, workspaces
+from ._access import lacking, lacking_finding, workspaces
 
 RULE = Rule(
     id="RB003",
@@ -32,18 +34,15 @@ RULE = Rule(
   --scope /subscriptions/<sub>/resourceGroups/<rg>/providers/Microsoft.OperationalInsights/workspaces/<ws>""",
     references=(_refs.LOG_ANALYTICS_ACCESS, _refs.AZURE_RBAC_BUILTIN),
     requires=frozenset({CARRIES_ROLES, CARRIES_READER, CARRIES_DIAGNOSTIC_SETTINGS}),
+    chain_link="destination",
 )
 
 
-def check(ctx: AuditContext):
-    acc = access(ctx)
-    for ws in workspaces(ctx):
-        if not ws.startswith("/subscriptions/") or acc.can(LOGS_QUERY, ws) or access_unknown(ctx, acc, ws):
-            continue
-        yield RULE.finding(
-            ws,
+def check(ctx: AuditContext) -> Iterator[Finding]:
+    arm_ids = [ws for ws in workspaces(ctx) if ws.startswith("/subscriptions/")]
+    for acc, ws in lacking(ctx, arm_ids, lambda acc, ws: acc.can(LOGS_QUERY, ws)):
+        yield lacking_finding(
+            RULE, acc, ws,
             f"reader principal {acc.principal} cannot query Log Analytics workspace {ws.rsplit('/', 1)[-1]}, "
             "where gateway or account logs are sent",
-            location=Location(resource_id=ws),
-            evidence=[acc.describe()],
         )

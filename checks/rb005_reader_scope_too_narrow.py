@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 from aoai_audit.context import AuditContext
 from aoai_audit.estate import CARRIES_READER, CARRIES_ROLES
-from aoai_audit.findings import Location, Severity
+from aoai_audit.findings import Finding, Severity
 from aoai_audit.roles import covers
 from aoai_audit.rules import Rule
 
 from . import _refs
-from ._access import access, access_unknown, audited_resources
+from ._access import access, audited_resources, lacking, lacking_finding
 
 RULE = Rule(
     id="RB005",
@@ -34,17 +36,13 @@ RULE = Rule(
 )
 
 
-def check(ctx: AuditContext):
-    acc = access(ctx)
-    if not acc.assignments:
+def check(ctx: AuditContext) -> Iterator[Finding]:
+    if not access(ctx).assignments:
         return  # RB001 reports a principal with no access at all
-    for resource in audited_resources(ctx):
-        if any(covers(a.scope, resource) for a in acc.assignments) or access_unknown(ctx, acc, resource):
-            continue
-        yield RULE.finding(
-            resource,
+    for acc, resource in lacking(ctx, audited_resources(ctx),
+                                 lambda acc, resource: any(covers(a.scope, resource) for a in acc.assignments)):
+        yield lacking_finding(
+            RULE, acc, resource,
             f"{resource.rsplit('/', 1)[-1]} is outside every role assignment of reader principal {acc.principal}; "
             "its usage is missing from anything that principal produces",
-            location=Location(resource_id=resource),
-            evidence=[acc.describe()],
         )

@@ -8,10 +8,11 @@ from aoai_audit.analysis import assignments_before, may_mention, read_expression
 from aoai_audit.context import AuditContext
 from aoai_audit.estate import CARRIES_POLICIES
 from aoai_audit.findings import Severity
+from aoai_audit.policy.tree import PolicyNode
 from aoai_audit.rules import Rule
 
 from . import _refs
-from ._support import element_evidence, refuses_streaming, statement_scopes
+from ._support import StatementScope, element_evidence, refuses_streaming, statement_scopes
 
 RULE = Rule(
     id="ST001",
@@ -60,7 +61,8 @@ RULE = Rule(
 # `Body?.As<JObject>(true)`, `Body.As<JObject>(preserveContent: true)`, `JObject.Parse(Body.As<string>(...))`,
 # `JsonConvert.DeserializeObject(...)`, with the parsed body kept in a variable for later statements.
 # Policy expressions: https://learn.microsoft.com/azure/api-management/api-management-policy-expressions
-_RESPONSE_BODY_AS = r"Response\s*\??\s*\.\s*Body\s*\??\s*\.\s*As\s*<\s*"
+# `\s*(?:\?\s*)?` and not `\s*\??\s*`: two stars around an optional mark split a run of spaces every way
+_RESPONSE_BODY_AS = r"Response\s*(?:\?\s*)?\.\s*Body\s*(?:\?\s*)?\.\s*As\s*<\s*"
 _BODY_AS_JSON = re.compile(_RESPONSE_BODY_AS + r"(?:Newtonsoft\.Json\.Linq\.)?(?:JObject|JToken|JArray)\s*>", re.I)
 _BODY_AS_TEXT = re.compile(_RESPONSE_BODY_AS + r"(?:System\.)?string\s*>", re.I)
 _PARSE = re.compile(
@@ -95,7 +97,7 @@ def _guarded(path, text: str, assignments: dict[str, list[str]]) -> bool:
     return False
 
 
-def _reads_body(text: str, carried: dict[str, tuple[str, object]]) -> tuple[str, object | None] | None:
+def _reads_body(text: str, carried: dict[str, tuple[str, PolicyNode]]) -> tuple[str, PolicyNode | None] | None:
     """(kind, the statement that read the body, or None for this one) when the expression reads the response
     body: as JSON, or as text not yet parsed."""
     if not carried and "Body" not in text:
@@ -116,13 +118,13 @@ def _reads_body(text: str, carried: dict[str, tuple[str, object]]) -> tuple[str,
     return None
 
 
-def _scan(scope) -> list[tuple[object, object, tuple]]:
+def _scan(scope: StatementScope) -> list[tuple[PolicyNode, PolicyNode, tuple[PolicyNode, ...]]]:
     """(statement reading usage, statement that read the body, path) for each unguarded parse, once per parse."""
     if not may_mention(scope.nodes, "response"):
         return []  # every read starts from an expression reading context.Response (see `_reads_body`)
     assignments = assignments_before(scope.nodes, None)
-    carried: dict[str, tuple[str, object]] = {}  # variable → (json/text, the statement that read the body)
-    hits: dict[int, tuple[object, object, tuple]] = {}
+    carried: dict[str, tuple[str, PolicyNode]] = {}  # variable → (json/text, the statement that read the body)
+    hits: dict[int, tuple[PolicyNode, PolicyNode, tuple[PolicyNode, ...]]] = {}
     for node, path in walk(scope.nodes):
         for text in _expressions(node):
             read = _reads_body(text, carried)

@@ -196,13 +196,12 @@ def check(ctx: AuditContext):
             versions = list(dict.fromkeys(v for nodes in sent for v in api_versions(nodes)))
             asked = [asks_for_usage(nodes) for nodes in sent]
             asks, gated = all(a for a, _ in asked), all(g for _, g in asked)
-            yield RULE.finding(
-                group.resource,
+            yield group.finding(
+                RULE,
                 f"{api_label(view)}: {what}{group.how} are metered by the gateway's estimate (token metrics for "
                 f"stream: true requests are estimated){share}{_version_advice(versions, asks, gated)}",
                 location=ctx.location(group.origin),
                 evidence=[chain_summary(group.eps[0])],
-                context=group.context,
             )
 
 

@@ -9,7 +9,7 @@ from aoai_audit.findings import Severity
 from aoai_audit.rules import LOSS_UNKNOWN, Rule, Stake
 
 from . import _refs
-from ._support import chain_summary, element_evidence, group_failures, ops_label, why_llm
+from ._support import chain_summary, element_evidence, group_failures, why_llm
 
 RULE = Rule(
     id="TM001",
@@ -41,6 +41,7 @@ RULE = Rule(
 </inbound>""",
     references=(_refs.LLM_EMIT_TOKEN_METRIC, _refs.AOAI_EMIT_TOKEN_METRIC, _refs.POLICIES_HOWTO),
     requires=frozenset({CARRIES_POLICIES}),
+    chain_link="dimension",
     notes=(
         "Judged by the attribution model (docs/attribution.md): evaluated on LLM APIs whose spend is meant to be "
         "attributed at a gateway. Not fired on an LLM API of an APIM service or workspace that is one team (owner "
@@ -66,12 +67,10 @@ def check(ctx: AuditContext):
                 element_evidence(n, f"<{n.tag}> is in the {section} section, not inbound, where it never runs")
                 for n, section in misplaced.items()
             ]
-            what = "its calls" if group.whole_api else ops_label(group.eps)
-            yield RULE.finding(
-                group.resource,
+            yield group.finding(
+                RULE,
                 f"LLM API '{view.api.display_name or view.api.name}': no effective token metric in the inbound "
-                f"policy for {what}{group.how}, so their tokens are attributed to no consumer",
+                f"policy for {group.calls}{group.how}, so their tokens are attributed to no consumer",
                 location=ctx.location(group.origin),
                 evidence=evidence,
-                context=group.context,
             )

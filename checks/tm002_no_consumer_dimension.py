@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from aoai_audit.analysis import consumer_dimensions, dimensions, token_metrics
+from aoai_audit.analysis import consumer_dimensions
 from aoai_audit.attribution import TEAM_GATEWAY
 from aoai_audit.context import AuditContext
 from aoai_audit.estate import CARRIES_POLICIES
@@ -10,7 +10,7 @@ from aoai_audit.findings import Severity
 from aoai_audit.rules import LOSS_UNKNOWN, Rule, Stake
 
 from . import _refs
-from ._support import element_evidence
+from ._support import element_evidence, metric_sites
 
 RULE = Rule(
     id="TM002",
@@ -36,6 +36,7 @@ RULE = Rule(
 </llm-emit-token-metric>""",
     references=(_refs.LLM_EMIT_TOKEN_METRIC, _refs.EXPRESSIONS),
     requires=frozenset({CARRIES_POLICIES}),
+    chain_link="dimension",
     notes=(
         "Judged by the attribution model (docs/attribution.md). Satisfied where the APIM service or workspace is "
         "itself one team (an owner tag or a cost-centre map entry on it): every data point carries the default "
@@ -47,27 +48,25 @@ RULE = Rule(
 
 
 def check(ctx: AuditContext):
-    for view in ctx.judged_gateway_apis:
-        if ctx.attribution.role(view.resource) == TEAM_GATEWAY:
-            # the service or workspace is the team: the default Service ID / Service Name dimensions (every data
-            # point carries them) name it. https://learn.microsoft.com/en-us/azure/api-management/llm-emit-token-metric-policy
+    seen: set[tuple[int, int]] = set()  # (API, metric): each metric once per API
+    teams = {v.resource for v in ctx.judged_gateway_apis if ctx.attribution.role(v.resource) == TEAM_GATEWAY}
+    # the service or workspace is the team: the default Service ID / Service Name dimensions (every data point
+    # carries them) name it. https://learn.microsoft.com/en-us/azure/api-management/llm-emit-token-metric-policy
+    for site in metric_sites(view for view in ctx.judged_gateway_apis if view.resource not in teams):
+        view, metric = site.view, site.metric
+        if (id(view), id(metric)) in seen:
             continue
-        seen: set[int] = set()
-        for ep in view.effective:
-            for metric, _path in token_metrics(ep.inbound):
-                if id(metric) in seen:
-                    continue
-                seen.add(id(metric))
-                dims = dimensions(metric, ep.inbound)
-                if consumer_dimensions(dims):
-                    continue
-                names = ", ".join(d.name for d in dims) or "none"
-                yield RULE.finding(
-                    view.resource,
-                    f"LLM API '{view.api.display_name or view.api.name}': the token metric "
-                    f"(namespace '{metric.get('namespace') or 'API Management'}') has dimensions {names}, none of "
-                    "which identifies the caller; its tokens cannot be charged back to a team",
-                    location=ctx.location(metric.origin),
-                    evidence=[element_evidence(metric)] + [element_evidence(d.node) for d in dims[:6]],
-                    key=f"{metric.origin.scope}:{metric.get('namespace') or ''}",
-                )
+        seen.add((id(view), id(metric)))
+        dims = site.dimensions
+        if consumer_dimensions(dims):
+            continue
+        names = ", ".join(d.name for d in dims) or "none"
+        yield RULE.finding(
+            view.resource,
+            f"LLM API '{view.api.display_name or view.api.name}': the token metric "
+            f"(namespace '{metric.get('namespace') or 'API Management'}') has dimensions {names}, none of "
+            "which identifies the caller; its tokens cannot be charged back to a team",
+            location=ctx.location(metric.origin),
+            evidence=[element_evidence(metric)] + [element_evidence(d.node) for d in dims[:6]],
+            key=f"{metric.origin.scope}:{metric.get('namespace') or ''}",
+        )

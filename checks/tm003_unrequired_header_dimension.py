@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from aoai_audit.analysis import dimensions, token_metrics, unknown_markers
+from aoai_audit.analysis import unknown_markers
 from aoai_audit.context import AuditContext
 from aoai_audit.estate import CARRIES_POLICIES
 from aoai_audit.findings import Severity
@@ -10,7 +10,7 @@ from aoai_audit.headers import header_is_required, headers_set_by_policy
 from aoai_audit.rules import LOSS_UNKNOWN, Rule, Stake
 
 from . import _refs
-from ._support import element_evidence
+from ._support import element_evidence, metric_sites
 
 RULE = Rule(
     id="TM003",
@@ -33,30 +33,30 @@ RULE = Rule(
               failed-check-error-message="x-team-id is required for cost attribution" ignore-case="true" />""",
     references=(_refs.CHECK_HEADER, _refs.LLM_EMIT_TOKEN_METRIC),
     requires=frozenset({CARRIES_POLICIES}),
+    chain_link="dimension",
 )
 
 
 def check(ctx: AuditContext):
-    for view in ctx.judged_gateway_apis:
-        reported: set[tuple[int, str]] = set()
-        for ep in view.effective:
-            for metric, _path in token_metrics(ep.inbound):
-                set_by_gateway = headers_set_by_policy(ep.inbound, metric)
-                for dim in dimensions(metric, ep.inbound):
-                    for header in dim.source.headers:
-                        if (id(dim.node), header) in reported or header in set_by_gateway:
-                            continue
-                        if header_is_required(header, ep.inbound) is not None:
-                            continue
-                        reported.add((id(dim.node), header))
-                        markers = unknown_markers(dim.source)
-                        bucket = f" (recorded as '{markers[0]}')" if markers and markers[0] else " (recorded empty)"
-                        yield RULE.finding(
-                            view.resource,
-                            f"LLM API '{view.api.display_name or view.api.name}': dimension '{dim.name}' reads "
-                            f"header '{header}', which no policy requires; calls without it land in an unknown "
-                            f"bucket{bucket}",
-                            location=ctx.location(dim.node.origin),
-                            evidence=[element_evidence(dim.node)],
-                            key=f"{dim.name}:{header}",
-                        )
+    reported: set[tuple[int, int, str]] = set()  # (API, dimension, header): each once per API
+    for site in metric_sites(ctx.judged_gateway_apis):
+        view = site.view
+        set_by_gateway = headers_set_by_policy(site.inbound, site.metric)
+        for dim in site.dimensions:
+            for header in dim.source.headers:
+                if (id(view), id(dim.node), header) in reported or header in set_by_gateway:
+                    continue
+                if header_is_required(header, site.inbound) is not None:
+                    continue
+                reported.add((id(view), id(dim.node), header))
+                markers = unknown_markers(dim.source)
+                bucket = f" (recorded as '{markers[0]}')" if markers and markers[0] else " (recorded empty)"
+                yield RULE.finding(
+                    view.resource,
+                    f"LLM API '{view.api.display_name or view.api.name}': dimension '{dim.name}' reads "
+                    f"header '{header}', which no policy requires; calls without it land in an unknown "
+                    f"bucket{bucket}",
+                    location=ctx.location(dim.node.origin),
+                    evidence=[element_evidence(dim.node)],
+                    key=f"{dim.name}:{header}",
+                )

@@ -5,13 +5,14 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 
-from aoai_audit.analysis import DEFAULT_NAMESPACE, dimensions, norm_dimension, token_metrics
+from aoai_audit.analysis import DEFAULT_NAMESPACE, norm_dimension
 from aoai_audit.context import AuditContext
 from aoai_audit.estate import CARRIES_POLICIES
 from aoai_audit.findings import Severity
 from aoai_audit.rules import Rule
 
 from . import _refs
+from ._support import metric_sites
 
 RULE = Rule(
     id="TM005",
@@ -67,17 +68,15 @@ def check(ctx: AuditContext):
     spellings: dict[str, dict[str, set[str]]] = defaultdict(lambda: defaultdict(set))  # norm -> name -> APIs
     by_source: dict[str, dict[str, set[str]]] = defaultdict(lambda: defaultdict(set))  # source -> name -> APIs
     first_location = None
-    for view in ctx.judged_gateway_apis:
-        label = view.api.name
-        for ep in view.effective:
-            for metric, _ in token_metrics(ep.inbound):
-                first_location = first_location or metric.origin
-                namespaces[metric.get("namespace") or DEFAULT_NAMESPACE].add(label)
-                for dim in dimensions(metric, ep.inbound):
-                    spellings[_loose(dim.name, dim.builtin)][dim.name].add(label)
-                    key = _source_key(dim)
-                    if key:
-                        by_source[key][dim.name].add(label)
+    for site in metric_sites(ctx.judged_gateway_apis):
+        label = site.view.api.name
+        first_location = first_location or site.metric.origin
+        namespaces[site.metric.get("namespace") or DEFAULT_NAMESPACE].add(label)
+        for dim in site.dimensions:
+            spellings[_loose(dim.name, dim.builtin)][dim.name].add(label)
+            key = _source_key(dim)
+            if key:
+                by_source[key][dim.name].add(label)
     if len(namespaces) > 1:
         detail = "; ".join(f"'{ns}' in {', '.join(sorted(apis))}" for ns, apis in sorted(namespaces.items()))
         yield RULE.finding(

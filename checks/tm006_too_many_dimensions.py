@@ -15,7 +15,9 @@ from ._support import element_evidence, statement_scopes
 # 10 dimension keys per metric, API Management uses 5 of them for its own defaults (Region, Service ID, Service
 # Name, Service Type, ...), so "you can configure at most 5 custom dimensions for this policy". Every <dimension>
 # element the policy configures is one of those 5, a default-named one ("Subscription ID", "API ID") included;
-# emit-metric has the same limit. Older pages said 10. See ../shared/notes/azure-facts.md sections 1.2 and 9.
+# emit-metric has the same limit. Older pages said 10.
+# https://learn.microsoft.com/azure/api-management/llm-emit-token-metric-policy#limits-for-custom-metrics
+# https://learn.microsoft.com/azure/api-management/emit-metric-policy
 LIMIT = 5
 
 RULE = Rule(
@@ -41,6 +43,7 @@ RULE = Rule(
 </llm-emit-token-metric>""",
     references=(_refs.LLM_EMIT_TOKEN_METRIC, _refs.EMIT_METRIC),
     requires=frozenset({CARRIES_POLICIES}),
+    chain_link="dimension",
 )
 
 

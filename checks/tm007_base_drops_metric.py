@@ -34,6 +34,7 @@ RULE = Rule(
 </inbound>""",
     references=(_refs.POLICIES_HOWTO, _refs.LLM_EMIT_TOKEN_METRIC),
     requires=frozenset({CARRIES_POLICIES}),
+    chain_link="dimension",
 )
 
 
@@ -56,8 +57,8 @@ def check(ctx: AuditContext):
         reported: set[tuple[str, str]] = set()
         for ep in view.effective:
             for i, step in enumerate(ep.chain):
-                if step.has_base("inbound") is not False:
-                    continue
+                if step.policy is None or step.has_base("inbound") is not False:
+                    continue  # (a step without a policy has no say: has_base is None)
                 lost = [(outer, m) for outer in ep.chain[:i] if (m := _own_metric(outer, fragments)) is not None]
                 if not lost:
                     continue

@@ -39,6 +39,7 @@ RULE = Rule(
 }""",
     references=(_refs.APP_INSIGHTS, _refs.LLM_EMIT_TOKEN_METRIC),
     requires=frozenset({CARRIES_POLICIES, CARRIES_LOGGING}),
+    chain_link="destination",
 )
 
 

@@ -37,6 +37,7 @@ RULE = Rule(
 </choose>""",
     references=(_refs.LLM_EMIT_TOKEN_METRIC, _refs.POLICIES_HOWTO),
     requires=frozenset({CARRIES_POLICIES}),
+    chain_link="dimension",
 )
 
 

@@ -4,17 +4,17 @@ from __future__ import annotations
 
 import re
 
-from aoai_audit.analysis import assignments_before, dimensions, token_metrics
+from aoai_audit.analysis import assignments_before
 from aoai_audit.context import AuditContext
 from aoai_audit.estate import CARRIES_POLICIES
 from aoai_audit.findings import Severity
 from aoai_audit.rules import LOSS_UNKNOWN, Rule, Stake
 
 from . import _refs
-from ._support import element_evidence
+from ._support import element_evidence, metric_sites
 
 _VAR = re.compile(
-    r"Variables\s*\.\s*(?:GetValueOrDefault|TryGetValue|ContainsKey)\s*(?:<[^>()]*>)?\s*\(\s*\"([^\"]+)\"|"
+    r"Variables\s*\.\s*(?:GetValueOrDefault|TryGetValue|ContainsKey)\s*(?:<[^<>()]{0,200}>\s*)?\(\s*\"([^\"]+)\"|"
     r"Variables\s*\[\s*\"([^\"]+)\"\s*\]"
 )
 
@@ -41,27 +41,27 @@ RULE = Rule(
 </llm-emit-token-metric>""",
     references=(_refs.SET_VARIABLE, _refs.LLM_EMIT_TOKEN_METRIC),
     requires=frozenset({CARRIES_POLICIES}),
+    chain_link="dimension",
 )
 
 
 def check(ctx: AuditContext):
-    for view in ctx.judged_gateway_apis:
-        reported: set[tuple[int, str]] = set()
-        for ep in view.effective:
-            for metric, _ in token_metrics(ep.inbound):
-                assigned = assignments_before(ep.inbound, metric)
-                for dim in dimensions(metric, ep.inbound):
-                    for a, b in _VAR.findall(dim.value or ""):
-                        var = a or b
-                        if var in assigned or (id(dim.node), var) in reported:
-                            continue
-                        reported.add((id(dim.node), var))
-                        yield RULE.finding(
-                            view.resource,
-                            f"LLM API '{view.api.display_name or view.api.name}': dimension '{dim.name}' reads "
-                            f"variable '{var}', which no policy sets before the metric; the dimension is always "
-                            "empty or default",
-                            location=ctx.location(dim.node.origin),
-                            evidence=[element_evidence(dim.node)],
-                            key=f"{dim.name}:{var}",
-                        )
+    reported: set[tuple[int, int, str]] = set()  # (API, dimension, variable): each once per API
+    for site in metric_sites(ctx.judged_gateway_apis):
+        view = site.view
+        assigned = assignments_before(site.inbound, site.metric)
+        for dim in site.dimensions:
+            for a, b in _VAR.findall(dim.value or ""):
+                var = a or b
+                if var in assigned or (id(view), id(dim.node), var) in reported:
+                    continue
+                reported.add((id(view), id(dim.node), var))
+                yield RULE.finding(
+                    view.resource,
+                    f"LLM API '{view.api.display_name or view.api.name}': dimension '{dim.name}' reads "
+                    f"variable '{var}', which no policy sets before the metric; the dimension is always "
+                    "empty or default",
+                    location=ctx.location(dim.node.origin),
+                    evidence=[element_evidence(dim.node)],
+                    key=f"{dim.name}:{var}",
+                )

@@ -2,7 +2,7 @@
 
     python3 scripts/real_labels.py [REAL_DIR] [--labels tests/fixtures/real/labels.yaml]
 
-REAL_DIR defaults to ../shared/real (beside the shared corpus; see tests/fixtures/real/SOURCES.md). Prints one
+REAL_DIR defaults to tests/fixtures/real (the files restored from their pinned commits; see its SOURCES.md). Prints one
 line per wrong label and the count; exit 1 when any label is wrong. Uses only the installed package's public
 entry points, so the same script measures any version (the "before" and "after" of a change).
 """
@@ -24,7 +24,7 @@ from aoai_audit.sources.detect import load_paths
 
 ROOT = Path(__file__).resolve().parent.parent
 LABELS = ROOT / "tests" / "fixtures" / "real" / "labels.yaml"
-REAL = ROOT.parent / "shared" / "real"
+REAL = ROOT / "tests" / "fixtures" / "real"
 # what a raw ARM expression leaves when it is not evaluated: `[concat(`, `parameters('x')`, `'), '2025-04-01')`
 RAW_EXPRESSION = re.compile(r"\[[A-Za-z]+\(|\b(parameters|variables|reference|resourceId|format|concat)\('|'\), '|\)\]$")
 CRASH = "failed and did not evaluate"

@@ -59,6 +59,7 @@ class FakeARM:
         self.page_size = page_size
         self.latency = latency
         self.bucket: list[float] | None = None  # [tokens, capacity, refill per second, last time]
+        self.clock: Any = time  # what the throttle's buckets refill by (throttle(clock=...))
         self.per_subscription = False  # throttle(): one bucket per subscription (and one for the tenant)
         self.buckets: dict[str, list[float]] = {}
         self._faults: list[list[Any]] = []
@@ -75,6 +76,7 @@ class FakeARM:
         self.log_tables: dict[str, dict[str, list[dict[str, Any]]]] = {}  # resource id (lower) -> table -> raw rows
         self.no_table_access: set[str] = set()  # resource ids (lower) whose queries see empty tables
         self._lock = threading.Lock()
+        self._closing = threading.Event()  # set on exit: answers held back ("SLOW") are dropped
         self.ca = ca or trustme.CA()  # share one CA: a second server the SDK clients trust (another host)
         cert = self.ca.issue_cert("127.0.0.1", "localhost")
         ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
@@ -108,11 +110,16 @@ class FakeARM:
                     outer.requests.append(rec)
                 status, headers, payload = outer.dispatch(rec)
                 if isinstance(payload, tuple) and payload[0] == "SLOW":  # ("SLOW", seconds): answer late
-                    time.sleep(payload[1])
+                    if outer._closing.wait(payload[1]):  # the server is closing: the client gave up long ago
+                        self.close_connection = True
+                        return
                     status, headers, payload = outer.route(rec)
                 if payload == "RESET":
                     self.close_connection = True
                     self.connection.close()
+                    return
+                if isinstance(payload, tuple) and payload[0] == "HUGE":  # ("HUGE", bytes): a list page, streamed
+                    self._huge(status, headers, payload[1])
                     return
                 if isinstance(payload, (dict, list)):
                     data = json.dumps(payload).encode()
@@ -127,6 +134,27 @@ class FakeARM:
                 self.send_header("Content-Length", str(len(data)))
                 self.end_headers()
                 self.wfile.write(data)
+
+            def _huge(self, status, headers, size):
+                """A valid JSON page of `size` bytes, written in chunks (never held whole), until the client
+                stops reading."""
+                head, tail = b'{"value": [], "padding": "', b'"}'
+                self.send_response(status)
+                for k, v in headers.items():
+                    self.send_header(k, v)
+                self.send_header("Content-Type", "application/json; charset=utf-8")
+                self.send_header("Content-Length", str(size))
+                self.end_headers()
+                chunk = b"a" * (1 << 20)
+                left = size - len(head) - len(tail)
+                try:
+                    self.wfile.write(head)
+                    while left > 0:
+                        self.wfile.write(chunk[:left])
+                        left -= len(chunk)
+                    self.wfile.write(tail)
+                except OSError:  # the client stopped reading: what a bounded reader does
+                    self.close_connection = True
 
             do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = _handle
 
@@ -143,6 +171,7 @@ class FakeARM:
         return self
 
     def __exit__(self, *exc: Any) -> None:
+        self._closing.set()
         self.httpd.shutdown()
         self.httpd.server_close()
         os.unlink(self.ca_path)
@@ -159,10 +188,14 @@ class FakeARM:
         with self._lock:
             self._faults.append([method.upper(), re.compile(path_regex, re.I), list(responses)])
 
-    def throttle(self, capacity: int, refill_per_second: float, per_subscription: bool = False) -> None:
+    def throttle(self, capacity: int, refill_per_second: float, per_subscription: bool = False,
+                 clock: Any = None) -> None:
         """One bucket for every read, or (per_subscription) one per subscription in the URL plus one for
-        tenant-level reads, as ARM meters them (request-limits-and-throttling: per subscription, per principal)."""
-        self.bucket = [float(capacity), float(capacity), refill_per_second, time.monotonic()]
+        tenant-level reads, as ARM meters them (request-limits-and-throttling: per subscription, per principal).
+        `clock` (monotonic()): the time the buckets refill by; a test's virtual clock, shared with the pacer,
+        makes the throttle independent of machine load. Default: wall time."""
+        self.clock = clock or time
+        self.bucket = [float(capacity), float(capacity), refill_per_second, self.clock.monotonic()]
         self.per_subscription = per_subscription
         self.buckets: dict[str, list[float]] = {}
 
@@ -185,12 +218,12 @@ class FakeARM:
                 m = re.match(r"/subscriptions/([^/]+)", path, re.I)
                 key = m.group(1).lower() if m else ""
                 if key not in self.buckets:
-                    self.buckets[key] = [self.bucket[1], self.bucket[1], self.bucket[2], time.monotonic()]
+                    self.buckets[key] = [self.bucket[1], self.bucket[1], self.bucket[2], self.clock.monotonic()]
                 bucket = self.buckets[key]
             else:
                 bucket = self.bucket
             tokens, cap, rate, last = bucket
-            now = time.monotonic()
+            now = self.clock.monotonic()
             tokens = min(cap, tokens + (now - last) * rate)
             wait = None if tokens >= 1 else (1 - tokens) / rate
             bucket[:] = [tokens - 1 if wait is None else tokens, cap, rate, now]

@@ -17,6 +17,10 @@ APIS = SVC + r"/apis$"
 OPS = SVC + r"/apis/chat-completions/operations$"
 NAMED = SVC + r"/namedValues$"
 RETRIES = 2  # retry_total in the tests: three attempts
+# read_timeout in the tests: long enough that an ordinary answer of the fake never meets it on a loaded machine;
+# the slow faults are held far longer (HELD), until the fake closes, so they always do
+READ_TIMEOUT = 2.0
+HELD = 600.0
 
 
 @dataclass(frozen=True)
@@ -59,8 +63,9 @@ def cases(base_url: str) -> list[Fault]:
         Fault("500 once", "GET", POLICY, ((500, {}, err("InternalServerError", "oops")),), "retried"),
         Fault("503 past every retry", "GET", POLICY, ((503, {}, err("ServiceUnavailable", "down")),) * forever,
               "au001", "chat-completions/policies"),
-        Fault("timeout once (slow answer)", "GET", POLICY, ((200, {}, ("SLOW", 1.5)),), "retried"),
-        Fault("timeout past every retry", "GET", POLICY, ((200, {}, ("SLOW", 1.5)),) * forever, "au001",
+        # held until the fake closes: past any read timeout however slow the machine, never answered in time
+        Fault("timeout once (slow answer)", "GET", POLICY, ((200, {}, ("SLOW", HELD)),), "retried"),
+        Fault("timeout past every retry", "GET", POLICY, ((200, {}, ("SLOW", HELD)),) * forever, "au001",
               "chat-completions/policies"),
         Fault("connection reset once", "GET", POLICY, ((200, {}, "RESET"),), "retried"),
         Fault("connection reset past every retry", "GET", POLICY, ((200, {}, "RESET"),) * (forever + 2), "au001",

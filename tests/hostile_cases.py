@@ -14,6 +14,7 @@ import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from conftest import EXAMPLE
 
@@ -23,11 +24,22 @@ POLICY = "apis/weather/policy.xml"  # the victim file inside a copy of the examp
 @dataclass(frozen=True)
 class Hostile:
     name: str
-    build: Callable[[Path], Path]  # writes the input under a temp dir, returns what to scan
+    build: Callable[[Path], Any]  # writes the input under a temp dir, returns what to scan (see `built`)
     expect: str  # "AU002" / "AU001": a finding of that rule naming `where` (the gate fails: exit 1, or 2 when
-    # nothing else was read); "clean": read without AU002
+    # nothing else was read); "clean": read without AU002; "usage": exit 2 with one line naming `where`;
+    # "source": read without AU002, as a source whose location holds `where`
     where: str = ""
     secret: str = ""  # text the input holds that must appear in no output
+
+
+def built(case: Hostile, tmp: Path) -> tuple[list[str], dict[str, str] | None]:
+    """The scan's arguments (what to scan, then its options) and its environment (None: this process's). A build
+    returns a path, (path, options), or (None, options, environment) for a live scan of a fake ARM."""
+    out = case.build(tmp)
+    if not isinstance(out, tuple):
+        return [str(out)], None
+    target, options, *env = out
+    return ([str(target)] if target is not None else []) + list(options), ({**os.environ, **env[0]} if env else None)
 
 
 # Runs the CLI in this process, then prints its own peak RSS (VmHWM: per process image, unlike ru_maxrss, which

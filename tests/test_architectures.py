@@ -24,40 +24,65 @@ ARCH = FIXTURES / "architectures"
 M = 1_000_000
 AT, BY, SHARED, NONE = ("attributed at the gateway", "attributed by resource",
                         "not attributable: shared and unmetered", "not attributable: no owner")
+UNUSED = "unused PTU capacity (reserved hours no team used)"
+Z = (0, "0.00")
 
-# situation → architecture, findings that fire, findings that must not, money per bucket (tokens, USD)
+# situation → architecture, findings that fire, findings that must not, money per bucket (tokens, USD), platform
 CASES = {
     "shared-apim-no-metric": (
         "shared APIM without a token metric", {"TM001"}, {"OW001", "OW002", "AU003"},
         # 10M in × 0.15 + 2M out × 0.60 = 1.50 + 1.20, all of it passed the gateway unmetered
-        {AT: (0, "0.00"), BY: (0, "0.00"), SHARED: (12 * M, "2.70"), NONE: (0, "0.00")}),
+        {AT: Z, BY: Z, SHARED: (12 * M, "2.70"), NONE: Z}, (12 * M, "2.70")),
     "shared-apim-metric": (
         "shared APIM with a token metric", set(), {"TM001", "TM002", "OW001", "OW002", "AU003"},
         # alpha 6M×0.15 + 1M×0.60 = 1.50; beta 3M×0.15 + 0.5M×0.60 = 0.75; direct callers 1M×0.15 + 0.5M×0.60 = 0.45
-        {AT: (10_500_000, "2.25"), BY: (0, "0.00"), SHARED: (1_500_000, "0.45"), NONE: (0, "0.00")}),
+        {AT: (10_500_000, "2.25"), BY: Z, SHARED: (1_500_000, "0.45"), NONE: Z}, (12 * M, "2.70")),
     "per-team-apim-shared-account": (
         "per-team APIM over a shared account", set(), {"TM001", "TM002", "OW001", "OW002", "AU003"},
         # apim-alpha 4M×0.15 + 1M×0.60 = 1.20; apim-beta 6M×0.15 + 1M×0.60 = 1.50
-        {AT: (0, "0.00"), BY: (12 * M, "2.70"), SHARED: (0, "0.00"), NONE: (0, "0.00")}),
+        {AT: Z, BY: (12 * M, "2.70"), SHARED: Z, NONE: Z}, (12 * M, "2.70")),
     "per-team-apim-and-accounts": (
-        "per-team APIM and accounts", set(), {"TM001", "TM002", "HD001", "TM008", "OW001", "OW002", "AU003"},
+        "per-team APIM and accounts", set(), {"TM001", "TM002", "HD001", "HD003", "TM008", "DG002", "DG004", "OW001",
+                                              "OW002", "AU003"},
         # acct-alpha 1.20, acct-beta 1.50, each its team's by tag
-        {AT: (0, "0.00"), BY: (12 * M, "2.70"), SHARED: (0, "0.00"), NONE: (0, "0.00")}),
+        {AT: Z, BY: (12 * M, "2.70"), SHARED: Z, NONE: Z}, (12 * M, "2.70")),
     "per-team-deployments": (
         "per-team deployments", set(), {"OW001", "OW002", "AU003"},
-        {AT: (0, "0.00"), BY: (12 * M, "2.70"), SHARED: (0, "0.00"), NONE: (0, "0.00")}),
+        {AT: Z, BY: (12 * M, "2.70"), SHARED: Z, NONE: Z}, (12 * M, "2.70")),
     "per-team-accounts-tags": (
         "per-team accounts (tags) without a gateway", {"BY001"}, {"OW001", "OW002", "AU003"},
-        {AT: (0, "0.00"), BY: (12 * M, "2.70"), SHARED: (0, "0.00"), NONE: (0, "0.00")}),
+        {AT: Z, BY: (12 * M, "2.70"), SHARED: Z, NONE: Z}, (12 * M, "2.70")),
     "foundry-projects": (
         "Foundry projects", {"OW002"}, {"OW001", "AU003"},
         # gpt-4o 2M×2.50 + 0.5M×10.00 = 5.00 + 5.00
-        {AT: (0, "0.00"), BY: (0, "0.00"), SHARED: (2_500_000, "10.00"), NONE: (0, "0.00")}),
+        {AT: Z, BY: Z, SHARED: (2_500_000, "10.00"), NONE: Z}, (2_500_000, "10.00")),
     "workspaces": (
-        "APIM workspaces", set(), {"TM001", "TM002", "OW001", "OW002", "AU003"},
-        {AT: (0, "0.00"), BY: (12 * M, "2.70"), SHARED: (0, "0.00"), NONE: (0, "0.00")}),
+        # KQ002 stays quiet: the map names the workspaces, so the API ID values need no entry of their own
+        "APIM workspaces", set(), {"TM001", "TM002", "OW001", "OW002", "AU003", "KQ002"},
+        {AT: Z, BY: (12 * M, "2.70"), SHARED: Z, NONE: Z}, (12 * M, "2.70")),
+    "ptu-shared-metered": (
+        "shared APIM with a token metric", {"KQ003"}, {"KQ004", "TM001", "TM002", "OW001", "OW002", "AU003"},
+        # 5 PTU × 24 h × 2.00 = 240.00 a day, 3 days = 720.00. Day 1: alpha 3M, beta 1M of 4M → 180 + 60;
+        # day 2: no token → 240 unused; day 3: alpha 1M, beta 1M, direct 0.5M of 2.5M → 96 + 96 + 48
+        {AT: (6 * M, "432.00"), BY: Z, SHARED: (500_000, "48.00"), NONE: Z, UNUSED: (0, "240.00")},
+        (6_500_000, "720.00")),
+    "batch-beside-standard": (
+        "mixed", set(), {"KQ004", "TM001", "TM002", "OW001", "OW002", "AU003"},
+        # live: alpha, beta 1M×2.50 + 0.5M×10.00 = 7.50 each (mix of `chat` only);
+        # research's batch jobs on `bulk` (tagged): 4M×1.25 + 2M×5.00 = 15.00 at batch rates
+        {AT: (3 * M, "15.00"), BY: (6 * M, "15.00"), SHARED: Z, NONE: Z}, (9 * M, "30.00")),
+    "no-owner": (
+        "per-team accounts (tags) without a gateway", {"OW001"}, {"OW002", "AU003", "TM001", "BY001"},
+        # acct-alpha 4M×0.15 + 1M×0.60 = 1.20 (tag); acct-orphan 6M×0.15 + 1M×0.60 = 1.50 (nobody)
+        {AT: Z, BY: (5 * M, "1.20"), SHARED: Z, NONE: (7 * M, "1.50")}, (12 * M, "2.70")),
+    "mixed": (
+        "mixed", {"OW001", "KQ003"}, {"TM001", "TM002", "OW002", "AU003", "BY001"},
+        # gamma 2M×0.15 + 1M×0.60 = 0.90, delta 2M×0.15 = 0.30; alpha's account 4M×0.15 + 1M×0.60 = 1.20;
+        # acct-shared direct 1M×0.15 = 0.15; acct-orphan 2M×0.15 + 0.5M×0.60 = 0.60
+        {AT: (5 * M, "1.20"), BY: (5 * M, "1.20"), SHARED: (1 * M, "0.15"), NONE: (2_500_000, "0.60")},
+        (13_500_000, "3.15")),
 }
-PLATFORM = {name: ((2_500_000, "10.00") if name == "foundry-projects" else (12 * M, "2.70")) for name in CASES}
+PLATFORM = {name: case[4] for name, case in CASES.items()}
 
 
 def scan(target: Path, *args: str, fmt: str = "json") -> tuple[int, str]:
@@ -71,7 +96,7 @@ def scan(target: Path, *args: str, fmt: str = "json") -> tuple[int, str]:
 
 @pytest.mark.parametrize("name", sorted(CASES))
 def test_architecture_findings_and_money(name):
-    architecture, fire, quiet, buckets = CASES[name]
+    architecture, fire, quiet, buckets, _platform = CASES[name]
     _code, out = scan(ARCH / name)
     doc = json.loads(out)
     assert doc["attribution"]["architecture"] == architecture
@@ -88,6 +113,7 @@ def test_architecture_findings_and_money(name):
     assert sum(Decimal(b["money_exact"]) for b in money["buckets"]).quantize(Decimal("0.01")) == Decimal(usd)
     no_team = buckets[SHARED][0] + buckets[NONE][0]
     assert money["went_to_no_team"]["tokens"] == no_team
+    assert money["went_to_no_team"]["money"] == float(Decimal(buckets[SHARED][1]) + Decimal(buckets[NONE][1]))
 
 
 @pytest.mark.parametrize("fmt", ["text", "md", "html", "sarif", "junit"])
@@ -191,9 +217,69 @@ def test_the_workspaces_estate_as_an_apiops_extract_gives_the_same_verdict_and_m
                                        "--cost-centres", str(here / "cost-centres.yaml"), "--format", "json"])
     assert result.exit_code in (0, 1), result.output
     doc = json.loads(result.stdout)
-    architecture, _fire, quiet, buckets = CASES["workspaces"]
+    architecture, _fire, quiet, buckets, _platform = CASES["workspaces"]
     assert doc["attribution"]["architecture"] == architecture
     assert not {f["rule_id"] for f in doc["findings"]} & quiet
     assert {b["bucket"]: (b["tokens"], f"{b['money']:.2f}") for b in doc["attribution"]["money"]["buckets"]} == buckets
     owners = {g["workspace"]: g["owner"] for g in doc["attribution"]["gateways"]}
     assert owners == {"ws-alpha": "CC-ALPHA", "ws-beta": "CC-BETA"}
+
+
+# The closing table (tests/fixtures/architectures/README.md) is written from CASES, the figures the tests above
+# assert against the audit, so the table cannot drift from what the audit produces.
+README = ARCH / "README.md"
+TABLE_BEGIN, TABLE_END = "<!-- table: written from tests/test_architectures.py CASES -->", "<!-- end of table -->"
+
+
+def readme_table() -> str:
+    head = ["| situation | architecture named | fires | must not fire | gateway | resource | shared | no owner "
+            "| unused PTU | platform |", "|---|---|---|---|---:|---:|---:|---:|---:|---:|"]
+    rows = [f"| {name} | {arch} | {' '.join(sorted(fire)) or '—'} | {' '.join(sorted(quiet))} | "
+            + " | ".join(buckets.get(b, Z)[1] for b in (AT, BY, SHARED, NONE, UNUSED)) + f" | {platform[1]} |"
+            for name, (arch, fire, quiet, buckets, platform) in CASES.items()]
+    return "\n".join([TABLE_BEGIN, *head, *rows, TABLE_END])
+
+
+def test_the_readme_table_is_what_the_tests_assert():
+    text = README.read_text(encoding="utf-8")
+    assert readme_table() in text, "the table drifted from CASES: run `python tests/test_architectures.py`"
+    listed = {p.name for p in ARCH.iterdir() if (p / "main.json").is_file()}
+    assert listed == set(CASES), f"situations without a row: {listed ^ set(CASES)}"
+
+
+
+# the money statement's no-team lines where the architecture decides them (tokens, USD)
+STATEMENT = {
+    "shared-apim-no-metric": {"passed-gateway-unmetered": (12 * M, "2.70"), "never-reached-gateway": (0, "0.00")},
+    "shared-apim-metric": {"passed-gateway-unmetered": (0, "0.00"), "never-reached-gateway": (1_500_000, "0.45")},
+}
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_the_money_statement_adds_up_and_splits_what_went_to_no_team_by_where_it_was_lost(name):
+    doc = json.loads(scan(ARCH / name)[1])
+    st, money = doc["usage"]["statement"], doc["attribution"]["money"]
+    lines = st["lines"]
+    unused = ["ptu-unused"] if UNUSED in CASES[name][3] else []
+    assert [ln["line"] for ln in lines if ln["line"] != "team"] == [
+        "unknown", "passed-gateway-unmetered", "never-reached-gateway", *unused, "over-metered"]
+    total = (sum(ln["tokens"] for ln in lines), sum(Decimal(ln["money"]) for ln in lines))
+    assert total == (st["total"]["tokens"], Decimal(st["total"]["money"])) == (PLATFORM[name][0], Decimal(PLATFORM[name][1]))
+    # what went to no team is the same figure the money by path states: the statement only says where it was lost
+    assert (st["went_to_no_team"]["tokens"], Decimal(st["went_to_no_team"]["money"])) == (
+        money["went_to_no_team"]["tokens"], Decimal(money["went_to_no_team"]["money_exact"]))
+    # an isolated resource's spend is its owner's line, never a line of no team
+    teams = sum(ln["tokens"] for ln in lines if ln["line"] == "team")
+    assert teams == CASES[name][3].get(AT, Z)[0] + CASES[name][3].get(BY, Z)[0]
+    if unused:  # reserved hours nobody used: the money by path's own line, to the cent
+        (ln,) = [x for x in lines if x["line"] == "ptu-unused"]
+        assert (ln["tokens"], ln["money"]) == CASES[name][3][UNUSED]
+    for line, (tokens, usd) in STATEMENT.get(name, {}).items():
+        (ln,) = [x for x in lines if x["line"] == line]
+        assert (ln["tokens"], ln["money"]) == (tokens, usd), (name, ln)
+
+
+if __name__ == "__main__":  # rewrite the README's table from CASES
+    text = README.read_text(encoding="utf-8")
+    before, rest = text.split(TABLE_BEGIN, 1)
+    README.write_text(before + readme_table() + rest.split(TABLE_END, 1)[1], encoding="utf-8")

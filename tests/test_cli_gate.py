@@ -137,9 +137,13 @@ def test_output_is_deterministic(fmt):
 def test_fingerprints_survive_a_moved_checkout(tmp_path):
     import shutil
 
-    shutil.copytree(EXAMPLE, tmp_path / "contoso-apim")
+    # the checkout, moved: the same folder at the same place in its repository (a folder named after its folder
+    # has its location in the repository as part of its identity: auditor/estate_identity.py)
+    moved = tmp_path / "checkout" / EXAMPLE.relative_to(ROOT)
+    (tmp_path / "checkout" / ".git").mkdir(parents=True)
+    shutil.copytree(EXAMPLE, moved)
     _, here = scan_json(str(EXAMPLE.relative_to(ROOT)))
-    _, there = scan_json(str(tmp_path / "contoso-apim"))
+    _, there = scan_json(str(moved))
     assert sorted(f["fingerprint"] for f in here["findings"]) == sorted(f["fingerprint"] for f in there["findings"])
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import json
 import re
 import subprocess
 import sys
@@ -27,6 +28,7 @@ from test_usage import example_result
 # Every column id FOCUS 1.2 defines (FOCUS_Spec tag v1.2, specification/columns/*.md "Column ID"): a column of the
 # export is one of these or a custom x_ column (specification/supported_features/custom_columns.md).
 FOCUS_12 = frozenset(["AvailabilityZone", "BilledCost", "BillingAccountId", "BillingAccountName", "BillingAccountType", "BillingCurrency", "BillingPeriodEnd", "BillingPeriodStart", "CapacityReservationId", "CapacityReservationStatus", "ChargeCategory", "ChargeClass", "ChargeDescription", "ChargeFrequency", "ChargePeriodEnd", "ChargePeriodStart", "CommitmentDiscountCategory", "CommitmentDiscountId", "CommitmentDiscountName", "CommitmentDiscountQuantity", "CommitmentDiscountStatus", "CommitmentDiscountType", "CommitmentDiscountUnit", "ConsumedQuantity", "ConsumedUnit", "ContractedCost", "ContractedUnitPrice", "EffectiveCost", "InvoiceId", "InvoiceIssuerName", "ListCost", "ListUnitPrice", "PricingCategory", "PricingCurrency", "PricingCurrencyContractedUnitPrice", "PricingCurrencyEffectiveCost", "PricingCurrencyListUnitPrice", "PricingQuantity", "PricingUnit", "ProviderName", "PublisherName", "RegionId", "RegionName", "ResourceId", "ResourceName", "ResourceType", "ServiceCategory", "ServiceName", "ServiceSubcategory", "SkuId", "SkuMeter", "SkuPriceDetails", "SkuPriceId", "SubAccountId", "SubAccountName", "SubAccountType", "Tags"])
+PLAIN_DECIMAL = re.compile(r"^-?\d+\.\d+$")  # no exponent, no thousands separator, no '+'
 UTC = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$")  # attributes/datetime_format.md
 
 
@@ -62,6 +64,8 @@ def test_columns_are_focus_12_ids_or_custom_and_mandatory_ones_are_filled(exampl
             assert row["ConsumedUnit"] == row["PricingUnit"] == "Tokens" and row["SkuId"] and row["SkuPriceId"]
             assert Decimal(row["ConsumedQuantity"]) == Decimal(row["PricingQuantity"]) > 0
         assert row["BilledCost"] == row["EffectiveCost"] == row["ListCost"] == row["ContractedCost"]
+        for col in ("BilledCost", "ConsumedQuantity", "PricingQuantity", "x_Tokens", "x_UnpricedTokens"):
+            assert row[col] == "" or PLAIN_DECIMAL.match(row[col]), (col, row[col])  # attributes/numeric_format.md
 
 
 def test_rows_add_up_to_the_platform_total_with_the_unknown_and_unmetered_rows_of_their_own(example):
@@ -87,7 +91,11 @@ def test_rows_add_up_to_the_platform_total_with_the_unknown_and_unmetered_rows_o
         assert {r["x_CostCentre"] for r in mine} == {consumer.cost_centre or ""}
     # tokens without a price: cost 0, said so, never a guessed price
     unpriced = [r for r in rows if r["x_Priced"] == "false"]
-    assert unpriced and all(Decimal(r["BilledCost"]) == 0 and "not priced" in r["ChargeDescription"] for r in unpriced)
+    assert unpriced and all(Decimal(r["BilledCost"]) == 0 and r["ChargeDescription"].startswith("NOT PRICED")
+                            and Decimal(r["x_UnpricedTokens"]) == Decimal(r["x_Tokens"]) > 0
+                            and json.loads(r["Tags"])["aoai-audit/priced"] == "false" for r in unpriced)
+    # and no priced row claims unpriced tokens: a reader filtering on x_UnpricedTokens finds exactly these
+    assert all(Decimal(r["x_UnpricedTokens"]) == 0 for r in rows if r["x_Priced"] == "true")
 
 
 def test_one_row_per_day_team_account_model(example):
@@ -129,3 +137,46 @@ def test_without_usage_the_export_is_refused_in_one_line():
                            "--format", "focus"], cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert proc.returncode == 2 and proc.stdout == ""
     assert proc.stderr.strip().count("\n") == 0 and "--usage FILE" in proc.stderr
+
+
+ARM_ACCOUNT = re.compile(r"^/subscriptions/([^/]+)/resourceGroups/[^/]+/providers/Microsoft\.CognitiveServices/accounts/"
+                         r"([^/]+)$", re.I)
+
+
+def test_resource_id_is_the_full_arm_id_and_sub_account_the_subscription(example):
+    """ResourceId joins with Microsoft's own FOCUS cost export only as the account's full ARM id: the example's estate
+    is an APIOps extract without accounts, so the ids come from the platform metrics' metric ids."""
+    rows = example[2]
+    with_account = [r for r in rows if r["ResourceName"]]
+    assert with_account
+    for r in with_account:
+        m = ARM_ACCOUNT.match(r["ResourceId"])
+        assert m and m.group(2) == r["ResourceName"], r["ResourceId"]
+        assert r["SubAccountId"] == f"/subscriptions/{m.group(1)}" and r["SubAccountName"] == m.group(1)
+        assert r["ResourceName"] == r["x_Account"] and r["ResourceType"]
+    assert all(r["ResourceId"] == r["SubAccountId"] == "" for r in rows if not r["ResourceName"])
+
+
+def test_focus_12_nullability_the_validator_does_not_know(example):
+    """FOCUS 1.2 (FOCUS_Spec tag v1.2, specification/columns/{resourcename,resourcetype,subaccountname}.md):
+    ResourceName and ResourceType are null exactly when ResourceId is; SubAccountName exactly when SubAccountId is."""
+    for r in example[2]:
+        assert bool(r["ResourceName"]) == bool(r["ResourceType"]) == bool(r["ResourceId"]), r
+        assert bool(r["SubAccountName"]) == bool(r["SubAccountId"]), r
+
+
+def test_an_account_no_input_identifies_gets_a_null_resource_id_never_a_bare_name(registry, tmp_path):
+    policy = tmp_path / "chat.xml"
+    policy.write_text('<policies><inbound><base /><llm-emit-token-metric namespace="u"><dimension name="Team" '
+                      'value="@(context.Request.Headers.GetValueOrDefault(&quot;x-team&quot;, &quot;&quot;))" />'
+                      "</llm-emit-token-metric></inbound></policies>")
+    day = dt.date(2026, 11, 1)
+    common = {"model": "gpt-4o", "model_version": "2024-08-06", "deployment": "gpt-4o", "deployment_type": "global",
+              "region": "eastus", "account": "acc"}
+    rows = (UsageRow(day, dimension="Team", consumer="a", input_tokens=800, output_tokens=200, **common),
+            UsageRow(day, source=PLATFORM, input_tokens=1_000, output_tokens=250, **common))
+    estate = replace(load_paths([str(policy)]), usage=UsageData(rows=rows, window=(day, day), origin="test"))
+    out = list(csv.DictReader(io.StringIO(render_focus(run_audit(estate, registry, Settings(llm_include=("*",))),
+                                                       registry))))
+    assert {r["x_Account"] for r in out} == {"acc"}
+    assert {(r["ResourceId"], r["ResourceName"], r["ResourceType"], r["SubAccountId"]) for r in out} == {("", "", "", "")}

@@ -9,6 +9,7 @@ from aoai_audit.engine import run_audit
 from aoai_audit.sources.detect import load_paths
 from aoai_audit.sources.live.collector import collect_live
 from aoai_audit.sources.live.options import LiveOptions
+from clock import VirtualClock
 from conftest import EXAMPLE
 from fakearm import (
     READER,
@@ -67,6 +68,7 @@ def test_every_client_of_a_run_shares_one_connection_pool(fake):
     assert fake.connections <= 4 + 2  # the in-flight bound, plus the credential's own sign-in connections
 
 
+@pytest.mark.slow  # every read, and the sign-in, retried against a proxy that refuses
 def test_proxy_settings_of_the_environment_are_still_honoured(fake, monkeypatch):
     """The environment is read once per origin, not per request (transport.py): still read. A proxy that does
     not answer fails every read (a gap each), and nothing reaches the service behind it."""
@@ -95,18 +97,26 @@ def test_without_resource_graph_it_falls_back_to_arm_list_calls(fake):
 
 
 def test_reads_are_paced_by_the_remaining_reads_header_not_429s(fake):
-    # a small bucket: the example needs about 40 reads; metered as ARM does, per subscription and for the tenant
-    fake.throttle(15, 15, per_subscription=True)
-    _, unpaced = live(fake, pacing=False)
-    fake.throttle(15, 15, per_subscription=True)
-    _, paced = live(fake)
-    assert unpaced.statuses[429] > 0  # without pacing the collection runs into the throttle
-    assert paced.statuses[429] == 0 and paced.paced > 0  # with it, it waits for the refill instead
+    """ARM's read bucket refills at 25 a second per subscription and for the tenant (learn.microsoft.com/azure/
+    azure-resource-manager/management/request-limits-and-throttling), here with a small bucket (the example needs
+    about 40 reads). The fake's buckets and the pacer run on one virtual clock: time moves only by the pacer's
+    waits, so the count of 429s cannot depend on how fast or loaded the machine is."""
+    clock = VirtualClock()
+    fake.throttle(15, 25, per_subscription=True, clock=clock)
+    _, unpaced = live(fake, pacing=False, clock=clock)
+    assert unpaced.statuses[429] > 0 and clock.sleeps == []  # without pacing the collection runs into the throttle
+    clock = VirtualClock()
+    fake.throttle(15, 25, per_subscription=True, clock=clock)
+    estate, paced = live(fake, clock=clock)
+    assert paced.statuses[429] == 0 and not estate.gaps  # with it, it waits for the refill instead
+    assert paced.paced == pytest.approx(sum(clock.sleeps)) and paced.paced > 0
 
 
 def test_a_token_that_expires_mid_run_is_renewed_before_it_expires(fake):
-    fake.token_lifetime = 301  # the SDK renews a token within 300 s of its expiry: here a second after issue
-    fake.latency = 0.1  # so the run (about 40 reads, about 4 s) needs more than one token
+    # The SDK renews a token within 300 s of its expiry (MSAL's silent acquisition and azure-core's bearer policy
+    # both keep that margin): one that lives 300 s is due for renewal as soon as it is issued, so the run needs
+    # more than one whatever its speed (a token living a second longer needed the run to last a second).
+    fake.token_lifetime = 300
     estate, counter = live(fake)
     assert not estate.gaps and fake.tokens_issued >= 2 and counter.statuses[401] == 0
 

@@ -12,11 +12,12 @@ from aoai_audit.sources.live.collector import collect_live
 from aoai_audit.sources.live.options import LiveOptions
 from conftest import EXAMPLE
 from fakearm import SUB, FakeARM, login_env, tenant_from_estate
-from fault_cases import APIS, RETRIES, cases
+from fault_cases import APIS, READ_TIMEOUT, RETRIES, cases
 
-KW = {"retry_total": RETRIES, "retry_backoff_factor": 0.01, "retry_backoff_max": 0.05, "read_timeout": 0.5,
+KW = {"retry_total": RETRIES, "retry_backoff_factor": 0.01, "retry_backoff_max": 0.05, "read_timeout": READ_TIMEOUT,
       "connection_timeout": 2}
-NAMES = [c.name for c in cases("https://x")]
+# the timeouts wait for the read timeout on every attempt
+NAMES = [pytest.param(c.name, marks=pytest.mark.slow) if "timeout" in c.name else c.name for c in cases("https://x")]
 
 
 @pytest.fixture()

@@ -17,6 +17,7 @@ from aoai_audit.sources.detect import load_paths
 from aoai_audit.sources.live.collector import collect_live
 from aoai_audit.sources.live.options import LiveOptions
 from aoai_audit.sources.live.pacing import SubscriptionPacers
+from clock import VirtualClock
 from conftest import EXAMPLE, ROOT
 from fakearm import FakeARM, login_env, tenant_from_estate
 
@@ -30,7 +31,9 @@ def tenant(monkeypatch):
     with FakeARM(page_size=50) as srv:
         for sub in SUBS:
             srv.load(tenant_from_estate(estate, sub=sub))
-        # ARM's model: a bucket per subscription and one for tenant-level reads; small, so pacing matters
+        # ARM's model: a bucket per subscription and one for tenant-level reads; small, so pacing matters. On wall
+        # time (worker processes cannot share a virtual clock), refilled 16 times faster than the pacers assume
+        # (25 a second), so their estimate of what is left never exceeds the bucket whatever the machine's load.
         srv.throttle(40, 400, per_subscription=True)
         for name, value in login_env(srv).items():
             monkeypatch.setenv(name, value)
@@ -48,9 +51,14 @@ def test_pacers_are_per_subscription_with_one_for_tenant_reads():
 
 
 def test_subscriptions_side_by_side_read_the_same_estate_as_one_after_another(tenant):
+    """ARM's refill rate (25 reads a second per subscription and for the tenant, request-limits-and-throttling)
+    on a virtual clock shared by the fake's buckets and the pacers: no 429 whatever the machine's load."""
+    clock = VirtualClock()
+    tenant.throttle(40, 25, per_subscription=True, clock=clock)
+
     def collect(width: int):
         return collect_live(LiveOptions(subscriptions=SUBS, arm_endpoint=tenant.base_url, client_kwargs=dict(FAST),
-                                        max_subscriptions=width))
+                                        max_subscriptions=width, clock=clock))
 
     parallel, counter = collect(len(SUBS))
     assert not parallel.gaps, parallel.gaps
@@ -61,6 +69,7 @@ def test_subscriptions_side_by_side_read_the_same_estate_as_one_after_another(te
     assert tenant.writes() == []
 
 
+@pytest.mark.slow  # spawns worker processes
 def test_slices_read_in_processes_give_the_estate_of_one_process(tenant):
     """--jobs: slices of the subscriptions read by worker processes (real SDK clients in each, against the fake
     over TLS), merged into the estate a single process reads, in the order given."""
@@ -80,6 +89,7 @@ def test_slices_read_in_processes_give_the_estate_of_one_process(tenant):
     assert tenant.writes() == []
 
 
+@pytest.mark.slow  # spawns worker processes
 def test_a_slice_whose_process_fails_is_a_gap_for_each_of_its_subscriptions(tenant):
     """Fail closed: a worker whose reading raises (here: a pool of no threads) leaves gaps naming every
     subscription of its slice, not an estate that looks complete."""
@@ -125,6 +135,7 @@ def _comparable(path) -> dict:
     return doc
 
 
+@pytest.mark.slow  # runs the workflow's shell steps and the CLI
 def test_sharded_workflow_collects_slices_and_one_scan_equals_the_unsharded_scan(tenant, tmp_path):
     """docs/ci/sharded-audit.yml, its own shell steps run here: each matrix job collects its slice, the scan job
     scans every snapshot; the only stand-in is `aoai-audit` pointed at the fake ARM instead of Azure."""

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
 import pytest
 
 from aoai_audit.policy.rawxml import MAX_DEPTH, read_policy
@@ -95,10 +93,8 @@ def test_undefined_entity_is_text_not_expansion():
 def test_deep_nesting_is_bounded():
     depth = MAX_DEPTH + 50
     text = "<policies><inbound>" + "<choose><when condition='1'>" * depth + "</when></choose>" * depth + "</inbound></policies>"
-    started = time.perf_counter()
     p = parse(text)
     assert p.document is None and ("nest" in p.error.message.lower() or "depth" in p.error.message.lower())
-    assert time.perf_counter() - started < 5
 
 
 def test_size_limit():

@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from conftest import ROOT
+from conftest import ROOT, SCAN_FORMATS
 
 PLANTED = {
     "fixtures/example/contoso-apim": ["4f3c2b1a0e9d8c7b6a5f4e3d2c1b0a99"],  # literal api-key header
@@ -25,7 +25,7 @@ def test_no_output_format_or_snapshot_holds_a_planted_secret(path, tmp_path):
     assert all(s in text for s in PLANTED[path]), "the fixture must really contain the secret"
     out = tmp_path / "out"
     cmd = [sys.executable, "-m", "aoai_audit.cli", "scan", path, "--output-dir", str(out)]
-    for fmt in ("text", "json", "sarif", "html", "md", "junit"):
+    for fmt in SCAN_FORMATS:
         cmd += ["--format", fmt]
     proc = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT)
     assert proc.returncode in (0, 1), proc.stderr
@@ -33,7 +33,7 @@ def test_no_output_format_or_snapshot_holds_a_planted_secret(path, tmp_path):
     subprocess.run([sys.executable, "-m", "aoai_audit.cli", "collect", path, "-o", str(snap)], check=True,
                    capture_output=True, cwd=ROOT)
     written = [p.read_text() for p in out.iterdir()] + [snap.read_text(), proc.stdout, proc.stderr]
-    assert len(written) == 9
+    assert len(written) == len(SCAN_FORMATS) + 3
     for secret in PLANTED[path]:
         assert not any(secret in w for w in written), secret
 
@@ -87,7 +87,7 @@ def test_secrets_in_every_field_place_reach_no_output_snapshot_or_debug_log(tmp_
     assert all(s in "".join(p.read_text() for p in tree.rglob("*") if p.is_file()) for s in EVERYWHERE)
     out = tmp_path / "out"
     cmd = [sys.executable, "-m", "aoai_audit.cli", "--log-level", "debug", "scan", str(tree), "--output-dir", str(out)]
-    for fmt in ("text", "json", "sarif", "html", "md", "junit"):
+    for fmt in SCAN_FORMATS:
         cmd += ["--format", fmt]
     proc = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT)
     assert proc.returncode == 1, proc.stderr

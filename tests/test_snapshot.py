@@ -47,7 +47,6 @@ def test_snapshot_never_holds_a_secret(tmp_path):
     assert SECRET not in text and "***redacted***" in text
 
 
-@pytest.mark.skipif(not CORPUS.is_dir(), reason="shared corpus not present")
 def test_corpus_round_trip(tmp_path, registry):
     estate = load_paths([str(CORPUS)])
     snap = tmp_path / "corpus.json.gz"

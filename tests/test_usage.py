@@ -239,7 +239,8 @@ def test_attribution_chain_charges_usage_findings_to_the_apis_the_usage_names(re
     from aoai_audit.report.html import chains
     from aoai_audit.report.json_report import result_dict
 
-    rows = {r["api"]["api"]: {link.key: link for link in r["links"]} for r in chains(result_dict(example_result(registry), registry))}
+    doc = result_dict(example_result(registry), registry)
+    rows = {r["api"]["api"]: {link.key: link for link in r["links"]} for r in chains(doc, registry.rules)}
     assert rows["chat-completions"]["cost_centre"].why == "KQ001"  # it feeds the unknown bucket
     assert rows["hr-copilot"]["cost_centre"].why == "KQ002"  # its caller app has no cost centre
     assert rows["embeddings-search"]["cost_centre"].status == "intact"  # no usage names it

@@ -18,6 +18,8 @@ import pytest
 import aoai_audit
 from conftest import EXAMPLE, ROOT
 
+pytestmark = pytest.mark.slow  # builds a wheel and virtual environments
+
 # Source folder → where its files sit inside the wheel (pyproject/setup.py map them the same way).
 MAPPED = {"auditor": "aoai_audit", "checks": "aoai_audit/checks", "report_templates": "aoai_audit/report_templates"}
 
@@ -63,8 +65,8 @@ def test_wheel_holds_every_module_template_and_data_file(wheel):
             assert module.replace(".", "/") + ".py" in members, line
 
 
-def test_installed_console_script_runs_outside_the_checkout(wheel, tmp_path):
-    env_dir = tmp_path / "venv"
+def install_wheel(wheel: Path, env_dir: Path) -> tuple[Path, Path]:
+    """A fresh virtual environment with the wheel installed (not editable): (its bin folder, its site-packages)."""
     venv.EnvBuilder(with_pip=False).create(env_dir)
     bindir = env_dir / ("Scripts" if os.name == "nt" else "bin")
     python = bindir / "python"
@@ -72,14 +74,27 @@ def test_installed_console_script_runs_outside_the_checkout(wheel, tmp_path):
                     "--quiet", str(wheel)], check=True, timeout=300)
     # The wheel's dependencies come from this test environment: a .pth, written after the install (so pip does not
     # take this environment's own aoai-audit for the one asked for), appends its site-packages after the new
-    # environment's; the package itself comes only from the wheel.
+    # environment's; the package itself comes only from the wheel. Every site-packages folder this environment
+    # reads, in its order: a virtual environment made with --system-site-packages finds its dependencies in the
+    # base interpreter's.
     own_site = Path(subprocess.run([str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
                                    capture_output=True, text=True, check=True).stdout.strip())
-    deps = {sysconfig.get_paths()["purelib"], sysconfig.get_paths()["platlib"]}
-    (own_site / "test-deps.pth").write_text("\n".join(sorted(deps)) + "\n")
+    deps = [sysconfig.get_paths()["purelib"], sysconfig.get_paths()["platlib"],
+            *(p for p in sys.path if Path(p).name in ("site-packages", "dist-packages"))]
+    (own_site / "test-deps.pth").write_text("\n".join(dict.fromkeys(deps)) + "\n")
+    return bindir, own_site
+
+
+CLEAN_ENV = {k: v for k, v in os.environ.items() if k not in {"PYTHONPATH", "VIRTUAL_ENV"}}
+
+
+def test_installed_console_script_runs_outside_the_checkout(wheel, tmp_path):
+    env_dir = tmp_path / "venv"
+    bindir, _ = install_wheel(wheel, env_dir)
+    python = bindir / "python"
     workdir = tmp_path / "elsewhere"
     workdir.mkdir()
-    env = {k: v for k, v in os.environ.items() if k not in {"PYTHONPATH", "VIRTUAL_ENV"}}
+    env = CLEAN_ENV
     where = subprocess.run([str(python), "-c", "import aoai_audit; print(aoai_audit.__file__)"], cwd=workdir,
                            capture_output=True, text=True, env=env, check=True).stdout.strip()
     assert Path(where).is_relative_to(env_dir), f"imported {where}, not the installed wheel"
@@ -100,3 +115,20 @@ def test_installed_console_script_runs_outside_the_checkout(wheel, tmp_path):
     rules = subprocess.run([str(script), "rules"], cwd=workdir, capture_output=True, text=True, env=env)
     assert rules.returncode == 0 and "warning" not in rules.stderr, rules.stderr
     assert len([line for line in rules.stdout.splitlines() if line.strip()]) >= 33
+
+
+def test_the_readmes_non_editable_install_is_tested_and_a_changed_tree_stops_the_run(wheel, tmp_path):
+    """README: `pip install ".[test]" && python3 -m pytest`, a copy of the tree in site-packages. The suite runs
+    on it while it equals the tree; once the tree moves on (here: the installed copy is changed, the same
+    difference seen from the other side), conftest's guard stops the run and says how to fix it."""
+    bindir, site = install_wheel(wheel, tmp_path / "venv")
+    command = [str(bindir / "python"), "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests/test_pacing.py"]
+    proc = subprocess.run(command, cwd=ROOT, env=CLEAN_ENV, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0 and "[100%]" in proc.stdout, proc.stdout[-2000:] + proc.stderr[-2000:]
+    with open(site / "aoai_audit" / "context.py", "a", encoding="utf-8") as fh:
+        fh.write("\nraise RuntimeError('stale copy imported')\n")
+    proc = subprocess.run(command, cwd=ROOT, env=CLEAN_ENV, capture_output=True, text=True, timeout=300)
+    out = proc.stdout + proc.stderr
+    assert proc.returncode == 4, out[-3000:]
+    assert (f"aoai_audit at {(site / 'aoai_audit').resolve()} is not this tree's auditor/ (1 file(s) differ: "
+            "auditor/context.py); run: pip install -e '.[test]'") in out, out[-3000:]

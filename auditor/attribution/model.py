@@ -96,6 +96,19 @@ class AttributionModel:
     architecture: Architecture
     api_roles: tuple[tuple[str, str], ...] = ()  # (LLM API resource, GATEWAY_ROLE / TEAM_GATEWAY / OWNED)
     owner_tags: tuple[str, ...] = ()
+    # (LLM API resource, the accounts its backend reaches: resource ids of estate accounts, else names), lower-case
+    api_reach: tuple[tuple[str, frozenset[str]], ...] = ()
+
+    def unmetered_apis_to(self, account: str) -> tuple[str, ...]:
+        """The LLM APIs that reach `account` (a name or resource id) without a token metric in every context: tokens
+        the account served beyond what the gateway metered may have passed the gateway through them unmetered.
+        Empty: every gateway path to the account is metered, so such tokens never reached a gateway."""
+        if not account:
+            return ()
+        keys = {account.lower()} | {d.account_id.lower() for d in self.of_account(account) if d.account_id}
+        keys.add(account.lower().rsplit("/", 1)[-1])
+        metered = {a for g in self.gateways for a in g.metered}
+        return tuple(api for api, reach in self.api_reach if api not in metered and reach & keys)
 
     def role(self, api_resource: str) -> str:
         """How spend through an LLM API is attributed; an API the model does not know is judged at the gateway."""

@@ -1,8 +1,9 @@
 """Money by how it was attributed: each ledger line lands in one bucket by the path of its deployment.
 
-Pure. The lines are the one ledger (auditor/usage/ledger.py), so the buckets add up to what the ledger adds up to: the
-platform total when platform figures were given (teams + unknown + unmetered − over-metered), else what the
-gateway metered. "Went to no team" is the last two buckets, labelled as such.
+Pure. The lines are the one ledger's rows in whole tokens and cents (auditor/usage/ledger.py ledger_rows, the
+rows the money statement and the FOCUS file sum), so each bucket is a sum of cents and the buckets add up to the
+ledger's total: the platform's when platform figures were given (teams + unknown + unmetered − over-metered),
+else what the gateway metered. "Went to no team" is the last two buckets, labelled as such.
 
 A line lands by its bucket in the usage (consumer, unknown, unmetered) and the path of its account/deployment:
 - a consumer line (a gateway value named a consumer) is attributed at the gateway, unless the deployment is
@@ -11,7 +12,9 @@ A line lands by its bucket in the usage (consumer, unknown, unmetered) and the p
 - an unmetered line (platform − gateway): isolated by resource with a known owner → that owner; several team
   gateways over one account, or a shared gateway → shared and unmetered (passed the gateway unmetered, or called
   the shared account directly); no owner → no owner;
-- a line whose deployment the estate does not hold: consumer lines at the gateway, the rest no owner.
+- a line whose deployment the estate does not hold: consumer lines at the gateway; unmetered lines on an account a
+  shared gateway's LLM API reaches without a token metric: shared and unmetered (passed the gateway unmetered);
+  the rest no owner.
 """
 
 from __future__ import annotations
@@ -27,11 +30,14 @@ BY_RESOURCE_BUCKET = "attributed by resource"
 SHARED_BUCKET = "not attributable: shared and unmetered"
 NO_OWNER_BUCKET = "not attributable: no owner"
 OVER_BUCKET = "over-metered at the gateway (taken back)"
+# Reserved PTU-hours on days a provisioned deployment served no token (auditor/usage/ptu_money.py): spent, used by no
+# team; a line of its own, beside the four paths (not "went to no team": nobody's traffic went anywhere).
+UNUSED_BUCKET = "unused PTU capacity (reserved hours no team used)"
 BUCKETS = (AT_GATEWAY, BY_RESOURCE_BUCKET, SHARED_BUCKET, NO_OWNER_BUCKET)
 NO_TEAM = (SHARED_BUCKET, NO_OWNER_BUCKET)
 ZERO = Decimal(0)
 # usage buckets (auditor/usage/tally.py, auditor/usage/ledger.py)
-_CONSUMER, _UNKNOWN, _UNMETERED, _OVER = "consumer", "unknown", "unmetered", "over-metered"
+_CONSUMER, _UNKNOWN, _UNMETERED, _OVER, _PTU_UNUSED = "consumer", "unknown", "unmetered", "over-metered", "ptu-unused"
 _SEEN = {_UNKNOWN: "metered with no consumer value (unknown bucket)",
          _UNMETERED: "not metered by any gateway (platform − gateway)", _CONSUMER: "metered, owner unknown"}
 
@@ -48,7 +54,7 @@ class Share:
 
 @dataclass(frozen=True)
 class MoneyByPath:
-    buckets: tuple[Share, ...]  # the four of BUCKETS, in that order, then the over-metered line when there is one
+    buckets: tuple[Share, ...]  # the four of BUCKETS, in that order, then the unused PTU and over-metered lines if any
     by_resource: tuple[Share, ...]  # the "attributed by resource" bucket by what attributes it
     notes: tuple[str, ...]
     no_team_parts: tuple[Share, ...] = ()  # the two no-team buckets by what the gateway saw of them
@@ -76,6 +82,8 @@ def _where(line, path: DeploymentPath | None) -> tuple[str, str]:
     bucket = line.bucket
     if bucket == _OVER:
         return OVER_BUCKET, ""
+    if bucket == _PTU_UNUSED:
+        return UNUSED_BUCKET, ""
     if path is None:
         return (AT_GATEWAY, "") if bucket == _CONSUMER else (
             (SHARED_BUCKET, "") if bucket == _UNKNOWN else (NO_OWNER_BUCKET, ""))
@@ -100,16 +108,21 @@ def classify(line, model: AttributionModel) -> tuple[str, str, DeploymentPath | 
         unit = model.gateway_of_api(line.api)
         if unit is not None and unit.owner is not None:
             return BY_RESOURCE_BUCKET, "workspace" if unit.workspace else "service", None
+    if path is None and line.bucket == _UNMETERED:
+        units = [model.gateway_of_api(api.rsplit("/", 1)[-1]) for api in model.unmetered_apis_to(line.account)]
+        if units and any(u is None or u.owner is None for u in units):
+            return SHARED_BUCKET, "", None  # an account the estate does not hold, behind a shared unmetered API
     bucket, how = _where(line, path)
     return bucket, how, path
 
 
 def money_by_path(lines: Iterable, model: AttributionModel) -> MoneyByPath:
-    sums: dict[str, list[Decimal]] = {b: [ZERO, ZERO, ZERO] for b in (*BUCKETS, OVER_BUCKET)}
+    sums: dict[str, list[Decimal]] = {b: [ZERO, ZERO, ZERO] for b in (*BUCKETS, UNUSED_BUCKET, OVER_BUCKET)}
     ways: dict[str, list[Decimal]] = {}
     parts: dict[str, list[Decimal]] = {}
     unknown_accounts: set[str] = set()
-    for line in lines:
+    seen = list(lines)
+    for line in seen:
         bucket, how, path = classify(line, model)
         if path is None and line.bucket != _OVER and (line.account or line.deployment):
             unknown_accounts.add(line.account or line.deployment)
@@ -122,11 +135,13 @@ def money_by_path(lines: Iterable, model: AttributionModel) -> MoneyByPath:
             if target is None:
                 continue
             target[0] += tokens
-            if line.money is None:
+            if line.money is None or not getattr(line, "priced", True):
                 target[2] += tokens
             else:
                 target[1] += line.money
     shares = [Share(b, *sums[b]) for b in BUCKETS]
+    if sums[UNUSED_BUCKET][1] or sums[UNUSED_BUCKET][2] or any(ln.bucket == _PTU_UNUSED for ln in seen):
+        shares.append(Share(UNUSED_BUCKET, *sums[UNUSED_BUCKET]))
     if sums[OVER_BUCKET][0] or sums[OVER_BUCKET][1]:
         shares.append(Share(OVER_BUCKET, *sums[OVER_BUCKET]))
     notes = []

@@ -105,12 +105,15 @@ def _projects_share(account: AiAccount, owner_tags: tuple[str, ...], account_own
 def _path(account: AiAccount, dep: Deployment | None, gws: tuple[Gateway, ...], owner_tags: tuple[str, ...],
           centres: CostCentreMap | None) -> DeploymentPath:
     name = dep.name if dep else ""
-    base = {"account": account.name, "account_id": account.resource_id, "deployment": name, "gateways": gws,
-            "projects": tuple(p.name for p in account.projects), "sku": dep.sku if dep else "",
-            "capacity": dep.capacity if dep else None}
+
+    def made(path: str, via: str, reason: str, owner: Owner | None = None) -> DeploymentPath:
+        return DeploymentPath(account=account.name, account_id=account.resource_id, deployment=name, gateways=gws,
+                              projects=tuple(p.name for p in account.projects), sku=dep.sku if dep else "",
+                              capacity=dep.capacity if dep else None, path=path, via=via, reason=reason, owner=owner)
+
     dep_owner = deployment_owner(account, dep, owner_tags, centres) if dep else None
     if dep_owner:
-        return DeploymentPath(**base, path=BY_RESOURCE, owner=dep_owner, via="deployment",
+        return made(path=BY_RESOURCE, owner=dep_owner, via="deployment",
                               reason=f"one team owns the deployment ({dep_owner.how})")
     acct_owner = account_owner(account, owner_tags, centres)
     shared = [g for g in gws if g.owner is None]
@@ -118,36 +121,36 @@ def _path(account: AiAccount, dep: Deployment | None, gws: tuple[Gateway, ...], 
     if shared:
         if all(g.consumer_metered for g in shared) and all(g.fully_metered for g in teams):
             dims = ", ".join(g.label for g in gws)
-            return DeploymentPath(**base, path=METERED, via="gateway",
+            return made(path=METERED, via="gateway",
                                   reason=f"every LLM API reaching it through {dims} meters tokens per consumer")
-        return DeploymentPath(**base, path=SHARED, via="gateway", reason=(
+        return made(path=SHARED, via="gateway", reason=(
             f"its spend passes the shared gateway unmetered: LLM API(s) {_unmetered_apis(gws)} have no token metric "
             "with a consumer dimension" + ("; the account's owner tag names its operator, not its consumers"
                                            if acct_owner else "")))
     if teams:
         names = {g.owner.team.lower() for g in teams if g.owner}
         if len(names) == 1:
-            owner = acct_owner or teams[0].owner
+            owner = acct_owner or next(g.owner for g in teams if g.owner is not None)
             via = "account" if acct_owner else ("workspace" if teams[0].workspace else "service")
-            return DeploymentPath(**base, path=BY_RESOURCE, owner=owner, via=via,
+            return made(path=BY_RESOURCE, owner=owner, via=via,
                                   reason=f"one team's gateway and account ({owner.how})")
         kind = "workspace" if any(g.workspace for g in teams) else "service"
         if all(g.fully_metered for g in teams):
-            return DeploymentPath(**base, path=BY_RESOURCE, via=kind, reason=(
+            return made(path=BY_RESOURCE, via=kind, reason=(
                 f"{len(teams)} {kind}s, each one team, share it; every one emits a token metric whose default "
                 "Service ID / API ID tells them apart"))
         unmetered = [g.label for g in teams if not g.fully_metered]
-        return DeploymentPath(**base, path=SHARED, via="", reason=(
+        return made(path=SHARED, via="", reason=(
             f"{len(teams)} {kind}s, each one team, share it, but {', '.join(unmetered)} emit no token metric on "
             "every LLM API: no meter tells them apart"))
     if _projects_share(account, owner_tags, acct_owner):
-        return DeploymentPath(**base, path=SHARED, via="", reason=(
+        return made(path=SHARED, via="", reason=(
             f"{len(account.projects)} Foundry projects share the account's deployments and a project is billed as "
             "its account: nothing tells their spend apart"))
     if acct_owner:
-        return DeploymentPath(**base, path=BY_RESOURCE, owner=acct_owner, via="account",
+        return made(path=BY_RESOURCE, owner=acct_owner, via="account",
                               reason=f"one team owns the account ({acct_owner.how})")
-    return DeploymentPath(**base, path=NO_OWNER, via="", reason=(
+    return made(path=NO_OWNER, via="", reason=(
         "no owner tag, no cost-centre map entry and no gateway metering: its spend reaches no team"))
 
 
@@ -171,5 +174,6 @@ def build_model(estate: Estate, llm_views: tuple[ApiView, ...], owner_tags: tupl
         owned = bool(reached) and all(d.path == BY_RESOURCE and d.owner is not None for d in reached)
         roles.append((v.resource, OWNED if owned else TEAM_GATEWAY))
     model = AttributionModel(tuple(deployments), units, name_architecture(tuple(deployments), units),
-                             tuple(roles), tuple(owner_tags))
+                             tuple(roles), tuple(owner_tags),
+                             tuple((r, frozenset(a.lower() for a in accts)) for r, accts in reach.items()))
     return model

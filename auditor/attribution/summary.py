@@ -7,6 +7,7 @@ from decimal import Decimal
 from typing import Any
 
 from ..context import AuditContext
+from ..usage.ledger import ledger_rows
 from ..usage.tally import cents
 from .model import DeploymentPath
 from .money import (
@@ -18,8 +19,10 @@ from .money import (
     Share,
     money_by_path,
 )
+from .statement import StatementLine, statement
 
 EXACT = Decimal("0.000001")
+CENTS_ZERO = Decimal("0.00")
 
 
 def _share(s: Share) -> dict[str, Any]:
@@ -37,7 +40,7 @@ def _deployment(d: DeploymentPath) -> dict[str, Any]:
 def money_of(ctx: AuditContext) -> MoneyByPath | None:
     if ctx.usage is None:
         return None
-    return money_by_path(ctx.usage.ledger, ctx.attribution)
+    return money_by_path(ledger_rows(ctx.usage), ctx.attribution)
 
 
 def attribution_dict(ctx: AuditContext) -> dict[str, Any]:
@@ -69,6 +72,40 @@ def attribution_dict(ctx: AuditContext) -> dict[str, Any]:
     return out
 
 
+def _statement_line(ln: StatementLine) -> dict[str, Any]:
+    money = ln.money if ln.money else CENTS_ZERO  # never "-0.00"
+    return {"line": ln.kind, "name": ln.name, "dimension": ln.dimension, "cost_centre": ln.cost_centre,
+            "owner": ln.owner, "tokens": ln.tokens, "money": str(money), "unpriced_tokens": ln.unpriced_tokens,
+            "unpriced_models": list(ln.unpriced_models), "apis": list(ln.apis), "accounts": list(ln.accounts)}
+
+
+def statement_dict(ctx: AuditContext) -> dict[str, Any] | None:
+    """The money statement (statement.py) as JSON: money as exact decimal strings in cents, so a reader adds the
+    lines up to the Total with no float in between."""
+    if ctx.usage is None:
+        return None
+    st = statement(ctx.usage, ctx.attribution)
+    return {"currency": st.currency, "total_of": st.base_label, "lines": [_statement_line(ln) for ln in st.lines],
+            "total": _statement_line(st.total), "went_to_no_team": _statement_line(st.no_team)}
+
+
+def statement_cells(st: dict[str, Any]) -> list[tuple[str, str, str, str]]:
+    """(line, how it is known, tokens, money) per line then the Total: what the text and Markdown tables print."""
+    cur = st["currency"]
+
+    def cells(ln: dict[str, Any]) -> tuple[str, str, str, str]:
+        how = ln["dimension"] or ("through " + ", ".join(ln["apis"]) if ln["apis"] else "")
+        if ln["accounts"]:
+            how += ("; " if how else "") + "on " + ", ".join(ln["accounts"])
+        if ln["cost_centre"]:
+            how += ("; " if how else "") + "cost centre " + ln["cost_centre"]
+        money = f"{cur} {Decimal(ln['money']):,.2f}" + (
+            f" (+{ln['unpriced_tokens']:,} tokens unpriced)" if ln["unpriced_tokens"] else "")
+        return ln["name"], how, f"{ln['tokens']:,}", money
+
+    return [cells(ln) for ln in st["lines"]] + [cells({**st["total"], "name": f"total ({st['total_of']})"})]
+
+
 def architecture_line(doc: dict[str, Any]) -> str:
     """One line for text and Markdown headers: the architecture and what it implies."""
     return f"architecture: {doc['architecture']}: {doc['implication']}"
@@ -89,4 +126,4 @@ def money_line(doc: dict[str, Any]) -> str:
 
 
 __all__ = ["AT_GATEWAY", "BY_RESOURCE_BUCKET", "NO_OWNER_BUCKET", "SHARED_BUCKET", "architecture_line",
-           "attribution_dict", "money_line", "money_of"]
+           "attribution_dict", "money_line", "money_of", "statement_cells", "statement_dict"]

@@ -32,6 +32,8 @@ def apply_usage(estate, settings, usage: dict):
         for path in paths:
             data = load_usage_file(path)
             estate = replace(estate, usage=estate.usage.merge(data) if estate.usage else data)
+        if estate.usage is not None and (usage["window"] or usage["date_from"] or usage["date_to"]):
+            estate = replace(estate, usage=_windowed(estate.usage, paths, usage))
         if usage["prices_file"]:
             settings = replace(settings, prices=shipped_prices().overridden_by(load_prices(usage["prices_file"])))
         if usage["cost_centres_file"]:
@@ -41,6 +43,18 @@ def apply_usage(estate, settings, usage: dict):
     except (UsageFileError, PriceFileError, CostCentreError) as exc:
         fail(str(exc))
     return estate, settings
+
+
+
+def _windowed(data, paths: list[str], usage: dict):
+    """The usage files' rows inside the window the options name; none left is exit 2 naming the files and the days
+    they hold, never a report of other days' money."""
+    start, end = usage_window(usage["window"], usage["date_from"], usage["date_to"])
+    kept = data.within(start, end)
+    if data.rows and not kept.rows:
+        held = f"{data.window[0]} to {data.window[1]}" if data.window else "no dated rows"
+        fail(f"no usage rows in the window {start} to {end}: {', '.join(paths)} hold {held}")
+    return kept
 
 
 

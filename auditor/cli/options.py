@@ -6,6 +6,7 @@ import datetime as dt
 import os
 import re
 import sys
+from typing import NoReturn
 
 import click
 
@@ -20,7 +21,7 @@ def rules_option(value: tuple[str, ...]) -> tuple[str, ...]:
 
 
 
-def fail(message: str) -> None:
+def fail(message: str) -> NoReturn:
     from ..engine import EXIT_USAGE
 
     click.echo(f"aoai-audit: error: {message}", err=True)
@@ -74,7 +75,8 @@ service_name_option = click.option(
 def window_options(func):
     """The usage window, for `scan`, `collect` and `kql` alike."""
     options = [
-        click.option("--window", default="30d", show_default=True, help="Usage window ending yesterday: 30d, 7d, 4w."),
+        click.option("--window", default=None, help="Usage window ending yesterday: 30d, 7d, 4w (default 30d for live "
+                     "usage; usage files are filtered only when --window, --from or --to is given)."),
         click.option("--from", "date_from", help="First day of the usage window (YYYY-MM-DD)."),
         click.option("--to", "date_to", help="Last day of the usage window (YYYY-MM-DD, inclusive)."),
     ]
@@ -108,8 +110,9 @@ def usage_args(usage_files, no_usage, window, date_from, date_to, prices_file=No
 
 
 
-def usage_window(window: str, date_from: str | None, date_to: str | None) -> tuple[dt.date, dt.date]:
-    """`--window 30d` is the 30 full days before today; --from/--to override either end."""
+def usage_window(window: str | None, date_from: str | None, date_to: str | None) -> tuple[dt.date, dt.date]:
+    """`--window 30d` is the 30 full days before today (the default); --from/--to override either end."""
+    window = window or "30d"
     try:
         end = dt.date.fromisoformat(date_to) if date_to else dt.date.today() - dt.timedelta(days=1)
         if date_from:

@@ -30,7 +30,15 @@ _SURROGATE = re.compile("[\ud800-\udfff]")
 
 _FFFD = "aoai-audit-fffd"
 
-codecs.register_error(_FFFD, lambda exc: ("\ufffd", exc.end))
+
+def _fffd(exc: UnicodeError) -> tuple[str, int]:
+    """Write U+FFFD for what cannot be encoded and go on after it."""
+    if isinstance(exc, (UnicodeEncodeError, UnicodeDecodeError, UnicodeTranslateError)):
+        return "\ufffd", exc.end
+    raise exc
+
+
+codecs.register_error(_FFFD, _fffd)
 
 
 @click.command()
@@ -152,11 +160,15 @@ def _write_reports(result, registry, targets, color, previous) -> None:
             with open(target, "w", encoding="utf-8", newline="\n", errors=_FFFD) as fh:
                 write_json(result, registry, fh)
             continue
-        if fmt == "text":
+        if fmt == "text":  # the two formats with options of their own are called by name
+            from ..report.text import render_text
+
             use_color = color if color is not None else (target is None and sys.stdout.isatty())
-            text = render(result, registry, color=use_color)
+            text = render_text(result, registry, color=use_color)
         elif fmt == "html" and previous:
-            text = render(result, registry, previous=_previous_report(previous))
+            from ..report.html import render_html
+
+            text = render_html(result, registry, previous=_previous_report(previous))
         else:
             try:
                 text = render(result, registry)

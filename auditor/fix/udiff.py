@@ -34,7 +34,8 @@ def _line(prefix: str, line: str) -> str:
 
 def _split(group: list[tuple[str, int, int, int, int]], secret: set[int]) -> list[list[tuple]]:
     """Cut a hunk where an unchanged line between two changes holds a secret."""
-    hunks, current = [], []
+    hunks: list[list[tuple]] = []
+    current: list[tuple] = []
     for tag, i1, i2, j1, j2 in group:
         if tag == "equal" and current and any(i in secret for i in range(i1, i2)):
             first = next(i for i in range(i1, i2) if i in secret)

@@ -14,6 +14,7 @@ import sys
 
 from lxml import etree
 
+from .places import COOKIE_HEADERS, cookie_values, expression_literals, split_spelling
 from .secrets import (
     COMMENT_PATTERNS,
     KEY_PARENTS,
@@ -25,6 +26,7 @@ from .secrets import (
     STRONG_NAMES,
     credential_name,
     find_secrets,
+    is_literal,
     redact,
     redact_unparsed,
     secret_in_place,
@@ -119,7 +121,7 @@ class _Builder:
         self.literal_secrets: list[str] = []
 
     def node(self, el: etree._Element, depth: int, place: str | None = None, parent: str = "",
-             strong: bool = True) -> PolicyNode:
+             strong: bool = True, header: str = "") -> PolicyNode:
         """One element, its credential places redacted. `place` names the credential place the element's
         text fills (a `<value>` of `set-header name="api-key"`), decided by the parent."""
         if depth > MAX_DEPTH:
@@ -142,9 +144,8 @@ class _Builder:
                 where = f"`{key}` attribute on <{tag}>"
             elif key == "value" and child_place:
                 where, strong = f"{child_place} value", strong_name
-            if where and (secret := secret_in_place(value, strong)) is not None:
-                self._secret(f"literal {where}", secret, line)
-                value = value.replace(secret, REDACTED)
+            if where:
+                value = self._place(value, strong, f"literal {where}", line)
             attrs.append((key, self._scrub(value, line)))
         texts = [el.text or ""]
         children = []
@@ -152,16 +153,32 @@ class _Builder:
             if child.tag is etree.Comment:
                 self._comment(child)
             elif isinstance(child.tag, str):
-                children.append(self.node(child, depth + 1, child_place, tag, strong_name))
+                children.append(self.node(child, depth + 1, child_place, tag, strong_name,
+                                          named if tag == "set-header" else ""))
             texts.append(child.tail or "")
         text = "".join(texts).strip()
         if text and tag == "key" and parent in KEY_PARENTS:
             place, strong = f"<{parent}>", True
-        if text and place and tag in ("value", "key") and (secret := secret_in_place(text, strong)) is not None:
-            self._secret(f"literal {place} {tag}", secret, line)
-            text = text.replace(secret, REDACTED)
+        if text and place and tag in ("value", "key"):
+            text = self._place(text, strong, f"literal {place} {tag}", line, header)
         text = _shared(self._scrub(text, line))
         return PolicyNode(tag, _shared(tuple(_shared(a) for a in attrs)), text, tuple(children), line, self.origin)
+
+    def _place(self, value: str, strong: bool, kind: str, line: int | None, header: str = "") -> str:
+        """A credential place's value, its secrets recorded and redacted by place, not shape: a literal whole, the
+        literals of an expression (not the names it looks up), the cookie values of a Cookie / Set-Cookie header."""
+        if header.strip().lower() in COOKIE_HEADERS:  # `__Host-x=; Max-Age=0` clears a cookie: no secret
+            # an expression is read as the template its literals spell, the computed parts as holes
+            spelled = "\x00".join(expression_literals(value)) if value.lstrip()[:2] in ("@(", "@{") else value
+            secrets = [c for c in cookie_values(header, spelled) if "\x00" not in c and is_literal(c)]
+        elif value.lstrip()[:2] in ("@(", "@{"):
+            secrets = [s for lit in expression_literals(value) if (s := secret_in_place(lit, strong)) is not None]
+        else:
+            secrets = [s] if (s := secret_in_place(value, strong)) is not None else []
+        for secret in secrets:
+            self._secret(kind, secret, line)
+            value = value.replace(secret, REDACTED)
+        return value
 
     def _scrub(self, value: str, line: int | None) -> str:
         if self.check_expressions and value[:2] in ("@(", "@{"):
@@ -264,6 +281,11 @@ def _redact_text(text: str, secrets: list[str]) -> str:
     # every value and comment of the tree was searched; only processing instructions (dropped from the tree)
     # are text the tree never saw
     safe = redact(text, secrets, shapes=_PI.search(text) is not None)
+    if secrets and ("<![CDATA[" in safe or "<!--" in safe):  # a value the parser joined across CDATA or a comment
+        for secret in sorted({s for s in secrets if len(s) >= 3}, key=len, reverse=True)[:500]:
+            pattern = split_spelling(secret)
+            if pattern is not None and secret not in safe:
+                safe = pattern.sub(REDACTED, safe)
     if "&#" not in safe or not secrets:
         return safe
     lines = safe.split("\n")

@@ -12,10 +12,13 @@ holds a credential: those are judged by shape alone.
 
 from __future__ import annotations
 
+import bisect
 import re
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import lru_cache, partial
 
+from .literals import replace_literals
+from .places import connection_password
 from .shapes import CODE, GUID, TOKEN, credential_shaped, high_entropy, in_url_path
 
 REDACTED = "***redacted***"
@@ -83,7 +86,11 @@ class _Pattern:
 _CRED_WORDS = (r"(?:api[-_]?key|apikey|subscription[-_]?key|client[-_]?secret|secret|password|passwd|pwd|"
                r"access[-_]?token|refresh[-_]?token|auth[-_]?token|token|access[-_]?key|private[-_]?key|"
                r"sas[-_]?token|signature|sharedaccesskey|connection[-_]?string|key)")
-_NAME = r"([\w.-]*" + _CRED_WORDS + r"[\w.-]*)"
+# A whole name (a run of [\w.-] that does not start or end mid-run) holding a credential word within its first
+# 64 characters. Bounded and anchored at both ends of the run so a `key-key-key-...` run is tried once per
+# run, not once per word and split (the unbounded `[\w.-]*WORD[\w.-]*` was cubic in the run's length).
+_NAME = r"(?<![\w.-])(?=[\w.-]{0,64}?" + _CRED_WORDS + r")([\w.-]{1,128})(?![\w.-])"
+_ANY_NAME = r"(?<![\w.-])([\w.-]{1,128})(?![\w.-])"
 _VALUE_END = r"[^\"'<>\s&;,)}\]]"
 
 PATTERNS = (
@@ -105,6 +112,9 @@ PATTERNS = (
     _Pattern("OpenAI API key", re.compile(r"\bsk-(?:proj-|ant-)?[A-Za-z0-9_-]{20,}"), 0),
     _Pattern("provider access key", re.compile(r"\b(?:AKIA|ASIA)[0-9A-Z]{16}\b|\bgh[pousr]_[A-Za-z0-9]{30,}\b"
                                                r"|\bxox[abpr]-[A-Za-z0-9-]{10,}|\bAIza[0-9A-Za-z_-]{35}\b"), 0),
+    # user:password@ in a URL (a base-url, a service URL, a backend URL): RFC 3986 section 3.2.1 userinfo
+    _Pattern("credentials in a URL", re.compile(
+        r"(?i)\b[a-z][a-z0-9+.-]{0,20}://[^/\s:@\"'<>{}]{1,128}:([^/\s@\"'<>]{1,256})@"), 1),
     _Pattern("private key",
              re.compile(r"-----BEGIN [A-Z ]*PRIVATE KEY-----[\s\S]*?(?:-----END [A-Z ]*PRIVATE KEY-----|$)"), 0),
     # a credential query parameter in a URL: ?api-key= ?code= ?key= ?token= (`&amp;` in raw XML ends in `;`)
@@ -133,11 +143,14 @@ _RAW_XML_PATTERNS = (
     _Pattern("credential attribute", re.compile(
         r"(?i)\b(?:password|client-secret|secret|api-key|subscription-key|access-key|sas-token|connection-string|body)"
         r"\s*=\s*[\"']([^\"']{4,})[\"']"), 1),
-    _Pattern("credential element", re.compile(r"(?is)<key\b[^>]*>([^<]{4,})</key>"), 1),
+    _Pattern("credential element", re.compile(r"(?is)<key\b[^>]{0,300}>([^<]{4,})</key>"), 1),
+    # every credential-named header, query parameter and variable (Authorization, Cookie, api-key ...): any name,
+    # judged by credential_name() like a parsed policy's places, the value up to the next tag (closed or not)
     _Pattern("credential header value", re.compile(
-        r"(?is)name\s*=\s*[\"']" + _NAME + r"[\"'][^>]*>\s*<value>([^<]{4,})</value>"), 2, 1),
+        r"(?is)name\s*=\s*[\"']" + _ANY_NAME + r"[\"'][^>]{0,300}>\s*<value>([^<]{3,})"), 2, 1),
     _Pattern("credential variable", re.compile(
-        r"(?is)<set-variable\b[^>]*name\s*=\s*[\"']" + _NAME + r"[\"'][^>]*value\s*=\s*[\"']([^\"']{4,})"), 2, 1),
+        r"(?is)<set-variable\b[^>]{0,300}?name\s*=\s*[\"']" + _ANY_NAME + r"[\"'][^>]{0,300}?value\s*=\s*[\"']"
+        r"([^\"']{3,})"), 2, 1),
 )
 
 _PLACEHOLDER = re.compile(
@@ -187,7 +200,8 @@ _KEYWORDS = ("accountkey", "sharedaccesskey", "password", "pwd", "sig=", "shared
              "gh", "xox", "aiza", "private", "auth", "sas", "signature", "passwd", "credential")
 
 
-_CRED_SUBSTRINGS = ("key", "secret", "passw", "pwd", "token", "signature", "sas", "connection", "sig")
+_CRED_SUBSTRINGS = ("key", "secret", "passw", "pwd", "token", "signature", "sas", "connection", "sig", "authorization",
+                    "cookie", "credential", "passphrase")
 # What a pattern's text must contain before its regex runs (each group: one of its substrings, lower case):
 # a cheap substring test spares running every regex over every value.
 _NEEDS: dict[str, tuple[tuple[str, ...], ...]] = {
@@ -201,6 +215,7 @@ _NEEDS: dict[str, tuple[tuple[str, ...], ...]] = {
     "OpenAI API key": (("sk-",),),
     "provider access key": (("akia", "asia", "ghp_", "gho_", "ghu_", "ghs_", "ghr_", "xox", "aiza"),),
     "private key": (("private key",),),
+    "credentials in a URL": (("://",), ("@",)),
     "credential in a URL query": (("=",),),
 }
 _NAMED_NEEDS = (("=", ":", '",'), _CRED_SUBSTRINGS)
@@ -232,7 +247,7 @@ def _has_keyword(text: str) -> bool:
 
 def might_contain_secret(text: str) -> bool:
     """Cheap pre-check: every generic pattern needs one of these words, or a long token (case-insensitive)."""
-    return _has_keyword(text) or TOKEN.search(text) is not None
+    return _has_keyword(text) or ("@" in text and "://" in text) or TOKEN.search(text) is not None
 
 
 @dataclass(frozen=True)
@@ -248,13 +263,17 @@ _PATTERN_GATE = _gate(PATTERNS) or ("",)
 def find_secrets(text: str, patterns: tuple[_Pattern, ...] = (), entropy_reports: bool = True) -> list[Hit]:
     """Secrets found by shape: the generic patterns (plus `patterns`), then high-entropy literals. Every hit is
     to be redacted; `report` says whether it is evidence enough for SEC001."""
-    found: list[tuple[int, int, Hit]] = []  # one hit per stretch of text
+    found: list[tuple[int, int, Hit]] = []  # one hit per stretch of text, kept sorted and disjoint
     if len(text) < 8:  # no credential shape is shorter
         return []
 
     def add(start: int, end: int, hit: Hit) -> None:
-        if not any(start < e and s < end for s, e, _h in found):
-            found.append((start, end, hit))
+        # the spans held are disjoint and sorted, so only the last one starting before `end` can overlap:
+        # a bisection instead of a scan of every hit (40,000 hits were 800 million comparisons)
+        at = bisect.bisect_left(found, (end,))
+        if at and found[at - 1][1] > start:
+            return
+        found.insert(at, (start, end, hit))
 
     low = text.lower()
     for pattern in (*PATTERNS, *patterns) if any(n in low for n in _PATTERN_GATE) or patterns else ():
@@ -266,7 +285,7 @@ def find_secrets(text: str, patterns: tuple[_Pattern, ...] = (), entropy_reports
     for match in TOKEN.finditer(text):
         if high_entropy(match.group(0)) and not in_url_path(text, match.start()):
             add(*match.span(), Hit("high-entropy literal", match.group(0), entropy_reports))
-    return [hit for _s, _e, hit in sorted(found, key=lambda f: f[0])]
+    return [hit for _s, _e, hit in found]
 
 
 def find_patterns(text: str, patterns: tuple[_Pattern, ...] = ()) -> list[tuple[str, str]]:
@@ -299,7 +318,7 @@ def _redact_with(text: str, patterns: tuple[_Pattern, ...]) -> str:
         if not _wanted(pattern, low):
             continue
         if pattern.group:
-            text = pattern.regex.sub(lambda m, p=pattern: _sub_group(m, p), text)
+            text = pattern.regex.sub(partial(_sub_group, pattern=pattern), text)
         else:
             text = pattern.regex.sub(REDACTED, text)
     return text
@@ -314,11 +333,8 @@ def redact(text: str, extra: tuple[str, ...] | list[str] = (), shapes: bool = Tr
         return text
     if not extra and not (shapes and might_contain_secret(text)):
         return text
-    for secret in sorted(_spellings(extra), key=len, reverse=True):
-        if len(secret) >= 8:
-            text = text.replace(secret, REDACTED)
-        else:  # a short value only where it stands alone, so `<base />` survives a password "base"
-            text = re.sub(r"(?<=[\"'>=\s])" + re.escape(secret) + r"(?=[\"'<\s&;]|$)", REDACTED, text)
+    if extra:
+        text = replace_literals(text, _spellings(extra))
     if not shapes:
         return text
     text = _redact_with(text, PATTERNS)
@@ -338,8 +354,8 @@ def _spellings(extra) -> set[str]:
             continue
         for form in (s, _xml_escape(s, False), _xml_escape(s, True)):
             out.add(form)
-            if "\n" in form:
-                out.update(part.strip() for part in form.split("\n") if len(part.strip()) >= 3)
+            if any(c.isspace() for c in form):  # an attribute's newline or tab is a space once parsed
+                out.update(part for part in form.split() if len(part) >= 3)
     return out
 
 
@@ -362,6 +378,8 @@ def credential_kind(name: str, value: str) -> str | None:
     hits = find_patterns(value)
     if hits:
         return hits[0][0]
+    if connection_password(value) is not None:
+        return "a connection string password"
     if credential_name(name) and is_literal(value) and len(value.strip()) >= 8:
         return f"a plain value under a credential-like name '{name}'"
     return None

@@ -57,10 +57,14 @@ def credential_shaped(value: str) -> bool:
                                                                  any(c.islower() for c in s))
 
 
+_WORD_START = re.compile(r"[^\s\"'<>()]*")
+
+
 def in_url_path(text: str, start: int) -> bool:
     """A token inside the path of a URL (`https://host/d599f1.../x`): ids, not credentials (query credentials
     are found by name)."""
     head = text[max(0, start - 300):start]
-    m = re.search(r"[\s\"'<>()]([^\s\"'<>()]*)$", head)
-    word = m.group(1) if m else head
+    # the word ending here, found by matching the reversed head from its start: a `...$` search would try
+    # every start position (300 x 300 steps per token)
+    word = _WORD_START.match(head[::-1]).group(0)[::-1]  # type: ignore[union-attr]
     return "://" in word and "?" not in word

@@ -43,6 +43,10 @@ def load_report(path: str) -> dict[str, Any]:
         raise DiffError(f"{path}: cannot read: {exc.strerror}") from None
     except json.JSONDecodeError as exc:
         raise DiffError(f"{path}:{exc.lineno}: not valid JSON ({exc.msg})") from None
+    except (ValueError, RecursionError) as exc:  # nesting, a number past Python's digit limit, not UTF-8
+        from ..json_input import describe
+
+        raise DiffError(f"{path}: not valid JSON ({describe(exc, b'')[0]})") from None
     if not isinstance(doc, dict) or not isinstance(doc.get("findings"), list):
         raise DiffError(f"{path}: not an aoai-audit JSON report (no findings list)")
     for i, finding in enumerate(doc["findings"]):

@@ -1,16 +1,21 @@
-"""Output formats by name. Renderers are plain functions (result, registry) -> str; no rule logic here."""
+"""Output formats by name. Every renderer is a plain function (result, registry) -> str; no rule logic here.
+
+A format may take options of its own as keyword arguments with defaults (text: `color`, html: `previous`); the
+command line calls those by their own names, so the generic `Renderer` promises only what every format takes."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from importlib import import_module
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:  # the command line reads FORMATS at start-up: it must not import the engine
     from ..engine import AuditResult
     from ..rules import Registry
 
-Renderer = Callable[["AuditResult", "Registry"], str]
+class Renderer(Protocol):
+    """What every format's renderer takes and gives."""
+
+    def __call__(self, result: AuditResult, registry: Registry, /) -> str: ...
 
 # name -> (module, function, default file extension)
 FORMATS: dict[str, tuple[str, str, str]] = {

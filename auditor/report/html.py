@@ -8,23 +8,23 @@ are pinned by hashes in a strict Content-Security-Policy, and nothing is loaded 
 from __future__ import annotations
 
 import base64
-import datetime as dt
 import hashlib
-import re
 from collections import Counter, defaultdict
-from dataclasses import dataclass
 from decimal import Decimal
 from importlib import resources
 from typing import Any
 
 import jinja2
 
+from ..attribution.model import AttributionModel
+from ..attribution.statement import TEAM, Statement, statement
 from ..engine import AuditResult
 from ..exposure import NO_USAGE
 from ..policy.secrets import redact
-from ..rules import AREAS, Registry
-from ..usage.ledger import ledger_rows
-from ..usage.tally import CONSUMER, OVER_METERED, UNKNOWN, UNMETERED, UsageSummary
+from ..rules import AREAS, CHAIN_LINKS, Registry
+from ..usage.tally import UsageSummary
+from .chain import chains, rule_matrix
+from .chart import daily_chart
 from .diff import diff_reports
 from .json_report import result_dict
 
@@ -34,96 +34,6 @@ EXCERPT_CONTEXT = 3
 # findings of each rule and the APIs with the most broken links, and says where the full list is.
 FINDINGS_PER_RULE = 100
 TABLE_ROWS = 1000
-
-# The attribution chain of an LLM API, link by link, and the rules whose findings break each link.
-CHAIN = (
-    ("identity", "Caller identity", ("HD002",)),
-    ("header", "Attribution header", ("HD001", "HD003")),
-    ("dimension", "Metric dimension", ("TM001", "TM002", "TM003", "TM006", "TM007", "TM009", "TM010")),
-    ("destination", "Logs / metrics destination", ("TM008", "DG002", "DG003", "DG004", "RB001", "RB003")),
-    ("price", "Price", ("KQ004",)),
-    ("cost_centre", "Cost centre", ("KQ001", "KQ002")),
-)
-
-
-@dataclass(frozen=True)
-class Link:
-    key: str
-    label: str
-    status: str  # intact, broken, unknown
-    why: str
-
-
-_API_RESOURCE = re.compile(r"^(service/[^/]+(?:/workspaces/[^/]+)?/apis/[^/]+)")
-
-
-def _rule_counts(doc: dict[str, Any]) -> dict[str, Counter[str]]:
-    """Active findings per API resource and per service resource, rule id → count: one pass over the findings,
-    so the per-API tables cost APIs × rules, not APIs × findings."""
-    counts: dict[str, Counter[str]] = defaultdict(Counter)
-    for f in doc["findings"]:
-        if f["suppressed_by"]:
-            continue
-        r = f["resource"]
-        m = _API_RESOURCE.match(r)
-        if m:
-            counts[m.group(1)][f["rule_id"]] += 1
-        elif r.startswith("service/") and r.count("/") == 1:
-            counts[r][f["rule_id"]] += 1
-    return counts
-
-
-def _usage_counts(doc: dict[str, Any], counts: dict[str, Counter[str]]) -> None:
-    """KQ findings are about usage, not a resource: charge them to the APIs the usage names (the APIs that feed
-    the unknown bucket, the APIs an unmapped consumer called), so the chain shows where money goes missing."""
-    usage = doc.get("usage")
-    if not usage:
-        return
-    active = {f["rule_id"] for f in doc["findings"] if not f["suppressed_by"]}
-    by_name: dict[str, list[str]] = defaultdict(list)
-    for api in doc["apis"]:
-        by_name[api["api"]].append(api["resource"])
-    if "KQ001" in active:
-        for source in usage["unknown"]["sources"]:
-            for resource in by_name.get(source["api"], []):
-                counts[resource]["KQ001"] += 1
-    if "KQ002" in active:
-        for consumer in usage["consumers"]:
-            if consumer["cost_centre"] is None and usage["cost_centres"] is not None:
-                for api in consumer["apis"]:
-                    for resource in by_name.get(api, []):
-                        counts[resource]["KQ002"] += 1
-
-
-def _api_counts(counts: dict[str, Counter[str]], api: dict[str, Any]) -> Counter[str]:
-    """Findings on the API (and its operations) plus those on its whole service."""
-    return counts.get(api["resource"], Counter()) + counts.get(f"service/{api['service']}", Counter())
-
-
-def chains(doc: dict[str, Any]) -> list[dict[str, Any]]:
-    """Per LLM API: each link intact, broken (an active finding of its rules) or unknown (not evaluated)."""
-    selected = {r["id"] for r in doc["rules"]}
-    not_evaluated = {n["rule_id"] for n in doc["not_evaluated"]}
-    counts = _rule_counts(doc)
-    _usage_counts(doc, counts)
-    rows = []
-    for api in doc["apis"]:
-        if not api["is_llm"]:
-            continue
-        here = _api_counts(counts, api)
-        links = []
-        for key, label, rules in CHAIN:
-            ids = sorted(r for r in rules if here[r])
-            evaluated = [r for r in rules if r in selected and r not in not_evaluated]
-            if ids:
-                links.append(Link(key, label, "broken", ", ".join(ids)))
-            elif not evaluated:
-                links.append(Link(key, label, "unknown", "not evaluated: needs data this input does not carry"))
-            else:
-                links.append(Link(key, label, "intact", "checked by " + ", ".join(evaluated)))
-        rows.append({"api": api, "links": links, "broken": sum(link.status == "broken" for link in links)})
-    return rows
-
 
 def _excerpts(result: AuditResult) -> dict[str, list[str]]:
     """Policy text by file path, for policies that are whole files (not strings inside JSON). The text was
@@ -143,103 +53,30 @@ def _excerpt(lines: list[str] | None, line: int | None) -> list[dict[str, Any]]:
     return [{"n": n, "text": redact(lines[n - 1]), "hit": n == line} for n in range(start, end + 1)]
 
 
-def _matrix(doc: dict[str, Any], rules: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    not_evaluated = {n["rule_id"] for n in doc["not_evaluated"]}
-    counts = _rule_counts(doc)
-    rows = []
-    for api in doc["apis"]:
-        if not api["is_llm"]:
-            continue
-        here = _api_counts(counts, api)
-        cells = ["n/a" if rule["id"] in not_evaluated else here[rule["id"]] for rule in rules]
-        rows.append({"api": api, "cells": cells})
-    return rows
-
-
 def _fmt_money(amount: float | None, currency: str) -> str:
     return "—" if amount is None else f"{currency} {amount:,.2f}"
 
 
-def _nice_step(top: int, ticks: int = 4) -> int:
-    """A round axis step (1, 2 or 5 × 10^n) so that `ticks` steps cover the tallest bar."""
-    raw = max(top / ticks, 1)
-    power = 10 ** (len(str(int(raw))) - 1)
-    return next(m * power for m in (1, 2, 5, 10) if m * power >= raw)
-
-
-def _tokens_label(n: int) -> str:
-    for size, unit in ((10**9, "B"), (10**6, "M"), (10**3, "k")):
-        if n >= size:
-            return f"{n / size:,.1f}".rstrip("0").rstrip(".") + f" {unit}"
-    return f"{n:,}"
-
-
-CHART_SERIES = (("bar-attr", "attributed to a team"), ("bar-unknown", "unknown bucket (no team)"),
-                ("bar-unmetered", "not metered by the gateway (platform − gateway)"))
-
-
-def _chart(split: list[tuple[dt.date, int, int, int]], width: int = 720, height: int = 180) -> dict[str, Any] | None:
-    """Stacked daily bars (attributed, unknown, unmetered, as the summary splits each day) as plain SVG geometry
-    with a token axis: no script."""
-    if not split:
-        return None
-    days = [(day.isoformat(), attributed, unknown, unmetered) for day, attributed, unknown, unmetered in split]
-    tallest = max(a + u + m for _d, a, u, m in days) or 1
-    step = _nice_step(tallest)
-    top = step * -(-tallest // step)
-    left = 64  # room for the axis values
-    plot = width - left
-    slot = plot / len(days)
-    bar = max(min(slot * 0.7, 48), 1)
-    bars = []
-    for i, (day, attributed, unknown, unmetered) in enumerate(days):
-        x, y = left + i * slot + (slot - bar) / 2, float(height)
-        for (cls, label), value in zip(CHART_SERIES, (attributed, unknown, unmetered), strict=True):
-            h = value / top * height
-            y -= h
-            if value:
-                bars.append({"x": round(x, 1), "y": round(y, 1), "w": round(bar, 1), "h": round(h, 1), "cls": cls,
-                             "title": f"{day}: {value:,} tokens, {label}"})
-    ticks = [{"y": round(height - v / top * height, 1), "text": _tokens_label(v)} for v in range(0, top + 1, step)]
-    every = max(1, len(days) // 8)
-    labels = [{"x": round(left + i * slot + slot / 2, 1), "text": days[i][0][5:]} for i in range(0, len(days), every)]
-    return {"width": width, "height": height, "left": left, "bars": bars, "labels": labels, "ticks": ticks,
-            "series": CHART_SERIES, "tallest": f"{tallest:,}"}
-
-
-ROW_NAMES = {UNKNOWN: "unknown bucket (no team)", UNMETERED: "not metered by the gateway (platform − gateway)",
-             OVER_METERED: "over-metered by the gateway (taken back)"}
-
-
-def _table_rows(summary: UsageSummary, centres: bool) -> list[dict[str, Any]]:
-    """The per-team table: the ledger's whole-token, whole-cent rows (the FOCUS file's rows, usage/ledger.py)
-    summed per team and per bucket, so the rows add up to the Total and each equals the FOCUS file's to the
-    cent; the gateway's over-metering is a negative row, never netted out of sight."""
-    groups: dict[tuple[str, str, str], dict[str, Any]] = {}
-    for r in ledger_rows(summary):
-        key = (r.bucket, r.dimension if r.bucket == CONSUMER else "", r.consumer if r.bucket == CONSUMER else "")
-        g = groups.setdefault(key, {"name": key[2] if r.bucket == CONSUMER else ROW_NAMES.get(r.bucket, r.bucket),
-                                    "bucket": r.bucket, "dimension": key[1] or "—", "tokens": 0, "cents": Decimal(0),
-                                    "unpriced": 0, "cost_centre": "", "owner": ""})
-        g["tokens"] += int(r.tokens)
-        g["cents"] += r.money
-        g["unpriced"] += 0 if r.priced else int(r.tokens)
-        if r.bucket == CONSUMER:
-            g["cost_centre"], g["owner"] = r.cost_centre or ("—" if centres else ""), r.owner
-    order = {CONSUMER: 0, UNKNOWN: 1, UNMETERED: 2, OVER_METERED: 3}
-    rows = sorted(groups.values(), key=lambda g: (order.get(g["bucket"], 4), -g["tokens"] if g["bucket"] == CONSUMER
-                                                  else 0, g["name"]))
-    for g in rows:
-        g["money"] = _fmt_money(float(g["cents"]), summary.currency)
+def _table_rows(statement: Statement, centres: bool) -> list[dict[str, Any]]:
+    """The per-team table: the money statement's lines (auditor/attribution/statement.py), each the sum of the
+    ledger's cent rows the FOCUS file holds, so the lines add up to the Total and each equals the FOCUS file's
+    to the cent; what went to no team is split by where it was lost, and over-metering is a negative line."""
+    rows = []
+    for ln in statement.lines:
+        how = ln.dimension or ("through " + ", ".join(ln.apis) if ln.apis else "—")
+        rows.append({"name": ln.name, "bucket": ln.kind, "dimension": how, "tokens": ln.tokens, "cents": ln.money,
+                     "unpriced": ln.unpriced_tokens, "accounts": ln.accounts,
+                     "cost_centre": ln.cost_centre or ("—" if centres and ln.kind == TEAM else ""), "owner": ln.owner,
+                     "money": _fmt_money(float(ln.money), statement.currency)})
     return rows
 
 
-def _usage_view(usage: dict[str, Any] | None, summary: UsageSummary | None,
+def _usage_view(usage: dict[str, Any] | None, summary: UsageSummary | None, model: AttributionModel,
                 unknown_threshold: float) -> dict[str, Any] | None:
     if not usage or summary is None:
         return None
     cur = usage["currency"]
-    rows = _table_rows(summary, usage["cost_centres"] is not None)
+    rows = _table_rows(statement(summary, model), usage["cost_centres"] is not None)
 
     def share(n: int) -> str:
         fraction = summary.token_share(n)
@@ -248,12 +85,12 @@ def _usage_view(usage: dict[str, Any] | None, summary: UsageSummary | None,
     return {
         **usage,
         "rows": rows,
-        "total": summary.base.tokens,
+        "total": sum(r["tokens"] for r in rows),
         "total_money": sum((r["cents"] for r in rows), Decimal(0)),
         "total_unpriced": sum(r["unpriced"] for r in rows),
         "share": share,
         "money": lambda amount: _fmt_money(amount, cur),
-        "chart": _chart(summary.daily_split()),
+        "chart": daily_chart(summary.daily_split()),
         "mismatches": [r for r in usage["reconciliation"] if r["share"] > 0],
         "unknown_threshold": unknown_threshold,
     }
@@ -292,6 +129,7 @@ def _headline(usage: dict[str, Any] | None, by_path: dict[str, Any] | None = Non
     share_of, token_share, money_share = usage["share_of"], unknown["share"], unknown["money_share"]
     low, high = unknown.get("money_low"), unknown.get("money_high")
     billed = usage.get("billed")
+    own = (usage.get("statement") or {}).get("went_to_no_team") if by_path else None
     return {
         "window": usage["window"],
         "money": _fmt_money(unknown["money"], cur),
@@ -303,8 +141,9 @@ def _headline(usage: dict[str, Any] | None, by_path: dict[str, Any] | None = Non
         "token_share": f"{token_share:.1%}",
         "share_of": share_of,
         "base_tokens": f"{base['tokens']:,}",
-        "unpriced": base["unpriced_tokens"],
-        "unpriced_models": sorted({p["model"] or "?" for p in usage.get("unpriced", [])}),
+        # the box quotes its own unpriced tokens (the statement's no-team lines), not the platform's
+        "unpriced": own["unpriced_tokens"] if own else unknown.get("unpriced_tokens", 0),
+        "unpriced_models": own["unpriced_models"] if own else [],
         "billed": None if not billed else f"{billed['currency']} {billed['total']:,.2f}",
     }
 
@@ -395,11 +234,11 @@ def build_model(result: AuditResult, registry: Registry, previous: dict[str, Any
     ranked.sort(key=lambda f: order[f["fingerprint"]])
     priced = [f for f in ranked if f["money"] and f["money"]["amount"] > 0 and not f["suppressed_by"]
               and not f["in_baseline"]]
-    all_chains = sorted(chains(doc), key=lambda row: -row["broken"])
+    all_chains = sorted(chains(doc, registry.rules), key=lambda row: -row["broken"])
     not_audited = [f for f in doc["findings"] if (f["not_audited"] or f["rule_id"].startswith("AU"))
                    and not f["suppressed_by"]]
     matrix_rules = [r for r in doc["rules"] if not r["id"].startswith(("AU", "KQ"))]  # not per-API rules
-    matrix = _matrix(doc, matrix_rules)
+    matrix = rule_matrix(doc, matrix_rules)
     return {
         "doc": doc,
         "severities": SEVERITIES,
@@ -408,7 +247,7 @@ def build_model(result: AuditResult, registry: Registry, previous: dict[str, Any
         "not_audited": not_audited,
         "suppressed": [f for f in doc["findings"] if f["suppressed_by"]],
         "chains": all_chains[:TABLE_ROWS],
-        "chain_labels": [label for _key, label, _rules in CHAIN],
+        "chain_labels": [label for _key, label in CHAIN_LINKS],
         "matrix_rules": matrix_rules,
         "matrix": matrix[:TABLE_ROWS],
         "table_rows": TABLE_ROWS,
@@ -423,7 +262,8 @@ def build_model(result: AuditResult, registry: Registry, previous: dict[str, Any
         "no_usage": NO_USAGE,
         "not_evaluated": _not_evaluated(doc, rules_by_id),
         "services": sorted({a["service"] for a in doc["apis"]}),
-        "usage": _usage_view(doc.get("usage"), result.ctx.usage, result.settings.unknown_share_threshold),
+        "usage": _usage_view(doc.get("usage"), result.ctx.usage, result.ctx.attribution,
+                             result.settings.unknown_share_threshold),
     }
 
 

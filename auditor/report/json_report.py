@@ -10,7 +10,7 @@ from decimal import Decimal
 from typing import Any
 
 from .. import __version__
-from ..attribution.summary import attribution_dict
+from ..attribution.summary import attribution_dict, statement_dict
 from ..coverage import coverage
 from ..engine import AuditResult
 from ..findings import Finding
@@ -101,7 +101,8 @@ def result_dict(result: AuditResult, registry: Registry | None = None, generated
         **({"partly_evaluated": [{"rule_id": n.rule.id, "reason": n.reason} for n in result.partly_evaluated]}
            if result.partly_evaluated else {}),
         "crashed_checks": [{"rule_id": c.rule.id, "error": c.error} for c in result.crashed],
-        "usage": usage_dict(ctx.usage) if ctx.usage is not None else None,
+        # the money statement: per team down to the platform total, every line, from the ledger's rows
+        "usage": {**usage_dict(ctx.usage), "statement": statement_dict(ctx)} if ctx.usage is not None else None,
         "findings": [finding_dict(f, registry) for f in result.findings],
         "warnings": list(result.warnings),
     }

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from ..attribution.summary import statement_cells
 from ..engine import AuditResult
 from ..exposure import NO_USAGE
 from ..rules import Registry
@@ -37,6 +38,17 @@ def _money(f: dict) -> str:
     return f"{f['tokens']:,} tokens" if f["tokens"] is not None else "—"
 
 
+def _statement(st: dict | None) -> list[str]:
+    """The money statement: per team, then every line that went to no team, down to the Total (its rows' sum)."""
+    if not st:
+        return []
+    rows = statement_cells(st)
+    out = ["| money per team, down to the total | how | tokens | money |", "|---|---|---:|---:|"]
+    out += [f"| {md_text(a)} | {md_text(b)} | {c} | {md_text(d)} |" for a, b, c, d in rows[:-1]]
+    a, b, c, d = rows[-1]
+    return [*out, f"| **{md_text(a)}** | {md_text(b)} | {c} | {md_text(d)} |", ""]
+
+
 def render_markdown(result: AuditResult, registry: Registry) -> str:
     doc = result_dict(result, registry)
     gate = doc["gate"]
@@ -70,6 +82,9 @@ def render_markdown(result: AuditResult, registry: Registry) -> str:
             nt, total = money["went_to_no_team"], money["total"]
             lines += [f"| went to no team (shared and unmetered + no owner) | {nt['tokens']:,} | {cur} {nt['money']:,.2f} |",
                       f"| **total** | {total['tokens']:,} | {cur} {total['money']:,.2f} |", ""]
+        lines += _statement(doc["usage"]["statement"])
+        lines += [f"<sub>Usage note: {md_text(n)}.</sub>  " for n in doc["usage"]["notes"]] + (
+            [""] if doc["usage"]["notes"] else [])
     else:
         lines += [f"<sub>{md_text(NO_USAGE[0].upper() + NO_USAGE[1:])}.</sub>", ""]
     for c in doc["crashed_checks"]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+from typing import Any
 
 from .. import __version__
 from ..attribution.summary import attribution_dict
@@ -63,7 +64,7 @@ def _result(f: Finding, index: dict[str, int], project_root: str) -> dict:
     elif f.location.resource_id:
         location["logicalLocations"].append({"fullyQualifiedName": f.location.resource_id, "kind": "resource"})
     message = f.message + (f" ({f.context})" if f.context and f.context not in f.message else "")
-    result = {
+    result: dict[str, Any] = {
         "ruleId": f.rule_id,
         "level": LEVEL[f.severity.value],
         "message": {"text": _portable(message, project_root)},
@@ -115,8 +116,8 @@ def _attribution(result: AuditResult) -> dict:
 def render_sarif(result: AuditResult, registry: Registry) -> str:
     rules = list(result.rules)
     for f in result.findings:  # a rule that only a plugin knows, or one crashed in loading
-        if f.rule_id not in {r.id for r in rules} and registry.rule(f.rule_id):
-            rules.append(registry.rule(f.rule_id))
+        if f.rule_id not in {r.id for r in rules} and (known := registry.rule(f.rule_id)) is not None:
+            rules.append(known)
     index = {r.id: i for i, r in enumerate(rules)}
     project_root = result.project_root or find_project_root(result.estate.root)
     run = {

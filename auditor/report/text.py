@@ -9,7 +9,13 @@ from rich.markup import escape
 from rich.padding import Padding
 from rich.text import Text
 
-from ..attribution.summary import architecture_line, attribution_dict, money_line
+from ..attribution.summary import (
+    architecture_line,
+    attribution_dict,
+    money_line,
+    statement_cells,
+    statement_dict,
+)
 from ..coverage import coverage
 from ..engine import AuditResult
 from ..exposure import NO_USAGE, at_stake
@@ -52,6 +58,13 @@ def render_text(result: AuditResult, registry: Registry, color: bool = False, wi
     if result.ctx.usage is not None:
         con.print("  " + _safe(headline(usage_dict(result.ctx.usage), attribution["money"])))
         con.print("  " + _safe(money_line(attribution)))
+        st = statement_dict(result.ctx)
+        if st:
+            con.print(f"  money per team, down to the total ({_safe(st['total_of'])}):")
+            for name, how, tokens, money in statement_cells(st):
+                con.print(f"    {_safe(name)}: {_safe(money)}, {tokens} tokens" + (f" · {_safe(how)}" if how else ""))
+        for note in result.ctx.usage.notes:
+            con.print(f"  usage note: {_safe(note)}", style="dim")
     else:
         con.print("  " + _safe(NO_USAGE))
     counts = {s: 0 for s in ("high", "medium", "low")}
@@ -96,10 +109,10 @@ def render_text(result: AuditResult, registry: Registry, color: bool = False, wi
         con.print(f"suppressed ({len(suppressed)}):", style="dim")
         for f in suppressed:
             indented(con, f"{f.rule_id} {f.resource}: by {f.suppressed_by}", "dim")
-    for n in result.not_evaluated:
-        con.print(f"not evaluated: {n.rule.id} ({_safe(n.reason)})", style="dim")
-    for n in result.partly_evaluated:
-        con.print(f"partly evaluated: {n.rule.id} ({_safe(n.reason)})", style="dim")
+    for skipped in result.not_evaluated:
+        con.print(f"not evaluated: {skipped.rule.id} ({_safe(skipped.reason)})", style="dim")
+    for partly in result.partly_evaluated:
+        con.print(f"partly evaluated: {partly.rule.id} ({_safe(partly.reason)})", style="dim")
     for w in result.warnings:
         con.print(f"warning: {_safe(w)}", style="yellow")
     code = result.exit_code()

@@ -59,7 +59,7 @@ LLM_POLICY_PREFIXES = ("llm-", "azure-openai-")
 # https://learn.microsoft.com/azure/api-management/api-management-authenticate-authorize-azure-openai
 AI_AUDIENCES = ("https://cognitiveservices.azure.com", "https://ai.azure.com")
 _CS_LITERAL = re.compile(r'"((?:[^"\\\n]|\\.)*)"')  # string literals of a C# policy expression
-_NAMED_VALUE = re.compile(r"\{\{\s*([^{}]+?)\s*\}\}")
+_NAMED_VALUE = re.compile(r"\{\{([^{}]*)\}\}")  # spaces stripped in code: `\s*([^{}]+?)\s*` was cubic
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,7 +116,9 @@ class _Classifier:
     def named_values(self, value: str) -> str:
         """`{{name}}` replaced by the named value's plain value where the estate has it (secrets never are)."""
         def sub(m: re.Match[str]) -> str:
-            key = m.group(1).lower()
+            key = m.group(1).strip().lower()
+            if not key:
+                return m.group(0)
             nv = next((n for n in self.service.named_values if key in (n.name.lower(), n.display_name.lower())), None)
             return nv.value if nv is not None and nv.value and not nv.secret else m.group(0)
 
@@ -240,7 +242,7 @@ class _Classifier:
         return out[:1]
 
     def backend_service_reasons(self, nodes: list[PolicyNode], node: PolicyNode) -> list[str]:
-        reasons = []
+        reasons: list[str] = []
         for attr in ("backend-id", "base-url"):
             value = (node.get(attr) or "").strip()
             if value.startswith("@"):

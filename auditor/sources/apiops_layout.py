@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 
 from ..config import ConfigError, read_yaml
+from ..estate_identity import FOLDER_NAMED
 from ..project_root import find_project_root, project_path
 
 MARKERS = ("apis", "products", "policy fragments", "policyFragments", "named values", "namedValues", "backends")
@@ -79,5 +80,5 @@ def service_name_for(root: str, configured: str | None = None) -> tuple[str, str
     if configured:
         return configured, "service name from --service-name / the config file"
     name = os.path.basename(os.path.abspath(root))
-    return (name or "apim"), "service name from the folder name (set --service-name or apimServiceName in " \
+    return (name or "apim"), f"{FOLDER_NAMED} (set --service-name or apimServiceName in " \
         "configuration.extractor.yaml to keep fingerprints when the folder moves)"

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import os
-import re
 import zlib
 from collections.abc import Iterator
 from dataclasses import replace
@@ -13,6 +12,7 @@ from importlib import import_module
 from ..estate import CollectionGap, Estate, SourceInfo
 from .files import Reader, link_gap, outside
 from .policy_files import read_policy_files
+from .sniff import is_apiops_file, json_has_marker, xml_is_policy
 
 POLICY_SUFFIXES = (".xml",)
 JSON_SUFFIXES = (".json", ".json.gz")
@@ -26,8 +26,15 @@ SKIP_DIRS = {".git", "node_modules", ".terraform", "__pycache__", ".venv"}
 
 log = logging.getLogger(__name__)
 
-def _walk(root: str) -> Iterator[tuple[str, list[str], list[str]]]:
-    for dirpath, dirnames, filenames in os.walk(root, followlinks=False):
+def _walk(root: str, gaps: list[CollectionGap] | None = None) -> Iterator[tuple[str, list[str], list[str]]]:
+    """os.walk, sorted; a folder it cannot list (no permission, a path past PATH_MAX) is a gap (AU001), not
+    silently left out as os.walk does by default."""
+    def unlisted(exc: OSError) -> None:
+        if gaps is not None:
+            gaps.append(CollectionGap("unreadable", str(exc.filename or root),
+                                      f"cannot read folder: {exc.strerror or exc}"))
+
+    for dirpath, dirnames, filenames in os.walk(root, followlinks=False, onerror=unlisted):
         dirnames[:] = sorted(d for d in dirnames if d not in SKIP_DIRS and not d.startswith("."))
         yield dirpath, dirnames, sorted(filenames)
 
@@ -119,12 +126,10 @@ def _peek_snapshot(path: str) -> bool:
 
 
 _LAYOUT_NAMES = ("policy.xml", "fragment.xml", "globalservicepolicy.xml")
-_POLICY_ROOT = re.compile(r"^\s*(?:<\?xml[^>]*\?>\s*)?(?:<!--.*?-->\s*)*<(?:policies|fragment)[\s>/]", re.S)
-
-
 def _is_policy_file(path: str) -> bool:
     """An APIM policy by layout (`policy.xml`, `NAME.policy.xml`, `fragment.xml`) or by its root element
-    (`<policies>`, `<fragment>`): any other .xml in the tree (build files, project files) is not read."""
+    (`<policies>`, `<fragment>`): any other .xml in the tree (build files, project files) is not read. A file
+    that cannot be opened is left to the reader, which says so (AU001)."""
     name = os.path.basename(path).lower()
     if name in _LAYOUT_NAMES or name.endswith(".policy.xml"):
         return True
@@ -132,12 +137,8 @@ def _is_policy_file(path: str) -> bool:
         with open(path, "rb") as fh:
             head = fh.read(65536)
     except OSError:
-        return False
-    if head[:2] in (b"\xff\xfe", b"\xfe\xff"):
-        text = head.decode("utf-16", errors="ignore")
-    else:
-        text = head.decode("utf-8", errors="ignore")
-    return _POLICY_ROOT.match(text.lstrip("\ufeff")) is not None
+        return True
+    return xml_is_policy(head)
 
 
 def _unsupported(path: str) -> CollectionGap | None:
@@ -151,18 +152,22 @@ def _directory(root: str, service_name: str | None = None) -> Estate:
     from .apiops import read_apiops  # a folder only: the pre-commit hook passes files
     from .apiops_layout import looks_like_apiops
 
-    if looks_like_apiops(root):
-        return read_apiops(root, service_name)  # reads nothing outside root either (files.Reader)
     estate = Estate(root=root)
     loose: list[str] = []
     apiops_roots: list[str] = []
-    for dirpath, dirnames, filenames in _walk(root):
-        if any(dirpath == r or dirpath.startswith(r + os.sep) for r in apiops_roots):
-            continue
-        if dirpath != root and looks_like_apiops(dirpath):
+    unlisted: list[CollectionGap] = []
+    for dirpath, dirnames, filenames in _walk(root, unlisted):
+        inside = any(dirpath == r or dirpath.startswith(r + os.sep) for r in apiops_roots)
+        if not inside and looks_like_apiops(dirpath):
             apiops_roots.append(dirpath)
-            estate = estate.merge(read_apiops(dirpath, service_name))
-            dirnames[:] = []
+            estate = estate.merge(read_apiops(dirpath, service_name))  # reads nothing outside it (files.Reader)
+            inside = True
+        if inside:  # the APIOps reader has its files; a template or plan kept below it is still an input
+            for name in filenames:
+                path = os.path.join(dirpath, name)
+                if (name.lower().endswith(JSON_SUFFIXES) and not is_apiops_file(name) and not os.path.islink(path)
+                        and os.path.isfile(path) and _is_candidate_json(path)):
+                    estate = estate.merge(_json_estate(path, walked=True))
             continue
         links: list[CollectionGap] = []
         for name in dirnames:  # os.walk does not follow these; say so when one leads out of the folder
@@ -187,6 +192,8 @@ def _directory(root: str, service_name: str | None = None) -> Estate:
             estate = estate.merge(Estate(gaps=tuple(links)))
     if loose:
         estate = estate.merge(read_policy_files(loose, root, confine=True))
+    if unlisted:
+        estate = estate.merge(Estate(gaps=tuple(unlisted)))
     if not estate.sources:
         estate = estate.merge(Estate(sources=(SourceInfo("directory", root, frozenset()),)))
     return estate
@@ -202,16 +209,14 @@ def is_apim_file(path: str) -> bool:
 
 
 def _is_candidate_json(path: str) -> bool:
-    """Skip package.json, tsconfig and the like: only templates, plans and snapshots are inputs."""
-    try:
-        with open(path, "rb") as fh:
-            head = fh.read(4096)
-    except OSError:
-        return True  # let the reader report it
+    """Skip package.json, tsconfig and the like: only templates, plans and snapshots are inputs (sniff.py reads
+    them as the readers do: any encoding they accept, markers anywhere)."""
     if path.endswith(".gz"):
         return True
-    return any(m in head for m in (b"deploymentTemplate", b'"format_version"', b'"aoai_audit_snapshot"',
-                                   b"Microsoft.ApiManagement", b'"resources"'))
+    try:
+        return json_has_marker(path)
+    except OSError:
+        return True  # let the reader report it
 
 
 def load_paths(paths: list[str], service_name: str | None = None) -> Estate:

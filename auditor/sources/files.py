@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..estate import CollectionGap
+from ..json_input import describe
 from ..policy.rawxml import MAX_POLICY_CHARS, read_policy
 from ..policy.tree import Policy
 
@@ -154,11 +155,9 @@ class Reader:
                 return None
         try:
             return json.loads(text)
-        except json.JSONDecodeError as exc:
-            self.gap("unparseable", path, f"invalid JSON: {exc.msg}", exc.lineno)
-            return None
-        except RecursionError:
-            self.gap("unparseable", path, "JSON nested too deeply")
+        except (ValueError, RecursionError) as exc:  # syntax, nesting, a number past Python's digit limit
+            problem, line = describe(exc, text)
+            self.gap("unparseable", path, problem, line)
             return None
 
     def read_policy(self, path: str, scope: str, label: str, resource: str = "") -> Policy | None:

@@ -10,7 +10,7 @@ import csv
 import datetime as dt
 import io
 import json
-import re
+import math
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +19,7 @@ from .model import (
     LLM_LOG_SOURCE,
     PLATFORM,
     TOKEN_METRICS_SOURCE,
+    AccountRef,
     DeploymentInfo,
     UsageData,
     UsageRow,
@@ -41,28 +42,47 @@ class UsageFileError(Exception):
 
 def _key(name: str) -> str:
     # the Log Analytics portal's CSV export suffixes datetime columns with their time zone: "day [UTC]"
-    name = re.sub(r"\s*\[(utc|local time)\]\s*$", "", name.strip().lstrip("\ufeff"), flags=re.I)
+    name = name.strip().lstrip("\ufeff").strip()
+    low = name.lower()
+    for zone in ("[utc]", "[local time]"):  # a suffix test, not `\s*\[..\]\s*$` (quadratic in a run of spaces)
+        if low.endswith(zone):
+            name = name[: -len(zone)]
+            break
     k = name.strip().lower().replace(" ", "_")
     return ALIASES.get(k, k)
+
+
+# Usage values are range-checked on read, each with one line naming the file and row. A day outside these years
+# is not usage of a service that launched in 2021 (and 9999-12-31 has no next day for the FOCUS writer); more
+# than a quadrillion tokens on one row is not a day of anyone's traffic (and overflowed the money arithmetic).
+FIRST_DAY, LAST_DAY = dt.date(2000, 1, 1), dt.date(2099, 12, 31)
+MAX_TOKENS = 10**15
 
 
 def _day(value: Any, where: str) -> dt.date:
     text = str(value or "").strip()
     try:
-        return dt.date.fromisoformat(text[:10])
+        day = dt.date.fromisoformat(text[:10])
     except ValueError:
-        raise UsageFileError(f"{where}: day must be a date like 2026-11-01, got {text!r}") from None
+        raise UsageFileError(f"{where}: day must be a date like 2026-11-01, got {text[:40]!r}") from None
+    if not FIRST_DAY <= day <= LAST_DAY:
+        raise UsageFileError(f"{where}: day {day.isoformat()} is outside {FIRST_DAY.year}-{LAST_DAY.year}")
+    return day
 
 
 def _tokens(value: Any, where: str, column: str) -> int:
     if value is None or value == "":
         return 0
+    if isinstance(value, bool) or not isinstance(value, (int, float, str)):
+        raise UsageFileError(f"{where}: {column} must be a number, got {type(value).__name__}")
     try:
         number = float(str(value).replace(",", "")) if not isinstance(value, (int, float)) else value
-    except ValueError:
-        raise UsageFileError(f"{where}: {column} must be a number, got {value!r}") from None
-    if number < 0 or number != number:
-        raise UsageFileError(f"{where}: {column} must be a non-negative number, got {value!r}")
+    except (ValueError, OverflowError):
+        raise UsageFileError(f"{where}: {column} must be a number, got {str(value)[:40]!r}") from None
+    if not math.isfinite(number) or number < 0:
+        raise UsageFileError(f"{where}: {column} must be a non-negative number, got {str(value)[:40]!r}")
+    if number > MAX_TOKENS:
+        raise UsageFileError(f"{where}: {column} is {number:.3g} tokens, over {MAX_TOKENS:.0e} on one row; not usage")
     return round(number)
 
 
@@ -90,8 +110,9 @@ def row_from_mapping(raw: dict[str, Any], where: str) -> UsageRow:
         source=source,
         dimension=text["dimension"],
         consumer=consumer,
-        **{c: text[c] for c in TEXT_COLUMNS if c not in ("source", "dimension", "consumer")},
-        **tokens,
+        # the text and token columns are UsageRow's own fields, by name; each value was read as its field's type
+        **{c: text[c] for c in TEXT_COLUMNS if c not in ("source", "dimension", "consumer")},  # type: ignore[arg-type]
+        **tokens,  # type: ignore[arg-type]
     )
 
 
@@ -107,6 +128,7 @@ def _metrics_rows(data: dict[str, Any], path: str) -> list[UsageRow]:
     model, version) and day, InputTokens and OutputTokens; the account is named by each metric's id."""
     region = str(data.get("resourceregion") or "")
     totals: dict[tuple[str, str, str, str, dt.date], dict[str, int]] = {}
+    ids: dict[str, str] = {}
     for i, metric in enumerate(data["value"]):
         where = f"{path}: value[{i}]"
         if not isinstance(metric, dict):
@@ -118,10 +140,15 @@ def _metrics_rows(data: dict[str, Any], path: str) -> list[UsageRow]:
         mid = str(metric.get("id") or "")
         account = mid.split("/providers/Microsoft.Insights/metrics", 1)[0].rstrip("/").rsplit("/", 1)[-1] if \
             "/accounts/" in mid.lower() else ""
-        for j, series in enumerate(metric.get("timeseries") or []):
+        if _account_id(mid):
+            ids[account] = _account_id(mid)
+        for j, series in enumerate(_list(metric.get("timeseries"), f"{where}.timeseries")):
+            if not isinstance(series, dict):
+                raise UsageFileError(f"{where}.timeseries[{j}] is {_kind(series)}, expected an object")
             meta = {str((m.get("name") or {}).get("value", "")).lower(): str(m.get("value") or "")
-                    for m in series.get("metadatavalues") or [] if isinstance(m, dict) and isinstance(m.get("name"), dict)}
-            for k, point in enumerate(series.get("data") or []):
+                    for m in _list(series.get("metadatavalues"), f"{where}.timeseries[{j}].metadatavalues")
+                    if isinstance(m, dict) and isinstance(m.get("name"), dict)}
+            for k, point in enumerate(_list(series.get("data"), f"{where}.timeseries[{j}].data")):
                 at = f"{where}.timeseries[{j}].data[{k}]"
                 if not isinstance(point, dict) or not point.get("total"):
                     continue
@@ -130,20 +157,60 @@ def _metrics_rows(data: dict[str, Any], path: str) -> list[UsageRow]:
                        meta.get("modelversion", ""), day)
                 acc = totals.setdefault(key, {})
                 acc[column] = acc.get(column, 0) + _tokens(point.get("total"), at, "total")
-    return [UsageRow(day=day, source=PLATFORM, account=account, deployment=dep, model=model, model_version=ver,
-                     region=region, **t) for (account, dep, model, ver, day), t in sorted(totals.items(),
-                                                                                      key=lambda kv: (kv[0][4], kv[0][:4]))]
+    return MetricRows([UsageRow(day=day, source=PLATFORM, account=account, deployment=dep, model=model,
+                                model_version=ver, region=region, **t)  # type: ignore[arg-type]  # t: the token columns, by field name
+                       for (account, dep, model, ver, day), t in sorted(totals.items(),
+                                                                        key=lambda kv: (kv[0][4], kv[0][:4]))],
+                      ids)
+
+
+class MetricRows(list):
+    """Platform rows read from a metrics body, with the account ids its metric ids name."""
+
+    def __init__(self, rows: list[UsageRow], ids: dict[str, str]) -> None:
+        super().__init__(rows)
+        self.ids = ids
+
+
+def _account_id(resource_id: str) -> str:
+    """The account's ARM id out of a metric's or deployment's id ('…/accounts/NAME/providers/…', '…/deployments/…'):
+    https://learn.microsoft.com/rest/api/monitor/metrics/list (Metric.id) and
+    https://learn.microsoft.com/rest/api/aiservices/accountmanagement/deployments/list (Deployment.id)."""
+    parts = resource_id.strip().split("/")
+    shape = [p.lower() for p in parts[:8]]
+    if len(parts) < 9 or shape[:2] != ["", "subscriptions"] or shape[3] != "resourcegroups" or shape[5:8] != [
+            "providers", "microsoft.cognitiveservices", "accounts"] or not all(parts[i] for i in (2, 4, 8)):
+        return ""
+    return "/".join(parts[:9])
+
+
+def _list(value: Any, where: str) -> list[Any]:
+    """A list the REST body must hold there (missing or null: none); anything else is the file's fault."""
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        raise UsageFileError(f"{where} is {_kind(value)}, expected a list")
+    return value
+
+
+def _kind(value: Any) -> str:
+    return {dict: "an object", list: "a list", str: "a string", bool: "a boolean", type(None): "null"}.get(
+        type(value), "a number")
 
 
 def _deployments(items: list[dict[str, Any]], path: str) -> DeploymentList:
     out = []
     for i, d in enumerate(items):
+        sku = d.get("sku")
+        if sku is not None and not isinstance(sku, dict):
+            raise UsageFileError(f"{path}: value[{i}].sku is {_kind(sku)}, expected an object")
         model = ((d.get("properties") or {}).get("model") or {}) if isinstance(d.get("properties"), dict) else {}
         if not isinstance(model, dict):
             raise UsageFileError(f"{path}: value[{i}].properties.model is not an object")
         account = str(d.get("id", "")).split("/deployments/")[0].rstrip("/").rsplit("/", 1)[-1]
         out.append(DeploymentInfo(account, str(d.get("name", "")), str(model.get("name", "")),
-                                  str(model.get("version", "")), str((d.get("sku") or {}).get("name", ""))))
+                                  str(model.get("version", "")), str((d.get("sku") or {}).get("name", "")),
+                                  str(d.get("id", ""))))
     return DeploymentList(out)
 
 
@@ -154,8 +221,11 @@ class DeploymentList(list):
 def _read_json(text: str, path: str) -> list[UsageRow]:
     try:
         data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise UsageFileError(f"{path}:{exc.lineno}: invalid JSON: {exc.msg}") from None
+    except (ValueError, RecursionError) as exc:  # syntax, nesting, a number past Python's digit limit
+        from ..json_input import describe, where
+
+        problem, line = describe(exc, text)
+        raise UsageFileError(f"{where(path, line)}: {problem}") from None
     if isinstance(data, dict) and isinstance(data.get("value"), list) and "timespan" not in data and all(
             isinstance(d, dict) and "/deployments/" in str(d.get("id", "")).lower() for d in data["value"]):
         return _deployments(data["value"], path)  # `az rest` of an account's deployments list
@@ -189,11 +259,14 @@ def load_usage_file(path: str) -> UsageData:
     if isinstance(rows, DeploymentList):
         if not rows:
             raise UsageFileError(f"{path}: an empty deployments list")
-        return UsageData(origin=path, deployments=tuple(rows))
+        ids = {d.account: _account_id(d.resource_id) for d in rows if _account_id(d.resource_id)}
+        return UsageData(origin=path, deployments=tuple(rows),
+                         accounts=tuple(AccountRef(n, i) for n, i in sorted(ids.items())))
     if not rows:
         raise UsageFileError(f"{path}: no usage rows")
     days = [r.day for r in rows]
-    return UsageData(rows=tuple(rows), window=(min(days), max(days)), origin=path)
+    refs = tuple(AccountRef(n, i) for n, i in sorted(getattr(rows, "ids", {}).items()))
+    return UsageData(rows=tuple(rows), window=(min(days), max(days)), origin=path, accounts=refs)
 
 
 def _table_rows(tables: list[Any], path: str) -> list[dict[str, Any]]:

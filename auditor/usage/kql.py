@@ -40,17 +40,19 @@ if TYPE_CHECKING:  # the views come in resolved: this module resolves nothing
     from ..resolve.views import ApiView
 
 # Names of the token metrics the policies emit, as they appear in AppMetrics (see docs/usage.md). The cached
-# and reasoning names are the preview categories of the current llm-emit-token-metric page (azure-facts.md
-# section 9); not verified against a live tenant, so the query sums whichever of them exist.
+# and reasoning names are the preview categories of the current llm-emit-token-metric page
+# (https://learn.microsoft.com/azure/api-management/llm-emit-token-metric-policy); not verified against a live
+# tenant, so the query sums whichever of them exist.
 PROMPT, COMPLETION, TOTAL = "Prompt Tokens", "Completion Tokens", "Total Tokens"
 CACHED = ("Cached Tokens", "Prompt Cached Tokens", "Cached Prompt Tokens")
 REASONING = ("Reasoning Tokens", "Completion Reasoning Tokens")
 PLATFORM_METRICS = ("InputTokens", "OutputTokens")
-# Split of the platform metrics (azure-facts.md 4.2: only the "Models - Usage" metrics carry ModelName).
+# Split of the platform metrics: only the "Models - Usage" metrics carry ModelName
+# (https://learn.microsoft.com/azure/azure-monitor/reference/supported-metrics/microsoft-cognitiveservices-accounts-metrics).
 PLATFORM_FILTER = "ModelDeploymentName eq '*' and ModelName eq '*' and ModelVersion eq '*'"
-# The metrics API returns at most `top` series and `top` defaults to 10 when $filter is given (azure-facts.md
-# section 9, azure-rest-api-specs stable/2021-05-01/metrics_API.json). Ask for many; a response that fills it
-# is reported as possibly cut.
+# The metrics API returns at most `top` series and `top` defaults to 10 when $filter is given
+# (https://learn.microsoft.com/rest/api/monitor/metrics/list, parameter `top`; azure-rest-api-specs
+# stable/2021-05-01/metrics_API.json). Ask for many; a response that fills it is reported as possibly cut.
 PLATFORM_TOP = 5000
 METRICS_API = "2021-05-01"
 COGNITIVE_API = "2024-10-01"  # the api-version the live source reads deployments with

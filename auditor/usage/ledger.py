@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
-from .tally import CENT, CONSUMER, OVER_METERED, ZERO, LedgerLine, UsageSummary
+from .tally import CENT, CONSUMER, OVER_METERED, ZERO, LedgerLine, UsageSummary, cents
 
 
 def build_ledger(summary: UsageSummary) -> tuple[LedgerLine, ...]:
@@ -28,7 +28,7 @@ def build_ledger(summary: UsageSummary) -> tuple[LedgerLine, ...]:
                                 line.model, line.model_version, line.region, Decimal(line.tokens), line.money,
                                 line.basis, line.api, line.product, centre, owner))
     over = summary.over_metered
-    if over is not None and (over.tokens or over.money):
+    if over is not None and (over.tokens or cents(over.money)):  # a rounding residue is no line of its own
         lines.append(LedgerLine(None, OVER_METERED, "", "", "", "", "", "", "", -Decimal(over.tokens), -over.money,
                                 "gateway tokens above what the platform reported (KQ003)"))
     return tuple(lines)

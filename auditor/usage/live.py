@@ -4,7 +4,8 @@ which accounts stand behind them come in resolved (`UsageScope`): this module re
 
 Every query or read that fails becomes a gap (AU001) naming the resource and the role that would fix it;
 partial results are kept and reported as partial. A resource-context query without table access answers
-200 with no rows (azure-facts.md section 9): an empty gateway result while the platform metrics show
+200 with no rows (https://learn.microsoft.com/azure/azure-monitor/logs/api/azure-resource-queries, "Table access
+and RBAC"): an empty gateway result while the platform metrics show
 traffic on the accounts behind those APIs is a gap naming the likely missing access, never zero usage.
 """
 
@@ -14,6 +15,7 @@ import datetime as dt
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import replace
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from ..estate import Estate
@@ -125,8 +127,9 @@ def read_platform_usage(collector: LiveReader, estate: Estate, start: dt.date, e
             clients[sub] = MonitorManagementClient(collector.credential, sub, **collector.client_kwargs())
         monitor = clients[sub]
         collector.note(f"reading platform token metrics of {account.name}")
-        response = collector.read(account.resource_id, METRICS_READ, lambda m=monitor, a=account: m.metrics.list(
-            a.resource_id,
+        response = collector.read(account.resource_id, METRICS_READ, partial(
+            monitor.metrics.list,
+            account.resource_id,
             timespan=f"{first.isoformat()}/{last.isoformat()}",
             interval=dt.timedelta(days=1),
             metricnames=",".join(PLATFORM_METRICS),
@@ -155,7 +158,8 @@ def read_platform_usage(collector: LiveReader, estate: Estate, start: dt.date, e
                               f"the most one read asks for: the platform total may be cut", None, METRICS_READ)
         for (deployment, model, version, day), t in sorted(totals.items(), key=lambda kv: (kv[0][3], kv[0][:3])):
             rows.append(UsageRow(day=day, source=PLATFORM, model=model, model_version=version, deployment=deployment,
-                                 region=account.location, account=account.name, **t))
+                                 region=account.location, account=account.name,
+                                 **t))  # type: ignore[arg-type]  # t: the token columns, by UsageRow's field names
     return UsageData(tuple(rows), (start, end), "live: Azure Monitor metrics")
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 
 from ..gaps import CollectionGap
@@ -63,6 +63,16 @@ class DeploymentInfo:
     model: str = ""
     model_version: str = ""
     sku: str = ""
+    resource_id: str = ""  # the deployment's ARM id, when the list gave one
+
+
+@dataclass(frozen=True, slots=True)
+class AccountRef:
+    """An account's ARM id as a usage file gives it (a metrics body's metric ids, a deployments list's ids): what
+    the FOCUS export's ResourceId needs when the estate does not hold the account (an APIOps extract)."""
+
+    name: str
+    resource_id: str
 
 
 @dataclass(frozen=True)
@@ -74,6 +84,7 @@ class UsageData:
     notes: tuple[str, ...] = ()
     billed: tuple[BilledCost, ...] = ()  # empty: not read (no Cost Management access, or offline)
     deployments: tuple[DeploymentInfo, ...] = ()  # from an exported deployments list, for estates without accounts
+    accounts: tuple[AccountRef, ...] = ()  # account ids the usage files name
 
     def merge(self, other: UsageData) -> UsageData:
         windows = [w for w in (self.window, other.window) if w]
@@ -86,7 +97,17 @@ class UsageData:
             self.notes + other.notes,
             self.billed + other.billed,
             self.deployments + other.deployments,
+            tuple(dict.fromkeys(self.accounts + other.accounts)),
         )
+
+    def within(self, start: dt.date, end: dt.date) -> UsageData:
+        """The rows from `start` to `end` (inclusive) with the window set to it; a note counts the rows that fell
+        outside, so a report never states other days' money as the window's."""
+        kept = tuple(r for r in self.rows if start <= r.day <= end)
+        dropped = len(self.rows) - len(kept)
+        note = (f"{dropped:,} usage row(s) outside the window {start} to {end} were left out "
+                f"(the files hold {self.window[0]} to {self.window[1]})") if dropped and self.window else ""
+        return replace(self, rows=kept, window=(start, end), notes=self.notes + ((note,) if note else ()))
 
     @property
     def gateway(self) -> tuple[UsageRow, ...]:

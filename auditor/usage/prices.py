@@ -60,7 +60,9 @@ class Price:
     cached_input: Decimal | None = None
     source: str = ""
 
-    def cost(self, input_tokens: int, cached_input_tokens: int, output_tokens: int) -> Decimal:
+    def cost(self, input_tokens: Decimal | int, cached_input_tokens: Decimal | int, output_tokens: Decimal | int
+             ) -> Decimal:
+        """Money for these tokens; token counts may be fractional (a row split across models or consumers)."""
         cached = min(cached_input_tokens, input_tokens)
         cached_rate = self.cached_input if self.cached_input is not None else self.input
         return ((input_tokens - cached) * self.input + cached * cached_rate + output_tokens * self.output) / MILLION
@@ -73,6 +75,8 @@ class PriceTable:
     as_of: str = ""
     source: str = ""
     ptu: tuple[PtuPrice, ...] = ()  # PTU-hour prices of provisioned deployments (ptu.py)
+    complete: bool = False  # `replace_shipped: true`: this table alone prices the run
+    origin: str = ""  # the file it was read from
 
     def find(self, model: str, version: str, dtype: str, region: str) -> Price | None:
         m, v, t, r = model_key(model), version_key(version), deployment_type(dtype), (region or "").lower()
@@ -90,7 +94,16 @@ class PriceTable:
         return best[1] if best else None
 
     def overridden_by(self, other: PriceTable) -> PriceTable:
-        """Negotiated prices first: an override entry hides the shipped entry for the same key."""
+        """Negotiated prices first: an override entry hides the shipped entry for the same key. One currency per
+        run: an override in another currency than the prices it would sit beside is refused (relabelling the
+        shipped USD prices as EUR gave finance wrong amounts), unless it replaces them (`replace_shipped`)."""
+        if other.complete:
+            return other
+        if other.currency.upper() != self.currency.upper():
+            raise PriceFileError(
+                f"{other.origin or other.source}: prices in {other.currency}, but {self.origin or self.source} prices "
+                f"the other models in {self.currency}: one currency per run. Give prices in {self.currency}, or set "
+                "`replace_shipped: true` so that this file alone prices the run (models it lacks are unpriced, KQ004)")
         keys = {(p.model, p.version, p.deployment_type, p.region) for p in other.prices}
         kept = tuple(p for p in self.prices if (p.model, p.version, p.deployment_type, p.region) not in keys)
         ptu_keys = {(p.scope, p.region) for p in other.ptu}
@@ -144,8 +157,14 @@ def table_from_data(data: Any, origin: str) -> PriceTable:
         ptu = ptu_from_data(data.get("ptu"), origin)
     except PtuPriceError as exc:
         raise PriceFileError(str(exc)) from None
-    return PriceTable(tuple(out), str(data.get("currency", "USD")), str(data.get("as_of", "")),
-                      str(data.get("source", origin)), ptu)
+    currency = str(data.get("currency", "USD")).strip().upper()
+    if len(currency) != 3 or not currency.isascii() or not currency.isalpha():
+        raise PriceFileError(f"{origin}: currency must be an ISO 4217 code such as USD or EUR, got {currency[:20]!r}")
+    complete = data.get("replace_shipped", False)
+    if not isinstance(complete, bool):
+        raise PriceFileError(f"{origin}: replace_shipped must be true or false, got {complete!r}"[:200])
+    return PriceTable(tuple(out), currency, str(data.get("as_of", "")), str(data.get("source", origin)), ptu,
+                      complete=complete, origin=origin)
 
 
 def load_prices(path: str) -> PriceTable:
@@ -155,11 +174,20 @@ def load_prices(path: str) -> PriceTable:
         raise PriceFileError(f"{path}: cannot read price file: {exc.strerror}") from None
     import yaml  # here, not at start-up (benchmarks/bench_startup.py)
 
-    try:
-        data = json.loads(text) if path.endswith(".json") else yaml.safe_load(text)
+    from ..bounded_yaml import load_yaml
+
+    try:  # the one bounded YAML reader: a 600-byte alias bomb here took 2.7 GB through the unbounded loader
+        data = json.loads(text) if path.endswith(".json") else load_yaml(text)
     except (json.JSONDecodeError, yaml.YAMLError) as exc:
         line = getattr(exc, "lineno", None) or (getattr(getattr(exc, "problem_mark", None), "line", -1) + 1)
-        raise PriceFileError(f"{path}:{line}: cannot parse price file: {exc}") from None
+        problem = (str(exc).splitlines() or [type(exc).__name__])[0]
+        raise PriceFileError(f"{path}{f':{line}' if line and line > 0 else ''}: cannot parse price file: {problem}"
+                             ) from None
+    except (ValueError, RecursionError) as exc:  # a number past Python's 4,300-digit limit, nesting too deep
+        from ..json_input import describe, where
+
+        problem, line = describe(exc, text)
+        raise PriceFileError(f"{where(path, line)}: cannot parse price file: {problem}") from None
     return table_from_data(data, path)
 
 
@@ -210,9 +238,10 @@ def parse_meter(name: str) -> tuple[str, str, str, str, bool] | None:
         return None
     if "batch" in parts:  # "gpt 4.1 Batch Inp glbl" (global batch), "... Batch Outp Data Zone" (data zone batch)
         parts.remove("batch")
-        dtype = {"global": "batch", "datazone": "datazone-batch"}.get(dtype)
-        if dtype is None:
+        batch = {"global": "batch", "datazone": "datazone-batch"}.get(dtype)
+        if batch is None:
             return None  # no regional batch deployment type exists: not a price this build can place
+        dtype = batch
     version = ""
     if len(parts) > 1 and re.fullmatch(r"\d{4}", parts[-1]):
         version = parts.pop()

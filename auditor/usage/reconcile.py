@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterable, Mapping
 from decimal import Decimal
 
 from .model import UsageRow
-from .prices import model_key
+from .prices import BATCH_TYPES, model_key
 from .served import Pricer, Served, served_key
 from .tally import UNMETERED, ZERO, Line, Reconciliation, Tally
 
@@ -44,8 +44,8 @@ def reconcile(lines: Iterable[Line], platform_served: Mapping[tuple[dt.date, Ser
         per_account[(s.account, day)][0] += gi + go
         per_account[(s.account, day)][1] += pi + po + total_only
         di, do = Decimal(pi) - gi, Decimal(po) - go
-        pc = max(Decimal(pc), min(gc, Decimal(pi)))
-        platform_money = s.price.cost(Decimal(pi), pc, Decimal(po)) if s.price and not total_only else None
+        cached = max(Decimal(pc), min(gc, Decimal(pi)))
+        platform_money = s.price.cost(Decimal(pi), cached, Decimal(po)) if s.price and not total_only else None
         if platform_money is None and s.model:
             reason = s.reason if s.price is None else "only a total: input and output are priced apart"
             pricer.miss(s, pi + po + total_only, "platform", reason)
@@ -58,8 +58,8 @@ def reconcile(lines: Iterable[Line], platform_served: Mapping[tuple[dt.date, Ser
         up = max(money_diff, ZERO) if platform_money is not None else None
         if tokens > 0:
             fake = UsageRow(day=day, api="", product="")
-            add_line(fake, UNMETERED, "", "", s, max(di, ZERO), max(pc - gc, ZERO), max(do, ZERO) + total_only,
-                       up, up, up, "platform metrics")
+            add_line(fake, UNMETERED, "", "", s, max(di, ZERO), max(cached - gc, ZERO), max(do, ZERO) + total_only,
+                       up, up, up, "platform metrics" + (" at batch rates" if s.dtype in BATCH_TYPES else ""))
         diffs.append((tokens, money_diff, platform_money is None))
     for key, (gi, _gc, go, gm) in gateway.items():  # gateway tokens on models the platform never reported
         if key in seen:

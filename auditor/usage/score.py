@@ -33,6 +33,7 @@ from .costcentres import CostCentreMap
 from .fill import fill
 from .model import LLM_LOG_SOURCE, UNKNOWN_VALUES, UsageData, UsageRow
 from .prices import BATCH_TYPES, PriceTable
+from .ptu_money import PROVISIONED_TYPE, PtuMoney, price_ptu, ptu_deployments
 from .reconcile import reconcile
 from .served import Mix, Pricer, Served, price_range, served_key
 from .tally import (
@@ -44,6 +45,7 @@ from .tally import (
     PLATFORM_MIX,
     TOTAL_ONLY,
     UNKNOWN,
+    UNMETERED,
     ZERO,
     Consumer,
     Line,
@@ -216,6 +218,38 @@ class _Scorer:
             setattr(line, attr, None if value is None or current is None else current + value)
 
 
+def _absorb_ptu(ptu: PtuMoney, scorer: _Scorer, consumers: dict[tuple[str, str], Consumer], gateway: Tally,
+                unknown: Tally, unmetered: Tally | None, platform: Tally | None) -> Tally | None:
+    """Move the reserved cost the PTU lines took into the tallies that counted those tokens as unpriced, and the
+    platform total to every reserved hour; the unused days as a tally of their own (None when there are none)."""
+    for line, money in ptu.priced:
+        tokens = round(line.tokens)
+        if line.bucket == UNMETERED:
+            targets = [unmetered] if unmetered is not None else []
+        elif line.bucket == UNKNOWN:
+            targets = [unknown, gateway]
+        else:
+            consumer = consumers.get((line.dimension, line.consumer))
+            targets = [gateway] + ([consumer.tally] if consumer is not None else [])
+        for t in targets:
+            t.money += money
+            t.low += money
+            t.high += money
+            t.unpriced_tokens = max(t.unpriced_tokens - tokens, 0)
+    if platform is not None and ptu.priced_deployments:
+        served = sum((sum(v[:3]) for (_day, s), v in scorer.platform_served.items() if s.dtype == PROVISIONED_TYPE
+                      and (s.account.lower(), s.deployment.lower()) in ptu.priced_deployments), 0)
+        platform.money += ptu.reserved
+        platform.low += ptu.reserved
+        platform.high += ptu.reserved
+        platform.unpriced_tokens = max(platform.unpriced_tokens - served, 0)
+    if not ptu.unused:
+        return None
+    idle = Tally()
+    for line in ptu.unused:
+        idle.add(0, line.money)
+    return idle
+
 
 def score_usage(
     usage: UsageData,
@@ -291,6 +325,10 @@ def score_usage(
         platform, unmetered, over, reconciliation = reconcile(list(scorer.lines.values()), scorer.platform_served,
                                                               scorer.pricer, scorer.line)
 
+    ptu = price_ptu(scorer.lines.values(), ptu_deployments(scorer.pricer.accounts.values()), prices.ptu, usage.window)
+    ptu_unused = _absorb_ptu(ptu, scorer, consumers, gateway, unknown, unmetered, platform)
+    notes.extend(ptu.notes)
+
     centres: dict[str, Tally] | None = None
     unmapped: list[Consumer] = []
     ordered = sorted(consumers.values(), key=lambda c: (-c.tally.tokens, c.value))
@@ -305,8 +343,8 @@ def score_usage(
 
     pricer = scorer.pricer
     unpriced_list = sorted(
-        (Unpriced(m, v, t, r, e["gateway"] or e["platform"], e["reason"], "gateway" if e["gateway"] else "platform")
-         for (m, v, t, r), e in pricer.missing.items()),
+        [*(Unpriced(m, v, t, r, e["gateway"] or e["platform"], e["reason"], "gateway" if e["gateway"] else "platform")
+           for (m, v, t, r), e in pricer.missing.items() if t != PROVISIONED_TYPE), *ptu.unpriced],
         key=lambda u: (-u.tokens, u.model),
     )
     files = tuple(o for o in usage.origin.split(" + ") if o and not o.startswith("live"))
@@ -329,7 +367,7 @@ def score_usage(
         unmapped=unmapped,
         notes=notes,
         billed={b.account: (Decimal(str(b.amount)), b.currency) for b in usage.billed},
-        lines=sorted(scorer.lines.values(), key=lambda ln: (ln.day, ln.bucket, ln.dimension, ln.consumer, ln.account,
+        lines=sorted([*scorer.lines.values(), *ptu.unused], key=lambda ln: (ln.day, ln.bucket, ln.dimension, ln.consumer, ln.account,
                                                             ln.deployment, ln.model, ln.api)),
         unmetered=unmetered,
         over_metered=over,
@@ -337,4 +375,5 @@ def score_usage(
         cached_input_tokens=cached,
         reasoning_tokens=reasoning,
         files=files,
+        ptu_unused=ptu_unused,
     )

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections import defaultdict
 from decimal import Decimal
 from typing import Any
 
-from .tally import Line, Tally, UsageSummary, cents, source_label
+from .ledger import ledger_rows
+from .tally import CONSUMER, OVER_METERED, UNKNOWN, UNMETERED, Line, Tally, UsageSummary, cents, source_label
 
 EXACT_PLACES = Decimal("0.000001")
 
@@ -19,11 +21,14 @@ def _exact(amount: Decimal | None) -> str | None:
     return None if amount is None else str(amount.quantize(EXACT_PLACES))
 
 
-def _tally(t: Tally | None, u: UsageSummary | None = None) -> dict[str, Any] | None:
-    if t is None:
-        return None
-    out: dict[str, Any] = {"tokens": t.tokens, "money": _money(t.money), "unpriced_tokens": t.unpriced_tokens,
-                           "money_low": _money(t.low), "money_high": _money(t.high)}
+def _tally(t: Tally | None, u: UsageSummary | None = None, money: Decimal | None = None) -> dict[str, Any] | None:
+    return None if t is None else _figures(t, u, money)
+
+
+def _figures(t: Tally, u: UsageSummary | None = None, money: Decimal | None = None) -> dict[str, Any]:
+    """`money`: the figure in cents as the ledger's rows sum it (what every table and the FOCUS file show)."""
+    out: dict[str, Any] = {"tokens": t.tokens, "money": _money(t.money) if money is None else float(money),
+                           "unpriced_tokens": t.unpriced_tokens, "money_low": _money(t.low), "money_high": _money(t.high)}
     if u is not None:  # one definition of a share everywhere: of `share_of`, in tokens and in money
         out["share"] = round(u.share(t), 4)
         out["money_share"] = round(u.money_share(t), 4)
@@ -44,32 +49,50 @@ def _line(ln: Line) -> dict[str, Any]:
             "money": _exact(ln.money), "money_low": _exact(ln.low), "money_high": _exact(ln.high), "basis": ln.basis}
 
 
+def _row_cents(u: UsageSummary) -> dict[tuple[str, ...], Decimal]:
+    """Cents per bucket and per consumer, summed from the ledger's rows (usage/ledger.py): the figures the HTML
+    table and the FOCUS file show, so a team's money is the same to the cent in every format."""
+    out: dict[tuple[str, ...], Decimal] = defaultdict(Decimal)
+    for row in ledger_rows(u):
+        out[(row.bucket,)] += row.money
+        if row.bucket == CONSUMER:
+            out[(row.bucket, row.dimension, row.consumer)] += row.money
+            out[("cost centre", row.cost_centre)] += row.money
+    return out
+
+
 def usage_dict(u: UsageSummary) -> dict[str, Any]:
-    """Team totals + unknown + unmetered = platform total, when platform figures exist."""
+    """Team totals + unknown + unmetered = platform total, when platform figures exist; every money figure but the
+    ranges is a sum of the ledger's cent rows."""
+    rows = _row_cents(u)
+    total = sum((v for k, v in rows.items() if len(k) == 1), Decimal(0))
+    gateway = rows[(CONSUMER,)] + rows[(UNKNOWN,)]
     return {
         "window": {"from": u.window[0].isoformat(), "to": u.window[1].isoformat()} if u.window else None,
         "origin": u.origin,
         "currency": u.currency,
         "prices": u.price_source,
         "share_of": u.base_label,
-        "gateway": _tally(u.gateway, u),
-        "platform": _tally(u.platform, u),
-        "unknown": {**_tally(u.unknown, u),
+        "gateway": _tally(u.gateway, u, total if u.platform is None else gateway),
+        "platform": _tally(u.platform, u, total),
+        "unknown": {**_figures(u.unknown, u, rows[(UNKNOWN,)]),
                     "sources": [{"where": source_label(api, product), "api": api, "product": product, "tokens": n}
                                 for (api, product), n in u.unknown_sources.items()]},
-        "unmetered": _tally(u.unmetered, u),
-        "over_metered": _tally(u.over_metered, u),
+        "unmetered": _tally(u.unmetered, u, rows[(UNMETERED,)]),
+        "over_metered": _tally(u.over_metered, u, -rows[(OVER_METERED,)]),
         "streamed_tokens": u.streamed_tokens,
         "cached_input_tokens": u.cached_input_tokens,
         "reasoning_tokens": u.reasoning_tokens,
         "basis": dict(sorted(u.basis.items())),
         "files": list(u.files),
         "consumers": [
-            {"consumer": c.value, "dimension": c.dimension, **_tally(c.tally, u), "cost_centre": c.cost_centre,
+            {"consumer": c.value, "dimension": c.dimension, **_figures(c.tally, u, rows[(CONSUMER, c.dimension, c.value)]),
+             "cost_centre": c.cost_centre,
              "owner": c.owner, "apis": dict(sorted(c.apis.items(), key=lambda kv: -kv[1]))}
             for c in u.consumers
         ],
-        "cost_centres": None if u.cost_centres is None else {k: _tally(v, u) for k, v in sorted(u.cost_centres.items())},
+        "cost_centres": None if u.cost_centres is None else {k: _tally(v, u, rows[("cost centre", k)])
+                                                             for k, v in sorted(u.cost_centres.items())},
         "daily": [{"day": d.isoformat(), **v} for d, v in u.daily.items()],
         "reconciliation": [
             {"account": r.account, "deployment": r.deployment, "day": r.day.isoformat(), "gateway_tokens": r.gateway_tokens,

@@ -14,6 +14,7 @@ CENT = Decimal("0.01")
 ZERO = Decimal(0)
 CONSUMER, UNKNOWN, UNMETERED = "consumer", "unknown", "unmetered"
 OVER_METERED = "over-metered"
+PTU_UNUSED = "ptu-unused"  # reserved PTU-hours no team used (auditor/usage/ptu_money.py)
 EXACT, API_LOG_MIX, ACCOUNT_MIX, PLATFORM_MIX, NO_MIX = (
     "model on the row", "the API's served models in its LLM log", "the served mix of the API's backend account(s)",
     "the whole platform's served mix (the API's backend account is not known)", "not priced: no model and no mix")
@@ -152,11 +153,20 @@ class UsageSummary:
     reasoning_tokens: int = 0
     files: tuple[str, ...] = ()  # the usage files read (empty for live usage)
     ledger: tuple[LedgerLine, ...] = ()  # the priced lines every money figure below the totals reads (usage/ledger.py)
+    ptu_unused: Tally | None = None  # reserved PTU-hours no team used (None: no priced PTU deployment)
 
     @property
     def base(self) -> Tally:
-        """What every share is a share of: the platform total when known, else what the gateway metered."""
-        return self.platform if self.platform is not None else self.gateway
+        """What every share is a share of: the platform total when known (it holds every reserved PTU-hour), else
+        what the gateway metered plus the PTU-hours no team used (reserved, so spent whatever the gateway saw)."""
+        if self.platform is not None:
+            return self.platform
+        if self.ptu_unused is None:
+            return self.gateway
+        both = Tally()
+        both.absorb(self.gateway)
+        both.absorb(self.ptu_unused)
+        return both
 
     @property
     def base_label(self) -> str:
@@ -196,7 +206,7 @@ class LedgerLine:
     """One line of the ledger: what a day, bucket and consumer cost on one account, deployment and model."""
 
     day: dt.date | None  # None: a window-wide figure (the summary gives no day for it)
-    bucket: str  # consumer, unknown, unmetered, over-metered
+    bucket: str  # consumer, unknown, unmetered, over-metered, ptu-unused
     consumer: str
     dimension: str
     account: str

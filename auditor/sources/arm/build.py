@@ -119,7 +119,7 @@ class ArmReader(TemplateWalker):
         for s in services.values():  # a product the template links APIs to without declaring it
             for key in s.product_apis:
                 s.products.setdefault(key, {"linked_only": True})
-        return build_estate("arm", self.path, str(Path(self.path).parent), parts, self.gaps, ARM,
+        return build_estate("arm", self.path, str(Path(self.path).parent), parts, self.gaps + self.bound_gaps(), ARM,
                             declares_apim=declares_apim, declares_service=self.declares_service)
 
     def _one(self, res: Resource, svc: Callable[[Resource], ServiceParts], parts: EstateParts) -> None:
@@ -257,9 +257,9 @@ class ArmReader(TemplateWalker):
         elif k == "loggers":
             parts.loggers.append(Logger(n[1], as_str(p.get("loggerType")), as_str(p.get("resourceId"))))
         elif k == "diagnostics":
-            parts.diagnostics.append(diagnostic_from_props(n[1], p, None, self.origin(res, f"diagnostic '{n[1]}'")))
+            parts.diagnostics.append(diagnostic_from_props(n[1], p, None, self.origin(res, f"diagnostic '{n[1]}'"), ws))
         elif k == "apis/diagnostics":
-            parts.diagnostics.append(diagnostic_from_props(n[2], p, n[1], self.origin(res, f"diagnostic '{n[2]}'")))
+            parts.diagnostics.append(diagnostic_from_props(n[2], p, n[1], self.origin(res, f"diagnostic '{n[2]}'"), ws))
 
     def _diag_setting(self, target: str, name: str, p: dict, res: Resource) -> DiagnosticSetting:
         def entries(key: str) -> tuple[LogSetting, ...]:

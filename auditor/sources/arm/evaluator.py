@@ -13,9 +13,11 @@ https://learn.microsoft.com/azure/azure-resource-manager/templates/template-func
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from typing import Any
 
+from .bounds import MAX_ARGS, MAX_EXPRESSION, Breach, Budget
 from .functions import FUNCTIONS, LAZY
 from .syntax import Call, Lit, Prop, Unresolvable, parse
 from .values import (
@@ -58,6 +60,7 @@ class Evaluator:
         passed: dict[str, tuple[Any, Evaluator]] | None = None,
         references: dict[str, Callable[[bool], Any]] | None = None,
         symbols: dict[str, Callable[[bool], Any]] | None = None,
+        budget: Budget | None = None,
     ):
         self.parameters = parameters if isinstance(parameters, dict) else {}
         self.variables = variables if isinstance(variables, dict) else {}
@@ -69,6 +72,7 @@ class Evaluator:
         self._memo: dict[tuple[str, str], Any] = {}
         self._busy: set[tuple[str, str]] = set()
         self._depth = [0]
+        self.budget = budget if budget is not None else Budget()  # one per file: bounds.py
 
     def _clone(self) -> Evaluator:
         other = object.__new__(Evaluator)
@@ -96,15 +100,27 @@ class Evaluator:
                     return self.evaluate(raw)
                 except (Unresolvable, RecursionError):
                     return Unknown(label_of(raw[1:-1]) or "expression")
+                except (Breach, MemoryError) as exc:  # past a bound: unknown here, and an AU002 naming it
+                    self.budget.record(str(exc) or "out of memory", raw)
+                    return Unknown(label_of(raw[1:-1][:80]) or "expression")
             return literal(raw)
         if isinstance(raw, dict):
             out = {k: self.value(v) for k, v in raw.items() if k != "copy" or not isinstance(v, list)}
             if isinstance(raw.get("copy"), list):  # property iteration: copy-properties
                 out.update(self._copy_list(raw["copy"]))
-            return out
+            return self._bounded(out, raw)
         if isinstance(raw, list):
-            return [self.value(v) for v in raw]
+            return self._bounded([self.value(v) for v in raw], raw)
         return raw
+
+    def _bounded(self, built: Any, raw: Any) -> Any:
+        """An object or array whose members are expressions may repeat a large value by reference
+        (`["[variables('a')]", "[variables('a')]"]`): weighed as written out, like a function's result."""
+        try:
+            return self.budget.check(built)
+        except Breach as exc:
+            self.budget.record(str(exc), json.dumps(raw, default=str)[:200])
+            return Unknown("value over the bounds")
 
     def resolve(self, raw: Any) -> Any:
         """`value()` as plain data: unknown parts become readable placeholders in strings."""
@@ -120,6 +136,8 @@ class Evaluator:
         return str(value) if is_unknown(value) else as_text(value)
 
     def evaluate(self, expression: str) -> Any:
+        if len(expression) > MAX_EXPRESSION + 2:  # the brackets around it
+            raise Breach(f"an expression over ARM's {MAX_EXPRESSION:,}-character limit")
         value = self.eval(parse(expression))
         # `reference(x).some.path` of a resource nobody declared: an object with nothing known is an unknown value
         return Unknown(value.label) if isinstance(value, OpenObject) and not value else value
@@ -129,6 +147,7 @@ class Evaluator:
     def eval(self, node: Any) -> Any:
         if isinstance(node, Lit):
             return node.value
+        self.budget.step()
         self._depth[0] += 1
         try:
             if self._depth[0] > MAX_DEPTH:
@@ -146,10 +165,12 @@ class Evaluator:
 
     def _call(self, node: Call) -> Any:
         name, args = node.name, node.args
+        if len(args) > MAX_ARGS:
+            raise Breach(f"a call with more than {MAX_ARGS:,} arguments")
         special = LAZY.get(name)
         if special is not None:
             try:
-                return special(self, node)
+                return self.budget.check(special(self, node))
             except (NeedsKnown, TypeError, ValueError, IndexError, KeyError, AttributeError, PropertyMissing):
                 return Unknown(label_of(node.src))  # wrong arguments: the deployment would fail; never our crash
         if name.startswith("list"):  # listKeys, listSecrets, listConnectionStrings...: secrets, never read
@@ -159,7 +180,7 @@ class Evaluator:
         if fn is None:
             return Unknown(label_of(node.src))
         try:
-            return fn(values, node)
+            return self.budget.check(fn(values, node))
         except NeedsKnown:
             return Unknown(label_of(node.src))
         except (TypeError, ValueError, IndexError, KeyError, ZeroDivisionError, AttributeError, OverflowError):

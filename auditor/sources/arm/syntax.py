@@ -9,6 +9,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+_BLANK = re.compile(r"\s*")
 _TOKEN = re.compile(r"\s*(?:(?P<str>'(?:[^']|'')*')|(?P<num>-?\d+(?:\.\d+)?)|(?P<name>[A-Za-z_$][A-Za-z0-9_$]*)"
                     r"|(?P<p>[(),.\[\]?]))")
 
@@ -40,10 +41,10 @@ def _tokenize(src: str) -> list[tuple[str, str, int, int]]:
     tokens = []
     pos = 0
     while pos < len(src):
-        if src[pos:].strip() == "":
-            break
         m = _TOKEN.match(src, pos)
         if not m:
+            if _BLANK.fullmatch(src, pos):  # trailing spaces (a copy of the rest per token was quadratic)
+                break
             raise Unresolvable(f"cannot read {src[pos:pos + 10]!r}")
         kind = m.lastgroup or ""
         tokens.append((kind, m.group(kind), m.start(kind), m.end()))

@@ -58,15 +58,19 @@ class OpenObject(dict):
 def text(*pieces: Any) -> str | Text | Unknown:
     """Concatenate strings, `Text`s and `Unknown`s into the simplest value that holds them."""
     parts: list[str | Unknown] = []
+    run: list[str] = []  # literal text since the last Unknown, joined once (`+=` per piece was quadratic)
     for piece in pieces:
         piece = scalar(piece)
         for part in (piece.parts if isinstance(piece, Text) else (piece,)):
             if isinstance(part, Unknown):
+                if run:
+                    parts.append("".join(run))
+                    run = []
                 parts.append(part)
-            elif parts and isinstance(parts[-1], str):
-                parts[-1] += as_text(part)
             else:
-                parts.append(as_text(part))
+                run.append(as_text(part))
+    if run:
+        parts.append("".join(run))
     parts = [p for p in parts if p != ""]
     if not parts:
         return ""

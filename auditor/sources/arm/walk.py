@@ -12,6 +12,7 @@ from typing import Any
 
 from ...estate import CollectionGap
 from ..files import JsonStringLines
+from .bounds import Budget
 from .evaluator import Evaluator
 from .resources import Resource, account_properties, canonical, instances, split_name
 from .values import RESOURCE_GROUP, OpenObject, is_expression
@@ -30,7 +31,8 @@ class TemplateWalker:
         self.declares_service = False
         self.resources: list[Resource] = []
         self.lines = JsonStringLines(self.path)
-        self.ev = Evaluator()  # of the resource being built
+        self.budget = Budget()  # what this file's expressions may build, all templates in it together
+        self.ev = Evaluator(budget=self.budget)  # of the resource being built
         self.references: dict[str, Any] = {}  # resource id (lower case) → what reference() returns, for the file
         self._declared: dict[tuple[int, int], list[Resource]] = {}  # per template and scope: declared once
         self._inner: dict[tuple[int, int], Evaluator] = {}  # per nested deployment: the evaluator of its template
@@ -46,7 +48,18 @@ class TemplateWalker:
         self.gaps.append(CollectionGap("unparseable", self.path, f"{target}: {message}" if target else message, line))
 
     def evaluator(self, template: dict[str, Any], passed: dict[str, Any] | None = None) -> Evaluator:
-        return Evaluator(template.get("parameters"), template.get("variables"), passed, self.references, {})
+        return Evaluator(template.get("parameters"), template.get("variables"), passed, self.references, {},
+                         self.budget)
+
+    def bound_gaps(self) -> list[CollectionGap]:
+        """An AU002 for each expression that went past a bound (bounds.py), naming it."""
+        out = [CollectionGap("unparseable", self.path, f"expression not evaluated, {what}: "
+                             f"{expression[:120]}{'…' if len(expression) > 120 else ''}")
+               for what, expression in self.budget.breaches]
+        if self.budget.more:
+            out.append(CollectionGap("unparseable", self.path,
+                                     f"{self.budget.more} more expression(s) not evaluated past a bound"))
+        return out
 
     def collect(self, template: Any, where: str, depth: int = 0, ev: Evaluator | None = None) -> None:
         if depth > MAX_NESTING:

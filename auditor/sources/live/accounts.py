@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 from ...estate import AiAccount, Deployment, Project, tags_from
@@ -22,7 +23,7 @@ PROJECTS_API = "2025-06-01"
 def list_accounts(s: LiveSession, apim, sub: str) -> list[AiAccount]:
     scope = f"/subscriptions/{sub}" + (f"/resourceGroups/{s.options.resource_group}" if s.options.resource_group else "")
     path = f"{scope}/providers/Microsoft.CognitiveServices/accounts?api-version={COGNITIVE_API}"
-    raw = s.read(scope, "Reader on the subscription", lambda: s.raw_list(apim, path), [])
+    raw: list[dict[str, Any]] = s.read(scope, "Reader on the subscription", lambda: s.raw_list(apim, path), [])
     return accounts_from(s, apim, raw)
 
 
@@ -31,15 +32,17 @@ def accounts_from(s: LiveSession, apim, raw: list[dict[str, Any]]) -> list[AiAcc
     for a in raw:
         if str(a.get("kind", "")).lower() not in ("openai", "aiservices"):
             continue
-        props = a.get("properties") if isinstance(a.get("properties"), dict) else {}
-        acls = props.get("networkAcls") if isinstance(props.get("networkAcls"), dict) else {}
+        found = a.get("properties")
+        props: dict[str, Any] = found if isinstance(found, dict) else {}
+        network = props.get("networkAcls")
+        acls: dict[str, Any] = network if isinstance(network, dict) else {}
         rid = str(a.get("id", ""))
-        deployments = s.read(rid, ACCOUNT_READ, lambda rid=rid: s.raw_list(
-            apim, f"{rid}/deployments?api-version={COGNITIVE_API}"), [])
+        deployments: list[dict[str, Any]] = s.read(rid, ACCOUNT_READ, partial(
+            s.raw_list, apim, f"{rid}/deployments?api-version={COGNITIVE_API}"), [])
         projects: list[dict[str, Any]] = []
         if str(a.get("kind", "")).lower() == "aiservices":  # only Foundry (AIServices) accounts hold projects
-            projects = s.read(f"{rid}/projects", ACCOUNT_READ, lambda rid=rid: s.raw_list(
-                apim, f"{rid}/projects?api-version={PROJECTS_API}"), [])
+            projects = s.read(f"{rid}/projects", ACCOUNT_READ, partial(
+                s.raw_list, apim, f"{rid}/projects?api-version={PROJECTS_API}"), [])
         out.append(AiAccount(
             rid, str(a.get("name", "")), str(a.get("kind", "")), str(a.get("location", "")), str(props.get("endpoint", "")),
             props.get("disableLocalAuth") if isinstance(props.get("disableLocalAuth"), bool) else None,

@@ -173,8 +173,8 @@ def read_diagnostics(s: LiveSession, apim, rg: str, name: str, base: str, api: s
                  workspace: str | None = None) -> list[Diagnostic]:
     """Service (or, with `api`, per-API) diagnostics with their `largeLanguageModel` settings, which the
     installed SDK does not model: read raw at an api-version that has them, falling back to the SDK when a
-    cloud does not serve it. The portal creates the applicationinsights diagnostic per API (azure-facts.md
-    section 9), so both scopes are read."""
+    cloud does not serve it. The portal creates the applicationinsights diagnostic per API
+    (https://learn.microsoft.com/azure/api-management/api-management-howto-app-insights), so both scopes are read."""
     def origin(n: str) -> Origin:
         return Origin(None, None, f"{base}/diagnostics/{n}", "diagnostic")
 

@@ -225,7 +225,7 @@ class LiveCollector(LiveSession):
         from azure.mgmt.apimanagement import ApiManagementClient
 
         client = ApiManagementClient(self.credential, "-", **kw)  # any ARM client can list subscriptions
-        raw = self.read("/subscriptions", "a role on at least one subscription",
+        raw: list[dict[str, Any]] = self.read("/subscriptions", "a role on at least one subscription",
                         lambda: self.raw_list(client, "/subscriptions?api-version=2022-12-01"), [])
         subs = [str(s.get("subscriptionId")) for s in raw if s.get("subscriptionId") and s.get("state", "Enabled") == "Enabled"]
         self.note(f"{len(subs)} subscription(s) visible")

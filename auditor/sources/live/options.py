@@ -34,13 +34,14 @@ class LiveOptions:
     tracker: Any = None  # progress bar: .add(n) services to read, .advance(label) one done
     pacing: bool = True  # wait for ARM's read budget (remaining-reads header) instead of running into 429s
     jobs: int | None = None  # processes that read slices of the subscriptions; None: one per core (worker_processes)
+    clock: Any = None  # the pacer's clock (pacing.Clock; tests: a virtual one shared with a fake ARM); None: wall time
 
 
 
 def worker_processes(options: LiveOptions, subscriptions: int) -> int:
     """Processes to read in: the option, else one per core the run may use, never more than subscriptions.
-    One process when a credential object was handed in (it cannot cross into another process)."""
-    if options.credential is not None or subscriptions < 2:
+    One process when a credential or a clock was handed in (neither can cross into another process)."""
+    if options.credential is not None or options.clock is not None or subscriptions < 2:
         return 1
     if options.jobs is not None:
         return max(1, min(options.jobs, subscriptions))

@@ -4,6 +4,14 @@ ARM meters reads with a token bucket per principal (about 250 reads, refilled at
 reports what is left in `x-ms-ratelimit-remaining-subscription-reads`. The pacer keeps its own estimate
 from that header, reserves a token per request across threads, and makes a request wait for the refill
 when the estimate falls to a low-water mark. 429s with Retry-After are still honoured by the SDK retry.
+
+A bucket never holds more than its size, so time alone does not raise the estimate past the largest count
+a header has shown (plus the read that header answered), less the requests still in flight: after an idle
+spell, or while answers are slow to come back, the pacer would otherwise believe in reads ARM has not got.
+(Reads in flight beyond the bucket's size are not held back: ARM's bucket holds 250, the run's bound is 64.)
+
+Time comes from a clock handed in (the system's by default), so a test can put the pacer and a fake ARM's
+bucket on one virtual clock and get the same answer however loaded the machine is.
 """
 
 from __future__ import annotations
@@ -12,17 +20,43 @@ import re
 import threading
 import time
 from collections.abc import Mapping
+from typing import Protocol
 
 REMAINING_HEADERS = ("x-ms-ratelimit-remaining-subscription-reads", "x-ms-ratelimit-remaining-tenant-reads")
 
 
+class Clock(Protocol):
+    """Where the pacer reads the time and waits."""
+
+    def monotonic(self) -> float: ...
+
+    def sleep(self, seconds: float) -> None: ...
+
+
+class SystemClock:
+    """Wall time: what a real run paces by."""
+
+    def monotonic(self) -> float:
+        return time.monotonic()
+
+    def sleep(self, seconds: float) -> None:
+        time.sleep(seconds)
+
+
+SYSTEM_CLOCK = SystemClock()
+
+
 class ReadPacer:
-    def __init__(self, refill_per_second: float = 25.0, low_water: int = 12, enabled: bool = True):
+    def __init__(self, refill_per_second: float = 25.0, low_water: int = 12, enabled: bool = True,
+                 clock: Clock = SYSTEM_CLOCK):
         self.rate = refill_per_second
         self.low_water = low_water
         self.enabled = enabled
+        self.clock = clock
         self.tokens: float | None = None  # estimate; None until the first response says
-        self.at = time.monotonic()
+        self.at = clock.monotonic()
+        self.ceiling: float | None = None  # the least the bucket can hold: the largest header seen, plus one
+        self.pending = 0  # requests sent (their tokens reserved) whose answer has not come back
         self.waited = 0.0
         self._lock = threading.Lock()
         # Until a response says how many reads are left, one request goes alone (a probe) and the others wait
@@ -40,7 +74,8 @@ class ReadPacer:
             except ValueError:
                 return
             with self._lock:
-                now = time.monotonic()
+                now = self.clock.monotonic()
+                self.ceiling = max(self.ceiling or 0.0, remaining + 1)
                 # the header is the truth as of now; keep the lower of it and our estimate (others may have read)
                 estimate = self._estimate(now)
                 if estimate is None or remaining < estimate:
@@ -48,13 +83,18 @@ class ReadPacer:
             return
 
     def _estimate(self, now: float) -> float | None:
-        """Tokens left now; `at` may lie ahead (reservations made by waiting requests), which lowers it."""
+        """Tokens left now; `at` may lie ahead (reservations made by waiting requests), which lowers it.
+        Never more than a full bucket less the requests in flight, which may not have reached ARM yet."""
         if self.tokens is None:
             return None
-        return self.tokens + (now - self.at) * self.rate
+        refilled = self.tokens + (now - self.at) * self.rate
+        return refilled if self.ceiling is None else min(refilled, self.ceiling - self.pending)
 
     def answered(self) -> None:
-        """A response (or a failure) came back: the requests held behind the probe may go."""
+        """A response (or a failure) came back: its request is no longer in flight, and the requests held
+        behind the probe may go."""
+        with self._lock:
+            self.pending = max(0, self.pending - 1)
         self._answered.set()
 
     def before_request(self) -> None:
@@ -66,8 +106,9 @@ class ReadPacer:
         if hold:
             self._answered.wait(timeout=30)
         with self._lock:
-            now = time.monotonic()
+            now = self.clock.monotonic()
             estimate = self._estimate(now)
+            self.pending += 1
             if estimate is None:
                 return
             wait = 0.0 if estimate >= self.low_water else (self.low_water - estimate) / self.rate
@@ -75,7 +116,7 @@ class ReadPacer:
             self.tokens = estimate + wait * self.rate - 1
             self.at = now + wait
         if wait > 0:
-            time.sleep(wait)
+            self.clock.sleep(wait)
             with self._lock:
                 self.waited += wait
 
@@ -95,8 +136,10 @@ class SubscriptionPacers:
     every subscription to the pace of one. The semaphore bounds what the whole tenant run has in flight.
     """
 
-    def __init__(self, enabled: bool = True, max_in_flight: int = 64, **pacer_options: float):
+    def __init__(self, enabled: bool = True, max_in_flight: int = 64, clock: Clock = SYSTEM_CLOCK,
+                 **pacer_options: float):
         self.enabled = enabled
+        self.clock = clock
         self._options = pacer_options
         self._pacers: dict[str, ReadPacer] = {}
         self._lock = threading.Lock()
@@ -109,7 +152,7 @@ class SubscriptionPacers:
         with self._lock:
             pacer = self._pacers.get(key)
             if pacer is None:
-                pacer = self._pacers[key] = ReadPacer(enabled=self.enabled, **self._options)
+                pacer = self._pacers[key] = ReadPacer(enabled=self.enabled, clock=self.clock, **self._options)
             return pacer
 
     def before_request(self, url: str) -> None:

@@ -33,7 +33,8 @@ class LiveSession:
         self.options = options
         self.gaps: list[CollectionGap] = []
         self.counter = RequestCounter()
-        self.pacer = SubscriptionPacers(enabled=options.pacing, max_in_flight=options.max_in_flight)
+        self.pacer = SubscriptionPacers(enabled=options.pacing, max_in_flight=options.max_in_flight,
+                                        **({"clock": options.clock} if options.clock is not None else {}))
         self._lock = threading.Lock()
         arm, authority = CLOUDS.get(options.cloud, CLOUDS["AzureCloud"])
         self.arm = (options.arm_endpoint or arm).rstrip("/")

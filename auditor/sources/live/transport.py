@@ -14,6 +14,16 @@ import threading
 from typing import Any
 from urllib.parse import urlsplit
 
+# The most one response body may hold, decompressed. Ours: an ARM list page, a policy or a Log Analytics result
+# aggregated on the server is megabytes; a 300 MB page took 1.4 GB and is no answer the audit can use.
+MAX_BODY = 64 * 2**20
+_CHUNK = 1 << 16
+
+
+class ResponseTooLarge(Exception):
+    """A body past MAX_BODY. Not an AzureError, so the pipeline's retry policy does not ask for the same page
+    again: the read that wanted it fails once and becomes an AU001 naming the resource (session.read)."""
+
 
 def shared_transport(pool_size: int, **connection: Any) -> Any:
     """A RequestsTransport over one session that every client of the run shares; close it after the run.
@@ -43,6 +53,24 @@ def shared_transport(pool_size: int, **connection: Any) -> Any:
                     self._env[key] = settings
             return {**settings, "proxies": dict(settings["proxies"])}
 
+        def send(self, request, **kwargs):  # type: ignore[no-untyped-def]
+            """Every body streamed and read to MAX_BODY at most, then handed on as if read whole."""
+            streamed = kwargs.get("stream", False)
+            kwargs["stream"] = True
+            response = super().send(request, **kwargs)
+            if streamed and not response.is_redirect:
+                return _bounded_stream(response, request.url)
+            body = bytearray()
+            for chunk in response.iter_content(_CHUNK):
+                body += chunk
+                if len(body) > MAX_BODY:
+                    response.close()
+                    raise ResponseTooLarge(f"response body over {MAX_BODY // 2**20} MiB from {_where(request.url)}; "
+                                        "not read")
+            response._content = bytes(body)
+            response._content_consumed = True
+            return response
+
     session = _EnvOnceSession()
     # what RequestsTransport._init_session mounts (the SDK's adapter, urllib3 retries off: the pipeline retries),
     # with a pool as large as the run's bound on requests in flight
@@ -51,3 +79,28 @@ def shared_transport(pool_size: int, **connection: Any) -> Any:
     for scheme in ("http://", "https://"):
         session.mount(scheme, adapter)
     return RequestsTransport(session=session, session_owner=False, **connection)
+
+
+
+def _where(url: str) -> str:
+    """The URL without its query (a SAS or a skip token is no part of a message)."""
+    u = urlsplit(url)
+    return f"{u.scheme}://{u.netloc}{u.path}"
+
+
+def _bounded_stream(response: Any, url: str) -> Any:
+    """A response the caller reads as a stream: its raw reader stops past MAX_BODY too."""
+    raw = response.raw
+    read = raw.read
+    seen = [0]
+
+    def bounded(amt=None, *args, **kwargs):  # type: ignore[no-untyped-def]
+        data = read(amt, *args, **kwargs)
+        seen[0] += len(data or b"")
+        if seen[0] > MAX_BODY:
+            response.close()
+            raise ResponseTooLarge(f"response body over {MAX_BODY // 2**20} MiB from {_where(url)}; not read")
+        return data
+
+    raw.read = bounded
+    return response

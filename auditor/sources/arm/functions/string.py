@@ -12,6 +12,7 @@ import urllib.parse
 from collections.abc import Callable
 from typing import Any
 
+from ..bounds import MAX_WEIGHT, Breach
 from ..syntax import Call
 from ..values import (
     NeedsKnown,
@@ -31,14 +32,16 @@ from .common import Eager, unknown_call
 
 # .NET composite formatting, as System.String.Format reads it (template-functions-string#format):
 # {index[,alignment][:formatString]}, with {{ and }} for literal braces.
-_ITEM = re.compile(r"\{\{|\}\}|\{\s*(\d+)\s*(?:,\s*(-?\d+)\s*)?(?::([^}]*))?\}")
+_ITEM = re.compile(r"\{\{|\}\}|\{\s*(\d+)\s*(?:,\s*(-?\d+)\s*)?(?::([^{}]*))?\}")  # no brace in a spec: linear
 
 
 def _format_number(value: Any, spec: str) -> str:
     if not spec or isinstance(value, bool) or not isinstance(value, (int, float)):
         return as_text(value)
     kind, digits = spec[0].upper(), spec[1:]
-    n = int(digits) if digits.isdigit() else None
+    n = int(digits) if digits.isdigit() and len(digits) < 10 else None
+    if n is not None and n > MAX_WEIGHT:
+        raise Breach(f"a format precision of {n:,} digits")
     if kind == "D" and isinstance(value, int):
         return ("-" if value < 0 else "") + str(abs(value)).zfill(n or 0)
     if kind == "X" and isinstance(value, int):
@@ -73,7 +76,9 @@ def _format(args: list[Any], node: Call) -> Any:
         value = scalar(args[index])
         piece = value if is_unknown(value) else _format_number(value, m.group(3) or "")
         if m.group(2) and isinstance(piece, str):
-            width = int(m.group(2))
+            width = int(m.group(2)) if len(m.group(2)) < 12 else MAX_WEIGHT + 1
+            if abs(width) > MAX_WEIGHT:
+                raise Breach(f"a format alignment of {abs(width):,} characters")
             piece = piece.rjust(width) if width > 0 else piece.ljust(-width)
         pieces.append(piece)
     pieces.append(template[pos:])
@@ -106,6 +111,9 @@ def _replace(args: list[Any], node: Call) -> Any:
             out.append(part)
             continue
         chunks = part.split(old)
+        grown = len(part) + (len(chunks) - 1) * (len(str(new)) - len(old))
+        if grown > MAX_WEIGHT:
+            raise Breach(f"a replacement growing a string to {grown:,} characters")
         for i, chunk in enumerate(chunks):
             if i:
                 out.append(new)
@@ -339,7 +347,10 @@ def _data_uri(args: list[Any], node: Call) -> Any:
 def _pad_left(args: list[Any], node: Call) -> Any:
     need_known(*args)
     pad = as_text(args[2]) if len(args) > 2 else " "
-    return as_text(args[0]).rjust(as_int(args[1]), pad[:1] or " ")
+    width = as_int(args[1])
+    if width > MAX_WEIGHT:
+        raise Breach(f"padLeft to {width:,} characters")
+    return as_text(args[0]).rjust(width, pad[:1] or " ")
 
 
 def _deterministic(fn: str) -> Callable[[list[Any], Call], Any]:
