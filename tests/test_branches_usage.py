@@ -7,12 +7,14 @@ literals written below, never a value the scorer produced.
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import replace
 from decimal import Decimal
 
 from aoai_audit.config import Settings
 from aoai_audit.engine import run_audit
 from aoai_audit.estate import Estate
 from aoai_audit.usage.costcentres import CostCentre, CostCentreMap
+from aoai_audit.usage.ledger import build_ledger
 from aoai_audit.usage.model import UsageData, UsageRow
 from aoai_audit.usage.prices import Price, PriceTable
 from aoai_audit.usage.score import score_usage
@@ -33,6 +35,11 @@ def score(*rows: UsageRow, api_accounts=None, cost_centres=None):
     days = [r.day for r in rows]
     return score_usage(UsageData(rows=rows, window=(min(days), max(days)), origin="test"), Estate(), PRICES,
                        cost_centres=cost_centres, api_accounts=api_accounts)
+
+
+def ledgered(u):
+    """The summary with its ledger, as the usage phase builds it (auditor/usage/phase.py): reports read money there."""
+    return replace(u, ledger=build_ledger(u))
 
 
 def platform(day, model, i, o, account="acc"):
@@ -187,8 +194,8 @@ def test_notes_say_when_input_is_priced_in_full_and_when_gateway_usage_is_empty(
 def test_usage_dict_and_headline_state_the_hand_computed_figures():
     # platform 2,000,000 (1.6M in, 0.4M out of gpt-4o = 3.2 + 3.2 = 6.40); gateway: team-a 1.0M (0.8M/0.2M = 3.20),
     # unknown 0.5M (0.4M/0.1M = 1.60); unmetered 0.5M, 1.60
-    u = score(platform(D1, "gpt-4o", 1_600_000, 400_000), gateway(D1, "team-a", 800_000, 200_000, **ON_ACC),
-              gateway(D1, "", 400_000, 100_000, **ON_ACC))
+    u = ledgered(score(platform(D1, "gpt-4o", 1_600_000, 400_000),
+                       gateway(D1, "team-a", 800_000, 200_000, **ON_ACC), gateway(D1, "", 400_000, 100_000, **ON_ACC)))
     d = usage_dict(u)
     assert d["window"] == {"from": "2026-11-01", "to": "2026-11-01"} and d["currency"] == "EUR"
     assert d["share_of"] == "platform tokens"
@@ -215,7 +222,7 @@ def test_headline_without_platform_figures_is_a_share_of_the_gateway_with_range_
     u = score(platform(D1, "gpt-4o", 1_000_000, 100_000, account="a1"),
               platform(D1, "gpt-4o-mini", 1_000_000, 100_000, account="a1"),
               gateway(D2, "", 1_000_000, 100_000), gateway(D2, "t", 10, 0, model="mystery"))
-    d = usage_dict(u)
+    d = usage_dict(ledgered(u))
     d["platform"] = None  # as when only the gateway was read
     d["share_of"] = "gateway-metered tokens"
     d["unmetered"] = None
