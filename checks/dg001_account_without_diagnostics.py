@@ -54,7 +54,9 @@ def check(ctx: AuditContext):
     for account in ctx.estate.accounts:
         settings = settings_on(ctx.estate, account.resource_id)
         to_workspace = [s for s in settings if s.workspace_id]
-        if any(sends_any_log(s) and sends_metrics(s) for s in to_workspace):
+        # Logs and metrics may be sent by different settings (a resource holds up to five, each with its own
+        # categories): https://learn.microsoft.com/azure/azure-monitor/essentials/diagnostic-settings
+        if any(sends_any_log(s) for s in to_workspace) and any(sends_metrics(s) for s in to_workspace):
             continue
         if unknown_for(ctx.estate.gaps, account.resource_id, "diagnosticSettings", account.origin.path):
             continue  # could not be read: AU001 (or AU002 for a template) says so, and names what is needed

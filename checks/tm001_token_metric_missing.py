@@ -54,18 +54,18 @@ def check(ctx: AuditContext):
     for view in ctx.judged_gateway_apis:
         missing = [ep for ep in view.effective if not token_metrics(ep.inbound)]
         for group in group_failures(view, missing):
-            misplaced = [
-                n
+            misplaced = {
+                n: section
                 for ep in group.eps
                 for section in ("backend", "outbound", "on-error")
                 for top in ep.sections.get(section, ())
                 for n in top.iter()
                 if n.tag in TOKEN_METRIC_TAGS
-            ]
+            }
             evidence = [why_llm(view), chain_summary(group.eps[0])]
             evidence += [
-                element_evidence(n, f"<{n.tag}> is in a section other than inbound, where it never runs")
-                for n in dict.fromkeys(misplaced)
+                element_evidence(n, f"<{n.tag}> is in the {section} section, not inbound, where it never runs")
+                for n, section in misplaced.items()
             ]
             yield group.finding(
                 RULE,

@@ -122,6 +122,11 @@ def _decimal(value: Any, where: str) -> Decimal:
     return d
 
 
+def _plain(price: Decimal) -> str:
+    """A price as positional digits ("10", "0.0025"): `normalize()` alone writes 1E+1."""
+    return format(price.normalize(), "f")
+
+
 def table_from_data(data: Any, origin: str) -> PriceTable:
     if not isinstance(data, dict) or not isinstance(data.get("prices"), list):
         raise PriceFileError(f"{origin}: expected a mapping with a `prices` list")
@@ -357,8 +362,8 @@ def table_to_data(table: PriceTable) -> dict[str, Any]:
         "per": "1M",
         "prices": [
             {"model": p.model, "version": p.version, "deployment_type": p.deployment_type, "region": p.region,
-             "input": str(p.input.normalize()), "cached_input": None if p.cached_input is None else
-             str(p.cached_input.normalize()), "output": str(p.output.normalize())}
+             "input": _plain(p.input), "cached_input": None if p.cached_input is None else _plain(p.cached_input),
+             "output": _plain(p.output)}
             for p in table.prices
         ],
         "ptu": ptu_to_data(table.ptu),

@@ -43,13 +43,17 @@ def _figures(t: Tally, u: UsageSummary | None = None, money: Decimal | None = No
     return out
 
 
+def _plain(tokens: Decimal) -> str:
+    """A token count as positional digits ("800000", "12.5"): `normalize()` alone writes 8E+5."""
+    return format(tokens.quantize(EXACT_PLACES).normalize(), "f")
+
+
 def _line(ln: Line) -> dict[str, Any]:
     return {"day": ln.day.isoformat(), "bucket": ln.bucket, "consumer": ln.consumer, "dimension": ln.dimension,
             "api": ln.api, "product": ln.product, "account": ln.account, "deployment": ln.deployment,
             "model": ln.model, "model_version": ln.model_version, "deployment_type": ln.deployment_type,
-            "region": ln.region, "input_tokens": str(ln.input_tokens.quantize(EXACT_PLACES).normalize()),
-            "cached_input_tokens": str(ln.cached_input_tokens.quantize(EXACT_PLACES).normalize()),
-            "output_tokens": str(ln.output_tokens.quantize(EXACT_PLACES).normalize()),
+            "region": ln.region, "input_tokens": _plain(ln.input_tokens),
+            "cached_input_tokens": _plain(ln.cached_input_tokens), "output_tokens": _plain(ln.output_tokens),
             "money": _exact(ln.money), "money_low": _exact(ln.low), "money_high": _exact(ln.high), "basis": ln.basis}
 
 
