@@ -68,16 +68,20 @@ class Planner:
             return None
         return path, doc  # type: ignore[return-value]
 
-    # ------------------------------------------------------------------------------------------ TM007
-    def _tm007(self, findings: list[Finding]) -> list[Repair]:
+    def _by_file(self, findings: list[Finding]) -> dict[str, list[Finding]]:
+        """Findings grouped by the policy file they point at; one that points at no file is declined."""
         by_path: dict[str, list[Finding]] = {}
         for f in findings:
             if f.location.path:
                 by_path.setdefault(f.location.path, []).append(f)
             else:
                 self.decline(f, "no policy file to edit")
+        return by_path
+
+    # ------------------------------------------------------------------------------------------ TM007
+    def _tm007(self, findings: list[Finding]) -> list[Repair]:
         repairs = []
-        for path, group in by_path.items():
+        for path, group in self._by_file(findings).items():
             found = self._doc(group[0])
             if found is None:
                 continue
@@ -95,14 +99,8 @@ class Planner:
 
     # ------------------------------------------------------------------------------------------ TM004
     def _tm004(self, findings: list[Finding]) -> list[Repair]:
-        by_path: dict[str, list[Finding]] = {}
-        for f in findings:
-            if f.location.path:
-                by_path.setdefault(f.location.path, []).append(f)
-            else:
-                self.decline(f, "no policy file to edit")
         repairs = []
-        for path, group in by_path.items():
+        for path, group in self._by_file(findings).items():
             found = self._doc(group[0])
             if found is None:
                 continue
