@@ -80,7 +80,10 @@ def _account(kind: str, name: str = "acct") -> AiAccount:
 @pytest.mark.parametrize(
     ("kind", "service"),
     [("TextTranslation", "Azure AI Translator"), ("ContentSafety", "Azure AI Content Safety"),
-     ("SpeechServices", "Azure AI Speech"), ("FormRecognizer", "Azure AI Document Intelligence")],
+     ("SpeechServices", "Azure AI Speech"), ("FormRecognizer", "Azure AI Document Intelligence"),
+     ("ComputerVision", "Azure AI Vision"), ("Face", "Azure AI Vision"), ("CustomVision.Training", "Azure AI Vision"),
+     ("CustomVision.Prediction", "Azure AI Vision"), ("TextAnalytics", "Azure AI Language"),
+     ("Language", "Azure AI Language"), ("ImmersiveReader", "Azure AI Immersive Reader")],
 )
 def test_a_single_service_kind_is_not_an_llm_api_even_on_an_inference_path(kind, service):
     verdict = classify(_service(), _api("https://acct.cognitiveservices.azure.com/openai/deployments/d"),
