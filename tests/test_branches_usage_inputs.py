@@ -1,0 +1,68 @@
+"""The usage inputs at their edges: cost-centre map spellings and errors, account ids in metric ids (issue 29).
+
+Expected texts and ids are written here from the documented shapes (ARM resource ids, the map's README
+columns), never read back from the reader under test.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from aoai_audit.usage.costcentres import CostCentreError, load_cost_centres
+from aoai_audit.usage.files import _account_id
+
+RID = "/subscriptions/s1/resourceGroups/rg/providers/Microsoft.CognitiveServices/accounts/aoai-eus"
+
+
+def _load(tmp_path, name: str, text: str):
+    path = tmp_path / name
+    path.write_text(text)
+    return load_cost_centres(str(path))
+
+
+def test_the_american_spelling_of_cost_centre_is_read(tmp_path):
+    (entry,) = _load(tmp_path, "m.yaml", "cost_centers:\n  - consumer: marketing\n    cost_center: CC-1\n").entries
+    assert (entry.kind, entry.value, entry.cost_centre) == ("consumer", "marketing", "CC-1")
+
+
+def test_a_csv_map_by_kind_and_value(tmp_path):
+    got = _load(tmp_path, "m.csv", "Kind,Value,Cost_Centre,Owner\naccount,aoai-*,CC-2,ops@contoso.com\n").entries
+    assert [(e.kind, e.value, e.cost_centre, e.owner) for e in got] == [("account", "aoai-*", "CC-2", "ops@contoso.com")]
+
+
+def test_invalid_yaml_names_the_file_and_line(tmp_path):
+    with pytest.raises(CostCentreError) as err:
+        _load(tmp_path, "bad.yaml", "cost_centres:\n  - consumer: a\n    cost_centre: [unclosed\n")
+    assert str(err.value).startswith(f"{tmp_path / 'bad.yaml'}:4: invalid YAML: ")
+
+
+@pytest.mark.parametrize(("text", "says"), [
+    ("- consumer: a\n", "cost_centre is empty"),
+    ("- {consumer: a, account: b, cost_centre: C}\n", "give exactly one of"),
+    ("- {tag: '=x', cost_centre: C}\n", "tag needs a name"),
+    ("- {account: a, cost_centre: '{value}'}\n", "cost_centre {value} takes a tag's value: only for tag entries"),
+    ("- {account: a, dimension: Team, cost_centre: C}\n", "dimension applies to usage entries"),
+    ("- {consumer: [a], cost_centre: C}\n", "consumer must be a non-empty text"),
+    ("- not a mapping\n", "cost_centres[0] is not a mapping"),
+])
+def test_a_bad_entry_is_named_with_its_place(tmp_path, text, says):
+    with pytest.raises(CostCentreError) as err:
+        _load(tmp_path, "m.yaml", text)
+    assert says in str(err.value) and "m.yaml" in str(err.value)
+
+
+@pytest.mark.parametrize(("resource_id", "account"), [
+    (RID + "/providers/Microsoft.Insights/metrics/InputTokens", RID),
+    (RID + "/deployments/gpt-4o", RID),
+    (RID, RID),
+    (RID.replace("resourceGroups", "resourcegroups"), RID.replace("resourceGroups", "resourcegroups")),
+    (RID.replace("resourceGroups", "resourceGroupsX"), ""),  # not an ARM id
+    (RID.replace("/providers/", "/provider/"), ""),
+    (RID.replace("Microsoft.CognitiveServices", "Microsoft.Web"), ""),
+    (RID.replace("/accounts/", "/workspaces/"), ""),
+    (RID.replace("/rg/", "//"), ""),
+    ("subscriptions/s1/resourceGroups/rg/providers/Microsoft.CognitiveServices/accounts/a", ""),
+    (RID.rsplit("/", 1)[0] + "/", ""),  # no account name
+])
+def test_the_account_id_inside_a_metric_or_deployment_id(resource_id, account):
+    assert _account_id(resource_id) == account
