@@ -66,3 +66,38 @@ def test_a_bad_entry_is_named_with_its_place(tmp_path, text, says):
 ])
 def test_the_account_id_inside_a_metric_or_deployment_id(resource_id, account):
     assert _account_id(resource_id) == account
+
+
+# ---- usage rows: the values that mean nobody, the window a file is cut to ---------------------------------------------
+@pytest.mark.parametrize("value", [None, "", " Unknown ", "null", "NONE", "n/a", "NA", "-", "undefined", "(none)",
+                                   "(not set)", "nobody"])
+def test_values_that_mean_nobody_are_the_unknown_bucket(value):
+    from aoai_audit.usage.score import _is_unknown
+
+    assert _is_unknown(value, frozenset({"nobody"}))
+
+
+@pytest.mark.parametrize("value", ["team-a", "unknownteam", "n", "0"])
+def test_a_named_value_is_a_consumer(value):
+    from aoai_audit.usage.score import _is_unknown
+
+    assert not _is_unknown(value, frozenset({"nobody"}))
+
+
+def test_cutting_to_a_window_says_how_many_rows_fell_outside_and_what_the_files_hold():
+    import dataclasses
+    import datetime as dt
+
+    from aoai_audit.usage.model import UsageData, UsageRow
+
+    days = [dt.date(2026, 11, d) for d in (1, 2, 3, 5)]
+    data = UsageData(tuple(UsageRow(d, input_tokens=1) for d in days), (days[0], days[-1]), "f.csv", notes=("n",))
+    cut = data.within(dt.date(2026, 11, 2), dt.date(2026, 11, 3))
+    assert [r.day for r in cut.rows] == days[1:3] and cut.window == (days[1], days[2])
+    assert cut.notes == ("n", "2 usage row(s) outside the window 2026-11-02 to 2026-11-03 were left out "
+                              "(the files hold 2026-11-01 to 2026-11-05)")
+    assert data.within(days[0], days[-1]).notes == ("n",)
+    row = data.rows[0]
+    with pytest.raises(dataclasses.FrozenInstanceError):  # rows are shared by every phase: never changed in place
+        row.input_tokens = 2  # type: ignore[misc]
+    assert len({row, UsageRow(days[0], input_tokens=1)}) == 1
