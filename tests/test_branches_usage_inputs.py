@@ -101,3 +101,55 @@ def test_cutting_to_a_window_says_how_many_rows_fell_outside_and_what_the_files_
     with pytest.raises(dataclasses.FrozenInstanceError):  # rows are shared by every phase: never changed in place
         row.input_tokens = 2  # type: ignore[misc]
     assert len({row, UsageRow(days[0], input_tokens=1)}) == 1
+
+
+# ---- usage rows against the estate by name ------------------------------------------------------------------------------
+def _estate(*rows, services=("apim",), folder=True):
+    import datetime as dt
+
+    from aoai_audit.estate import Api, ApimService, Estate, SourceInfo
+    from aoai_audit.estate_identity import FOLDER_NAMED
+    from aoai_audit.usage.model import UsageData, UsageRow
+
+    day = dt.date(2026, 11, 1)
+    source = SourceInfo("apiops", "extract/", frozenset(), detail=FOLDER_NAMED + " 'extract'" if folder else None)
+    return Estate(sources=(source,), services=tuple(ApimService(s, apis=(Api("chat"), Api("embed"))) for s in services),
+                  usage=UsageData(tuple(UsageRow(day, input_tokens=1, **r) for r in rows)))
+
+
+def test_a_list_of_names_shows_five_and_counts_the_rest():
+    from aoai_audit.usage.names import _shown
+
+    assert _shown({"a", "b", "c", "d", "e"}) == "'a', 'b', 'c', 'd', 'e'"
+    assert _shown({"g", "f", "e", "d", "c", "b", "a"}) == "'a', 'b', 'c', 'd', 'e' and 2 more"
+
+
+def test_a_folder_named_service_takes_the_one_name_the_usage_gives():
+    from aoai_audit.usage.names import adopt_usage_service_name
+
+    renamed, note = adopt_usage_service_name(_estate({"service": "apim-prod", "api": "Chat"}, {"api": ""}))
+    assert [s.name for s in renamed.services] == ["apim-prod"]
+    assert note.startswith("service name 'apim-prod' taken from the usage files, which name it and its APIs; "
+                           "the APIOps folder is called 'apim'")
+    for estate in (_estate({"service": "a", "api": "chat"}, {"service": "b", "api": "chat"}),  # two services named
+                   _estate({"service": "apim-prod", "api": "chat"}, folder=False),  # the folder had a name
+                   _estate({"service": "apim-prod", "api": "other"}),  # an API the folder lacks
+                   _estate({"service": "apim-prod", "api": "chat"}, services=("a", "b")),
+                   _estate({"service": "apim-prod"})):  # no API named
+        assert adopt_usage_service_name(estate) == (estate, None)
+
+
+def test_names_the_estate_lacks_are_warned_about_once_per_kind():
+    from aoai_audit.usage.names import unmatched_names
+
+    got = unmatched_names(_estate({"service": "other", "api": "x"}, {"service": "apim", "api": "ghost"},
+                                  {"api": "nowhere"}, {"api": ""}, {"service": "apim", "api": "CHAT"}))
+    assert got == [
+        "usage rows name APIM service(s) 'other' that the estate does not have (it has apim): their tokens reach no "
+        "API of the estate, so they are priced without their backend and no finding counts them; audit the estate "
+        "those rows came from, or set --service-name",
+        "usage rows name API(s) 'apim/ghost', 'nowhere' that the estate does not have: their tokens are priced "
+        "without their backend and no finding counts them"]
+    # without services nothing can be matched, so nothing is warned about; platform rows name no API
+    assert unmatched_names(_estate({"api": "nowhere"}, {"service": "x"}, services=())) == []
+    assert unmatched_names(_estate({"source": "platform", "api": "nowhere"})) == []
