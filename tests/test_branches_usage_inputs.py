@@ -153,3 +153,17 @@ def test_names_the_estate_lacks_are_warned_about_once_per_kind():
     # without services nothing can be matched, so nothing is warned about; platform rows name no API
     assert unmatched_names(_estate({"api": "nowhere"}, {"service": "x"}, services=())) == []
     assert unmatched_names(_estate({"source": "platform", "api": "nowhere"})) == []
+
+
+def test_accounts_the_estate_neither_holds_nor_reaches_are_warned_about():
+    import dataclasses
+
+    from aoai_audit.estate import AiAccount, Estate
+    from aoai_audit.usage.names import unmatched_names
+
+    estate = dataclasses.replace(_estate({"account": "ghost"}, {"account": "AOAI-EUS"}, {"account": "reached"}, {}),
+                                 accounts=(AiAccount(RID, "aoai-eus"),))
+    assert unmatched_names(estate, frozenset({"/subscriptions/s/x/accounts/reached"})) == [
+        "usage rows name account(s) 'ghost' that the estate neither holds nor reaches through an API's backend: "
+        "their tokens cannot be put on a path (no owner)"]
+    assert unmatched_names(Estate()) == []
