@@ -190,7 +190,8 @@ def run_one(m: Mutant, covering: dict, seconds: dict, args) -> None:
     if not nodeids:
         m.status, m.reason = "survived", "no in-process test executes this line"
         return
-    ordered = sorted(nodeids, key=lambda t: (seconds.get(t, 1.0), t))[: args.max_tests]
+    focus = args.focus.get(m.path, {}) if args.rank == "focus" else {}
+    ordered = sorted(nodeids, key=lambda t: (-focus.get(t, 0.0), seconds.get(t, 1.0), t))[: args.max_tests]
     m.tests = len(ordered)
     budget = args.timeout + 3 * sum(seconds.get(t, 1.0) for t in ordered)
     cmd = ["nice", "-n", "10", sys.executable, "-m", "pytest", "-x", "-q", "-p", "mutants", "-p", "no:cacheprovider",
@@ -299,6 +300,20 @@ def compare(first: list[Mutant], second: list[Mutant], a: str, b: str) -> str:
     return "\n".join(out)
 
 
+def _focus(lines: dict[str, dict[str, list[str]]]) -> dict[str, dict[str, float]]:
+    """module → test → the share of the test's mapped lines that lie in that module: a module's own unit tests
+    first (`--rank focus`), not whichever tests are fastest among the hundreds an audit-wide line has."""
+    per: dict[str, dict[str, int]] = {}
+    total: dict[str, int] = {}
+    for path, by_line in lines.items():
+        mine = per.setdefault(path, {})
+        for tests in by_line.values():
+            for t in tests:
+                mine[t] = mine.get(t, 0) + 1
+                total[t] = total.get(t, 0) + 1
+    return {path: {t: n / total[t] for t, n in mine.items()} for path, mine in per.items()}
+
+
 def run(args) -> None:
     mapping = json.loads((WORK / f"{args.map}.json").read_text())
     present = collected()
@@ -307,6 +322,7 @@ def run(args) -> None:
     for lines in mapping["lines"].values():
         for n, tests in lines.items():
             lines[n] = [t for t in tests if t in present]
+    args.focus = _focus(mapping["lines"]) if args.rank == "focus" else {}
     equivalents = load_equivalents()
     mutants = select(args)
     saved = WORK / f"{args.name}.json"
@@ -344,6 +360,8 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=29)
     parser.add_argument("--timeout", type=float, default=30.0, help="seconds per mutant, plus 3× its tests' time")
     parser.add_argument("--max-tests", type=int, default=60, help="the N fastest covering tests run per mutant")
+    parser.add_argument("--rank", choices=("speed", "focus"), default="speed",
+                        help="which covering tests come first: the fastest, or those most about the module")
     parser.add_argument("--tree", help="mutate and test this commit's files (e.g. main), not the checkout")
     parser.add_argument("--map", default="map", help="run: the line → tests map to read (benchmarks/.work/mutation/)")
     parser.add_argument("--compare", help="report: a second saved run, shown beside --name per module")
