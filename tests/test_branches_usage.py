@@ -271,3 +271,15 @@ def test_an_unmetered_line_belongs_to_no_consumer_on_the_platforms_deployment():
     assert (line.consumer, line.dimension, line.api, line.product, line.account, line.deployment, line.model) == (
         "", "", "", "", "acc", "gpt-4o", "gpt-4o")
     assert (line.input_tokens, line.output_tokens, line.money) == (800, 200, Decimal("0.0032"))
+
+
+def test_a_platform_total_without_input_and_output_is_an_unmetered_output_line_left_unpriced():
+    total_only = UsageRow(D1, source="platform", model="gpt-4o", deployment="gpt-4o", account="acc",
+                          deployment_type="global", total_tokens=1_000)
+    u = score(total_only, platform(D1, "gpt-4o", 300, 100))
+    (line,) = [x for x in u.lines if x.bucket == UNMETERED]
+    # nothing metered: 300 in, and 100 out + the 1,000 given only as a total (input and output are priced apart)
+    assert (line.input_tokens, line.output_tokens, line.money) == (300, 1_100, None)
+    assert (u.platform.tokens, u.unmetered.tokens, u.unmetered.unpriced_tokens) == (1_400, 1_400, 1_400)
+    rec = [(r.account, r.gateway_tokens, r.platform_tokens) for r in u.reconciliation]
+    assert rec == [("acc", 0, 1_400)]
