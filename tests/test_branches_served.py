@@ -56,3 +56,9 @@ def test_a_mix_adds_input_and_output_weights_apart():
     mix.add(a, 5, 2)
     assert mix.parts == {a: [Decimal(15), Decimal(3)]}
     assert [(s, i, o) for s, i, _c, o in mix.split(30, 0, 6)] == [(a, Decimal(30), Decimal(6))]
+
+
+def test_the_deployments_version_only_for_its_own_model():
+    assert served(deployment="chat", account="acc", model="gpt-4o").version == "2024-11-20"
+    assert served(deployment="chat", account="acc", model="gpt-4o-mini").version == ""
+    assert served(deployment="chat", account="acc", model="gpt-4o-mini", model_version="0718").version == "0718"
