@@ -62,3 +62,18 @@ def test_the_deployments_version_only_for_its_own_model():
     assert served(deployment="chat", account="acc", model="gpt-4o").version == "2024-11-20"
     assert served(deployment="chat", account="acc", model="gpt-4o-mini").version == ""
     assert served(deployment="chat", account="acc", model="gpt-4o-mini", model_version="0718").version == "0718"
+
+
+def test_the_range_is_every_token_at_the_cheapest_and_at_the_dearest_rate_of_its_kind():
+    from aoai_audit.usage.served import price_range
+
+    big = Served("a", "d1", "gpt-4o", "", "global", "", Price("gpt-4o", "", "global", "*", Decimal(2), Decimal(8),
+                                                               Decimal(1)))
+    small = Served("a", "d2", "gpt-4o-mini", "", "global", "", Price("gpt-4o-mini", "", "global", "*",
+                                                                     Decimal("0.5"), Decimal(2)))
+    unpriced = Served("a", "d3", "x", "", "global", "", None)
+    mix = Mix({big: [Decimal(1), Decimal(1)], small: [Decimal(1), Decimal(1)], unpriced: [Decimal(1), Decimal(1)]})
+    # 1,000,000 in of which 200,000 cached, 100,000 out (per 1M): low 800k × 0.5 + 200k × 0.5 (mini has no cached
+    # rate) + 100k × 2 = 0.7; high 800k × 2 + 200k × 1 + 100k × 8 = 2.6
+    assert price_range(mix, Decimal(1_000_000), Decimal(200_000), Decimal(100_000)) == (Decimal("0.7"), Decimal("2.6"))
+    assert price_range(Mix({unpriced: [Decimal(1), Decimal(0)]}), Decimal(1), Decimal(0), Decimal(0)) is None
