@@ -294,6 +294,8 @@ def test_the_usage_block_states_over_metering_lines_basis_and_billed_cost():
     assert [(x["bucket"], x["account"], x["deployment"], x["model"]) for x in d["lines"]] == [
         ("consumer", "acc", "gpt-4o", "gpt-4o")]
     assert d["basis"] == {EXACT: 1_500_000}
+    # the bucket names are what the JSON, the FOCUS x_Line and a reader's queries match on
+    assert [(x.bucket, x.tokens) for x in u.ledger] == [("consumer", 1_500_000), ("over-metered", -500_000)]
     assert d["billed"] == {"total": 13.34, "currency": "EUR", "accounts": [
         {"account": "/s/acc", "amount": 12.34, "currency": "EUR"}, {"account": "/s/b", "amount": 1.0, "currency": "EUR"}]}
     assert usage_dict(u)["billed"] is None
