@@ -34,6 +34,7 @@ from dataclasses import asdict
 from pathlib import Path
 
 import mutants as mut
+from mutant_tests import focus, importers
 from mutants import (
     ENV,
     EQUIVALENT,
@@ -187,6 +188,8 @@ def run_one(m: Mutant, covering: dict, seconds: dict, args) -> None:
     nodeids = set()
     for n in range(m.stmt_line, m.line + 1) if m.stmt_line else covering:  # import-time code: the module's tests
         nodeids.update(covering.get(str(n), []))
+    if not nodeids and not m.stmt_line:
+        nodeids = importers(m.path, args.lines)
     if not nodeids:
         m.status, m.reason = "survived", "no in-process test executes this line"
         return
@@ -300,20 +303,6 @@ def compare(first: list[Mutant], second: list[Mutant], a: str, b: str) -> str:
     return "\n".join(out)
 
 
-def _focus(lines: dict[str, dict[str, list[str]]]) -> dict[str, dict[str, float]]:
-    """module → test → the share of the test's mapped lines that lie in that module: a module's own unit tests
-    first (`--rank focus`), not whichever tests are fastest among the hundreds an audit-wide line has."""
-    per: dict[str, dict[str, int]] = {}
-    total: dict[str, int] = {}
-    for path, by_line in lines.items():
-        mine = per.setdefault(path, {})
-        for tests in by_line.values():
-            for t in tests:
-                mine[t] = mine.get(t, 0) + 1
-                total[t] = total.get(t, 0) + 1
-    return {path: {t: n / total[t] for t, n in mine.items()} for path, mine in per.items()}
-
-
 def run(args) -> None:
     mapping = json.loads((WORK / f"{args.map}.json").read_text())
     present = collected()
@@ -322,7 +311,8 @@ def run(args) -> None:
     for lines in mapping["lines"].values():
         for n, tests in lines.items():
             lines[n] = [t for t in tests if t in present]
-    args.focus = _focus(mapping["lines"]) if args.rank == "focus" else {}
+    args.focus = focus(mapping["lines"]) if args.rank == "focus" else {}
+    args.lines = mapping["lines"]
     equivalents = load_equivalents()
     mutants = select(args)
     saved = WORK / f"{args.name}.json"
