@@ -68,3 +68,51 @@ def test_an_unreadable_input_is_located_in_its_file_or_at_its_resource():
         ("https://example.com/spec.json", "not audited: linked spec not fetched",
          Location(None, None, "https://example.com/spec.json")),
     ]
+
+
+# ---- how a rule folds failing operations × products into findings (checks/_support.py) -------------------------------
+def _view(ops: tuple[str, ...], products: tuple[str | None, ...], display: str = ""):
+    from aoai_audit.estate import Api, ApimService
+    from aoai_audit.resolve.classify import LlmVerdict
+    from aoai_audit.resolve.effective import EffectivePolicy, ScopeStep
+    from aoai_audit.resolve.views import ApiView
+
+    api = Api("chat", display, origin=Origin("apis/chat/apiInformation.json"))
+    eps = tuple(EffectivePolicy("apim", "chat", op, p, (ScopeStep("api", "chat", None),), {}) for op in ops
+                for p in products)
+    return ApiView(ApimService("apim"), api, LlmVerdict(True, ("r",)), eps, ())
+
+
+def test_the_product_context_is_named_only_when_there_are_several_ways_in():
+    from aoai_audit.checks._support import context_of
+
+    assert context_of(_view(("a",), ("gold",)), "gold") == ""
+    assert context_of(_view(("a",), ("gold", None)), "gold") == "via product 'gold'"
+    assert context_of(_view(("a",), ("gold", None)), None) == "without a product"
+
+
+def test_operations_are_listed_five_at_most():
+    from aoai_audit.checks._support import ops_label
+
+    six = _view(("a", "b", "c", "d", "e", "f"), (None,))
+    assert ops_label(list(six.effective)) == "operation(s) a, b, c, d, e and 1 more"
+    assert ops_label(list(six.effective)[:5]) == "operation(s) a, b, c, d, e"
+    assert ops_label(list(_view(("",), (None,)).effective)) == "the API"
+
+
+def test_failures_fold_into_one_finding_per_product_set_and_operation_set():
+    from aoai_audit.checks._support import api_label, group_failures
+
+    view = _view(("a", "b"), ("gold", "silver"))
+    everywhere = group_failures(view, view.effective)
+    assert [(g.resource, g.context, g.how, g.calls, g.operations) for g in everywhere] == [
+        ("service/apim/apis/chat", "", "", "its calls", ["a", "b"])]
+    assert everywhere[0].origin == Origin("apis/chat/apiInformation.json")  # no policy of its own: where it is declared
+    gold_a = [ep for ep in view.effective if (ep.operation, ep.product) == ("a", "gold")]
+    (one,) = group_failures(view, gold_a)
+    assert (one.resource, one.context, one.how, one.calls) == (
+        "service/apim/apis/chat/operations/a", "via product 'gold'", " when called via product 'gold'",
+        "operation(s) a")
+    assert group_failures(view, []) == []
+    assert (api_label(view), api_label(_view(("a",), (None,), display="Chat API"))) == (
+        "LLM API 'chat'", "LLM API 'Chat API'")
