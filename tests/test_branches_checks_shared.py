@@ -11,7 +11,7 @@ from aoai_audit.checks._ownership import grouped
 from aoai_audit.config import Settings
 from aoai_audit.context import build_context
 from aoai_audit.estate import AiAccount, Estate
-from aoai_audit.findings import Location
+from aoai_audit.findings import Location, Money
 from aoai_audit.gaps import CollectionGap
 from aoai_audit.policy.tree import Origin
 
@@ -116,3 +116,27 @@ def test_failures_fold_into_one_finding_per_product_set_and_operation_set():
     assert group_failures(view, []) == []
     assert (api_label(view), api_label(_view(("a",), (None,), display="Chat API"))) == (
         "LLM API 'chat'", "LLM API 'Chat API'")
+
+
+def test_a_tally_is_written_as_a_chargeback_sheet_writes_it():
+    from decimal import Decimal
+
+    from aoai_audit.checks._usage import LIVE_USAGE, as_money, tally_text, usage_location
+    from aoai_audit.usage.tally import Tally
+
+    exact = Tally(1_234_567, Decimal("12.345"), 0, Decimal("12.345"), Decimal("12.345"))
+    assert tally_text(exact, "EUR") == "1,234,567 tokens, EUR 12.35"
+    ranged = Tally(2_000, Decimal("1.5"), 300, Decimal("1"), Decimal("2.004"))
+    assert tally_text(ranged, "USD") == "2,000 tokens, USD 1.50 (range USD 1.00..USD 2.00) (+300 tokens with no price)"
+    assert as_money(exact, "EUR") == Money(12.35, "EUR")
+    empty = score_empty()
+    assert usage_location(dataclasses.replace(empty, files=())) == Location(resource_id=LIVE_USAGE)
+    assert usage_location(dataclasses.replace(empty, files=("u.csv", "p.json"))) == Location("u.csv")
+
+
+def score_empty():
+    from aoai_audit.usage.model import UsageData
+    from aoai_audit.usage.prices import PriceTable
+    from aoai_audit.usage.score import score_usage
+
+    return score_usage(UsageData(rows=(), origin="t"), Estate(), PriceTable(()))
