@@ -216,6 +216,7 @@ def run_one(m: Mutant, covering: dict, seconds: dict, args) -> None:
         m.status = "survived"
     elif done.returncode in (1, 2, 3):
         m.status = "killed"
+        m.reason = next((ln.split(" ", 2)[1] for ln in done.stdout.splitlines() if ln.startswith(("FAILED ", "ERROR "))), "")
     else:
         m.status, m.reason = "error", (done.stdout + done.stderr).strip().splitlines()[-1:][0][:200]
 
