@@ -140,3 +140,22 @@ def score_empty():
     from aoai_audit.usage.score import score_usage
 
     return score_usage(UsageData(rows=(), origin="t"), Estate(), PriceTable(()))
+
+
+def test_an_unparseable_input_is_located_and_a_broken_policy_is_named_by_its_scope():
+    from aoai_audit.checks import au002_unparseable_input
+    from aoai_audit.estate import Api, ApimService
+    from aoai_audit.policy.rawxml import read_policy
+
+    broken = read_policy("<policies><inbound>", scope="api", label="api 'chat'")
+    gaps = (CollectionGap("unparseable", "apis/x/policy.xml", "not XML", line=3),
+            CollectionGap("unreadable", "apis/y/policy.xml", "permission denied"),
+            CollectionGap("unparseable", RID + "held", "expression not evaluated", resource="service/apim"))
+    ctx = build_context(Estate(services=(ApimService("apim", apis=(Api("chat", policy=broken),)),), gaps=gaps),
+                        Settings())
+    got = [(f.resource, f.message, f.location) for f in au002_unparseable_input.check(ctx)]
+    assert got[:2] == [
+        ("apis/x/policy.xml", "not audited: not XML", Location("apis/x/policy.xml", 3, None)),
+        ("service/apim", "not audited: expression not evaluated", Location(None, None, RID + "held"))]
+    assert got[2][0] == "service/apim/apis/chat" and got[2][1].startswith("not audited: api 'chat': ")
+    assert len(got) == 3
