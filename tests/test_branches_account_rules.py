@@ -72,3 +72,20 @@ def test_au003_names_what_was_read_and_says_nothing_was_checked():
     src = Estate(sources=(SourceInfo("apiops", "extract/", frozenset()),))
     assert "among 0 API(s) read from apiops extract/;" in run(au003_no_llm_api, src)[0][1]
     assert run(au003_no_llm_api, Estate(accounts=(account("a"),))) == []
+
+
+def test_dg003_flags_apim_settings_to_azurediagnostics_only():
+    from aoai_audit.checks import dg003_legacy_azurediagnostics
+
+    apim = "/subscriptions/s/resourceGroups/rg/providers/Microsoft.ApiManagement/service/"
+    la = "/subscriptions/s/resourceGroups/rg/providers/Microsoft.OperationalInsights/workspaces/la"
+    settings = (DiagnosticSetting(RID + "acct", "account-legacy", la),  # an account's own: not judged
+                DiagnosticSetting(apim + "gw1", "to-storage"),  # no workspace
+                DiagnosticSetting(apim + "gw1", "dedicated", la, destination_type="Dedicated"),
+                DiagnosticSetting(apim + "gw2/", "legacy", la, destination_type="AzureDiagnostics"),
+                DiagnosticSetting(apim + "gw3", "unset", la))
+    assert run(dg003_legacy_azurediagnostics, Estate(diagnostic_settings=settings)) == [
+        (apim + "gw2/", "diagnostic setting 'legacy' on APIM service 'gw2' writes to AzureDiagnostics "
+                        "(logAnalyticsDestinationType is not Dedicated)"),
+        (apim + "gw3", "diagnostic setting 'unset' on APIM service 'gw3' writes to AzureDiagnostics "
+                       "(logAnalyticsDestinationType is not Dedicated)")]
