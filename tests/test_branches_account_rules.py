@@ -89,3 +89,50 @@ def test_dg003_flags_apim_settings_to_azurediagnostics_only():
                         "(logAnalyticsDestinationType is not Dedicated)"),
         (apim + "gw3", "diagnostic setting 'unset' on APIM service 'gw3' writes to AzureDiagnostics "
                        "(logAnalyticsDestinationType is not Dedicated)")]
+
+
+# ---- DG002: the LLM log categories and LLM logging, per service, workspace and API --------------------------------------
+def _dg002(*diagnostics, settings=(), gaps=(), ws_api=False):
+    from aoai_audit.checks import dg002_gateway_llm_logs_off
+    from aoai_audit.estate import Api
+    gw = "/subscriptions/s/resourceGroups/rg/providers/Microsoft.ApiManagement/service/gw"
+    apis = (Api("chat", service_url="https://a.openai.azure.com/openai"),
+            Api("embed", service_url="https://a.openai.azure.com/openai", workspace="ws" if ws_api else None))
+    source = SourceInfo("arm", "t.json", frozenset({"apis", "policies", "apim-logging", "diagnostic-settings"}))
+    estate = Estate(sources=(source,), services=(ApimService("gw", gw, apis=apis, diagnostics=diagnostics),),
+                    diagnostic_settings=settings, gaps=gaps)
+    return [(r, m.split(";")[0]) for r, m in run(dg002_gateway_llm_logs_off, estate)]
+
+
+def test_dg002_names_the_missing_categories_unless_the_settings_could_not_be_read():
+    from aoai_audit.estate import Diagnostic
+
+    on = Diagnostic("azuremonitor", llm_logging="enabled")
+    la = "/subscriptions/s/resourceGroups/rg/providers/Microsoft.OperationalInsights/workspaces/la"
+    gw = "/subscriptions/s/resourceGroups/rg/providers/Microsoft.ApiManagement/service/gw"
+    half = DiagnosticSetting(gw, "gw-logs", la, logs=(LogSetting("GatewayLogs", None, True),))
+    assert _dg002(on, settings=(half,)) == [
+        ("service/gw", "APIM service 'gw' fronts LLM APIs but no diagnostic setting in what was scanned sends "
+                       "GatewayLlmLogs to Log Analytics")]
+    unread = CollectionGap("unreadable", gw, "403 listing diagnosticSettings", status=403)
+    assert _dg002(on, gaps=(unread,)) == []
+
+
+def test_dg002_an_apis_own_diagnostic_decides_for_it_and_the_services_for_the_rest():
+    from aoai_audit.estate import Diagnostic
+
+    la = "/subscriptions/s/resourceGroups/rg/providers/Microsoft.OperationalInsights/workspaces/la"
+    gw = "/subscriptions/s/resourceGroups/rg/providers/Microsoft.ApiManagement/service/gw"
+    both = DiagnosticSetting(gw, "all", la, logs=(LogSetting(None, "allLogs", True),))
+    off, on = Diagnostic("azuremonitor", llm_logging="disabled"), Diagnostic("azuremonitor", llm_logging="enabled")
+    chat_off = Diagnostic("azuremonitor", api="chat", llm_logging="disabled")
+    chat_on = Diagnostic("azuremonitor", api="chat", llm_logging="enabled")
+    assert _dg002(on, chat_off, settings=(both,)) == [
+        ("service/gw/apis/chat", "APIM service 'gw': the azuremonitor diagnostic of API chat has LLM logging disabled")]
+    assert _dg002(off, chat_on, settings=(both,)) == [
+        ("service/gw", "APIM service 'gw': the azuremonitor diagnostic has LLM logging disabled, and LLM API(s) embed "
+                       "do not enable it for themselves")]
+    ws_off = Diagnostic("azuremonitor", llm_logging="disabled", workspace="ws")
+    assert _dg002(on, ws_off, settings=(both,), ws_api=True) == [
+        ("service/gw/workspaces/ws", "APIM service 'gw' workspace 'ws': the azuremonitor diagnostic has LLM logging "
+                                     "disabled, and LLM API(s) embed do not enable it for themselves")]
