@@ -95,6 +95,7 @@ def test_dg003_flags_apim_settings_to_azurediagnostics_only():
 def _dg002(*diagnostics, settings=(), gaps=(), ws_api=False):
     from aoai_audit.checks import dg002_gateway_llm_logs_off
     from aoai_audit.estate import Api
+
     gw = "/subscriptions/s/resourceGroups/rg/providers/Microsoft.ApiManagement/service/gw"
     apis = (Api("chat", service_url="https://a.openai.azure.com/openai"),
             Api("embed", service_url="https://a.openai.azure.com/openai", workspace="ws" if ws_api else None))
