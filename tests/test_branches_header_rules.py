@@ -1,0 +1,55 @@
+"""HD rules branch by branch on an estate written here: the API named by its display name, every API judged
+(not only the first), a caller header the gateway overrides or skips (issue 29)."""
+
+from __future__ import annotations
+
+import pytest
+
+from aoai_audit.checks import hd001_no_attribution_header, hd002_anonymous_caller, hd003_spoofable_attribution
+from aoai_audit.config import Settings
+from aoai_audit.context import build_context
+from aoai_audit.estate import Api, ApimService, Estate, SourceInfo
+from aoai_audit.policy.rawxml import read_policy
+
+AOAI = "https://a.openai.azure.com/openai"
+METRIC = ('<llm-emit-token-metric><dimension name="Team" value="@(context.Request.Headers.GetValueOrDefault('
+          '&quot;x-team&quot;, &quot;&quot;))" /></llm-emit-token-metric>')
+
+
+def api(name: str, inbound: str, display: str = "", subscription: bool | None = True) -> Api:
+    xml = f"<policies><inbound><base />{inbound}</inbound><backend><base /></backend><outbound><base /></outbound></policies>"
+    return Api(name, display, name, AOAI, subscription_required=subscription,
+               policy=read_policy(xml, scope="api", label=f"api '{name}'"))
+
+
+def run(check, *apis: Api):
+    source = SourceInfo("apiops", "x/", frozenset({"apis", "policies"}))
+    ctx = build_context(Estate(sources=(source,), services=(ApimService("apim", apis=apis),)), Settings())
+    return [(f.resource, f.message) for f in check.check(ctx)]
+
+
+def test_hd001_names_the_api_by_its_display_name_else_its_name():
+    got = run(hd001_no_attribution_header, api("chat", "", display="Chat API"), api("embed", ""))
+    assert [(r, m.split(":")[0]) for r, m in got] == [("service/apim/apis/chat", "LLM API 'Chat API'"),
+                                                      ("service/apim/apis/embed", "LLM API 'embed'")]
+
+
+def test_hd002_judges_every_api_that_requires_no_subscription():
+    got = run(hd002_anonymous_caller, api("first", ""), api("open", "", display="Open API", subscription=False),
+              api("unknown", "", subscription=None))
+    assert [(r, m.split(":")[0]) for r, m in got] == [("service/apim/apis/open", "LLM API 'Open API'")]
+
+
+@pytest.mark.parametrize(("before", "fires"), [
+    ("", True),
+    ('<set-header name="x-team" exists-action="override"><value>fixed</value></set-header>', False),
+    ('<set-header name="X-Team" exists-action="delete" />', False),
+    ('<set-header name="x-team" exists-action="skip"><value>fixed</value></set-header>', True),
+    ('<set-header name="x-other" exists-action="override"><value>fixed</value></set-header>', True),
+])
+def test_hd003_a_caller_header_the_gateway_does_not_replace_before_it_is_read(before, fires):
+    got = run(hd003_spoofable_attribution, api("chat", before + METRIC, display="Chat API"))
+    expected = [("service/apim/apis/chat", "LLM API 'Chat API': dimension 'Team' is taken from caller header 'x-team' "
+                                           "and never checked against the caller's identity; any caller can bill "
+                                           "another team")]
+    assert got == (expected if fires else [])
