@@ -268,3 +268,22 @@ def test_configuration_overrides_either_way_and_keeps_the_reasons():
     included = classify(_service(), _api("https://example.com", name="tool"), include=("to*",))
     assert (included.is_llm, included.overridden) == (True, True)
     assert included.reasons == ("included by configuration (llm_apis.include)",)
+
+
+# ---- which accounts an API's calls reach (resolve/backends.py) ---------------------------------------------------------
+def test_a_policy_backend_replaces_the_service_url_and_is_found_after_other_statements():
+    from aoai_audit.config import Settings
+    from aoai_audit.context import build_context
+    from aoai_audit.estate import Estate, SourceInfo
+    from aoai_audit.resolve.backends import api_accounts
+
+    a, b = _account("OpenAI", "acc-a"), _account("OpenAI", "acc-b")
+    service = ApimService("gw", GW, backends=(Backend("to-b", "https://acc-b.cognitiveservices.azure.com/openai"),),
+                          apis=(_api("https://acc-a.cognitiveservices.azure.com/openai", name="routed",
+                                     inbound='<set-header name="x" exists-action="override"><value>1</value></set-header>'
+                                            '<set-backend-service backend-id="to-b" />'),
+                                _api("https://acc-a.cognitiveservices.azure.com/openai", name="direct")))
+    source = SourceInfo("apiops", "x/", frozenset({"apis", "policies"}))
+    ctx = build_context(Estate(sources=(source,), services=(service,), accounts=(a, b)), Settings())
+    reach = {v.api.name: api_accounts(v, (a, b)) for v in ctx.apis}
+    assert reach == {"routed": frozenset({(RID + "acc-b").lower()}), "direct": frozenset({(RID + "acc-a").lower()})}
