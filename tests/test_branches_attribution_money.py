@@ -221,3 +221,25 @@ def test_the_attribution_block_states_money_by_path_and_each_deployment():
         "(370 tokens) of EUR 3.56, of which metered with no consumer value (unknown bucket) EUR 0.40 (200 tokens); "
         "not metered by any gateway (platform − gateway) EUR 0.14 (170 tokens)")
     assert money_line({"money": None}) == ""
+
+
+def test_kq001_counts_only_unknown_tokens_that_went_to_no_team():
+    """Unknown-value tokens through a gateway one team owns are that team's (attributed by resource): KQ001 states
+    the rest, and where it came from, largest first."""
+    from aoai_audit.checks import kq001_unknown_bucket
+    from aoai_audit.findings import Money
+    from aoai_audit.usage.tally import Tally
+
+    rows = [line(UNKNOWN, "", "", 300, "0.30", "g-chat"),  # the gamma service is one team's: not "no team"
+            line(UNKNOWN, "acc-shared", "gpt-4o", 100, "0.10", "chat2"),
+            dataclasses.replace(line(UNKNOWN, "acc-shared", "gpt-4o", 200, "0.20", "chat"), product="gold"),
+            line(CONSUMER, "acc-shared", "gpt-4o", 400, "0.40", "chat")]
+    ctx = _ctx(rows)
+    ctx = dataclasses.replace(ctx, usage=dataclasses.replace(ctx.usage, gateway=Tally(1_000, Decimal("1.00")),
+                                                             unknown=Tally(600, Decimal("0.60"))))
+    (f,) = kq001_unknown_bucket.check(ctx)
+    # 200 + 100 of the 1,000 platform tokens: 30%
+    assert f.message == ("30.0% of platform tokens (300 tokens, EUR 0.30) went to no team, above the 5% threshold; "
+                         "most came from api 'chat' via product 'gold', api 'chat2'")
+    assert (f.tokens, f.money) == (300, Money(0.3, "EUR"))
+    assert list(f.evidence[:2]) == ["api 'chat' via product 'gold': 200 tokens", "api 'chat2': 100 tokens"]
