@@ -243,3 +243,47 @@ def test_kq001_counts_only_unknown_tokens_that_went_to_no_team():
                          "most came from api 'chat' via product 'gold', api 'chat2'")
     assert (f.tokens, f.money) == (300, Money(0.3, "EUR"))
     assert list(f.evidence[:2]) == ["api 'chat' via product 'gold': 200 tokens", "api 'chat2': 100 tokens"]
+
+
+def test_kq003_per_deployment_or_account_with_direction_days_and_evidence():
+    import datetime as dt
+
+    from aoai_audit.checks import kq003_gateway_platform_mismatch
+    from aoai_audit.usage.tally import Reconciliation
+
+    days = [dt.date(2026, 11, d) for d in range(1, 12)]
+    recs = ([Reconciliation("gpt-4o", d, 100, 110) for d in days]  # 10 more each day: 9.1% > 5%
+            + [Reconciliation("", days[0], 20, 19, "acc"),  # 1 less: 5.0%, not above the threshold
+               Reconciliation("", days[1], 19, 20, "acc"),  # 1 more: 5.0% (1/20), not above either
+               Reconciliation("", days[2], 10, 11, "acc"),  # 1 more: 9.1%
+               Reconciliation("", days[3], 30, 10)])  # 20 less on accounts not in the estate
+    ctx = _ctx(ROWS[:1])
+    ctx = dataclasses.replace(ctx, usage=dataclasses.replace(ctx.usage, reconciliation=recs, files=("u.csv",)))
+    got = {f.resource: f for f in kq003_gateway_platform_mismatch.check(ctx)}
+    dep = got["usage/reconciliation/gpt-4o"]
+    assert dep.message == ("deployment 'gpt-4o': the platform reported 110 tokens more than the gateway metered on 11 "
+                           "day(s) (2026-11-01, 2026-11-02, 2026-11-03, 2026-11-04, 2026-11-05, 2026-11-06, "
+                           "2026-11-07 …)")
+    assert len(dep.evidence) == 10 and dep.evidence[0] == "2026-11-01: gateway 100, platform 110 (9.1%)"
+    assert got["usage/reconciliation/acc"].message == (
+        "account 'acc': the platform reported 1 tokens more than the gateway metered on 1 day(s) (2026-11-03)")
+    assert got["usage/reconciliation/all"].message == (
+        "accounts not in the estate: the platform reported 20 tokens less than the gateway metered on 1 day(s) "
+        "(2026-11-04)")
+    assert (dep.tokens, got["usage/reconciliation/all"].tokens) == (110, 20) and len(got) == 3
+
+
+def test_kq001_names_three_sources_and_lists_five():
+    from aoai_audit.checks import kq001_unknown_bucket
+    from aoai_audit.usage.tally import Tally
+
+    rows = [line(UNKNOWN, "acc-shared", "gpt-4o", n, "0.01", f"a{i}") for i, n in enumerate((60, 50, 40, 30, 20, 10), 1)]
+    rows.append(line(UNKNOWN, "", "", 5, "0.01", "g-chat"))  # the gamma service's own: not counted
+    ctx = _ctx(rows)
+    ctx = dataclasses.replace(ctx, usage=dataclasses.replace(ctx.usage, gateway=Tally(215, Decimal("0.07"))))
+    (f,) = kq001_unknown_bucket.check(ctx)
+    assert f.message.endswith("most came from api 'a1', api 'a2', api 'a3'") and f.tokens == 210
+    assert list(f.evidence[:5]) == [f"api 'a{i}': {n} tokens" for i, n in enumerate((60, 50, 40, 30, 20), 1)]
+    assert len(f.evidence) == 6
+    no_gateway = dataclasses.replace(ctx, usage=dataclasses.replace(ctx.usage, gateway=Tally()))
+    assert list(kq001_unknown_bucket.check(no_gateway)) == []
