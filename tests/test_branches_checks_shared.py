@@ -159,3 +159,25 @@ def test_an_unparseable_input_is_located_and_a_broken_policy_is_named_by_its_sco
         ("service/apim", "not audited: expression not evaluated", Location(None, None, RID + "held"))]
     assert got[2][0] == "service/apim/apis/chat" and got[2][1].startswith("not audited: api 'chat': ")
     assert len(got) == 3
+
+
+def test_ow002_names_four_of_the_projects_or_team_gateways_sharing_a_deployment():
+    from aoai_audit.attribution.model import SHARED, Gateway, Owner
+    from aoai_audit.checks import ow002_shared_unmetered
+
+    def shared(name: str, **more) -> DeploymentPath:
+        return DeploymentPath("held", RID + "held", name, SHARED, "shared", **more)
+
+    teams = tuple(Gateway(f"g{i}", None, Owner(f"t{i}", "service", "tag"), (), (), ()) for i in range(1, 6))
+    open_gw = Gateway("g0", None, None, (), (), ())
+    deps = (shared("d1", projects=("p1", "p2", "p3", "p4", "p5")), shared("d2", gateways=teams),
+            shared("d3", gateways=(open_gw, teams[0])))
+    model = AttributionModel(deps, (), Architecture("a", "b"))
+    ctx = dataclasses.replace(build_context(Estate(accounts=(HELD,)), Settings()), attribution=model)
+    got = [(f.resource, f.message) for f in ow002_shared_unmetered.check(ctx)]
+    assert got == [
+        (RID + "held/deployments/d1", "deployment 'd1' of account 'held' is shared by 5 Foundry projects (p1, p2, p3, "
+                                      "p4) and no meter tells them apart, so its cost goes to no team"),
+        (RID + "held/deployments/d2", "deployment 'd2' of account 'held' is shared by 5 team gateways (APIM service "
+                                      "'g1', APIM service 'g2', APIM service 'g3', APIM service 'g4') and no meter "
+                                      "tells them apart, so its cost goes to no team")]
