@@ -281,9 +281,11 @@ def done_prefix(mutants: list[Mutant]) -> int:
 def compare(first: list[Mutant], second: list[Mutant], a: str, b: str) -> str:
     """Two runs side by side per module: killed/scored and the score (equivalents and errors left out), each on
     its first K mutants in rank order, K what both runs measured (a uniform sample of size K)."""
+    whole = done_prefix(first) == len(first) and done_prefix(second) == len(second)
     k = min(done_prefix(first), done_prefix(second))
-    first, second = first[:k], second[:k]
-    out = [f"The first {k} mutants of each run in rank order.", "", f"| module | {a} | {b} |", "|---|---:|---:|"]
+    first, second = (first, second) if whole else (first[:k], second[:k])  # a --per-module run is never cut
+    head = "Every mutant of each run." if whole else f"The first {k} mutants of each run in rank order."
+    out = [head, "", f"| module | {a} | {b} |", "|---|---:|---:|"]
     paths = sorted({m.path for m in first} | {m.path for m in second})
     cells = {}
     for path in paths:
@@ -294,8 +296,8 @@ def compare(first: list[Mutant], second: list[Mutant], a: str, b: str) -> str:
         cells[path] = row
         out.append(f"| `{path}` | {row[0]} | {row[1]} |")
     for label, prefix in (("checks/", "checks/"), ("auditor/resolve/", "auditor/resolve/"),
-                          ("auditor/usage/", "auditor/usage/"), ("auditor/exposure.py", "auditor/exposure.py"),
-                          ("all", "")):
+                          ("auditor/usage/", "auditor/usage/"), ("auditor/attribution/", "auditor/attribution/"),
+                          ("auditor/exposure.py", "auditor/exposure.py"), ("all", "")):
         row = []
         for run in (first, second):
             killed, scored = _score([m for m in run if m.path.startswith(prefix)])
