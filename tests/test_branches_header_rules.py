@@ -53,3 +53,20 @@ def test_hd003_a_caller_header_the_gateway_does_not_replace_before_it_is_read(be
                                            "and never checked against the caller's identity; any caller can bill "
                                            "another team")]
     assert got == (expected if fires else [])
+
+
+def test_tm001_names_the_api_by_its_display_name():
+    from aoai_audit.checks import tm001_token_metric_missing
+
+    got = run(tm001_token_metric_missing, api("chat", "", display="Chat API"), api("embed", ""))
+    assert [(r, m.split(":")[0]) for r, m in got] == [("service/apim/apis/chat", "LLM API 'Chat API'"),
+                                                      ("service/apim/apis/embed", "LLM API 'embed'")]
+
+
+def test_sec001_names_each_policy_by_its_scope_and_skips_one_that_did_not_parse():
+    from aoai_audit.checks import sec001_literal_secret
+
+    key = '<set-header name="api-key" exists-action="override"><value>0123456789abcdef0123456789abcdef</value></set-header>'
+    broken = Api("broken", policy=read_policy("<policies><inbound>", scope="api"))
+    got = run(sec001_literal_secret, broken, api("chat", key))
+    assert [(r, m.split(":")[0]) for r, m in got] == [("service/apim/apis/chat", "api 'chat'")]
