@@ -70,3 +70,34 @@ def test_sec001_names_each_policy_by_its_scope_and_skips_one_that_did_not_parse(
     broken = Api("broken", policy=read_policy("<policies><inbound>", scope="api"))
     got = run(sec001_literal_secret, broken, api("chat", key))
     assert [(r, m.split(":")[0]) for r, m in got] == [("service/apim/apis/chat", "api 'chat'")]
+
+
+def _metric(*dims: str, namespace: str = "") -> str:
+    ns = f' namespace="{namespace}"' if namespace else ""
+    return f"<llm-emit-token-metric{ns}>" + "".join(d for d in dims) + "</llm-emit-token-metric>"
+
+
+def test_tm002_reports_each_api_whose_metric_names_no_caller_with_its_namespace():
+    from aoai_audit.checks import tm002_no_consumer_dimension
+
+    good = api("chat", _metric('<dimension name="Subscription ID" />'))
+    bad = api("embed", _metric('<dimension name="API ID" />', '<dimension name="Location" />', namespace="ai"),
+              display="Embeddings")
+    plain = api("img", _metric('<dimension name="API ID" />'))
+    assert run(tm002_no_consumer_dimension, good, bad, plain) == [
+        ("service/apim/apis/embed", "LLM API 'Embeddings': the token metric (namespace 'ai') has dimensions API ID, "
+                                    "Location, none of which identifies the caller; its tokens cannot be charged back "
+                                    "to a team"),
+        ("service/apim/apis/img", "LLM API 'img': the token metric (namespace 'API Management') has dimensions API ID, "
+                                  "none of which identifies the caller; its tokens cannot be charged back to a team")]
+
+
+def test_tm006_counts_dimensions_per_metric_and_names_them():
+    from aoai_audit.checks import tm006_too_many_dimensions
+
+    five = api("chat", _metric(*(f'<dimension name="d{i}" />' for i in range(1, 6))))
+    six = api("embed", _metric('<dimension name="API ID" />', '<dimension name="Subscription ID" />',
+                               *(f'<dimension name="d{i}" />' for i in range(1, 4)), "<dimension />"))
+    assert run(tm006_too_many_dimensions, five, six) == [
+        ("service/apim/apis/embed", "token metric has 6 dimensions (API ID, Subscription ID, d1, d2, d3, ?), 2 of them "
+                                    "default dimensions; a policy can configure at most 5, the rest are lost")]
