@@ -101,3 +101,20 @@ def test_tm006_counts_dimensions_per_metric_and_names_them():
     assert run(tm006_too_many_dimensions, five, six) == [
         ("service/apim/apis/embed", "token metric has 6 dimensions (API ID, Subscription ID, d1, d2, d3, ?), 2 of them "
                                     "default dimensions; a policy can configure at most 5, the rest are lost")]
+
+
+def test_tm005_namespaces_spellings_and_one_source_under_two_names_are_each_one_estate_finding():
+    from aoai_audit.checks import tm005_inconsistent_dimensions
+
+    team = '<dimension name="{}" value="@(context.Request.Headers.GetValueOrDefault(&quot;x-team&quot;, &quot;&quot;))" />'
+    got = run(tm005_inconsistent_dimensions,
+              api("a", _metric(team.format("Team"), namespace="ai")),
+              api("b", _metric(team.format("team_id"))),
+              api("c", _metric(team.format("Dept"), '<dimension name="Cost" value="@(&quot;x&quot;)" />')),
+              api("d", _metric('<dimension name="co" value="@(&quot;y&quot;)" />')))
+    assert got == [
+        ("estate", "token metrics are emitted into 2 namespaces: 'API Management' in b, c, d; 'ai' in a"),
+        ("estate", "one dimension is spelled 2 ways: 'Team' in a; 'team_id' in b"),
+        ("estate", "header x-team is published under different dimension names: 'Dept' in c; 'Team' in a; "
+                   "'team_id' in b"),
+    ]
