@@ -1,7 +1,8 @@
 """`aoai-audit fix`: the repairs the audit can prove, as a patch to review (default) or written in place.
 
 Exit codes: 0 nothing left to change (or `--write` wrote it), 1 `--diff` printed a change to apply (as `ruff
---diff` does, so CI can tell "needs a fix"), 2 nothing could be audited or bad input.
+--diff` does, so CI can tell "needs a fix"), or, for ARM/Terraform JSON (never edited, with or without `--write`),
+statements to add to the Bicep or HCL source were printed; 2 nothing could be audited or bad input.
 """
 
 from __future__ import annotations
@@ -67,13 +68,19 @@ def fix(paths, rules, mode, config_path, service_name):
          f"{len(closed)} closed, {len(result.after - result.before)} new")
     changed = result.changed
     if result.statements:
-        lines = [f"# {s.rule_id} {s.resource}: {s.where}\n{s.statement}\n" for s in result.statements]
+        from ..report.escape import visible
+
+        lines = [f"# {visible(f'{s.rule_id} {s.resource}: {s.where}')}\n{s.statement}\n" for s in result.statements]
         text = "# ARM/Terraform input is generated: add these in its Bicep or HCL source, then scan again\n" \
             + "".join(lines)
         if changed and mode == "diff":
             click.echo(text, err=True, nl=False)
         else:
             click.echo(text, nl=False)
+    if not changed and result.statements:
+        _say(f"no file changed: ARM and Terraform JSON are generated; add the {len(result.statements)} statement(s) "
+             "above to the Bicep or HCL source")
+        sys.exit(1)
     if not changed:
         _say("no change: nothing left that a proven, mechanical repair can close")
         sys.exit(0)

@@ -13,6 +13,7 @@ import shutil
 import tempfile
 from dataclasses import dataclass, field
 
+from ..analysis import token_metrics
 from ..config import Settings
 from ..engine import AuditResult, run_audit
 from ..rules import Registry
@@ -64,6 +65,13 @@ class Workspace:
                 return os.path.join(original, os.path.relpath(full, top))
         raise ValueError(f"{copy} is not part of the copy")
 
+    def shown(self, copy: str) -> str:
+        """A file of the copy as the user gave it, for what the run prints (the copy itself when it is not one)."""
+        try:
+            return self.original_of(copy)
+        except ValueError:
+            return copy
+
     def read(self, copy: str) -> str:
         """A file of the copy as read before any fix (raw text: BOM and newlines as written)."""
         with open(copy, encoding="utf-8", newline="") as fh:
@@ -82,6 +90,23 @@ class Workspace:
 
     def audit(self, registry: Registry, settings: Settings) -> AuditResult:
         return run_audit(load_paths(list(self.copies), self.service_name), registry, settings)
+
+
+# (API resource, operation, product context) → how many token metrics its effective inbound policy emits
+MetricCounts = dict[tuple[str, str | None, str | None], int]
+
+
+def metric_counts(result: AuditResult) -> MetricCounts:
+    """How often each call's tokens are metered. Each token-metric statement on a call's way in emits them once
+    (https://learn.microsoft.com/azure/api-management/llm-emit-token-metric-policy: "can be used multiple times
+    per policy definition"), and no rule fires on two: the proof compares these before and after a repair."""
+    return {(v.resource, ep.operation, ep.product): len(token_metrics(ep.inbound))
+            for v in result.ctx.apis for ep in v.effective}
+
+
+def metered_twice(before: MetricCounts, after: MetricCounts) -> list[tuple[str, str | None, str | None]]:
+    """Calls a repair makes metered more than once (that were not so already)."""
+    return sorted((k for k, n in after.items() if n > 1 and n > before.get(k, 0)), key=str)
 
 
 def identities(result: AuditResult) -> frozenset[Identity]:

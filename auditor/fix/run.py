@@ -22,7 +22,7 @@ from .edits import Edit, EditConflict, apply_edits
 from .iac import iac_statements
 from .model import Applied, Declined, FixResult, Identity, Option, Repair
 from .planner import ORDER, Planner
-from .prove import Workspace, identities
+from .prove import MetricCounts, Workspace, identities, metered_twice, metric_counts
 from .rawtext import RawDocument, parse_raw
 
 FIXABLE = frozenset(ORDER)
@@ -34,6 +34,8 @@ class _Run:
         self.ws, self.registry, self.settings = ws, registry, settings
         self.originals: dict[str, str] = {}  # copy path -> raw text as read
         self.current: dict[str, str] = {}  # copy path -> raw text with the proven repairs
+        self.counts: MetricCounts = {}  # how often each call is metered, with the proven repairs
+        self.iac = False  # the input holds a generated template (ARM, Terraform JSON)
 
     def text(self, path: str) -> str | None:
         if path in self.current:
@@ -72,6 +74,11 @@ class _Run:
         result = self.ws.audit(self.registry, self.settings)
         if result.incomplete:
             return result, "the re-audit did not run to the end"
+        twice = metered_twice(self.counts, metric_counts(result))
+        if twice:
+            shown = ", ".join(f"{res}" + (f"/operations/{op}" if op else "") + (f" via product '{p}'" if p else "")
+                              for res, op, p in twice[:3])
+            return result, f"the fixed estate would meter the tokens of {len(twice)} call path(s) twice: {shown}"
         after = identities(result)
         stayed = sorted(i for i in named if i in after)
         new = sorted(after - before)
@@ -88,13 +95,14 @@ def _decline_unproven(repair: Repair, reason: str) -> list[Declined]:
 
 
 def _round(run: _Run, rule_id: str, result: AuditResult, out: FixResult) -> AuditResult:
-    planner = Planner(result, run.raw)
+    planner = Planner(result, run.raw, run.iac)
     repairs = planner.plan(rule_id)
     out.declined.extend(planner.declined)
     if not repairs:
         return result
     before = identities(result)
-    base = {r.path: d for r in repairs if (d := run.raw(r.path)) is not None}
+    paths = dict.fromkeys(e.path for r in repairs for o in r.options for e in o.edits)
+    base = {p: d for p in paths if (d := run.raw(p)) is not None}
     firsts = [e for r in repairs for e in r.options[0].edits]
     try:
         texts = run.texts_with(base, firsts)
@@ -102,7 +110,7 @@ def _round(run: _Run, rule_id: str, result: AuditResult, out: FixResult) -> Audi
     except EditConflict as exc:
         together, why = result, str(exc)
     if why is None:
-        run.current = texts
+        run.current, run.counts = texts, metric_counts(together)
         closed = tuple(sorted(before - identities(together)))
         out.applied.extend(Applied(r, r.options[0], closed) for r in repairs)
         return together
@@ -120,6 +128,7 @@ def _round(run: _Run, rule_id: str, result: AuditResult, out: FixResult) -> Audi
                 closed = tuple(sorted(before - identities(trial)))
                 out.applied.append(Applied(repair, option, closed))
                 before, result, run.current = identities(trial), trial, texts
+                run.counts = metric_counts(trial)
                 break
             reasons.append(f"{option.summary}: {why}")
         else:
@@ -139,13 +148,16 @@ def run_fix(paths: list[str], registry: Registry, settings: Settings, service_na
         run = _Run(ws, registry, settings)
         result = ws.audit(registry, settings)
         out.before = identities(result)
+        run.counts = metric_counts(result)
         if result.incomplete or result.saw_nothing:
             out.notes.append("nothing to fix: " + result.verdict())
             out.after = out.before
             return out
         kinds = {s.kind for s in result.estate.sources}
-        if kinds - EDITABLE_SOURCES:
-            out.statements = iac_statements(result, wanted)
+        run.iac = bool(kinds - EDITABLE_SOURCES)
+        if run.iac:
+            out.statements, iac_declined = iac_statements(result, wanted, ws.shown)
+            out.declined.extend(iac_declined)
         for rule_id in wanted:
             result = _round(run, rule_id, result, out)
         out.after = identities(result)
