@@ -17,6 +17,7 @@ Where a policy lives in each source:
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 
 from ..engine import AuditResult
@@ -27,7 +28,7 @@ from .model import Declined, Statement
 from .ownership import owner_of
 from .placement import Site, placements
 
-GENERATED = (".json", ".json.gz")  # ARM templates (compiled from Bicep) and `terraform show -json` output
+EDITABLE_SOURCES = frozenset({"apiops", "policy-files"})  # what the fix edits; the rest is generated or live
 _ARM_TYPES = {
     "global": "Microsoft.ApiManagement/service/policies",
     "api": "Microsoft.ApiManagement/service/apis/policies",
@@ -44,14 +45,16 @@ _TF_TYPES = {
 }
 
 
-def generated(path: str | None) -> bool:
-    return bool(path) and path.lower().endswith(GENERATED)  # type: ignore[union-attr]
+def generated_files(result: AuditResult) -> frozenset[str]:
+    """The inputs the fix never edits: ARM templates (compiled from Bicep), `terraform show -json` output."""
+    return frozenset(os.path.normpath(s.location) for s in result.estate.sources if s.kind not in EDITABLE_SOURCES)
 
 
-def in_generated(f: Finding, iac: bool) -> bool:
-    """The finding points into a generated template, or, in a run over one (`iac`), at no file at all (an entity
-    a template declares without a policy of its own): a statement to add by hand, never an edit."""
-    return generated(f.location.path) or (iac and not f.location.path)
+def in_generated(f: Finding, files: frozenset[str]) -> bool:
+    """The finding points into a generated input, or, in a run over one, at no file at all (an entity a template
+    declares without a policy of its own): a statement to add by hand, never an edit."""
+    path = f.location.path
+    return bool(files) and (not path or os.path.normpath(path) in files)
 
 
 def _is_arm(resource_id: str) -> bool:
@@ -93,7 +96,8 @@ def iac_statements(result: AuditResult, rules: list[str], shown: Callable[[str],
     ctx = result.ctx
     out: list[Statement] = []
     declined: list[Declined] = []
-    mine = [f for f in result.findings if f.rule_id in rules and in_generated(f, True)]
+    files = generated_files(result)
+    mine = [f for f in result.findings if f.rule_id in rules and in_generated(f, files)]
     # restoring <base /> comes first, as in an APIOps run: it often brings back the metric and the header itself
     rebased = {f.resource.split("/operations/")[0] for f in mine if f.rule_id == "TM007"}
     for f in mine:

@@ -20,7 +20,7 @@ from ..policy.tree import PolicyNode
 from ..policy.wellformed import RawXmlError, to_wellformed
 from .conventions import MAX_DIMENSIONS, Conventions, fragment_include, read_conventions
 from .edits import Edit, insert_first, insert_last, remove, rename
-from .iac import in_generated
+from .iac import generated_files, in_generated
 from .model import Declined, Identity, Option, Repair
 from .ownership import owner_of
 from .placement import placements
@@ -46,12 +46,12 @@ def find_element(doc: RawDocument, node: PolicyNode) -> RawElement | None:
 
 
 class Planner:
-    def __init__(self, result: AuditResult, raw: Raw, iac: bool = False):
+    def __init__(self, result: AuditResult, raw: Raw):
         self.result = result
         self.ctx = result.ctx
         self.raw = raw
         self.declined: list[Declined] = []
-        self.iac = iac  # the input holds a generated template: its findings get statements (iac.py), no edit
+        self.generated = generated_files(result)  # inputs whose findings get statements (iac.py), never an edit
         self._texts = [p.text for _r, p in self.ctx.policies()]
         self._conventions: dict[tuple[int, str | None], Conventions] = {}
 
@@ -60,7 +60,7 @@ class Planner:
 
     def plan(self, rule_id: str) -> list[Repair]:
         # a finding in a generated template (ARM, Terraform JSON) gets a statement to add by hand (iac.py), no edit
-        findings = [f for f in self.result.findings if f.rule_id == rule_id and not in_generated(f, self.iac)]
+        findings = [f for f in self.result.findings if f.rule_id == rule_id and not in_generated(f, self.generated)]
         return getattr(self, f"_{rule_id.lower()}")(findings) if findings else []
 
     def _doc(self, f: Finding) -> tuple[str, RawDocument] | None:

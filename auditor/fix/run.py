@@ -19,14 +19,13 @@ from ..policy.wellformed import RawXmlError
 from ..rules import Registry
 from ..sources.apiops_layout import looks_like_apiops, service_name_for
 from .edits import Edit, EditConflict, apply_edits
-from .iac import iac_statements
+from .iac import EDITABLE_SOURCES, iac_statements
 from .model import Applied, Declined, FixResult, Identity, Option, Repair
 from .planner import ORDER, Planner
 from .prove import MetricCounts, Workspace, identities, metered_twice, metric_counts
 from .rawtext import RawDocument, parse_raw
 
 FIXABLE = frozenset(ORDER)
-EDITABLE_SOURCES = frozenset({"apiops", "policy-files"})
 
 
 class _Run:
@@ -35,7 +34,6 @@ class _Run:
         self.originals: dict[str, str] = {}  # copy path -> raw text as read
         self.current: dict[str, str] = {}  # copy path -> raw text with the proven repairs
         self.counts: MetricCounts = {}  # how often each call is metered, with the proven repairs
-        self.iac = False  # the input holds a generated template (ARM, Terraform JSON)
 
     def text(self, path: str) -> str | None:
         if path in self.current:
@@ -95,7 +93,7 @@ def _decline_unproven(repair: Repair, reason: str) -> list[Declined]:
 
 
 def _round(run: _Run, rule_id: str, result: AuditResult, out: FixResult) -> AuditResult:
-    planner = Planner(result, run.raw, run.iac)
+    planner = Planner(result, run.raw)
     repairs = planner.plan(rule_id)
     out.declined.extend(planner.declined)
     if not repairs:
@@ -154,8 +152,7 @@ def run_fix(paths: list[str], registry: Registry, settings: Settings, service_na
             out.after = out.before
             return out
         kinds = {s.kind for s in result.estate.sources}
-        run.iac = bool(kinds - EDITABLE_SOURCES)
-        if run.iac:
+        if kinds - EDITABLE_SOURCES:
             out.statements, iac_declined = iac_statements(result, wanted, ws.shown)
             out.declined.extend(iac_declined)
         for rule_id in wanted:
@@ -164,7 +161,10 @@ def run_fix(paths: list[str], registry: Registry, settings: Settings, service_na
         still = {(r, res) for r, res, *_ in out.after}
         declined = {(d.rule_id, d.resource, d.reason): d for d in out.declined if (d.rule_id, d.resource) in still}
         out.declined = list(declined.values())
-        out.applied = [replace(a, repair=replace(a.repair, path=ws.original_of(a.repair.path))) for a in out.applied]
+        out.applied = [replace(a, repair=replace(a.repair, path=ws.original_of(a.repair.path)),
+                               option=replace(a.option, edits=tuple(replace(e, path=ws.original_of(e.path))
+                                                                    for e in a.option.edits)))
+                       for a in out.applied]
         out.originals = {ws.original_of(p): t for p, t in run.originals.items() if p in run.current}
         out.fixed = {ws.original_of(p): t for p, t in run.current.items()}
     return out
