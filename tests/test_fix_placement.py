@@ -205,3 +205,22 @@ def test_real_extract_without_a_metric_is_left_alone(tmp_path: Path, registry, m
     assert "TM001 on service/apimartifacts/apis/testopenai not fixed" in err
     assert "does not attribute at the gateway" in err and "0 closed, 0 new" in err
     assert {p: _sha(p) for p in shas} == shas
+
+
+def test_example_with_the_readmes_usage_options(tmp_path: Path, monkeypatch) -> None:
+    """`fix` takes the scan's usage options (README: --usage, --cost-centres) and audits the estate as that scan
+    does: the findings before and after are the scan's (KQ among them), the repairs the same."""
+    root = FIXTURES.parents[1]
+    monkeypatch.chdir(root)
+    args = ["fixtures/example/contoso-apim", "--usage", "fixtures/example/usage.csv", "--usage",
+            "fixtures/example/platform", "--cost-centres", "fixtures/example/cost-centres.yaml"]
+    code, out, err = _fix_cli(*args)
+    assert code == 1 and out.startswith("diff --git a/fixtures/example/contoso-apim/"), err
+    report = tmp_path / "scan.json"
+    CliRunner().invoke(cli, ["scan", *args, "--format", "json", "--output", str(report), "--fail-on", "never"])
+    findings = json.loads(report.read_text())["findings"]
+    before = len(findings)
+    assert any(f["rule_id"].startswith("KQ") for f in findings)
+    assert f"{before} finding(s) before, {before - 6} after, 6 closed, 0 new" in err
+    code, out, err = _fix_cli(*args[:1], "--usage", "fixtures/example/missing.csv")
+    assert code == 2 and out == "" and "missing.csv" in err and "Traceback" not in err

@@ -149,11 +149,12 @@ def placements(ctx: AuditContext, view: ApiView, f: Finding, estate_scope: str |
     elif None in contexts:
         why.append("not in a product's policy: the API can be called without a product")
     else:
-        sites = [_product_site(ctx, view, name, raw) for name in contexts if name is not None]
-        bad = [s for s in sites if not isinstance(s, Site)]
+        found = [_product_site(ctx, view, name, raw) for name in contexts if name is not None]
+        sites = [s for s in found if isinstance(s, Site)]
+        bad = [s for s in found if isinstance(s, str)]
         if bad:
-            why.append("not in a product's policy: " + "; ".join(bad))  # type: ignore[arg-type]
+            why.append("not in a product's policy: " + "; ".join(bad))
         else:
-            out.append(Placement("product", tuple(sites)))  # type: ignore[arg-type]
+            out.append(Placement("product", tuple(sites)))
     out.sort(key=lambda p: p.scope != ("product" if estate_scope == "product" else "api"))
     return out, why

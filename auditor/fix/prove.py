@@ -11,13 +11,14 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from ..analysis import token_metrics
 from ..config import Settings
 from ..engine import AuditResult, run_audit
 from ..rules import Registry
 from ..sources.detect import load_paths
+from ..usage.model import UsageData
 from .model import Identity
 
 _IGNORE = shutil.ignore_patterns(".git", "node_modules", ".terraform", "__pycache__", ".venv")
@@ -32,6 +33,7 @@ class Workspace:
     root: str = field(default_factory=lambda: tempfile.mkdtemp(prefix="aoai-audit-fix-"))
     copies: list[str] = field(default_factory=list)
     written: dict[str, str] = field(default_factory=dict)  # copy path -> text last written there
+    usage: UsageData | None = None  # --usage rows, as a scan of the inputs would read them
 
     def __post_init__(self) -> None:
         loose = [p for p in self.paths if not os.path.isdir(p)]
@@ -89,7 +91,12 @@ class Workspace:
             self.written[copy] = text
 
     def audit(self, registry: Registry, settings: Settings) -> AuditResult:
-        return run_audit(load_paths(list(self.copies), self.service_name), registry, settings)
+        """The copy audited as a scan would, with the usage the run was given (usage files stay outside the copy:
+        the fix never edits them)."""
+        estate = load_paths(list(self.copies), self.service_name)
+        if self.usage is not None:
+            estate = replace(estate, usage=estate.usage.merge(self.usage) if estate.usage else self.usage)
+        return run_audit(estate, registry, settings)
 
 
 # (API resource, operation, product context) → how many token metrics its effective inbound policy emits

@@ -18,6 +18,7 @@ from ..engine import AuditResult
 from ..policy.wellformed import RawXmlError
 from ..rules import Registry
 from ..sources.apiops_layout import looks_like_apiops, service_name_for
+from ..usage.model import UsageData
 from .edits import Edit, EditConflict, apply_edits
 from .iac import EDITABLE_SOURCES, iac_statements
 from .model import Applied, Declined, FixResult, Identity, Option, Repair
@@ -136,13 +137,14 @@ def _round(run: _Run, rule_id: str, result: AuditResult, out: FixResult) -> Audi
 
 
 def run_fix(paths: list[str], registry: Registry, settings: Settings, service_name: str | None = None,
-            rules: Iterable[str] | None = None) -> FixResult:
-    """Plan and prove the repairs for `paths`; the result holds the original and fixed texts by input path."""
+            rules: Iterable[str] | None = None, usage: UsageData | None = None) -> FixResult:
+    """Plan and prove the repairs for `paths` (audited with `usage`, as `scan --usage` would); the result holds the
+    original and fixed texts by input path."""
     wanted = [r for r in ORDER if rules is None or r in set(rules)]
     out = FixResult()
     if service_name is None and len(paths) == 1 and looks_like_apiops(paths[0]):
         service_name = service_name_for(paths[0])[0]  # the copy lies elsewhere: name the service as a scan would
-    with Workspace(list(paths), service_name) as ws:
+    with Workspace(list(paths), service_name, usage=usage) as ws:
         run = _Run(ws, registry, settings)
         result = ws.audit(registry, settings)
         out.before = identities(result)
