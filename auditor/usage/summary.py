@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
 from decimal import Decimal
 from typing import Any, overload
 
-from .ledger import ledger_rows
+from .ledger import row_cents
 from .tally import CONSUMER, OVER_METERED, UNKNOWN, UNMETERED, Line, Tally, UsageSummary, cents, source_label
 
 EXACT_PLACES = Decimal("0.000001")
@@ -57,22 +56,10 @@ def _line(ln: Line) -> dict[str, Any]:
             "money": _exact(ln.money), "money_low": _exact(ln.low), "money_high": _exact(ln.high), "basis": ln.basis}
 
 
-def _row_cents(u: UsageSummary) -> dict[tuple[str, ...], Decimal]:
-    """Cents per bucket and per consumer, summed from the ledger's rows (usage/ledger.py): the figures the HTML
-    table and the FOCUS file show, so a team's money is the same to the cent in every format."""
-    out: dict[tuple[str, ...], Decimal] = defaultdict(Decimal)
-    for row in ledger_rows(u):
-        out[(row.bucket,)] += row.money
-        if row.bucket == CONSUMER:
-            out[(row.bucket, row.dimension, row.consumer)] += row.money
-            out[("cost centre", row.cost_centre)] += row.money
-    return out
-
-
 def usage_dict(u: UsageSummary) -> dict[str, Any]:
     """Team totals + unknown + unmetered = platform total, when platform figures exist; every money figure but the
     ranges is a sum of the ledger's cent rows."""
-    rows = _row_cents(u)
+    rows = row_cents(u)
     total = sum((v for k, v in rows.items() if len(k) == 1), Decimal(0))
     gateway = rows[(CONSUMER,)] + rows[(UNKNOWN,)]
     return {
