@@ -9,6 +9,7 @@ limit, exits other than 0, 1 or 2, or exits 2 with a message that names no input
 --out with the mutated files, so each is a reproducer.
 
     python scripts/fuzz_inputs.py --cases 300 --seed 1 --out /tmp/fuzz
+    python scripts/fuzz_inputs.py --command fix --cases 300 --seed 1   # the repairs, on the same mutated inputs
 """
 
 from __future__ import annotations
@@ -135,7 +136,8 @@ EXITS: dict[int, int] = {}
 VERBOSE = False
 
 
-def run_case(seed_dir: Path, args: list[str], rng: random.Random, limit: int) -> tuple[str | None, str, Path]:
+def run_case(seed_dir: Path, args: list[str], rng: random.Random, limit: int, command: str = "scan"
+             ) -> tuple[str | None, str, Path]:
     work = Path(tempfile.mkdtemp(prefix="fuzz-"))
     shutil.copytree(seed_dir, work / "in")
     files = [p for p in (work / "in").rglob("*") if p.is_file()]
@@ -143,8 +145,9 @@ def run_case(seed_dir: Path, args: list[str], rng: random.Random, limit: int) ->
     for _ in range(rng.randrange(1, 4)):
         target = rng.choice(files)
         changed.append(f"{target.relative_to(work / 'in')} ({mutate_file(target, rng)})")
-    argv = ["scan", *[str(work / "in" / a) if not a.startswith("-") else a for a in args], "--format", "json",
-            "--output", str(work / "out.json")]
+    paths = [str(work / "in" / a) if not a.startswith("-") else a for a in args]
+    argv = (["scan", *paths, "--format", "json", "--output", str(work / "out.json")] if command == "scan"
+            else ["fix", *paths, "--write" if rng.random() < 0.5 else "--diff"])
     signal.signal(signal.SIGALRM, _alarm)
     signal.alarm(limit)
     try:
@@ -176,6 +179,8 @@ def main_() -> int:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--limit", type=int, default=60, help="seconds per case before it is called a hang")
     parser.add_argument("--out", type=Path, default=Path(tempfile.gettempdir()) / "aoai-audit-fuzz")
+    parser.add_argument("--command", choices=("scan", "fix"), default="scan",
+                        help="fix: run `aoai-audit fix` (diff or write) on the mutated copies instead of scan")
     parser.add_argument("--verbose", action="store_true", help="print every case's exit code and first stderr line")
     opts = parser.parse_args()
     global VERBOSE
@@ -191,7 +196,7 @@ def main_() -> int:
         else:  # one file of a shared folder: copy only it
             seed_dir = Path(tempfile.mkdtemp(prefix="fuzz-seed-"))
             shutil.copy2(folder / args[0], seed_dir / args[0])
-        defect, changed, work = run_case(seed_dir, args, rng, opts.limit)
+        defect, changed, work = run_case(seed_dir, args, rng, opts.limit, opts.command)
         if defect:
             defects += 1
             keep = opts.out / f"case-{i:04d}-{name}"
