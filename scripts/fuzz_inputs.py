@@ -42,14 +42,22 @@ def _alarm(_signum, _frame):
 
 def _seeds() -> list[tuple[str, Path, list[str]]]:
     """(name, folder to copy, scan arguments relative to the copy)."""
-    return [
+    fixtures = ROOT / "tests" / "fixtures"
+    seeds = [
         ("example", EXAMPLE, ["contoso-apim", "--usage", "usage.csv", "--usage", "platform",
                               "--cost-centres", "cost-centres.yaml"]),
-        *[(f"arm-{p.stem}", p.parent, [p.name]) for p in sorted((ROOT / "tests/fixtures/arm").glob("*.json"))
+        ("workspaces", fixtures / "workspaces_apiops", ["apim-shared"]),
+        ("policies", fixtures / "corpus" / "policies", ["."]),
+        *[(f"arm-{p.stem}", p.parent, [p.name]) for p in sorted((fixtures / "arm").glob("*.json"))
           if p.stem != "malformed"],
-        *[(f"tf-{p.stem}", p.parent, [p.name]) for p in sorted((ROOT / "tests/fixtures/terraform").glob("*.json"))
+        *[(f"tf-{p.stem}", p.parent, [p.name]) for p in sorted((fixtures / "terraform").glob("*.json"))
           if p.stem != "malformed"],
     ]
+    for arch in sorted((fixtures / "architectures").iterdir()):  # ARM templates with usage and cost-centre maps
+        if (arch / "main.json").is_file() and (arch / "usage.csv").is_file():
+            extra = ["--cost-centres", "cost-centres.yaml"] if (arch / "cost-centres.yaml").is_file() else []
+            seeds.append((f"arch-{arch.name}", arch, ["main.json", "--usage", "usage.csv", *extra]))
+    return seeds
 
 
 WEIRD_VALUES = [None, [], {}, 0, -1, 1e308, 10**40, "", "@(context.Request.Headers.GetValueOrDefault(\"x\"))",
@@ -133,6 +141,7 @@ def mutate_file(path: Path, rng: random.Random) -> str:
 
 
 EXITS: dict[int, int] = {}
+FORMATS = ("json", "html", "sarif", "junit", "md", "text", "focus", "gitlab")
 VERBOSE = False
 
 
@@ -146,8 +155,12 @@ def run_case(seed_dir: Path, args: list[str], rng: random.Random, limit: int, co
         target = rng.choice(files)
         changed.append(f"{target.relative_to(work / 'in')} ({mutate_file(target, rng)})")
     paths = [str(work / "in" / a) if not a.startswith("-") else a for a in args]
-    argv = (["scan", *paths, "--format", "json", "--output", str(work / "out.json")] if command == "scan"
-            else ["fix", *paths, "--write" if rng.random() < 0.5 else "--diff"])
+    formats = [f for f in FORMATS if f != "focus" or "--usage" in args]  # FOCUS needs usage (exit 2 otherwise)
+    argv = {"scan": ["scan", *paths, "--format", rng.choice(formats), "--output", str(work / "out")],
+            "fix": ["fix", *paths, "--write" if rng.random() < 0.5 else "--diff"],
+            "kql": ["kql", *[p for p in paths if not p.startswith("-")][:1]],
+            "collect": ["collect", *[p for p in paths if not p.startswith("-")][:1], "--output", str(work / "snap.json")],
+            }[command]
     signal.signal(signal.SIGALRM, _alarm)
     signal.alarm(limit)
     try:
@@ -179,8 +192,8 @@ def main_() -> int:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--limit", type=int, default=60, help="seconds per case before it is called a hang")
     parser.add_argument("--out", type=Path, default=Path(tempfile.gettempdir()) / "aoai-audit-fuzz")
-    parser.add_argument("--command", choices=("scan", "fix"), default="scan",
-                        help="fix: run `aoai-audit fix` (diff or write) on the mutated copies instead of scan")
+    parser.add_argument("--command", choices=("scan", "fix", "kql", "collect"), default="scan",
+                        help="the command run on the mutated copies (scan writes a random format)")
     parser.add_argument("--verbose", action="store_true", help="print every case's exit code and first stderr line")
     opts = parser.parse_args()
     global VERBOSE
@@ -191,8 +204,8 @@ def main_() -> int:
     defects = 0
     for i in range(opts.cases):
         name, folder, args = rng.choice(seeds)
-        if folder == EXAMPLE:
-            seed_dir = folder
+        if len(args) > 1 or args[0] != Path(args[0]).name or (folder / args[0]).is_dir():
+            seed_dir = folder  # a whole estate: copied by run_case
         else:  # one file of a shared folder: copy only it
             seed_dir = Path(tempfile.mkdtemp(prefix="fuzz-seed-"))
             shutil.copy2(folder / args[0], seed_dir / args[0])
@@ -206,7 +219,7 @@ def main_() -> int:
             print(f"case {i} {name}: {changed}\n  {defect.splitlines()[-1] if defect else ''}", flush=True)
         else:
             shutil.rmtree(work, ignore_errors=True)
-        if seed_dir != EXAMPLE:
+        if seed_dir != folder:
             shutil.rmtree(seed_dir, ignore_errors=True)
     print(f"{opts.cases} cases, exit codes {dict(sorted(EXITS.items()))}, {defects} defect(s); reproducers in "
           f"{opts.out}")

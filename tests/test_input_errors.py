@@ -80,3 +80,18 @@ def test_fix_names_an_input_with_nothing_to_audit(tmp_path, content):
     assert result.exit_code == 2
     assert f"nothing to fix in {path}" in result.stderr and "Traceback" not in result.output
     assert path.read_text(encoding="utf-8") == content  # never edited
+
+
+def test_collect_of_an_input_with_nothing_to_read_is_exit_2_naming_it(tmp_path):
+    """A snapshot of nothing would vanish silently from a sharded scan (docs/ci/sharding.md): `collect` says so as
+    `scan` of the same path does; an input it could not parse is carried as a gap (AU002 in the later scan)."""
+    empty = tmp_path / "empty.json"
+    empty.write_text("null", encoding="utf-8")
+    result = CliRunner().invoke(main, ["collect", str(empty), "--output", str(tmp_path / "snap.json")])
+    assert result.exit_code == 2 and f"nothing could be read in {empty}" in result.stderr
+    broken = tmp_path / "broken.json"
+    broken.write_text("[]", encoding="utf-8")
+    result = CliRunner().invoke(main, ["collect", str(broken), "--output", str(tmp_path / "snap2.json")])
+    assert result.exit_code == 0 and "1 part(s) that could not be read" in result.stderr
+    scan = CliRunner().invoke(main, ["scan", str(tmp_path / "snap2.json"), "--format", "json"])
+    assert scan.exit_code == 2 and '"AU002"' in scan.stdout
