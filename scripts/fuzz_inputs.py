@@ -123,8 +123,44 @@ def _mutate_text(text: bytes, rng: random.Random) -> bytes:
     return text.replace(b"\n", b"\r\n") if rng.random() < 0.5 else text.replace(b"  ", b"\t")
 
 
+WEIRD_CELLS = ["", "-5", "1e400", "NaN", "inf", "1,000", "١٢٣", "0x10", "9" * 400, "2026-02-30", "31/12/2026",
+               "=cmd|' /C calc'!A0", "\u202e", "null", " 12 ", "1.5", "-0", "2026-11-01T25:00:00Z"]
+XML_BITS = [b"<base />", b"<base/><base/>", b"<llm-emit-token-metric><dimension name=\"x\" /></llm-emit-token-metric>",
+            b"<include-fragment fragment-id=\"missing\" />", b"<include-fragment fragment-id=\"../../x\" />",
+            b"<choose><when condition=\"@(true)\">", b"</choose>", b"<!DOCTYPE x [<!ENTITY a \"aaaa\">]>", b"&a;",
+            b"<set-header name=\"x-team-id\" exists-action=\"skip\"><value>@(\"a\")</value></set-header>",
+            b"<![CDATA[ <base/> ]]>", b"<?xml version=\"1.0\" encoding=\"utf-16\"?>", b"{{named-value}}"]
+
+
+def _mutate_cell(text: bytes, rng: random.Random) -> bytes:
+    """One CSV cell replaced by a value a spreadsheet or another export could write."""
+    lines = text.decode("utf-8", errors="replace").split("\n")
+    rows = [i for i, line in enumerate(lines) if "," in line]
+    if not rows:
+        return text
+    i = rng.choice(rows)
+    cells = lines[i].split(",")
+    cells[rng.randrange(len(cells))] = rng.choice(WEIRD_CELLS)
+    lines[i] = ",".join(cells)
+    return "\n".join(lines).encode("utf-8")
+
+
+def _mutate_xml(text: bytes, rng: random.Random) -> bytes:
+    """A policy statement, fragment reference, entity or declaration put somewhere in the document."""
+    cuts = [i for i in range(len(text)) if text[i:i + 1] in (b"<", b">")] or [0]
+    i = rng.choice(cuts)
+    i += 1 if text[i:i + 1] == b">" else 0
+    return text[:i] + rng.choice(XML_BITS) + text[i:]
+
+
 def mutate_file(path: Path, rng: random.Random) -> str:
     raw = path.read_bytes()
+    if path.suffix == ".csv" and rng.random() < 0.6:
+        path.write_bytes(_mutate_cell(raw, rng))
+        return "csv cell"
+    if path.suffix == ".xml" and rng.random() < 0.6:
+        path.write_bytes(_mutate_xml(raw, rng))
+        return "xml statement"
     if path.suffix == ".json" and rng.random() < 0.6:
         try:
             doc = json.loads(raw)
