@@ -74,11 +74,11 @@ def test_fix_statements_name_each_resources_own_line(name: str, marker: str, key
 
 def test_line_index_follows_paths_not_text(tmp_path: Path) -> None:
     """Identical strings, escaped keys and nested arrays: each value at its own line; a one-line file has none."""
-    doc = {"a": [{"v": "x" * 30}, {"v": "x" * 30}], "k\"q": {"name": "n"}, "b": [[1, {"v": "y" * 30}]]}
+    doc = {"a": [{"v": "x" * 30}, {"v": "x" * 30}], "k\"q": {"name": "n"}, "b": [[1, {"v": "y"}]]}
     path = tmp_path / "d.json"
     path.write_text(json.dumps(doc, indent=1))
     lines = path.read_text().splitlines()
-    index = JsonPathLines(str(path))
+    index = JsonPathLines(str(path), frozenset({"v", "name"}))
     for where in (("a", 0, "v"), ("a", 1, "v"), ("k\"q", "name"), ("b", 0, 1, "v")):
         value = doc
         for step in where:
@@ -87,5 +87,6 @@ def test_line_index_follows_paths_not_text(tmp_path: Path) -> None:
         assert line is not None and json.dumps(value) in lines[line - 1], where
     assert index.line_at(("a", 0, "v")) != index.line_at(("a", 1, "v"))
     assert index.line_at(("a", 2, "v")) is None
+    assert JsonPathLines(str(path), frozenset({"name"})).line_at(("a", 0, "v")) is None, "only the keys asked for"
     path.write_text(json.dumps(doc))
-    assert JsonPathLines(str(path)).line_at(("a", 0, "v")) is None
+    assert JsonPathLines(str(path), frozenset({"v"})).line_at(("a", 0, "v")) is None

@@ -4,8 +4,8 @@ byte-identical policies are two places to change).
 
 The file is scanned once, lazily, a block of whole lines at a time (a JSON string never spans lines: RFC 8259
 escapes control characters in strings), with the path of each value kept on a stack. Only what a finding can point
-at is kept: string values of at least `LONG` characters (policy texts, expressions) and the values of `name`
-(a resource's line). Paths are kept as hashes, not tuples: at 10,000 APIs the paths would cost more than the lines.
+at is kept: the string values of the keys the reader asks for (`name`, a policy's `value`, `xml_content`). Paths are
+kept as hashes, not tuples: at 10,000 APIs the paths would cost more than the lines.
 """
 
 from __future__ import annotations
@@ -14,8 +14,6 @@ import json
 import re
 
 JsonPath = tuple[str | int, ...]
-LONG = 24
-_NAMED = frozenset({"name"})
 _BLOCK_CHARS = 1 << 22
 _TOKEN = re.compile(r'"[^"\\\n]*(?:\\.[^"\\\n]*)*"|[{}\[\]:,]')
 
@@ -27,8 +25,9 @@ def _key(path: JsonPath) -> int:
 class JsonPathLines:
     """Line numbers of the values of a JSON file, looked up by the path of each (keys and array indices)."""
 
-    def __init__(self, path: str):
+    def __init__(self, path: str, keys: frozenset[str]):
         self.path = path
+        self.keys = keys  # the string values kept: those of these keys
         self._lines: dict[int, int] | None = None
 
     def line_at(self, path: JsonPath) -> int | None:
@@ -45,13 +44,13 @@ class JsonPathLines:
                 if "\n" not in head and len(head) < (1 << 20):  # one line: no line tells values apart
                     return lines
                 fh.seek(0)
-                _scan(fh, lines)
+                _scan(fh, lines, self.keys)
         except (OSError, UnicodeError):
             lines.clear()
         return lines
 
 
-def _scan(fh, lines: dict[int, int]) -> None:
+def _scan(fh, lines: dict[int, int], wanted: frozenset[str]) -> None:
     """Walk the tokens, keeping the path: `keys[i]` is the key (object) or index (array) of depth i, `objects[i]`
     whether depth i is an object, `want_key` whether the next string in the innermost object is a key."""
     keys: list[str | int] = []
@@ -68,8 +67,7 @@ def _scan(fh, lines: dict[int, int]) -> None:
                     keys[-1] = tok[1:-1] if "\\" not in tok else _decoded(tok)
                     want_key = False
                     continue
-                key = keys[-1] if keys else None
-                if len(tok) - 2 >= LONG or key in _NAMED:
+                if keys and keys[-1] in wanted:
                     line, at = line + block.count("\n", at, m.start()), m.start()
                     lines.setdefault(_key(tuple(keys)), line)
             elif c == "{":

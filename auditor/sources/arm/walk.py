@@ -33,7 +33,8 @@ class TemplateWalker:
         self.declares_service = False
         self.resources: list[Resource] = []
         self.lines = JsonStringLines(self.path)  # by text: only for a policy assembled from a variable's literal
-        self.paths = JsonPathLines(self.path)  # by JSON path: the line of each resource's own values
+        # by JSON path: the line of each resource's own name and policy text (build.py)
+        self.paths = JsonPathLines(self.path, frozenset({"name", "value", "policyContent"}))
         self.budget = Budget()  # what this file's expressions may build, all templates in it together
         self.ev = Evaluator(budget=self.budget)  # of the resource being built
         self.references: dict[str, Any] = {}  # resource id (lower case) → what reference() returns, for the file

@@ -53,7 +53,8 @@ class TerraformReader:
         self.doc = doc
         self.gaps: list[CollectionGap] = []
         self.by_address: dict[str, PlanResource] = {}
-        self.lines = JsonPathLines(self.path)  # each value's line by its JSON path, never by its text
+        # each policy text's line by its JSON path, never by its text
+        self.lines = JsonPathLines(self.path, frozenset({"xml_content", "value"}))
 
     def gap(self, message: str, address: str = "") -> None:
         self.gaps.append(CollectionGap("unparseable", self.path, f"{address}: {message}" if address else message,
