@@ -22,6 +22,7 @@ from dataclasses import replace
 from decimal import Decimal
 
 from .attribution import SHARED, AttributionModel
+from .attribution.money import NO_TEAM, classify
 from .context import AuditContext
 from .findings import Finding, Money
 from .rules import (
@@ -161,6 +162,11 @@ def _price(f: Finding, stake: Stake, rows: Sequence[LedgerRow], apis: dict[str, 
             "in the window", ""
     else:
         chosen, label = loss
+        if model is not None:  # a loss is what went to no team: rows a resource's owner pays for are nobody's loss
+            kept = [r for r in chosen if classify(r, model)[0] in NO_TEAM]
+            if chosen and not kept:
+                label = f"nothing went to no team: {label} is paid by the resource's owner (attributed by resource)"
+            chosen = kept
         tokens, money, label = _figure(chosen, label, currency)
         overlap = f"{stake.loss}:" + label.split(" (", 1)[0] if tokens else ""
     f = replace(f, tokens=tokens, money=money, money_basis=label, overlap=overlap)

@@ -150,7 +150,9 @@ def run_fix(paths: list[str], registry: Registry, settings: Settings, service_na
         out.before = identities(result)
         run.counts = metric_counts(result)
         if result.incomplete or result.saw_nothing:
-            out.notes.append("nothing to fix: " + result.verdict())
+            out.notes.append(f"nothing to fix in {', '.join(paths)}: " + result.verdict())
+            out.notes.extend(f"{ws.shown(g.target)}{f':{g.line}' if g.line else ''}: {g.message}"
+                             for g in result.estate.gaps[:5])  # what could not be read, by the user's own path
             out.after = out.before
             return out
         kinds = {s.kind for s in result.estate.sources}

@@ -119,6 +119,16 @@ def _unpriced(t: dict[str, Any]) -> str:
     return f", +{t['unpriced_tokens']:,} tokens unpriced" if t["unpriced_tokens"] else ""
 
 
+def _billed(usage: dict[str, Any]) -> str:
+    """What Cost Management billed the accounts (a live run with Cost Management Reader), beside the estimate:
+    the money figures are priced from tokens, the bill is what was charged."""
+    billed = usage.get("billed")
+    if not billed:
+        return ""
+    return (f"; estimated from prices. Cost Management billed the {len(billed['accounts'])} account(s) "
+            f"{billed['currency']} {billed['total']:,.2f} (actual cost)")
+
+
 def headline(usage: dict[str, Any], by_path: dict[str, Any] | None = None) -> str:
     """One line for the text and Markdown reports: the figure finance asks for first, every share labelled.
 
@@ -128,7 +138,7 @@ def headline(usage: dict[str, Any], by_path: dict[str, Any] | None = None) -> st
     cur = usage["currency"]
     base = usage["platform"] or usage["gateway"]
     window = f" {usage['window']['from']} to {usage['window']['to']}" if usage["window"] else ""
-    head = f"usage{window}: {base['tokens']:,} {usage['share_of']} ({cur} {base['money']:,.2f}{_unpriced(base)}); "
+    head = f"usage{window}: {base['tokens']:,} {usage['share_of']} ({cur} {base['money']:,.2f}{_unpriced(base)}{_billed(usage)}); "
     if by_path:
         nt, total = by_path["went_to_no_team"], by_path["total"]
         share = nt["tokens"] / total["tokens"] if total["tokens"] else 0.0
