@@ -1,5 +1,5 @@
-"""What the estate already writes, so a repair copies it instead of inventing: its token-metric fragment or its
-namespace and built-in consumer dimensions, its attribution-header fragment or statement, its `<base />` spelling.
+"""What the estate already writes, so a repair copies it instead of inventing: its token-metric fragment, its
+namespace and built-in consumer dimensions, or its metric statements themselves (to copy word for word), its attribution-header fragment or statement, its `<base />` spelling.
 
 A service that emits no token metric with a consumer dimension anywhere does not attribute at the gateway: the
 fix adds no metric there (RULES.md, "Attribution paths"). Nothing here evaluates C#; values are read as text.
@@ -19,6 +19,7 @@ from ..analysis import (
     TOKEN_METRIC_TAGS,
     consumer_dimensions,
     dimensions,
+    is_conditional,
     norm_dimension,
     read_expression,
     token_metrics,
@@ -44,6 +45,7 @@ class Conventions:
     builtin_dimensions: tuple[str, ...]  # built-in dimension names the estate's metrics use, consumer first
     header_statement: PolicyNode | None  # a set-header forwarding an identity-derived attribution header
     metric_scope: str | None = None  # the scope most of those metrics are written at: global, product, api, ...
+    metric_copies: tuple[PolicyNode, ...] = ()  # its unconditional consumer metrics, the most used first (verbatim)
 
     @property
     def attributes_at_gateway(self) -> bool:
@@ -113,13 +115,19 @@ def read_conventions(ctx: AuditContext, service: ApimService, workspace: str | N
     first_seen: dict[str, int] = {}
     writers: dict[tuple[str, str], None] = {}  # (scope, name) of each policy that writes a consumer metric
     header: PolicyNode | None = None
+    copies: Counter[tuple[str | None, str | None, int | None]] = Counter()  # metric statements by where written
+    copy_nodes: dict[tuple[str | None, str | None, int | None], PolicyNode] = {}
     for view in views:
         seen_ns: set[str] = set()
         for ep in view.effective:
-            for metric, _path in token_metrics(ep.inbound):
+            for metric, path in token_metrics(ep.inbound):
                 dims = dimensions(metric, ep.inbound)
                 if not consumer_dimensions(dims):
                     continue
+                if not is_conditional(path) and view.api.workspace == workspace:
+                    where = (metric.source.path, metric.source.resource_id, metric.line)
+                    copies[where] += 1
+                    copy_nodes.setdefault(where, metric)
                 ns = metric.get("namespace") or DEFAULT_NAMESPACE
                 if ns not in seen_ns:
                     seen_ns.add(ns)
@@ -156,6 +164,7 @@ def read_conventions(ctx: AuditContext, service: ApimService, workspace: str | N
         builtin_dimensions=tuple(order),
         header_statement=header,
         metric_scope=min(scopes, key=lambda s: (-scopes[s], _WIDTH.get(s, len(_WIDTH)))) if scopes else None,
+        metric_copies=tuple(copy_nodes[w] for w in sorted(copy_nodes, key=lambda w: -copies[w])),  # stable: first seen
     )
 
 

@@ -21,6 +21,7 @@ from ..policy.wellformed import RawXmlError, to_wellformed
 from .conventions import MAX_DIMENSIONS, Conventions, fragment_include, read_conventions
 from .edits import Edit, insert_first, insert_last, remove, rename
 from .iac import generated_files, in_generated
+from .metric_copy import SUCCESSOR, not_portable, successor_text
 from .model import Declined, Identity, Option, Repair
 from .ownership import owner_of
 from .placement import placements
@@ -227,8 +228,10 @@ class Planner:
             if own:
                 statements.append((f"add the estate's token metric (namespace '{conv.namespace}', dimensions "
                                    f"{', '.join(conv.builtin_dimensions[:MAX_DIMENSIONS])})", own))
+            unfit = self._verbatim(conv, statements)
             if not statements:
-                self.decline(f, "the estate's token metrics use no fragment and no built-in consumer dimension to copy")
+                self.decline(f, "the estate's token metrics use no fragment, no built-in consumer dimension and no "
+                             "statement whose values every call has, to copy" + (f" ({unfit[0]})" if unfit else ""))
                 continue
             found, why = placements(self.ctx, view, f, conv.metric_scope, self.raw)
             if not found:
@@ -243,6 +246,23 @@ class Planner:
             line = first.doc.line_of(inbound.open_start) if first.doc is not None and inbound is not None else None
             repairs.append(Repair("TM001", view.resource, first.path, (identity(f),), tuple(options), line))
         return repairs
+
+    def _verbatim(self, conv: Conventions, statements: list[tuple[str, str]]) -> list[str]:
+        """Add the estate's own metric statements, word for word (metric_copy.py), to `statements`; returns why
+        the others cannot be copied."""
+        unfit = []
+        for node in conv.metric_copies:
+            why = not_portable(node)
+            copied = self._copy(node) if why is None else None
+            if copied is None:
+                unfit.append(f"{node.origin.label()}: {why or 'its text could not be told apart in its file'}")
+                continue
+            statements.append((f"copy the estate's token metric word for word from {node.origin.label()}", copied))
+            renamed = successor_text(copied)
+            if renamed:
+                statements.append((f"copy the estate's token metric from {node.origin.label()}, its legacy name "
+                                   f"renamed to <{SUCCESSOR}> (TM004)", renamed))
+        return unfit
 
     def _hd001(self, findings: list[Finding]) -> list[Repair]:
         repairs = []

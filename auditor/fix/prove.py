@@ -74,6 +74,12 @@ class Workspace:
         except ValueError:
             return copy
 
+    def in_words(self, text: str) -> str:
+        """A message naming files of the copy, with each named as the user gave it."""
+        for original, top in sorted(zip(self.paths, self.copies, strict=True), key=lambda p: -len(p[1])):
+            text = text.replace(top, original.rstrip(os.sep) or original)
+        return text
+
     def read(self, copy: str) -> str:
         """A file of the copy as read before any fix (raw text: BOM and newlines as written)."""
         with open(copy, encoding="utf-8", newline="") as fh:

@@ -164,10 +164,11 @@ def run_fix(paths: list[str], registry: Registry, settings: Settings, service_na
         out.after = identities(result)
         still = {(r, res) for r, res, *_ in out.after}
         declined = {(d.rule_id, d.resource, d.reason): d for d in out.declined if (d.rule_id, d.resource) in still}
-        out.declined = list(declined.values())
+        out.declined = [replace(d, reason=ws.in_words(d.reason)) for d in declined.values()]
         out.applied = [replace(a, repair=replace(a.repair, path=ws.original_of(a.repair.path)),
-                               option=replace(a.option, edits=tuple(replace(e, path=ws.original_of(e.path))
-                                                                    for e in a.option.edits)))
+                               option=replace(a.option, summary=ws.in_words(a.option.summary),
+                                              edits=tuple(replace(e, path=ws.original_of(e.path))
+                                                          for e in a.option.edits)))
                        for a in out.applied]
         out.originals = {ws.original_of(p): t for p, t in run.originals.items() if p in run.current}
         out.fixed = {ws.original_of(p): t for p, t in run.current.items()}
