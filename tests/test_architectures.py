@@ -304,3 +304,19 @@ def test_no_gap_loses_more_than_went_to_no_team(name):
         assert "attributed by resource" in bypass["acct-alpha"]["money_basis"]
         # no gateway at all: its usage is not "unknown", there is none to read
         assert not [n for n in doc["usage"]["notes"] if "gateway usage is unknown" in n]
+
+
+def test_an_estate_with_no_gateway_is_not_told_to_give_usage_it_gave_nor_shown_a_gateway_gap():
+    """per-team-accounts-tags: the usage file holds platform rows only, as an estate with no gateway has. The rules
+    that need gateway rows say so (never "give --usage FILE" to a user who gave it), and the HTML shows no unknown
+    bucket and no "not metered by the gateway" card where there is no gateway."""
+    target = ARCH / "per-team-accounts-tags"
+    doc = json.loads(scan(target)[1])
+    reasons = {n["rule_id"]: n["reason"] for n in doc["not_evaluated"]}
+    assert "the usage given do not carry it" in reasons["KQ001"] and "gateway rows in --usage" in reasons["KQ001"]
+    assert "give --usage FILE" not in reasons["KQ001"]
+    assert "platform-usage" in doc["carries"] and "usage" not in doc["carries"]
+    html = scan(target, fmt="html")[1]
+    assert 'data-bucket-card="unknown"' not in html and "Not metered by the gateway" not in html
+    assert "Served with no gateway in front" in html
+    assert "which arm input and the usage given do not carry" in html and "platform-usage, usage" not in html
