@@ -7,6 +7,7 @@ import datetime as dt
 import fnmatch
 import logging
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 
 from .analysis import forget_walks
@@ -38,11 +39,10 @@ def carried(estate: Estate, settings: Settings) -> frozenset[str]:
     return estate.carries | ({CARRIES_COST_CENTRES} if settings.cost_centres is not None else set())
 
 
-def inputs_named(estate: Estate) -> str:
+def inputs_named(kinds: Iterable[str], usage_given: bool) -> str:
     """The inputs a 'not evaluated' reason speaks of: the sources' kinds, and the usage when some was given (it is
     not a source of its own, so "arm input" alone would tell a user who gave --usage to give it)."""
-    kinds = ", ".join(sorted({s.kind for s in estate.sources})) or "no source"
-    return f"{kinds} input" + (" and the usage given" if estate.usage is not None else "")
+    return f"{', '.join(sorted(set(kinds))) or 'no source'} input" + (" and the usage given" if usage_given else "")
 
 
 def not_carried_by(inputs: str) -> str:
@@ -321,7 +321,8 @@ def run_audit(
             continue
         if missing:
             hints = sorted({_hint(m, estate) for m in missing if m in INPUT_HINTS})
-            reason = f"needs {', '.join(missing)}; {not_carried_by(inputs_named(estate))} it"
+            inputs = inputs_named((src.kind for src in estate.sources), estate.usage is not None)
+            reason = f"needs {', '.join(missing)}; {not_carried_by(inputs)} it"
             not_evaluated.append(NotEvaluated(rule, reason + (f" (give {'; '.join(hints)})" if hints else "")))
             continue
         try:

@@ -18,7 +18,7 @@ import jinja2
 
 from ..attribution.model import AttributionModel
 from ..attribution.statement import TEAM, Statement, statement
-from ..engine import AuditResult, not_carried_by
+from ..engine import AuditResult, inputs_named, not_carried_by
 from ..exposure import NO_USAGE
 from ..rules import AREAS, CHAIN_LINKS, Registry
 from ..usage.tally import UsageSummary
@@ -140,6 +140,7 @@ def _not_evaluated(doc: dict[str, Any], rules_by_id: dict[str, Any]) -> list[dic
         rule = rules_by_id.get(n["rule_id"])
         families[rule.area if rule else n["rule_id"].rstrip("0123456789")].append(n)
     carried = set(doc["carries"])
+    inputs = inputs_named((s["kind"] for s in doc["sources"]), doc.get("usage") is not None)
     out = []
     for area in list(AREAS) + sorted(set(families) - set(AREAS)):
         items = families.get(area)
@@ -147,7 +148,7 @@ def _not_evaluated(doc: dict[str, Any], rules_by_id: dict[str, Any]) -> list[dic
             continue
         needs = sorted({k for n in items if n["rule_id"] in rules_by_id for k in rules_by_id[n["rule_id"]].requires}
                        - carried)
-        summary = f"needs {', '.join(needs)}, which {not_carried_by(doc['inputs'])}" if needs else items[0]["reason"]
+        summary = f"needs {', '.join(needs)}, which {not_carried_by(inputs)}" if needs else items[0]["reason"]
         out.append({"area": area, "title": AREAS.get(area, area), "rules": [n["rule_id"] for n in items],
                     "entries": items, "summary": summary})
     return out

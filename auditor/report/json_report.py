@@ -12,7 +12,7 @@ from typing import Any
 from .. import __version__
 from ..attribution.summary import attribution_dict, statement_dict
 from ..coverage import coverage
-from ..engine import AuditResult, inputs_named
+from ..engine import AuditResult
 from ..findings import Finding
 from ..rules import Registry
 from ..usage.summary import usage_dict
@@ -76,7 +76,6 @@ def result_dict(result: AuditResult, registry: Registry | None = None, generated
         ],
         # what the inputs carry together (usage and the cost-centre map included): what decides a rule runs
         "carries": sorted(result.carries),
-        "inputs": inputs_named(result.estate),
         "summary": {
             "counts": counts,
             "suppressed": sum(1 for f in result.findings if f.suppressed_by),
