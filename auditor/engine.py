@@ -7,6 +7,7 @@ import datetime as dt
 import fnmatch
 import logging
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 
 from .analysis import forget_walks
@@ -30,6 +31,28 @@ INPUT_HINTS = {
     CARRIES_PLATFORM_USAGE: "platform rows in --usage, or scan live",
     CARRIES_COST_CENTRES: "--cost-centres FILE",
 }
+# When a usage file was given but holds no gateway rows (an estate with no gateway, or only platform metrics).
+GATEWAY_ROWS_HINT = "gateway rows in --usage (the token-metric or LLM-log query `aoai-audit kql` prints), or scan live"
+
+
+def carried(estate: Estate, settings: Settings) -> frozenset[str]:
+    return estate.carries | ({CARRIES_COST_CENTRES} if settings.cost_centres is not None else set())
+
+
+def inputs_named(kinds: Iterable[str], usage_given: bool) -> str:
+    """The inputs a 'not evaluated' reason speaks of: the sources' kinds, and the usage when some was given (it is
+    not a source of its own, so "arm input" alone would tell a user who gave --usage to give it)."""
+    return f"{', '.join(sorted(set(kinds))) or 'no source'} input" + (" and the usage given" if usage_given else "")
+
+
+def not_carried_by(inputs: str) -> str:
+    return f"{inputs} {'do' if ' and ' in inputs else 'does'} not carry"
+
+
+def _hint(kind: str, estate: Estate) -> str:
+    return GATEWAY_ROWS_HINT if kind == CARRIES_USAGE and estate.usage is not None else INPUT_HINTS[kind]
+
+
 # Why a rule that needs the whole estate is not evaluated on loose policy or fragment files.
 STATEMENT_LEVEL = (
     "statement-level audit: loose policy and fragment files are checked statement by statement with every "
@@ -60,6 +83,11 @@ class AuditResult:
     @property
     def estate(self) -> Estate:
         return self.ctx.estate
+
+    @property
+    def carries(self) -> frozenset[str]:
+        """What the audit's inputs carry, the --cost-centres map included: what decides a rule is evaluated."""
+        return carried(self.estate, self.settings)
 
     @property
     def settings(self) -> Settings:
@@ -274,7 +302,7 @@ def run_audit(
     partly: list[NotEvaluated] = []
     crashed: list[CrashedCheck] = []
     selected = []
-    carries = estate.carries | ({CARRIES_COST_CENTRES} if settings.cost_centres is not None else set())
+    carries = carried(estate, settings)
     for check in registry.checks:
         rule = check.rule
         if not settings.selects(rule.id) and not rule.not_audited:  # what could not be read always fails the gate
@@ -292,9 +320,9 @@ def run_audit(
             not_evaluated.append(NotEvaluated(rule, STATEMENT_LEVEL))
             continue
         if missing:
-            kinds = ", ".join(sorted({s.kind for s in estate.sources})) or "no source"
-            hints = sorted({INPUT_HINTS[m] for m in missing if m in INPUT_HINTS})
-            reason = f"needs {', '.join(missing)}; {kinds} input does not carry it"
+            hints = sorted({_hint(m, estate) for m in missing if m in INPUT_HINTS})
+            inputs = inputs_named((src.kind for src in estate.sources), estate.usage is not None)
+            reason = f"needs {', '.join(missing)}; {not_carried_by(inputs)} it"
             not_evaluated.append(NotEvaluated(rule, reason + (f" (give {'; '.join(hints)})" if hints else "")))
             continue
         try:

@@ -9,8 +9,9 @@ Each rule declares in its own metadata (`Rule.stake`, auditor/rules.py) which fi
 Findings the usage checks priced themselves (KQ001, KQ002) keep their figure. Where nothing was metered through
 the resource (an API with no token metric is invisible to the gateway query), the finding carries no figure and
 says why, never a zero. Gaps whose losses count the same tokens carry the same `overlap` key, so a report can say
-they do not add up. Every figure is a sum of ledger lines, which add up to the platform total: no figure for a
-subset of the tokens exceeds the figure for the whole.
+they do not add up. Every figure is a sum of ledger rows (whole tokens and cents, one per API), which add up to the platform
+total: no figure for a subset of the tokens exceeds the figure for the whole, and a gap's cents are the cents of
+the rows the tables and the FOCUS file show.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from dataclasses import replace
 from decimal import Decimal
 
 from .attribution import SHARED, AttributionModel
+from .attribution.money import NO_TEAM, classify
 from .context import AuditContext
 from .findings import Finding, Money
 from .rules import (
@@ -33,7 +35,8 @@ from .rules import (
     Registry,
     Stake,
 )
-from .usage.tally import CONSUMER, OVER_METERED, UNKNOWN, UNMETERED, LedgerLine, cents
+from .usage.ledger import LedgerRow, ledger_rows
+from .usage.tally import CONSUMER, OVER_METERED, UNKNOWN, UNMETERED, cents
 
 NO_USAGE = ("no usage given: findings are ranked by severity; add --usage FILE (the export of `aoai-audit kql`) "
             "or scan live to put tokens and money on each gap")
@@ -59,19 +62,19 @@ def scope(resource: str) -> tuple[str, str | None, str | None] | None:
     return None
 
 
-def _sum(lines: Iterable[LedgerLine]) -> tuple[int, Decimal | None, int]:
+def _sum(rows: Iterable[LedgerRow]) -> tuple[int, Decimal | None, int]:
     tokens, money, unpriced = Decimal(0), Decimal(0), Decimal(0)
-    for line in lines:
-        tokens += line.tokens
-        if line.money is None:
-            unpriced += line.tokens
+    for row in rows:
+        tokens += row.tokens
+        if not row.priced:
+            unpriced += row.tokens
         else:
-            money += line.money
+            money += row.money
     return round(tokens), (None if tokens and unpriced == tokens else money), round(unpriced)
 
 
-def _passed_unmetered(resource: str, lines: Sequence[LedgerLine], model: AttributionModel
-                      ) -> tuple[list[LedgerLine], str] | None:
+def _passed_unmetered(resource: str, rows: Sequence[LedgerRow], model: AttributionModel
+                      ) -> tuple[list[LedgerRow], str] | None:
     """An API (or service) the gateway metered nothing through: what its accounts served that no gateway metered,
     when the attribution model says their spend passes a shared gateway unmetered (platform − gateway). Shared by
     every LLM API in front of the same deployments, so the figure is an upper bound for one API."""
@@ -80,7 +83,7 @@ def _passed_unmetered(resource: str, lines: Sequence[LedgerLine], model: Attribu
     if not paths:
         return None
     keys = {(d.account.lower(), d.deployment.lower()) for d in paths}
-    chosen = [x for x in lines if x.bucket == UNMETERED and ((x.account.lower(), x.deployment.lower()) in keys
+    chosen = [x for x in rows if x.bucket == UNMETERED and ((x.account.lower(), x.deployment.lower()) in keys
                                                               or (x.account.lower(), "") in keys)]
     apis = sorted({a.rsplit("/", 1)[-1] for d in paths for g in d.gateways for a in g.apis})
     names = ", ".join(sorted({d.account for d in paths}))
@@ -88,23 +91,23 @@ def _passed_unmetered(resource: str, lines: Sequence[LedgerLine], model: Attribu
                     f"LLM API(s) {', '.join(apis[:5])} in front of them share this figure)")
 
 
-def _through(resource: str, service: str, api: str | None, lines: Sequence[LedgerLine], apis: dict[str, set[str]]
-             ) -> tuple[list[LedgerLine], str]:
+def _through(resource: str, service: str, api: str | None, rows: Sequence[LedgerRow], apis: dict[str, set[str]]
+             ) -> tuple[list[LedgerRow], str]:
     names = {api} if api else apis.get(service, set())
     what = f"api '{api}'" if api else f"the APIs of service '{service}'"
-    return [x for x in lines if x.api in names and x.bucket in (CONSUMER, UNKNOWN)], what
+    return [x for x in rows if x.api in names and x.bucket in (CONSUMER, UNKNOWN)], what
 
 
-def _figure(chosen: Sequence[LedgerLine], label: str, currency: str) -> tuple[int, Money | None, str]:
+def _figure(chosen: Sequence[LedgerRow], label: str, currency: str) -> tuple[int, Money | None, str]:
     tokens, money, unpriced = _sum(chosen)
     if unpriced:
         label += f" ({unpriced:,} of the tokens have no price)"
     return tokens, None if money is None else Money(cents(money), currency), label
 
 
-def _loss(f: Finding, stake: Stake, lines: Sequence[LedgerLine], apis: dict[str, set[str]],
-          model: AttributionModel | None) -> tuple[list[LedgerLine], str] | str | None:
-    """The ledger lines the gap sent to no team and what they are; a string: why there is no figure; None: the
+def _loss(f: Finding, stake: Stake, rows: Sequence[LedgerRow], apis: dict[str, set[str]],
+          model: AttributionModel | None) -> tuple[list[LedgerRow], str] | str | None:
+    """The ledger rows the gap sent to no team and what they are; a string: why there is no figure; None: the
     gap lost nothing by itself in the window."""
     where = scope(f.resource)
     if where is None or stake.loss == LOSS_NONE:
@@ -112,7 +115,7 @@ def _loss(f: Finding, stake: Stake, lines: Sequence[LedgerLine], apis: dict[str,
     service, api, account = where
     if account is not None:
         deployment = api  # for an account resource, the second part names a deployment
-        mine = [x for x in lines if x.account.lower() == account.lower() and x.bucket != OVER_METERED
+        mine = [x for x in rows if x.account.lower() == account.lower() and x.bucket != OVER_METERED
                 and (deployment is None or x.deployment.lower() == deployment.lower())]
         if stake.loss == LOSS_COST:
             return mine, (f"what deployment '{deployment}' of account '{account}' cost, charged to no team" if deployment
@@ -123,18 +126,18 @@ def _loss(f: Finding, stake: Stake, lines: Sequence[LedgerLine], apis: dict[str,
         return None
     if stake.loss != LOSS_UNKNOWN:
         return None
-    through, what = _through(f.resource, service, api, lines, apis)
+    through, what = _through(f.resource, service, api, rows, apis)
     if through:
         return [x for x in through if x.bucket == UNKNOWN], f"tokens through {what} that went to no team"
-    passed = _passed_unmetered(f.resource, lines, model) if model is not None else None
+    passed = _passed_unmetered(f.resource, rows, model) if model is not None else None
     if passed is not None:  # nothing metered through it, but the model says its spend passed the gateway
         return passed
     return (f"no usage was metered through {what} in the window; its traffic, if any, is not visible to the gateway "
             "figures (see the unmetered total)")
 
 
-def _at_risk(f: Finding, stake: Stake, lines: Sequence[LedgerLine], apis: dict[str, set[str]]
-             ) -> tuple[list[LedgerLine], str] | None:
+def _at_risk(f: Finding, stake: Stake, rows: Sequence[LedgerRow], apis: dict[str, set[str]]
+             ) -> tuple[list[LedgerRow], str] | None:
     where = scope(f.resource)
     if where is None or stake.at_risk is None:
         return None
@@ -142,15 +145,15 @@ def _at_risk(f: Finding, stake: Stake, lines: Sequence[LedgerLine], apis: dict[s
     if account is not None:
         if stake.at_risk != RISK_SERVED:
             return None
-        return ([x for x in lines if x.account.lower() == account.lower() and x.bucket != OVER_METERED],
+        return ([x for x in rows if x.account.lower() == account.lower() and x.bucket != OVER_METERED],
                 f"everything account '{account}' served in the window")
-    through, what = _through(f.resource, service, api, lines, apis)
+    through, what = _through(f.resource, service, api, rows, apis)
     return (through, f"everything the gateway metered through {what}") if through else None
 
 
-def _price(f: Finding, stake: Stake, lines: Sequence[LedgerLine], apis: dict[str, set[str]], currency: str,
+def _price(f: Finding, stake: Stake, rows: Sequence[LedgerRow], apis: dict[str, set[str]], currency: str,
            model: AttributionModel | None = None) -> Finding:
-    loss = _loss(f, stake, lines, apis, model)
+    loss = _loss(f, stake, rows, apis, model)
     money: Money | None
     if isinstance(loss, str):
         return replace(f, money_basis=loss)
@@ -159,10 +162,15 @@ def _price(f: Finding, stake: Stake, lines: Sequence[LedgerLine], apis: dict[str
             "in the window", ""
     else:
         chosen, label = loss
+        if model is not None:  # a loss is what went to no team: rows a resource's owner pays for are nobody's loss
+            kept = [r for r in chosen if classify(r, model)[0] in NO_TEAM]
+            if chosen and not kept:
+                label = f"nothing went to no team: {label} is paid by the resource's owner (attributed by resource)"
+            chosen = kept
         tokens, money, label = _figure(chosen, label, currency)
         overlap = f"{stake.loss}:" + label.split(" (", 1)[0] if tokens else ""
     f = replace(f, tokens=tokens, money=money, money_basis=label, overlap=overlap)
-    risk = _at_risk(f, stake, lines, apis)
+    risk = _at_risk(f, stake, rows, apis)
     if risk is not None:
         r_tokens, r_money, r_label = _figure(risk[0], risk[1], currency)
         f = replace(f, at_risk=r_money, at_risk_tokens=r_tokens, at_risk_basis=r_label)
@@ -180,9 +188,9 @@ def stake_of(rule_id: str, registry: Registry | None) -> Stake | None:
 
 def price_findings(findings: Sequence[Finding], ctx: AuditContext, registry: Registry | None = None) -> list[Finding]:
     """Each finding with its loss (and what is at risk); unchanged when no usage was given."""
-    lines = ctx.usage.ledger if ctx.usage is not None else ()
-    if not lines or ctx.usage is None:
+    if ctx.usage is None or not ctx.usage.ledger:
         return list(findings)
+    rows = ledger_rows(ctx.usage)  # whole tokens and cents: the same rows every table and export shows
     apis: dict[str, set[str]] = {}
     for view in ctx.apis:
         apis.setdefault(view.service.name, set()).add(view.api.name)
@@ -193,7 +201,7 @@ def price_findings(findings: Sequence[Finding], ctx: AuditContext, registry: Reg
                                                        overlap=f"{f.rule_id}:{f.resource}"))
             continue
         stake = stake_of(f.rule_id, registry)
-        out.append(_price(f, stake, lines, apis, ctx.usage.currency, ctx.attribution) if stake else f)
+        out.append(_price(f, stake, rows, apis, ctx.usage.currency, ctx.attribution) if stake else f)
     return out
 
 

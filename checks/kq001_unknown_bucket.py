@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from dataclasses import replace
 from decimal import Decimal
 
 from aoai_audit.attribution.money import NO_TEAM, classify
@@ -10,6 +11,7 @@ from aoai_audit.context import AuditContext
 from aoai_audit.estate import CARRIES_USAGE
 from aoai_audit.findings import Severity
 from aoai_audit.rules import Rule
+from aoai_audit.usage.ledger import ledger_rows
 from aoai_audit.usage.tally import UNKNOWN, Tally, UsageSummary, source_label
 
 from . import _refs
@@ -50,15 +52,19 @@ def _no_team(ctx: AuditContext, usage: UsageSummary) -> tuple[Tally, list[tuple[
     own gateway, account, deployment or workspace) are that team's, not "no team"; the rest went to no team."""
     lines = [ln for ln in usage.ledger if ln.bucket == UNKNOWN]
     kept = [ln for ln in lines if classify(ln, ctx.attribution)[0] in NO_TEAM]
+    # the cents are the ledger rows' (the unknown row of every table and export), never the bucket rounded alone
+    in_cents = sum((r.money for r in ledger_rows(usage)
+                    if r.bucket == UNKNOWN and classify(r, ctx.attribution)[0] in NO_TEAM), Decimal(0))
     if len(kept) == len(lines):
-        return usage.unknown, [(source_label(a, p), n) for (a, p), n in list(usage.unknown_sources.items())[:5]]
+        return (replace(usage.unknown, money=in_cents),
+                [(source_label(a, p), n) for (a, p), n in list(usage.unknown_sources.items())[:5]])
     tally = Tally()
     sources: defaultdict[tuple[str, str], Decimal] = defaultdict(Decimal)
     for ln in kept:
         tally.add(round(ln.tokens), ln.money)
         sources[(ln.api, ln.product)] += ln.tokens
     top = sorted(sources.items(), key=lambda kv: -kv[1])[:5]
-    return tally, [(source_label(a, p), round(n)) for (a, p), n in top]
+    return replace(tally, money=in_cents), [(source_label(a, p), round(n)) for (a, p), n in top]
 
 
 def check(ctx: AuditContext):

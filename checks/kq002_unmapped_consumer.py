@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from aoai_audit.attribution.money import AT_GATEWAY, classify
 from aoai_audit.context import AuditContext
 from aoai_audit.estate import CARRIES_COST_CENTRES, CARRIES_USAGE
 from aoai_audit.findings import Severity
 from aoai_audit.rules import Rule
+from aoai_audit.usage.ledger import row_cents
 from aoai_audit.usage.tally import CONSUMER
 
 from . import _refs
@@ -44,17 +47,19 @@ def check(ctx: AuditContext):
     if usage is None:
         return
     at_gateway = _at_gateway_consumers(ctx)
+    in_cents = row_cents(usage)  # a team's cents as every table and export shows them
     for consumer in usage.unmapped:
         if (consumer.dimension, consumer.value) not in at_gateway:
             continue  # its spend is attributed by resource: the owner of the resource pays it
         apis = ", ".join(sorted(consumer.apis, key=lambda a: -consumer.apis[a])[:3]) or "unknown APIs"
+        tally = replace(consumer.tally, money=in_cents[(CONSUMER, consumer.dimension, consumer.value)])
         yield RULE.finding(
             f"usage/consumers/{consumer.dimension or '-'}/{consumer.value}",
             f"consumer '{consumer.value}' ({consumer.dimension or 'no dimension'}) used "
-            f"{tally_text(consumer.tally, usage.currency)} through {apis} and has no cost centre",
+            f"{tally_text(tally, usage.currency)} through {apis} and has no cost centre",
             location=usage_location(usage),
-            tokens=consumer.tally.tokens,
-            money=as_money(consumer.tally, usage.currency),
+            tokens=tally.tokens,
+            money=as_money(tally, usage.currency),
             key=f"{consumer.dimension}:{consumer.value}",
         )
 

@@ -4,7 +4,7 @@ raw table rows, so a test of the usage round trip exercises the queries themselv
 It implements the subset the generated queries use, with KQL's semantics (learn.microsoft.com/azure/kusto):
 `let x = scalar;`, a table, then `where`, `extend`, `summarize ... by`, `join kind=leftouter (...) on col`,
 `project`, `order by`; scalars: string/number/datetime()/timespan literals, `==` `!=` `<` `<=` `>` `>=`
-`in` `in~` `and` `or` `+` `-`, `Properties["x"]`, and tostring, toint, startofday, format_datetime, case, iff;
+`in` `in~` `startswith` `endswith` `and` `or` `+` `-`, `Properties["x"]`, and tostring, toint, startofday, format_datetime, case, iff;
 aggregations sum, sumif, max, min, count, arg_max. Anything else raises, so a query outside the subset fails
 the test instead of passing by accident.
 """
@@ -157,6 +157,13 @@ class _Parser:
             self.take()
             right = self.add()
             return lambda r, op=tok[1]: _cmp(op, left(r), right(r))
+        if tok[0] == "id" and tok[1] in ("startswith", "endswith"):
+            # https://learn.microsoft.com/kusto/query/startswith-operator and endswith-operator: case-insensitive
+            self.take()
+            right = self.add()
+            if tok[1] == "startswith":
+                return lambda r: str(left(r) or "").lower().startswith(str(right(r) or "").lower())
+            return lambda r: str(left(r) or "").lower().endswith(str(right(r) or "").lower())
         if tok[0] == "id" and tok[1] in ("in", "in~"):
             self.take()
             self.take("op", "(")

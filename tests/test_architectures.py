@@ -283,3 +283,40 @@ if __name__ == "__main__":  # rewrite the README's table from CASES
     text = README.read_text(encoding="utf-8")
     before, rest = text.split(TABLE_BEGIN, 1)
     README.write_text(before + readme_table() + rest.split(TABLE_END, 1)[1], encoding="utf-8")
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_no_gap_loses_more_than_went_to_no_team(name):
+    """A finding's loss is money that went to no team, so it can never exceed the not-attributable buckets; a
+    bypass of an account its owner's tag pays for risks that spend but loses none of it (per-team-accounts-tags:
+    BY001 lost 1.20 and 1.50 while the page said 0.00 went to no team)."""
+    doc = json.loads(scan(ARCH / name)[1])
+    money = doc["attribution"]["money"]
+    no_team = sum(Decimal(str(b["money"])) for b in money["buckets"] if b["bucket"] in (SHARED, NONE))
+    for f in doc["findings"]:
+        if f.get("money") is not None:
+            assert Decimal(str(f["money"]["amount"])) <= no_team, (f["rule_id"], f["resource"], no_team)
+    if name == "per-team-accounts-tags":
+        bypass = {f["resource"].rsplit("/", 1)[-1]: f for f in doc["findings"] if f["rule_id"] == "BY001"}
+        assert set(bypass) == {"acct-alpha", "acct-beta"}
+        assert [bypass[a]["money"]["amount"] for a in ("acct-alpha", "acct-beta")] == [0.0, 0.0]
+        assert [bypass[a]["at_risk"]["money"] for a in ("acct-alpha", "acct-beta")] == [1.20, 1.50]  # by hand
+        assert "attributed by resource" in bypass["acct-alpha"]["money_basis"]
+        # no gateway at all: its usage is not "unknown", there is none to read
+        assert not [n for n in doc["usage"]["notes"] if "gateway usage is unknown" in n]
+
+
+def test_an_estate_with_no_gateway_is_not_told_to_give_usage_it_gave_nor_shown_a_gateway_gap():
+    """per-team-accounts-tags: the usage file holds platform rows only, as an estate with no gateway has. The rules
+    that need gateway rows say so (never "give --usage FILE" to a user who gave it), and the HTML shows no unknown
+    bucket and no "not metered by the gateway" card where there is no gateway."""
+    target = ARCH / "per-team-accounts-tags"
+    doc = json.loads(scan(target)[1])
+    reasons = {n["rule_id"]: n["reason"] for n in doc["not_evaluated"]}
+    assert "the usage given do not carry it" in reasons["KQ001"] and "gateway rows in --usage" in reasons["KQ001"]
+    assert "give --usage FILE" not in reasons["KQ001"]
+    assert "platform-usage" in doc["carries"] and "usage" not in doc["carries"]
+    html = scan(target, fmt="html")[1]
+    assert 'data-bucket-card="unknown"' not in html and "Not metered by the gateway" not in html
+    assert "Served with no gateway in front" in html
+    assert "which arm input and the usage given do not carry" in html and "platform-usage, usage" not in html

@@ -52,6 +52,23 @@ def test_the_unused_ptu_capacity_is_a_line_of_its_own_in_every_format():
     assert all("reserved PTU-hours" in r["x_PricingBasis"] for r in rows if r["x_Bucket"] != "ptu-unused")
 
 
+def test_focus_prices_ptu_rows_in_ptu_hours_and_consumes_tokens():
+    """pricingquantity.md / pricingunit.md: the quantity the price list rates. A PTU deployment is rated per PTU-hour
+    (5 PTU × 24 h a day), so its rows' PricingQuantity is PTU-hours in "Hours"; ConsumedQuantity stays the tokens.
+    By hand (README): day 1 alpha 120 × 3/4 = 90, beta 30; day 2 unused 120; day 3 alpha 120 × 1/2.5 = 48, beta 48,
+    direct 24; together 360 = 5 PTU × 72 h; each row's cost is its hours × 2.00."""
+    rows = _focus(PTU)
+    hours = {(r["ChargePeriodStart"][:10], r["x_Bucket"], r["x_Consumer"]): Decimal(r["PricingQuantity"]) for r in rows}
+    assert hours == {("2026-11-01", "consumer", "alpha"): 90, ("2026-11-01", "consumer", "beta"): 30,
+                     ("2026-11-02", "ptu-unused", ""): 120, ("2026-11-03", "consumer", "alpha"): 48,
+                     ("2026-11-03", "consumer", "beta"): 48, ("2026-11-03", "unmetered", ""): 24}
+    assert {r["PricingUnit"] for r in rows} == {"Hours"} and {r["ConsumedUnit"] for r in rows} == {"Tokens"}
+    assert all(Decimal(r["BilledCost"]) == Decimal(r["PricingQuantity"]) * 2 for r in rows)
+    consumed = {(r["ChargePeriodStart"][:10], r["x_Consumer"]): Decimal(r["ConsumedQuantity"]) for r in rows
+                if r["x_Bucket"] == "consumer"}
+    assert consumed[("2026-11-01", "alpha")] == 3_000_000 and consumed[("2026-11-03", "beta")] == 1_000_000
+
+
 def _edit(tmp_path: Path, change) -> Path:
     target = tmp_path / PTU.name
     shutil.copytree(PTU, target)

@@ -1,6 +1,6 @@
 """The pricing of findings, branch by branch, against figures computed by hand in the test (issue 29).
 
-`_price` is a pure function of a finding and ledger lines; the lines here are written out, so every expected
+`_price` is a pure function of a finding and ledger rows; the rows here are written out, so every expected
 figure below is arithmetic on the literals of this file, never a value the code under test produced.
 """
 
@@ -21,11 +21,11 @@ from aoai_audit.rules import (
     RISK_THROUGH,
     Stake,
 )
-from aoai_audit.usage.ledger import _allocate, build_ledger
+from aoai_audit.usage.ledger import LedgerRow, _allocate, build_ledger
 from aoai_audit.usage.model import UsageData, UsageRow
 from aoai_audit.usage.prices import Price, PriceTable
 from aoai_audit.usage.score import score_usage
-from aoai_audit.usage.tally import CONSUMER, OVER_METERED, UNKNOWN, UNMETERED, LedgerLine
+from aoai_audit.usage.tally import CONSUMER, OVER_METERED, UNKNOWN, UNMETERED
 
 D1 = dt.date(2026, 11, 1)
 PRICES = PriceTable((Price("gpt-4o", "", "global", "*", Decimal(2), Decimal(8)),))
@@ -34,10 +34,11 @@ ACCOUNT = "/subscriptions/s/resourceGroups/rg/providers/Microsoft.CognitiveServi
 
 
 def line(bucket: str, tokens: int, money: str | None, *, api="chat", account="aoai-eus", deployment="gpt-4o"
-         ) -> LedgerLine:
-    return LedgerLine(None, bucket, "team-a" if bucket == CONSUMER else "", "Team", account, deployment, "gpt-4o",
-                      "2024-11-20", "eastus", Decimal(tokens), None if money is None else Decimal(money), "exact",
-                      api=api)
+         ) -> LedgerRow:
+    """A ledger row (whole tokens and cents, one API): what findings are priced from."""
+    return LedgerRow(None, bucket, "Team", "team-a" if bucket == CONSUMER else "", "", "", account, deployment,
+                     "gpt-4o", "2024-11-20", "eastus", money is not None, Decimal(tokens),
+                     Decimal(money or 0), (api,) if api else (), ("exact",))
 
 
 def finding(rule_id: str, resource: str) -> Finding:

@@ -184,8 +184,12 @@ def test_notes_say_when_input_is_priced_in_full_and_when_gateway_usage_is_empty(
     assert not any("without a cached count" in n for n in cached_known.notes)
     no_cached = score(gateway(D1, "a", 100, 0, model="gpt-4o"))
     assert any("without a cached count" in n for n in no_cached.notes)
-    only_platform = score(platform(D1, "gpt-4o", 100, 0))
+    # an estate with an LLM API in front of the account: its gateway read nothing, which is unknown, not zero
+    only_platform = score(platform(D1, "gpt-4o", 100, 0), api_accounts={("apim", "chat"): frozenset({"acct"})})
     assert any("gateway usage is unknown, not zero" in n for n in only_platform.notes)
+    # no LLM API at all (teams call their own accounts): there is no gateway whose usage could be unknown
+    no_gateway = score(platform(D1, "gpt-4o", 100, 0))
+    assert not any("gateway usage is unknown" in n for n in no_gateway.notes)
     both = score(platform(D1, "gpt-4o", 100, 0), gateway(D1, "a", 100, 0, **ON_ACC))
     assert not any("gateway usage is unknown" in n for n in both.notes)
 

@@ -9,7 +9,7 @@ from aoai_audit.exposure import scope
 from aoai_audit.report.json_report import render_json
 from aoai_audit.report.sarif import render_sarif
 from aoai_audit.report.text import render_text
-from aoai_audit.usage.ledger import total
+from aoai_audit.usage.ledger import ledger_rows, total
 from aoai_audit.usage.tally import UNKNOWN, UNMETERED, cents
 from conftest import EXAMPLE, audit
 from test_usage import example_result
@@ -35,22 +35,34 @@ def test_ledger_lines_add_up_to_the_platform_total(registry):
 def test_attribution_gaps_carry_their_apis_unattributed_money_and_logging_gaps_the_whole(registry):
     result = example_result(registry)
     lines = result.ctx.usage.ledger
+    rows = ledger_rows(result.ctx.usage)  # whole cents: what the tables and the FOCUS file show
+
+    def cents_of(chosen):
+        return sum((r.money for r in chosen), Decimal(0))
+
     legacy = [x for x in lines if x.bucket == UNKNOWN and x.api == "assistants-legacy"]
+    legacy_rows = [r for r in rows if r.bucket == UNKNOWN and r.api == "assistants-legacy"]
     hd002 = _by(result, "HD002", "apis/assistants-legacy")
-    assert legacy and Decimal(str(hd002.money.amount)) == cents(sum(x.money or 0 for x in legacy)) > 0
+    # the finding's cents are its rows' cents, and those are the exact lines' money to within a cent
+    assert legacy and Decimal(str(hd002.money.amount)) == cents_of(legacy_rows) > 0
+    assert abs(cents_of(legacy_rows) - sum(x.money or 0 for x in legacy)) < Decimal("0.01")
     assert hd002.tokens == round(sum(x.tokens for x in legacy)) and "went to no team" in hd002.money_basis
     # an operation-level finding is priced by its API's unknown bucket
     tm007 = _by(result, "TM007", "operations/Embeddings_Create")
     chat = [x for x in lines if x.bucket == UNKNOWN and x.api == "chat-completions"]
     assert tm007.tokens == round(sum(x.tokens for x in chat))
-    assert Decimal(str(tm007.money.amount)) == cents(sum(x.money or 0 for x in chat))
+    assert Decimal(str(tm007.money.amount)) == cents_of(r for r in rows if r.bucket == UNKNOWN
+                                                          and r.api == "chat-completions")
     # a service-wide logging gap lost nothing by itself in the window: 0, with what flows through its APIs
-    # said apart as "at risk" (never ranked); that is the gateway's figure, which can never exceed the platform's
+    # said apart as "at risk" (never ranked); that is the gateway's figure as the report states it (the sum of
+    # the team and unknown rows), which can never exceed the platform's
     tm008 = _by(result, "TM008", "service/contoso-apim")
     usage = result.ctx.usage
+    stated = json.loads(render_json(result))["usage"]
     assert tm008.tokens == 0 and tm008.money is not None and tm008.money.amount == 0
-    assert tm008.at_risk_tokens == usage.gateway.tokens
-    assert Decimal(str(tm008.at_risk.amount)) == cents(usage.gateway.money) <= cents(usage.platform.money)
+    assert tm008.at_risk_tokens == usage.gateway.tokens == stated["gateway"]["tokens"]
+    assert Decimal(str(tm008.at_risk.amount)) == Decimal(str(stated["gateway"]["money"])) \
+        <= Decimal(str(stated["platform"]["money"]))
     assert "no price" in tm008.at_risk_basis  # the unpriced embeddings are said, not priced at zero
     assert all(Decimal(str(f.money.amount)) <= cents(usage.platform.money) for f in result.findings if f.money)
     assert all(Decimal(str(f.at_risk.amount)) <= cents(usage.platform.money) for f in result.findings if f.at_risk)
@@ -102,3 +114,20 @@ def test_scope_reads_api_service_and_account_resources():
     rid = "/subscriptions/x/resourceGroups/g/providers/Microsoft.CognitiveServices/accounts/acc-1"
     assert scope(rid) == ("", None, "acc-1")
     assert scope("usage/unknown") is None and scope("estate") is None
+
+
+def test_usage_findings_quote_the_cents_the_tables_show(registry):
+    """KQ001 and KQ002 price a whole bucket or a team; their cents are the rows' cents the JSON, the HTML table
+    and the FOCUS file show, never the bucket rounded on its own (one cent apart on split rows)."""
+    result = example_result(registry)
+    stated = json.loads(render_json(result))["usage"]
+    kq001 = _by(result, "KQ001", "usage/unknown")
+    assert Decimal(str(kq001.money.amount)) == Decimal(str(stated["unknown"]["money"])) > 0
+    assert f"{kq001.money.amount:,.2f}" in kq001.message
+    team = {(c["dimension"], c["consumer"]): c for c in stated["consumers"]}
+    kq002 = [f for f in result.findings if f.rule_id == "KQ002"]
+    assert kq002
+    for f in kq002:
+        dimension, value = f.resource.split("/")[2:4]
+        assert Decimal(str(f.money.amount)) == Decimal(str(team[(dimension, value)]["money"]))
+        assert f"{f.money.amount:,.2f}" in f.message

@@ -36,7 +36,7 @@ def _apiops_estates() -> list[Path]:
             if looks_like_apiops(dirpath):
                 found.append(Path(dirpath))
                 dirnames[:] = []
-    return sorted(found)
+    return sorted(set(found))  # the corpus lies under FIXTURES too: each estate once
 
 
 ESTATES = [EXAMPLE, *_apiops_estates()]

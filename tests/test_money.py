@@ -239,6 +239,10 @@ def test_money_to_the_cent_live_and_through_the_printed_queries(fake, registry, 
                        "1,250,000 tokens with no price"):
             assert figure in html
     assert "USD 57.50" in render_html(live, registry)  # billed: only a live run reads Cost Management
+    # the text and Markdown say it too, beside the estimate (hand: 5.10 + 52.40 for the 2 accounts)
+    assert "Cost Management billed the 2 account(s) USD 57.50 (actual cost)" in " ".join(
+        render_text(live, registry).split())
+    assert "billed the 2 account(s) USD 57.50" not in " ".join(render_text(offline, registry).split())
 
 
 def test_more_than_ten_platform_series_are_all_read(fake):

@@ -31,6 +31,9 @@ AUDITED = {
     "ai_services.py": 1, "owners.py": 1, "ptu.py": 2, "skus.py": 1,
     # aoai-audit fix (issue 27): a tag name after `<`, `<base\s*/>`, a name fullmatch: each start scanned once
     "rawtext.py": 2, "conventions.py": 1,
+    # the JSON path line index (one unrolled string pattern, as files.py's) and a copied metric's context reads and
+    # legacy end tag: each start scanned once
+    "json_lines.py": 1, "metric_copy.py": 2,
 }
 _SITE = re.compile(r"re\.(?:compile|search|match|sub|findall|finditer|fullmatch|split)\(")
 
@@ -46,6 +49,9 @@ from aoai_audit.sources.arm import syntax as arm_syntax
 from aoai_audit.sources.arm.functions import string as arm_functions
 from aoai_audit.usage import files as usage_files
 from aoai_audit.checks import st001_usage_parse_ignores_streaming as st001, tm010_unset_variable_dimension as tm010
+from aoai_audit.sources import json_lines
+from aoai_audit.fix import metric_copy
+import io
 N = 200_000
 """
 WORST = [
@@ -75,6 +81,11 @@ WORST = [
     ("ARM expression of 100,000 arguments (a copy per token)",
      "arm_syntax._tokenize('concat(' + '1,' * (N // 2) + '1)')"),
     ("JSON line index: strings never closed", "list(files._JSON_STRING.finditer('\"' + 'a' * N))"),
+    ("JSON path index: a string never closed, then open brackets",
+     "json_lines._scan(io.StringIO('\"' + '\\\\a' * (N // 2) + '\\n' + '[' * N + '\\n'), {}, frozenset({'v'}))"),
+    ("copied metric: context then spaces, many times",
+     "metric_copy._CONTEXT.findall(('context' + ' ' * 1000 + '? x') * (N // 1000))"),
+    ("copied metric: end tag then spaces", "metric_copy._END.sub('', '</azure-openai-emit-token-metric' + ' ' * N + '> x')"),
     ("a digit run one short of the limit, many times (each run tried once)",
      "json_input._LONG.search((b'1' * 4300 + b',') * 200)"),
     ("connection-string password never ended", "places.connection_password(';password=' * (N // 10))"),

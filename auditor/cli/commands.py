@@ -70,9 +70,15 @@ def collect(paths, output, reader_principal, service_name, usage_files, no_usage
     from ..rules import load_registry
 
     # what `scan SNAPSHOT` will report with the default rules and settings: the count a reader expects here
-    findings = len(run_audit(estate, load_registry(), Settings()).active)
-    click.echo(f"aoai-audit: wrote {output}: {services} service(s), {apis} API(s), {findings} finding(s) with the "
-               f"default rules, {len(estate.gaps)} part(s) that could not be read", err=True)
+    result = run_audit(estate, load_registry(), Settings())
+    click.echo(f"aoai-audit: wrote {output}: {services} service(s), {apis} API(s), {len(result.active)} finding(s) "
+               f"with the default rules, {len(estate.gaps)} part(s) that could not be read", err=True)
+    # Files that hold nothing are said as `scan` of them says it, never a silent empty snapshot; a live slice of
+    # subscriptions with no APIM or AI account is a true "nothing" (docs/ci/sharding.md: it must not stop the scan).
+    if result.saw_nothing and not estate.gaps and paths:
+        click.echo(f"aoai-audit: nothing could be read in {', '.join(paths)} (exit 2): no APIM service, account or "
+                   "assignment", err=True)
+        sys.exit(2)
 
 
 

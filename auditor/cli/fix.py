@@ -1,7 +1,8 @@
 """`aoai-audit fix`: the repairs the audit can prove, as a patch to review (default) or written in place.
 
 Exit codes: 0 nothing left to change (or `--write` wrote it), 1 `--diff` printed a change to apply (as `ruff
---diff` does, so CI can tell "needs a fix"), 2 nothing could be audited or bad input.
+--diff` does, so CI can tell "needs a fix"), or, for ARM/Terraform JSON (never edited, with or without `--write`),
+statements to add to the Bicep or HCL source were printed; 2 nothing could be audited or bad input.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import sys
 import click
 
 from ..config import ConfigError, load_settings
-from .options import default_config, fail, rules_option, service_name_option
+from .options import default_config, fail, rules_option, service_name_option, usage_args, usage_options
 
 
 def _say(msg: str) -> None:
@@ -29,7 +30,9 @@ def _say(msg: str) -> None:
 @click.option("--write", "mode", flag_value="write", help="Edit the files in place.")
 @click.option("--config", "config_path", type=click.Path(), help="YAML config (LLM API overrides, attribution headers).")
 @service_name_option
-def fix(paths, rules, mode, config_path, service_name):
+@usage_options
+def fix(paths, rules, mode, config_path, service_name, usage_files, no_usage, window, date_from, date_to, prices_file,
+        cost_centres_file):
     """Close the gaps the audit finds in APIOps folders and policy files: restore <base />, add the estate's own
     token metric and attribution header, rename the legacy metric, drop exactly duplicated dimensions. Every
     change is proven by re-auditing the fixed estate first; ARM/Terraform inputs get the statement to add."""
@@ -52,7 +55,15 @@ def fix(paths, rules, mode, config_path, service_name):
     for path in paths:
         if not os.path.exists(path):
             fail(f"{path}: no such file or directory")
-    result = run_fix(list(paths), load_registry(), settings, settings.service_name, chosen or None)
+    usage = None
+    if usage_files or prices_file or cost_centres_file:  # audited as `scan` with the same options would be
+        from ..estate import Estate
+        from .inputs import apply_usage
+
+        asked = usage_args(usage_files, no_usage, window, date_from, date_to, prices_file, cost_centres_file)
+        estate, settings = apply_usage(Estate(), settings, asked)
+        usage = estate.usage
+    result = run_fix(list(paths), load_registry(), settings, settings.service_name, chosen or None, usage)
     for note in result.notes:
         _say(note)
     if result.notes and not result.applied:
@@ -67,13 +78,19 @@ def fix(paths, rules, mode, config_path, service_name):
          f"{len(closed)} closed, {len(result.after - result.before)} new")
     changed = result.changed
     if result.statements:
-        lines = [f"# {s.rule_id} {s.resource}: {s.where}\n{s.statement}\n" for s in result.statements]
+        from ..report.escape import visible
+
+        lines = [f"# {visible(f'{s.rule_id} {s.resource}: {s.where}')}\n{s.statement}\n" for s in result.statements]
         text = "# ARM/Terraform input is generated: add these in its Bicep or HCL source, then scan again\n" \
             + "".join(lines)
         if changed and mode == "diff":
             click.echo(text, err=True, nl=False)
         else:
             click.echo(text, nl=False)
+    if not changed and result.statements:
+        _say(f"no file changed: ARM and Terraform JSON are generated; add the {len(result.statements)} statement(s) "
+             "above to the Bicep or HCL source")
+        sys.exit(1)
     if not changed:
         _say("no change: nothing left that a proven, mechanical repair can close")
         sys.exit(0)

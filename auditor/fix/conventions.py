@@ -1,5 +1,5 @@
-"""What the estate already writes, so a repair copies it instead of inventing: its token-metric fragment or its
-namespace and built-in consumer dimensions, its attribution-header fragment or statement, its `<base />` spelling.
+"""What the estate already writes, so a repair copies it instead of inventing: its token-metric fragment, its
+namespace and built-in consumer dimensions, or its metric statements themselves (to copy word for word), its attribution-header fragment or statement, its `<base />` spelling.
 
 A service that emits no token metric with a consumer dimension anywhere does not attribute at the gateway: the
 fix adds no metric there (RULES.md, "Attribution paths"). Nothing here evaluates C#; values are read as text.
@@ -19,6 +19,7 @@ from ..analysis import (
     TOKEN_METRIC_TAGS,
     consumer_dimensions,
     dimensions,
+    is_conditional,
     norm_dimension,
     read_expression,
     token_metrics,
@@ -26,8 +27,11 @@ from ..analysis import (
 from ..context import AuditContext
 from ..estate import ApimService
 from ..headers import header_matches, header_value
-from ..policy.tree import PolicyNode
+from ..policy.tree import Origin, PolicyNode
+from ..resolve.effective import EffectivePolicy, ScopeStep
 
+_WRITABLE_ID = re.compile(r"[A-Za-z0-9._\-]+")  # a fragment id written as an attribute needs no escaping
+_WIDTH = {"global": 0, "workspace": 1, "product": 2, "api": 3, "operation": 4}  # a tie goes to the wider scope
 MAX_DIMENSIONS = 5  # llm-emit-token-metric: at most 5 custom dimensions (checks/tm006_too_many_dimensions.py)
 
 
@@ -40,6 +44,8 @@ class Conventions:
     namespace: str | None  # the namespace most LLM APIs emit into (None: no metric with a consumer dimension)
     builtin_dimensions: tuple[str, ...]  # built-in dimension names the estate's metrics use, consumer first
     header_statement: PolicyNode | None  # a set-header forwarding an identity-derived attribution header
+    metric_scope: str | None = None  # the scope most of those metrics are written at: global, product, api, ...
+    metric_copies: tuple[PolicyNode, ...] = ()  # its unconditional consumer metrics, the most used first (verbatim)
 
     @property
     def attributes_at_gateway(self) -> bool:
@@ -53,6 +59,26 @@ class Conventions:
         ns = "" if self.namespace == DEFAULT_NAMESPACE else f' namespace="{self.namespace}"'
         dims = "".join(f'\n\t<dimension name="{d}" />' for d in self.builtin_dimensions[:MAX_DIMENSIONS])
         return f"<llm-emit-token-metric{ns}>{dims}\n</llm-emit-token-metric>"
+
+
+def _same(a: Origin, b: Origin) -> bool:
+    return (a.path, a.resource_id, a.scope) == (b.path, b.resource_id, b.scope)
+
+
+def scope_of(ep: EffectivePolicy, node: PolicyNode, service: ApimService) -> ScopeStep | None:
+    """The scope whose policy writes `node` (directly, or through an `<include-fragment>` of the fragment holding
+    it, the innermost such scope), or None when it cannot be told."""
+    steps = [s for s in reversed(ep.chain) if s.usable]
+    for step in steps:
+        if _same(node.source, step.policy.origin):  # type: ignore[union-attr]
+            return step
+    frag = next((f.name for f in service.fragments if _same(node.source, f.policy.origin)), None)
+    for step in steps if frag else ():
+        section = step.policy.document.section("inbound")  # type: ignore[union-attr]
+        if section is not None and any(n.tag == "include-fragment" and n.get("fragment-id") == frag
+                                       for n in section.iter()):
+            return step
+    return None
 
 
 def _included(ctx: AuditContext, service: ApimService) -> Counter[str]:
@@ -87,18 +113,28 @@ def read_conventions(ctx: AuditContext, service: ApimService, workspace: str | N
     namespaces: Counter[str] = Counter()
     builtins: Counter[str] = Counter()
     first_seen: dict[str, int] = {}
+    writers: dict[tuple[str, str], None] = {}  # (scope, name) of each policy that writes a consumer metric
     header: PolicyNode | None = None
+    copies: Counter[tuple[str | None, str | None, int | None]] = Counter()  # metric statements by where written
+    copy_nodes: dict[tuple[str | None, str | None, int | None], PolicyNode] = {}
     for view in views:
         seen_ns: set[str] = set()
         for ep in view.effective:
-            for metric, _path in token_metrics(ep.inbound):
+            for metric, path in token_metrics(ep.inbound):
                 dims = dimensions(metric, ep.inbound)
                 if not consumer_dimensions(dims):
                     continue
+                if not is_conditional(path) and view.api.workspace == workspace:
+                    where = (metric.source.path, metric.source.resource_id, metric.line)
+                    copies[where] += 1
+                    copy_nodes.setdefault(where, metric)
                 ns = metric.get("namespace") or DEFAULT_NAMESPACE
                 if ns not in seen_ns:
                     seen_ns.add(ns)
                     namespaces[ns] += 1
+                step = scope_of(ep, metric, service)
+                if step is not None:
+                    writers[(step.scope, step.name)] = None
                 for d in dims:
                     if d.builtin:
                         name = BUILTIN_DIMENSIONS[norm_dimension(d.name)]
@@ -110,7 +146,7 @@ def read_conventions(ctx: AuditContext, service: ApimService, workspace: str | N
     counts = _included(ctx, service)
     visible = [f for f in service.fragments if f.workspace in (None, workspace) and f.policy.document is not None]
     metric_frags, header_frags = [], []
-    for frag in visible:
+    for frag in (f for f in visible if _WRITABLE_ID.fullmatch(f.name)):
         body = frag.policy.document.body if frag.policy.document else ()
         nodes = [n for top in body for n in top.iter()]
         metrics = [n for n in nodes if n.tag in TOKEN_METRIC_TAGS]
@@ -119,6 +155,7 @@ def read_conventions(ctx: AuditContext, service: ApimService, workspace: str | N
         tops = [n for n in body]
         if tops and all(_forwards_attribution(n, patterns) for n in tops):
             header_frags.append(frag.name)
+    scopes = Counter(scope for scope, _name in writers)
     order = sorted(builtins, key=lambda n: (norm_dimension(n) not in CONSUMER_BUILTINS, first_seen[n]))
     return Conventions(
         metric_fragments=tuple(sorted(metric_frags, key=lambda f: (-counts[f], f))),
@@ -126,11 +163,13 @@ def read_conventions(ctx: AuditContext, service: ApimService, workspace: str | N
         namespace=namespaces.most_common(1)[0][0] if namespaces else None,
         builtin_dimensions=tuple(order),
         header_statement=header,
+        metric_scope=min(scopes, key=lambda s: (-scopes[s], _WIDTH.get(s, len(_WIDTH)))) if scopes else None,
+        metric_copies=tuple(copy_nodes[w] for w in sorted(copy_nodes, key=lambda w: -copies[w])),  # stable: first seen
     )
 
 
 def fragment_include(name: str) -> str:
     """An include of fragment `name`, quoted as fragment ids can be written (letters, digits, `-`, `_`, `.`)."""
-    if not re.fullmatch(r"[A-Za-z0-9._\-]+", name):
+    if not _WRITABLE_ID.fullmatch(name):
         raise ValueError(f"fragment id {name!r} cannot be written as an attribute without escaping")
     return f'<include-fragment fragment-id="{name}" />'

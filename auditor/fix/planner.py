@@ -20,8 +20,11 @@ from ..policy.tree import PolicyNode
 from ..policy.wellformed import RawXmlError, to_wellformed
 from .conventions import MAX_DIMENSIONS, Conventions, fragment_include, read_conventions
 from .edits import Edit, insert_first, insert_last, remove, rename
+from .iac import generated_files, in_generated
+from .metric_copy import SUCCESSOR, not_portable, successor_text
 from .model import Declined, Identity, Option, Repair
 from .ownership import owner_of
+from .placement import placements
 from .rawtext import RawDocument, RawElement, base_spelling, element_text
 
 # The order repairs are planned and proven in: restoring <base /> often closes TM001 and HD001 by itself.
@@ -49,6 +52,7 @@ class Planner:
         self.ctx = result.ctx
         self.raw = raw
         self.declined: list[Declined] = []
+        self.generated = generated_files(result)  # inputs whose findings get statements (iac.py), never an edit
         self._texts = [p.text for _r, p in self.ctx.policies()]
         self._conventions: dict[tuple[int, str | None], Conventions] = {}
 
@@ -56,7 +60,8 @@ class Planner:
         self.declined.append(Declined(f.rule_id, f.resource, reason))
 
     def plan(self, rule_id: str) -> list[Repair]:
-        findings = [f for f in self.result.findings if f.rule_id == rule_id]
+        # a finding in a generated template (ARM, Terraform JSON) gets a statement to add by hand (iac.py), no edit
+        findings = [f for f in self.result.findings if f.rule_id == rule_id and not in_generated(f, self.generated)]
         return getattr(self, f"_{rule_id.lower()}")(findings) if findings else []
 
     def _doc(self, f: Finding) -> tuple[str, RawDocument] | None:
@@ -158,8 +163,8 @@ class Planner:
             self._conventions[key] = read_conventions(self.ctx, view.service, view.api.workspace)
         return self._conventions[key]
 
-    def _api_target(self, f: Finding):
-        """The LLM API a finding is about and its policy's inbound section (path, doc, element)."""
+    def _gateway_view(self, f: Finding):
+        """The LLM API a whole-API finding is about, unless one team owns its spend."""
         view = next((v for v in self.ctx.llm_apis
                      if f.resource == v.resource or f.resource.startswith(v.resource + "/operations/")), None)
         if view is None:
@@ -173,6 +178,13 @@ class Planner:
             self.decline(f, "only some operations lack it: an operation that drops <base /> is repaired by TM007; "
                          "otherwise add it to the operation's policy by hand")
             return None
+        return view
+
+    def _api_target(self, f: Finding):
+        """The LLM API a finding is about and its own policy (path, doc)."""
+        view = self._gateway_view(f)
+        if view is None:
+            return None
         policy = view.api.policy
         if policy is None or not policy.origin.path:
             self.decline(f, "the API has no policy file of its own to add the statement to")
@@ -184,27 +196,27 @@ class Planner:
             return None
         return view, path, doc
 
+    def _insert(self, doc: RawDocument, path: str, statement: str) -> Edit:
+        """`statement` last in the policy's inbound section (an inbound section with `<base />` when it has none)."""
+        inbound = doc.root.child("inbound")
+        if inbound is None:
+            base = base_spelling(self._texts)
+            return insert_first(doc, path, doc.root, f"<inbound>\n\t{base}\n\t" + statement.replace("\n", "\n\t")
+                                + "\n</inbound>")
+        return insert_last(doc, path, inbound, statement)
+
     def _add_statement(self, f: Finding, view, path: str, doc: RawDocument, statements: list[tuple[str, str]]):
         inbound = doc.root.child("inbound")
-        options = []
-        for summary, statement in statements:
-            if inbound is None:
-                base = base_spelling(self._texts)
-                edit = insert_first(doc, path, doc.root, f"<inbound>\n\t{base}\n\t" + statement.replace("\n", "\n\t")
-                                    + "\n</inbound>")
-            else:
-                edit = insert_last(doc, path, inbound, statement)
-            options.append(Option(summary, (edit,)))
+        options = [Option(summary, (self._insert(doc, path, statement),)) for summary, statement in statements]
         line = doc.line_of(inbound.open_start) if inbound is not None else None
         return Repair(f.rule_id, view.resource, path, (identity(f),), tuple(options), line)
 
     def _tm001(self, findings: list[Finding]) -> list[Repair]:
         repairs = []
         for f in findings:
-            target = self._api_target(f)
-            if target is None:
+            view = self._gateway_view(f)
+            if view is None:
                 continue
-            view, path, doc = target
             conv = self._conventions_for(view)
             if not conv.attributes_at_gateway:
                 self.decline(f, "the service emits no token metric with a consumer dimension anywhere: it does not "
@@ -216,11 +228,41 @@ class Planner:
             if own:
                 statements.append((f"add the estate's token metric (namespace '{conv.namespace}', dimensions "
                                    f"{', '.join(conv.builtin_dimensions[:MAX_DIMENSIONS])})", own))
+            unfit = self._verbatim(conv, statements)
             if not statements:
-                self.decline(f, "the estate's token metrics use no fragment and no built-in consumer dimension to copy")
+                self.decline(f, "the estate's token metrics use no fragment, no built-in consumer dimension and no "
+                             "statement whose values every call has, to copy" + (f" ({unfit[0]})" if unfit else ""))
                 continue
-            repairs.append(self._add_statement(f, view, path, doc, statements))
+            found, why = placements(self.ctx, view, f, conv.metric_scope, self.raw)
+            if not found:
+                self.decline(f, "no policy takes the metric without metering some calls twice: " + "; ".join(why))
+                continue
+            options = [Option(f"{summary} in {place.label()}",
+                              tuple(self._insert(site.doc, site.path, statement) for site in place.sites
+                                    if site.doc is not None))
+                       for place in found for summary, statement in statements]
+            first = found[0].sites[0]
+            inbound = first.doc.root.child("inbound") if first.doc is not None else None
+            line = first.doc.line_of(inbound.open_start) if first.doc is not None and inbound is not None else None
+            repairs.append(Repair("TM001", view.resource, first.path, (identity(f),), tuple(options), line))
         return repairs
+
+    def _verbatim(self, conv: Conventions, statements: list[tuple[str, str]]) -> list[str]:
+        """Add the estate's own metric statements, word for word (metric_copy.py), to `statements`; returns why
+        the others cannot be copied."""
+        unfit = []
+        for node in conv.metric_copies:
+            why = not_portable(node)
+            copied = self._copy(node) if why is None else None
+            if copied is None:
+                unfit.append(f"{node.origin.label()}: {why or 'its text could not be told apart in its file'}")
+                continue
+            statements.append((f"copy the estate's token metric word for word from {node.origin.label()}", copied))
+            renamed = successor_text(copied)
+            if renamed:
+                statements.append((f"copy the estate's token metric from {node.origin.label()}, its legacy name "
+                                   f"renamed to <{SUCCESSOR}> (TM004)", renamed))
+        return unfit
 
     def _hd001(self, findings: list[Finding]) -> list[Repair]:
         repairs = []

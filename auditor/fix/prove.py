@@ -11,12 +11,14 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
+from ..analysis import token_metrics
 from ..config import Settings
 from ..engine import AuditResult, run_audit
 from ..rules import Registry
 from ..sources.detect import load_paths
+from ..usage.model import UsageData
 from .model import Identity
 
 _IGNORE = shutil.ignore_patterns(".git", "node_modules", ".terraform", "__pycache__", ".venv")
@@ -31,6 +33,7 @@ class Workspace:
     root: str = field(default_factory=lambda: tempfile.mkdtemp(prefix="aoai-audit-fix-"))
     copies: list[str] = field(default_factory=list)
     written: dict[str, str] = field(default_factory=dict)  # copy path -> text last written there
+    usage: UsageData | None = None  # --usage rows, as a scan of the inputs would read them
 
     def __post_init__(self) -> None:
         loose = [p for p in self.paths if not os.path.isdir(p)]
@@ -64,6 +67,19 @@ class Workspace:
                 return os.path.join(original, os.path.relpath(full, top))
         raise ValueError(f"{copy} is not part of the copy")
 
+    def shown(self, copy: str) -> str:
+        """A file of the copy as the user gave it, for what the run prints (the copy itself when it is not one)."""
+        try:
+            return self.original_of(copy)
+        except ValueError:
+            return copy
+
+    def in_words(self, text: str) -> str:
+        """A message naming files of the copy, with each named as the user gave it."""
+        for original, top in sorted(zip(self.paths, self.copies, strict=True), key=lambda p: -len(p[1])):
+            text = text.replace(top, original.rstrip(os.sep) or original)
+        return text
+
     def read(self, copy: str) -> str:
         """A file of the copy as read before any fix (raw text: BOM and newlines as written)."""
         with open(copy, encoding="utf-8", newline="") as fh:
@@ -81,7 +97,29 @@ class Workspace:
             self.written[copy] = text
 
     def audit(self, registry: Registry, settings: Settings) -> AuditResult:
-        return run_audit(load_paths(list(self.copies), self.service_name), registry, settings)
+        """The copy audited as a scan would, with the usage the run was given (usage files stay outside the copy:
+        the fix never edits them)."""
+        estate = load_paths(list(self.copies), self.service_name)
+        if self.usage is not None:
+            estate = replace(estate, usage=estate.usage.merge(self.usage) if estate.usage else self.usage)
+        return run_audit(estate, registry, settings)
+
+
+# (API resource, operation, product context) → how many token metrics its effective inbound policy emits
+MetricCounts = dict[tuple[str, str | None, str | None], int]
+
+
+def metric_counts(result: AuditResult) -> MetricCounts:
+    """How often each call's tokens are metered. Each token-metric statement on a call's way in emits them once
+    (https://learn.microsoft.com/azure/api-management/llm-emit-token-metric-policy: "can be used multiple times
+    per policy definition"), and no rule fires on two: the proof compares these before and after a repair."""
+    return {(v.resource, ep.operation, ep.product): len(token_metrics(ep.inbound))
+            for v in result.ctx.apis for ep in v.effective}
+
+
+def metered_twice(before: MetricCounts, after: MetricCounts) -> list[tuple[str, str | None, str | None]]:
+    """Calls a repair makes metered more than once (that were not so already)."""
+    return sorted((k for k, n in after.items() if n > 1 and n > before.get(k, 0)), key=str)
 
 
 def identities(result: AuditResult) -> frozenset[Identity]:

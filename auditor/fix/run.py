@@ -18,15 +18,15 @@ from ..engine import AuditResult
 from ..policy.wellformed import RawXmlError
 from ..rules import Registry
 from ..sources.apiops_layout import looks_like_apiops, service_name_for
+from ..usage.model import UsageData
 from .edits import Edit, EditConflict, apply_edits
-from .iac import iac_statements
+from .iac import EDITABLE_SOURCES, iac_statements
 from .model import Applied, Declined, FixResult, Identity, Option, Repair
 from .planner import ORDER, Planner
-from .prove import Workspace, identities
+from .prove import MetricCounts, Workspace, identities, metered_twice, metric_counts
 from .rawtext import RawDocument, parse_raw
 
 FIXABLE = frozenset(ORDER)
-EDITABLE_SOURCES = frozenset({"apiops", "policy-files"})
 
 
 class _Run:
@@ -34,6 +34,7 @@ class _Run:
         self.ws, self.registry, self.settings = ws, registry, settings
         self.originals: dict[str, str] = {}  # copy path -> raw text as read
         self.current: dict[str, str] = {}  # copy path -> raw text with the proven repairs
+        self.counts: MetricCounts = {}  # how often each call is metered, with the proven repairs
 
     def text(self, path: str) -> str | None:
         if path in self.current:
@@ -72,6 +73,11 @@ class _Run:
         result = self.ws.audit(self.registry, self.settings)
         if result.incomplete:
             return result, "the re-audit did not run to the end"
+        twice = metered_twice(self.counts, metric_counts(result))
+        if twice:
+            shown = ", ".join(f"{res}" + (f"/operations/{op}" if op else "") + (f" via product '{p}'" if p else "")
+                              for res, op, p in twice[:3])
+            return result, f"the fixed estate would meter the tokens of {len(twice)} call path(s) twice: {shown}"
         after = identities(result)
         stayed = sorted(i for i in named if i in after)
         new = sorted(after - before)
@@ -94,7 +100,8 @@ def _round(run: _Run, rule_id: str, result: AuditResult, out: FixResult) -> Audi
     if not repairs:
         return result
     before = identities(result)
-    base = {r.path: d for r in repairs if (d := run.raw(r.path)) is not None}
+    paths = dict.fromkeys(e.path for r in repairs for o in r.options for e in o.edits)
+    base = {p: d for p in paths if (d := run.raw(p)) is not None}
     firsts = [e for r in repairs for e in r.options[0].edits]
     try:
         texts = run.texts_with(base, firsts)
@@ -102,7 +109,7 @@ def _round(run: _Run, rule_id: str, result: AuditResult, out: FixResult) -> Audi
     except EditConflict as exc:
         together, why = result, str(exc)
     if why is None:
-        run.current = texts
+        run.current, run.counts = texts, metric_counts(together)
         closed = tuple(sorted(before - identities(together)))
         out.applied.extend(Applied(r, r.options[0], closed) for r in repairs)
         return together
@@ -120,6 +127,7 @@ def _round(run: _Run, rule_id: str, result: AuditResult, out: FixResult) -> Audi
                 closed = tuple(sorted(before - identities(trial)))
                 out.applied.append(Applied(repair, option, closed))
                 before, result, run.current = identities(trial), trial, texts
+                run.counts = metric_counts(trial)
                 break
             reasons.append(f"{option.summary}: {why}")
         else:
@@ -129,30 +137,39 @@ def _round(run: _Run, rule_id: str, result: AuditResult, out: FixResult) -> Audi
 
 
 def run_fix(paths: list[str], registry: Registry, settings: Settings, service_name: str | None = None,
-            rules: Iterable[str] | None = None) -> FixResult:
-    """Plan and prove the repairs for `paths`; the result holds the original and fixed texts by input path."""
+            rules: Iterable[str] | None = None, usage: UsageData | None = None) -> FixResult:
+    """Plan and prove the repairs for `paths` (audited with `usage`, as `scan --usage` would); the result holds the
+    original and fixed texts by input path."""
     wanted = [r for r in ORDER if rules is None or r in set(rules)]
     out = FixResult()
     if service_name is None and len(paths) == 1 and looks_like_apiops(paths[0]):
         service_name = service_name_for(paths[0])[0]  # the copy lies elsewhere: name the service as a scan would
-    with Workspace(list(paths), service_name) as ws:
+    with Workspace(list(paths), service_name, usage=usage) as ws:
         run = _Run(ws, registry, settings)
         result = ws.audit(registry, settings)
         out.before = identities(result)
+        run.counts = metric_counts(result)
         if result.incomplete or result.saw_nothing:
-            out.notes.append("nothing to fix: " + result.verdict())
+            out.notes.append(f"nothing to fix in {', '.join(paths)}: " + result.verdict())
+            out.notes.extend(f"{ws.shown(g.target)}{f':{g.line}' if g.line else ''}: {g.message}"
+                             for g in result.estate.gaps[:5])  # what could not be read, by the user's own path
             out.after = out.before
             return out
         kinds = {s.kind for s in result.estate.sources}
         if kinds - EDITABLE_SOURCES:
-            out.statements = iac_statements(result, wanted)
+            out.statements, iac_declined = iac_statements(result, wanted, ws.shown)
+            out.declined.extend(iac_declined)
         for rule_id in wanted:
             result = _round(run, rule_id, result, out)
         out.after = identities(result)
         still = {(r, res) for r, res, *_ in out.after}
         declined = {(d.rule_id, d.resource, d.reason): d for d in out.declined if (d.rule_id, d.resource) in still}
-        out.declined = list(declined.values())
-        out.applied = [replace(a, repair=replace(a.repair, path=ws.original_of(a.repair.path))) for a in out.applied]
+        out.declined = [replace(d, reason=ws.in_words(d.reason)) for d in declined.values()]
+        out.applied = [replace(a, repair=replace(a.repair, path=ws.original_of(a.repair.path)),
+                               option=replace(a.option, summary=ws.in_words(a.option.summary),
+                                              edits=tuple(replace(e, path=ws.original_of(e.path))
+                                                          for e in a.option.edits)))
+                       for a in out.applied]
         out.originals = {ws.original_of(p): t for p, t in run.originals.items() if p in run.current}
         out.fixed = {ws.original_of(p): t for p, t in run.current.items()}
     return out

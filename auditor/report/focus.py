@@ -53,6 +53,8 @@ MANDATORY = (  # FOCUS 1.2, Feature level "Mandatory"
     "ChargePeriodStart", "ContractedCost", "EffectiveCost", "InvoiceIssuerName", "ListCost", "PricingQuantity",
     "PricingUnit", "ProviderName", "PublisherName", "ServiceCategory", "ServiceName",
 )
+HOURS_UNIT = "Hours"  # unit_format.md: time-based unit; a PTU row's quantity is PTUs × hours
+HOURS_PLACES = Decimal("0.000001")
 TOKENS_UNIT = "Tokens"  # unit_format.md: count-based unit "Token", plural form ("1000 Tokens" is its example)
 TAG_PREFIX = "aoai-audit/"  # tags.md: provider-defined tag keys carry a provider-specific prefix
 DESCRIBE = {
@@ -175,7 +177,12 @@ def focus_rows(result: AuditResult) -> list[dict[str, str]]:
             "ConsumedQuantity": _number(tokens) if usage_row else "", "ConsumedUnit": TOKENS_UNIT if usage_row else "",
             "ContractedCost": cost, "ContractedUnitPrice": "", "EffectiveCost": cost, "InvoiceId": "",
             "InvoiceIssuerName": "Microsoft", "ListCost": cost, "ListUnitPrice": "", "PricingCategory": "",
-            "PricingQuantity": _number(tokens) if usage_row else "", "PricingUnit": TOKENS_UNIT if usage_row else "",
+            # pricingquantity.md / pricingunit.md: the quantity and unit the price list rates. A provisioned (PTU)
+            # deployment is rated per deployed PTU per hour (Retail Prices API unitOfMeasure "1 Hour", usage/ptu.py),
+            # so its rows are priced in PTU-hours ("Hours", unit_format.md time-based), not in the tokens consumed.
+            "PricingQuantity": (_number(row.ptu_hours.quantize(HOURS_PLACES)) if row.ptu_hours is not None
+                                else _number(tokens)) if usage_row else "",
+            "PricingUnit": (HOURS_UNIT if row.ptu_hours is not None else TOKENS_UNIT) if usage_row else "",
             "ProviderName": "Microsoft", "PublisherName": "Microsoft",
             "RegionId": region, "RegionName": region, "ResourceId": rid, "ResourceName": account if rid else "",
             "ResourceType": "Azure OpenAI account" if rid else "",  # resourcetype.md: null exactly when ResourceId is

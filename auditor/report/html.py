@@ -18,7 +18,7 @@ import jinja2
 
 from ..attribution.model import AttributionModel
 from ..attribution.statement import TEAM, Statement, statement
-from ..engine import AuditResult
+from ..engine import AuditResult, inputs_named, not_carried_by
 from ..exposure import NO_USAGE
 from ..rules import AREAS, CHAIN_LINKS, Registry
 from ..usage.tally import UsageSummary
@@ -75,6 +75,9 @@ def _usage_view(usage: dict[str, Any] | None, summary: UsageSummary | None, mode
         "chart": daily_chart(summary.daily_split()),
         "mismatches": [r for r in usage["reconciliation"] if r["share"] > 0],
         "unknown_threshold": unknown_threshold,
+        # an estate with no LLM API has no gateway: no unknown bucket to show, and "not metered by the gateway"
+        # would read as a gap where each account's owner pays (money by path says who)
+        "has_gateway": bool(model.gateways),
     }
 
 
@@ -136,8 +139,8 @@ def _not_evaluated(doc: dict[str, Any], rules_by_id: dict[str, Any]) -> list[dic
     for n in doc["not_evaluated"]:
         rule = rules_by_id.get(n["rule_id"])
         families[rule.area if rule else n["rule_id"].rstrip("0123456789")].append(n)
-    carried = {c for s in doc["sources"] for c in s["carries"]}
-    kinds = ", ".join(sorted({s["kind"] for s in doc["sources"]})) or "no source"
+    carried = set(doc["carries"])
+    inputs = inputs_named((s["kind"] for s in doc["sources"]), doc.get("usage") is not None)
     out = []
     for area in list(AREAS) + sorted(set(families) - set(AREAS)):
         items = families.get(area)
@@ -145,7 +148,7 @@ def _not_evaluated(doc: dict[str, Any], rules_by_id: dict[str, Any]) -> list[dic
             continue
         needs = sorted({k for n in items if n["rule_id"] in rules_by_id for k in rules_by_id[n["rule_id"]].requires}
                        - carried)
-        summary = f"needs {', '.join(needs)}, which {kinds} input does not carry" if needs else items[0]["reason"]
+        summary = f"needs {', '.join(needs)}, which {not_carried_by(inputs)}" if needs else items[0]["reason"]
         out.append({"area": area, "title": AREAS.get(area, area), "rules": [n["rule_id"] for n in items],
                     "entries": items, "summary": summary})
     return out

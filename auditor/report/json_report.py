@@ -74,6 +74,8 @@ def result_dict(result: AuditResult, registry: Registry | None = None, generated
              "detail": s.detail}
             for s in result.estate.sources
         ],
+        # what the inputs carry together (usage and the cost-centre map included): what decides a rule runs
+        "carries": sorted(result.carries),
         "summary": {
             "counts": counts,
             "suppressed": sum(1 for f in result.findings if f.suppressed_by),

@@ -134,6 +134,8 @@ def load_cost_centres(path: str) -> CostCentreMap:
         text = Path(path).read_text(encoding="utf-8-sig")
     except OSError as exc:
         raise CostCentreError(f"{path}: cannot read cost-centre map: {exc.strerror}") from None
+    except UnicodeDecodeError as exc:
+        raise CostCentreError(f"{path}: cost-centre map is not UTF-8 text (byte {exc.start})") from None
     entries = []
     if path.lower().endswith(".csv"):
         reader = csv.DictReader(io.StringIO(text))

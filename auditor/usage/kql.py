@@ -32,7 +32,8 @@ from ..analysis import (
     unknown_markers,
 )
 from ..diagnostics import sends_category, settings_on
-from ..estate import ApimService, Estate
+from ..estate import CARRIES_DIAGNOSTIC_SETTINGS, ApimService, Estate
+from ..gaps import unknown_for
 from ..policy.tree import PolicyNode
 from .model import LLM_LOG_SOURCE, TOKEN_METRICS_SOURCE
 
@@ -154,7 +155,25 @@ def _in_list(names: Iterable[str]) -> str:
     return ", ".join(kql_string(n) for n in names)
 
 
-def gateway_metrics_query(service: ApimService, use: _MetricUse, start: dt.date, end: dt.date) -> UsageQuery:
+def _service_filter(service: ApimService, sharing: tuple[str, ...]) -> str:
+    """Where several APIM services send token metrics to one Application Insights component, each query keeps its
+    own service's rows by the metric's default "Service ID" dimension ("In API Management, 5 of these are used for
+    default dimensions including ... Region, Service ID, Service Name, Service Type":
+    https://learn.microsoft.com/azure/api-management/llm-emit-token-metric-policy, "Limits for custom metrics").
+    Its value is matched as the service's name, its host (name.azure-api.net) or its resource id; without the
+    filter every service's query would count every other service's tokens as its own."""
+    if len(sharing) < 2:
+        return ""
+    name = kql_string(service.name)
+    return (f"// the component also receives the token metrics of {_comment(', '.join(s for s in sharing if s != service.name))}"
+            ": this service's rows by their Service ID\n"
+            '| extend service_id = tostring(Properties["Service ID"])\n'
+            f'| where service_id =~ {name} or service_id startswith {kql_string(service.name + ".")}'
+            f' or service_id endswith {kql_string("/service/" + service.name)}\n')
+
+
+def gateway_metrics_query(service: ApimService, use: _MetricUse, start: dt.date, end: dt.date,
+                          sharing: tuple[str, ...] = ()) -> UsageQuery:
     by_dimension: dict[str, list[str]] = defaultdict(list)
     for api, dim in sorted(use.apis.items()):
         by_dimension[dim].append(api)
@@ -183,7 +202,8 @@ def gateway_metrics_query(service: ApimService, use: _MetricUse, start: dt.date,
         + "AppMetrics\n"
         "| where TimeGenerated >= from_day and TimeGenerated < to_day\n"
         f"| where Name in ({_in_list(names)})\n"
-        f"| extend api = {api_expr}, product = {product_expr}\n"
+        + _service_filter(service, sharing)
+        + f"| extend api = {api_expr}, product = {product_expr}\n"
         f"| extend dimension = {dim_expr}\n"
         f"| extend consumer = {consumer_expr}\n"
         f"| summarize input_tokens = sumif(Sum, Name == {kql_string(PROMPT)}),"
@@ -235,17 +255,33 @@ def sends_llm_logs(estate: Estate, service: ApimService) -> bool:
                and sends_category(ds, "GatewayLlmLogs") for ds in settings_on(estate, service.resource_id))
 
 
+def may_log_llm(estate: Estate, service: ApimService) -> bool:
+    """The service's LLM log could hold its calls: its diagnostic settings send it, or they are not known (the input
+    carries none, or reading them failed). Known settings that send no GatewayLlmLogs mean the gateway kept no
+    per-call record: an empty answer would be the truth, never an "unknown" gap, so the log is not queried."""
+    if sends_llm_logs(estate, service):
+        return True
+    if CARRIES_DIAGNOSTIC_SETTINGS not in estate.carries:
+        return True
+    return bool(unknown_for(estate.gaps, service.resource_id, "diagnosticSettings"))
+
+
 def build_queries(estate: Estate, llm_views: Iterable[ApiView], start: dt.date, end: dt.date) -> list[UsageQuery]:
     """Metrics queries where the policies emit token metrics; the LLM log where the service sends it (the served
     model of each call) or where it is the only gateway record."""
     views = tuple(llm_views)
     uses = metric_uses(views)
+    sinks: dict[str, list[str]] = defaultdict(list)  # Application Insights component → services metering into it
+    for service in estate.services:
+        if service.name in uses and _appinsights_logger(service):
+            sinks[_appinsights_logger(service).lower()].append(service.name)
     queries = []
     for service in estate.services:
         use = uses.get(service.name)
         if use is not None:
-            queries.append(gateway_metrics_query(service, use, start, end))
-        if use is None or sends_llm_logs(estate, service):
+            sharing = tuple(sinks.get(_appinsights_logger(service).lower(), ()))
+            queries.append(gateway_metrics_query(service, use, start, end, sharing))
+        if (use is None and may_log_llm(estate, service)) or sends_llm_logs(estate, service):
             apis = tuple(sorted(v.api.name for v in views if v.service.name == service.name))
             queries.append(gateway_log_query(service, start, end, apis))
     return queries

@@ -26,7 +26,7 @@ def build_ledger(summary: UsageSummary) -> tuple[LedgerLine, ...]:
         centre, owner = centres.get((line.dimension, line.consumer), ("", "")) if line.bucket == CONSUMER else ("", "")
         lines.append(LedgerLine(line.day, line.bucket, line.consumer, line.dimension, line.account, line.deployment,
                                 line.model, line.model_version, line.region, Decimal(line.tokens), line.money,
-                                line.basis, line.api, line.product, centre, owner))
+                                line.basis, line.api, line.product, centre, owner, line.ptu_hours))
     over = summary.over_metered
     if over is not None and (over.tokens or cents(over.money)):  # a rounding residue is no line of its own
         lines.append(LedgerLine(None, OVER_METERED, "", "", "", "", "", "", "", -Decimal(over.tokens), -over.money,
@@ -41,7 +41,7 @@ def total(lines: Sequence[LedgerLine]) -> tuple[Decimal, Decimal]:
 
 @dataclass(frozen=True)
 class LedgerRow:
-    """Ledger lines that share a day, bucket, consumer, account and model, in whole tokens and cents."""
+    """Ledger lines that share a day, bucket, consumer, account, model and API, in whole tokens and cents."""
 
     day: dt.date | None
     bucket: str
@@ -57,12 +57,13 @@ class LedgerRow:
     priced: bool
     tokens: Decimal  # whole tokens
     money: Decimal  # cents (0 when not priced)
-    apis: tuple[str, ...]  # the APIs its lines came through, sorted
+    apis: tuple[str, ...]  # the API its lines came through (none for platform-only lines)
     bases: tuple[str, ...]  # how its lines were priced, sorted
+    ptu_hours: Decimal | None = None  # reserved PTU-hours its money prices (a provisioned deployment); None: tokens
 
     @property
     def api(self) -> str:
-        """One API the row came through: what the attribution model classifies a gateway row by when its account
+        """The API the row came through: what the attribution model classifies a gateway row by when its account
         is not in the estate (auditor/attribution/money.py classify)."""
         return self.apis[0] if self.apis else ""
 
@@ -79,9 +80,18 @@ def _allocate(values: list[Decimal], target: Decimal, unit: Decimal) -> list[Dec
     return rounded
 
 
+def _hours(members: Sequence[LedgerLine]) -> Decimal | None:
+    """The PTU-hours a row's money prices; None unless every line of it is priced by reserved hours (a deployment is
+    provisioned or not, so a row never mixes the two)."""
+    hours = [m.ptu_hours for m in members]
+    return None if any(h is None for h in hours) else sum((h for h in hours if h is not None), Decimal(0))
+
+
 def _row_key(line: LedgerLine) -> tuple:
+    """A row per API too: a finding's figure is then a sum of whole rows (auditor/exposure.py), so a gap's cents
+    are the same cents the table and the FOCUS file show, never a subset rounded on its own."""
     return (line.day, line.bucket, line.dimension, line.consumer, line.cost_centre, line.owner, line.account,
-            line.deployment, line.model, line.model_version, line.region, line.money is not None)
+            line.deployment, line.model, line.model_version, line.region, line.money is not None, line.api)
 
 
 def ledger_rows(summary: UsageSummary) -> list[LedgerRow]:
@@ -102,5 +112,19 @@ def ledger_rows(summary: UsageSummary) -> list[LedgerRow]:
         rows.append(LedgerRow(first.day, first.bucket, first.dimension, first.consumer, first.cost_centre, first.owner,
                               first.account, first.deployment, first.model, first.model_version, first.region,
                               first.money is not None, tokens, money,
-                              tuple(sorted({m.api for m in members if m.api})), tuple(sorted({m.basis for m in members}))))
+                              tuple(sorted({m.api for m in members if m.api})), tuple(sorted({m.basis for m in members})),
+                              _hours(members)))
     return rows
+
+
+def row_cents(summary: UsageSummary) -> dict[tuple[str, ...], Decimal]:
+    """Cents per bucket, per consumer (bucket, dimension, value) and per cost centre ("cost centre", name),
+    summed from the rows: the figures the HTML table, the JSON and the FOCUS file show and the findings that
+    price a whole bucket or a consumer quote, so a team's money is the same to the cent everywhere."""
+    out: dict[tuple[str, ...], Decimal] = defaultdict(Decimal)
+    for row in ledger_rows(summary):
+        out[(row.bucket,)] += row.money
+        if row.bucket == CONSUMER:
+            out[(row.bucket, row.dimension, row.consumer)] += row.money
+            out[("cost centre", row.cost_centre)] += row.money
+    return out

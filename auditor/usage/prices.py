@@ -172,6 +172,8 @@ def load_prices(path: str) -> PriceTable:
         text = Path(path).read_text(encoding="utf-8-sig")
     except OSError as exc:
         raise PriceFileError(f"{path}: cannot read price file: {exc.strerror}") from None
+    except UnicodeDecodeError as exc:
+        raise PriceFileError(f"{path}: price file is not UTF-8 text (byte {exc.start})") from None
     import yaml  # here, not at start-up (benchmarks/bench_startup.py)
 
     from ..bounded_yaml import load_yaml

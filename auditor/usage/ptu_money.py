@@ -132,6 +132,7 @@ def price_ptu(lines: Iterable[Line], deployments: tuple[PtuDeployment, ...], pri
                 idle += 1
                 out.unused.append(Line(day, PTU_UNUSED, "", "", dep.account, dep.deployment, dep.model, dep.version,
                                        PROVISIONED_TYPE, dep.region, money=day_cost, low=day_cost, high=day_cost,
+                                       ptu_hours=Decimal(dep.ptus * HOURS_PER_DAY),
                                        basis=f"reserved PTU-hours no team used: {dep.ptus} PTU × 24 h × "
                                              f"{price.hourly} per PTU-hour on a day it served no token"))
                 continue
@@ -139,6 +140,7 @@ def price_ptu(lines: Iterable[Line], deployments: tuple[PtuDeployment, ...], pri
                 share = day_cost * ln.tokens / served
                 out.priced.append((ln, share))
                 ln.money = ln.low = ln.high = share
+                ln.ptu_hours = Decimal(dep.ptus * HOURS_PER_DAY) * ln.tokens / served
                 ln.basis = basis(dep, price)
         out.notes.append(
             f"provisioned deployment '{dep.deployment}' of account '{dep.account}': {dep.ptus} PTU reserved for "

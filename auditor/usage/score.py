@@ -316,7 +316,7 @@ def score_usage(
     if usage.platform or any(r.input_tokens and not r.cached_input_tokens for r in counted):
         notes.append("input tokens without a cached count (platform metrics, LLM log, token metrics without a cached "
                      "category) are priced at the full input rate: an upper bound where prompts were cached")
-    if usage.platform and not gateway.tokens:
+    if usage.platform and not gateway.tokens and api_accounts:  # an estate with no LLM API has no gateway to read
         notes.append("the gateway usage is empty while the platform served tokens: gateway usage is unknown, not zero")
 
     platform = unmetered = over = None

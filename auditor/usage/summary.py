@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
 from decimal import Decimal
 from typing import Any, overload
 
-from .ledger import ledger_rows
+from .ledger import row_cents
 from .tally import CONSUMER, OVER_METERED, UNKNOWN, UNMETERED, Line, Tally, UsageSummary, cents, source_label
 
 EXACT_PLACES = Decimal("0.000001")
@@ -57,22 +56,10 @@ def _line(ln: Line) -> dict[str, Any]:
             "money": _exact(ln.money), "money_low": _exact(ln.low), "money_high": _exact(ln.high), "basis": ln.basis}
 
 
-def _row_cents(u: UsageSummary) -> dict[tuple[str, ...], Decimal]:
-    """Cents per bucket and per consumer, summed from the ledger's rows (usage/ledger.py): the figures the HTML
-    table and the FOCUS file show, so a team's money is the same to the cent in every format."""
-    out: dict[tuple[str, ...], Decimal] = defaultdict(Decimal)
-    for row in ledger_rows(u):
-        out[(row.bucket,)] += row.money
-        if row.bucket == CONSUMER:
-            out[(row.bucket, row.dimension, row.consumer)] += row.money
-            out[("cost centre", row.cost_centre)] += row.money
-    return out
-
-
 def usage_dict(u: UsageSummary) -> dict[str, Any]:
     """Team totals + unknown + unmetered = platform total, when platform figures exist; every money figure but the
     ranges is a sum of the ledger's cent rows."""
-    rows = _row_cents(u)
+    rows = row_cents(u)
     total = sum((v for k, v in rows.items() if len(k) == 1), Decimal(0))
     gateway = rows[(CONSUMER,)] + rows[(UNKNOWN,)]
     return {
@@ -132,6 +119,16 @@ def _unpriced(t: dict[str, Any]) -> str:
     return f", +{t['unpriced_tokens']:,} tokens unpriced" if t["unpriced_tokens"] else ""
 
 
+def _billed(usage: dict[str, Any]) -> str:
+    """What Cost Management billed the accounts (a live run with Cost Management Reader), beside the estimate:
+    the money figures are priced from tokens, the bill is what was charged."""
+    billed = usage.get("billed")
+    if not billed:
+        return ""
+    return (f"; estimated from prices. Cost Management billed the {len(billed['accounts'])} account(s) "
+            f"{billed['currency']} {billed['total']:,.2f} (actual cost)")
+
+
 def headline(usage: dict[str, Any], by_path: dict[str, Any] | None = None) -> str:
     """One line for the text and Markdown reports: the figure finance asks for first, every share labelled.
 
@@ -141,7 +138,7 @@ def headline(usage: dict[str, Any], by_path: dict[str, Any] | None = None) -> st
     cur = usage["currency"]
     base = usage["platform"] or usage["gateway"]
     window = f" {usage['window']['from']} to {usage['window']['to']}" if usage["window"] else ""
-    head = f"usage{window}: {base['tokens']:,} {usage['share_of']} ({cur} {base['money']:,.2f}{_unpriced(base)}); "
+    head = f"usage{window}: {base['tokens']:,} {usage['share_of']} ({cur} {base['money']:,.2f}{_unpriced(base)}{_billed(usage)}); "
     if by_path:
         nt, total = by_path["went_to_no_team"], by_path["total"]
         share = nt["tokens"] / total["tokens"] if total["tokens"] else 0.0

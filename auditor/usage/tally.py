@@ -119,6 +119,7 @@ class Line:
     basis: str = EXACT
     api: str = ""
     product: str = ""
+    ptu_hours: Decimal | None = None  # reserved PTU-hours this line's money prices (usage/ptu_money.py); None: tokens
 
     @property
     def tokens(self) -> Decimal:
@@ -221,3 +222,4 @@ class LedgerLine:
     product: str = ""
     cost_centre: str = ""
     owner: str = ""
+    ptu_hours: Decimal | None = None  # priced per reserved PTU-hour: how many of them its money is

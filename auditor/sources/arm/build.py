@@ -38,14 +38,16 @@ from .walk import TemplateWalker
 
 
 class ArmReader(TemplateWalker):
-    def line_of(self, value: str) -> int | None:
-        """Line in the template file where this string value is written (first occurrence)."""
-        return self.lines.line_of(value)
+    def line_at(self, res: Resource, *keys: str) -> int | None:
+        """Line of a value of this resource's own declaration (its JSON path), never of a string that reads the
+        same elsewhere: two policies with byte-identical text are each at their own line."""
+        return self.paths.line_at((*res.path, *keys)) if res.path is not None else None
 
     def policy(self, res: Resource, scope: str, label: str) -> Policy | None:
         ev = res.ev
         fmt = ev.string(res.props.get("format")).lower() or "xml"
-        value = res.props.get("value", res.props.get("policyContent"))
+        key = "value" if "value" in res.props else "policyContent"
+        value = res.props.get(key)
         rid = self.resource_id(res)
         if fmt.endswith("-link"):  # declared but unknown: AU002 once, and its API's policy rules stay silent
             return unknown_policy(scope, f"policy is a link ({fmt}) to {ev.string(value)}; the linked policy was not "
@@ -54,7 +56,7 @@ class ArmReader(TemplateWalker):
         if not isinstance(value, str):
             self.gap(f"policy value is {type(value).__name__}, expected a string", label, self._line_of_resource(res))
             return None
-        line = None
+        line = self.line_at(res, "properties", key)  # where this resource's value is written
         if is_expression(value):
             evaluated = ev.value(value)
             resolved = evaluated if isinstance(evaluated, str) else str(evaluated) if is_unknown(evaluated) else ""
@@ -65,17 +67,19 @@ class ArmReader(TemplateWalker):
             if not resolved.lstrip().startswith("<"):
                 self.gap("policy text is not policy XML once evaluated; not audited", label, self._line_of_resource(res))
                 return None
-            # text built by replace()/format() (unknown parts or not): point at the literal it came from
+            # text built by replace()/format(): its line is the value's own when the literal is written in it; a
+            # literal the value only names (`variables('p')`, a parameter's default) is at the line that holds it
             parts = evaluated.parts if isinstance(evaluated, Text) else (resolved,)
             longest = max((p for p in parts if isinstance(p, str)), key=len, default="")
-            line = self.line_of(resolved) or self._line_of_fragment(longest)
+            if not longest.strip() or longest.strip()[:60].replace("'", "''") not in value:  # '' : a quote in ARM
+                line = self.lines.line_of(resolved) or self._line_of_fragment(longest) or line
             value = resolved
-        line = line or self.line_of(value)
         return read_policy(value, scope=scope, path=self.path, resource_id=rid, label=label, fmt=fmt,
                            embedded_at=line or self._line_of_resource(res) or 1)
 
     def _line_of_fragment(self, fragment: str) -> int | None:
-        """Line of the JSON string that holds this text (a policy assembled by replace() or format())."""
+        """Line of the JSON string that holds this text (a policy assembled by replace() or format() from a literal
+        the resource's value only names)."""
         needle = json.dumps(fragment.strip()[:60])[1:-1]
         if len(needle) < 16:
             return None
@@ -88,8 +92,7 @@ class ArmReader(TemplateWalker):
         return self._text.count("\n", 0, at) + 1 if at >= 0 and "\n" in self._text else None
 
     def _line_of_resource(self, res: Resource) -> int | None:
-        name = res.raw.get("name")
-        return self.line_of(name) if isinstance(name, str) else None
+        return self.line_at(res, "name")
 
     def origin(self, res: Resource, label: str) -> Origin:
         return Origin(self.path, self._line_of_resource(res), self.resource_id(res), looped(res, label))

@@ -23,6 +23,7 @@ class Resource:
     ev: Evaluator = field(default_factory=Evaluator)  # the expressions of the template that declares it
     existing: bool = False  # `existing: true`: referenced, not deployed by this template
     loop: str | None = None  # stands for every instance, if any, of this copy loop (its count is the deployment's)
+    path: tuple[str | int, ...] | None = None  # its declaration's JSON path in the file (None: built by an expression)
 
 
 def _known_count(value: Any) -> bool:

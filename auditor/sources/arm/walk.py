@@ -12,6 +12,7 @@ from typing import Any
 
 from ...estate import CollectionGap
 from ..files import JsonStringLines
+from ..json_lines import JsonPath, JsonPathLines
 from ..json_shape import obj
 from .bounds import Budget
 from .evaluator import Evaluator
@@ -31,7 +32,9 @@ class TemplateWalker:
         # that service's diagnostic settings, so the DG rules judge it even where it declares none
         self.declares_service = False
         self.resources: list[Resource] = []
-        self.lines = JsonStringLines(self.path)
+        self.lines = JsonStringLines(self.path)  # by text: only for a policy assembled from a variable's literal
+        # by JSON path: the line of each resource's own name and policy text (build.py)
+        self.paths = JsonPathLines(self.path, frozenset({"name", "value", "policyContent"}))
         self.budget = Budget()  # what this file's expressions may build, all templates in it together
         self.ev = Evaluator(budget=self.budget)  # of the resource being built
         self.references: dict[str, Any] = {}  # resource id (lower case) → what reference() returns, for the file
@@ -62,20 +65,24 @@ class TemplateWalker:
                                      f"{self.budget.more} more expression(s) not evaluated past a bound"))
         return out
 
-    def collect(self, template: Any, where: str, depth: int = 0, ev: Evaluator | None = None) -> None:
+    def collect(self, template: Any, where: str, depth: int = 0, ev: Evaluator | None = None,
+                at: JsonPath | None = ()) -> None:
+        """Declare the resources of `template`, written at JSON path `at` of the file (None: not written there as
+        such, e.g. a template an expression builds)."""
         if depth > MAX_NESTING:
             self.gap("nested deployments too deep; the rest was not read", where)
             return
         if not isinstance(template, dict):
             self.gap(f"template is {type(template).__name__}, expected an object", where)
             return
-        for item in self._declare_template(template, where, ev or self.evaluator(template)):
+        for item in self._declare_template(template, where, ev or self.evaluator(template), at):
             if item.type == "microsoft.resources/deployments":
                 self._nested(item, depth)
             else:
                 self.resources.append(item)
 
-    def _declare_template(self, template: dict[str, Any], where: str, ev: Evaluator) -> list[Resource]:
+    def _declare_template(self, template: dict[str, Any], where: str, ev: Evaluator,
+                          at: JsonPath | None) -> list[Resource]:
         """Every resource of one template (children, copy loops and conditions applied), declared once so
         that `reference()` anywhere in the file can find what it points at before anything is built."""
         key = (id(template), id(ev))  # a module in a copy loop: one declaration per iteration
@@ -87,18 +94,18 @@ class TemplateWalker:
         self._templates.add(id(template))
         resources = template.get("resources", [])
         if isinstance(resources, dict):  # languageVersion 2.0: symbolic names
-            items = [(f"{where}resources['{k}']", v, k) for k, v in resources.items()]
+            items = [(f"{where}resources['{k}']", v, k, _at(at, "resources", k)) for k, v in resources.items()]
         elif isinstance(resources, list):
-            items = [(f"{where}resources[{i}]", v, None) for i, v in enumerate(resources)]
+            items = [(f"{where}resources[{i}]", v, None, _at(at, "resources", i)) for i, v in enumerate(resources)]
         else:
             self.gap(f"`resources` is {type(resources).__name__}, expected a list", where or "template")
             return declared
-        for address, res, symbol in items:
-            declared.extend(self._declare(res, address, ev, None, symbol, again))
+        for address, res, symbol, where_at in items:
+            declared.extend(self._declare(res, address, ev, None, symbol, again, where_at))
         return declared
 
     def _declare(self, res: Any, address: str, ev: Evaluator, parent: Resource | None,
-                 symbol: str | None = None, again: bool = False) -> list[Resource]:
+                 symbol: str | None = None, again: bool = False, at: JsonPath | None = None) -> list[Resource]:
         if not isinstance(res, dict):
             self.gap(f"resource is {type(res).__name__}, expected an object", address)
             return []
@@ -116,20 +123,21 @@ class TemplateWalker:
                 continue
             # a copied symbolic resource is referred to as 'name[i]' (languageVersion 2.0)
             name = f"{symbol}[{i}]" if symbol and "copy" in res and len(copies) > 1 else symbol
-            item = self._one_resource(res, address, instance, parent, name)
+            item = self._one_resource(res, address, instance, parent, name, at)
             if item is None:
                 return out
             out.append(item)
             children = res.get("resources")
             if isinstance(children, list):
                 for j, child in enumerate(children):
-                    out.extend(self._declare(child, f"{address}.resources[{j}]", instance, item, None, again or i > 0))
+                    out.extend(self._declare(child, f"{address}.resources[{j}]", instance, item, None, again or i > 0,
+                                             _at(at, "resources", j)))
             elif children is not None:
                 self.gap("`resources` of a resource must be a list", address)
         return out
 
     def _one_resource(self, res: dict[str, Any], address: str, ev: Evaluator, parent: Resource | None,
-                      symbol: str | None) -> Resource | None:
+                      symbol: str | None, at: JsonPath | None = None) -> Resource | None:
         rtype = ev.string(res.get("type"))
         name = ev.string(res.get("name"))
         if not rtype or not name:
@@ -150,7 +158,7 @@ class TemplateWalker:
         full_type = full_type.lower()
         scope = ev.string(res["scope"]) if isinstance(res.get("scope"), str) else None
         item = Resource(full_type, names, props, res, address, scope, ev, existing=res.get("existing") is True,
-                        loop=ev.loop)
+                        loop=ev.loop, path=at)
         provider = self._provider(item)
         if provider is not None:
             self.references[self.resource_id(item).lower()] = provider
@@ -166,7 +174,8 @@ class TemplateWalker:
                 if not isinstance(template, dict):
                     return None
                 inner = self._inner_ev(item)
-                self._declare_template(template, f"{item.address}.properties.template.", inner)
+                self._declare_template(template, f"{item.address}.properties.template.", inner,
+                                       _at(item.path, "properties", "template"))
                 raw = obj(template.get("outputs"))
                 values = {k: {"type": o.get("type"), "value": inner.value(o.get("value"))}
                           for k, o in raw.items() if isinstance(o, dict)}
@@ -216,7 +225,8 @@ class TemplateWalker:
         template = item.props.get("template")
         if template is not None:
             inner = self._inner_ev(item) if isinstance(template, dict) else item.ev
-            self.collect(template, f"{item.address}.properties.template.", depth + 1, inner)
+            self.collect(template, f"{item.address}.properties.template.", depth + 1, inner,
+                         _at(item.path, "properties", "template"))
         elif item.props.get("templateLink"):
             self.gap("linked template (templateLink) not audited; pass the linked file too", item.address)
 
@@ -225,3 +235,8 @@ class TemplateWalker:
         namespace, types = segments[0], segments[1:]
         pairs = "/".join(f"{t}/{n}" for t, n in zip(types, res.names, strict=False))
         return f"{RESOURCE_GROUP}/providers/{canonical(namespace)}/{pairs}"
+
+
+def _at(path: JsonPath | None, *more: str | int) -> JsonPath | None:
+    """A path inside the file one step further (None stays None: not written in the file as such)."""
+    return None if path is None else (*path, *more)

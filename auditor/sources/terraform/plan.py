@@ -38,18 +38,21 @@ class PlanResource:
     name: str
     values: dict[str, Any]
     refs: dict[str, list[str]]  # attribute -> addresses it references (from the configuration)
+    path: tuple[str | int, ...] = ()  # the JSON path of its object in the document (its values' lines)
 
 
-def resources_of(module: Any, where: str, gaps: list[str], depth: int = 0) -> Iterator[dict[str, Any]]:
+def resources_of(module: Any, where: str, gaps: list[str], depth: int = 0,
+                 at: tuple[str | int, ...] = ()) -> Iterator[tuple[dict[str, Any], tuple[str | int, ...]]]:
+    """Each resource object of the module and its descendants, with its JSON path (`at`: the module's)."""
     if depth > MAX_MODULE_DEPTH or not isinstance(module, dict):
         return
     items = module.get("resources") or []
     if not isinstance(items, list):
         gaps.append(f"{where}.resources is {type(items).__name__}, expected a list")
         items = []
-    for item in items:
+    for i, item in enumerate(items):
         if isinstance(item, dict) and isinstance(item.get("type"), str):
-            yield item
+            yield item, (*at, "resources", i)
         else:
             gaps.append(f"{where}: a resource that is not an object with a type")
     children = module.get("child_modules") or []
@@ -57,7 +60,7 @@ def resources_of(module: Any, where: str, gaps: list[str], depth: int = 0) -> It
         gaps.append(f"{where}.child_modules is {type(children).__name__}, expected a list")
         children = []
     for i, child in enumerate(children):
-        yield from resources_of(child, f"{where}.child_modules[{i}]", gaps, depth + 1)
+        yield from resources_of(child, f"{where}.child_modules[{i}]", gaps, depth + 1, (*at, "child_modules", i))
 
 
 def config_refs(module: Any, prefix: str, out: dict[str, dict[str, list[str]]], depth: int = 0) -> None:

@@ -31,7 +31,8 @@ from ...estate import (
 from ...policy.rawxml import read_policy
 from ...policy.tree import Origin, Policy, unknown_policy
 from ..assemble import Dialect, EstateParts, Key, ServiceParts, build_estate
-from ..files import JsonStringLines, as_bool, as_str
+from ..files import as_bool, as_str
+from ..json_lines import JsonPathLines
 from ..json_shape import arr, obj
 from .plan import (
     SENSITIVE,
@@ -52,7 +53,8 @@ class TerraformReader:
         self.doc = doc
         self.gaps: list[CollectionGap] = []
         self.by_address: dict[str, PlanResource] = {}
-        self.lines = JsonStringLines(self.path)
+        # each policy text's line by its JSON path, never by its text
+        self.lines = JsonPathLines(self.path, frozenset({"xml_content", "value"}))
 
     def gap(self, message: str, address: str = "") -> None:
         self.gaps.append(CollectionGap("unparseable", self.path, f"{address}: {message}" if address else message,
@@ -66,18 +68,18 @@ class TerraformReader:
         config = self.doc.get("configuration")
         if isinstance(config, dict):
             config_refs(config.get("root_module"), "", refs)
-        values = self.doc.get("planned_values") if isinstance(self.doc.get("planned_values"), dict) else None
-        if values is None:
-            values = obj(self.doc.get("values"))
+        top = "planned_values" if isinstance(self.doc.get("planned_values"), dict) else "values"
+        values = obj(self.doc.get(top))
         out = []
-        for item in resources_of(values.get("root_module"), "root_module", messages):
+        for item, at in resources_of(values.get("root_module"), "root_module", messages, at=(top, "root_module")):
             address = as_str(item.get("address")) or f"{item['type']}.{as_str(item.get('name'))}"
             vals = item.get("values")
             if not isinstance(vals, dict):
                 self.gap(f"values is {type(vals).__name__}, expected an object", address)
                 continue
             vals = masked(vals, item.get("sensitive_values"))
-            res = PlanResource(address, item["type"], as_str(item.get("name")), vals, refs.get(base_address(address), {}))
+            res = PlanResource(address, item["type"], as_str(item.get("name")), vals, refs.get(base_address(address), {}),
+                               at)
             self.by_address[base_address(address)] = res
             self.by_address[address] = res
             out.append(res)
@@ -115,7 +117,8 @@ class TerraformReader:
         return f"{base}/providers/{provider}/{name}"
 
     def policy(self, res: PlanResource, scope: str, label: str) -> Policy | None:
-        xml = res.values.get("xml_content", res.values.get("value"))
+        attr = "xml_content" if "xml_content" in res.values else "value"
+        xml = res.values.get(attr)
         link = res.values.get("xml_link")
         fmt = as_str(res.values.get("format")) or "xml"
         if xml == SENSITIVE:
@@ -123,7 +126,7 @@ class TerraformReader:
                      "read, so the secret stays out of every report: move it to a secret named value", res.address)
             return None
         if isinstance(xml, str) and xml.strip():
-            line = self.lines.line_of(xml)
+            line = self.lines.line_at((*res.path, "values", attr))  # this resource's own value
             return read_policy(xml, scope=scope, path=self.path if line else None, resource_id=res.address,
                                label=label, fmt=fmt, embedded_at=line)
         if isinstance(link, str) and link:  # declared but unknown: AU002 once, its API's policy rules silent
