@@ -24,10 +24,11 @@ from aoai_audit.estate import Estate
 from aoai_audit.exposure import _price, price_findings
 from aoai_audit.findings import Finding, Money, Severity
 from aoai_audit.rules import LOSS_UNKNOWN, LOSS_UNMETERED, RISK_SERVED, Stake
+from aoai_audit.usage.ledger import LedgerRow
 from aoai_audit.usage.model import UsageData
 from aoai_audit.usage.prices import PriceTable
 from aoai_audit.usage.score import score_usage
-from aoai_audit.usage.tally import UNMETERED, LedgerLine
+from aoai_audit.usage.tally import UNMETERED
 
 RID = "/subscriptions/s/resourceGroups/rg/providers/Microsoft.CognitiveServices/accounts/"
 SHARED_GW = Gateway("apim", None, None, ("service/apim/apis/chat", "service/apim/apis/raw"), (), ())
@@ -43,9 +44,10 @@ MODEL = AttributionModel(
 )
 
 
-def line(account: str, deployment: str, tokens: int, money: str | None) -> LedgerLine:
-    return LedgerLine(None, UNMETERED, "", "", account, deployment, "gpt-4o", "", "eastus", Decimal(tokens),
-                      None if money is None else Decimal(money), "exact")
+def line(account: str, deployment: str, tokens: int, money: str | None) -> LedgerRow:
+    """A ledger row (whole tokens and cents): what findings are priced from."""
+    return LedgerRow(None, UNMETERED, "", "", "", "", account, deployment, "gpt-4o", "", "eastus", money is not None,
+                     Decimal(tokens), Decimal(money or 0), (), ("platform metrics",))
 
 
 LINES = [
