@@ -34,6 +34,7 @@ from dataclasses import asdict
 from pathlib import Path
 
 import mutants as mut
+from mutant_tests import focus, importers
 from mutants import (
     ENV,
     EQUIVALENT,
@@ -187,10 +188,13 @@ def run_one(m: Mutant, covering: dict, seconds: dict, args) -> None:
     nodeids = set()
     for n in range(m.stmt_line, m.line + 1) if m.stmt_line else covering:  # import-time code: the module's tests
         nodeids.update(covering.get(str(n), []))
+    if not nodeids and not m.stmt_line:
+        nodeids = importers(m.path, args.lines)
     if not nodeids:
         m.status, m.reason = "survived", "no in-process test executes this line"
         return
-    ordered = sorted(nodeids, key=lambda t: (seconds.get(t, 1.0), t))[: args.max_tests]
+    focus = args.focus.get(m.path, {}) if args.rank == "focus" else {}
+    ordered = sorted(nodeids, key=lambda t: (-focus.get(t, 0.0), seconds.get(t, 1.0), t))[: args.max_tests]
     m.tests = len(ordered)
     budget = args.timeout + 3 * sum(seconds.get(t, 1.0) for t in ordered)
     cmd = ["nice", "-n", "10", sys.executable, "-m", "pytest", "-x", "-q", "-p", "mutants", "-p", "no:cacheprovider",
@@ -212,6 +216,7 @@ def run_one(m: Mutant, covering: dict, seconds: dict, args) -> None:
         m.status = "survived"
     elif done.returncode in (1, 2, 3):
         m.status = "killed"
+        m.reason = next((ln.split(" ", 2)[1] for ln in done.stdout.splitlines() if ln.startswith(("FAILED ", "ERROR "))), "")
     else:
         m.status, m.reason = "error", (done.stdout + done.stderr).strip().splitlines()[-1:][0][:200]
 
@@ -276,9 +281,11 @@ def done_prefix(mutants: list[Mutant]) -> int:
 def compare(first: list[Mutant], second: list[Mutant], a: str, b: str) -> str:
     """Two runs side by side per module: killed/scored and the score (equivalents and errors left out), each on
     its first K mutants in rank order, K what both runs measured (a uniform sample of size K)."""
+    whole = done_prefix(first) == len(first) and done_prefix(second) == len(second)
     k = min(done_prefix(first), done_prefix(second))
-    first, second = first[:k], second[:k]
-    out = [f"The first {k} mutants of each run in rank order.", "", f"| module | {a} | {b} |", "|---|---:|---:|"]
+    first, second = (first, second) if whole else (first[:k], second[:k])  # a --per-module run is never cut
+    head = "Every mutant of each run." if whole else f"The first {k} mutants of each run in rank order."
+    out = [head, "", f"| module | {a} | {b} |", "|---|---:|---:|"]
     paths = sorted({m.path for m in first} | {m.path for m in second})
     cells = {}
     for path in paths:
@@ -289,8 +296,8 @@ def compare(first: list[Mutant], second: list[Mutant], a: str, b: str) -> str:
         cells[path] = row
         out.append(f"| `{path}` | {row[0]} | {row[1]} |")
     for label, prefix in (("checks/", "checks/"), ("auditor/resolve/", "auditor/resolve/"),
-                          ("auditor/usage/", "auditor/usage/"), ("auditor/exposure.py", "auditor/exposure.py"),
-                          ("all", "")):
+                          ("auditor/usage/", "auditor/usage/"), ("auditor/attribution/", "auditor/attribution/"),
+                          ("auditor/exposure.py", "auditor/exposure.py"), ("all", "")):
         row = []
         for run in (first, second):
             killed, scored = _score([m for m in run if m.path.startswith(prefix)])
@@ -307,6 +314,8 @@ def run(args) -> None:
     for lines in mapping["lines"].values():
         for n, tests in lines.items():
             lines[n] = [t for t in tests if t in present]
+    args.focus = focus(mapping["lines"]) if args.rank == "focus" else {}
+    args.lines = mapping["lines"]
     equivalents = load_equivalents()
     mutants = select(args)
     saved = WORK / f"{args.name}.json"
@@ -344,6 +353,8 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=29)
     parser.add_argument("--timeout", type=float, default=30.0, help="seconds per mutant, plus 3× its tests' time")
     parser.add_argument("--max-tests", type=int, default=60, help="the N fastest covering tests run per mutant")
+    parser.add_argument("--rank", choices=("speed", "focus"), default="speed",
+                        help="which covering tests come first: the fastest, or those most about the module")
     parser.add_argument("--tree", help="mutate and test this commit's files (e.g. main), not the checkout")
     parser.add_argument("--map", default="map", help="run: the line → tests map to read (benchmarks/.work/mutation/)")
     parser.add_argument("--compare", help="report: a second saved run, shown beside --name per module")

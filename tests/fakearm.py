@@ -46,6 +46,38 @@ def arm_error(code: str, message: str) -> dict[str, Any]:
     return {"error": {"code": code, "message": message}}
 
 
+COST_API_VERSIONS = ("2019-11-01", "2021-10-01", "2022-10-01", "2023-03-01", "2023-11-01", "2024-08-01", "2025-03-01")
+
+
+def _cost_query_refused(body: Any, api_version: str) -> str:
+    """Why Cost Management refuses a query body (400 "Invalid query definition ..."), "" when it answers it.
+    https://learn.microsoft.com/rest/api/cost-management/query/usage: type, timeframe and dataset are required, a
+    Custom timeframe needs timePeriod `from` and `to` (QueryTimePeriod), an aggregation is {name, function} with
+    function Sum (FunctionType's only value). The grouping check is the service's own message (Azure/azure-powershell
+    issue 20953); this fake holds costs by resource, so it answers a ResourceId grouping only."""
+    if api_version not in COST_API_VERSIONS:  # the versions learn.microsoft.com lists for Query - Usage
+        return f"the api-version '{api_version}' is not one of Microsoft.CostManagement's"
+    if not isinstance(body, dict) or not isinstance(body.get("dataset"), dict):
+        return "Dataset is invalid or not supplied."
+    if body.get("type") not in ("Usage", "ActualCost", "AmortizedCost") or not body.get("timeframe"):
+        return "type and timeframe are required"
+    period = body.get("timePeriod")
+    if body["timeframe"] == "Custom" and not (isinstance(period, dict) and period.get("from") and period.get("to")):
+        return "a Custom timeframe needs timePeriod from and to"
+    aggregation = body["dataset"].get("aggregation")
+    if not isinstance(aggregation, dict) or not aggregation or any(
+            not isinstance(a, dict) or not a.get("name") or a.get("function") != "Sum" for a in aggregation.values()):
+        return "Invalid dataset aggregation: each needs a column name and the function Sum"
+    bad = [g.get("name") for g in body["dataset"].get("grouping") or [] if g.get("name") != "ResourceId"]
+    return f"Invalid dataset grouping: '{bad[0]}'" if bad else ""
+
+
+def _resource_type(rid: str) -> str:
+    """`microsoft.cognitiveservices/accounts` of `/subscriptions/s/resourceGroups/rg/providers/Microsoft.CognitiveServices/accounts/a`."""
+    tail = rid.lower().split("/providers/", 1)[-1].split("/")
+    return "/".join(tail[:2])
+
+
 def _b64(data: dict[str, Any]) -> str:
     return base64.urlsafe_b64encode(json.dumps(data).encode()).rstrip(b"=").decode()
 
@@ -270,6 +302,9 @@ class FakeARM:
                 return 403, {}, arm_error("AuthorizationFailed", "no Microsoft.ResourceGraph/resources/read")
             return 200, remaining, self.resource_graph(json.loads(rec["body"] or b"{}"))
         if method == "POST" and re.fullmatch(r"/subscriptions/[^/]+/providers/Microsoft\.CostManagement/query", path, re.I):
+            refused = _cost_query_refused(json.loads(rec["body"] or b"{}"), (rec["query"].get("api-version") or [""])[0])
+            if refused:
+                return 400, remaining, arm_error("BadRequest", f"Invalid query definition: {refused}")
             return 200, remaining, self.cost_query(rec)
         if method == "POST" and re.fullmatch(r"/v1/.+/query", path):
             return 200, {}, answer_log_query(self, json.loads(rec["body"] or b"{}"), path[len("/v1"):-len("/query")])
@@ -297,12 +332,24 @@ class FakeARM:
 
 
     def cost_query(self, rec: dict[str, Any]) -> dict[str, Any]:
-        """Cost Management query grouped by ResourceId: one row per account given in `self.billed`, two per page."""
+        """Cost Management query grouped by ResourceId: one row per account given in `self.billed`, two per page.
+        Columns as the service names them: the aggregation's `name` for the cost (the spec's example asks
+        {"name": "PreTaxCost", "function": "Sum"} and gets a PreTaxCost column), each grouping's name, Currency
+        (azure-rest-api-specs cost-management/.../stable/2023-03-01/examples/SubscriptionQueryGrouping.json)."""
+        dataset = json.loads(rec["body"] or b"{}")["dataset"]
+        cost = next(iter(dataset["aggregation"].values()))["name"]
+        groups = [g["name"] for g in dataset.get("grouping") or []]
         sub = rec["path"].split("/")[2]
-        rows = [[cost, rid, "USD"] for rid, cost in sorted(self.billed.items()) if rid.split("/")[2] == sub]
+        # a `dimensions` filter on ResourceType keeps the rows of those types (QueryComparisonExpression, operator In)
+        where = (dataset.get("filter") or {}).get("dimensions") or {}
+        types = {v.lower() for v in where.get("values") or []} if where.get("name") == "ResourceType" else None
+        by = {"ResourceId": lambda rid: rid}
+        rows = [[cost_of, *[by[g](rid) for g in groups], "USD"] for rid, cost_of in sorted(self.billed.items())
+                if rid.split("/")[2] == sub and (types is None or _resource_type(rid) in types)]
         skip = int((rec["query"].get("$skiptoken") or ["0"])[0])
-        props: dict[str, Any] = {"columns": [{"name": "Cost", "type": "Number"}, {"name": "ResourceId", "type": "String"},
-                                             {"name": "Currency", "type": "String"}], "rows": rows[skip: skip + 2]}
+        columns = [{"name": cost, "type": "Number"}, *[{"name": g, "type": "String"} for g in groups],
+                   {"name": "Currency", "type": "String"}]
+        props: dict[str, Any] = {"columns": columns, "rows": rows[skip: skip + 2]}
         if skip + 2 < len(rows):
             props["nextLink"] = f"{self.base_url}{rec['path']}?api-version=2023-03-01&$skiptoken={skip + 2}"
         return {"id": "query", "name": "query", "type": "Microsoft.CostManagement/query", "properties": props}

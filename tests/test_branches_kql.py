@@ -12,9 +12,10 @@ import datetime as dt
 import shlex
 import urllib.parse
 
-from aoai_audit.estate import ApimService
+from aoai_audit.estate import ApimService, Logger
 from aoai_audit.usage.kql import (
     _comment,
+    _MetricUse,
     _window,
     gateway_metrics_query,
     kql_string,
@@ -72,3 +73,36 @@ def test_the_query_reads_the_api_and_product_only_where_the_metric_carries_them(
     assert 'tostring(Properties["API ID"])' not in gateway_metrics_query(ApimService("files"), bare, day, day).text
     text = gateway_metrics_query(ApimService("files"), full, day, day).text
     assert 'tostring(Properties["API ID"])' in text and 'tostring(Properties["Product ID"])' in text
+
+
+def test_without_api_and_product_dimensions_both_columns_are_empty_strings(tmp_path, registry):
+    day = dt.date(2026, 11, 1)
+    bare = gateway_metrics_query(ApimService("files"), _uses(tmp_path, registry, "Subscription ID"), day, day).text
+    assert '| extend api = "", product = ""\n' in bare
+    full = gateway_metrics_query(ApimService("files"), _uses(tmp_path, registry, "API ID", "Product ID"), day, day).text
+    assert '| extend api = tostring(Properties["API ID"]), product = tostring(Properties["Product ID"])\n' in full
+
+
+def test_the_most_used_named_dimension_is_the_default_and_the_others_are_chosen_by_api():
+    day = dt.date(2026, 11, 1)
+    use = _MetricUse(["ns"], {"a": "", "b": "Team", "c": "Team", "d": "Dept"}, has_api_dimension=True)
+    text = gateway_metrics_query(ApimService("s"), use, day, day).text
+    assert '| extend dimension = case(api in~ ("d"), "Dept", api in~ ("a"), "", "Team")\n' in text
+    assert ('| extend consumer = case(dimension == "Team", tostring(Properties["Team"]), '
+            'dimension == "Dept", tostring(Properties["Dept"]), "")\n') in text
+    # a tie between a named dimension and none: the named one is the default
+    tie = gateway_metrics_query(ApimService("s"), _MetricUse(["ns"], {"a": "", "b": "Team"}), day, day)
+    assert '| extend dimension = "Team"\n' in tie.text and tie.dimensions == ("Team",)
+    none = gateway_metrics_query(ApimService("s"), _MetricUse(["ns"], {"a": ""}), day, day)
+    assert '| extend consumer = ""\n' in none.text and none.dimensions == ()
+
+
+def test_the_metrics_query_runs_against_the_first_application_insights_logger_with_a_resource():
+    component = "/subscriptions/s/resourceGroups/rg/providers/Microsoft.Insights/components/ai"
+    service = ApimService("s", loggers=(Logger("la", "azureMonitor", "/subscriptions/s/x/la"),
+                                        Logger("ai0", "applicationInsights"),
+                                        Logger("ai", "ApplicationInsights", component)))
+    use = _MetricUse(["ns"], {"a": "Team"})
+    day = dt.date(2026, 11, 1)
+    assert gateway_metrics_query(service, use, day, day).target == component
+    assert gateway_metrics_query(ApimService("s", loggers=service.loggers[:2]), use, day, day).target == ""

@@ -275,3 +275,31 @@ def test_an_unmetered_line_belongs_to_no_consumer_on_the_platforms_deployment():
     assert (line.consumer, line.dimension, line.api, line.product, line.account, line.deployment, line.model) == (
         "", "", "", "", "acc", "gpt-4o", "gpt-4o")
     assert (line.input_tokens, line.output_tokens, line.money) == (800, 200, Decimal("0.0032"))
+
+
+def test_a_platform_total_without_input_and_output_is_an_unmetered_output_line_left_unpriced():
+    total_only = UsageRow(D1, source="platform", model="gpt-4o", deployment="gpt-4o", account="acc",
+                          deployment_type="global", total_tokens=1_000)
+    u = score(total_only, platform(D1, "gpt-4o", 300, 100))
+    (line,) = [x for x in u.lines if x.bucket == UNMETERED]
+    # nothing metered: 300 in, and 100 out + the 1,000 given only as a total (input and output are priced apart)
+    assert (line.input_tokens, line.output_tokens, line.money) == (300, 1_100, None)
+    assert (u.platform.tokens, u.unmetered.tokens, u.unmetered.unpriced_tokens) == (1_400, 1_400, 1_400)
+    rec = [(r.account, r.gateway_tokens, r.platform_tokens) for r in u.reconciliation]
+    assert rec == [("acc", 0, 1_400)]
+
+
+def test_the_usage_block_states_over_metering_lines_basis_and_billed_cost():
+    # platform 800,000 × 2 + 200,000 × 8 per 1M = 3.20; gateway 1,200,000 × 2 + 300,000 × 8 = 4.80: 1.60 over
+    u = ledgered(score(platform(D1, "gpt-4o", 800_000, 200_000), gateway(D1, "team-a", 1_200_000, 300_000, **ON_ACC)))
+    billed = {"/s/acc": (Decimal("12.34"), "EUR"), "/s/b": (Decimal("1.00"), "EUR")}
+    d = usage_dict(replace(u, billed=billed))
+    assert (d["over_metered"]["tokens"], d["over_metered"]["money"]) == (500_000, 1.6)
+    assert [(x["bucket"], x["account"], x["deployment"], x["model"]) for x in d["lines"]] == [
+        ("consumer", "acc", "gpt-4o", "gpt-4o")]
+    assert d["basis"] == {EXACT: 1_500_000}
+    # the bucket names are what the JSON, the FOCUS x_Line and a reader's queries match on
+    assert [(x.bucket, x.tokens) for x in u.ledger] == [("consumer", 1_500_000), ("over-metered", -500_000)]
+    assert d["billed"] == {"total": 13.34, "currency": "EUR", "accounts": [
+        {"account": "/s/acc", "amount": 12.34, "currency": "EUR"}, {"account": "/s/b", "amount": 1.0, "currency": "EUR"}]}
+    assert usage_dict(u)["billed"] is None

@@ -64,3 +64,14 @@ def test_the_example_gateway_never_costs_more_than_the_platform_served(registry)
             assert rec.gateway_tokens <= rec.platform_tokens + 1, rec
     gateway_money = sum((x.money or 0 for x in usage.ledger if x.bucket in (CONSUMER, UNKNOWN)), Decimal(0))
     assert abs(gateway_money - usage.gateway.money) < Decimal("0.000001")
+
+
+def test_a_row_with_no_weight_on_a_side_does_not_stop_the_others_filling_that_side():
+    # the first row's mix has no output weight (an embedding-only mix): nothing of it to place on the output side;
+    # the second row's 8 output tokens must still fill gpt-4o up to the 3 it served and gpt-4o-mini up to its 5
+    no_output = Mix({BIG: [Decimal(10), Decimal(0)]})
+    both = Mix({BIG: [Decimal(45), Decimal(9)], SMALL: [Decimal(19), Decimal(5)]})
+    rows = [(DAY, no_output, 5, 5), (DAY, both, 39, 8)]
+    capacity = {(DAY, BIG): (Decimal(45), Decimal(3)), (DAY, SMALL): (Decimal(19), Decimal(5))}
+    load = _load(rows[1:], fill(rows, capacity)[1:])
+    assert abs(load[BIG][1] - 3) < Decimal("0.000001") and abs(load[SMALL][1] - 5) < Decimal("0.000001")

@@ -200,3 +200,14 @@ def test_cli_live_scan_and_collect_then_scan_give_the_same_usage(fake, tmp_path)
     live_doc, snap_doc = json.loads(scanned.stdout), json.loads(again.stdout)
     assert live_doc["usage"]["platform"]["tokens"] == 16_200_000_000
     assert live_doc["usage"] == snap_doc["usage"]
+
+
+def test_live_platform_rows_are_the_exported_metrics_rows_series_by_series(fake):
+    """The live metrics read names each row's deployment, model and version as the exported REST body does."""
+    def key(r):
+        return (r.day, r.account, r.deployment, r.model, r.model_version, r.input_tokens, r.output_tokens)
+
+    live_rows = sorted(key(r) for r in live(fake).usage.rows if r.source == "platform")
+    exported = sorted(key(r) for p in sorted((USAGE.parent / "platform").glob("*.metrics.json"))
+                      for r in load_usage_file(str(p)).rows)
+    assert live_rows == exported and all(k[2] and k[3] and k[4] for k in live_rows)
