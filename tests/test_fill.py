@@ -46,11 +46,22 @@ def test_rows_sharing_accounts_fill_each_model_up_to_what_it_served():
     assert all(abs(again[s][k] - load[s][k]) < Decimal("0.000001") for s in load for k in (0, 1))
 
 
-def test_what_no_cell_can_hold_stays_over_metered_spread_like_the_mix():
+def test_what_no_cell_can_hold_stays_over_metered_spread_as_the_cells_served():
     both = Mix({BIG: [Decimal(10), Decimal(0)], SMALL: [Decimal(10), Decimal(0)]})
     rows = [(DAY, both, 40, 0)]
     load = _load(rows, fill(rows, {(DAY, BIG): (Decimal(10), Decimal(0)), (DAY, SMALL): (Decimal(10), Decimal(0))}))
     assert abs(load[BIG][0] - 20) < Decimal("0.000001") and abs(load[SMALL][0] - 20) < Decimal("0.000001")
+
+
+def test_when_every_cell_is_full_the_excess_is_spread_as_the_cells_served_not_by_rounding():
+    """2,000 gateway tokens over a 50/50 mix, where gpt-4o served 10 and gpt-4o-mini 1,000 that day: by hand,
+    2,000 × 10/1,010 = 19.80 on gpt-4o and 2,000 × 1,000/1,010 = 1,980.20 on mini. Before, the scaling ran its
+    400 rounds down to the precision floor and put 666.67 on gpt-4o, at its 16× dearer rate."""
+    half = Mix({BIG: [Decimal(1), Decimal(0)], SMALL: [Decimal(1), Decimal(0)]})
+    rows = [(DAY, half, 2000, 0)]
+    load = _load(rows, fill(rows, {(DAY, BIG): (Decimal(10), Decimal(0)), (DAY, SMALL): (Decimal(1000), Decimal(0))}))
+    assert abs(load[BIG][0] - Decimal(2000) * 10 / 1010) < Decimal("0.000001")
+    assert abs(load[SMALL][0] - Decimal(2000) * 1000 / 1010) < Decimal("0.000001")
 
 
 def test_the_example_gateway_never_costs_more_than_the_platform_served(registry):

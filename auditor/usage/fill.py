@@ -9,8 +9,9 @@ Here every model served on a day (a cell) has a capacity, the input and output t
 for it, less what rows naming that model already took. The rows that split across mixes are weighted, cell by
 cell, so that the cells fill to their capacity together (iterative proportional scaling, as in matrix
 balancing): a cell that would be over-filled is scaled down, which moves the rows' remaining tokens to the
-cells of their mix that still have room. Only what no cell of a row's mix can hold stays over-metered (KQ003),
-spread like the mix. The result is the same for any order of rows.
+cells of their mix that still have room. Only what no cell of a row's mix can hold stays over-metered (KQ003):
+when every cell is full, the rows' tokens are spread as the cells served. The result is the same for any order
+of rows.
 """
 
 from __future__ import annotations
@@ -44,6 +45,11 @@ def _scales(demands: Sequence[tuple[Decimal, dict[Served, Decimal]]], capacity: 
                 load[s] += demand * w * scale[s] / total
         over = {s: capacity[s] / load[s] for s in load if s in capacity and load[s] > capacity[s] > 0}
         if not over or all(f > CLOSE for f in over.values()):
+            break
+        if len(over) == len(load) and min(over.values()) / max(over.values()) > CLOSE:
+            # every cell is over by the same factor: scaling them alike moves no token, so what is left is
+            # over-metered, spread as the cells served (scaling on would only drive the factors to the precision
+            # floor, where rounding, not the tokens, decided the split)
             break
         for s, factor in over.items():
             scale[s] = (scale[s] * factor).quantize(PRECISION) or PRECISION
