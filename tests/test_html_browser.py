@@ -11,20 +11,10 @@ import pytest
 from aoai_audit.attribution.summary import money_of
 from aoai_audit.report.html import render_html
 from aoai_audit.usage.tally import cents
-from browser import launch, why_unavailable
+from browser import why_unavailable
 from conftest import EXAMPLE, audit
 
 pytestmark = pytest.mark.skipif(why_unavailable() is not None, reason=why_unavailable() or "")
-
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = launch(p)
-        yield b
-        b.close()
 
 
 def open_report(browser, path):

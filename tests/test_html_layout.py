@@ -9,21 +9,11 @@ from __future__ import annotations
 import pytest
 
 from aoai_audit.report.html import render_html
-from browser import BROKEN_WORDS_JS, EXCERPT_HIDDEN_JS, launch, why_unavailable
+from browser import BROKEN_WORDS_JS, EXCERPT_HIDDEN_JS, why_unavailable
 
 pytestmark = pytest.mark.skipif(why_unavailable() is not None, reason=why_unavailable() or "")
 
 WIDTHS = ((1280, 800), (390, 844))
-
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = launch(p)
-        yield b
-        b.close()
 
 
 @pytest.fixture(scope="module")

@@ -15,7 +15,7 @@ import pytest
 from aoai_audit.attribution.summary import money_of
 from aoai_audit.report.html import render_html
 from aoai_audit.report.json_report import result_dict
-from browser import PDFTOTEXT, launch, print_pdf, why_no_pdf_text
+from browser import PDFTOTEXT, print_pdf, why_no_pdf_text
 
 pytestmark = pytest.mark.skipif(why_no_pdf_text() is not None, reason=why_no_pdf_text() or "")
 
@@ -23,16 +23,6 @@ pytestmark = pytest.mark.skipif(why_no_pdf_text() is not None, reason=why_no_pdf
 # few more lines per finding, not for the evidence, the rationale or the matrix to come back into the flow.
 MAX_PAGES = 16
 XHTML = "{http://www.w3.org/1999/xhtml}"
-
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = launch(p)
-        yield b
-        b.close()
 
 
 @pytest.fixture(scope="module")
