@@ -316,6 +316,11 @@ def check(args) -> None:
               and any(fnmatch.fnmatch(m.path, g) for g in (args.only or ["*"]))}
     if not args.pytest_args:
         raise SystemExit("check: name the tests to run after --")
+    base = subprocess.run([sys.executable, "-m", "pytest", "-x", "-q", "-p", "mutants", "-p", "no:cacheprovider",
+                           "--no-header", *args.pytest_args], cwd=mut.SRC, env=_pytest_env({}), capture_output=True,
+                          text=True)
+    if base.returncode != 0:  # a kill must be the mutant's doing, not a test that fails on the tree as it is
+        raise SystemExit("check: the tests fail without a mutant:\n" + base.stdout[-2000:])
     killed = total = 0
     for f in sorted({p for p, _s, _m in wanted}):
         for m in mutants_of(f):
