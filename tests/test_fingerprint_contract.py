@@ -19,7 +19,9 @@ from conftest import EXAMPLE, FIXTURES, ROOT, RULE_FIXTURES, audit
 ESTATES = sorted(p.relative_to(ROOT).as_posix() for p in RULE_FIXTURES.glob("*/*")
                  if p.name in ("fires", "passes") or p.suffix == ".json") + sorted(
     p.relative_to(ROOT).as_posix() for p in (FIXTURES / "real").iterdir() if p.is_dir() and p.name != "licences") + [
-    (FIXTURES / "corpus").relative_to(ROOT).as_posix(), EXAMPLE.relative_to(ROOT).as_posix()]
+    (FIXTURES / "corpus").relative_to(ROOT).as_posix(), EXAMPLE.relative_to(ROOT).as_posix(),
+    # the branches of a key no estate above reaches (tests/fixtures/fingerprints/make_key_estate.py)
+    (FIXTURES / "fingerprints" / "keys.json").relative_to(ROOT).as_posix()]
 
 
 def _pinned(result) -> list[str]:
