@@ -7,10 +7,10 @@ Expected reasons are written here from RULES.md ("LLM API"), never read back fro
 from __future__ import annotations
 
 import pytest
+from test_branches_ai_services import GW, _account, _api, _service
 
 from aoai_audit.estate import ApimService, Backend
 from aoai_audit.resolve.classify import classify
-from test_branches_ai_services import GW, _account, _api, _service
 
 
 @pytest.mark.parametrize("host", ["api.deepseek.com", "api.together.xyz", "api.mistral.ai", "api.groq.com"])
