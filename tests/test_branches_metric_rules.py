@@ -16,8 +16,9 @@ from aoai_audit.checks import (
     tm009_conditional_metric,
     tm010_unset_variable_dimension,
 )
-from aoai_audit.estate import Api
+from aoai_audit.estate import Api, ApimService, Product, Workspace
 from aoai_audit.policy.rawxml import read_policy
+from aoai_audit.resolve.effective import product_contexts
 
 
 def _metric(*dims: str, namespace: str = "") -> str:
@@ -198,3 +199,17 @@ def test_tm009_two_conditional_metrics_of_one_scope_are_two_findings_of_the_audi
     assert sorted((f.message.split("when ")[1].split(";")[0], f.location.line) for f in got) == [
         ('@(context.Request.Headers.ContainsKey("x-big"))', line_of(path, '"big"')),
         ('@(context.Request.Headers.ContainsKey("x-small"))', line_of(path, '"small"'))]
+
+
+# ---- products reach only the APIs of their own workspace ------------------------------------------------------------
+def _gold(workspace: str | None) -> Product:
+    return Product("gold", apis=("chat",), workspace=workspace,
+                   policy=read_policy("<policies><inbound></inbound></policies>", scope="product",
+                                      label=f"product 'gold' ({workspace})"))
+
+
+def test_a_workspace_api_is_called_through_its_own_workspaces_products_only():
+    products = (_gold(None), _gold("a"), _gold("b"))
+    service = ApimService("apim", products=products, workspaces=(Workspace("a"), Workspace("b")))
+    contexts = {w: product_contexts(service, api("chat", "", workspace=w)) for w in (None, "a", "b")}
+    assert {w: [p.workspace for p in found] for w, found in contexts.items()} == {None: [None], "a": ["a"], "b": ["b"]}
