@@ -310,10 +310,11 @@ def compare(first: list[Mutant], second: list[Mutant], a: str, b: str) -> str:
 
 
 def check(args) -> None:
-    """The survivors of a saved run (--name), found again in this tree by what they are (module, source line,
-    mutation, twin) and run against the tests given: which of them the tests being written now kill."""
-    wanted = {(m.path, m.source, m.mutation) for m in _saved(args.name) if m.status == "survived"
-              and any(fnmatch.fnmatch(m.path, g) for g in (args.only or ["*"]))}
+    """The survivors of a saved run (--name), found again in this tree (same index, source line and mutation; a
+    module changed since is said, not guessed) and run against the tests given: which the tests being written kill."""
+    saved = [m for m in _saved(args.name) if m.status == "survived"
+             and any(fnmatch.fnmatch(m.path, g) for g in (args.only or ["*"]))]
+    wanted = {(m.path, m.index) for m in saved}
     if not args.pytest_args:
         raise SystemExit("check: name the tests to run after --")
     base = subprocess.run([sys.executable, "-m", "pytest", "-x", "-q", "-p", "mutants", "-p", "no:cacheprovider",
@@ -322,9 +323,13 @@ def check(args) -> None:
     if base.returncode != 0:  # a kill must be the mutant's doing, not a test that fails on the tree as it is
         raise SystemExit("check: the tests fail without a mutant:\n" + base.stdout[-2000:])
     killed = total = 0
-    for f in sorted({p for p, _s, _m in wanted}):
-        for m in mutants_of(f):
-            if (m.path, m.source, m.mutation) not in wanted:
+    for f in sorted({p for p, _i in wanted}):
+        mine = {(m.index, m.source, m.mutation): m for m in mutants_of(f)}
+        for s in saved:
+            m = mine.get((s.index, s.source, s.mutation)) if s.path == f else None
+            if m is None:
+                if s.path == f:
+                    print(f"moved     {s.path}:{s.line}\t{s.source.strip()}\t{s.mutation} (the module changed: not run)")
                 continue
             done = subprocess.run(["nice", "-n", "10", sys.executable, "-m", "pytest", "-x", "-q", "-p", "mutants",
                                    "-p", "no:cacheprovider", "--no-header", *args.pytest_args], cwd=mut.SRC,

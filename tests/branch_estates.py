@@ -4,8 +4,8 @@ policy) built as the sources build them, audited by one check without touching t
 from __future__ import annotations
 
 from aoai_audit.config import Settings
-from aoai_audit.context import build_context
-from aoai_audit.estate import Api, ApimService, Estate, Operation, SourceInfo, Workspace
+from aoai_audit.context import AuditContext, build_context
+from aoai_audit.estate import Api, ApimService, Estate, Operation, Product, SourceInfo, Workspace
 from aoai_audit.findings import Finding
 from aoai_audit.policy.rawxml import read_policy
 
@@ -33,15 +33,19 @@ def api(name: str, inbound: str, display: str = "", subscription: bool | None = 
                operations=operations, policy=read_policy(_policies(inbound, base), scope="api", label=f"api '{name}'"))
 
 
-def audit_estate(check, *apis: Api, global_inbound: str | None = None) -> list[Finding]:
-    """The findings of one check on service 'apim' holding these APIs (and the workspaces they name)."""
+def estate_context(*apis: Api, global_inbound: str | None = None, products: tuple[Product, ...] = ()) -> AuditContext:
+    """Service 'apim' holding these APIs and products (and the workspaces they name), resolved for the checks."""
     source = SourceInfo("apiops", "x/", frozenset({"apis", "policies"}))
     glob = read_policy(_policies(global_inbound, base=False), scope="global", label="global") \
         if global_inbound is not None else None
-    workspaces = tuple(Workspace(w) for w in sorted({a.workspace for a in apis if a.workspace}))
-    service = ApimService("apim", apis=apis, global_policy=glob, workspaces=workspaces)
-    ctx = build_context(Estate(sources=(source,), services=(service,)), Settings())
-    return list(check.check(ctx))
+    workspaces = tuple(Workspace(w) for w in sorted({a.workspace for a in (*apis, *products) if a.workspace}))
+    service = ApimService("apim", apis=apis, products=products, global_policy=glob, workspaces=workspaces)
+    return build_context(Estate(sources=(source,), services=(service,)), Settings())
+
+
+def audit_estate(check, *apis: Api, global_inbound: str | None = None) -> list[Finding]:
+    """The findings of one check on service 'apim' holding these APIs."""
+    return list(check.check(estate_context(*apis, global_inbound=global_inbound)))
 
 
 def run(check, *apis: Api) -> list[tuple[str, str]]:

@@ -3,7 +3,7 @@ API with several operations followed by another API, a workspace API, asserted o
 
 from __future__ import annotations
 
-from branch_estates import METRIC, api, audit_estate, operation, run
+from branch_estates import METRIC, api, audit_estate, estate_context, operation, run
 from branch_policies import findings, line_of, policy
 
 from aoai_audit.checks import (
@@ -213,3 +213,12 @@ def test_a_workspace_api_is_called_through_its_own_workspaces_products_only():
     service = ApimService("apim", products=products, workspaces=(Workspace("a"), Workspace("b")))
     contexts = {w: product_contexts(service, api("chat", "", workspace=w)) for w in (None, "a", "b")}
     assert {w: [p.workspace for p in found] for w, found in contexts.items()} == {None: [None], "a": ["a"], "b": ["b"]}
+
+
+def test_tm007_each_workspaces_product_that_drops_base_is_named_in_its_workspace():
+    ctx = estate_context(api("chat", "", workspace="a"), api("chat", "", workspace="b"), global_inbound=METRIC,
+                         products=(_gold("a"), _gold("b")))
+    assert sorted(f.resource for f in tm007_base_drops_metric.check(ctx)) == [
+        "service/apim/workspaces/a/products/gold", "service/apim/workspaces/b/products/gold"]
+    assert [r for r, _p in ctx.policies() if "/products/" in r] == [
+        "service/apim/workspaces/a/products/gold", "service/apim/workspaces/b/products/gold"]
