@@ -20,9 +20,9 @@ def _policies(inbound: str, base: bool = True) -> str:
             "</policies>")
 
 
-def operation(name: str, inbound: str) -> Operation:
-    """An operation with its own inbound statements after `<base/>`."""
-    return Operation(name, "POST", f"/{name}", policy=read_policy(_policies(inbound), scope="operation",
+def operation(name: str, inbound: str, base: bool = True) -> Operation:
+    """An operation with its own inbound statements (after `<base/>` unless base=False)."""
+    return Operation(name, "POST", f"/{name}", policy=read_policy(_policies(inbound, base), scope="operation",
                                                                   label=f"operation '{name}'"))
 
 
@@ -33,12 +33,16 @@ def api(name: str, inbound: str, display: str = "", subscription: bool | None = 
                operations=operations, policy=read_policy(_policies(inbound, base), scope="api", label=f"api '{name}'"))
 
 
-def estate_context(*apis: Api, global_inbound: str | None = None, products: tuple[Product, ...] = ()) -> AuditContext:
-    """Service 'apim' holding these APIs and products (and the workspaces they name), resolved for the checks."""
+def estate_context(*apis: Api, global_inbound: str | None = None, products: tuple[Product, ...] = (),
+                   workspace_inbound: str | None = None) -> AuditContext:
+    """Service 'apim' holding these APIs and products (and the workspaces they name, each with `workspace_inbound`
+    as its policy when given, without `<base/>`), resolved for the checks."""
     source = SourceInfo("apiops", "x/", frozenset({"apis", "policies"}))
     glob = read_policy(_policies(global_inbound, base=False), scope="global", label="global") \
         if global_inbound is not None else None
-    workspaces = tuple(Workspace(w) for w in sorted({a.workspace for a in (*apis, *products) if a.workspace}))
+    ws_policy = read_policy(_policies(workspace_inbound, base=False), scope="workspace", label="workspace") \
+        if workspace_inbound is not None else None
+    workspaces = tuple(Workspace(w, ws_policy) for w in sorted({a.workspace for a in (*apis, *products) if a.workspace}))
     service = ApimService("apim", apis=apis, products=products, global_policy=glob, workspaces=workspaces)
     return build_context(Estate(sources=(source,), services=(service,)), Settings())
 

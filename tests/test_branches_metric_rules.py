@@ -4,7 +4,7 @@ API with several operations followed by another API, a workspace API, asserted o
 from __future__ import annotations
 
 from branch_estates import METRIC, api, audit_estate, estate_context, operation, run
-from branch_policies import findings, line_of, policy
+from branch_policies import BACKEND, findings, line_of, policy
 
 from aoai_audit.checks import (
     tm002_no_consumer_dimension,
@@ -222,3 +222,12 @@ def test_tm007_each_workspaces_product_that_drops_base_is_named_in_its_workspace
         "service/apim/workspaces/a/products/gold", "service/apim/workspaces/b/products/gold"]
     assert [r for r, _p in ctx.policies() if "/products/" in r] == [
         "service/apim/workspaces/a/products/gold", "service/apim/workspaces/b/products/gold"]
+
+
+def test_tm007_a_workspace_or_an_operation_that_drops_base_is_named_as_itself():
+    ws = estate_context(api("chat", METRIC, workspace="team-a"), global_inbound=METRIC, workspace_inbound=BACKEND)
+    assert [(f.resource, f.key) for f in tm007_base_drops_metric.check(ws)] == [
+        ("service/apim/workspaces/team-a", "global")]
+    chat = api("chat", METRIC, operations=(operation("embed", BACKEND, base=False),))
+    assert [(f.resource, f.key) for f in audit_estate(tm007_base_drops_metric, chat)] == [
+        ("service/apim/apis/chat/operations/embed", "api 'chat'")]
