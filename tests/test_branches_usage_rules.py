@@ -40,6 +40,19 @@ def test_kq003_lists_the_first_seven_of_eight_days_and_says_there_are_more(regis
                          "(2026-11-01, 2026-11-02, 2026-11-03, 2026-11-04, 2026-11-05, 2026-11-06, 2026-11-07 …)")
 
 
+def test_kq003_days_that_cancel_out_name_no_direction(registry):
+    """Day 1: the platform 1,000 above the gateway; day 2: 1,000 below it. Each day is off, the window nets to 0:
+    neither "more than" nor "less than" is true."""
+    d1, d2 = _days(2)
+    (f,) = kq003(registry, platform(d1, "gpt-4o", 2_000, 0), gateway(d1, "a", 1_000, 0, **ON_ACC),
+                 platform(d2, "gpt-4o", 1_000, 0), gateway(d2, "a", 2_000, 0, **ON_ACC))
+    assert f.tokens == 0
+    assert f.message == ("account 'acc': the platform and the gateway differ on 2 day(s) (2026-11-01, 2026-11-02), "
+                         "in both directions, netting to the same total over them")
+    assert f.evidence == ("2026-11-01: gateway 1,000, platform 2,000 (50.0%)",
+                          "2026-11-02: gateway 2,000, platform 1,000 (50.0%)")
+
+
 # ---- ST002: the operations named, and the streamed share from the API's own rows -------------------------------------
 METERED = read_policy(
     '<policies><inbound><base /><llm-emit-token-metric><dimension name="Subscription ID" /></llm-emit-token-metric>'
