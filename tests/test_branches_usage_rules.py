@@ -53,6 +53,14 @@ def test_kq003_days_that_cancel_out_name_no_direction(registry):
                           "2026-11-02: gateway 2,000, platform 1,000 (50.0%)")
 
 
+def test_kq003_a_net_difference_of_one_token_still_has_a_direction(registry):
+    """Platform 10, gateway 9 (10% off): the smallest net difference is still 'more than', never 'both ways'."""
+    (d1,) = _days(1)
+    (f,) = kq003(registry, platform(d1, "gpt-4o", 10, 0), gateway(d1, "a", 9, 0, **ON_ACC))
+    assert f.tokens == 1
+    assert f.message == "account 'acc': the platform reported 1 tokens more than the gateway metered on 1 day(s) (2026-11-01)"
+
+
 # ---- ST002: the operations named, and the streamed share from the API's own rows -------------------------------------
 METERED = read_policy(
     '<policies><inbound><base /><llm-emit-token-metric><dimension name="Subscription ID" /></llm-emit-token-metric>'
