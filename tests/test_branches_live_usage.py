@@ -9,16 +9,25 @@ from __future__ import annotations
 import json
 from urllib.parse import parse_qs
 
-from aoai_audit.engine import with_live_usage
+import pytest
+import test_money
+from test_money import APPI, FAST, WINDOW, _collect
+
 from aoai_audit.config import Settings
+from aoai_audit.engine import with_live_usage
 from aoai_audit.sources.live.collector import live_session
 from aoai_audit.sources.live.options import LiveOptions
 from aoai_audit.usage.files import load_usage_file
 from fakearm import RG, SUB, platform_metrics
-from test_money import APPI, FAST, WINDOW, _collect, fake  # noqa: F401  (fake: the money tenant's fixture)
 
 ACCOUNTS = f"/subscriptions/{SUB}/resourceGroups/{RG}/providers/Microsoft.CognitiveServices/accounts"
 BIG, CHEAP = f"{ACCOUNTS}/acct-big", f"{ACCOUNTS}/acct-cheap"
+
+
+@pytest.fixture()
+def fake(monkeypatch):
+    """The money tenant served by the fake ARM (test_money's fixture, not a copy of it)."""
+    yield from test_money.fake.__wrapped__(monkeypatch)
 
 
 def _silent(estate) -> list:
