@@ -51,7 +51,7 @@ def _scales(demands: Sequence[tuple[Decimal, dict[Served, Decimal]]], capacity: 
             break
         if len(over) == sum(1 for v in load.values() if v) and min(over.values()) / max(over.values()) > CLOSE:
             # every cell is over by the same factor: scaling them alike moves no token, so what is left is
-            # over-metered, spread as the cells served (scaling on would only drive the factors to the precision
+            # over-metered, spread as the cells had room (scaling on would only drive the factors to the precision
             # floor, where rounding, not the tokens, decided the split)
             break
         for s, factor in over.items():
