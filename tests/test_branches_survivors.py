@@ -62,3 +62,34 @@ def test_kq002_names_gateway_consumers_listed_after_one_attributed_by_resource(t
     doc = json.loads(scan(target)[1])
     named = {f["message"].split("'")[1] for f in doc["findings"] if f["rule_id"] == "KQ002"}
     assert named == {"gamma", "delta"}
+
+
+# ---- BY001: which account a gateway host names --------------------------------------------------------------------
+def _by001(*accounts):
+    import dataclasses
+
+    from aoai_audit.checks import by001_gateway_bypass
+    from aoai_audit.config import Settings
+    from aoai_audit.context import build_context
+    from aoai_audit.sources.detect import load_paths
+
+    estate = load_paths([str(ROOT / "tests/fixtures/rules/live-estates/BY001.json")])
+    (fronted,) = estate.accounts  # aoai-eastus, called by the gateway at https://aoai-eastus.openai.azure.com
+    more = tuple(dataclasses.replace(fronted, **change) for change in accounts)
+    ctx = build_context(dataclasses.replace(estate, accounts=(fronted, *more)), Settings())
+    return {f.resource: f.message for f in by001_gateway_bypass.check(ctx)}, fronted.resource_id
+
+
+def test_by001_a_same_named_account_in_another_group_is_not_behind_the_gateway():
+    twin_id = "/subscriptions/00000000-0000-0000-0000-000000000001/resourceGroups/rg-other/providers/" \
+              "Microsoft.CognitiveServices/accounts/aoai-eastus"
+    got, fronted = _by001({"resource_id": twin_id, "endpoint": "https://aoai-eastus-2.openai.azure.com/"})
+    assert got[fronted].startswith("Azure OpenAI account 'aoai-eastus' behind the gateway accepts API keys")
+    assert got[twin_id].startswith("Azure OpenAI account 'aoai-eastus' has no gateway in front")
+
+
+def test_by001_an_account_whose_name_ends_another_accounts_host_is_not_behind_the_gateway():
+    rid = "/subscriptions/00000000-0000-0000-0000-000000000001/resourceGroups/rg-ai/providers/" \
+          "Microsoft.CognitiveServices/accounts/eastus"
+    got, _ = _by001({"resource_id": rid, "name": "eastus", "endpoint": ""})
+    assert got[rid].startswith("Azure OpenAI account 'eastus' has no gateway in front")
