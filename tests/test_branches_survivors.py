@@ -93,3 +93,60 @@ def test_by001_an_account_whose_name_ends_another_accounts_host_is_not_behind_th
           "Microsoft.CognitiveServices/accounts/eastus"
     got, _ = _by001({"resource_id": rid, "name": "eastus", "endpoint": ""})
     assert got[rid].startswith("Azure OpenAI account 'eastus' has no gateway in front")
+
+
+# ---- OW001: an account whose resource id was not read is named by its name, not by an empty resource ------------
+def test_ow001_names_an_account_without_a_resource_id_by_its_name():
+    import dataclasses
+
+    from aoai_audit.checks import ow001_no_owner
+    from aoai_audit.config import Settings
+    from aoai_audit.context import build_context
+    from aoai_audit.sources.detect import load_paths
+
+    estate = load_paths([str(ROOT / "tests/fixtures/rules/live-estates/BY001.json")])
+    (acct,) = estate.accounts
+    estate = dataclasses.replace(estate, services=(), accounts=(dataclasses.replace(acct, resource_id="", tags=()),))
+    (f,) = ow001_no_owner.check(build_context(estate, Settings()))
+    assert f.resource == "aoai-eastus"
+    assert f.message.startswith("account 'aoai-eastus': no owner is known (no owner tag, no cost-centre map entry")
+
+
+# ---- RB001/RB002: where metrics live without Application Insights; an unread role elsewhere hides nothing ------
+SUB = "/subscriptions/00000000-0000-0000-0000-000000000001"
+APIM = f"{SUB}/resourceGroups/rg-ai/providers/Microsoft.ApiManagement/service/contoso-apim"
+_ROLES_READ = "Reader on the subscription (Microsoft.Authorization/roleAssignments/read)"  # live/monitor.py
+
+
+def _rb(tmp_path, registry, rule_id, change):
+    from conftest import audit
+
+    doc = json.loads((ROOT / f"tests/fixtures/rules/live-estates/{rule_id}.json").read_text())
+    change(doc["estate"])
+    path = tmp_path / "estate.json"
+    path.write_text(json.dumps(doc))
+    result = audit(str(path), registry, only=(rule_id,))
+    return [f for f in result.findings if f.rule_id == rule_id]
+
+
+def test_rb001_without_an_application_insights_logger_the_metrics_live_on_the_service(tmp_path, registry):
+    def no_loggers(estate):
+        for svc in estate["services"]:
+            svc["loggers"] = []
+    (f,) = _rb(tmp_path, registry, "RB001", no_loggers)
+    assert f.resource == APIM and "cannot read metrics on contoso-apim" in f.message
+
+
+def test_rb002_an_unreadable_role_assigned_in_a_resource_group_does_not_hide_the_subscription(tmp_path, registry):
+    """The role definition of an assignment on rg-ai could not be read (403): that leaves rg-ai's access unknown,
+    not the subscription's, so the missing Cost Management read on the subscription is still reported."""
+    dead = f"{SUB}/providers/Microsoft.Authorization/roleDefinitions/00000000-dead-0000-0000-000000000000"
+
+    def unread_role(estate):
+        estate["role_assignments"].append({
+            "scope": f"{SUB}/resourceGroups/rg-ai", "role_definition_id": dead,
+            "principal_id": estate["reader_principal"], "principal_type": "ServicePrincipal", "origin": {}})
+        estate["gaps"] = [{"kind": "unreadable", "target": dead, "message": "403 AuthorizationFailed", "status": 403,
+                           "needs": _ROLES_READ}]
+    (f,) = _rb(tmp_path, registry, "RB002", unread_role)
+    assert f.resource == SUB
