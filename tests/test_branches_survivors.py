@@ -150,3 +150,69 @@ def test_rb002_an_unreadable_role_assigned_in_a_resource_group_does_not_hide_the
                            "needs": _ROLES_READ}]
     (f,) = _rb(tmp_path, registry, "RB002", unread_role)
     assert f.resource == SUB
+
+
+# ---- usage: the unknown bucket's markers, the streamed total, the dearest cached rate, meter names -------------
+def test_undefined_is_nobody_and_lands_in_the_unknown_bucket():
+    """A JavaScript-side fallback of 'undefined' in a dimension names no team (RULES.md: unknown values)."""
+    from test_branches_usage import D1, gateway, score
+
+    u = score(gateway(D1, "undefined", 300, 100, model="gpt-4o"), gateway(D1, "team-a", 10, 0, model="gpt-4o"))
+    assert [c.value for c in u.consumers] == ["team-a"]
+    assert u.unknown.tokens == 400
+
+
+def test_streamed_tokens_are_the_sum_of_the_rows_streamed_tokens():
+    from test_branches_usage import D1, gateway, score
+
+    u = score(gateway(D1, "team-a", 1_000, 500, model="gpt-4o", streamed_tokens=600),
+              gateway(D1, "team-b", 2_000, 0, model="gpt-4o", streamed_tokens=250),
+              gateway(D1, "team-c", 50, 0, model="gpt-4o"))
+    assert u.streamed_tokens == 850
+
+
+def test_the_high_end_of_a_range_charges_cached_input_at_the_dearest_cached_rate():
+    from decimal import Decimal
+
+    from aoai_audit.usage.prices import Price
+    from aoai_audit.usage.served import Mix, Served, price_range
+
+    big = Served("a", "d1", "gpt-4o", "", "global", "",
+                 Price("gpt-4o", "", "global", "*", Decimal(2), Decimal(8), Decimal("1.25")))
+    small = Served("a", "d2", "gpt-4o-mini", "", "global", "",
+                   Price("gpt-4o-mini", "", "global", "*", Decimal("0.5"), Decimal(2)))
+    mix = Mix({big: [Decimal(1), Decimal(1)], small: [Decimal(1), Decimal(1)]})
+    # 1,000,000 in of which 200,000 cached, 100,000 out (rates per 1M):
+    # low  800k × 0.5 + 200k × 0.5 (mini: no cached rate, its input rate) + 100k × 2 = 0.4 + 0.1 + 0.2 = 0.7
+    # high 800k × 2   + 200k × 1.25                                      + 100k × 8 = 1.6 + 0.25 + 0.8 = 2.65
+    assert price_range(mix, Decimal(1_000_000), Decimal(200_000), Decimal(100_000)) == (Decimal("0.7"),
+                                                                                        Decimal("2.65"))
+
+
+def test_meter_names_spelling_the_direction_in_full_or_as_in():
+    from aoai_audit.usage.prices import parse_meter
+
+    assert parse_meter("o3 mini 0131 input glbl") == ("o3-mini", "0131", "global", "input", False)
+    assert parse_meter("gpt 4o 0806 Input regnl") == ("gpt-4o", "0806", "regional", "input", False)
+    assert parse_meter("gpt-4o In glbl") == ("gpt-4o", "", "global", "input", False)
+
+
+def test_the_cost_query_filters_on_the_resource_type_dimension():
+    """QueryFilter: {"dimensions": {"name", "operator": "In", "values"}} (Cost Management Query - Usage,
+    https://learn.microsoft.com/rest/api/cost-management/query/usage#queryfilter); a wrong dimension name is a
+    400 from the service, so the billed read would fail on every subscription."""
+    import datetime as dt
+
+    from aoai_audit.usage.billed import cost_query
+
+    body = cost_query(dt.date(2026, 11, 1), dt.date(2026, 11, 30))
+    assert body["dataset"]["filter"] == {"dimensions": {"name": "ResourceType", "operator": "In",
+                                                        "values": ["microsoft.cognitiveservices/accounts"]}}
+
+
+# ---- rule references: every one is a Microsoft Learn (or GitHub) page a reader can open --------------------------
+def test_every_rule_reference_is_an_https_page_on_learn_or_github(registry):
+    urls = [url for rule in registry.rules for _title, url in rule.references]
+    assert urls
+    bad = [u for u in urls if not u.startswith(("https://learn.microsoft.com/", "https://github.com/"))]
+    assert bad == []
