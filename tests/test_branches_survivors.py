@@ -216,3 +216,11 @@ def test_every_rule_reference_is_an_https_page_on_learn_or_github(registry):
     assert urls
     bad = [u for u in urls if not u.startswith(("https://learn.microsoft.com/", "https://github.com/"))]
     assert bad == []
+
+
+def test_a_rule_that_names_the_llm_log_table_cites_its_schema_page(registry):
+    """DG002 and DG003 explain themselves by the ApiManagementGatewayLlmLog table: the reader gets its reference."""
+    table = "https://learn.microsoft.com/azure/azure-monitor/reference/tables/apimanagementgatewayllmlog"
+    naming = {r.id for r in registry.rules if "ApiManagementGatewayLlmLog" in r.rationale + r.detection}
+    assert {"DG002", "DG003"} <= naming
+    assert [r.id for r in registry.rules if r.id in naming and table not in {u for _t, u in r.references}] == []
