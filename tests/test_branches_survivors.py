@@ -224,3 +224,36 @@ def test_a_rule_that_names_the_llm_log_table_cites_its_schema_page(registry):
     naming = {r.id for r in registry.rules if "ApiManagementGatewayLlmLog" in r.rationale + r.detection}
     assert {"DG002", "DG003"} <= naming
     assert [r.id for r in registry.rules if r.id in naming and table not in {u for _t, u in r.references}] == []
+
+
+# ---- whether the LLM log is queried: settings that send it, or settings not known (unknown is not none) ---------
+_APIM_ID = "/subscriptions/s/resourceGroups/rg/providers/Microsoft.ApiManagement/service/apim"
+_LA = "/subscriptions/s/resourceGroups/rg/providers/Microsoft.OperationalInsights/workspaces/la"
+
+
+def _may_log(carries, *settings):
+    from aoai_audit.estate import ApimService, Estate, SourceInfo
+    from aoai_audit.usage.kql import may_log_llm
+
+    svc = ApimService("apim", resource_id=_APIM_ID)
+    estate = Estate(sources=(SourceInfo("arm", "main.json", frozenset(carries)),), services=(svc,),
+                    diagnostic_settings=settings)
+    return may_log_llm(estate, svc)
+
+
+def test_the_llm_log_is_queried_when_the_input_carries_no_diagnostic_settings():
+    from aoai_audit.estate import CARRIES_POLICIES
+
+    assert _may_log({CARRIES_POLICIES}) is True
+
+
+def test_the_llm_log_is_queried_when_a_setting_sends_it_to_resource_specific_tables_only():
+    from aoai_audit.estate import CARRIES_DIAGNOSTIC_SETTINGS, DiagnosticSetting, LogSetting
+
+    def setting(category, destination):
+        return DiagnosticSetting(_APIM_ID, "to-la", _LA, logs=(LogSetting(category, None, True),),
+                                 destination_type=destination)
+    assert _may_log({CARRIES_DIAGNOSTIC_SETTINGS}, setting("GatewayLlmLogs", "Dedicated")) is True
+    # known settings: LLM logs into AzureDiagnostics, or only the gateway log, leave the LLM log table empty
+    assert _may_log({CARRIES_DIAGNOSTIC_SETTINGS}, setting("GatewayLlmLogs", None)) is False
+    assert _may_log({CARRIES_DIAGNOSTIC_SETTINGS}, setting("GatewayLogs", "Dedicated")) is False
