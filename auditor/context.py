@@ -15,7 +15,7 @@ from .policy.tree import Origin, Policy
 from .resolve.backends import api_accounts
 from .resolve.classify import classify
 from .resolve.effective import Facts, effective_policies, products_by_api
-from .resolve.views import ApiView, api_resource
+from .resolve.views import ApiView, api_resource, product_resource
 from .usage.kql import dimension_markers
 from .usage.phase import UsageScope
 from .usage.tally import UsageSummary
@@ -68,7 +68,7 @@ class AuditContext:
                     yield f"{base}/workspaces/{ws.name}", ws.policy
             for product in svc.products:
                 if product.policy:
-                    yield f"{base}/products/{product.name}", product.policy
+                    yield product_resource(svc, product.name, product.workspace), product.policy
             for frag in svc.fragments:
                 yield f"{base}/policyFragments/{frag.name}", frag.policy
             for api in svc.apis:

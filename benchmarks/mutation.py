@@ -13,6 +13,8 @@ timeout on a loaded machine says nothing either way, so it is listed and not sco
     python benchmarks/mutation.py run [--sample 300] [--per-module 8] [--seed 29] [--only checks/by001*]
     python benchmarks/mutation.py list --only checks/tm002*   # the mutants, without running them
     python benchmarks/mutation.py report --name before        # a saved run, scored with today's equivalents
+    python benchmarks/mutation.py check --name pm-after --only checks/tm002* -- tests/test_branches_tm.py
+                                      # the survivors of a saved run, against the tests given (writing tests)
 
 Not mutated (prose, not logic): docstrings, the literal text of f-string messages, the `RULE = Rule(...)`
 metadata, annotations. Tests run in a subprocess (the CLI, the wheel) do not see the mutant, and the coverage map
@@ -24,6 +26,7 @@ are left out of the score. Results: benchmarks/results-mutation.md (the table) a
 from __future__ import annotations
 
 import argparse
+import fnmatch
 import hashlib
 import json
 import os
@@ -34,7 +37,7 @@ from dataclasses import asdict
 from pathlib import Path
 
 import mutants as mut
-from mutant_tests import focus, importers
+from mutant_tests import READ_AT_IMPORT, focus, importers
 from mutants import (
     ENV,
     EQUIVALENT,
@@ -188,7 +191,7 @@ def run_one(m: Mutant, covering: dict, seconds: dict, args) -> None:
     nodeids = set()
     for n in range(m.stmt_line, m.line + 1) if m.stmt_line else covering:  # import-time code: the module's tests
         nodeids.update(covering.get(str(n), []))
-    if not nodeids and not m.stmt_line:
+    if not nodeids and (not m.stmt_line or m.path in READ_AT_IMPORT):
         nodeids = importers(m.path, args.lines)
     if not nodeids:
         m.status, m.reason = "survived", "no in-process test executes this line"
@@ -306,6 +309,39 @@ def compare(first: list[Mutant], second: list[Mutant], a: str, b: str) -> str:
     return "\n".join(out)
 
 
+def check(args) -> None:
+    """The survivors of a saved run (--name), found again in this tree (same index, source line and mutation; a
+    module changed since is said, not guessed) and run against the tests given: which the tests being written kill."""
+    saved = [m for m in _saved(args.name) if m.status == "survived"
+             and any(fnmatch.fnmatch(m.path, g) for g in (args.only or ["*"]))]
+    wanted = {(m.path, m.index) for m in saved}
+    if not args.pytest_args:
+        raise SystemExit("check: name the tests to run after --")
+    base = subprocess.run([sys.executable, "-m", "pytest", "-x", "-q", "-p", "mutants", "-p", "no:cacheprovider",
+                           "--no-header", *args.pytest_args], cwd=mut.SRC, env=_pytest_env({}), capture_output=True,
+                          text=True)
+    if base.returncode != 0:  # a kill must be the mutant's doing, not a test that fails on the tree as it is
+        raise SystemExit("check: the tests fail without a mutant:\n" + base.stdout[-2000:])
+    killed = total = 0
+    for f in sorted({p for p, _i in wanted}):
+        mine = {(m.index, m.source, m.mutation): m for m in mutants_of(f)}
+        for s in saved:
+            m = mine.get((s.index, s.source, s.mutation)) if s.path == f else None
+            if m is None:
+                if s.path == f:
+                    print(f"moved     {s.path}:{s.line}\t{s.source.strip()}\t{s.mutation} (the module changed: not run)")
+                continue
+            done = subprocess.run(["nice", "-n", "10", sys.executable, "-m", "pytest", "-x", "-q", "-p", "mutants",
+                                   "-p", "no:cacheprovider", "--no-header", *args.pytest_args], cwd=mut.SRC,
+                                  env=_pytest_env({ENV: f"{m.path}:{m.index}"}), capture_output=True, text=True,
+                                  timeout=600)
+            total += 1
+            killed += done.returncode in (1, 2, 3)
+            status = "killed" if done.returncode in (1, 2, 3) else "survived" if done.returncode == 0 else "error"
+            print(f"{status:9} {m.path}:{m.line}\t{m.source.strip()}\t{m.mutation}", flush=True)
+    print(f"{killed} of {total} survivors killed by {' '.join(args.pytest_args)}")
+
+
 def run(args) -> None:
     mapping = json.loads((WORK / f"{args.map}.json").read_text())
     present = collected()
@@ -346,7 +382,7 @@ def run(args) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("command", choices=("map", "run", "list", "report"))
+    parser.add_argument("command", choices=("map", "run", "list", "report", "check"))
     parser.add_argument("--only", nargs="*", default=[], help="module globs, e.g. checks/by001*")
     parser.add_argument("--sample", type=int, default=300, help="uniform sample over every mutant")
     parser.add_argument("--per-module", type=int, default=0, help="instead: up to N per module, uniform in each")
@@ -377,6 +413,8 @@ def main() -> None:
     elif args.command == "list":
         for m in select(args):
             print(f"{m.path}:{m.line}\t{m.source}\t{m.mutation}")
+    elif args.command == "check":
+        check(args)
     else:
         run(args)
 

@@ -44,14 +44,18 @@ def check(ctx: AuditContext):
             by_deployment.setdefault(rec.deployment or rec.account, []).append(rec)
     for deployment, recs in sorted(by_deployment.items()):
         missing = sum(r.difference for r in recs)
-        direction = "more than" if missing > 0 else "less than"
+        # days off in both directions can net to nothing: then no direction is true ("0 tokens less than" is not)
+        direction = "more than" if missing > 0 else "less than" if missing < 0 else ""
         label = (f"deployment '{deployment}'" if recs[0].deployment else
                  f"account '{deployment}'" if deployment else "accounts not in the estate")
         days = ", ".join(r.day.isoformat() for r in recs[:7]) + (" …" if len(recs) > 7 else "")
+        said = (f"the platform reported {tokens(abs(missing))} tokens {direction} the gateway metered on "
+                f"{len(recs)} day(s) ({days})" if direction else
+                f"the platform and the gateway differ on {len(recs)} day(s) ({days}), in both directions, netting to "
+                "the same total over them")
         yield RULE.finding(
             f"usage/reconciliation/{deployment or 'all'}",
-            f"{label}: the platform reported {tokens(abs(missing))} tokens {direction} the gateway metered on "
-            f"{len(recs)} day(s) ({days})",
+            f"{label}: {said}",
             location=usage_location(usage),
             evidence=[
                 f"{r.day.isoformat()}: gateway {tokens(r.gateway_tokens)}, platform {tokens(r.platform_tokens)} "

@@ -6,7 +6,8 @@ from aoai_audit.analysis import TOKEN_METRIC_TAGS
 from aoai_audit.context import AuditContext
 from aoai_audit.estate import CARRIES_POLICIES
 from aoai_audit.findings import Severity
-from aoai_audit.resolve.effective import FragmentResolver
+from aoai_audit.resolve.effective import FragmentResolver, ScopeStep
+from aoai_audit.resolve.views import ApiView, product_resource
 from aoai_audit.rules import LOSS_UNKNOWN, Rule, Stake
 
 from . import _refs
@@ -51,6 +52,18 @@ def _own_metric(step, fragments: FragmentResolver):
     return None
 
 
+def _scope_resource(view: ApiView, step: ScopeStep) -> str:
+    """The resource whose policy drops <base/>: a product is the one of the API's workspace (the only ones that
+    reach it), a workspace is the service's."""
+    if step.scope == "api":
+        return view.resource
+    if step.scope == "operation":
+        return view.operation_resource(step.name)
+    if step.scope == "product":
+        return product_resource(view.service, step.name, view.api.workspace)
+    return f"service/{view.service.name}/workspaces/{step.name}"
+
+
 def check(ctx: AuditContext):
     for view in ctx.judged_gateway_apis:
         fragments = FragmentResolver(view.service.fragments, view.api.workspace)
@@ -63,10 +76,7 @@ def check(ctx: AuditContext):
                 if not lost:
                     continue
                 outer, metric = lost[-1]
-                resource = view.resource if step.scope == "api" else (
-                    view.operation_resource(step.name) if step.scope == "operation"
-                    else f"service/{view.service.name}/{step.scope}s/{step.name}"
-                )
+                resource = _scope_resource(view, step)
                 if (resource, outer.label()) in reported:
                     continue
                 reported.add((resource, outer.label()))

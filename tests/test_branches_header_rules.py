@@ -4,28 +4,11 @@
 from __future__ import annotations
 
 import pytest
+from branch_estates import METRIC, api, run
 
 from aoai_audit.checks import hd001_no_attribution_header, hd002_anonymous_caller, hd003_spoofable_attribution
-from aoai_audit.config import Settings
-from aoai_audit.context import build_context
-from aoai_audit.estate import Api, ApimService, Estate, SourceInfo
+from aoai_audit.estate import Api
 from aoai_audit.policy.rawxml import read_policy
-
-AOAI = "https://a.openai.azure.com/openai"
-METRIC = ('<llm-emit-token-metric><dimension name="Team" value="@(context.Request.Headers.GetValueOrDefault('
-          '&quot;x-team&quot;, &quot;&quot;))" /></llm-emit-token-metric>')
-
-
-def api(name: str, inbound: str, display: str = "", subscription: bool | None = True) -> Api:
-    xml = f"<policies><inbound><base />{inbound}</inbound><backend><base /></backend><outbound><base /></outbound></policies>"
-    return Api(name, display, name, AOAI, subscription_required=subscription,
-               policy=read_policy(xml, scope="api", label=f"api '{name}'"))
-
-
-def run(check, *apis: Api):
-    source = SourceInfo("apiops", "x/", frozenset({"apis", "policies"}))
-    ctx = build_context(Estate(sources=(source,), services=(ApimService("apim", apis=apis),)), Settings())
-    return [(f.resource, f.message) for f in check.check(ctx)]
 
 
 def test_hd001_names_the_api_by_its_display_name_else_its_name():

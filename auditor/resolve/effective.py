@@ -313,11 +313,15 @@ def products_by_api(service: ApimService) -> dict[str, tuple[Product, ...]]:
 def product_contexts(
     service: ApimService, api: Api, index: dict[str, tuple[Product, ...]] | None = None
 ) -> tuple[Product | None, ...]:
-    """The products a call to this API can come through, plus 'no product' where that is possible."""
+    """The products a call to this API can come through, plus 'no product' where that is possible. A product
+    holds the APIs of its own workspace (or the service's): "Each workspace contains APIs, products,
+    subscriptions, named values, and related resources", and a workspace product links that workspace's APIs
+    (https://learn.microsoft.com/en-us/azure/api-management/workspaces-overview); an API of the same name in
+    another workspace is another API."""
     index = products_by_api(service) if index is None else index
     base_name = api.name.split(";rev=")[0]
     found = index.get(base_name, ()) + (index.get(api.name, ()) if api.name != base_name else ())
-    products = tuple({id(p): p for p in found}.values())
+    products = tuple({id(p): p for p in found if p.workspace == api.workspace}.values())
     if not products or api.subscription_required is False:
         return (*products, None)
     return products

@@ -15,6 +15,12 @@ def api_resource(service: ApimService, api: Api) -> str:
     return f"service/{service.name}{ws}/apis/{api.name}"
 
 
+def product_resource(service: ApimService, name: str, workspace: str | None) -> str:
+    """A workspace's product is named in its workspace, as its API is: two workspaces' products 'gold' are two."""
+    ws = f"/workspaces/{workspace}" if workspace else ""
+    return f"service/{service.name}{ws}/products/{name}"
+
+
 @dataclass(frozen=True)
 class ApiView:
     service: ApimService

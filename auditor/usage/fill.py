@@ -10,8 +10,10 @@ for it, less what rows naming that model already took. The rows that split acros
 cell, so that the cells fill to their capacity together (iterative proportional scaling, as in matrix
 balancing): a cell that would be over-filled is scaled down, which moves the rows' remaining tokens to the
 cells of their mix that still have room. Only what no cell of a row's mix can hold stays over-metered (KQ003):
-when every cell is full, the rows' tokens are spread as the cells served. The result is the same for any order
-of rows.
+when every cell is full, the rows' tokens are spread as the cells had room. A cell with nothing left (rows naming
+its model took all it served) takes nothing while another cell of the row has room, as a cell with almost nothing
+left takes almost nothing; a row whose cells all have nothing left keeps its served mix. The result is the same for
+any order of rows.
 """
 
 from __future__ import annotations
@@ -34,7 +36,8 @@ Cell = tuple[dt.date, Served]
 def _scales(demands: Sequence[tuple[Decimal, dict[Served, Decimal]]], capacity: Mapping[Served, Decimal]
             ) -> dict[Served, Decimal]:
     """Per cell, the factor its weight is multiplied by so that the rows' split fills the cells to capacity."""
-    scale = {s: Decimal(1) for _d, weights in demands for s in weights}
+    # a cell with no room left starts (and stays) at 0; a cell without a capacity (a window-wide mix) has room
+    scale = {s: Decimal(0) if s in capacity and not capacity[s] else Decimal(1) for _d, weights in demands for s in weights}
     for _round in range(ROUNDS):
         load: dict[Served, Decimal] = defaultdict(lambda: ZERO)
         for demand, weights in demands:
@@ -46,9 +49,9 @@ def _scales(demands: Sequence[tuple[Decimal, dict[Served, Decimal]]], capacity: 
         over = {s: capacity[s] / load[s] for s in load if s in capacity and load[s] > capacity[s] > 0}
         if not over or all(f > CLOSE for f in over.values()):
             break
-        if len(over) == len(load) and min(over.values()) / max(over.values()) > CLOSE:
+        if len(over) == sum(1 for v in load.values() if v) and min(over.values()) / max(over.values()) > CLOSE:
             # every cell is over by the same factor: scaling them alike moves no token, so what is left is
-            # over-metered, spread as the cells served (scaling on would only drive the factors to the precision
+            # over-metered, spread as the cells had room (scaling on would only drive the factors to the precision
             # floor, where rounding, not the tokens, decided the split)
             break
         for s, factor in over.items():
@@ -69,9 +72,16 @@ def fill(rows: Sequence[tuple[dt.date, Mix, int, int]], capacity: Mapping[Cell, 
                        for m, i, o in mine]
             cap = {s: capacity[(day, s)][side] for _d, weights in demands for s in weights if (day, s) in capacity}
             scales[(day, side)] = _scales([d for d in demands if d[0]], cap)
-    out = []
-    for day, mix, _i, _o in rows:
-        s_in, s_out = scales.get((day, 0), {}), scales.get((day, 1), {})
-        out.append(Mix({s: [w[0] * s_in.get(s, Decimal(1)), w[1] * s_out.get(s, Decimal(1))]
-                        for s, w in mix.parts.items()}, mix.basis))
-    return out
+    return [_reweighted(mix, (i, o), (scales[(day, 0)], scales[(day, 1)])) for day, mix, i, o in rows]
+
+
+def _reweighted(mix: Mix, tokens: tuple[int, int], scales: tuple[dict[Served, Decimal], dict[Served, Decimal]]) -> Mix:
+    """A row's mix with each side's weights scaled, where the row has tokens on that side (every cell it weights is
+    then in that side's scales); a side whose cells all have nothing left keeps the weights it was served by."""
+    parts = {s: list(w) for s, w in mix.parts.items()}
+    for side, scale in enumerate(scales):
+        scaled = {s: w[side] * scale[s] for s, w in mix.parts.items() if w[side]} if tokens[side] else {}
+        if any(scaled.values()):
+            for s, v in scaled.items():
+                parts[s][side] = v
+    return Mix(parts, mix.basis)

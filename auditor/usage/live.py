@@ -120,12 +120,11 @@ def read_platform_usage(collector: LiveReader, estate: Estate, start: dt.date, e
 
     first, last = _timespan(start, end)
     rows: list[UsageRow] = []
-    clients: dict[str, Any] = {}  # one client (one connection pool) per subscription, not per account
+    # One client (one connection pool) for every account: the metrics read is `GET /{resourceUri}/providers/
+    # Microsoft.Insights/metrics` (azure-mgmt-monitor 2021-05-01 `build_list_request`), whose URL names no
+    # subscription, so the client's subscription id (required, only None is refused) is never sent.
+    monitor = MonitorManagementClient(collector.credential, "", **collector.client_kwargs())  # builds no request
     for account in estate.accounts:
-        sub = account.resource_id.split("/")[2] if account.resource_id.count("/") > 2 else ""
-        if sub not in clients:
-            clients[sub] = MonitorManagementClient(collector.credential, sub, **collector.client_kwargs())
-        monitor = clients[sub]
         collector.note(f"reading platform token metrics of {account.name}")
         response = collector.read(account.resource_id, METRICS_READ, partial(
             monitor.metrics.list,
