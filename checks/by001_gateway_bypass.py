@@ -46,8 +46,18 @@ def _hosts(ctx: AuditContext) -> set[str]:
     return {h for h in (hostname(u) for u in urls if u) if h}
 
 
+def _named_hosts(ctx: AuditContext, gateway_hosts: set[str]) -> set[str]:
+    """First labels of the gateway hosts no account's endpoint claims: such a host names its account by its
+    subdomain (`<name>.openai.azure.com`), as the backend resolver reads it (auditor/resolve/backends.py). A label,
+    not a substring: `aoai-eastus.openai.azure.com` does not name an account `eastus`, and a host that is another
+    account's endpoint does not name a same-named account elsewhere."""
+    claimed = {hostname(a.endpoint) for a in ctx.estate.accounts if a.endpoint}
+    return {h.split(".", 1)[0] for h in gateway_hosts - claimed}
+
+
 def check(ctx: AuditContext):
     gateway_hosts = _hosts(ctx)
+    named_hosts = _named_hosts(ctx, gateway_hosts)
     for account in ctx.estate.accounts:
         if account.disable_local_auth is True:
             continue
@@ -58,8 +68,7 @@ def check(ctx: AuditContext):
         host = hostname(account.endpoint)
         paths = ctx.attribution.of_account(account.resource_id or account.name)
         gateway = any(d.gateways for d in paths)
-        behind = gateway or bool(host and host in gateway_hosts) or any(account.name.lower() + "." in h
-                                                                        for h in gateway_hosts)
+        behind = gateway or bool(host and host in gateway_hosts) or account.name.lower() in named_hosts
         state = (f"disableLocalAuth {'unset' if account.disable_local_auth is None else 'false'}, public network "
                  f"access {account.public_network_access or 'default (enabled)'}")
         who = named("account", account.name, account.origin, "Azure OpenAI")

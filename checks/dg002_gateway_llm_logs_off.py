@@ -49,7 +49,7 @@ RULE = Rule(
     ]
   }
 }""",
-    references=(_refs.APIM_LOG_CATEGORIES, _refs.LLM_LOGS, _refs.DIAGNOSTIC_SETTINGS),
+    references=(_refs.APIM_LOG_CATEGORIES, _refs.LLM_LOGS, _refs.DIAGNOSTIC_SETTINGS, _refs.GATEWAY_LLM_LOG_TABLE),
     parts=(
         Part("diagnostic settings sending GatewayLogs and GatewayLlmLogs", frozenset({CARRIES_DIAGNOSTIC_SETTINGS})),
         Part("the azuremonitor diagnostic's LLM logging (largeLanguageModel)", frozenset({CARRIES_LOGGING})),

@@ -32,7 +32,7 @@ RULE = Rule(
   \"logAnalyticsDestinationType\": \"Dedicated\",
   ...
 }""",
-    references=(_refs.DIAGNOSTIC_SETTINGS, _refs.APIM_MONITOR),
+    references=(_refs.DIAGNOSTIC_SETTINGS, _refs.APIM_MONITOR, _refs.GATEWAY_LLM_LOG_TABLE),
     requires=frozenset({CARRIES_DIAGNOSTIC_SETTINGS}),
     chain_link="destination",
 )

@@ -32,7 +32,7 @@ RULE = Rule(
     fix_snippet="""az role assignment create --assignee <reader-object-id> \\
   --role "Log Analytics Reader" \\
   --scope /subscriptions/<sub>/resourceGroups/<rg>/providers/Microsoft.OperationalInsights/workspaces/<ws>""",
-    references=(_refs.LOG_ANALYTICS_ACCESS, _refs.AZURE_RBAC_BUILTIN),
+    references=(_refs.LOG_ANALYTICS_ACCESS, _refs.AZURE_RBAC_BUILTIN, _refs.GATEWAY_LLM_LOG_TABLE),
     requires=frozenset({CARRIES_ROLES, CARRIES_READER, CARRIES_DIAGNOSTIC_SETTINGS}),
     chain_link="destination",
 )

@@ -91,8 +91,10 @@ def _guarded(path, text: str, assignments: dict[str, list[str]]) -> bool:
     for candidate in candidates:
         if _STREAM.search(candidate):
             return True
-        for name, values in assignments.items():
-            if name in candidate and any(_STREAM.search(v) for v in values):
+        # the variables the text reads (context.Variables[...]), not any substring: a variable named `s` is not
+        # read by every expression that contains the letter s
+        for name in read_expression(candidate).variables:
+            if any(_STREAM.search(v) for v in assignments.get(name, ())):
                 return True
     return False
 
