@@ -33,7 +33,7 @@ class Pricer:
 
     def __init__(self, estate: Estate, prices: PriceTable, exported: tuple[DeploymentInfo, ...] = ()):
         self.prices = prices
-        self.by_deployment: dict[str, list[tuple[object, AiAccount]]] = defaultdict(list)
+        self.by_deployment: dict[str, list[tuple[Deployment, AiAccount]]] = defaultdict(list)
         accounts = list(estate.accounts)
         known = {a.name.lower() for a in accounts}
         for name in dict.fromkeys(d.account for d in exported if d.account.lower() not in known):
@@ -51,14 +51,15 @@ class Pricer:
     def served(self, row: UsageRow) -> Served:
         pairs = self.by_deployment.get(row.deployment.lower(), []) if row.deployment else []
         named = self.accounts.get(row.account.lower()) if row.account else None
+        dep: Deployment | None
         dep, account = next(((d, a) for d, a in pairs if named is None or a is named), (None, named))
         if account is None and len(pairs) > 1 and row.region:
             dep, account = next(((d, a) for d, a in pairs if a.location.lower().replace(" ", "") ==
                                  row.region.lower().replace(" ", "")), (None, None))
-        model = row.model or (getattr(dep, "model", "") if dep else "")
-        version = row.model_version or (getattr(dep, "model_version", "") if dep and
-                                        (not row.model or getattr(dep, "model", "") == row.model) else "")
-        dtype = deployment_type(row.deployment_type or (getattr(dep, "sku", "") if dep else "")) or "global"
+        model = row.model or (dep.model if dep else "")
+        # the deployment's version only for its own model: a row naming another model is not that version
+        version = row.model_version or (dep.model_version if dep and (not row.model or dep.model == row.model) else "")
+        dtype = deployment_type(row.deployment_type or (dep.sku if dep else "")) or "global"
         # the account's own region: the LLM log's Region is the gateway's, the platform rows carry the account's
         region = ((account.location if account else "") or row.region).lower().replace(" ", "")
         name = account.name if account is not None else row.account
