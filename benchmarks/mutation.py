@@ -314,31 +314,26 @@ def check(args) -> None:
     module changed since is said, not guessed) and run against the tests given: which the tests being written kill."""
     saved = [m for m in _saved(args.name) if m.status == "survived"
              and any(fnmatch.fnmatch(m.path, g) for g in (args.only or ["*"]))]
-    wanted = {(m.path, m.index) for m in saved}
     if not args.pytest_args:
         raise SystemExit("check: name the tests to run after --")
-    base = subprocess.run([sys.executable, "-m", "pytest", "-x", "-q", "-p", "mutants", "-p", "no:cacheprovider",
-                           "--no-header", *args.pytest_args], cwd=mut.SRC, env=_pytest_env({}), capture_output=True,
-                          text=True)
+    pytest = [sys.executable, "-m", "pytest", "-x", "-q", "-p", "mutants", "-p", "no:cacheprovider", "--no-header",
+              *args.pytest_args]
+    base = subprocess.run(pytest, cwd=mut.SRC, env=_pytest_env({}), capture_output=True, text=True)
     if base.returncode != 0:  # a kill must be the mutant's doing, not a test that fails on the tree as it is
         raise SystemExit("check: the tests fail without a mutant:\n" + base.stdout[-2000:])
+    now = {f: {(m.index, m.source, m.mutation): m for m in mutants_of(f)} for f in sorted({m.path for m in saved})}
     killed = total = 0
-    for f in sorted({p for p, _i in wanted}):
-        mine = {(m.index, m.source, m.mutation): m for m in mutants_of(f)}
-        for s in saved:
-            m = mine.get((s.index, s.source, s.mutation)) if s.path == f else None
-            if m is None:
-                if s.path == f:
-                    print(f"moved     {s.path}:{s.line}\t{s.source.strip()}\t{s.mutation} (the module changed: not run)")
-                continue
-            done = subprocess.run(["nice", "-n", "10", sys.executable, "-m", "pytest", "-x", "-q", "-p", "mutants",
-                                   "-p", "no:cacheprovider", "--no-header", *args.pytest_args], cwd=mut.SRC,
-                                  env=_pytest_env({ENV: f"{m.path}:{m.index}"}), capture_output=True, text=True,
-                                  timeout=600)
-            total += 1
-            killed += done.returncode in (1, 2, 3)
-            status = "killed" if done.returncode in (1, 2, 3) else "survived" if done.returncode == 0 else "error"
-            print(f"{status:9} {m.path}:{m.line}\t{m.source.strip()}\t{m.mutation}", flush=True)
+    for s in saved:
+        m = now[s.path].get((s.index, s.source, s.mutation))
+        if m is None:
+            print(f"moved     {s.path}:{s.line}\t{s.source.strip()}\t{s.mutation} (the module changed: not run)")
+            continue
+        done = subprocess.run(["nice", "-n", "10", *pytest], cwd=mut.SRC, env=_pytest_env({ENV: f"{m.path}:{m.index}"}),
+                              capture_output=True, text=True, timeout=600)
+        total += 1
+        killed += done.returncode in (1, 2, 3)
+        status = "killed" if done.returncode in (1, 2, 3) else "survived" if done.returncode == 0 else "error"
+        print(f"{status:9} {m.path}:{m.line}\t{m.source.strip()}\t{m.mutation}", flush=True)
     print(f"{killed} of {total} survivors killed by {' '.join(args.pytest_args)}")
 
 

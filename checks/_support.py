@@ -12,6 +12,7 @@ from aoai_audit.context import ApiView, AuditContext
 from aoai_audit.findings import Finding, Location
 from aoai_audit.policy.tree import Origin, Policy, PolicyNode
 from aoai_audit.resolve.effective import EffectivePolicy
+from aoai_audit.resolve.views import context_of
 from aoai_audit.rules import Rule
 
 _STREAM_WORD = re.compile(r"stream", re.I)
@@ -50,13 +51,6 @@ def by_product(effective: Iterable[EffectivePolicy]) -> dict[str | None, list[Ef
     for ep in effective:
         groups[ep.product].append(ep)
     return dict(groups)
-
-
-def context_of(view: ApiView, product: str | None) -> str:
-    """The fingerprint context: empty when the API has one way in, else the product it is reached by."""
-    if len({ep.product for ep in view.effective}) <= 1:
-        return ""
-    return f"via product '{product}'" if product else "without a product"
 
 
 def why_llm(view: ApiView) -> str:

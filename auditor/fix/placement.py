@@ -30,7 +30,7 @@ from ..context import AuditContext
 from ..estate import Product
 from ..findings import Finding
 from ..policy.tree import Origin, Policy
-from ..resolve.views import ApiView
+from ..resolve.views import ApiView, context_of
 from .rawtext import RawDocument
 
 Raw = Callable[[str], "RawDocument | None"]
@@ -66,14 +66,6 @@ class Placement:
         return f"the policy of product{'s' if len(self.sites) > 1 else ''} {names} (where the estate meters)"
 
 
-def context_label(view: ApiView, product: str | None) -> str:
-    """A finding's context as the checks write it (checks/_support.py `context_of`): empty when the API has one
-    way in, else the product it is reached by."""
-    if len({ep.product for ep in view.effective}) <= 1:
-        return ""
-    return f"via product '{product}'" if product else "without a product"
-
-
 def _metered(view: ApiView, product: str | None) -> bool:
     return any(token_metrics(ep.inbound) for ep in view.effective if ep.product == product)
 
@@ -82,7 +74,7 @@ def missing_contexts(view: ApiView, f: Finding) -> list[str | None]:
     """The product contexts the finding names in which no operation of the API is metered."""
     contexts = list(dict.fromkeys(ep.product for ep in view.effective))
     missing = [c for c in contexts if not _metered(view, c)]
-    return missing if not f.context else [c for c in missing if context_label(view, c) == f.context]
+    return missing if not f.context else [c for c in missing if context_of(view, c) == f.context]
 
 
 def _product(ctx: AuditContext, view: ApiView, name: str) -> Product | None:

@@ -21,6 +21,14 @@ def product_resource(service: ApimService, name: str, workspace: str | None) -> 
     return f"service/{service.name}{ws}/products/{name}"
 
 
+def context_of(view: ApiView, product: str | None) -> str:
+    """A finding's context (part of its fingerprint): empty when the API has one way in, else the product it is
+    reached by. The checks write it; the fix reads it back to find which context a finding names."""
+    if len({ep.product for ep in view.effective}) <= 1:
+        return ""
+    return f"via product '{product}'" if product else "without a product"
+
+
 @dataclass(frozen=True)
 class ApiView:
     service: ApimService

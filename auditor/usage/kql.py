@@ -271,15 +271,16 @@ def build_queries(estate: Estate, llm_views: Iterable[ApiView], start: dt.date, 
     model of each call) or where it is the only gateway record."""
     views = tuple(llm_views)
     uses = metric_uses(views)
+    component = {s.name: _appinsights_logger(s).lower() for s in estate.services}
     sinks: dict[str, list[str]] = defaultdict(list)  # Application Insights component → services metering into it
     for service in estate.services:
-        if service.name in uses and _appinsights_logger(service):
-            sinks[_appinsights_logger(service).lower()].append(service.name)
+        if service.name in uses and component[service.name]:
+            sinks[component[service.name]].append(service.name)
     queries = []
     for service in estate.services:
         use = uses.get(service.name)
         if use is not None:
-            sharing = tuple(sinks.get(_appinsights_logger(service).lower(), ()))
+            sharing = tuple(sinks.get(component[service.name], ()))
             queries.append(gateway_metrics_query(service, use, start, end, sharing))
         if (use is None and may_log_llm(estate, service)) or sends_llm_logs(estate, service):
             apis = tuple(sorted(v.api.name for v in views if v.service.name == service.name))
